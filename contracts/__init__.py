@@ -1,0 +1,1 @@
+"""Message contracts shared by every Carebridge service and partner. msgspec and stdlib only."""

@@ -1,0 +1,88 @@
+"""The event base and its CloudEvents 1.0 metadata, carried in the binary mode of the CloudEvents
+NATS binding: attributes travel as `ce-*` headers, the body is the event as JSON tagged by `type`,
+and `Nats-Msg-Id` equals `ce-id` so JetStream deduplicates a re-publish."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+import msgspec
+
+SPEC_VERSION = "1.0"
+TYPE_PREFIX = "org.carebridge"
+
+CE_SPECVERSION = "ce-specversion"
+CE_ID = "ce-id"
+CE_TYPE = "ce-type"
+CE_SOURCE = "ce-source"
+CE_TIME = "ce-time"
+CE_DATACONTENTTYPE = "ce-datacontenttype"
+# Extension attributes: lowercase alphanumerics only, as CloudEvents requires.
+CE_CORRELATIONID = "ce-correlationid"
+CE_CAUSATIONID = "ce-causationid"
+NATS_MSG_ID = "Nats-Msg-Id"
+CONTENT_TYPE = "application/json"
+
+
+class Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
+    """Base of every message body. Subclasses set `tag=` to their wire name."""
+
+
+def event_type(cls: type[Event]) -> str:
+    """The `ce-type` of an event class: reverse-DNS prefix, wire tag, contract version.
+
+    Every contract is at v1; a breaking change would add a new class and subject at `.v2`."""
+    return f"{TYPE_PREFIX}.{cls.__struct_config__.tag}.v1"
+
+
+class Metadata(msgspec.Struct, frozen=True, kw_only=True):
+    """The CloudEvents attributes of one message."""
+
+    id: str
+    type: str
+    source: str
+    time: datetime
+    correlation_id: str | None = None
+    causation_id: str | None = None
+
+    def headers(self) -> dict[str, str]:
+        headers = {
+            CE_SPECVERSION: SPEC_VERSION,
+            CE_ID: self.id,
+            CE_TYPE: self.type,
+            CE_SOURCE: self.source,
+            CE_TIME: self.time.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+            CE_DATACONTENTTYPE: CONTENT_TYPE,
+            NATS_MSG_ID: self.id,
+        }
+        if self.correlation_id:
+            headers[CE_CORRELATIONID] = self.correlation_id
+        if self.causation_id:
+            headers[CE_CAUSATIONID] = self.causation_id
+        return headers
+
+
+class InvalidMetadata(ValueError):
+    """A message lacks a required CloudEvents attribute or carries a malformed one."""
+
+
+def metadata_from_headers(headers: Mapping[str, str] | None) -> Metadata:
+    headers = headers or {}
+    missing = [h for h in (CE_ID, CE_TYPE, CE_SOURCE, CE_TIME) if not headers.get(h)]
+    if missing:
+        raise InvalidMetadata(f"missing CloudEvents header(s): {', '.join(missing)}")
+    if headers.get(CE_SPECVERSION) != SPEC_VERSION:
+        raise InvalidMetadata(f"{CE_SPECVERSION} must be {SPEC_VERSION!r}")
+    try:
+        time = datetime.fromisoformat(headers[CE_TIME])
+    except ValueError:
+        raise InvalidMetadata(f"{CE_TIME} is not an RFC 3339 timestamp") from None
+    return Metadata(
+        id=headers[CE_ID],
+        type=headers[CE_TYPE],
+        source=headers[CE_SOURCE],
+        time=time,
+        correlation_id=headers.get(CE_CORRELATIONID),
+        causation_id=headers.get(CE_CAUSATIONID),
+    )

@@ -1,0 +1,92 @@
+"""Which message travels on which subject, in which stream. The source of `make contracts` and of
+stream provisioning: a subject not listed here is not part of the system."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+import msgspec
+
+from contracts.content import ContentPublished, ContentUnpublished
+from contracts.envelope import Event
+
+_PARAM = re.compile(r"\{(\w+)\}")
+
+
+class StreamSpec(msgspec.Struct, frozen=True, kw_only=True):
+    """A JetStream stream. Durability settings are chosen in one place, for every stream."""
+
+    name: str
+    subjects: tuple[str, ...]
+    description: str
+    max_age_seconds: float = 30 * 24 * 3600
+    # Longer than the outbox relay's retry horizon, so a relay that published and then lost its
+    # database commit re-publishes into the window and JetStream drops the copy.
+    duplicate_window_seconds: float = 15 * 60
+
+
+class Parameter(msgspec.Struct, frozen=True, kw_only=True):
+    description: str
+    enum: tuple[str, ...] = ()
+    pattern: str | None = None
+
+
+class Channel(msgspec.Struct, frozen=True, kw_only=True):
+    """One subject (possibly with `{parameters}`) and the messages that travel on it."""
+
+    address: str
+    stream: str
+    messages: tuple[type[Event], ...]
+    description: str
+    # Seen from Carebridge: "send" = we publish here, "receive" = we consume from here.
+    action: Literal["send", "receive"] = "send"
+    parameters: dict[str, Parameter] = {}
+
+    def subject(self, **params: str) -> str:
+        names = set(_PARAM.findall(self.address))
+        if names != params.keys():
+            raise ValueError(f"{self.address} takes parameters {sorted(names)}")
+        return self.address.format(**params)
+
+    @property
+    def filter_subject(self) -> str:
+        """The subject filter that matches every concrete subject of this channel."""
+        return _PARAM.sub("*", self.address)
+
+
+CONTENT_KIND = Parameter(
+    description="Kind of content document", enum=("condition", "treatment", "service")
+)
+
+STREAMS: tuple[StreamSpec, ...] = (
+    StreamSpec(
+        name="CONTENT",
+        subjects=("content.>",),
+        description="Facts about published content, for caches and catalogues",
+    ),
+)
+
+CONTENT_PUBLISHED = Channel(
+    address="content.{kind}.published.v1",
+    stream="CONTENT",
+    messages=(ContentPublished,),
+    description="A content document was published (first time, new revision or renamed slug).",
+    parameters={"kind": CONTENT_KIND},
+)
+CONTENT_UNPUBLISHED = Channel(
+    address="content.{kind}.unpublished.v1",
+    stream="CONTENT",
+    messages=(ContentUnpublished,),
+    description="A content document was taken down.",
+    parameters={"kind": CONTENT_KIND},
+)
+
+CHANNELS: tuple[Channel, ...] = (CONTENT_PUBLISHED, CONTENT_UNPUBLISHED)
+
+
+def stream_named(name: str) -> StreamSpec:
+    for spec in STREAMS:
+        if spec.name == name:
+            return spec
+    raise KeyError(name)

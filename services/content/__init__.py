@@ -1,0 +1,5 @@
+"""The content service.
+
+Localised medical content (conditions, treatments, service offerings) for third-party sites, and
+the editorial workflow behind it.
+"""

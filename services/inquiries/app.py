@@ -1,0 +1,25 @@
+"""Wiring of the inquiries service."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from litestar import Litestar
+
+from services.runtime.service import create_service_app
+from services.runtime.state import ServiceDefinition
+
+DEFINITION = ServiceDefinition(
+    name="inquiries",
+    title="Carebridge inquiries API",
+    description=(
+        "Patient treatment inquiries from third-party sites, and the coordinators' case workflow."
+    ),
+    default_port=8002,
+    migrations=Path(__file__).parent / "migrations",
+)
+
+
+def app_from_env() -> Litestar:
+    """The factory granian calls in each worker."""
+    return create_service_app(DEFINITION, DEFINITION.load_settings())

@@ -1,0 +1,115 @@
+"""The dead-letter store: messages a consumer could not apply, kept with the reason so an
+operator can list them and replay them once the cause is fixed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import asyncpg
+import msgspec
+
+from services.runtime.db import Connection
+
+
+class DeadLetter(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    consumer: str
+    subject: str
+    event_id: str | None
+    headers: dict[str, str]
+    payload: str
+    error: str
+    attempts: int
+    created_at: datetime
+    replayed_at: datetime | None
+
+
+async def insert_dead_letter(
+    conn: Connection,
+    *,
+    consumer: str,
+    subject: str,
+    event_id: str | None,
+    headers: dict[str, str],
+    payload: bytes,
+    error: str,
+    attempts: int,
+) -> int:
+    return int(
+        await conn.fetchval(
+            """INSERT INTO dead_letters
+                   (consumer, subject, event_id, headers, payload, error, attempts)
+               VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id""",
+            consumer,
+            subject,
+            event_id,
+            msgspec.json.encode(headers).decode(),
+            payload,
+            error,
+            attempts,
+        )
+    )
+
+
+_COLUMNS = (
+    "id, consumer, subject, event_id, headers, payload, error, attempts, created_at, replayed_at"
+)
+
+
+async def list_dead_letters(
+    conn: Connection, *, include_replayed: bool = False, limit: int = 100
+) -> list[DeadLetter]:
+    rows = await conn.fetch(
+        f"""SELECT {_COLUMNS} FROM dead_letters
+            WHERE $1 OR replayed_at IS NULL ORDER BY id LIMIT $2""",
+        include_replayed,
+        limit,
+    )
+    return [_dead_letter(r) for r in rows]
+
+
+class StoredMessage(msgspec.Struct, frozen=True, kw_only=True):
+    """A dead letter as it arrived, byte for byte, for replaying."""
+
+    consumer: str
+    subject: str
+    headers: dict[str, str]
+    payload: bytes
+    replayed: bool
+
+
+async def lock_for_replay(conn: Connection, dead_letter_id: int) -> StoredMessage | None:
+    row = await conn.fetchrow(
+        """SELECT consumer, subject, headers, payload, replayed_at IS NOT NULL AS replayed
+           FROM dead_letters WHERE id = $1 FOR UPDATE""",
+        dead_letter_id,
+    )
+    if row is None:
+        return None
+    return StoredMessage(
+        consumer=row["consumer"],
+        subject=row["subject"],
+        headers=msgspec.json.decode(row["headers"]),
+        payload=bytes(row["payload"]),
+        replayed=row["replayed"],
+    )
+
+
+async def mark_replayed(conn: Connection, dead_letter_id: int) -> None:
+    await conn.execute("UPDATE dead_letters SET replayed_at = now() WHERE id = $1", dead_letter_id)
+
+
+async def count_open_by_consumer(conn: Connection) -> dict[str, int]:
+    rows = await conn.fetch(
+        "SELECT consumer, count(*) AS n FROM dead_letters WHERE replayed_at IS NULL "
+        "GROUP BY consumer"
+    )
+    return {r["consumer"]: int(r["n"]) for r in rows}
+
+
+def _dead_letter(row: asyncpg.Record) -> DeadLetter:
+    fields = dict(row.items())
+    fields["headers"] = msgspec.json.decode(fields["headers"])
+    # Shown as text for the operator; replay uses the stored bytes (`lock_for_replay`).
+    fields["payload"] = bytes(fields["payload"]).decode("utf-8", errors="replace")
+    return msgspec.convert(fields, DeadLetter)

@@ -1,0 +1,62 @@
+"""One error tree for every service. Domain code raises these with a human detail; HTTP renders
+them as problem+json, consumers turn them into dead letters."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import msgspec
+
+
+class FieldProblem(msgspec.Struct, frozen=True, kw_only=True):
+    """One reason input was refused: where (a JSON path or parameter name) and why."""
+
+    field: str
+    message: str
+
+
+class DomainError(Exception):
+    """A request or message that the rules refuse; retrying it unchanged cannot succeed."""
+
+    status = 422
+    title = "Unprocessable request"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class NotFound(DomainError):
+    status = 404
+    title = "Not found"
+
+
+class Conflict(DomainError):
+    status = 409
+    title = "Conflict"
+
+
+class IllegalTransition(Conflict):
+    title = "Illegal state transition"
+
+    def __init__(self, detail: str, *, allowed: Sequence[str]) -> None:
+        super().__init__(detail)
+        self.allowed = tuple(allowed)
+
+
+class PreconditionFailed(DomainError):
+    """The caller's version (If-Match) is no longer the current one."""
+
+    status = 412
+    title = "Precondition failed"
+
+
+class Invalid(DomainError):
+    """Input breaks rules a schema cannot express; lists every problem at once."""
+
+    status = 422
+    title = "Invalid input"
+
+    def __init__(self, problems: Sequence[FieldProblem]) -> None:
+        super().__init__("; ".join(f"{p.field}: {p.message}" for p in problems))
+        self.problems = tuple(problems)

@@ -1,0 +1,237 @@
+"""Idempotent consumption: decode the contract, apply the handler and record the event id in one
+transaction, ack after commit. Failures are retried with backoff; a message that cannot succeed
+(undecodable, refused by the domain, or failing `max_deliver` times) becomes a dead letter."""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+import msgspec
+import structlog
+from nats.aio.msg import Msg
+from nats.errors import Error as NatsError
+from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+
+from contracts.envelope import InvalidMetadata, Metadata, metadata_from_headers
+from contracts.registry import Channel
+from services.runtime import dead_letters
+from services.runtime.bus import Bus
+from services.runtime.db import Connection, Pool
+from services.runtime.errors import Conflict, DomainError, NotFound
+from services.runtime.pacing import Backoff, redelivery_delay, wait_any
+
+log = structlog.get_logger(__name__)
+
+E = TypeVar("E")
+Handler = Callable[[Connection, E, Metadata], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Subscription(Generic[E]):
+    """A durable consumer: the channels it reads, how to decode them, what applies them."""
+
+    name: str
+    channels: tuple[Channel, ...]
+    decoder: msgspec.json.Decoder[E]
+    handler: Handler[E]
+
+    @property
+    def stream(self) -> str:
+        streams = {c.stream for c in self.channels}
+        if len(streams) != 1:
+            raise ValueError(f"{self.name}: a consumer reads exactly one stream, got {streams}")
+        return streams.pop()
+
+
+class Poison(Exception):
+    """A message that no retry can make succeed."""
+
+
+class Outcome(enum.Enum):
+    APPLIED = "applied"
+    DUPLICATE = "duplicate"
+
+
+def decode(
+    sub: Subscription[E], headers: dict[str, str] | None, payload: bytes
+) -> tuple[Metadata, E]:
+    try:
+        return metadata_from_headers(headers), sub.decoder.decode(payload)
+    except (InvalidMetadata, msgspec.DecodeError) as exc:
+        raise Poison(f"undecodable message: {exc}") from exc
+
+
+async def apply_decoded(
+    conn: Connection, sub: Subscription[E], meta: Metadata, event: E
+) -> Outcome:
+    """Inside the caller's transaction: record the event id, then apply it if it is new."""
+    first_time = await conn.fetchval(
+        """INSERT INTO inbox (consumer, event_id) VALUES ($1, $2)
+           ON CONFLICT DO NOTHING RETURNING true""",
+        sub.name,
+        meta.id,
+    )
+    if not first_time:
+        return Outcome.DUPLICATE
+    with structlog.contextvars.bound_contextvars(
+        event_id=meta.id,
+        event_type=meta.type,
+        correlation_id=meta.correlation_id or meta.id,
+        causation_id=meta.id,
+    ):
+        try:
+            await sub.handler(conn, event, meta)
+        except DomainError as exc:
+            raise Poison(f"{type(exc).__name__}: {exc.detail}") from exc
+    return Outcome.APPLIED
+
+
+async def apply_message(
+    pool: Pool, sub: Subscription[E], headers: dict[str, str] | None, payload: bytes
+) -> Outcome:
+    """Apply one message exactly once. Raises Poison for messages that can never succeed."""
+    meta, event = decode(sub, headers, payload)
+    async with pool.acquire() as conn, conn.transaction():
+        return await apply_decoded(conn, sub, meta, event)
+
+
+async def replay_dead_letter(
+    pool: Pool, subscriptions: dict[str, Subscription[object]], dead_letter_id: int
+) -> Outcome:
+    """Apply a dead letter through its consumer's handler and mark it replayed, atomically."""
+    async with pool.acquire() as conn, conn.transaction():
+        stored = await dead_letters.lock_for_replay(conn, dead_letter_id)
+        if stored is None:
+            raise NotFound(f"dead letter {dead_letter_id} does not exist")
+        if stored.replayed:
+            raise Conflict(f"dead letter {dead_letter_id} was already replayed")
+        sub = subscriptions.get(stored.consumer)
+        if sub is None:
+            raise Conflict(f"consumer {stored.consumer!r} no longer exists in this service")
+        try:
+            meta, event = decode(sub, stored.headers, stored.payload)
+            outcome = await apply_decoded(conn, sub, meta, event)
+        except Poison as exc:
+            raise Conflict(f"replay failed again: {exc}") from exc
+        await dead_letters.mark_replayed(conn, dead_letter_id)
+        return outcome
+
+
+class Consumer:
+    """Runs one Subscription as a JetStream durable pull consumer."""
+
+    def __init__(
+        self,
+        pool: Pool,
+        bus: Bus,
+        sub: Subscription[E],
+        *,
+        batch_size: int,
+        max_deliver: int,
+        ack_wait: float,
+        on_outcome: Callable[[str, str], None] = lambda *_: None,
+    ) -> None:
+        self.pool = pool
+        self.bus = bus
+        self.sub: Subscription[object] = sub  # type: ignore[assignment]
+        self.batch_size = batch_size
+        self.max_deliver = max_deliver
+        self.ack_wait = ack_wait
+        self.on_outcome = on_outcome
+
+    @property
+    def durable(self) -> str:
+        return self.sub.name
+
+    def config(self) -> ConsumerConfig:
+        return ConsumerConfig(
+            durable_name=self.durable,
+            ack_policy=AckPolicy.EXPLICIT,
+            deliver_policy=DeliverPolicy.ALL,
+            ack_wait=self.ack_wait,
+            # Unlimited at the server: this loop decides when a message becomes a dead letter,
+            # so JetStream never drops one silently.
+            max_deliver=-1,
+            filter_subjects=[self.bus.subject(c.filter_subject) for c in self.sub.channels],
+        )
+
+    async def ensure(self) -> None:
+        await self.bus.js.add_consumer(self.bus.stream(self.sub.stream), self.config())
+
+    async def lag(self) -> int | None:
+        """Messages not yet delivered plus delivered but unacknowledged; None if unknown."""
+        try:
+            info = await self.bus.js.consumer_info(self.bus.stream(self.sub.stream), self.durable)
+        except (NatsError, OSError):
+            return None
+        return int(info.num_pending or 0) + int(info.num_ack_pending or 0)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        backoff = Backoff()
+        psub = None
+        while not stop.is_set():
+            try:
+                if psub is None:
+                    await self.ensure()
+                    psub = await self.bus.js.pull_subscribe_bind(
+                        self.durable, stream=self.bus.stream(self.sub.stream)
+                    )
+                try:
+                    msgs = await psub.fetch(self.batch_size, timeout=1.0)
+                except NatsTimeoutError:
+                    continue
+                for msg in msgs:
+                    await self.handle(msg)
+                backoff.reset()
+            except (NatsError, OSError) as exc:
+                delay = backoff.next()
+                log.warning("consumer retrying", consumer=self.durable, error=repr(exc))
+                await wait_any(stop, timeout=delay)
+        if psub is not None:
+            await psub.unsubscribe()
+
+    async def handle(self, msg: Msg) -> None:
+        attempt = msg.metadata.num_delivered
+        subject = self.bus.unprefix(msg.subject)
+        try:
+            outcome = await apply_message(self.pool, self.sub, msg.headers, msg.data)
+        except Poison as exc:
+            await self._dead_letter(msg, subject, str(exc), attempt)
+            return
+        except Exception as exc:  # noqa: BLE001 - any other failure is retried, then dead-lettered
+            if attempt >= self.max_deliver:
+                await self._dead_letter(msg, subject, f"{type(exc).__name__}: {exc}", attempt)
+                return
+            log.warning(
+                "message failed, will retry",
+                consumer=self.durable,
+                attempt=attempt,
+                error=f"{type(exc).__name__}: {exc}",
+            )
+            self.on_outcome(self.durable, "retried")
+            await msg.nak(delay=redelivery_delay(attempt))
+            return
+        self.on_outcome(self.durable, outcome.value)
+        await msg.ack()
+
+    async def _dead_letter(self, msg: Msg, subject: str, error: str, attempt: int) -> None:
+        headers = dict(msg.headers or {})
+        async with self.pool.acquire() as conn:
+            await dead_letters.insert_dead_letter(
+                conn,
+                consumer=self.durable,
+                subject=subject,
+                event_id=headers.get("ce-id"),
+                headers=headers,
+                payload=msg.data,
+                error=error,
+                attempts=attempt,
+            )
+        log.error("message dead-lettered", consumer=self.durable, subject=subject, error=error)
+        self.on_outcome(self.durable, "dead_lettered")
+        await msg.term()

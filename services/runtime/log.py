@@ -1,0 +1,99 @@
+"""structlog set-up: JSON lines for machines, a console renderer on a terminal, and a redactor
+that keeps secrets and personal data out of every log line."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import MutableMapping
+from typing import Any, Literal
+
+import msgspec
+import structlog
+
+# Keys whose values must never reach a log line, whatever logs them (GDPR Art. 9, secrets).
+REDACTED_KEYS = frozenset(
+    {
+        "authorization",
+        "access_token",
+        "token",
+        "password",
+        "secret",
+        "api_key",
+        "full_name",
+        "name",
+        "email",
+        "phone",
+        "date_of_birth",
+        "description",
+        "diagnoses",
+        "address",
+        "patient",
+    }
+)
+REDACTED = "[redacted]"
+
+
+def redact(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    for key in event_dict.keys() & REDACTED_KEYS:
+        event_dict[key] = REDACTED
+    return event_dict
+
+
+def configure_logging(
+    *,
+    service: str,
+    level: str = "info",
+    fmt: Literal["auto", "json", "console"] = "auto",
+) -> None:
+    """Route structlog and the standard library (servers, drivers) through one pipeline."""
+    console = fmt == "console" or (fmt == "auto" and sys.stderr.isatty())
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        _add_service(service),
+        redact,
+    ]
+    renderer: Any = (
+        structlog.dev.ConsoleRenderer()
+        if console
+        else structlog.processors.JSONRenderer(serializer=_json_dumps)
+    )
+    structlog.configure(
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=shared,
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.format_exc_info if not console else _identity,
+                renderer,
+            ],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+
+
+def _identity(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    return event_dict
+
+
+def _add_service(service: str) -> structlog.types.Processor:
+    def add(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+        event_dict.setdefault("service", service)
+        return event_dict
+
+    return add
+
+
+def _json_dumps(obj: Any, **_: Any) -> str:
+    return msgspec.json.encode(obj, enc_hook=str).decode()

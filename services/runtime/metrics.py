@@ -1,0 +1,90 @@
+"""Prometheus metrics, one registry per app (so several apps can live in one test process)."""
+
+from __future__ import annotations
+
+import time
+
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+
+class Metrics:
+    def __init__(self, service: str) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        labels = {"service": service}
+        self.http_requests = Counter(
+            "http_requests",
+            "HTTP requests served, by route template and status",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.http_latency = Histogram(
+            "http_request_duration_seconds",
+            "Time to the last byte of an HTTP response",
+            ["method", "route"],
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+            registry=self.registry,
+        )
+        self.outbox_backlog = Gauge(
+            "outbox_backlog", "Events committed but not yet published", registry=self.registry
+        )
+        self.outbox_published = Counter(
+            "outbox_published", "Events published by the outbox relay", registry=self.registry
+        )
+        self.consumer_pending = Gauge(
+            "consumer_lag",
+            "Messages in the stream not yet delivered or not yet acknowledged, per consumer",
+            ["consumer"],
+            registry=self.registry,
+        )
+        self.consumer_messages = Counter(
+            "consumer_messages",
+            "Messages handled per consumer, by outcome "
+            "(applied, duplicate, retried, dead_lettered)",
+            ["consumer", "outcome"],
+            registry=self.registry,
+        )
+        self.dead_letters = Gauge(
+            "dead_letters_open",
+            "Dead letters not yet replayed, per consumer",
+            ["consumer"],
+            registry=self.registry,
+        )
+        Gauge(
+            "service_info",
+            "Constant 1, labelled with the service name",
+            list(labels),
+            registry=self.registry,
+        ).labels(**labels).set(1)
+
+    def count_message(self, consumer: str, outcome: str) -> None:
+        self.consumer_messages.labels(consumer=consumer, outcome=outcome).inc()
+
+    def middleware(self, app: ASGIApp) -> ASGIApp:
+        async def observe(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != ScopeType.HTTP:
+                await app(scope, receive, send)
+                return
+            started = time.perf_counter()
+            status = 500
+
+            async def record_status(message: Message) -> None:
+                nonlocal status
+                if message["type"] == "http.response.start":
+                    status = message["status"]
+                await send(message)
+
+            try:
+                await app(scope, receive, record_status)
+            finally:
+                # Route templates, never raw paths: label cardinality stays bounded and no id
+                # or slug from a URL reaches the metrics page.
+                route = scope.get("path_template") or "unmatched"
+                method = scope["method"]
+                self.http_requests.labels(method=method, route=route, status=str(status)).inc()
+                self.http_latency.labels(method=method, route=route).observe(
+                    time.perf_counter() - started
+                )
+
+        return observe

@@ -1,0 +1,110 @@
+"""Routes every service serves for operators and orchestrators: health, metrics, dead letters."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from typing import Annotated
+
+import msgspec
+from litestar import Controller, Response, get, post
+from litestar.openapi import ResponseSpec
+from litestar.params import Parameter
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from services.runtime import dead_letters, outbox
+from services.runtime.inbox import Outcome, replay_dead_letter
+from services.runtime.staff import staff_only
+from services.runtime.state import Runtime
+
+
+class HealthCheck(msgspec.Struct, frozen=True, kw_only=True):
+    status: str
+    checks: dict[str, str] = {}
+
+
+class ReplayResult(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    outcome: str
+
+
+_CHECK_TIMEOUT = 2.0
+
+
+class HealthController(Controller):
+    path = "/health"
+    tags = ("operations",)
+
+    @get("/live", summary="The process is up", cache=False)
+    async def live(self) -> HealthCheck:
+        return HealthCheck(status="ok")
+
+    @get(
+        "/ready",
+        summary="PostgreSQL and NATS answer and the service is not shutting down",
+        responses={503: ResponseSpec(data_container=HealthCheck, description="Not ready")},
+        cache=False,
+    )
+    async def ready(self, runtime: Runtime) -> Response[HealthCheck]:
+        checks = {
+            "postgres": await _check(runtime.pool.fetchval("SELECT 1")),
+            "nats": "ok" if runtime.bus.connected else "disconnected",
+            "lifecycle": "ok" if runtime.accepting else "shutting down",
+        }
+        healthy = all(v == "ok" for v in checks.values())
+        return Response(
+            HealthCheck(status="ok" if healthy else "unavailable", checks=checks),
+            status_code=200 if healthy else 503,
+        )
+
+
+async def _check(probe: Awaitable[object]) -> str:
+    try:
+        await asyncio.wait_for(probe, _CHECK_TIMEOUT)
+    except Exception as exc:  # noqa: BLE001 - any failure means "not ready", with its reason
+        return f"failed: {type(exc).__name__}"
+    return "ok"
+
+
+@get("/metrics", summary="Prometheus metrics", tags=["operations"], media_type=CONTENT_TYPE_LATEST)
+async def metrics_endpoint(runtime: Runtime) -> bytes:
+    """Gauges that need a query are refreshed at scrape time, so an idle service costs nothing."""
+    async with runtime.pool.acquire() as conn:
+        runtime.metrics.outbox_backlog.set(await outbox.count_backlog(conn))
+        open_letters = await dead_letters.count_open_by_consumer(conn)
+    for consumer in runtime.consumers:
+        runtime.metrics.dead_letters.labels(consumer=consumer.durable).set(
+            open_letters.get(consumer.durable, 0)
+        )
+        lag = await consumer.lag()
+        if lag is not None:
+            runtime.metrics.consumer_pending.labels(consumer=consumer.durable).set(lag)
+    return generate_latest(runtime.metrics.registry)
+
+
+class DeadLetterController(Controller):
+    path = "/admin/dead-letters"
+    tags = ("operations",)
+
+    @get("/", summary="List dead letters", **staff_only("admin"))
+    async def list_letters(
+        self,
+        runtime: Runtime,
+        include_replayed: bool = False,
+        limit: Annotated[int, Parameter(ge=1, le=1000)] = 100,
+    ) -> list[dead_letters.DeadLetter]:
+        async with runtime.pool.acquire() as conn:
+            return await dead_letters.list_dead_letters(
+                conn, include_replayed=include_replayed, limit=limit
+            )
+
+    @post(
+        "/{dead_letter_id:int}/replay",
+        summary="Apply a dead letter again through its consumer",
+        status_code=200,
+        **staff_only("admin"),
+    )
+    async def replay(self, runtime: Runtime, dead_letter_id: int) -> ReplayResult:
+        subscriptions = {c.durable: c.sub for c in runtime.consumers}
+        outcome: Outcome = await replay_dead_letter(runtime.pool, subscriptions, dead_letter_id)
+        return ReplayResult(id=dead_letter_id, outcome=outcome.value)

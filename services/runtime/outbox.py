@@ -1,0 +1,180 @@
+"""Transactional outbox: `emit` writes the event beside the state change in the caller's
+transaction; the relay publishes committed rows to JetStream and deletes them.
+
+At-least-once by construction: a row is deleted only in the transaction that published it, so a
+crash after publishing re-publishes the row, and `Nats-Msg-Id` lets the stream drop the copy."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+import msgspec
+import structlog
+from nats.errors import Error as NatsError
+
+from contracts.envelope import Event, Metadata, event_type
+from services.runtime.bus import Bus
+from services.runtime.db import Connection, Pool
+from services.runtime.pacing import Backoff, wait_any
+
+log = structlog.get_logger(__name__)
+
+
+class OutboxRow(msgspec.Struct, frozen=True):
+    seq: int
+    subject: str
+    headers: dict[str, str]
+    payload: bytes
+
+
+class Outbox:
+    """Writes events of one service (its `source`) into the outbox of the connection's schema."""
+
+    def __init__(self, *, source: str, schema: str) -> None:
+        self.source = source
+        self.channel = notify_channel(schema)
+
+    async def emit(
+        self,
+        conn: Connection,
+        subject: str,
+        event: Event,
+        *,
+        correlation_id: str | None = None,
+        causation_id: str | None = None,
+    ) -> str:
+        """Queue `event` for `subject` in the caller's transaction; returns its event id.
+
+        Correlation and causation default to the ids bound for the current request or message."""
+        context = structlog.contextvars.get_contextvars()
+        meta = Metadata(
+            id=str(uuid.uuid4()),
+            type=event_type(type(event)),
+            source=self.source,
+            time=datetime.now(UTC),
+            correlation_id=correlation_id or context.get("correlation_id"),
+            causation_id=causation_id or context.get("causation_id"),
+        )
+        await conn.execute(
+            "INSERT INTO outbox (id, subject, headers, payload) VALUES ($1, $2, $3, $4)",
+            uuid.UUID(meta.id),
+            subject,
+            msgspec.json.encode(meta.headers()).decode(),
+            msgspec.json.encode(event),
+        )
+        # Delivered only when the transaction commits, so the relay never wakes for a rollback.
+        await conn.execute("SELECT pg_notify($1, '')", self.channel)
+        return meta.id
+
+
+def notify_channel(schema: str) -> str:
+    return f"{schema}_outbox"
+
+
+async def claim_batch(conn: Connection, limit: int) -> list[OutboxRow]:
+    rows = await conn.fetch(
+        """SELECT seq, subject, headers, payload FROM outbox
+           ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED""",
+        limit,
+    )
+    return [
+        OutboxRow(r["seq"], r["subject"], msgspec.json.decode(r["headers"]), r["payload"])
+        for r in rows
+    ]
+
+
+async def delete_rows(conn: Connection, seqs: list[int]) -> None:
+    await conn.execute("DELETE FROM outbox WHERE seq = ANY($1::bigint[])", seqs)
+
+
+async def count_backlog(conn: Connection) -> int:
+    return int(await conn.fetchval("SELECT count(*) FROM outbox"))
+
+
+async def publish_rows(bus: Bus, rows: list[OutboxRow]) -> None:
+    """Publish with acknowledgement. Publishes are pipelined on one connection, which keeps
+    their order; any failure fails the batch, and the retry is deduplicated by the stream."""
+    await asyncio.gather(
+        *(bus.js.publish(bus.subject(r.subject), r.payload, headers=r.headers) for r in rows)
+    )
+
+
+class Relay:
+    """Publishes one schema's outbox. Safe to run in every replica: rows are claimed with
+    SKIP LOCKED, so replicas share the backlog and never publish a row concurrently."""
+
+    def __init__(
+        self,
+        pool: Pool,
+        bus: Bus,
+        *,
+        schema: str,
+        batch_size: int,
+        poll_interval: float,
+        on_published: Callable[[int], None] = lambda _: None,
+    ) -> None:
+        self.pool = pool
+        self.bus = bus
+        self.channel = notify_channel(schema)
+        self.batch_size = batch_size
+        self.poll_interval = poll_interval
+        self.on_published = on_published
+        self._wake = asyncio.Event()
+        self._listener: Any = None
+
+    async def publish_pending(self) -> int:
+        """Publish until the outbox is empty; returns how many rows were published."""
+        total = 0
+        while True:
+            async with self.pool.acquire() as conn, conn.transaction():
+                rows = await claim_batch(conn, self.batch_size)
+                if not rows:
+                    return total
+                await publish_rows(self.bus, rows)
+                await delete_rows(conn, [r.seq for r in rows])
+            total += len(rows)
+            self.on_published(len(rows))
+
+    async def run(self, stop: asyncio.Event) -> None:
+        backoff = Backoff()
+        while not stop.is_set():
+            await self._ensure_listening()
+            self._wake.clear()
+            try:
+                await self.publish_pending()
+                backoff.reset()
+                delay = self.poll_interval
+            except (NatsError, TimeoutError, OSError, asyncpg.PostgresError) as exc:
+                delay = backoff.next()
+                log.warning("outbox relay retrying", error=repr(exc), retry_in=round(delay, 2))
+            await wait_any(stop, self._wake, timeout=delay)
+        await self._stop_listening()
+
+    async def _ensure_listening(self) -> None:
+        """LISTEN on a dedicated connection; if it is lost, polling carries on until it's back."""
+        if self._listener is not None and not self._listener.is_closed():
+            return
+        try:
+            self._listener = await self.pool.acquire()
+            await self._listener.add_listener(self.channel, self._on_notify)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            log.warning("outbox listener unavailable, polling", error=repr(exc))
+            self._listener = None
+
+    def _on_notify(self, *_: object) -> None:
+        self._wake.set()
+
+    async def _stop_listening(self) -> None:
+        if self._listener is None:
+            return
+        try:
+            await self._listener.remove_listener(self.channel, self._on_notify)
+            await self.pool.release(self._listener)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            pass
+        self._listener = None

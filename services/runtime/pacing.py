@@ -1,0 +1,34 @@
+"""Waiting and retrying for the background loops (outbox relay, consumers, schedulers)."""
+
+from __future__ import annotations
+
+import asyncio
+
+
+class Backoff:
+    """Exponential delays from `first` up to `cap`, restarted by `reset` after a success."""
+
+    def __init__(self, first: float = 0.1, cap: float = 5.0) -> None:
+        self.first, self.cap, self.current = first, cap, 0.0
+
+    def next(self) -> float:
+        self.current = min(self.cap, self.current * 2 if self.current else self.first)
+        return self.current
+
+    def reset(self) -> None:
+        self.current = 0.0
+
+
+def redelivery_delay(attempt: int, *, first: float = 0.5, cap: float = 30.0) -> float:
+    """Delay before delivery `attempt + 1` of a message that failed `attempt` times."""
+    return float(min(cap, first * 2 ** max(0, attempt - 1)))
+
+
+async def wait_any(*events: asyncio.Event, timeout: float) -> None:
+    """Return when any event is set or `timeout` seconds have passed."""
+    waiters = [asyncio.ensure_future(e.wait()) for e in events]
+    try:
+        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for w in waiters:
+            w.cancel()

@@ -1,0 +1,96 @@
+"""RFC 9457 problem+json for every 4xx and 5xx, whichever layer raised it."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+import msgspec
+import structlog
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.types import ExceptionHandlersMap
+
+from services.runtime.errors import DomainError, FieldProblem, IllegalTransition, Invalid
+
+log = structlog.get_logger(__name__)
+
+MEDIA_TYPE = "application/problem+json"
+
+
+class Problem(msgspec.Struct, kw_only=True, omit_defaults=True):
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    request_id: str | None = None
+    # Every input problem at once, each naming its field.
+    errors: list[FieldProblem] | None = None
+    # For illegal transitions: the states the resource may move to from here.
+    allowed: list[str] | None = None
+
+
+def problem(
+    request: Request[Any, Any, Any],
+    status: int,
+    detail: str | None,
+    *,
+    title: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response[Problem]:
+    body = Problem(
+        title=title or HTTPStatus(status).phrase,
+        status=status,
+        detail=detail,
+        instance=request.url.path,
+        request_id=structlog.contextvars.get_contextvars().get("request_id"),
+        **extra,
+    )
+    return Response(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Problem]:
+    errors = [
+        FieldProblem(field=_field_name(e), message=str(e.get("message", "invalid")))
+        for e in (exc.extra if isinstance(exc.extra, list) else [])
+        if isinstance(e, dict)
+    ]
+    return problem(
+        request, 400, "the request is malformed; see errors", title="Invalid request", errors=errors
+    )
+
+
+def _field_name(error: dict[str, Any]) -> str:
+    key = str(error.get("key") or "")
+    source = str(error.get("source") or "")
+    if source == "body" or not source:
+        return key or "body"
+    return f"{source}.{key}" if key else source
+
+
+def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:
+    return problem(request, exc.status_code, exc.detail, headers=exc.headers)
+
+
+def _domain(request: Request[Any, Any, Any], exc: DomainError) -> Response[Problem]:
+    extra: dict[str, Any] = {}
+    if isinstance(exc, Invalid):
+        extra["errors"] = list(exc.problems)
+    if isinstance(exc, IllegalTransition):
+        extra["allowed"] = list(exc.allowed)
+    return problem(request, exc.status, exc.detail, title=exc.title, **extra)
+
+
+def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    log.error("unhandled error", path=request.url.path, exc_info=exc)
+    return problem(request, 500, "an unexpected error occurred; quote the request_id to support")
+
+
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
+    ValidationException: _validation,
+    HTTPException: _http,
+    DomainError: _domain,
+    Exception: _unexpected,
+}

@@ -1,0 +1,171 @@
+"""The one place a service is wired: `create_service_app` turns a service's routes and
+subscriptions into a Litestar app whose lifespan owns the pool, the NATS connection, the outbox
+relay and the consumers. Services differ only in what they pass in."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+import structlog
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+
+from contracts.registry import STREAMS
+from services.runtime import staff
+from services.runtime.bus import Bus
+from services.runtime.db import Pool, create_pool
+from services.runtime.inbox import Consumer
+from services.runtime.log import configure_logging
+from services.runtime.metrics import Metrics
+from services.runtime.migrations import migrate
+from services.runtime.operations import DeadLetterController, HealthController, metrics_endpoint
+from services.runtime.outbox import Outbox, Relay
+from services.runtime.problems import EXCEPTION_HANDLERS
+from services.runtime.request_context import request_context_middleware
+from services.runtime.settings import ServiceSettings
+from services.runtime.state import Runtime, ServiceDefinition
+
+log = structlog.get_logger(__name__)
+
+
+async def prepare_database(pool: Pool, definition: ServiceDefinition) -> None:
+    async with pool.acquire() as conn:
+        for schema, migrations in definition.migrations_by_schema().items():
+            await migrate(conn, schema, migrations)
+
+
+def create_service_app(definition: ServiceDefinition, settings: ServiceSettings) -> Litestar:
+    configure_logging(service=definition.name, level=settings.log_level, fmt=settings.log_format)
+    metrics = Metrics(definition.name)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        pool = await create_pool(
+            settings.database_url,
+            schema=definition.schema,
+            min_size=settings.db_pool_min,
+            max_size=settings.db_pool_max,
+        )
+        bus: Bus | None = None
+        tasks: list[asyncio.Task[None]] = []
+        try:
+            await prepare_database(pool, definition)
+            bus = await Bus.connect(
+                settings.nats_url, name=definition.name, namespace=settings.nats_namespace
+            )
+            await bus.provision(STREAMS)
+            runtime = Runtime(
+                definition=definition,
+                settings=settings,
+                pool=pool,
+                bus=bus,
+                outbox=Outbox(source=f"/carebridge/{definition.name}", schema=definition.schema),
+                metrics=metrics,
+            )
+            runtime.consumers = [
+                Consumer(
+                    pool,
+                    bus,
+                    sub,
+                    batch_size=settings.consumer_batch_size,
+                    max_deliver=settings.consumer_max_deliver,
+                    ack_wait=settings.consumer_ack_wait,
+                    on_outcome=metrics.count_message,
+                )
+                for sub in definition.subscriptions(runtime)
+            ]
+            for consumer in runtime.consumers:
+                await consumer.ensure()
+            app.state.runtime = runtime
+            relay = Relay(
+                pool,
+                bus,
+                schema=definition.schema,
+                batch_size=settings.relay_batch_size,
+                poll_interval=settings.relay_poll_interval,
+                on_published=metrics.outbox_published.inc,
+            )
+            tasks.append(_supervise("outbox-relay", relay.run, runtime.stop))
+            tasks.extend(
+                _supervise(f"consumer:{c.durable}", c.run, runtime.stop) for c in runtime.consumers
+            )
+            log.info("service ready", port=settings.port)
+            yield
+            runtime.accepting = False
+            runtime.stop.set()
+            await _finish(tasks, settings.shutdown_grace)
+        finally:
+            for task in tasks:
+                task.cancel()
+            if bus is not None:
+                await bus.close()
+            await pool.close()
+            log.info("service stopped")
+
+    return Litestar(
+        route_handlers=[
+            HealthController,
+            DeadLetterController,
+            metrics_endpoint,
+            *definition.route_handlers,
+        ],
+        lifespan=[lifespan],
+        dependencies={"runtime": Provide(_runtime, sync_to_thread=False)},
+        exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[request_context_middleware, metrics.middleware],
+        openapi_config=OpenAPIConfig(
+            title=definition.title,
+            version=definition.version,
+            description=definition.description,
+            path="/schema",
+            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            components=Components(
+                security_schemes={
+                    staff.SECURITY_SCHEME: SecurityScheme(
+                        type="http",
+                        scheme="bearer",
+                        description="Staff token (roles: admin, editor, coordinator)",
+                    )
+                }
+            ),
+        ),
+        # Logging is configured by configure_logging above; Litestar's own set-up would replace it.
+        logging_config=None,
+        debug=False,
+    )
+
+
+def _runtime(state: State) -> Runtime:
+    runtime: Runtime = state.runtime
+    return runtime
+
+
+def _supervise(
+    name: str, loop: Callable[[asyncio.Event], Awaitable[None]], stop: asyncio.Event
+) -> asyncio.Task[None]:
+    """Run a background loop until stop; a crash is logged and the loop restarted, never lost."""
+
+    async def supervised() -> None:
+        while not stop.is_set():
+            try:
+                await loop(stop)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("background loop crashed, restarting", loop=name)
+                await asyncio.sleep(1.0)
+
+    return asyncio.create_task(supervised(), name=name)
+
+
+async def _finish(tasks: list[asyncio.Task[None]], grace: float) -> None:
+    if tasks:
+        _, pending = await asyncio.wait(tasks, timeout=grace)
+        for task in pending:
+            task.cancel()

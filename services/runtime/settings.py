@@ -1,0 +1,78 @@
+"""Typed settings read once from the environment; a bad value names its variable."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal, TypeVar
+
+import msgspec
+
+Port = Annotated[int, msgspec.Meta(ge=1, le=65535)]
+PositiveInt = Annotated[int, msgspec.Meta(ge=1)]
+PositiveFloat = Annotated[float, msgspec.Meta(gt=0)]
+DatabaseUrl = Annotated[str, msgspec.Meta(pattern=r"^postgres(ql)?://\S+$")]
+NatsUrl = Annotated[str, msgspec.Meta(pattern=r"^(nats|tls)://\S+$")]
+Namespace = Annotated[str, msgspec.Meta(pattern=r"^([a-z][a-z0-9]{0,30})?$")]
+
+
+class ServiceSettings(msgspec.Struct, frozen=True, kw_only=True, rename="upper"):
+    """What every service needs. Field `database_url` is read from `DATABASE_URL`, and so on."""
+
+    database_url: DatabaseUrl
+    nats_url: NatsUrl = "nats://127.0.0.1:4222"
+    host: str = "127.0.0.1"
+    port: Port
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["auto", "json", "console"] = "auto"
+    # Prefix for every subject and stream name: isolates test runs and tenants sharing one NATS.
+    nats_namespace: Namespace = ""
+    db_pool_min: PositiveInt = 2
+    db_pool_max: PositiveInt = 10
+    relay_batch_size: PositiveInt = 256
+    relay_poll_interval: PositiveFloat = 1.0
+    consumer_batch_size: PositiveInt = 64
+    consumer_max_deliver: PositiveInt = 5
+    consumer_ack_wait: PositiveFloat = 30.0
+    shutdown_grace: PositiveFloat = 10.0
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message names the environment variable."""
+
+
+S = TypeVar("S", bound=ServiceSettings)
+
+_PATH = re.compile(r" - at `\$\.(\w+)`$")
+_MISSING = re.compile(r"^Object missing required field `(\w+)`")
+
+
+def load_settings(cls: type[S], environ: Mapping[str, str] | None = None, **defaults: Any) -> S:
+    """Build `cls` from the environment; `defaults` fill fields the environment leaves unset."""
+    env = os.environ if environ is None else environ
+    names = {f.encode_name for f in msgspec.structs.fields(cls)}
+    raw: dict[str, Any] = {k.upper(): v for k, v in defaults.items()}
+    raw.update({name: env[name] for name in names if env.get(name, "") != ""})
+    try:
+        return msgspec.convert(raw, type=cls, strict=False)
+    except msgspec.ValidationError as exc:
+        raise SettingsError(_explain(str(exc))) from None
+
+
+def load_settings_or_exit(cls: type[S], **defaults: Any) -> S:
+    """For entrypoints: a bad setting ends the process with status 2 and one clear line."""
+    try:
+        return load_settings(cls, **defaults)
+    except SettingsError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _explain(message: str) -> str:
+    if missing := _MISSING.match(message):
+        return f"{missing.group(1)} is required but not set"
+    if path := _PATH.search(message):
+        return f"{path.group(1)} is invalid: {message[: path.start()]}"
+    return message
