@@ -3,12 +3,11 @@ consumer needs to purge caches and keep a catalogue of what exists, never the do
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 import msgspec
 
-from contracts.envelope import Event
+from contracts.envelope import AwareDatetime, Event
 
 ContentKind = Literal["condition", "treatment", "service"]
 Slug = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=120)]
@@ -22,7 +21,7 @@ class ContentPublished(Event, frozen=True, kw_only=True, tag="content_published"
     slug: Slug
     locales: tuple[Locale, ...]
     revision: Annotated[int, msgspec.Meta(ge=1)]
-    published_at: datetime
+    published_at: AwareDatetime
     # Slugs this document answered to before; their URLs now redirect to `slug`.
     previous_slugs: tuple[Slug, ...] = ()
 
@@ -34,7 +33,7 @@ class ContentUnpublished(Event, frozen=True, kw_only=True, tag="content_unpublis
     slug: Slug
     locales: tuple[Locale, ...]
     revision: Annotated[int, msgspec.Meta(ge=1)]
-    unpublished_at: datetime
+    unpublished_at: AwareDatetime
 
 
 ContentEvent = ContentPublished | ContentUnpublished

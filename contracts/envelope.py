@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Annotated
 
 import msgspec
 
@@ -25,6 +26,11 @@ NATS_MSG_ID = "Nats-Msg-Id"
 CONTENT_TYPE = "application/json"
 
 
+# Every timestamp on the wire carries its offset: a naive time means a different instant to
+# every reader.
+AwareDatetime = Annotated[datetime, msgspec.Meta(tz=True)]
+
+
 class Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
     """Base of every message body. Subclasses set `tag=` to their wire name."""
 
@@ -42,7 +48,7 @@ class Metadata(msgspec.Struct, frozen=True, kw_only=True):
     id: str
     type: str
     source: str
-    time: datetime
+    time: AwareDatetime
     correlation_id: str | None = None
     causation_id: str | None = None
 
@@ -78,6 +84,8 @@ def metadata_from_headers(headers: Mapping[str, str] | None) -> Metadata:
         time = datetime.fromisoformat(headers[CE_TIME])
     except ValueError:
         raise InvalidMetadata(f"{CE_TIME} is not an RFC 3339 timestamp") from None
+    if time.tzinfo is None:
+        raise InvalidMetadata(f"{CE_TIME} must carry a UTC offset (RFC 3339)")
     return Metadata(
         id=headers[CE_ID],
         type=headers[CE_TYPE],

@@ -26,10 +26,21 @@ class StreamSpec(msgspec.Struct, frozen=True, kw_only=True):
     duplicate_window_seconds: float = 15 * 60
 
 
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
 class Parameter(msgspec.Struct, frozen=True, kw_only=True):
     description: str
     enum: tuple[str, ...] = ()
     pattern: str | None = None
+
+    def check(self, name: str, value: str) -> None:
+        if not _TOKEN.match(value):
+            raise ValueError(f"{name}={value!r} is not a single subject token")
+        if self.enum and value not in self.enum:
+            raise ValueError(f"{name}={value!r} is not one of {', '.join(self.enum)}")
+        if self.pattern and not re.fullmatch(self.pattern, value):
+            raise ValueError(f"{name}={value!r} does not match {self.pattern}")
 
 
 class Channel(msgspec.Struct, frozen=True, kw_only=True):
@@ -44,9 +55,13 @@ class Channel(msgspec.Struct, frozen=True, kw_only=True):
     parameters: dict[str, Parameter] = {}
 
     def subject(self, **params: str) -> str:
+        """The concrete subject; refuses values that would leave the channel (dots, wildcards)
+        or that its parameters do not allow."""
         names = set(_PARAM.findall(self.address))
         if names != params.keys():
             raise ValueError(f"{self.address} takes parameters {sorted(names)}")
+        for name, value in params.items():
+            self.parameters[name].check(name, value)
         return self.address.format(**params)
 
     @property

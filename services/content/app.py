@@ -13,8 +13,8 @@ DEFINITION = ServiceDefinition(
     name="content",
     title="Carebridge content API",
     description=(
-        "Localised medical content (conditions, treatments, service offerings) for third- "
-        "party sites, and the editorial workflow behind it."
+        "Localised medical content (conditions, treatments, service offerings) for "
+        "third-party sites, and the editorial workflow behind it."
     ),
     default_port=8001,
     migrations=Path(__file__).parent / "migrations",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-import nats
 import structlog
 from nats.aio.client import Client
 from nats.js import JetStreamContext
@@ -33,7 +32,8 @@ class Bus:
     @classmethod
     async def connect(cls, url: str, *, name: str, namespace: str = "", replicas: int = 1) -> Bus:
         async def on_disconnect() -> None:
-            log.warning("nats disconnected")
+            if not nc.is_draining and not nc.is_closed:
+                log.warning("nats disconnected")
 
         async def on_reconnect() -> None:
             log.info("nats reconnected")
@@ -41,11 +41,12 @@ class Bus:
         async def on_error(exc: Exception) -> None:
             log.warning("nats error", error=str(exc))
 
-        nc = await nats.connect(
+        nc = Client()
+        await nc.connect(
             servers=url.split(","),
             name=name,
             max_reconnect_attempts=-1,
-            reconnect_time_wait=0.5,
+            reconnect_time_wait=1,
             connect_timeout=5,
             disconnected_cb=on_disconnect,
             reconnected_cb=on_reconnect,

@@ -17,7 +17,13 @@ from nats.errors import Error as NatsError
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
-from contracts.envelope import InvalidMetadata, Metadata, metadata_from_headers
+from contracts.envelope import (
+    Event,
+    InvalidMetadata,
+    Metadata,
+    event_type,
+    metadata_from_headers,
+)
 from contracts.registry import Channel
 from services.runtime import dead_letters
 from services.runtime.bus import Bus
@@ -61,9 +67,14 @@ def decode(
     sub: Subscription[E], headers: dict[str, str] | None, payload: bytes
 ) -> tuple[Metadata, E]:
     try:
-        return metadata_from_headers(headers), sub.decoder.decode(payload)
+        meta, event = metadata_from_headers(headers), sub.decoder.decode(payload)
     except (InvalidMetadata, msgspec.DecodeError) as exc:
         raise Poison(f"undecodable message: {exc}") from exc
+    if isinstance(event, Event) and meta.type != event_type(type(event)):
+        raise Poison(
+            f"ce-type {meta.type} does not match the body's type {event_type(type(event))}"
+        )
+    return meta, event
 
 
 async def apply_decoded(

@@ -68,16 +68,11 @@ class Metrics:
                 return
             started = time.perf_counter()
             status = 500
+            recorded = False
 
-            async def record_status(message: Message) -> None:
-                nonlocal status
-                if message["type"] == "http.response.start":
-                    status = message["status"]
-                await send(message)
-
-            try:
-                await app(scope, receive, record_status)
-            finally:
+            def record() -> None:
+                nonlocal recorded
+                recorded = True
                 # Route templates, never raw paths: label cardinality stays bounded and no id
                 # or slug from a URL reaches the metrics page.
                 route = scope.get("path_template") or "unmatched"
@@ -86,5 +81,20 @@ class Metrics:
                 self.http_latency.labels(method=method, route=route).observe(
                     time.perf_counter() - started
                 )
+
+            async def observe_send(message: Message) -> None:
+                nonlocal status
+                if message["type"] == "http.response.start":
+                    status = message["status"]
+                elif message["type"] == "http.response.body" and not message.get("more_body"):
+                    # Before the last byte leaves: a client that reads /metrics next sees it.
+                    record()
+                await send(message)
+
+            try:
+                await app(scope, receive, observe_send)
+            finally:
+                if not recorded:
+                    record()
 
         return observe

@@ -9,13 +9,13 @@ from typing import Annotated
 import msgspec
 from litestar import Controller, Response, get, post
 from litestar.openapi import ResponseSpec
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, QueryParameter
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from services.runtime import dead_letters, outbox
 from services.runtime.inbox import Outcome, replay_dead_letter
 from services.runtime.staff import staff_only
-from services.runtime.state import Runtime
+from services.runtime.state import RuntimeDependency
 
 
 class HealthCheck(msgspec.Struct, frozen=True, kw_only=True):
@@ -45,7 +45,7 @@ class HealthController(Controller):
         responses={503: ResponseSpec(data_container=HealthCheck, description="Not ready")},
         cache=False,
     )
-    async def ready(self, runtime: Runtime) -> Response[HealthCheck]:
+    async def ready(self, runtime: RuntimeDependency) -> Response[HealthCheck]:
         checks = {
             "postgres": await _check(runtime.pool.fetchval("SELECT 1")),
             "nats": "ok" if runtime.bus.connected else "disconnected",
@@ -67,7 +67,7 @@ async def _check(probe: Awaitable[object]) -> str:
 
 
 @get("/metrics", summary="Prometheus metrics", tags=["operations"], media_type=CONTENT_TYPE_LATEST)
-async def metrics_endpoint(runtime: Runtime) -> bytes:
+async def metrics_endpoint(runtime: RuntimeDependency) -> bytes:
     """Gauges that need a query are refreshed at scrape time, so an idle service costs nothing."""
     async with runtime.pool.acquire() as conn:
         runtime.metrics.outbox_backlog.set(await outbox.count_backlog(conn))
@@ -89,9 +89,9 @@ class DeadLetterController(Controller):
     @get("/", summary="List dead letters", **staff_only("admin"))
     async def list_letters(
         self,
-        runtime: Runtime,
-        include_replayed: bool = False,
-        limit: Annotated[int, Parameter(ge=1, le=1000)] = 100,
+        runtime: RuntimeDependency,
+        include_replayed: FromQuery[bool] = False,
+        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
     ) -> list[dead_letters.DeadLetter]:
         async with runtime.pool.acquire() as conn:
             return await dead_letters.list_dead_letters(
@@ -104,7 +104,9 @@ class DeadLetterController(Controller):
         status_code=200,
         **staff_only("admin"),
     )
-    async def replay(self, runtime: Runtime, dead_letter_id: int) -> ReplayResult:
+    async def replay(
+        self, runtime: RuntimeDependency, dead_letter_id: FromPath[int]
+    ) -> ReplayResult:
         subscriptions = {c.durable: c.sub for c in runtime.consumers}
         outcome: Outcome = await replay_dead_letter(runtime.pool, subscriptions, dead_letter_id)
         return ReplayResult(id=dead_letter_id, outcome=outcome.value)

@@ -19,7 +19,8 @@ MEDIA_TYPE = "application/problem+json"
 
 
 class Problem(msgspec.Struct, kw_only=True, omit_defaults=True):
-    type: str = "about:blank"
+    # Always present (though RFC 9457 lets it default) so clients can switch on it.
+    type: str
     title: str
     status: int
     detail: str | None = None
@@ -41,6 +42,7 @@ def problem(
     **extra: Any,
 ) -> Response[Problem]:
     body = Problem(
+        type="about:blank",
         title=title or HTTPStatus(status).phrase,
         status=status,
         detail=detail,

@@ -41,11 +41,15 @@ async def prepare_database(pool: Pool, definition: ServiceDefinition) -> None:
 
 
 def create_service_app(definition: ServiceDefinition, settings: ServiceSettings) -> Litestar:
-    configure_logging(service=definition.name, level=settings.log_level, fmt=settings.log_format)
     metrics = Metrics(definition.name)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        # Here, not in the factory: building the app for its OpenAPI document must not touch
+        # the process's logging.
+        configure_logging(
+            service=definition.name, level=settings.log_level, fmt=settings.log_format
+        )
         pool = await create_pool(
             settings.database_url,
             schema=definition.schema,

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from litestar.di import NamedDependency
 from litestar.types import ControllerRouterHandler
 
 from services.runtime import staff
@@ -76,3 +77,7 @@ class Runtime:
         self.consumers: list[Consumer] = []
         self.accepting = True
         self.stop = asyncio.Event()
+
+
+# How routes ask for the runtime: `runtime: RuntimeDependency`.
+RuntimeDependency = NamedDependency[Runtime]

@@ -1,0 +1,121 @@
+"""`python -m deploy.api_documents [--check]`, behind `make contracts`: writes every published
+API document (the message contracts of `contracts.generate` and each service's OpenAPI document),
+or with --check fails when a checked-in document is not what the code says.
+
+Here and not in `contracts` or `services.runtime`, because only deploy may import every service."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from contracts.generate import SCHEMAS_DIR, render_documents, render_json
+from services.content.app import DEFINITION as CONTENT
+from services.inquiries.app import DEFINITION as INQUIRIES
+from services.logistics.app import DEFINITION as LOGISTICS
+from services.runtime.service import create_service_app
+from services.runtime.settings import load_settings
+from services.runtime.state import ServiceDefinition
+
+ROOT = Path(__file__).resolve().parents[1]
+OPENAPI_DIR = Path("contracts/openapi")
+SERVICES: tuple[ServiceDefinition, ...] = (CONTENT, INQUIRIES, LOGISTICS)
+# Everything in these directories is generated, so a file the code no longer renders is stale.
+GENERATED_DIRS = (SCHEMAS_DIR, OPENAPI_DIR)
+# Building an app only parses the URL; nothing connects before the lifespan starts.
+_OFFLINE_ENVIRON = {"DATABASE_URL": "postgresql://localhost/openapi"}
+
+
+def render_all() -> dict[Path, str]:
+    """Every generated document, keyed by its path relative to the repository root."""
+    return {**render_documents(), **render_openapi_documents()}
+
+
+def render_openapi_documents() -> dict[Path, str]:
+    return {
+        OPENAPI_DIR / f"{definition.name}.json": render_json(openapi_document(definition))
+        for definition in SERVICES
+    }
+
+
+def openapi_document(definition: ServiceDefinition) -> dict[str, Any]:
+    settings = load_settings(
+        definition.settings_type, environ=_OFFLINE_ENVIRON, port=definition.default_port
+    )
+    return create_service_app(definition, settings).openapi_schema.to_schema()
+
+
+def drift(root: Path, documents: dict[Path, str]) -> list[str]:
+    """One line per checked-in document that is missing, differs or is stale; empty if none."""
+    problems = []
+    for path, text in sorted(documents.items()):
+        on_disk = _read(root / path)
+        if on_disk is None:
+            problems.append(f"missing  {path}")
+        elif on_disk != text:
+            problems.append(f"differs  {path}")
+    problems.extend(f"stale    {path}" for path in stale_files(root, documents))
+    return problems
+
+
+def stale_files(root: Path, documents: dict[Path, str]) -> list[Path]:
+    present = {
+        path.relative_to(root)
+        for directory in GENERATED_DIRS
+        if (root / directory).is_dir()
+        for path in (root / directory).iterdir()
+        if path.is_file()
+    }
+    return sorted(present - documents.keys())
+
+
+def write(root: Path, documents: dict[Path, str]) -> None:
+    """Writes only what changed, so unchanged documents keep their timestamps."""
+    changed = [path for path, text in sorted(documents.items()) if _read(root / path) != text]
+    for path in changed:
+        target = root / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(documents[path], encoding="utf-8")
+        print(f"wrote {path}")
+    stale = stale_files(root, documents)
+    for path in stale:
+        (root / path).unlink()
+        print(f"deleted stale {path}")
+    if not changed and not stale:
+        print(f"{len(documents)} API documents already up to date")
+
+
+def check(root: Path, documents: dict[Path, str]) -> int:
+    problems = drift(root, documents)
+    for problem in problems:
+        print(problem)
+    if problems:
+        print("API documents are out of date with the code: run `make contracts` and commit.")
+        return 1
+    print(f"{len(documents)} API documents up to date")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m deploy.api_documents", description=__doc__)
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="change nothing; exit 1 if a document is missing, differs or is stale",
+    )
+    args = parser.parse_args(argv)
+    documents = render_all()
+    if args.check:
+        return check(ROOT, documents)
+    write(ROOT, documents)
+    return 0
+
+
+def _read(path: Path) -> str | None:
+    return path.read_text(encoding="utf-8") if path.is_file() else None
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

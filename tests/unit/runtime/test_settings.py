@@ -1,0 +1,77 @@
+"""Settings come from the environment; a bad value names its variable and stops the process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from services.runtime.settings import ServiceSettings, SettingsError, load_settings
+
+VALID = {"DATABASE_URL": "postgresql://carebridge@db:5432/carebridge"}
+
+
+def test_defaults_fill_what_the_environment_leaves_out() -> None:
+    settings = load_settings(ServiceSettings, environ=VALID, port=8001)
+
+    assert settings.port == 8001
+    assert settings.nats_url == "nats://127.0.0.1:4222"
+    assert settings.log_format == "auto"
+
+
+def test_environment_overrides_defaults_and_is_converted_to_the_declared_types() -> None:
+    env = {**VALID, "PORT": "9001", "RELAY_POLL_INTERVAL": "0.5", "LOG_LEVEL": "debug"}
+
+    settings = load_settings(ServiceSettings, environ=env, port=8001)
+
+    assert (settings.port, settings.relay_poll_interval, settings.log_level) == (9001, 0.5, "debug")
+
+
+def test_empty_variables_count_as_unset() -> None:
+    settings = load_settings(ServiceSettings, environ={**VALID, "PORT": ""}, port=8001)
+
+    assert settings.port == 8001
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({}, "DATABASE_URL is required but not set"),
+        ({**VALID, "PORT": "eighty"}, "PORT is invalid: Expected `int`, got `str`"),
+        ({**VALID, "PORT": "70000"}, "PORT is invalid: Expected `int` <= 65535"),
+        ({**VALID, "LOG_LEVEL": "loud"}, "LOG_LEVEL is invalid: Invalid enum value 'loud'"),
+        ({"DATABASE_URL": "mysql://x/y"}, "DATABASE_URL is invalid: Expected `str` matching regex"),
+        ({**VALID, "NATS_URL": "http://x"}, "NATS_URL is invalid: Expected `str` matching regex"),
+        ({**VALID, "NATS_NAMESPACE": "Has.Dots"}, "NATS_NAMESPACE is invalid"),
+        (
+            {**VALID, "RELAY_POLL_INTERVAL": "0"},
+            "RELAY_POLL_INTERVAL is invalid: Expected `float` >",
+        ),
+    ],
+)
+def test_a_bad_setting_is_reported_by_its_variable_name(env: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError) as error:
+        load_settings(ServiceSettings, environ=env, port=8001)
+
+    assert str(error.value).startswith(message)
+
+
+def test_a_service_started_with_a_bad_setting_exits_2_naming_the_variable() -> None:
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "PORT"}}
+    env.update(VALID, PORT="not-a-port")
+
+    result = subprocess.run(
+        [sys.executable, "-m", "services.content"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "configuration error: PORT is invalid: Expected `int`, got `str`"
+    )
