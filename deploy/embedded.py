@@ -36,7 +36,10 @@ def free_port() -> int:
 
 
 def port_is_free(port: int) -> bool:
+    """Whether a server could listen on 127.0.0.1:`port` now. SO_REUSEADDR as servers set it,
+    so connections lingering in TIME_WAIT after a restart do not count as busy."""
     with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError:
@@ -171,6 +174,9 @@ def start_postgres(
         stdin=subprocess.DEVNULL,
         user=user,
         preexec_fn=die_with_parent,  # noqa: PLW1509 - only prctl, no locks or threads
+        # Out of the terminal's process group: Ctrl-C reaches the runner, which stops the
+        # services first and the servers last.
+        start_new_session=True,
     )
     server = EmbeddedPostgres("postgres", process, log_path, signal.SIGINT, port)
     _wait_until(server, lambda: _pg_ready(bin_dir, port), what=f"PostgreSQL on port {port}")
@@ -215,6 +221,7 @@ def start_nats(
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
         preexec_fn=die_with_parent,  # noqa: PLW1509 - only prctl, no locks or threads
+        start_new_session=True,
     )
     server = EmbeddedNats("nats", process, log_path, signal.SIGTERM, port)
     _wait_until(server, lambda: _nats_ready(port), what=f"NATS on port {port}")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 
 import structlog
 from nats.aio.client import Client
+from nats.errors import Error as NatsError
 from nats.js import JetStreamContext
 from nats.js.api import StorageType, StreamConfig
 from nats.js.errors import BadRequestError
@@ -30,7 +32,18 @@ class Bus:
         self.replicas = replicas
 
     @classmethod
-    async def connect(cls, url: str, *, name: str, namespace: str = "", replicas: int = 1) -> Bus:
+    async def connect(
+        cls,
+        url: str,
+        *,
+        name: str,
+        namespace: str = "",
+        replicas: int = 1,
+        first_connect_timeout: float = 15.0,
+    ) -> Bus:
+        """Connect, reconnecting forever once connected; but a server that never answered
+        is a configuration error, reported after `first_connect_timeout` seconds."""
+
         async def on_disconnect() -> None:
             if not nc.is_draining and not nc.is_closed:
                 log.warning("nats disconnected")
@@ -42,7 +55,7 @@ class Bus:
             log.warning("nats error", error=str(exc))
 
         nc = Client()
-        await nc.connect(
+        connecting = nc.connect(
             servers=url.split(","),
             name=name,
             max_reconnect_attempts=-1,
@@ -52,6 +65,13 @@ class Bus:
             reconnected_cb=on_reconnect,
             error_cb=on_error,
         )
+        try:
+            await asyncio.wait_for(connecting, first_connect_timeout)
+        except TimeoutError:
+            await nc.close()
+            raise ConnectionError(
+                f"NATS at {url} did not answer within {first_connect_timeout:.0f}s"
+            ) from None
         return cls(nc, namespace=namespace, replicas=replicas)
 
     def subject(self, subject: str) -> str:
@@ -89,5 +109,10 @@ class Bus:
 
     async def close(self) -> None:
         """Drain: finish in-flight deliveries and flush pending publishes, then disconnect."""
-        if not self.nc.is_closed:
+        if self.nc.is_closed:
+            return
+        try:
             await self.nc.drain()
+        except NatsError:
+            # Draining needs a live connection; while reconnecting, just close.
+            await self.nc.close()

@@ -31,4 +31,6 @@ def serve(service: str, app_factory: str, settings: ServiceSettings) -> None:
         log_level=settings.log_level,  # type: ignore[arg-type]
         log_access=False,
         respawn_failed_workers=True,
+        # The lifespan drains within shutdown_grace; past that the worker is killed, not awaited.
+        workers_kill_timeout=int(settings.shutdown_grace) + 5,
     ).serve()

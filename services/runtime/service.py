@@ -107,10 +107,12 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
         finally:
             for task in tasks:
                 task.cancel()
-            if bus is not None:
-                await bus.close()
-            await pool.close()
-            log.info("service stopped")
+            try:
+                if bus is not None:
+                    await bus.close()
+            finally:
+                await pool.close()
+                log.info("service stopped")
 
     return Litestar(
         route_handlers=[

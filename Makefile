@@ -1,0 +1,56 @@
+# Carebridge: the operator's interface. `make` alone lists the targets.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+# Reinstall when the dependency list changes, not on every run.
+STAMP  := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
+
+.DEFAULT_GOAL := help
+.PHONY: help install run reset status test lint fmt contracts bench check clean
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "installing Carebridge and its tools into $(VENV) ..."
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@rm -f $(VENV)/.installed-* && touch $@
+
+install: $(STAMP) ## Create .venv and install everything (done by the other targets when needed)
+
+run: $(STAMP) ## Start PostgreSQL, NATS and the three services in the foreground (Ctrl-C stops all)
+	@$(BIN)/python -m deploy.stack run
+
+reset: $(STAMP) ## Delete the local stack's data (.stack/); refused while a stack runs
+	@$(BIN)/python -m deploy.stack reset
+
+status: $(STAMP) ## Show the running local stack (URLs, credentials file)
+	@$(BIN)/python -m deploy.stack status
+
+test: $(STAMP) ## Run the test suite against real PostgreSQL and NATS (embedded unless TEST_*_URL)
+	@$(BIN)/pytest
+
+lint: $(STAMP) ## ruff (lint + format check), mypy --strict, import layering
+	@$(BIN)/ruff check .
+	@$(BIN)/ruff format --check .
+	@$(BIN)/mypy
+	@$(BIN)/lint-imports
+
+fmt: $(STAMP) ## Format and auto-fix the code
+	@$(BIN)/ruff format .
+	@$(BIN)/ruff check --fix .
+
+contracts: $(STAMP) ## Regenerate JSON Schemas, AsyncAPI and OpenAPI documents in contracts/
+	@$(BIN)/python -m deploy.api_documents
+
+bench: $(STAMP) ## Measure throughput and latency on real servers (figures for the issue notes)
+	@$(BIN)/python -m tests.perf
+
+check: lint test ## Exactly what CI runs
+
+clean: ## Remove caches and build output (keeps .venv and the stack's data)
+	@rm -rf .pytest_cache .mypy_cache .ruff_cache .import_linter_cache build dist *.egg-info .bench
+	@find . -name __pycache__ -type d -not -path './$(VENV)/*' -prune -exec rm -rf {} +

@@ -1,0 +1,220 @@
+"""`run`: bring the stack up step by step, stay in the foreground, take it down in order."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+from collections.abc import Mapping
+from contextlib import AsyncExitStack
+from datetime import UTC, datetime
+from typing import Any, NoReturn
+
+from deploy.embedded import ManagedProcess, ServerError
+from deploy.stack import infra
+from deploy.stack.console import Console
+from deploy.stack.errors import StackError
+from deploy.stack.files import StackPaths, read_json, write_private_json
+from deploy.stack.seed import SeedContext, seed
+from deploy.stack.services import ServiceProcess, wait_until_ready
+from services.content.app import DEFINITION as CONTENT
+from services.inquiries.app import DEFINITION as INQUIRIES
+from services.logistics.app import DEFINITION as LOGISTICS
+
+DEFINITIONS = (CONTENT, INQUIRIES, LOGISTICS)
+SERVICE_NAMES = tuple(d.name for d in DEFINITIONS)
+
+
+class Shutdown:
+    """The first SIGINT/SIGTERM cancels the runner, whose cleanup then stops everything in order.
+    Later signals only say so: a second Ctrl-C must not abandon a cleanup half done."""
+
+    def __init__(self, console: Console) -> None:
+        task = asyncio.current_task()
+        if task is None:
+            raise RuntimeError("Shutdown belongs to the runner's task; create it there")
+        self.console = console
+        self.task = task
+        self.signal: signal.Signals | None = None
+        self.underway = False
+
+    def install(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self._on_signal, sig)
+
+    def begin(self) -> None:
+        if not self.underway:
+            self.underway = True
+            self.console.say("stopping…")
+
+    def _on_signal(self, sig: signal.Signals) -> None:
+        if self.underway:
+            self.console.say("already stopping…")
+            return
+        self.signal = sig
+        self.begin()
+        self.task.cancel()
+
+
+async def run_stack(paths: StackPaths, console: Console, env: Mapping[str, str]) -> int:
+    """Run until a signal (exit status 0) or until any part fails (1). Call with the lock held."""
+    started = time.monotonic()
+    config = infra.StackConfig.from_env(env, DEFINITIONS)
+    config.check_service_ports()
+    stack = Stack(paths, console, config, env)
+    shutdown = Shutdown(console)
+    shutdown.install()
+    exit_code = 0
+    async with AsyncExitStack() as resources:
+        try:
+            await stack.start(resources, started)
+            await stack.watch()
+        except asyncio.CancelledError:
+            if shutdown.signal is None:
+                raise
+            shutdown.task.uncancel()
+        except (StackError, ServerError) as exc:
+            console.error(str(exc))
+            exit_code = 1
+        finally:
+            shutdown.begin()
+    console.say("stopped")
+    return exit_code
+
+
+class Stack:
+    def __init__(
+        self,
+        paths: StackPaths,
+        console: Console,
+        config: infra.StackConfig,
+        env: Mapping[str, str],
+    ) -> None:
+        self.paths = paths
+        self.console = console
+        self.config = config
+        self.env = env
+        self.servers: list[ManagedProcess] = []
+        self.services: list[ServiceProcess] = []
+
+    async def start(self, resources: AsyncExitStack, started: float) -> None:
+        # Any stack.json now is a leftover of a runner that was killed; it describes nothing.
+        self.paths.manifest.unlink(missing_ok=True)
+        database_url = await self._postgres(resources)
+        nats_url = self._nats(resources)
+        await infra.migrate(database_url, DEFINITIONS)
+        self.console.say("migrations applied")
+        await infra.provision_streams(nats_url, self.config.nats_namespace)
+        self.console.say("streams provisioned")
+        credentials = await self._seed(database_url)
+        resources.push_async_callback(self._stop_services)
+        await self._start_services(database_url, nats_url)
+        self.console.say("waiting for the services to be ready…")
+        await wait_until_ready(self.services)
+        self._publish(resources, database_url, nats_url, credentials)
+        self._banner(database_url, nats_url, time.monotonic() - started)
+
+    async def watch(self) -> NoReturn:
+        """A half stack is worse than none: any part dying ends the run."""
+        while True:
+            for service in self.services:
+                if service.exited():
+                    raise await service.failure(f"stopped unexpectedly ({service.describe_exit()})")
+            for server in self.servers:
+                if not server.running():
+                    raise StackError(
+                        f"{server.name} exited unexpectedly; the end of {server.log_path}:\n"
+                        + server.log_tail()
+                    )
+            await asyncio.sleep(0.5)
+
+    async def _postgres(self, resources: AsyncExitStack) -> str:
+        if self.config.external_database_url is not None:
+            self.console.say(
+                f"using PostgreSQL at {infra.display_url(self.config.external_database_url)}"
+            )
+            return self.config.external_database_url
+        server = infra.start_embedded_postgres(self.paths, self.config.postgres_port, self.console)
+        self._keep(resources, server, "PostgreSQL")
+        url = await infra.ensure_database(server)
+        self.console.say(f"database {infra.DATABASE} ready")
+        return url
+
+    def _nats(self, resources: AsyncExitStack) -> str:
+        if self.config.external_nats_url is not None:
+            self.console.say(f"using NATS at {infra.display_url(self.config.external_nats_url)}")
+            return self.config.external_nats_url
+        server = infra.start_embedded_nats(self.paths, self.config.nats_port, self.console)
+        self._keep(resources, server, "NATS")
+        return server.url
+
+    def _keep(self, resources: AsyncExitStack, server: ManagedProcess, label: str) -> None:
+        """Watch `server` while running and stop it on the way out (after what starts later)."""
+        self.servers.append(server)
+
+        def stop() -> None:
+            self.console.say(f"stopping {label}…")
+            server.stop()
+
+        resources.callback(stop)
+
+    async def _seed(self, database_url: str) -> dict[str, Any]:
+        stored = read_json(self.paths.secrets) or {}
+        context = SeedContext(database_url=database_url, secrets={**stored})
+        await seed(context, self.console)
+        if context.secrets != stored:
+            write_private_json(self.paths.secrets, context.secrets)
+            self.console.say(f"credentials saved in {self.paths.secrets}")
+        return context.secrets
+
+    async def _start_services(self, database_url: str, nats_url: str) -> None:
+        env = {
+            **self.env,
+            "DATABASE_URL": database_url,
+            "NATS_URL": nats_url,
+            "LOG_FORMAT": "console" if self.console.is_terminal else "json",
+            "PYTHONUNBUFFERED": "1",
+        }
+        for definition in DEFINITIONS:
+            port = self.config.service_ports[definition.name]
+            self.console.say(f"starting {definition.name} on 127.0.0.1:{port}…")
+            self.services.append(
+                await ServiceProcess.start(definition.name, port, env, self.console)
+            )
+
+    async def _stop_services(self) -> None:
+        await asyncio.gather(*(service.stop() for service in self.services))
+        if self.services:
+            self.console.say("services stopped")
+
+    def _publish(
+        self,
+        resources: AsyncExitStack,
+        database_url: str,
+        nats_url: str,
+        credentials: dict[str, Any],
+    ) -> None:
+        manifest = {
+            "services": {s.name: s.url for s in self.services},
+            "database_url": database_url,
+            "nats_url": nats_url,
+            "credentials": credentials,
+            "pid": os.getpid(),
+            "started_at": datetime.now(UTC).isoformat(),
+        }
+        write_private_json(self.paths.manifest, manifest)
+        # Registered last, so it goes first: a stack that is stopping is no longer usable.
+        resources.callback(self.paths.manifest.unlink, missing_ok=True)
+
+    def _banner(self, database_url: str, nats_url: str, elapsed: float) -> None:
+        say = self.console.say
+        width = max(len(name) for name in (*SERVICE_NAMES, "PostgreSQL"))
+        say(f"ready in {elapsed:.1f}s")
+        for service in self.services:
+            say(f"  {service.name:<{width}}  {service.url}   API docs: {service.url}/schema")
+        say(f"  {'PostgreSQL':<{width}}  {infra.display_url(database_url)}")
+        say(f"  {'NATS':<{width}}  {infra.display_url(nats_url)}")
+        say(f"  URLs and staff tokens: {self.paths.manifest}")
+        say("  press Ctrl-C to stop")

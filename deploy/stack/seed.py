@@ -1,0 +1,72 @@
+"""Data a fresh stack needs to be usable at once. Each step is idempotent: a warm start keeps
+what an earlier run created. Add a service's seed data by appending a step to SEED_STEPS."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+import asyncpg
+
+from deploy.stack.console import Console
+from services.runtime import staff
+
+
+@dataclass
+class SeedContext:
+    database_url: str
+    # Plaintext credentials from earlier runs (secrets.json); steps add to it what they issue.
+    # The runner saves it back and publishes it in stack.json as "credentials".
+    secrets: dict[str, Any] = field(default_factory=dict)
+
+
+# A step does its work and returns one line of progress for the console.
+SeedStep = Callable[[SeedContext], Awaitable[str]]
+
+
+async def seed_staff_tokens(context: SeedContext) -> str:
+    """One token per role for a person `local-<role>`. A token kept in secrets.json is reused
+    while the database still accepts it; otherwise (secrets.json deleted, database reset) the
+    person's old tokens are revoked and a new one is issued."""
+    known: dict[str, str] = context.secrets.get("staff", {})
+    tokens: dict[str, str] = {}
+    conn = await asyncpg.connect(context.database_url)
+    try:
+        async with conn.transaction():
+            for role in staff.ROLES:
+                person = f"local-{role}"
+                token = known.get(role)
+                if token is None or not await _accepted(conn, token, person):
+                    token = await _reissue(conn, person, cast(staff.Role, role))
+                tokens[role] = token
+    finally:
+        await conn.close()
+    issued = sum(1 for role, token in tokens.items() if known.get(role) != token)
+    context.secrets["staff"] = tokens
+    if issued:
+        return f"seeded {issued} staff token{'s' if issued != 1 else ''}"
+    return f"staff tokens unchanged ({len(tokens)})"
+
+
+async def _accepted(conn: asyncpg.Connection[asyncpg.Record], token: str, person: str) -> bool:
+    principal = await staff.find_principal(conn, token)
+    return principal is not None and principal.person == person
+
+
+async def _reissue(conn: asyncpg.Connection[asyncpg.Record], person: str, role: staff.Role) -> str:
+    for old in await staff.list_tokens(conn):
+        if old.person == person and old.revoked_at is None:
+            await staff.revoke_token(conn, old.id)
+    _, token = await staff.create_token(conn, person=person, roles=(role,))
+    return token
+
+
+SEED_STEPS: tuple[SeedStep, ...] = (seed_staff_tokens,)
+
+
+async def seed(
+    context: SeedContext, console: Console, steps: tuple[SeedStep, ...] = SEED_STEPS
+) -> None:
+    for step in steps:
+        console.say(await step(context))

@@ -1,0 +1,120 @@
+"""The services as child processes: started in their own session (a terminal's Ctrl-C reaches
+only the runner, which stops them in order), their output relayed line by line."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+import time
+from collections import deque
+from collections.abc import Mapping, Sequence
+
+import httpx
+
+from deploy.embedded import die_with_parent
+from deploy.stack.console import Console
+from deploy.stack.errors import StackError
+from deploy.stack.files import REPO
+
+_TAIL_LINES = 30
+_LINE_LIMIT = 1 << 20  # a traceback rendered as one JSON line can exceed asyncio's 64 KiB
+
+
+class ServiceProcess:
+    def __init__(
+        self, name: str, port: int, process: asyncio.subprocess.Process, console: Console
+    ) -> None:
+        self.name = name
+        self.port = port
+        self.process = process
+        self.console = console
+        self.recent: deque[str] = deque(maxlen=_TAIL_LINES)
+        if process.stdout is None:
+            raise ValueError("a service's output is relayed: start it with stdout=PIPE")
+        self.relay = asyncio.create_task(self._relay(process.stdout), name=f"output:{name}")
+
+    @classmethod
+    async def start(
+        cls, name: str, port: int, env: Mapping[str, str], console: Console
+    ) -> ServiceProcess:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            f"services.{name}",
+            cwd=REPO,
+            env={**env, "PORT": str(port)},
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            limit=_LINE_LIMIT,
+            start_new_session=True,
+            preexec_fn=die_with_parent,  # safe beside threads: it only calls prctl
+        )
+        return cls(name, port, process, console)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def exited(self) -> bool:
+        return self.process.returncode is not None
+
+    async def failure(self, what: str) -> StackError:
+        """An error naming the service, with its last output (it may have scrolled away)."""
+        # The last lines may still be in the pipe when the process has just exited.
+        await asyncio.wait([self.relay], timeout=2.0)
+        tail = "\n".join(f"  {line}" for line in self.recent) or "  (no output)"
+        return StackError(f"{self.name} {what}; its last output:\n{tail}")
+
+    async def is_ready(self, client: httpx.AsyncClient) -> bool:
+        try:
+            response = await client.get(f"{self.url}/health/ready", timeout=2.0)
+        except httpx.TransportError:
+            return False
+        return response.status_code == 200
+
+    def describe_exit(self) -> str:
+        code = self.process.returncode
+        if code is not None and code < 0:
+            return f"killed by {signal.Signals(-code).name}"
+        return f"exit status {code}"
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        if not self.exited():
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(self.process.wait(), timeout)
+            except TimeoutError:
+                self.console.say(f"{self.name} did not stop within {timeout:.0f}s, killing it")
+        # Granian's workers outlive a server process that was killed or crashed, keeping the port;
+        # they are in its session, so sweep that.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        await self.process.wait()
+        await asyncio.wait([self.relay], timeout=2.0)
+        self.relay.cancel()
+
+    async def _relay(self, output: asyncio.StreamReader) -> None:
+        async for raw in output:
+            line = raw.decode(errors="replace").rstrip()
+            self.recent.append(line)
+            self.console.line(self.name, line)
+
+
+async def wait_until_ready(services: Sequence[ServiceProcess], timeout: float = 60.0) -> None:
+    """Poll every service's readiness until all answer 200; fail as soon as one exits."""
+    deadline = time.monotonic() + timeout
+    pending = list(services)
+    async with httpx.AsyncClient() as client:
+        while pending:
+            for service in services:
+                if service.exited():
+                    raise await service.failure(f"failed to start ({service.describe_exit()})")
+            pending = [s for s in pending if not await s.is_ready(client)]
+            if pending and time.monotonic() > deadline:
+                raise await pending[0].failure(f"was not ready after {timeout:.0f}s")
+            if pending:
+                await asyncio.sleep(0.1)
