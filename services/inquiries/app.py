@@ -7,6 +7,7 @@ from pathlib import Path
 from litestar import Litestar
 
 from services.runtime.service import create_service_app
+from services.runtime.settings import ServiceSettings
 from services.runtime.state import ServiceDefinition
 
 DEFINITION = ServiceDefinition(
@@ -20,6 +21,10 @@ DEFINITION = ServiceDefinition(
 )
 
 
+def create_app(settings: ServiceSettings) -> Litestar:
+    return create_service_app(DEFINITION, settings)
+
+
 def app_from_env() -> Litestar:
     """The factory granian calls in each worker."""
-    return create_service_app(DEFINITION, DEFINITION.load_settings())
+    return create_app(DEFINITION.load_settings())

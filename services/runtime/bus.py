@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import structlog
 from nats.aio.client import Client
@@ -25,8 +25,16 @@ class Bus:
     (`ns.content.…`) and stream name (`ns_CONTENT`), so test runs or tenants sharing one
     server never see each other's messages."""
 
-    def __init__(self, nc: Client, *, namespace: str = "", replicas: int = 1) -> None:
+    def __init__(
+        self,
+        nc: Client,
+        *,
+        namespace: str = "",
+        replicas: int = 1,
+        reconnect_listeners: list[Callable[[], None]] | None = None,
+    ) -> None:
         self.nc = nc
+        self._reconnect_listeners = reconnect_listeners if reconnect_listeners is not None else []
         self.js: JetStreamContext = nc.jetstream()
         self.namespace = namespace
         self.replicas = replicas
@@ -48,8 +56,12 @@ class Bus:
             if not nc.is_draining and not nc.is_closed:
                 log.warning("nats disconnected")
 
+        listeners: list[Callable[[], None]] = []
+
         async def on_reconnect() -> None:
             log.info("nats reconnected")
+            for listener in listeners:
+                listener()
 
         async def on_error(exc: Exception) -> None:
             log.warning("nats error", error=str(exc))
@@ -72,7 +84,11 @@ class Bus:
             raise ConnectionError(
                 f"NATS at {url} did not answer within {first_connect_timeout:.0f}s"
             ) from None
-        return cls(nc, namespace=namespace, replicas=replicas)
+        return cls(nc, namespace=namespace, replicas=replicas, reconnect_listeners=listeners)
+
+    def on_reconnect(self, listener: Callable[[], None]) -> None:
+        """Call `listener` after every reconnect: plain subscriptions may have missed messages."""
+        self._reconnect_listeners.append(listener)
 
     def subject(self, subject: str) -> str:
         return f"{self.namespace}.{subject}" if self.namespace else subject

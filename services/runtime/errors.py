@@ -60,3 +60,10 @@ class Invalid(DomainError):
     def __init__(self, problems: Sequence[FieldProblem]) -> None:
         super().__init__("; ".join(f"{p.field}: {p.message}" for p in problems))
         self.problems = tuple(problems)
+
+
+class BadRequest(Invalid):
+    """A malformed request parameter (query, header): the caller must change the request."""
+
+    status = 400
+    title = "Invalid request"

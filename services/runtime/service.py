@@ -5,7 +5,8 @@ relay and the consumers. Services differ only in what they pass in."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+import functools
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 
 import structlog
@@ -40,7 +41,19 @@ async def prepare_database(pool: Pool, definition: ServiceDefinition) -> None:
             await migrate(conn, schema, migrations)
 
 
-def create_service_app(definition: ServiceDefinition, settings: ServiceSettings) -> Litestar:
+BackgroundLoop = Callable[[Runtime, asyncio.Event], Awaitable[None]]
+
+
+def create_service_app(
+    definition: ServiceDefinition,
+    settings: ServiceSettings,
+    *,
+    dependencies: Mapping[str, Provide] | None = None,
+    background: Sequence[tuple[str, BackgroundLoop]] = (),
+) -> Litestar:
+    """`dependencies` are this app instance's own objects for its routes (a cache, a signer);
+    `background` are named loops run, supervised, for the app's lifetime (schedulers,
+    broadcast listeners), each given the runtime and the stop event."""
     metrics = Metrics(definition.name)
 
     @asynccontextmanager
@@ -99,6 +112,10 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
             tasks.extend(
                 _supervise(f"consumer:{c.durable}", c.run, runtime.stop) for c in runtime.consumers
             )
+            tasks.extend(
+                _supervise(name, functools.partial(loop, runtime), runtime.stop)
+                for name, loop in background
+            )
             log.info("service ready", port=settings.port)
             yield
             runtime.accepting = False
@@ -122,7 +139,7 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
             *definition.route_handlers,
         ],
         lifespan=[lifespan],
-        dependencies={"runtime": Provide(_runtime, sync_to_thread=False)},
+        dependencies={"runtime": Provide(_runtime, sync_to_thread=False), **(dependencies or {})},
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[request_context_middleware, metrics.middleware],
         openapi_config=OpenAPIConfig(

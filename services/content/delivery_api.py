@@ -1,0 +1,321 @@
+"""The public, read-only delivery API third-party sites build pages from."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from datetime import datetime
+from email.utils import format_datetime
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, get
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, QueryParameter
+
+from services.content import delivery_store, store
+from services.content.cache import DocumentCache
+from services.content.documents import (
+    Condition,
+    ConditionText,
+    ServiceOffering,
+    ServiceText,
+    Treatment,
+    TreatmentText,
+)
+from services.content.domain import LocaleError, fallback_chain, negotiate
+from services.content.publication import SEARCH_CONFIG
+from services.content.representation import (
+    COLLECTION,
+    Encoded,
+    document,
+    encode,
+    etag_matches,
+    json_ld,
+)
+from services.runtime.errors import BadRequest, FieldProblem, NotFound
+from services.runtime.state import RuntimeDependency
+
+KIND = {collection: kind for kind, collection in COLLECTION.items()}
+JSON_LD = "application/ld+json"
+PUBLIC_CACHE = "public, max-age=300, stale-while-revalidate=86400"
+VARY = "Accept-Language, Accept"
+MAX_LIMIT = 100
+_BASE_FIELDS = {
+    "kind", "slug", "url", "revision", "updated_at", "locale", "requested_locale",
+    "available_locales", "field_locales", "disclaimer", "price_disclaimer",
+}  # fmt: skip
+_STRUCTS = {
+    "condition": (Condition, ConditionText),
+    "treatment": (Treatment, TreatmentText),
+    "service": (ServiceOffering, ServiceText),
+}
+FIELDS = {
+    kind: _BASE_FIELDS
+    | {f.name for s in structs for f in msgspec.structs.fields(s)}  # type: ignore[arg-type]
+    - {"translations"}
+    for kind, structs in _STRUCTS.items()
+}
+INCLUDES = {
+    "condition": {"related_treatments": "treatment", "related_services": "service"},
+    "treatment": {"related_conditions": "condition", "related_services": "service"},
+    "service": {},
+}
+
+CacheDependency = NamedDependency[DocumentCache]
+
+
+class Page(msgspec.Struct, frozen=True, kw_only=True):
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+class SearchResult(msgspec.Struct, frozen=True, kw_only=True):
+    kind: str
+    slug: FromPath[str]
+    url: str
+    locale: str
+    title: str
+    snippet: str
+    rank: float
+
+
+class SearchPage(msgspec.Struct, frozen=True, kw_only=True):
+    query: str
+    locale: str
+    items: list[SearchResult]
+
+
+def _locale(request: Request[Any, Any, Any], locale: str | None) -> str:
+    try:
+        return negotiate(locale, request.headers.get("accept-language"))
+    except LocaleError as exc:
+        raise BadRequest([FieldProblem(field="locale", message=str(exc))]) from None
+
+
+def _kind(collection: FromPath[str]) -> str:
+    kind = KIND.get(collection)
+    if kind is None:
+        raise NotFound(f"there is no collection {collection!r}; try {', '.join(KIND)}")
+    return kind
+
+
+def _names(raw: str | None, allowed: set[str], param: str) -> list[str]:
+    if not raw:
+        return []
+    names = [n.strip() for n in raw.split(",") if n.strip()]
+    unknown = [n for n in names if n not in allowed]
+    if unknown:
+        raise BadRequest(
+            [
+                FieldProblem(
+                    field=param,
+                    message=f"unknown {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}",
+                )
+            ]
+        )
+    return names
+
+
+def encode_cursor(sort: str, value: Any, document_id: uuid.UUID) -> str:
+    raw = msgspec.json.encode({"s": sort, "v": value, "id": str(document_id)})
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, sort: str) -> tuple[Any, uuid.UUID]:
+    problem = BadRequest([FieldProblem(field="cursor", message="is not a cursor this API issued")])
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        data = msgspec.json.decode(raw, type=dict[str, Any])
+        value, document_id = data["v"], uuid.UUID(data["id"])
+    except (binascii.Error, msgspec.DecodeError, KeyError, ValueError, TypeError):
+        raise problem from None
+    if data.get("s") != sort:
+        raise BadRequest(
+            [FieldProblem(field="cursor", message=f"was issued for sort={data.get('s')}")]
+        )
+    if sort.lstrip("-") == "updated_at":
+        try:
+            value = datetime.fromisoformat(value)
+        except (TypeError, ValueError):
+            raise problem from None
+    return value, document_id
+
+
+class DeliveryController(Controller):
+    path = "/v1"
+    tags = ("delivery",)
+
+    @get(
+        "/{collection:str}",
+        summary="List published documents of a collection (conditions, treatments, services)",
+        cache_control=None,
+    )
+    async def list_documents(
+        self,
+        request: Request[Any, Any, Any],
+        runtime: RuntimeDependency,
+        collection: FromPath[str],
+        locale: FromQuery[str | None] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = 20,
+        cursor: FromQuery[str | None] = None,
+        sort: FromQuery[delivery_store.Sort] = "slug",
+        specialty: FromQuery[str | None] = None,
+        tag: FromQuery[str | None] = None,
+        updated_since: FromQuery[datetime | None] = None,
+        fields: FromQuery[str | None] = None,
+        include: FromQuery[str | None] = None,
+    ) -> Response[Page]:
+        kind = _kind(collection)
+        served = _locale(request, locale)
+        selected = _names(fields, FIELDS[kind], "fields")
+        embeds = _names(include, set(INCLUDES[kind]), "include")
+        after = decode_cursor(cursor, sort) if cursor else None
+        async with runtime.pool.acquire() as conn:
+            rows = await delivery_store.list_published(
+                conn,
+                kind=kind,
+                sort=sort,
+                after=after,
+                limit=limit + 1,
+                specialty=specialty,
+                tag=tag,
+                updated_since=updated_since,
+            )
+            page, more = rows[:limit], len(rows) > limit
+            items = [_select(document(row, served, summary=not selected), selected) for row in page]
+            for item, row in zip(items, page, strict=True):
+                await _embed(conn, item, row, embeds, served)
+        next_cursor = None
+        if more:
+            last = page[-1]
+            key = last.slug if sort.lstrip("-") == "slug" else last.updated_at.isoformat()
+            next_cursor = encode_cursor(sort, key, last.document_id)
+        return Response(
+            Page(items=items, next_cursor=next_cursor),
+            headers={"Cache-Control": "public, max-age=60", "Vary": VARY},
+        )
+
+    @get(
+        "/{collection:str}/{slug:str}",
+        summary="One published document, localised; JSON-LD with Accept: application/ld+json",
+        cache_control=None,
+    )
+    async def get_document(
+        self,
+        request: Request[Any, Any, Any],
+        runtime: RuntimeDependency,
+        cache: CacheDependency,
+        collection: FromPath[str],
+        slug: FromPath[str],
+        locale: FromQuery[str | None] = None,
+        fields: FromQuery[str | None] = None,
+        include: FromQuery[str | None] = None,
+    ) -> Response[bytes]:
+        kind = _kind(collection)
+        served = _locale(request, locale)
+        selected = _names(fields, FIELDS[kind], "fields")
+        embeds = _names(include, set(INCLUDES[kind]), "include")
+        representation = "ld" if JSON_LD in request.headers.get("accept", "") else "json"
+        key = (kind, slug, served, representation)
+        entry = cache.get(key) if not (selected or embeds) else None
+        if entry is None:
+            generation = cache.generation(kind, slug)
+            async with runtime.pool.acquire() as conn:
+                row = await store.find_published(conn, kind, slug)
+                if row is None:
+                    return await _redirect_or_404(conn, request, kind, collection, slug)
+                if representation == "ld":
+                    payload = json_ld(row, served)
+                else:
+                    payload = _select(document(row, served), selected)
+                    await _embed(conn, payload, row, embeds, served)
+            entry = encode(row, payload, served)
+            if not (selected or embeds):
+                cache.put(key, entry, generation)
+        return _conditional(request, entry, JSON_LD if representation == "ld" else None)
+
+    @get("/search", summary="Full-text search over published content", cache_control=None)
+    async def search(
+        self,
+        request: Request[Any, Any, Any],
+        runtime: RuntimeDependency,
+        q: Annotated[str, QueryParameter(min_length=1, max_length=200)],
+        locale: FromQuery[str | None] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=50)] = 10,
+    ) -> Response[SearchPage]:
+        served = _locale(request, locale)
+        config = SEARCH_CONFIG[served.split("-")[0]]
+        async with runtime.pool.acquire() as conn:
+            hits = await delivery_store.search(
+                conn, query=q, locales=fallback_chain(served), config=config, limit=limit
+            )
+        items = [
+            SearchResult(
+                kind=h.kind,
+                slug=h.slug,
+                url=f"/v1/{COLLECTION[h.kind]}/{h.slug}",
+                locale=h.locale,
+                title=h.title,
+                snippet=h.snippet,
+                rank=round(h.rank, 6),
+            )
+            for h in hits
+        ]
+        return Response(
+            SearchPage(query=q, locale=served, items=items),
+            headers={"Cache-Control": "public, max-age=60", "Vary": VARY},
+        )
+
+
+def _select(item: dict[str, Any], selected: list[str]) -> dict[str, Any]:
+    if not selected:
+        return item
+    return {k: v for k, v in item.items() if k in selected or k in ("kind", "slug")}
+
+
+async def _embed(
+    conn: Any, item: dict[str, Any], row: store.PublishedRow, embeds: list[str], locale: str
+) -> None:
+    for name in embeds:
+        related_kind = INCLUDES[row.kind][name]
+        slugs = row.rendered["shared"].get(name, [])
+        related = await delivery_store.published_by_slugs(conn, related_kind, slugs)
+        item.setdefault("included", {})[name] = [
+            document(r, locale, summary=True)
+            for r in sorted(related, key=lambda r: slugs.index(r.slug))
+        ]
+
+
+async def _redirect_or_404(
+    conn: Any,
+    request: Request[Any, Any, Any],
+    kind: str,
+    collection: FromPath[str],
+    slug: FromPath[str],
+) -> Response[bytes]:
+    target = await store.redirect_target(conn, kind, slug)
+    if target is None:
+        raise NotFound(f"no published {kind} has the slug {slug!r}")
+    query = f"?{request.url.query}" if request.url.query else ""
+    return Response(
+        b"",
+        status_code=301,
+        headers={"Location": f"/v1/{collection}/{target}{query}", "Cache-Control": PUBLIC_CACHE},
+    )
+
+
+def _conditional(
+    request: Request[Any, Any, Any], entry: Encoded, media_type: str | None
+) -> Response[bytes]:
+    headers = {
+        "ETag": entry.etag,
+        "Last-Modified": format_datetime(entry.last_modified, usegmt=True),
+        "Cache-Control": PUBLIC_CACHE,
+        "Content-Language": entry.content_language,
+        "Vary": VARY,
+    }
+    if etag_matches(request.headers.get("if-none-match"), entry.etag):
+        return Response(b"", status_code=304, headers=headers)
+    return Response(entry.body, media_type=media_type or "application/json", headers=headers)

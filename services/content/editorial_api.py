@@ -1,0 +1,372 @@
+"""The editorial API: drafts, revisions, publishing and previews. Editors only; never cached."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, get, post, put
+from litestar.di import NamedDependency
+from litestar.exceptions import NotAuthorizedException
+from litestar.params import FromHeader, FromPath, FromQuery, JSONBody, QueryParameter
+
+from services.content import publication, store, usecases
+from services.content.delivery_api import _kind, _locale
+from services.content.documents import Document
+from services.content.domain import Change, diff
+from services.content.preview import PreviewError, PreviewSigner
+from services.content.representation import document, encode
+from services.runtime.errors import BadRequest, FieldProblem, NotFound
+from services.runtime.staff import Principal, staff_only
+from services.runtime.state import RuntimeDependency
+
+NO_STORE = "private, no-store"
+SignerDependency = NamedDependency[PreviewSigner]
+
+
+class DocumentState(msgspec.Struct, frozen=True, kw_only=True):
+    id: uuid.UUID
+    kind: str
+    slug: FromPath[str]
+    version: int
+    draft: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+    published_revision: int | None
+    published_at: datetime | None
+    scheduled_revision: int | None
+    scheduled_for: datetime | None
+
+
+class RevisionSummary(msgspec.Struct, frozen=True, kw_only=True):
+    number: int
+    author: str
+    created_at: datetime
+    note: str | None
+
+
+class RevisionDiff(msgspec.Struct, frozen=True, kw_only=True):
+    from_revision: int
+    to_revision: int
+    changes: list[Change]
+
+
+class PublishRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Empty to publish now; `at` (with a UTC offset) to schedule."""
+
+    at: datetime | None = None
+
+
+class PreviewLink(msgspec.Struct, frozen=True, kw_only=True):
+    token: str
+    url: str
+    expires_at: datetime
+
+
+def _state(row: store.DocumentRow) -> Response[DocumentState]:
+    return Response(
+        DocumentState(**msgspec.structs.asdict(row)),
+        headers={"ETag": f'"{row.version}"', "Cache-Control": NO_STORE},
+    )
+
+
+def _version(if_match: str | None) -> int | None:
+    if if_match is None:
+        return None
+    tag = if_match.strip().removeprefix("W/").strip('"')
+    if not tag.isdigit():
+        raise BadRequest([FieldProblem(field="If-Match", message='expected a version such as "3"')])
+    return int(tag)
+
+
+def _author(request: Request[Any, Any, Any]) -> str:
+    principal: Principal = request.state.principal
+    return principal.person
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class EditorialController(Controller):
+    path = "/v1/editorial"
+    tags = ("editorial",)
+
+    @post("/documents", summary="Create a document as a draft (revision 1)", **staff_only("editor"))
+    async def create(
+        self, request: Request[Any, Any, Any], runtime: RuntimeDependency, data: JSONBody[Document]
+    ) -> Response[DocumentState]:
+        row = await usecases.create_document(
+            runtime.pool, data, author=_author(request), now=_now()
+        )
+        response = _state(row)
+        response.status_code = 201
+        return response
+
+    @get(
+        "/{collection:str}", summary="List documents with their draft state", **staff_only("editor")
+    )
+    async def list_drafts(
+        self, runtime: RuntimeDependency, collection: FromPath[str]
+    ) -> Response[list[DocumentState]]:
+        async with runtime.pool.acquire() as conn:
+            rows = await store.list_documents(conn, _kind(collection))
+        return Response(
+            [DocumentState(**msgspec.structs.asdict(r)) for r in rows],
+            headers={"Cache-Control": NO_STORE},
+        )
+
+    @get(
+        "/{collection:str}/{slug:str}",
+        summary="A document's draft and state",
+        **staff_only("editor"),
+    )
+    async def read(
+        self, runtime: RuntimeDependency, collection: FromPath[str], slug: FromPath[str]
+    ) -> Response[DocumentState]:
+        kind = _kind(collection)
+        async with runtime.pool.acquire() as conn:
+            row = await store.find_document(conn, kind, slug)
+        if row is None:
+            raise NotFound(f"no {kind} has the slug {slug!r}")
+        return _state(row)
+
+    @put(
+        "/{collection:str}/{slug:str}",
+        summary="Save the draft as a new revision (If-Match: the version you edited)",
+        **staff_only("editor"),
+    )
+    async def save(
+        self,
+        request: Request[Any, Any, Any],
+        runtime: RuntimeDependency,
+        collection: FromPath[str],
+        slug: FromPath[str],
+        data: JSONBody[Document],
+        if_match: FromHeader[str | None] = None,
+    ) -> Response[DocumentState]:
+        row = await usecases.save_draft(
+            runtime.pool,
+            _kind(collection),
+            slug,
+            data,
+            author=_author(request),
+            expected_version=_version(if_match),
+            now=_now(),
+        )
+        return _state(row)
+
+    @get(
+        "/{collection:str}/{slug:str}/revisions",
+        summary="Every saved revision, oldest first",
+        **staff_only("editor"),
+    )
+    async def revisions(
+        self, runtime: RuntimeDependency, collection: FromPath[str], slug: FromPath[str]
+    ) -> Response[list[RevisionSummary]]:
+        kind = _kind(collection)
+        async with runtime.pool.acquire() as conn:
+            row = await store.find_document(conn, kind, slug)
+            if row is None:
+                raise NotFound(f"no {kind} has the slug {slug!r}")
+            revisions = await store.list_revisions(conn, row.id)
+        return Response(
+            [
+                RevisionSummary(
+                    number=r.number, author=r.author, created_at=r.created_at, note=r.note
+                )
+                for r in revisions
+            ],
+            headers={"Cache-Control": NO_STORE},
+        )
+
+    @get(
+        "/{collection:str}/{slug:str}/revisions/diff",
+        summary="Field-level differences between two revisions",
+        **staff_only("editor"),
+    )
+    async def revision_diff(
+        self,
+        runtime: RuntimeDependency,
+        collection: FromPath[str],
+        slug: FromPath[str],
+        from_revision: Annotated[int, QueryParameter(name="from", ge=1)],
+        to: FromQuery[int | None] = None,
+    ) -> Response[RevisionDiff]:
+        kind = _kind(collection)
+        async with runtime.pool.acquire() as conn:
+            row = await store.find_document(conn, kind, slug)
+            if row is None:
+                raise NotFound(f"no {kind} has the slug {slug!r}")
+            target = to or row.version
+            before = await store.get_revision(conn, row.id, from_revision)
+            after = await store.get_revision(conn, row.id, target)
+        missing = [n for n, r in ((from_revision, before), (target, after)) if r is None]
+        if before is None or after is None:
+            raise NotFound(f"{kind} {slug!r} has no revision {missing[0]}")
+        return Response(
+            RevisionDiff(
+                from_revision=from_revision,
+                to_revision=target,
+                changes=diff(before.body, after.body),
+            ),
+            headers={"Cache-Control": NO_STORE},
+        )
+
+    @post(
+        "/{collection:str}/{slug:str}/revisions/{number:int}/restore",
+        summary="Make an earlier revision the draft again (as a new revision)",
+        status_code=200,
+        **staff_only("editor"),
+    )
+    async def restore(
+        self,
+        request: Request[Any, Any, Any],
+        runtime: RuntimeDependency,
+        collection: FromPath[str],
+        slug: FromPath[str],
+        number: FromPath[int],
+        if_match: FromHeader[str | None] = None,
+    ) -> Response[DocumentState]:
+        row = await usecases.restore_revision(
+            runtime.pool,
+            _kind(collection),
+            slug,
+            number,
+            author=_author(request),
+            expected_version=_version(if_match),
+            now=_now(),
+        )
+        return _state(row)
+
+    @post(
+        "/{collection:str}/{slug:str}/publish",
+        summary="Publish the draft now, or schedule it (`at`); all problems at once if invalid",
+        status_code=200,
+        **staff_only("editor"),
+    )
+    async def publish(
+        self,
+        runtime: RuntimeDependency,
+        collection: FromPath[str],
+        slug: FromPath[str],
+        data: JSONBody[PublishRequest | None] = None,
+        if_match: FromHeader[str | None] = None,
+    ) -> Response[DocumentState]:
+        at = data.at if data is not None else None
+        if at is not None and at.tzinfo is None:
+            raise BadRequest(
+                [FieldProblem(field="at", message="needs a UTC offset, e.g. 2027-01-05T08:00:00Z")]
+            )
+        row = await usecases.publish(
+            runtime.pool,
+            runtime.outbox,
+            _kind(collection),
+            slug,
+            at=at,
+            expected_version=_version(if_match),
+            now=_now(),
+        )
+        return _state(row)
+
+    @post(
+        "/{collection:str}/{slug:str}/unschedule",
+        summary="Cancel a scheduled publication",
+        status_code=200,
+        **staff_only("editor"),
+    )
+    async def unschedule(
+        self, runtime: RuntimeDependency, collection: FromPath[str], slug: FromPath[str]
+    ) -> Response[DocumentState]:
+        return _state(await usecases.cancel_schedule(runtime.pool, _kind(collection), slug))
+
+    @post(
+        "/{collection:str}/{slug:str}/unpublish",
+        summary="Take a published document down",
+        status_code=200,
+        **staff_only("editor"),
+    )
+    async def unpublish(
+        self, runtime: RuntimeDependency, collection: FromPath[str], slug: FromPath[str]
+    ) -> Response[DocumentState]:
+        row = await usecases.unpublish(
+            runtime.pool, runtime.outbox, _kind(collection), slug, now=_now()
+        )
+        return _state(row)
+
+    @post(
+        "/{collection:str}/{slug:str}/preview",
+        summary="A short-lived link showing the current draft exactly as it will be served",
+        status_code=201,
+        **staff_only("editor"),
+    )
+    async def preview_link(
+        self,
+        runtime: RuntimeDependency,
+        signer: SignerDependency,
+        collection: FromPath[str],
+        slug: FromPath[str],
+    ) -> Response[PreviewLink]:
+        kind = _kind(collection)
+        async with runtime.pool.acquire() as conn:
+            row = await store.find_document(conn, kind, slug)
+        if row is None:
+            raise NotFound(f"no {kind} has the slug {slug!r}")
+        token, expires = signer.issue(kind, row.slug, row.version)
+        return Response(
+            PreviewLink(
+                token=token,
+                url=f"/v1/preview/{token}",
+                expires_at=datetime.fromtimestamp(expires, UTC),
+            ),
+            headers={"Cache-Control": NO_STORE},
+        )
+
+
+class PreviewController(Controller):
+    path = "/v1/preview"
+    tags = ("editorial",)
+
+    @get(
+        "/{token:str}",
+        summary="A draft version exactly as it will be served; the signed token is the credential",
+        cache_control=None,
+    )
+    async def preview(
+        self,
+        request: Request[Any, Any, Any],
+        runtime: RuntimeDependency,
+        signer: SignerDependency,
+        token: FromPath[str],
+        locale: FromQuery[str | None] = None,
+    ) -> Response[bytes]:
+        try:
+            grant = signer.verify(token)
+        except PreviewError as exc:
+            raise NotAuthorizedException(str(exc)) from None
+        served = _locale(request, locale)
+        async with runtime.pool.acquire() as conn:
+            row = await store.find_document(conn, grant.kind, grant.slug)
+            revision = (
+                None if row is None else await store.get_revision(conn, row.id, grant.version)
+            )
+        if row is None or revision is None:
+            raise NotFound("the previewed draft no longer exists")
+        doc = usecases.decode_document(revision.body)
+        draft = store.PublishedRow(
+            document_id=row.id,
+            kind=row.kind,
+            slug=doc.slug,
+            revision=revision.number,
+            rendered=publication.render(doc),
+            locales=sorted(doc.translations),
+            updated_at=revision.created_at,
+        )
+        entry = encode(draft, document(draft, served), served)
+        return Response(
+            entry.body,
+            media_type="application/json",
+            headers={"Cache-Control": NO_STORE, "Content-Language": entry.content_language},
+        )

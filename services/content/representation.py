@@ -1,0 +1,143 @@
+"""How a published document is served: composed for a locale with per-field fallback, as JSON or
+as schema.org JSON-LD, encoded once with its strong ETag."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any
+
+import msgspec
+
+from services.content.domain import BASE_LOCALE, compose, fallback_chain
+from services.content.publication import DISCLAIMER, PRICE_NOTE
+from services.content.store import PublishedRow
+
+COLLECTION = {"condition": "conditions", "treatment": "treatments", "service": "services"}
+SUMMARY_FIELDS = ("title", "summary")
+
+
+class Encoded(msgspec.Struct, frozen=True):
+    """Bytes ready to send, with what the response headers need."""
+
+    body: bytes
+    etag: str
+    last_modified: datetime
+    content_language: str
+
+
+def served_locale(row: PublishedRow, locale: str) -> str:
+    """The first locale of the reader's chain the document is written in."""
+    return next((loc for loc in fallback_chain(locale) if loc in row.locales), BASE_LOCALE)
+
+
+def document(row: PublishedRow, locale: str, *, summary: bool = False) -> dict[str, Any]:
+    chain = fallback_chain(locale)
+    texts, served_by = compose(row.rendered["translations"], chain)
+    if summary:
+        texts = {k: v for k, v in texts.items() if k in SUMMARY_FIELDS}
+        served_by = {k: v for k, v in served_by.items() if k in SUMMARY_FIELDS}
+    language = served_locale(row, locale).split("-")[0]
+    body: dict[str, Any] = {
+        "kind": row.kind,
+        "slug": row.slug,
+        "url": f"/v1/{COLLECTION[row.kind]}/{row.slug}",
+        "revision": row.revision,
+        "updated_at": row.updated_at,
+        "locale": served_locale(row, locale),
+        "requested_locale": locale,
+        "available_locales": row.locales,
+        "field_locales": served_by,
+    }
+    if summary:
+        return body | texts
+    body |= row.rendered["shared"] | texts
+    if row.kind != "service":
+        body["disclaimer"] = DISCLAIMER[language]
+    if any(k in row.rendered["shared"] for k in ("price", "price_from")):
+        body["price_disclaimer"] = PRICE_NOTE[language]
+    return body
+
+
+def json_ld(row: PublishedRow, locale: str) -> dict[str, Any]:
+    """schema.org: a MedicalWebPage about a MedicalCondition, or a MedicalProcedure /
+    MedicalTherapy, so third-party sites get rich results without writing it themselves."""
+    doc = document(row, locale)
+    shared = row.rendered["shared"]
+    trust = shared.get("trust", {})
+    about: dict[str, Any] = {"name": doc["title"], "description": doc["summary"]}
+    if row.kind == "condition":
+        about |= {
+            "@type": "MedicalCondition",
+            "code": [
+                {"@type": "MedicalCode", "code": code, "codingSystem": "ICD-10"}
+                for code in shared.get("icd10", [])
+            ],
+            "signOrSymptom": [
+                {"@type": "MedicalSignOrSymptom", "name": s} for s in doc.get("symptoms", [])
+            ],
+            "riskFactor": [
+                {"@type": "MedicalRiskFactor", "name": r} for r in doc.get("risk_factors", [])
+            ],
+            "possibleTreatment": [
+                {"@type": "MedicalTherapy", "name": slug, "url": f"/v1/treatments/{slug}"}
+                for slug in shared.get("related_treatments", [])
+            ],
+        }
+    elif row.kind == "treatment":
+        therapy = shared.get("treatment_kind") == "medication"
+        about["@type"] = "MedicalTherapy" if therapy else "MedicalProcedure"
+    else:
+        about["@type"] = "Service"
+    page: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "MedicalWebPage",
+        "inLanguage": doc["locale"],
+        "name": doc["title"],
+        "description": doc["summary"],
+        "url": doc["url"],
+        "dateModified": row.updated_at.isoformat(),
+        "about": about,
+    }
+    if trust:
+        page["lastReviewed"] = trust["last_reviewed"]
+        page["reviewedBy"] = {
+            "@type": "Person",
+            "name": trust["medical_reviewer"]["name"],
+            "jobTitle": trust["medical_reviewer"].get("qualification"),
+        }
+        page["author"] = {"@type": "Person", "name": trust["author"]["name"]}
+        page["citation"] = [
+            {
+                "@type": "CreativeWork",
+                "name": s["title"],
+                "publisher": s["publisher"],
+                "url": s["url"],
+            }
+            for s in trust.get("sources", [])
+        ]
+    return page
+
+
+def encode(row: PublishedRow, payload: dict[str, Any], locale: str) -> Encoded:
+    body = msgspec.json.encode(payload)
+    return Encoded(
+        body=body,
+        etag=strong_etag(body),
+        last_modified=row.updated_at,
+        content_language=served_locale(row, locale),
+    )
+
+
+def strong_etag(body: bytes) -> str:
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def etag_matches(if_none_match: str | None, etag: str) -> bool:
+    """RFC 9110 weak comparison, as If-None-Match requires."""
+    if not if_none_match:
+        return False
+    if if_none_match.strip() == "*":
+        return True
+    candidates = {c.strip().removeprefix("W/") for c in if_none_match.split(",")}
+    return etag in candidates

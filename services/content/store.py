@@ -1,0 +1,358 @@
+"""SQL of the content service: one function per statement, connection first, Structs out."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import msgspec
+
+from services.runtime.db import Connection
+
+
+class DocumentRow(msgspec.Struct, frozen=True, kw_only=True):
+    id: uuid.UUID
+    kind: str
+    slug: str
+    version: int
+    draft: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+    published_revision: int | None
+    published_at: datetime | None
+    scheduled_revision: int | None
+    scheduled_for: datetime | None
+
+
+class RevisionRow(msgspec.Struct, frozen=True, kw_only=True):
+    number: int
+    author: str
+    created_at: datetime
+    note: str | None
+    body: dict[str, Any]
+
+
+class PublishedRow(msgspec.Struct, frozen=True, kw_only=True):
+    document_id: uuid.UUID
+    kind: str
+    slug: str
+    revision: int
+    rendered: dict[str, Any]
+    locales: list[str]
+    updated_at: datetime
+
+
+class ChangeRow(msgspec.Struct, frozen=True, kw_only=True):
+    seq: int
+    document_id: uuid.UUID
+    kind: str
+    slug: str
+    action: str
+    revision: int
+    at: datetime
+
+
+class SearchHit(msgspec.Struct, frozen=True, kw_only=True):
+    kind: str
+    slug: str
+    locale: str
+    title: str
+    snippet: str
+    rank: float
+
+
+_DOCUMENT = """id, kind, slug, version, draft, created_at, updated_at, published_revision,
+               published_at, scheduled_revision, scheduled_for"""
+
+
+def _json(value: Any) -> str:
+    return msgspec.json.encode(value).decode()
+
+
+def _document(row: Any) -> DocumentRow:
+    fields = dict(row.items())
+    fields["draft"] = msgspec.json.decode(fields["draft"])
+    return msgspec.convert(fields, DocumentRow)
+
+
+async def insert_document(
+    conn: Connection, *, id: uuid.UUID, kind: str, slug: str, draft: Any, now: datetime
+) -> None:
+    await conn.execute(
+        """INSERT INTO documents (id, kind, slug, version, draft, created_at, updated_at)
+           VALUES ($1, $2, $3, 1, $4, $5, $5)""",
+        id,
+        kind,
+        slug,
+        _json(draft),
+        now,
+    )
+
+
+async def update_draft(
+    conn: Connection, *, id: uuid.UUID, slug: str, draft: Any, version: int, now: datetime
+) -> None:
+    await conn.execute(
+        "UPDATE documents SET slug = $2, draft = $3, version = $4, updated_at = $5 WHERE id = $1",
+        id,
+        slug,
+        _json(draft),
+        version,
+        now,
+    )
+
+
+async def find_document(conn: Connection, kind: str, slug: str) -> DocumentRow | None:
+    row = await conn.fetchrow(
+        f"SELECT {_DOCUMENT} FROM documents WHERE kind = $1 AND slug = $2", kind, slug
+    )
+    return None if row is None else _document(row)
+
+
+async def lock_document(conn: Connection, kind: str, slug: str) -> DocumentRow | None:
+    row = await conn.fetchrow(
+        f"SELECT {_DOCUMENT} FROM documents WHERE kind = $1 AND slug = $2 FOR UPDATE", kind, slug
+    )
+    return None if row is None else _document(row)
+
+
+async def slug_taken(conn: Connection, kind: str, slug: str, other_than: uuid.UUID) -> bool:
+    return bool(
+        await conn.fetchval(
+            """SELECT EXISTS (SELECT 1 FROM documents WHERE kind = $1 AND slug = $2 AND id <> $3)
+               OR EXISTS (SELECT 1 FROM slug_redirects
+                          WHERE kind = $1 AND old_slug = $2 AND document_id <> $3)""",
+            kind,
+            slug,
+            other_than,
+        )
+    )
+
+
+async def list_documents(conn: Connection, kind: str) -> list[DocumentRow]:
+    rows = await conn.fetch(
+        f"SELECT {_DOCUMENT} FROM documents WHERE kind = $1 ORDER BY slug", kind
+    )
+    return [_document(r) for r in rows]
+
+
+async def insert_revision(
+    conn: Connection,
+    *,
+    document_id: uuid.UUID,
+    number: int,
+    body: Any,
+    author: str,
+    now: datetime,
+    note: str | None = None,
+) -> None:
+    await conn.execute(
+        """INSERT INTO revisions (document_id, number, body, author, created_at, note)
+           VALUES ($1, $2, $3, $4, $5, $6)""",
+        document_id,
+        number,
+        _json(body),
+        author,
+        now,
+        note,
+    )
+
+
+async def list_revisions(conn: Connection, document_id: uuid.UUID) -> list[RevisionRow]:
+    rows = await conn.fetch(
+        """SELECT number, author, created_at, note, body FROM revisions
+           WHERE document_id = $1 ORDER BY number""",
+        document_id,
+    )
+    return [_revision(r) for r in rows]
+
+
+async def get_revision(conn: Connection, document_id: uuid.UUID, number: int) -> RevisionRow | None:
+    row = await conn.fetchrow(
+        """SELECT number, author, created_at, note, body FROM revisions
+           WHERE document_id = $1 AND number = $2""",
+        document_id,
+        number,
+    )
+    return None if row is None else _revision(row)
+
+
+def _revision(row: Any) -> RevisionRow:
+    fields = dict(row.items())
+    fields["body"] = msgspec.json.decode(fields["body"])
+    return msgspec.convert(fields, RevisionRow)
+
+
+async def set_schedule(
+    conn: Connection, document_id: uuid.UUID, revision: int | None, at: datetime | None
+) -> None:
+    await conn.execute(
+        "UPDATE documents SET scheduled_revision = $2, scheduled_for = $3 WHERE id = $1",
+        document_id,
+        revision,
+        at,
+    )
+
+
+async def claim_due(conn: Connection, now: datetime, limit: int) -> list[DocumentRow]:
+    """Scheduled publications that are due; SKIP LOCKED so replicas never publish one twice."""
+    rows = await conn.fetch(
+        f"""SELECT {_DOCUMENT} FROM documents
+            WHERE scheduled_for IS NOT NULL AND scheduled_for <= $1
+            ORDER BY scheduled_for LIMIT $2 FOR UPDATE SKIP LOCKED""",
+        now,
+        limit,
+    )
+    return [_document(r) for r in rows]
+
+
+async def mark_published(
+    conn: Connection, document_id: uuid.UUID, revision: int | None, now: datetime | None
+) -> None:
+    await conn.execute(
+        """UPDATE documents SET published_revision = $2, published_at = $3,
+               scheduled_revision = NULL, scheduled_for = NULL WHERE id = $1""",
+        document_id,
+        revision,
+        now,
+    )
+
+
+async def find_published(conn: Connection, kind: str, slug: str) -> PublishedRow | None:
+    row = await conn.fetchrow(
+        """SELECT document_id, kind, slug, revision, rendered, locales, updated_at
+           FROM published WHERE kind = $1 AND slug = $2""",
+        kind,
+        slug,
+    )
+    return None if row is None else published_row(row)
+
+
+async def published_for(conn: Connection, document_id: uuid.UUID) -> PublishedRow | None:
+    row = await conn.fetchrow(
+        """SELECT document_id, kind, slug, revision, rendered, locales, updated_at
+           FROM published WHERE document_id = $1""",
+        document_id,
+    )
+    return None if row is None else published_row(row)
+
+
+def published_row(row: Any) -> PublishedRow:
+    fields = dict(row.items())
+    fields["rendered"] = msgspec.json.decode(fields["rendered"])
+    return msgspec.convert(fields, PublishedRow)
+
+
+async def upsert_published(
+    conn: Connection,
+    *,
+    document_id: uuid.UUID,
+    kind: str,
+    slug: str,
+    revision: int,
+    rendered: Any,
+    locales: list[str],
+    specialty: str | None,
+    tags: list[str],
+    now: datetime,
+) -> None:
+    await conn.execute(
+        """INSERT INTO published (document_id, kind, slug, revision, rendered, locales, specialty,
+                                  tags, published_at, updated_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
+           ON CONFLICT (document_id) DO UPDATE SET
+               slug = EXCLUDED.slug, revision = EXCLUDED.revision, rendered = EXCLUDED.rendered,
+               locales = EXCLUDED.locales, specialty = EXCLUDED.specialty, tags = EXCLUDED.tags,
+               updated_at = EXCLUDED.updated_at""",
+        document_id,
+        kind,
+        slug,
+        revision,
+        _json(rendered),
+        locales,
+        specialty,
+        tags,
+        now,
+    )
+
+
+async def delete_published(conn: Connection, document_id: uuid.UUID) -> None:
+    await conn.execute("DELETE FROM published WHERE document_id = $1", document_id)
+
+
+async def document_slugs(conn: Connection) -> dict[str, frozenset[str]]:
+    """Slugs of every document, draft or published, by kind."""
+    rows = await conn.fetch("SELECT kind, array_agg(slug) AS slugs FROM documents GROUP BY kind")
+    return {r["kind"]: frozenset(r["slugs"]) for r in rows}
+
+
+async def insert_redirect(
+    conn: Connection, kind: str, old_slug: str, document_id: uuid.UUID
+) -> None:
+    await conn.execute(
+        """INSERT INTO slug_redirects (kind, old_slug, document_id) VALUES ($1, $2, $3)
+           ON CONFLICT (kind, old_slug) DO UPDATE SET document_id = EXCLUDED.document_id""",
+        kind,
+        old_slug,
+        document_id,
+    )
+
+
+async def redirect_target(conn: Connection, kind: str, slug: str) -> str | None:
+    value = await conn.fetchval(
+        """SELECT p.slug FROM slug_redirects r JOIN published p ON p.document_id = r.document_id
+           WHERE r.kind = $1 AND r.old_slug = $2""",
+        kind,
+        slug,
+    )
+    return None if value is None else str(value)
+
+
+async def old_slugs(conn: Connection, document_id: uuid.UUID) -> list[str]:
+    rows = await conn.fetch(
+        "SELECT old_slug FROM slug_redirects WHERE document_id = $1 ORDER BY old_slug", document_id
+    )
+    return [r["old_slug"] for r in rows]
+
+
+async def replace_search_entries(
+    conn: Connection,
+    document_id: uuid.UUID,
+    entries: list[tuple[str, str, str, str, str, str, str]],
+) -> None:
+    """entries: (locale, kind, slug, title, summary, body, text-search configuration)."""
+    await conn.execute("DELETE FROM search_entries WHERE document_id = $1", document_id)
+    await conn.executemany(
+        """INSERT INTO search_entries
+               (document_id, locale, kind, slug, title, summary, body, config, document)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8::regconfig,
+                   setweight(to_tsvector($8::regconfig, $5), 'A')
+                   || setweight(to_tsvector($8::regconfig, $6), 'B')
+                   || setweight(to_tsvector($8::regconfig, $7), 'C'))""",
+        [(document_id, *entry) for entry in entries],
+    )
+
+
+async def insert_change(
+    conn: Connection,
+    *,
+    document_id: uuid.UUID,
+    kind: str,
+    slug: str,
+    action: str,
+    revision: int,
+    now: datetime,
+) -> int:
+    return int(
+        await conn.fetchval(
+            """INSERT INTO changes (document_id, kind, slug, action, revision, at)
+               VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq""",
+            document_id,
+            kind,
+            slug,
+            action,
+            revision,
+            now,
+        )
+    )

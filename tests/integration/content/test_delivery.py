@@ -1,0 +1,199 @@
+"""The public delivery API: locales, caching headers, redirects, lists, JSON-LD."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from tests.integration.content.conftest import condition, create_and_publish
+
+Client = AsyncTestClient[Litestar]
+
+
+@pytest.fixture
+async def published(client: Client, editor: dict[str, str]) -> dict[str, Any]:
+    return await create_and_publish(client, editor, condition())
+
+
+async def test_a_published_condition_is_served_in_the_requested_locale(
+    client: Client, published: dict[str, Any]
+) -> None:
+    en = await client.get("/v1/conditions/mitral-valve-insufficiency")
+    de = await client.get("/v1/conditions/mitral-valve-insufficiency?locale=de")
+
+    assert en.status_code == de.status_code == 200
+    assert en.json()["title"] == "Mitral valve insufficiency"
+    assert de.json()["title"] == "Mitralklappeninsuffizienz"
+    assert de.headers["content-language"] == "de"
+    assert "Accept-Language" in de.headers["vary"]
+    section = en.json()["sections"][0]
+    assert section["body_html"] == (
+        "<p>Blood leaks back from the <strong>left ventricle</strong> into the left atrium.</p>"
+    )
+    assert en.json()["icd10"] == ["I34.0"]
+    assert en.json()["disclaimer"].startswith("This information explains")
+    assert de.json()["available_locales"] == ["de", "en"]
+
+
+async def test_fields_fall_back_separately_along_the_locale_chain(
+    client: Client, published: dict[str, Any]
+) -> None:
+    response = await client.get(
+        "/v1/conditions/mitral-valve-insufficiency", headers={"Accept-Language": "de-AT, en;q=0.5"}
+    )
+
+    body = response.json()
+    assert body["requested_locale"] == "de-AT"
+    assert body["locale"] == "de"
+    assert body["title"] == "Mitralklappeninsuffizienz"
+    # Symptoms are written in English only: that field alone falls back.
+    assert body["symptoms"] == ["Shortness of breath", "Swollen legs"]
+    assert body["field_locales"]["title"] == "de"
+    assert body["field_locales"]["symptoms"] == "en"
+
+
+@pytest.mark.parametrize("locale", ["fr", "xx-YY-ZZ", "12", "de_AT_x"])
+async def test_an_unknown_or_malformed_locale_is_a_400_naming_locale(
+    client: Client, published: dict[str, Any], locale: str
+) -> None:
+    response = await client.get(f"/v1/conditions/mitral-valve-insufficiency?locale={locale}")
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "locale"
+
+
+async def test_an_unsupported_accept_language_falls_back_to_english(
+    client: Client, published: dict[str, Any]
+) -> None:
+    response = await client.get(
+        "/v1/conditions/mitral-valve-insufficiency", headers={"Accept-Language": "fr-FR, it"}
+    )
+
+    assert response.status_code == 200
+    assert response.headers["content-language"] == "en"
+
+
+async def test_revalidation_with_the_etag_answers_304(
+    client: Client, published: dict[str, Any]
+) -> None:
+    first = await client.get("/v1/conditions/mitral-valve-insufficiency")
+    etag = first.headers["etag"]
+
+    again = await client.get(
+        "/v1/conditions/mitral-valve-insufficiency", headers={"If-None-Match": etag}
+    )
+    other = await client.get(
+        "/v1/conditions/mitral-valve-insufficiency", headers={"If-None-Match": '"stale"'}
+    )
+
+    assert etag.startswith('"') and not etag.startswith("W/")
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again.headers["etag"] == etag
+    assert other.status_code == 200
+    assert "stale-while-revalidate" in first.headers["cache-control"]
+    assert first.headers["last-modified"].endswith("GMT")
+
+
+async def test_an_unknown_slug_is_a_404_problem(client: Client) -> None:
+    response = await client.get("/v1/conditions/no-such-condition")
+
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_a_renamed_slug_redirects_permanently(
+    client: Client, editor: dict[str, str], published: dict[str, Any]
+) -> None:
+    saved = await client.put(
+        "/v1/editorial/conditions/mitral-valve-insufficiency",
+        json=condition("mitral-regurgitation"),
+        headers=editor,
+    )
+    assert saved.status_code == 200, saved.text
+    republished = await client.post(
+        "/v1/editorial/conditions/mitral-regurgitation/publish", headers=editor
+    )
+    assert republished.status_code == 200
+
+    old = await client.get(
+        "/v1/conditions/mitral-valve-insufficiency?locale=de", follow_redirects=False
+    )
+
+    assert old.status_code == 301
+    assert old.headers["location"] == "/v1/conditions/mitral-regurgitation?locale=de"
+
+
+async def test_json_ld_describes_a_medical_condition(
+    client: Client, published: dict[str, Any]
+) -> None:
+    response = await client.get(
+        "/v1/conditions/mitral-valve-insufficiency",
+        headers={"Accept": "application/ld+json"},
+    )
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/ld+json")
+    page = response.json()
+    assert page["@type"] == "MedicalWebPage"
+    assert page["about"]["@type"] == "MedicalCondition"
+    assert page["about"]["code"] == [
+        {"@type": "MedicalCode", "code": "I34.0", "codingSystem": "ICD-10"}
+    ]
+    assert page["about"]["signOrSymptom"][0]["name"] == "Shortness of breath"
+    assert page["lastReviewed"] == "2026-10-15"
+    assert page["reviewedBy"]["name"] == "Prof. Jonas Weber"
+
+
+async def test_lists_page_with_stable_cursors_while_content_is_published(
+    client: Client, editor: dict[str, str]
+) -> None:
+    for slug in ("angina", "cardiomyopathy", "endocarditis", "myocarditis"):
+        await create_and_publish(client, editor, condition(slug))
+
+    first = await client.get("/v1/conditions?limit=2")
+    await create_and_publish(client, editor, condition("aortic-stenosis"))  # sorts before page 2
+    second = await client.get(f"/v1/conditions?limit=2&cursor={first.json()['next_cursor']}")
+
+    assert [i["slug"] for i in first.json()["items"]] == ["angina", "cardiomyopathy"]
+    assert [i["slug"] for i in second.json()["items"]] == ["endocarditis", "myocarditis"]
+    assert second.json()["next_cursor"] is None
+    assert set(first.json()["items"][0]) >= {"title", "summary", "field_locales", "url"}
+
+
+async def test_lists_filter_select_fields_and_embed_related_items(
+    client: Client, editor: dict[str, str]
+) -> None:
+    await create_and_publish(client, editor, condition("angina", tags=["chest-pain"]))
+    await create_and_publish(
+        client, editor, condition("mitral-valve-insufficiency", related_treatments=[])
+    )
+
+    tagged = await client.get("/v1/conditions?tag=chest-pain&fields=title,icd10")
+
+    items = tagged.json()["items"]
+    assert [i["slug"] for i in items] == ["angina"]
+    assert set(items[0]) == {"kind", "slug", "title", "icd10"}
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("limit=1000", "limit"),
+        ("limit=0", "limit"),
+        ("cursor=not-a-cursor", "cursor"),
+        ("fields=title,secret_sauce", "fields"),
+        ("include=everything", "include"),
+        ("sort=popularity", "sort"),
+    ],
+)
+async def test_bad_list_parameters_are_a_400_naming_the_parameter(
+    client: Client, query: str, field: str
+) -> None:
+    response = await client.get(f"/v1/conditions?{query}")
+
+    assert response.status_code == 400, response.text
+    assert field in str(response.json()["errors"])
