@@ -71,6 +71,34 @@ class Page(msgspec.Struct, frozen=True, kw_only=True):
     next_cursor: str | None
 
 
+class SyncedDocument(msgspec.Struct, frozen=True, kw_only=True):
+    """A published document in every locale it is written in, for mirroring."""
+
+    id: uuid.UUID
+    kind: str
+    slug: str
+    revision: int
+    updated_at: datetime
+    locales: list[str]
+    shared: dict[str, Any]
+    translations: dict[str, Any]
+
+
+class Removed(msgspec.Struct, frozen=True, kw_only=True):
+    id: uuid.UUID
+    kind: str
+    slug: str
+
+
+class SyncPage(msgspec.Struct, frozen=True, kw_only=True):
+    """Apply `published` (replace by id) and `removed` (delete by id); keep `token`."""
+
+    full: bool
+    published: list[SyncedDocument]
+    removed: list[Removed]
+    token: str
+
+
 class SearchResult(msgspec.Struct, frozen=True, kw_only=True):
     kind: str
     slug: FromPath[str]
@@ -236,6 +264,50 @@ class DeliveryController(Controller):
                 cache.put(key, entry, generation)
         return _conditional(request, entry, JSON_LD if representation == "ld" else None)
 
+    @get(
+        "/sync",
+        summary="Mirror the published content: a full snapshot, then only what changed",
+        description=(
+            "Without `token`: every published document and a token. With the token from the "
+            "previous answer: the documents published or changed since, the ones removed, and a "
+            "new token."
+        ),
+        cache_control=None,
+    )
+    async def sync(
+        self, runtime: RuntimeDependency, token: FromQuery[str | None] = None
+    ) -> Response[SyncPage]:
+        since = decode_sync_token(token) if token is not None else None
+        async with runtime.pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
+            # One snapshot: the rows and the position they were read at agree.
+            head = await delivery_store.last_change(conn)
+            if since is None:
+                rows = await delivery_store.all_published(conn)
+                page = SyncPage(
+                    full=True,
+                    published=[_synced(r) for r in rows],
+                    removed=[],
+                    token=encode_sync_token(head),
+                )
+            else:
+                changes = await delivery_store.changes_since(conn, since)
+                latest = {c.document_id: c for c in changes}
+                current = {
+                    r.document_id: r
+                    for r in await delivery_store.published_by_ids(conn, list(latest))
+                }
+                page = SyncPage(
+                    full=False,
+                    published=[_synced(current[i]) for i in latest if i in current],
+                    removed=[
+                        Removed(id=i, kind=c.kind, slug=c.slug)
+                        for i, c in latest.items()
+                        if i not in current
+                    ],
+                    token=encode_sync_token(max(head, since)),
+                )
+        return Response(page, headers={"Cache-Control": "private, no-cache"})
+
     @get("/search", summary="Full-text search over published content", cache_control=None)
     async def search(
         self,
@@ -267,6 +339,37 @@ class DeliveryController(Controller):
             SearchPage(query=q, locale=served, items=items),
             headers={"Cache-Control": "public, max-age=60", "Vary": VARY},
         )
+
+
+def _synced(row: store.PublishedRow) -> SyncedDocument:
+    return SyncedDocument(
+        id=row.document_id,
+        kind=row.kind,
+        slug=row.slug,
+        revision=row.revision,
+        updated_at=row.updated_at,
+        locales=row.locales,
+        shared=row.rendered["shared"],
+        translations=row.rendered["translations"],
+    )
+
+
+def encode_sync_token(seq: int) -> str:
+    return base64.urlsafe_b64encode(f"sync:{seq}".encode()).decode().rstrip("=")
+
+
+def decode_sync_token(token: str) -> int:
+    refused = BadRequest(
+        [FieldProblem(field="token", message="is not a sync token this API issued")]
+    )
+    try:
+        text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise refused from None
+    prefix, _, seq = text.partition(":")
+    if prefix != "sync" or not seq.isdigit():
+        raise refused
+    return int(seq)
 
 
 def _select(item: dict[str, Any], selected: list[str]) -> dict[str, Any]:

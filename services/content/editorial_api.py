@@ -10,7 +10,7 @@ import msgspec
 from litestar import Controller, Request, Response, get, post, put
 from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException
-from litestar.params import FromHeader, FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 
 from services.content import publication, store, usecases
 from services.content.delivery_api import _kind, _locale
@@ -145,7 +145,7 @@ class EditorialController(Controller):
         collection: FromPath[str],
         slug: FromPath[str],
         data: JSONBody[Document],
-        if_match: FromHeader[str | None] = None,
+        if_match: Annotated[str | None, HeaderParameter(name="if-match")] = None,
     ) -> Response[DocumentState]:
         row = await usecases.save_draft(
             runtime.pool,
@@ -228,7 +228,7 @@ class EditorialController(Controller):
         collection: FromPath[str],
         slug: FromPath[str],
         number: FromPath[int],
-        if_match: FromHeader[str | None] = None,
+        if_match: Annotated[str | None, HeaderParameter(name="if-match")] = None,
     ) -> Response[DocumentState]:
         row = await usecases.restore_revision(
             runtime.pool,
@@ -253,7 +253,7 @@ class EditorialController(Controller):
         collection: FromPath[str],
         slug: FromPath[str],
         data: JSONBody[PublishRequest | None] = None,
-        if_match: FromHeader[str | None] = None,
+        if_match: Annotated[str | None, HeaderParameter(name="if-match")] = None,
     ) -> Response[DocumentState]:
         at = data.at if data is not None else None
         if at is not None and at.tzinfo is None:

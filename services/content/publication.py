@@ -41,14 +41,13 @@ def kind_of(doc: Document) -> str:
 def render(doc: Document) -> dict[str, Any]:
     """The stored form of a published document: locale-independent facts once, and per locale
     every text field with Markdown rendered to HTML."""
-    shared = msgspec.to_builtins(doc)
-    shared.pop("translations")
+    # Through JSON, so a preview rendered here equals what the database hands back once published.
+    plain: dict[str, Any] = msgspec.json.decode(msgspec.json.encode(doc))
+    translations = plain.pop("translations")
+    shared = plain
     return {
         "shared": shared,
-        "translations": {
-            locale: _render_text(msgspec.to_builtins(text))
-            for locale, text in doc.translations.items()
-        },
+        "translations": {locale: _render_text(text) for locale, text in translations.items()},
     }
 
 

@@ -80,7 +80,9 @@ def condition(slug: str = "mitral-valve-insufficiency", **changes: Any) -> dict[
                     {
                         "key": "overview",
                         "heading": "Overview",
-                        "body": "Blood leaks back from the **left ventricle** into the left atrium.",
+                        "body": (
+                            "Blood leaks back from the **left ventricle** into the left atrium."
+                        ),
                     }
                 ],
                 "symptoms": ["Shortness of breath", "Swollen legs"],
