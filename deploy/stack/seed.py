@@ -5,12 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, cast
 
 import asyncpg
 
 from deploy.stack.console import Console
+from services.content.app import DEFINITION as CONTENT
+from services.content.seeding import seed_content
 from services.runtime import staff
+from services.runtime.db import create_pool
+from services.runtime.outbox import Outbox
 
 
 @dataclass
@@ -62,7 +67,21 @@ async def _reissue(conn: asyncpg.Connection[asyncpg.Record], person: str, role: 
     return token
 
 
-SEED_STEPS: tuple[SeedStep, ...] = (seed_staff_tokens,)
+async def seed_content_documents(context: SeedContext) -> str:
+    """The medical content pages, published through the content service's own outbox: its
+    relay announces them on `content.*` once the service runs."""
+    pool = await create_pool(context.database_url, schema=CONTENT.schema, min_size=1, max_size=2)
+    try:
+        outbox = Outbox(source=f"/carebridge/{CONTENT.name}", schema=CONTENT.schema)
+        created = await seed_content(pool, outbox, now=datetime.now(UTC))
+    finally:
+        await pool.close()
+    if created:
+        return f"seeded and published {created} content documents"
+    return "content documents unchanged"
+
+
+SEED_STEPS: tuple[SeedStep, ...] = (seed_staff_tokens, seed_content_documents)
 
 
 async def seed(

@@ -8,7 +8,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from tests.integration.content.conftest import condition, create_and_publish
+from tests.content_samples import condition, create_and_publish
 
 Client = AsyncTestClient[Litestar]
 

@@ -19,7 +19,7 @@ from services.content.usecases import publish_due
 from services.runtime.bus import Bus
 from services.runtime.db import create_pool
 from services.runtime.outbox import Outbox
-from tests.integration.content.conftest import condition, create_and_publish
+from tests.content_samples import condition, create_and_publish
 from tests.support import eventually
 
 Client = AsyncTestClient[Litestar]

@@ -1,0 +1,45 @@
+"""The content a fresh installation starts with (services/content/seed/*.json): created and
+published once; documents that exist already are left as editors made them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from services.content import publication, store, usecases
+from services.content.documents import Document, document_decoder
+from services.runtime.db import Pool
+from services.runtime.outbox import Outbox
+
+SEED_DIR = Path(__file__).parent / "seed"
+SEED_AUTHOR = "carebridge-seed"
+
+
+def load_seed_documents(folder: Path = SEED_DIR) -> list[Document]:
+    return [document_decoder.decode(path.read_bytes()) for path in sorted(folder.glob("*.json"))]
+
+
+async def seed_content(
+    pool: Pool, outbox: Outbox, *, now: datetime, folder: Path = SEED_DIR
+) -> int:
+    """Create the missing seed documents and publish them; returns how many were new.
+
+    All are created before any is published: they name each other as related items."""
+    created: list[Document] = []
+    for doc in load_seed_documents(folder):
+        async with pool.acquire() as conn:
+            exists = await store.find_document(conn, publication.kind_of(doc), doc.slug)
+        if exists is None:
+            await usecases.create_document(pool, doc, author=SEED_AUTHOR, now=now)
+            created.append(doc)
+    for doc in created:
+        await usecases.publish(
+            pool,
+            outbox,
+            publication.kind_of(doc),
+            doc.slug,
+            at=None,
+            expected_version=None,
+            now=now,
+        )
+    return len(created)
