@@ -142,18 +142,21 @@ class Relay:
 
     async def run(self, stop: asyncio.Event) -> None:
         backoff = Backoff()
-        while not stop.is_set():
-            await self._ensure_listening()
-            self._wake.clear()
-            try:
-                await self.publish_pending()
-                backoff.reset()
-                delay = self.poll_interval
-            except (NatsError, TimeoutError, OSError, asyncpg.PostgresError) as exc:
-                delay = backoff.next()
-                log.warning("outbox relay retrying", error=repr(exc), retry_in=round(delay, 2))
-            await wait_any(stop, self._wake, timeout=delay)
-        await self._stop_listening()
+        try:
+            while not stop.is_set():
+                await self._ensure_listening()
+                self._wake.clear()
+                try:
+                    await self.publish_pending()
+                    backoff.reset()
+                    delay = self.poll_interval
+                except (NatsError, TimeoutError, OSError, asyncpg.PostgresError) as exc:
+                    delay = backoff.next()
+                    log.warning("outbox relay retrying", error=repr(exc), retry_in=round(delay, 2))
+                await wait_any(stop, self._wake, timeout=delay)
+        finally:
+            # Also when cancelled: a listener never returned to the pool blocks its close.
+            await self._stop_listening()
 
     async def _ensure_listening(self) -> None:
         """LISTEN on a dedicated connection; if it is lost, polling carries on until it's back."""

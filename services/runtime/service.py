@@ -128,7 +128,11 @@ def create_service_app(
                 if bus is not None:
                     await bus.close()
             finally:
-                await pool.close()
+                try:
+                    await asyncio.wait_for(pool.close(), settings.shutdown_grace)
+                except TimeoutError:
+                    log.warning("database connections still busy at shutdown, terminating")
+                    pool.terminate()
                 log.info("service stopped")
 
     return Litestar(

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.perf import runtime_bench
+from tests.perf import content_bench, runtime_bench
+from tests.perf.servers import bench_servers
+
+
+async def run_all() -> None:
+    with bench_servers() as servers:
+        await runtime_bench.run(servers.database_url, servers.nats_url)
+        await content_bench.run(servers)
 
 
 def main() -> None:
-    asyncio.run(runtime_bench.main())
+    asyncio.run(run_all())
 
 
 if __name__ == "__main__":

@@ -27,7 +27,6 @@ from services.runtime.db import Connection, Pool, create_pool, transaction
 from services.runtime.inbox import Consumer, Subscription
 from services.runtime.outbox import Outbox, Relay
 from services.runtime.service import prepare_database
-from tests.perf.servers import bench_servers
 
 EVENTS = 5_000
 LATENCY_EVENTS = 1_000
@@ -59,11 +58,6 @@ def row(
         f"{p99:>9.2f} ms" if p99 is not None else f"{'':>12}",
     ]
     return " ".join(cells)
-
-
-async def main() -> None:
-    with bench_servers() as servers:
-        await run(servers.database_url, servers.nats_url)
 
 
 async def run(database_url: str, nats_url: str) -> None:
