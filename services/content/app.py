@@ -17,6 +17,7 @@ from contracts.content import content_event_decoder
 from services.content.cache import DocumentCache
 from services.content.delivery_api import DeliveryController
 from services.content.editorial_api import EditorialController, PreviewController
+from services.content.fast_reads import cached_reads
 from services.content.preview import PreviewSigner
 from services.content.usecases import publish_due
 from services.runtime.pacing import wait_any
@@ -88,6 +89,7 @@ def create_app(settings: ContentSettings) -> Litestar:
             "signer": Provide(lambda: signer, sync_to_thread=False),
         },
         background=(("publish-scheduler", scheduler), ("cache-invalidation", invalidate_caches)),
+        front=cached_reads(cache),
     )
 
 

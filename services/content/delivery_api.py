@@ -6,7 +6,6 @@ import base64
 import binascii
 import uuid
 from datetime import datetime
-from email.utils import format_datetime
 from typing import Annotated, Any
 
 import msgspec
@@ -28,6 +27,8 @@ from services.content.domain import LocaleError, fallback_chain, negotiate
 from services.content.publication import SEARCH_CONFIG
 from services.content.representation import (
     COLLECTION,
+    PUBLIC_CACHE,
+    VARY,
     Encoded,
     document,
     encode,
@@ -39,8 +40,7 @@ from services.runtime.state import RuntimeDependency
 
 KIND = {collection: kind for kind, collection in COLLECTION.items()}
 JSON_LD = "application/ld+json"
-PUBLIC_CACHE = "public, max-age=300, stale-while-revalidate=86400"
-VARY = "Accept-Language, Accept"
+JSON = "application/json"
 MAX_LIMIT = 100
 _BASE_FIELDS = {
     "kind", "slug", "url", "revision", "updated_at", "locale", "requested_locale",
@@ -259,7 +259,7 @@ class DeliveryController(Controller):
                 else:
                     payload = _select(document(row, served), selected)
                     await _embed(conn, payload, row, embeds, served)
-            entry = encode(row, payload, served)
+            entry = encode(row, payload, served, JSON_LD if representation == "ld" else JSON)
             if not (selected or embeds):
                 cache.put(key, entry, generation)
         return _conditional(request, entry, JSON_LD if representation == "ld" else None)
@@ -412,13 +412,7 @@ async def _redirect_or_404(
 def _conditional(
     request: Request[Any, Any, Any], entry: Encoded, media_type: str | None
 ) -> Response[bytes]:
-    headers = {
-        "ETag": entry.etag,
-        "Last-Modified": format_datetime(entry.last_modified, usegmt=True),
-        "Cache-Control": PUBLIC_CACHE,
-        "Content-Language": entry.content_language,
-        "Vary": VARY,
-    }
+    headers = dict(entry.headers)
     if etag_matches(request.headers.get("if-none-match"), entry.etag):
         return Response(b"", status_code=304, headers=headers)
     return Response(entry.body, media_type=media_type or "application/json", headers=headers)

@@ -16,6 +16,7 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.types import ASGIApp
 
 from contracts.registry import STREAMS
 from services.runtime import staff
@@ -50,10 +51,12 @@ def create_service_app(
     *,
     dependencies: Mapping[str, Provide] | None = None,
     background: Sequence[tuple[str, BackgroundLoop]] = (),
+    front: Callable[[ASGIApp, Metrics], ASGIApp] | None = None,
 ) -> Litestar:
     """`dependencies` are this app instance's own objects for its routes (a cache, a signer);
     `background` are named loops run, supervised, for the app's lifetime (schedulers,
-    broadcast listeners), each given the runtime and the stop event."""
+    broadcast listeners), each given the runtime and the stop event. `front` wraps the app's
+    request handling, before routing: for answers that must not pay for the framework."""
     metrics = Metrics(definition.name)
 
     @asynccontextmanager
@@ -135,7 +138,7 @@ def create_service_app(
                     pool.terminate()
                 log.info("service stopped")
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             HealthController,
             DeadLetterController,
@@ -166,6 +169,9 @@ def create_service_app(
         logging_config=None,
         debug=False,
     )
+    if front is not None:
+        app.asgi_handler = front(app.asgi_handler, metrics)
+    return app
 
 
 def _runtime(state: State) -> Runtime:

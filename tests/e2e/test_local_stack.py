@@ -58,7 +58,7 @@ class Stacks:
     def start(self) -> Runner:
         log = self.tmp_path / f"run-{len(self.runners)}.log"
         with log.open("wb") as out:
-            process = subprocess.Popen(  # noqa: S603 - our own command line
+            process = subprocess.Popen(
                 self.command(),
                 cwd=REPO,
                 env=self.env,
@@ -163,7 +163,7 @@ def _assert_services_answer(manifest: dict[str, Any]) -> None:
 
 def _assert_second_runner_refused(stacks: Stacks) -> None:
     started = time.monotonic()
-    second = subprocess.run(  # noqa: S603 - our own command line
+    second = subprocess.run(
         stacks.command(),
         check=False,
         cwd=REPO,

@@ -12,7 +12,6 @@ import sys
 import tempfile
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
 import httpx
 
@@ -101,7 +100,9 @@ async def run(servers: Servers) -> None:
             ("content service, cached condition (200)", ok_rate, o50, o99),
             ("content service, If-None-Match (304)", revalidate_rate, r50, r99),
         ):
-            print(f"{name:<44} {rate:>10,.0f} {p50:>8.2f} {p99:>8.2f} {rate / ceiling_rate:>10.2f}x")
+            print(
+                f"{name:<44} {rate:>10,.0f} {p50:>8.2f} {p99:>8.2f} {rate / ceiling_rate:>10.2f}x"
+            )
     finally:
         for process in (service, ceiling):
             if process is not None:

@@ -9,6 +9,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from tests.content_samples import condition, create_and_publish
+from tests.support import eventually
 
 Client = AsyncTestClient[Litestar]
 
@@ -198,3 +199,20 @@ async def test_bad_list_parameters_are_a_400_naming_the_parameter(
 
     assert response.status_code == 400, response.text
     assert field in str(response.json()["errors"])
+
+
+async def test_a_document_read_twice_is_served_from_the_cache_the_second_time(
+    client: Client, published: dict[str, Any]
+) -> None:
+    first = await client.get("/v1/conditions/mitral-valve-insufficiency")
+
+    async def from_cache() -> Any:
+        # Only the framework path adds a correlation id; the cached fast path answers before it.
+        # (The publish event may still arrive and empty the cache once, hence polling.)
+        response = await client.get("/v1/conditions/mitral-valve-insufficiency")
+        return None if "x-correlation-id" in response.headers else response
+
+    second = await eventually(from_cache, timeout=5)
+    assert "x-correlation-id" in first.headers
+    assert second.content == first.content
+    assert second.headers["etag"] == first.headers["etag"]
