@@ -18,6 +18,8 @@ log = structlog.get_logger(__name__)
 
 # JetStream's answer when a stream exists with another configuration.
 _STREAM_NAME_IN_USE = 10058
+# Within the service's shutdown grace: a drain that takes longer is cut short by a close.
+_DRAIN_TIMEOUT = 5.0
 
 
 class Bus:
@@ -121,6 +123,9 @@ class Bus:
             except BadRequestError as exc:
                 if exc.err_code != _STREAM_NAME_IN_USE:
                     raise
+                # Operators may have raised the replicas (R3 on a cluster); never lower them.
+                current = await self.js.stream_info(config.name or "")
+                config.num_replicas = max(self.replicas, current.config.num_replicas or 1)
                 await self.js.update_stream(config)
 
     async def close(self) -> None:
@@ -128,7 +133,7 @@ class Bus:
         if self.nc.is_closed:
             return
         try:
-            await self.nc.drain()
-        except NatsError:
+            await asyncio.wait_for(self.nc.drain(), _DRAIN_TIMEOUT)
+        except (NatsError, TimeoutError):
             # Draining needs a live connection; while reconnecting, just close.
             await self.nc.close()

@@ -39,7 +39,10 @@ async def insert_dead_letter(
         await conn.fetchval(
             """INSERT INTO dead_letters
                    (consumer, subject, event_id, headers, payload, error, attempts)
-               VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id""",
+               VALUES ($1, $2, $3, $4, $5, $6, $7)
+               ON CONFLICT (consumer, event_id) WHERE event_id IS NOT NULL AND replayed_at IS NULL
+               DO UPDATE SET attempts = EXCLUDED.attempts
+               RETURNING id""",
             consumer,
             subject,
             event_id,

@@ -5,17 +5,21 @@ transaction, ack after commit. Failures are retried with backoff; a message that
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+import asyncpg
 import msgspec
 import structlog
 from nats.aio.msg import Msg
 from nats.errors import Error as NatsError
 from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import NotFoundError
 
 from contracts.envelope import (
     Event,
@@ -24,12 +28,13 @@ from contracts.envelope import (
     event_type,
     metadata_from_headers,
 )
-from contracts.registry import Channel
+from contracts.registry import Channel, stream_named
 from services.runtime import dead_letters
 from services.runtime.bus import Bus
 from services.runtime.db import Connection, Pool
 from services.runtime.errors import Conflict, DomainError, NotFound
 from services.runtime.pacing import Backoff, redelivery_delay, wait_any
+from services.runtime.request_context import safe_id
 
 log = structlog.get_logger(__name__)
 
@@ -52,6 +57,28 @@ class Subscription(Generic[E]):
         if len(streams) != 1:
             raise ValueError(f"{self.name}: a consumer reads exactly one stream, got {streams}")
         return streams.pop()
+
+
+# Failures of the infrastructure rather than of the message: retried for as long as they last.
+TRANSIENT: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.SerializationError,
+    asyncpg.exceptions.DeadlockDetectedError,
+    asyncpg.exceptions.TooManyConnectionsError,
+    asyncpg.exceptions.CannotConnectNowError,
+)
+TRANSIENT_RETRY_CAP = 30.0
+
+
+async def _unsubscribe(psub: JetStreamContext.PullSubscription | None) -> None:
+    if psub is None:
+        return
+    # If the connection that held it is gone, so is the subscription.
+    with contextlib.suppress(NatsError, OSError):
+        await psub.unsubscribe()
 
 
 class Poison(Exception):
@@ -92,7 +119,7 @@ async def apply_decoded(
     with structlog.contextvars.bound_contextvars(
         event_id=meta.id,
         event_type=meta.type,
-        correlation_id=meta.correlation_id or meta.id,
+        correlation_id=safe_id(meta.correlation_id) or meta.id,
         causation_id=meta.id,
     ):
         try:
@@ -172,7 +199,14 @@ class Consumer:
         )
 
     async def ensure(self) -> None:
-        await self.bus.js.add_consumer(self.bus.stream(self.sub.stream), self.config())
+        """Create or update the durable; if its stream is gone (NATS lost its data), declare the
+        stream again first: the outbox still holds, or will re-send, what belongs in it."""
+        stream = self.bus.stream(self.sub.stream)
+        try:
+            await self.bus.js.add_consumer(stream, self.config())
+        except NotFoundError:
+            await self.bus.provision([stream_named(self.sub.stream)])
+            await self.bus.js.add_consumer(stream, self.config())
 
     async def lag(self) -> int | None:
         """Messages not yet delivered plus delivered but unacknowledged; None if unknown."""
@@ -184,27 +218,34 @@ class Consumer:
 
     async def run(self, stop: asyncio.Event) -> None:
         backoff = Backoff()
-        psub = None
-        while not stop.is_set():
-            try:
-                if psub is None:
-                    await self.ensure()
-                    psub = await self.bus.js.pull_subscribe_bind(
-                        self.durable, stream=self.bus.stream(self.sub.stream)
-                    )
+        psub: JetStreamContext.PullSubscription | None = None
+        try:
+            while not stop.is_set():
                 try:
-                    msgs = await psub.fetch(self.batch_size, timeout=1.0)
-                except NatsTimeoutError:
-                    continue
-                for msg in msgs:
-                    await self.handle(msg)
-                backoff.reset()
-            except (NatsError, OSError) as exc:
-                delay = backoff.next()
-                log.warning("consumer retrying", consumer=self.durable, error=repr(exc))
-                await wait_any(stop, timeout=delay)
-        if psub is not None:
-            await psub.unsubscribe()
+                    if psub is None:
+                        await self.ensure()
+                        psub = await self.bus.js.pull_subscribe_bind(
+                            self.durable, stream=self.bus.stream(self.sub.stream)
+                        )
+                    try:
+                        msgs = await psub.fetch(self.batch_size, timeout=1.0)
+                    except (NatsTimeoutError, TimeoutError):
+                        backoff.reset()
+                        continue
+                    for msg in msgs:
+                        await self.handle(msg)
+                    backoff.reset()
+                except (NatsError, OSError) as exc:
+                    # The durable or its stream may be gone: bind again from scratch.
+                    await _unsubscribe(psub)
+                    psub = None
+                    delay = backoff.next()
+                    log.warning(
+                        "consumer retrying", consumer=self.durable, error=type(exc).__name__
+                    )
+                    await wait_any(stop, timeout=delay)
+        finally:
+            await _unsubscribe(psub)
 
     async def handle(self, msg: Msg) -> None:
         attempt = msg.metadata.num_delivered
@@ -214,15 +255,25 @@ class Consumer:
         except Poison as exc:
             await self._dead_letter(msg, subject, str(exc), attempt)
             return
+        except TRANSIENT as exc:
+            # The message is fine, the infrastructure is not: wait, never dead-letter for it.
+            log.warning(
+                "message waits for infrastructure", consumer=self.durable, error=type(exc).__name__
+            )
+            self.on_outcome(self.durable, "retried")
+            await msg.nak(delay=redelivery_delay(attempt, cap=TRANSIENT_RETRY_CAP))
+            return
         except Exception as exc:  # noqa: BLE001 - any other failure is retried, then dead-lettered
             if attempt >= self.max_deliver:
                 await self._dead_letter(msg, subject, f"{type(exc).__name__}: {exc}", attempt)
                 return
+            # The type only: exception messages can quote the data that failed, and logs
+            # must never hold personal data. The full text goes to the dead letter, if any.
             log.warning(
                 "message failed, will retry",
                 consumer=self.durable,
                 attempt=attempt,
-                error=f"{type(exc).__name__}: {exc}",
+                error=type(exc).__name__,
             )
             self.on_outcome(self.durable, "retried")
             await msg.nak(delay=redelivery_delay(attempt))
@@ -232,17 +283,25 @@ class Consumer:
 
     async def _dead_letter(self, msg: Msg, subject: str, error: str, attempt: int) -> None:
         headers = dict(msg.headers or {})
-        async with self.pool.acquire() as conn:
-            await dead_letters.insert_dead_letter(
-                conn,
-                consumer=self.durable,
-                subject=subject,
-                event_id=headers.get("ce-id"),
-                headers=headers,
-                payload=msg.data,
-                error=error,
-                attempts=attempt,
+        try:
+            async with self.pool.acquire() as conn:
+                await dead_letters.insert_dead_letter(
+                    conn,
+                    consumer=self.durable,
+                    subject=subject,
+                    event_id=headers.get("ce-id"),
+                    headers=headers,
+                    payload=msg.data,
+                    error=error,
+                    attempts=attempt,
+                )
+        except TRANSIENT as exc:
+            # Not stored, so not terminated: the message comes back once the database does.
+            log.warning(
+                "dead letter not stored yet", consumer=self.durable, error=type(exc).__name__
             )
-        log.error("message dead-lettered", consumer=self.durable, subject=subject, error=error)
+            await msg.nak(delay=redelivery_delay(attempt, cap=TRANSIENT_RETRY_CAP))
+            return
+        log.error("message dead-lettered", consumer=self.durable, subject=subject)
         self.on_outcome(self.durable, "dead_lettered")
         await msg.term()

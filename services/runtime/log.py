@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import traceback
 from collections.abc import MutableMapping
 from typing import Any, Literal
 
@@ -73,7 +74,7 @@ def configure_logging(
             foreign_pre_chain=shared,
             processors=[
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                structlog.processors.format_exc_info if not console else _identity,
+                traceback_without_values,
                 renderer,
             ],
         )
@@ -83,7 +84,26 @@ def configure_logging(
     root.setLevel(level.upper())
 
 
-def _identity(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+def traceback_without_values(
+    _: Any, __: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """Where the error happened, never what it was about: frames and exception types only.
+    Exception messages quote the data that failed (a driver's "invalid input ... 'ada@…'"),
+    and rich tracebacks print local variables; either would put personal data in a log."""
+    exc_info = event_dict.pop("exc_info", None)
+    if not exc_info:
+        return event_dict
+    if exc_info is True:
+        exc_info = sys.exc_info()
+    elif isinstance(exc_info, BaseException):
+        exc_info = (type(exc_info), exc_info, exc_info.__traceback__)
+    exc = exc_info[1]
+    parts: list[str] = []
+    while exc is not None:
+        frames = "".join(traceback.format_tb(exc.__traceback__))
+        parts.append(f"{frames}{type(exc).__module__}.{type(exc).__qualname__}")
+        exc = exc.__cause__ or exc.__context__
+    event_dict["exception"] = "\n-- caused by --\n".join(parts)
     return event_dict
 
 

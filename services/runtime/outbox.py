@@ -10,7 +10,6 @@ import asyncio
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
 
 import asyncpg
 import msgspec
@@ -106,7 +105,11 @@ async def publish_rows(bus: Bus, rows: list[OutboxRow]) -> None:
 
 class Relay:
     """Publishes one schema's outbox. Safe to run in every replica: rows are claimed with
-    SKIP LOCKED, so replicas share the backlog and never publish a row concurrently."""
+    SKIP LOCKED, so replicas share the backlog and never publish a row concurrently.
+
+    Order: rows are published in sequence order within a batch, but a batch that fails midway
+    is retried whole and replicas interleave batches, so consumers must not rely on arrival
+    order; events carry what they need to order themselves (revisions, versions)."""
 
     def __init__(
         self,
@@ -116,6 +119,7 @@ class Relay:
         schema: str,
         batch_size: int,
         poll_interval: float,
+        listen_dsn: str | None = None,
         on_published: Callable[[int], None] = lambda _: None,
     ) -> None:
         self.pool = pool
@@ -123,9 +127,12 @@ class Relay:
         self.channel = notify_channel(schema)
         self.batch_size = batch_size
         self.poll_interval = poll_interval
+        # LISTEN runs on a connection of its own, outside the pool: it is held for the relay's
+        # lifetime and must not starve requests of pool slots.
+        self.listen_dsn = listen_dsn
         self.on_published = on_published
         self._wake = asyncio.Event()
-        self._listener: Any = None
+        self._listener: asyncpg.Connection[asyncpg.Record] | None = None
 
     async def publish_pending(self) -> int:
         """Publish until the outbox is empty; returns how many rows were published."""
@@ -144,40 +151,42 @@ class Relay:
         backoff = Backoff()
         try:
             while not stop.is_set():
-                await self._ensure_listening()
                 self._wake.clear()
                 try:
+                    await self._ensure_listening()
                     await self.publish_pending()
-                    backoff.reset()
-                    delay = self.poll_interval
                 except (NatsError, TimeoutError, OSError, asyncpg.PostgresError) as exc:
                     delay = backoff.next()
-                    log.warning("outbox relay retrying", error=repr(exc), retry_in=round(delay, 2))
-                await wait_any(stop, self._wake, timeout=delay)
+                    log.warning(
+                        "outbox relay retrying", error=type(exc).__name__, retry_in=round(delay, 2)
+                    )
+                    # Only stop ends the wait: NOTIFYs during an outage would defeat the backoff.
+                    await wait_any(stop, timeout=delay)
+                    continue
+                backoff.reset()
+                await wait_any(stop, self._wake, timeout=self.poll_interval)
         finally:
-            # Also when cancelled: a listener never returned to the pool blocks its close.
+            # Also when cancelled: nothing of the relay may outlive it.
             await self._stop_listening()
 
     async def _ensure_listening(self) -> None:
-        """LISTEN on a dedicated connection; if it is lost, polling carries on until it's back."""
-        if self._listener is not None and not self._listener.is_closed():
+        """LISTEN for commits; if the connection is lost, polling carries on until it is back."""
+        if self.listen_dsn is None or (
+            self._listener is not None and not self._listener.is_closed()
+        ):
             return
+        await self._stop_listening()
         try:
-            self._listener = await self.pool.acquire()
+            self._listener = await asyncpg.connect(self.listen_dsn)
             await self._listener.add_listener(self.channel, self._on_notify)
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-            log.warning("outbox listener unavailable, polling", error=repr(exc))
-            self._listener = None
+            log.warning("outbox listener unavailable, polling", error=type(exc).__name__)
+            await self._stop_listening()
 
     def _on_notify(self, *_: object) -> None:
         self._wake.set()
 
     async def _stop_listening(self) -> None:
-        if self._listener is None:
-            return
-        try:
-            await self._listener.remove_listener(self.channel, self._on_notify)
-            await self.pool.release(self._listener)
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
-            pass
-        self._listener = None
+        listener, self._listener = self._listener, None
+        if listener is not None and not listener.is_closed():
+            listener.terminate()

@@ -77,7 +77,10 @@ def create_service_app(
         try:
             await prepare_database(pool, definition)
             bus = await Bus.connect(
-                settings.nats_url, name=definition.name, namespace=settings.nats_namespace
+                settings.nats_url,
+                name=definition.name,
+                namespace=settings.nats_namespace,
+                replicas=settings.nats_stream_replicas,
             )
             await bus.provision(STREAMS)
             runtime = Runtime(
@@ -109,6 +112,7 @@ def create_service_app(
                 schema=definition.schema,
                 batch_size=settings.relay_batch_size,
                 poll_interval=settings.relay_poll_interval,
+                listen_dsn=settings.database_url,
                 on_published=metrics.outbox_published.inc,
             )
             tasks.append(_supervise("outbox-relay", relay.run, runtime.stop))
@@ -127,6 +131,8 @@ def create_service_app(
         finally:
             for task in tasks:
                 task.cancel()
+            # Let cancelled loops run their cleanup before their connections go away.
+            await asyncio.gather(*tasks, return_exceptions=True)
             try:
                 if bus is not None:
                     await bus.close()
@@ -148,7 +154,6 @@ def create_service_app(
         lifespan=[lifespan],
         dependencies={"runtime": Provide(_runtime, sync_to_thread=False), **(dependencies or {})},
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[request_context_middleware, metrics.middleware],
         openapi_config=OpenAPIConfig(
             title=definition.title,
             version=definition.version,
@@ -169,6 +174,9 @@ def create_service_app(
         logging_config=None,
         debug=False,
     )
+    # Around routing, not inside it (as Litestar's route middleware is), so unmatched paths and
+    # methods get request ids and are counted too.
+    app.asgi_handler = request_context_middleware(metrics.middleware(app.asgi_handler))
     if front is not None:
         app.asgi_handler = front(app.asgi_handler, metrics)
     return app

@@ -37,6 +37,13 @@ class ServiceSettings(msgspec.Struct, frozen=True, kw_only=True, rename="upper")
     consumer_max_deliver: PositiveInt = 5
     consumer_ack_wait: PositiveFloat = 30.0
     shutdown_grace: PositiveFloat = 10.0
+    # Replicas of the streams a service declares (3 on a NATS cluster); existing streams are
+    # never lowered below what they have.
+    nats_stream_replicas: Annotated[int, msgspec.Meta(ge=1, le=5)] = 1
+
+    def __post_init__(self) -> None:
+        if self.db_pool_min > self.db_pool_max:
+            raise ValueError("DB_POOL_MIN is invalid: it is larger than DB_POOL_MAX")
 
 
 class SettingsError(Exception):

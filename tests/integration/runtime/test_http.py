@@ -145,12 +145,14 @@ async def test_unknown_route_is_a_404_problem(client: AsyncTestClient[Litestar])
 
     assert response.status_code == 404
     assert response.headers["content-type"] == PROBLEM
-    assert response.json() == {
+    body = response.json()
+    assert body == {
         "type": "about:blank",
         "title": "Not Found",
         "status": 404,
         "detail": "Not Found",
         "instance": "/no/such/thing",
+        "request_id": response.headers["x-request-id"],
     }
 
 
@@ -303,6 +305,10 @@ async def test_metrics_count_requests_by_route_template(
         'status="404"} 1.0'
     ) in text
     assert "31337" not in text, "raw ids from URLs must never become metric labels"
+    await client.get("/no/such/page/4242")
+    unmatched = (await client.get("/metrics")).text
+    assert 'http_requests_total{method="GET",route="unmatched",status="404"} 1.0' in unmatched
+    assert "4242" not in unmatched
     assert "outbox_backlog 0.0" in text
     assert "http_request_duration_seconds_bucket" in text
 

@@ -40,7 +40,7 @@ class Catalogue:
             raise Conflict(f"slug {event.slug} is reserved")
         if self.fail_times > 0:
             self.fail_times -= 1
-            raise ConnectionError("database hiccup")
+            raise RuntimeError("handler bug")
         await conn.execute(
             "INSERT INTO applied (event_id, slug) VALUES ($1, $2)", meta.id, event.slug
         )
@@ -183,7 +183,7 @@ async def test_a_message_failing_every_time_becomes_a_dead_letter_after_max_deli
     letters = await eventually(lambda: open_dead_letters(pool), timeout=20)
     assert catalogue.calls == 3
     assert [(d.event_id, d.attempts, d.subject) for d in letters] == [(meta.id, 3, SUBJECT)]
-    assert letters[0].error == "ConnectionError: database hiccup"
+    assert letters[0].error == "RuntimeError: handler bug"
     assert await applied_rows(pool) == 0
     await eventually(lambda: consumer_settled(provisioned, running.consumer))
 
@@ -250,3 +250,36 @@ async def test_a_message_whose_ce_type_contradicts_its_body_is_dead_lettered(
         "org.carebridge.content_published.v1"
     )
     assert catalogue.calls == 0
+
+
+async def test_a_consumer_whose_durable_was_deleted_binds_again_and_carries_on(
+    pool: Pool, provisioned: Bus, running: Running, catalogue: Catalogue
+) -> None:
+    await provisioned.js.delete_consumer(provisioned.stream("CONTENT"), running.consumer.durable)
+
+    await publish(provisioned, BODY, metadata().headers())
+
+    await eventually(lambda: applied_rows_are(pool, 1), timeout=15)
+
+
+async def test_a_dead_letter_stored_twice_for_one_event_stays_one_row(pool: Pool) -> None:
+    async with pool.acquire() as conn:
+        for attempt in (3, 4):
+            await dead_letters.insert_dead_letter(
+                conn,
+                consumer="c",
+                subject="content.condition.published.v1",
+                event_id="e-1",
+                headers={},
+                payload=b"{}",
+                error="RuntimeError: handler bug",
+                attempts=attempt,
+            )
+
+    letters = await open_dead_letters(pool)
+
+    assert [(d.event_id, d.attempts) for d in letters] == [("e-1", 4)]
+
+
+async def applied_rows_are(pool: Pool, expected: int) -> bool:
+    return await applied_rows(pool) == expected

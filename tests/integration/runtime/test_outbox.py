@@ -51,6 +51,7 @@ def relay(
     bus: Bus,
     *,
     poll_interval: float = 0.2,
+    listen_dsn: str | None = None,
     on_published: Callable[[int], None] = lambda _: None,
 ) -> Relay:
     return Relay(
@@ -59,6 +60,7 @@ def relay(
         schema=SCHEMA,
         batch_size=10,
         poll_interval=poll_interval,
+        listen_dsn=listen_dsn,
         on_published=on_published,
     )
 
@@ -135,13 +137,22 @@ async def test_relay_killed_between_publish_and_mark_republishes_and_stream_dedu
     assert await backlog(pool) == 0
 
 
+async def listening(pool: Pool) -> bool:
+    return bool(
+        await pool.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'LISTEN %content_outbox%'"
+        )
+    )
+
+
 async def test_relay_wakes_on_notify_without_waiting_for_the_poll(
-    pool: Pool, provisioned: Bus
+    pool: Pool, provisioned: Bus, database_url: str
 ) -> None:
     stop = asyncio.Event()
-    task = asyncio.create_task(relay(pool, provisioned, poll_interval=60).run(stop))
+    relay_ = relay(pool, provisioned, poll_interval=60, listen_dsn=database_url)
+    task = asyncio.create_task(relay_.run(stop))
     try:
-        await asyncio.sleep(0.2)  # let the relay drain once and start listening
+        await eventually(lambda: listening(pool))
         async with transaction(pool) as conn:
             await OUTBOX.emit(conn, SUBJECT, published())
         # Far sooner than the 60 s poll: only the NOTIFY can have woken the relay.
@@ -194,3 +205,27 @@ async def test_relay_keeps_events_while_nats_is_down_and_publishes_when_it_retur
         await task
         await bus.close()
         server.stop()
+
+
+async def test_relay_survives_losing_its_listen_connection(
+    pool: Pool, provisioned: Bus, database_url: str
+) -> None:
+    stop = asyncio.Event()
+    task = asyncio.create_task(
+        relay(pool, provisioned, poll_interval=0.2, listen_dsn=database_url).run(stop)
+    )
+    try:
+        await eventually(lambda: listening(pool))
+        await pool.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE query LIKE 'LISTEN %content_outbox%'"
+        )
+        async with transaction(pool) as conn:
+            await OUTBOX.emit(conn, SUBJECT, published())
+
+        await eventually(lambda: stream_holds(provisioned, 1), timeout=5)
+        await eventually(lambda: listening(pool), timeout=5)  # and it listens again
+        assert not task.done(), "the relay must keep running"
+    finally:
+        stop.set()
+        await task

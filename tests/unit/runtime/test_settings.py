@@ -45,6 +45,8 @@ def test_empty_variables_count_as_unset() -> None:
         ({"DATABASE_URL": "mysql://x/y"}, "DATABASE_URL is invalid: Expected `str` matching regex"),
         ({**VALID, "NATS_URL": "http://x"}, "NATS_URL is invalid: Expected `str` matching regex"),
         ({**VALID, "NATS_NAMESPACE": "Has.Dots"}, "NATS_NAMESPACE is invalid"),
+        ({**VALID, "DB_POOL_MIN": "5", "DB_POOL_MAX": "2"}, "DB_POOL_MIN is invalid"),
+        ({**VALID, "NATS_STREAM_REPLICAS": "7"}, "NATS_STREAM_REPLICAS is invalid"),
         (
             {**VALID, "RELAY_POLL_INTERVAL": "0"},
             "RELAY_POLL_INTERVAL is invalid: Expected `float` >",
