@@ -30,7 +30,9 @@ def serve(service: str, app_factory: str, settings: ServiceSettings) -> None:
         log_dictconfig=_GRANIAN_LOGGING,
         log_level=settings.log_level,  # type: ignore[arg-type]
         log_access=False,
-        respawn_failed_workers=True,
+        # A worker that dies ends the service: the orchestrator (or the stack runner) decides
+        # what next, instead of granian respawning a start-up failure for ever.
+        respawn_failed_workers=False,
         # The lifespan drains within shutdown_grace; past that the worker is killed, not awaited.
         workers_kill_timeout=int(settings.shutdown_grace) + 5,
     ).serve()
