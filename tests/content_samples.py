@@ -85,3 +85,30 @@ async def create_and_publish(
     assert published.status_code == 200, published.text
     body: dict[str, Any] = published.json()
     return body
+
+
+def treatment(slug: str = "mitral-valve-repair", **changes: Any) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "kind": "treatment",
+        "slug": slug,
+        "treatment_kind": "surgery",
+        "specialty": "cardiology",
+        "length_of_stay": {"min_days": 8, "max_days": 12},
+        "price": {"from_eur": 28000, "to_eur": 38000, "as_of": "2026-11-01"},
+        "related_conditions": ["mitral-valve-insufficiency"],
+        "trust": trust(),
+        "translations": {
+            "en": {
+                "title": "Mitral valve repair",
+                "summary": "The surgeon repairs the patient's own valve.",
+                "seo": seo("Mitral valve repair"),
+            },
+            "de": {
+                "title": "Mitralklappenrekonstruktion",
+                "summary": "Die eigene Klappe wird repariert.",
+                "seo": seo("Mitralklappenrekonstruktion"),
+            },
+        },
+    }
+    doc.update(changes)
+    return doc

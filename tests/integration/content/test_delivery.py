@@ -8,7 +8,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from tests.content_samples import condition, create_and_publish
+from tests.content_samples import condition, create_and_publish, treatment
 from tests.support import eventually
 
 Client = AsyncTestClient[Litestar]
@@ -216,3 +216,48 @@ async def test_a_document_read_twice_is_served_from_the_cache_the_second_time(
     assert "x-correlation-id" in first.headers
     assert second.content == first.content
     assert second.headers["etag"] == first.headers["etag"]
+
+
+async def test_a_surgical_treatment_is_a_medical_procedure_with_a_non_binding_price(
+    client: Client, editor: dict[str, str]
+) -> None:
+    await create_and_publish(client, editor, condition())
+    await create_and_publish(client, editor, treatment())
+
+    page = (
+        await client.get(
+            "/v1/treatments/mitral-valve-repair", headers={"Accept": "application/ld+json"}
+        )
+    ).json()
+    served = (await client.get("/v1/treatments/mitral-valve-repair?locale=de")).json()
+
+    assert page["about"]["@type"] == "MedicalProcedure"
+    assert page["about"]["name"] == "Mitral valve repair"
+    assert served["price"] == {"from_eur": 28000, "to_eur": 38000, "as_of": "2026-11-01"}
+    assert served["price_disclaimer"].startswith("Preise sind unverbindliche Schätzungen")
+
+
+async def test_include_embeds_published_related_items_in_the_readers_locale(
+    client: Client, editor: dict[str, str]
+) -> None:
+    # They name each other: both exist as drafts before either is published.
+    await client.post(
+        "/v1/editorial/documents",
+        json=condition(related_treatments=["mitral-valve-repair"]),
+        headers=editor,
+    )
+    await create_and_publish(client, editor, treatment())
+    await client.post("/v1/editorial/conditions/mitral-valve-insufficiency/publish", headers=editor)
+
+    listed = await client.get("/v1/conditions?include=related_treatments&locale=de")
+    single = await client.get(
+        "/v1/conditions/mitral-valve-insufficiency?include=related_treatments&locale=de"
+    )
+
+    embedded = listed.json()["items"][0]["included"]["related_treatments"]
+    assert [(e["slug"], e["title"]) for e in embedded] == [
+        ("mitral-valve-repair", "Mitralklappenrekonstruktion")
+    ]
+    assert single.json()["included"]["related_treatments"][0]["url"] == (
+        "/v1/treatments/mitral-valve-repair"
+    )
