@@ -73,12 +73,15 @@ async def seed_content_documents(context: SeedContext) -> str:
     pool = await create_pool(context.database_url, schema=CONTENT.schema, min_size=1, max_size=2)
     try:
         outbox = Outbox(source=f"/carebridge/{CONTENT.name}", schema=CONTENT.schema)
-        created = await seed_content(pool, outbox, now=datetime.now(UTC))
+        report = await seed_content(pool, outbox, now=datetime.now(UTC))
     finally:
         await pool.close()
-    if created:
-        return f"seeded and published {created} content documents"
-    return "content documents unchanged"
+    if not report.created:
+        return "content documents unchanged"
+    line = f"seeded {report.created} content documents, published {report.published}"
+    for slug, reason in report.refused.items():
+        line += f"\n  kept as draft: {slug}: {reason}"
+    return line
 
 
 SEED_STEPS: tuple[SeedStep, ...] = (seed_staff_tokens, seed_content_documents)

@@ -159,6 +159,14 @@ def _assert_services_answer(manifest: dict[str, Any]) -> None:
         as_editor = httpx.get(letters, headers={"Authorization": f"Bearer {staff['editor']}"})
         assert as_admin.status_code == 200, as_admin.text
         assert as_editor.status_code == 403, as_editor.text
+    # The seed content is published and served, localised, as a third-party site reads it.
+    page = httpx.get(
+        f"{manifest['services']['content']}/v1/conditions/mitral-valve-insufficiency",
+        headers={"Accept-Language": "de-DE,de;q=0.9"},
+    )
+    assert page.status_code == 200, page.text
+    assert page.json()["title"] == "Mitralklappeninsuffizienz"
+    assert page.headers["content-language"] == "de"
 
 
 def _assert_second_runner_refused(stacks: Stacks) -> None:

@@ -1,0 +1,55 @@
+"""The seed content, loaded as `make run` loads it: every document published, once."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from services.content.seeding import load_seed_documents, seed_content
+from services.runtime.db import Pool, create_pool
+from services.runtime.outbox import Outbox
+
+Client = AsyncTestClient[Litestar]
+NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
+
+
+@pytest.fixture
+async def pool(database_url: str) -> AsyncIterator[Pool]:
+    pool = await create_pool(database_url, schema="content", min_size=1, max_size=4)
+    yield pool
+    await pool.close()
+
+
+OUTBOX = Outbox(source="/carebridge/content", schema="content")
+
+
+async def test_every_seed_document_is_published_once(pool: Pool) -> None:
+    first = await seed_content(pool, OUTBOX, now=NOW)
+    again = await seed_content(pool, OUTBOX, now=NOW)
+
+    expected = len(load_seed_documents())
+    assert (first.created, first.published, first.refused) == (expected, expected, {})
+    assert (again.created, again.published) == (0, 0)
+    assert await pool.fetchval("SELECT count(*) FROM published") == expected
+
+
+async def test_the_seeded_mitral_page_is_served_in_german_and_found_by_search(
+    pool: Pool, client: Client
+) -> None:
+    await seed_content(pool, OUTBOX, now=NOW)
+
+    page = await client.get("/v1/conditions/mitral-valve-insufficiency?locale=de")
+    found = await client.get("/v1/search?q=Mitralklappeninsuffizienz Ursachen&locale=de")
+    typo = await client.get("/v1/search?q=mitral insuficiency&locale=en")
+    listed = await client.get("/v1/conditions?specialty=cardiology&limit=100")
+
+    assert page.status_code == 200
+    assert page.json()["title"] == "Mitralklappeninsuffizienz"
+    assert page.json()["icd10"] == ["I34.0"]
+    assert found.json()["items"][0]["slug"] == "mitral-valve-insufficiency"
+    assert typo.json()["items"][0]["slug"] == "mitral-valve-insufficiency"
+    assert len(listed.json()["items"]) >= 4
