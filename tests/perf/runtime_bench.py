@@ -75,7 +75,7 @@ async def run(database_url: str, nats_url: str) -> None:
         print(row("ceiling: JetStream publish+ack, sequential", await raw_sequential(bus, body)))
         print(row("ceiling: JetStream publish+ack, pipelined x256", await raw_pipelined(bus, body)))
         print(row("outbox relay drain (batch 256)", await relay_drain(pool, bus, outbox)))
-        p50, p99 = await commit_to_stream(pool, bus, outbox)
+        p50, p99 = await commit_to_stream(pool, bus, outbox, database_url)
         print(row(f"commit -> stream at {LATENCY_RATE}/s (NOTIFY)", None, p50, p99))
         print(row("inbox: consume + apply + record, 1 tx/event", await inbox_apply(pool, bus)))
     finally:
@@ -117,7 +117,7 @@ async def relay_drain(pool: Pool, bus: Bus, outbox: Outbox) -> float:
     return EVENTS / elapsed
 
 
-async def commit_to_stream(pool: Pool, bus: Bus, outbox: Outbox) -> tuple[float, float]:
+async def commit_to_stream(pool: Pool, bus: Bus, outbox: Outbox, dsn: str) -> tuple[float, float]:
     committed: dict[str, float] = {}
     latencies: list[float] = []
     done = asyncio.Event()
@@ -130,7 +130,9 @@ async def commit_to_stream(pool: Pool, bus: Bus, outbox: Outbox) -> tuple[float,
                 done.set()
 
     sub = await bus.nc.subscribe(bus.subject(SUBJECT), cb=on_message)
-    relay = Relay(pool, bus, schema=DEFINITION.schema, batch_size=256, poll_interval=1.0)
+    relay = Relay(
+        pool, bus, schema=DEFINITION.schema, batch_size=256, poll_interval=1.0, listen_dsn=dsn
+    )
     stop = asyncio.Event()
     relay_task = asyncio.create_task(relay.run(stop))
     await asyncio.sleep(0.3)
