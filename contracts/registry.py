@@ -10,6 +10,7 @@ import msgspec
 
 from contracts.content import ContentPublished, ContentUnpublished
 from contracts.envelope import Event
+from contracts.inquiries import InquiryStatusChanged, InquirySubmitted
 
 _PARAM = re.compile(r"\{(\w+)\}")
 
@@ -80,6 +81,11 @@ STREAMS: tuple[StreamSpec, ...] = (
         subjects=("content.>",),
         description="Facts about published content, for caches and catalogues",
     ),
+    StreamSpec(
+        name="INQUIRIES",
+        subjects=("inquiries.>",),
+        description="The lifecycle of patient inquiries, by pseudonymous inquiry id",
+    ),
 )
 
 CONTENT_PUBLISHED = Channel(
@@ -97,7 +103,25 @@ CONTENT_UNPUBLISHED = Channel(
     parameters={"kind": CONTENT_KIND},
 )
 
-CHANNELS: tuple[Channel, ...] = (CONTENT_PUBLISHED, CONTENT_UNPUBLISHED)
+INQUIRY_SUBMITTED = Channel(
+    address="inquiries.inquiry.submitted.v1",
+    stream="INQUIRIES",
+    messages=(InquirySubmitted,),
+    description="A patient submitted an inquiry through a third-party site.",
+)
+INQUIRY_STATUS_CHANGED = Channel(
+    address="inquiries.inquiry.status_changed.v1",
+    stream="INQUIRIES",
+    messages=(InquiryStatusChanged,),
+    description="An inquiry moved to another state of its lifecycle.",
+)
+
+CHANNELS: tuple[Channel, ...] = (
+    CONTENT_PUBLISHED,
+    CONTENT_UNPUBLISHED,
+    INQUIRY_SUBMITTED,
+    INQUIRY_STATUS_CHANGED,
+)
 
 
 def stream_named(name: str) -> StreamSpec:

@@ -1,0 +1,67 @@
+"""Decoding that reports every problem at once. msgspec stops at the first invalid field, which
+is right for messages but unkind to a person filling in a form: they would fix one field per
+round trip. So each field is converted on its own and the problems are collected."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, TypeVar
+
+import msgspec
+
+from services.runtime.errors import BadRequest, FieldProblem
+
+T = TypeVar("T", bound=msgspec.Struct)
+_AT = re.compile(r" - at `\$(.*)`$")
+
+
+def decode_all_problems(body: bytes, cls: type[T]) -> T:
+    """`body` as a `cls`, or BadRequest listing every field that is missing, unknown or wrong."""
+    try:
+        raw = msgspec.json.decode(body)
+    except msgspec.DecodeError as exc:
+        raise BadRequest([FieldProblem(field="body", message=f"not valid JSON: {exc}")]) from None
+    if not isinstance(raw, dict):
+        raise BadRequest([FieldProblem(field="body", message="expected a JSON object")])
+    problems = field_problems(raw, cls)
+    if problems:
+        raise BadRequest(problems)
+    return msgspec.convert(raw, cls)
+
+
+def field_problems(
+    raw: dict[str, Any], cls: type[msgspec.Struct], prefix: str = ""
+) -> list[FieldProblem]:
+    fields = {f.encode_name: f for f in msgspec.structs.fields(cls)}
+    problems = [
+        FieldProblem(field=f"{prefix}{name}", message="is not a known field")
+        for name in raw
+        if name not in fields
+    ]
+    for name, info in fields.items():
+        path = f"{prefix}{name}"
+        if name not in raw:
+            if info.required:
+                problems.append(FieldProblem(field=path, message="is required"))
+            continue
+        nested = _struct_type(info.type)
+        if nested is not None and isinstance(raw[name], dict):
+            problems += field_problems(raw[name], nested, prefix=f"{path}.")
+            continue
+        try:
+            msgspec.convert(raw[name], info.type)
+        except msgspec.ValidationError as exc:
+            message = str(exc)
+            at = _AT.search(message)
+            where = f"{path}{at.group(1)}" if at else path
+            problems.append(FieldProblem(field=where, message=_AT.sub("", message)))
+    if not problems:
+        try:
+            msgspec.convert(raw, cls)
+        except msgspec.ValidationError as exc:  # rules across fields (__post_init__)
+            problems.append(FieldProblem(field=prefix.rstrip(".") or "body", message=str(exc)))
+    return problems
+
+
+def _struct_type(tp: Any) -> type[msgspec.Struct] | None:
+    return tp if isinstance(tp, type) and issubclass(tp, msgspec.Struct) else None
