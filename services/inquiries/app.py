@@ -6,6 +6,7 @@ from pathlib import Path
 
 from litestar import Litestar
 
+from services.inquiries.catalogue import CONDITION_CATALOGUE
 from services.runtime.service import create_service_app
 from services.runtime.settings import ServiceSettings
 from services.runtime.state import ServiceDefinition
@@ -18,6 +19,7 @@ DEFINITION = ServiceDefinition(
     ),
     default_port=8002,
     migrations=Path(__file__).parent / "migrations",
+    subscriptions=lambda _: (CONDITION_CATALOGUE,),
 )
 
 
