@@ -16,6 +16,7 @@ from litestar import Litestar
 from contracts.generate import SCHEMAS_DIR, render_documents, render_json
 from services.content import app as content
 from services.inquiries import app as inquiries
+from services.inquiries.crypto import KeyRing
 from services.logistics import app as logistics
 from services.runtime.settings import load_settings
 from services.runtime.state import ServiceDefinition
@@ -36,7 +37,10 @@ FACTORIES: dict[str, Callable[[Any], Litestar]] = {
 # Everything in these directories is generated, so a file the code no longer renders is stale.
 GENERATED_DIRS = (SCHEMAS_DIR, OPENAPI_DIR)
 # Building an app only parses the URL; nothing connects before the lifespan starts.
-_OFFLINE_ENVIRON = {"DATABASE_URL": "postgresql://localhost/openapi"}
+_OFFLINE_ENVIRON = {
+    "DATABASE_URL": "postgresql://localhost/openapi",
+    "INQUIRIES_ENCRYPTION_KEYS": KeyRing.generate_setting(),
+}
 
 
 def render_all() -> dict[Path, str]:

@@ -16,7 +16,7 @@ from deploy.stack import infra
 from deploy.stack.console import Console
 from deploy.stack.errors import StackError
 from deploy.stack.files import StackPaths, read_json, write_private_json
-from deploy.stack.seed import SeedContext, seed
+from deploy.stack.seed import SERVICE_ENV, SeedContext, seed
 from deploy.stack.services import ServiceProcess, wait_until_ready
 from services.content.app import DEFINITION as CONTENT
 from services.inquiries.app import DEFINITION as INQUIRIES
@@ -108,9 +108,13 @@ class Stack:
         self.console.say("migrations applied")
         await infra.provision_streams(nats_url, self.config.nats_namespace)
         self.console.say("streams provisioned")
-        credentials = await self._seed(database_url)
+        stored = await self._seed(database_url)
+        # Service secrets go to the services' environment; stack.json lists only credentials
+        # people and scripts act with.
+        service_env = stored.get(SERVICE_ENV, {})
+        credentials = {k: v for k, v in stored.items() if k != SERVICE_ENV}
         resources.push_async_callback(self._stop_services)
-        await self._start_services(database_url, nats_url)
+        await self._start_services(database_url, nats_url, service_env)
         self.console.say("waiting for the services to be ready…")
         await wait_until_ready(self.services)
         self._publish(resources, database_url, nats_url, credentials)
@@ -169,8 +173,11 @@ class Stack:
             self.console.say(f"credentials saved in {self.paths.secrets}")
         return context.secrets
 
-    async def _start_services(self, database_url: str, nats_url: str) -> None:
+    async def _start_services(
+        self, database_url: str, nats_url: str, service_env: Mapping[str, str]
+    ) -> None:
         env = {
+            **service_env,
             **self.env,
             "DATABASE_URL": database_url,
             "NATS_URL": nats_url,

@@ -3,6 +3,7 @@ what an earlier run created. Add a service's seed data by appending a step to SE
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -13,6 +14,7 @@ import asyncpg
 from deploy.stack.console import Console
 from services.content.app import DEFINITION as CONTENT
 from services.content.seeding import seed_content
+from services.inquiries.crypto import KeyRing
 from services.runtime import staff
 from services.runtime.db import create_pool
 from services.runtime.outbox import Outbox
@@ -84,7 +86,29 @@ async def seed_content_documents(context: SeedContext) -> str:
     return line
 
 
-SEED_STEPS: tuple[SeedStep, ...] = (seed_staff_tokens, seed_content_documents)
+SERVICE_ENV = "service_env"
+
+
+async def seed_service_secrets(context: SeedContext) -> str:
+    """Secrets the services need, made once and kept in secrets.json: the key that encrypts
+    patients' data at rest, and the key that signs preview links. An environment variable of
+    the same name wins, so a developer can pin their own."""
+    env: dict[str, str] = context.secrets.setdefault(SERVICE_ENV, {})
+    made = []
+    if "INQUIRIES_ENCRYPTION_KEYS" not in env:
+        env["INQUIRIES_ENCRYPTION_KEYS"] = KeyRing.generate_setting("local1")
+        made.append("patient-data encryption key")
+    if "PREVIEW_SECRET" not in env:
+        env["PREVIEW_SECRET"] = secrets.token_urlsafe(32)
+        made.append("preview signing key")
+    return f"generated {' and '.join(made)}" if made else "service secrets unchanged"
+
+
+SEED_STEPS: tuple[SeedStep, ...] = (
+    seed_service_secrets,
+    seed_staff_tokens,
+    seed_content_documents,
+)
 
 
 async def seed(

@@ -5,11 +5,34 @@ from __future__ import annotations
 from pathlib import Path
 
 from litestar import Litestar
+from litestar.di import Provide
 
+from services.inquiries.api import InquiryController
 from services.inquiries.catalogue import CONDITION_CATALOGUE
+from services.inquiries.crypto import KeyRing
 from services.runtime.service import create_service_app
 from services.runtime.settings import ServiceSettings
 from services.runtime.state import ServiceDefinition
+
+
+class InquiriesSettings(ServiceSettings, frozen=True, kw_only=True, rename="upper"):
+    # "k1:<base64url 32 bytes>,k2:…": every key still needed to read old rows; the active one
+    # (the last, unless named) encrypts new ones. Never logged.
+    inquiries_encryption_keys: str
+    inquiries_active_key: str = ""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        try:
+            self.key_ring()
+        except ValueError as exc:
+            raise ValueError(f"INQUIRIES_ENCRYPTION_KEYS is invalid: {exc}") from None
+
+    def key_ring(self) -> KeyRing:
+        return KeyRing.from_setting(
+            self.inquiries_encryption_keys, self.inquiries_active_key or None
+        )
+
 
 DEFINITION = ServiceDefinition(
     name="inquiries",
@@ -19,14 +42,22 @@ DEFINITION = ServiceDefinition(
     ),
     default_port=8002,
     migrations=Path(__file__).parent / "migrations",
+    route_handlers=(InquiryController,),
     subscriptions=lambda _: (CONDITION_CATALOGUE,),
+    settings_type=InquiriesSettings,
 )
 
 
-def create_app(settings: ServiceSettings) -> Litestar:
-    return create_service_app(DEFINITION, settings)
+def create_app(settings: InquiriesSettings) -> Litestar:
+    keys = settings.key_ring()
+    return create_service_app(
+        DEFINITION, settings, dependencies={"keys": Provide(lambda: keys, sync_to_thread=False)}
+    )
 
 
 def app_from_env() -> Litestar:
     """The factory granian calls in each worker."""
-    return create_app(DEFINITION.load_settings())
+    settings = DEFINITION.load_settings()
+    if not isinstance(settings, InquiriesSettings):  # settings_type above makes this impossible
+        raise TypeError(type(settings))
+    return create_app(settings)

@@ -61,6 +61,10 @@ class Invalid(DomainError):
         super().__init__("; ".join(f"{p.field}: {p.message}" for p in problems))
         self.problems = tuple(problems)
 
+    @classmethod
+    def single(cls, field: str, message: str) -> Invalid:
+        return cls([FieldProblem(field=field, message=message)])
+
 
 class BadRequest(Invalid):
     """A malformed request parameter (query, header): the caller must change the request."""

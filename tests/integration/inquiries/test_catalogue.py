@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 
 import asyncpg
 import pytest
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from contracts.content import ContentPublished, ContentUnpublished
 from contracts.registry import CONTENT_PUBLISHED, CONTENT_UNPUBLISHED
-from services.inquiries.app import create_app
 from services.runtime.bus import Bus
 from services.runtime.db import create_pool, transaction
 from services.runtime.outbox import Outbox, Relay
@@ -23,9 +23,8 @@ Announce = Callable[[ContentPublished | ContentUnpublished], Awaitable[None]]
 
 
 @pytest.fixture
-async def running(settings: ServiceSettings) -> AsyncIterator[None]:
-    async with AsyncTestClient(create_app(settings)):
-        yield
+async def running(client: AsyncTestClient[Litestar]) -> None:
+    """The inquiries service runs (its consumers with it) while the test publishes."""
 
 
 @pytest.fixture

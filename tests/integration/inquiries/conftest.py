@@ -1,0 +1,27 @@
+"""A running inquiries service on real PostgreSQL and NATS, with its own encryption key."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import msgspec
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from services.inquiries.app import InquiriesSettings, create_app
+from services.inquiries.crypto import KeyRing
+from services.runtime.settings import ServiceSettings, load_settings
+
+
+@pytest.fixture
+def inquiries_settings(settings: ServiceSettings) -> InquiriesSettings:
+    env = {k.upper(): str(v) for k, v in msgspec.structs.asdict(settings).items()}
+    env["INQUIRIES_ENCRYPTION_KEYS"] = KeyRing.generate_setting("t1")
+    return load_settings(InquiriesSettings, environ=env)
+
+
+@pytest.fixture
+async def client(inquiries_settings: InquiriesSettings) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    async with AsyncTestClient(create_app(inquiries_settings), raise_server_exceptions=False) as c:
+        yield c
