@@ -51,6 +51,9 @@ class Metadata(msgspec.Struct, frozen=True, kw_only=True):
     time: AwareDatetime
     correlation_id: str | None = None
     causation_id: str | None = None
+    # Where the message arrived (without the deployment's namespace); not a header. A consumer
+    # reading a channel with parameters learns them here, e.g. which partner sent a reply.
+    subject: str | None = None
 
     def headers(self) -> dict[str, str]:
         headers = {
@@ -73,7 +76,9 @@ class InvalidMetadata(ValueError):
     """A message lacks a required CloudEvents attribute or carries a malformed one."""
 
 
-def metadata_from_headers(headers: Mapping[str, str] | None) -> Metadata:
+def metadata_from_headers(
+    headers: Mapping[str, str] | None, subject: str | None = None
+) -> Metadata:
     headers = headers or {}
     missing = [h for h in (CE_ID, CE_TYPE, CE_SOURCE, CE_TIME) if not headers.get(h)]
     if missing:
@@ -93,4 +98,5 @@ def metadata_from_headers(headers: Mapping[str, str] | None) -> Metadata:
         time=time,
         correlation_id=headers.get(CE_CORRELATIONID),
         causation_id=headers.get(CE_CAUSATIONID),
+        subject=subject,
     )

@@ -1,15 +1,19 @@
 """Events of the inquiries service. They carry pseudonymous ids (the inquiry id) and never a
-patient's name, contact or health data: consumers that need those get them only where their job
-does (the booking details of the confirmed event, added with logistics)."""
+patient's name, contact or health data: the one exception is the booking details of the confirmed
+and discharged events, which hold exactly what logistics needs to book each service (the
+traveller's name, phone and language, flights, addresses, medicines), and nothing medical beyond
+it."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Literal
 
 import msgspec
 
 from contracts.content import Slug
 from contracts.envelope import AwareDatetime, Event
+from contracts.logistics import BookingDetails
 
 InquiryStatus = Literal[
     "submitted",
@@ -52,5 +56,76 @@ class InquiryStatusChanged(Event, frozen=True, kw_only=True, tag="inquiry_status
     changed_at: AwareDatetime
 
 
-InquiryEvent = InquirySubmitted | InquiryStatusChanged
+ConsentPurpose = Literal[
+    "health_data_processing",
+    "review_by_staff",
+    "forwarding_to_clinics",
+    "partner_sharing",
+    "marketing",
+]
+
+
+class InquiryOfferSent(Event, frozen=True, kw_only=True, tag="inquiry_offer_sent"):
+    """A treatment offer (cost estimate) went to the patient; a newer version supersedes it."""
+
+    inquiry_id: InquiryId
+    offer_version: Annotated[int, msgspec.Meta(ge=1)]
+    valid_until: AwareDatetime
+    sent_at: AwareDatetime
+
+
+class InquiryConfirmed(Event, frozen=True, kw_only=True, tag="inquiry_confirmed"):
+    """The advance (or a payer's guarantee) is in and the trip is planned: book these services.
+
+    `bookings` holds one entry per service to book, with exactly what its partner needs."""
+
+    inquiry_id: InquiryId
+    version: Annotated[int, msgspec.Meta(ge=1)]
+    bookings: tuple[BookingDetails, ...]
+    confirmed_at: AwareDatetime
+
+
+class InquiryDischarged(Event, frozen=True, kw_only=True, tag="inquiry_discharged"):
+    """The patient left the clinic: book the return transfer and the medicine shipment."""
+
+    inquiry_id: InquiryId
+    version: Annotated[int, msgspec.Meta(ge=1)]
+    fit_to_fly: date
+    bookings: tuple[BookingDetails, ...]
+    discharged_at: AwareDatetime
+
+
+class InquiryCancelled(Event, frozen=True, kw_only=True, tag="inquiry_cancelled"):
+    """The case stopped: open bookings must be cancelled and their partners told."""
+
+    inquiry_id: InquiryId
+    reason: Annotated[str, msgspec.Meta(max_length=500)]
+    cancelled_at: AwareDatetime
+
+
+class ConsentWithdrawn(Event, frozen=True, kw_only=True, tag="inquiry_consent_withdrawn"):
+    """The patient withdrew a consent: processing for that purpose stops now."""
+
+    inquiry_id: InquiryId
+    purpose: ConsentPurpose
+    withdrawn_at: AwareDatetime
+
+
+class PersonalDataErased(Event, frozen=True, kw_only=True, tag="inquiry_personal_data_erased"):
+    """The patient's personal data was erased; every service must wipe its copies."""
+
+    inquiry_id: InquiryId
+    erased_at: AwareDatetime
+
+
+InquiryEvent = (
+    InquirySubmitted
+    | InquiryStatusChanged
+    | InquiryOfferSent
+    | InquiryConfirmed
+    | InquiryDischarged
+    | InquiryCancelled
+    | ConsentWithdrawn
+    | PersonalDataErased
+)
 inquiry_event_decoder = msgspec.json.Decoder(InquiryEvent)

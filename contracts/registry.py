@@ -10,7 +10,18 @@ import msgspec
 
 from contracts.content import ContentPublished, ContentUnpublished
 from contracts.envelope import Event
-from contracts.inquiries import InquiryStatusChanged, InquirySubmitted
+from contracts.inquiries import (
+    ConsentWithdrawn,
+    InquiryCancelled,
+    InquiryConfirmed,
+    InquiryDischarged,
+    InquiryOfferSent,
+    InquiryStatusChanged,
+    InquirySubmitted,
+    PersonalDataErased,
+)
+from contracts.logistics import BookingCreated, BookingStatusChanged, OperatorAlert
+from contracts.partners import Offer, OfferAccepted, OfferDeclined, OfferWithdrawn, StatusUpdate
 
 _PARAM = re.compile(r"\{(\w+)\}")
 
@@ -86,6 +97,19 @@ STREAMS: tuple[StreamSpec, ...] = (
         subjects=("inquiries.>",),
         description="The lifecycle of patient inquiries, by pseudonymous inquiry id",
     ),
+    StreamSpec(
+        name="LOGISTICS",
+        subjects=("logistics.>",),
+        description="Bookings and their progress, and alerts for operators",
+    ),
+    StreamSpec(
+        name="PARTNERS",
+        subjects=("partners.>",),
+        description=(
+            "Offers to partners and their replies, both kept, so a partner that was offline "
+            "gets its offers when it returns and no reply is lost while logistics is down"
+        ),
+    ),
 )
 
 CONTENT_PUBLISHED = Channel(
@@ -116,11 +140,112 @@ INQUIRY_STATUS_CHANGED = Channel(
     description="An inquiry moved to another state of its lifecycle.",
 )
 
+INQUIRY_OFFER_SENT = Channel(
+    address="inquiries.inquiry.offer_sent.v1",
+    stream="INQUIRIES",
+    messages=(InquiryOfferSent,),
+    description="A treatment offer with a cost estimate went to the patient.",
+)
+INQUIRY_CONFIRMED = Channel(
+    address="inquiries.inquiry.confirmed.v1",
+    stream="INQUIRIES",
+    messages=(InquiryConfirmed,),
+    description=(
+        "The advance is paid and the trip planned; carries one booking request per service, "
+        "with what its partner needs and nothing medical."
+    ),
+)
+INQUIRY_DISCHARGED = Channel(
+    address="inquiries.inquiry.discharged.v1",
+    stream="INQUIRIES",
+    messages=(InquiryDischarged,),
+    description="The patient was discharged: return transfer and medicine shipment to book.",
+)
+INQUIRY_CANCELLED = Channel(
+    address="inquiries.inquiry.cancelled.v1",
+    stream="INQUIRIES",
+    messages=(InquiryCancelled,),
+    description="The case was cancelled: its open bookings must be cancelled.",
+)
+INQUIRY_CONSENT_WITHDRAWN = Channel(
+    address="inquiries.inquiry.consent_withdrawn.v1",
+    stream="INQUIRIES",
+    messages=(ConsentWithdrawn,),
+    description="The patient withdrew a consent; processing for that purpose stops.",
+)
+INQUIRY_ERASED = Channel(
+    address="inquiries.inquiry.erased.v1",
+    stream="INQUIRIES",
+    messages=(PersonalDataErased,),
+    description="The patient's personal data was erased; every service wipes its copies.",
+)
+
+BOOKING_CREATED = Channel(
+    address="logistics.booking.created.v1",
+    stream="LOGISTICS",
+    messages=(BookingCreated,),
+    description="A booking was created and will be offered to partners.",
+)
+BOOKING_STATUS_CHANGED = Channel(
+    address="logistics.booking.status_changed.v1",
+    stream="LOGISTICS",
+    messages=(BookingStatusChanged,),
+    description="A booking moved to another state (offered, confirmed, completed, ...).",
+)
+OPERATOR_ALERT = Channel(
+    address="logistics.alert.raised.v1",
+    stream="LOGISTICS",
+    messages=(OperatorAlert,),
+    description="An operator must act: no partner left for a booking, or a partner incident.",
+)
+
+PARTNER_ID = Parameter(
+    description="The partner's id in the partner registry",
+    pattern=r"[a-z0-9]+(-[a-z0-9]+)*",
+)
+PARTNER_OFFERS = Channel(
+    address="partners.{partner_id}.offers.{kind}",
+    stream="PARTNERS",
+    messages=(Offer, OfferWithdrawn),
+    description=(
+        "Offers to one partner, and withdrawals of earlier ones. Subscribe through your own "
+        "durable consumer; accept or decline before `respond_by`."
+    ),
+    parameters={
+        "partner_id": PARTNER_ID,
+        "kind": Parameter(
+            description="Kind of booking", enum=("transfer", "interpreter", "shipment")
+        ),
+    },
+)
+PARTNER_REPLIES = Channel(
+    address="partners.{partner_id}.replies",
+    stream="PARTNERS",
+    messages=(OfferAccepted, OfferDeclined, StatusUpdate),
+    action="receive",
+    description=(
+        "A partner's answers: accept or decline an offer, then report progress of the booking. "
+        "A reply for an offer the partner does not hold changes nothing."
+    ),
+    parameters={"partner_id": PARTNER_ID},
+)
+
 CHANNELS: tuple[Channel, ...] = (
     CONTENT_PUBLISHED,
     CONTENT_UNPUBLISHED,
     INQUIRY_SUBMITTED,
     INQUIRY_STATUS_CHANGED,
+    INQUIRY_OFFER_SENT,
+    INQUIRY_CONFIRMED,
+    INQUIRY_DISCHARGED,
+    INQUIRY_CANCELLED,
+    INQUIRY_CONSENT_WITHDRAWN,
+    INQUIRY_ERASED,
+    BOOKING_CREATED,
+    BOOKING_STATUS_CHANGED,
+    OPERATOR_ALERT,
+    PARTNER_OFFERS,
+    PARTNER_REPLIES,
 )
 
 

@@ -91,10 +91,11 @@ class Outcome(enum.Enum):
 
 
 def decode(
-    sub: Subscription[E], headers: dict[str, str] | None, payload: bytes
+    sub: Subscription[E], headers: dict[str, str] | None, payload: bytes, subject: str
 ) -> tuple[Metadata, E]:
     try:
-        meta, event = metadata_from_headers(headers), sub.decoder.decode(payload)
+        meta = metadata_from_headers(headers, subject=subject)
+        event = sub.decoder.decode(payload)
     except (InvalidMetadata, msgspec.DecodeError) as exc:
         raise Poison(f"undecodable message: {exc}") from exc
     if isinstance(event, Event) and meta.type != event_type(type(event)):
@@ -130,10 +131,10 @@ async def apply_decoded(
 
 
 async def apply_message(
-    pool: Pool, sub: Subscription[E], headers: dict[str, str] | None, payload: bytes
+    pool: Pool, sub: Subscription[E], headers: dict[str, str] | None, payload: bytes, subject: str
 ) -> Outcome:
     """Apply one message exactly once. Raises Poison for messages that can never succeed."""
-    meta, event = decode(sub, headers, payload)
+    meta, event = decode(sub, headers, payload, subject)
     async with pool.acquire() as conn, conn.transaction():
         return await apply_decoded(conn, sub, meta, event)
 
@@ -152,7 +153,7 @@ async def replay_dead_letter(
         if sub is None:
             raise Conflict(f"consumer {stored.consumer!r} no longer exists in this service")
         try:
-            meta, event = decode(sub, stored.headers, stored.payload)
+            meta, event = decode(sub, stored.headers, stored.payload, stored.subject)
             outcome = await apply_decoded(conn, sub, meta, event)
         except Poison as exc:
             raise Conflict(f"replay failed again: {exc}") from exc
@@ -251,7 +252,7 @@ class Consumer:
         attempt = msg.metadata.num_delivered
         subject = self.bus.unprefix(msg.subject)
         try:
-            outcome = await apply_message(self.pool, self.sub, msg.headers, msg.data)
+            outcome = await apply_message(self.pool, self.sub, msg.headers, msg.data, subject)
         except Poison as exc:
             await self._dead_letter(msg, subject, str(exc), attempt)
             return

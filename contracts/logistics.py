@@ -1,0 +1,157 @@
+"""Bookings of the logistics service: what each kind of booking needs (shared with inquiries,
+whose confirmed and discharged events request bookings) and the facts logistics announces.
+
+Booking details hold the least personal data the job needs: the traveller's name, phone and
+language, never a diagnosis. Details are tagged by `kind`, so a request or booking is one of
+`transfer`, `interpreter` or `shipment`."""
+
+from __future__ import annotations
+
+from datetime import date, time
+from typing import Annotated, Literal
+
+import msgspec
+
+from contracts.envelope import AwareDatetime, Event
+
+BookingKind = Literal["transfer", "interpreter", "shipment"]
+BookingStatus = Literal[
+    "requested",
+    "offered",
+    "confirmed",
+    "in_progress",
+    "completed",
+    "unassigned",
+    "cancelled",
+    "failed",
+]
+Iata = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{3}$")]
+Country = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{2}$")]
+Language = Annotated[str, msgspec.Meta(pattern=r"^[a-z]{2,3}$")]
+Specialty = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=60)]
+Line = Annotated[str, msgspec.Meta(min_length=1, max_length=300)]
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Phone = Annotated[str, msgspec.Meta(pattern=r"^\+[1-9][0-9]{6,14}$")]
+BookingId = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f-]{36}$")]
+PartnerId = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=60)]
+
+
+class Contract(msgspec.Struct, frozen=True, kw_only=True):
+    """A value inside a message: frozen, keyword-only, unknown fields ignored (additive)."""
+
+
+class Traveller(Contract, frozen=True, kw_only=True):
+    """Who the partner meets or serves. Personal data: only what the job needs."""
+
+    full_name: Name
+    phone: Phone | None = None
+    language: Language | None = None
+
+
+class Address(Contract, frozen=True, kw_only=True):
+    recipient: Name
+    street: Line
+    postal_code: Annotated[str, msgspec.Meta(min_length=1, max_length=20)]
+    city: Line
+    country: Country
+
+
+class TransferDetails(Contract, frozen=True, kw_only=True, tag_field="kind", tag="transfer"):
+    """An airport transfer. A stretcher needs a partner with an ambulance-type vehicle."""
+
+    flight_number: Annotated[str, msgspec.Meta(pattern=r"^[A-Z0-9]{2}[0-9]{1,4}[A-Z]?$")]
+    airport: Iata
+    scheduled_arrival: AwareDatetime
+    passengers: Annotated[int, msgspec.Meta(ge=1, le=8)] = 1
+    luggage: Annotated[int, msgspec.Meta(ge=0, le=20)] = 0
+    mobility: Literal["none", "wheelchair", "stretcher"] = "none"
+    meeting_point: Line | None = None
+    pickup: Line
+    dropoff: Line
+    patient: Traveller
+    # "arrival" from the airport to the clinic, or "return" from the clinic to the airport.
+    direction: Literal["arrival", "return"] = "arrival"
+
+
+class InterpreterSession(Contract, frozen=True, kw_only=True):
+    date: date
+    start: time
+    duration_minutes: Annotated[int, msgspec.Meta(ge=15, le=600)]
+    place: Line
+    # An informed-consent talk needs a partner qualified for it.
+    purpose: Literal[
+        "admission", "consultation", "informed_consent", "ward_round", "discharge", "other"
+    ] = "consultation"
+
+
+class InterpreterDetails(Contract, frozen=True, kw_only=True, tag_field="kind", tag="interpreter"):
+    """A personal interpreter between the patient's language and the clinic's."""
+
+    language_from: Language
+    language_to: Language = "de"
+    specialty: Specialty
+    sessions: Annotated[tuple[InterpreterSession, ...], msgspec.Meta(min_length=1, max_length=50)]
+    patient: Traveller
+
+
+class MedicineItem(Contract, frozen=True, kw_only=True):
+    """Identified by active ingredient and strength: brand names differ between countries."""
+
+    name: Name
+    active_ingredient: Name
+    strength: Annotated[str, msgspec.Meta(min_length=1, max_length=60)]
+    quantity: Annotated[int, msgspec.Meta(ge=1, le=10_000)]
+    prescription_reference: Annotated[str, msgspec.Meta(max_length=100)] | None = None
+
+
+class ShipmentDetails(Contract, frozen=True, kw_only=True, tag_field="kind", tag="shipment"):
+    """Medicine shipped to the patient's home. Cannot be cancelled once dispatched."""
+
+    items: Annotated[tuple[MedicineItem, ...], msgspec.Meta(min_length=1, max_length=100)]
+    cold_chain: bool = False
+    destination: Address
+    customs_documents: tuple[Line, ...] = ()
+    patient: Traveller
+
+
+BookingDetails = TransferDetails | InterpreterDetails | ShipmentDetails
+booking_details_decoder = msgspec.json.Decoder(BookingDetails)
+
+
+class BookingCreated(Event, frozen=True, kw_only=True, tag="booking_created"):
+    """A booking exists and will be offered to partners."""
+
+    booking_id: BookingId
+    inquiry_id: str | None
+    kind: BookingKind
+    created_at: AwareDatetime
+
+
+class BookingStatusChanged(Event, frozen=True, kw_only=True, tag="booking_status_changed"):
+    """A booking moved to another state; `version` orders changes, not arrival."""
+
+    booking_id: BookingId
+    inquiry_id: str | None
+    kind: BookingKind
+    from_status: BookingStatus
+    to_status: BookingStatus
+    version: Annotated[int, msgspec.Meta(ge=1)]
+    partner_id: PartnerId | None = None
+    partner_name: str | None = None
+    # The partner's last status update, e.g. "driver_assigned" or "delivered".
+    progress: str | None = None
+    changed_at: AwareDatetime
+
+
+class OperatorAlert(Event, frozen=True, kw_only=True, tag="operator_alert"):
+    """Something an operator must act on, e.g. no partner left for a booking."""
+
+    alert: Literal["booking_unassigned", "partner_incident"]
+    booking_id: BookingId | None = None
+    inquiry_id: str | None = None
+    detail: str
+    raised_at: AwareDatetime
+
+
+LogisticsEvent = BookingCreated | BookingStatusChanged | OperatorAlert
+logistics_event_decoder = msgspec.json.Decoder(LogisticsEvent)

@@ -1,0 +1,91 @@
+"""The partner protocol: offers Carebridge sends to a partner on `partners.{partner_id}.offers.
+{kind}`, and what a partner answers on `partners.{partner_id}.replies`. This is the public
+contract transport companies, interpreters and couriers code against (see asyncapi.yaml).
+
+An offer carries only what the partner's job needs: a driver learns the traveller's name, phone
+and flight, never a diagnosis."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import msgspec
+
+from contracts.envelope import AwareDatetime, Event
+from contracts.logistics import BookingDetails, BookingId, BookingKind
+
+OfferId = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f-]{36}$")]
+Note = Annotated[str, msgspec.Meta(max_length=500)]
+
+# Progress a partner reports on a booking it accepted, per kind.
+TRANSFER_PROGRESS = ("driver_assigned", "en_route", "picked_up", "completed")
+INTERPRETER_PROGRESS = ("interpreter_assigned", "session_done", "completed")
+SHIPMENT_PROGRESS = ("dispatched", "in_customs", "delivered")
+Progress = Literal[
+    "driver_assigned",
+    "en_route",
+    "picked_up",
+    "completed",
+    "interpreter_assigned",
+    "session_done",
+    "dispatched",
+    "in_customs",
+    "delivered",
+]
+DeclineReason = Literal[
+    "no_capacity", "not_qualified", "out_of_coverage", "too_short_notice", "other"
+]
+
+
+class Offer(Event, frozen=True, kw_only=True, tag="offer"):
+    """A booking offered to one partner; answer before `respond_by` or it goes to the next."""
+
+    offer_id: OfferId
+    booking_id: BookingId
+    kind: BookingKind
+    respond_by: AwareDatetime
+    details: BookingDetails
+
+
+class OfferWithdrawn(Event, frozen=True, kw_only=True, tag="offer_withdrawn"):
+    """An earlier offer (or the booking it led to) no longer stands: do not serve it."""
+
+    offer_id: OfferId
+    booking_id: BookingId
+    reason: Note
+
+
+PartnerOffer = Offer | OfferWithdrawn
+partner_offer_decoder = msgspec.json.Decoder(PartnerOffer)
+
+
+class OfferAccepted(Event, frozen=True, kw_only=True, tag="offer_accepted"):
+    """The partner takes the offered booking; status updates follow."""
+
+    offer_id: OfferId
+
+
+class OfferDeclined(Event, frozen=True, kw_only=True, tag="offer_declined"):
+    """The partner cannot take the offered booking; it goes to the next suitable partner."""
+
+    offer_id: OfferId
+    reason: DeclineReason
+    note: Note | None = None
+
+
+class StatusUpdate(Event, frozen=True, kw_only=True, tag="status_update"):
+    """Progress of an accepted booking. Fields beyond `status` as the kind has them."""
+
+    booking_id: BookingId
+    status: Progress
+    note: Note | None = None
+    driver_name: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+    vehicle: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+    interpreter_name: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+    carrier: Annotated[str, msgspec.Meta(max_length=100)] | None = None
+    tracking_number: Annotated[str, msgspec.Meta(max_length=100)] | None = None
+    at: AwareDatetime | None = None
+
+
+PartnerReply = OfferAccepted | OfferDeclined | StatusUpdate
+partner_reply_decoder = msgspec.json.Decoder(PartnerReply)
