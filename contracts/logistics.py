@@ -61,7 +61,10 @@ class TransferDetails(Contract, frozen=True, kw_only=True, tag_field="kind", tag
 
     flight_number: Annotated[str, msgspec.Meta(pattern=r"^[A-Z0-9]{2}[0-9]{1,4}[A-Z]?$")]
     airport: Iata
+    # For an arrival, when the flight lands; for a return, when the patient must be at the
+    # airport (check-in), with `pickup_at` saying when to collect them.
     scheduled_arrival: AwareDatetime
+    pickup_at: AwareDatetime | None = None
     passengers: Annotated[int, msgspec.Meta(ge=1, le=8)] = 1
     luggage: Annotated[int, msgspec.Meta(ge=0, le=20)] = 0
     mobility: Literal["none", "wheelchair", "stretcher"] = "none"
