@@ -132,6 +132,9 @@ class Tap:
             durable, stream=self.bus.stream(self.stream)
         )
 
+    async def close(self) -> None:
+        await self._psub.unsubscribe()
+
     async def read(self) -> list[tuple[str, Any]]:
         """All messages so far, (subject without namespace, decoded body)."""
         while True:
@@ -151,19 +154,21 @@ class Tap:
 
 
 @pytest.fixture
-async def offers(bus: Bus) -> Tap:
+async def offers(bus: Bus) -> AsyncIterator[Tap]:
     """Offers and withdrawals sent to any partner."""
     tap = Tap(bus, "PARTNERS", "partners.*.offers.*", partner_offer_decoder)
     await tap.open()
-    return tap
+    yield tap
+    await tap.close()
 
 
 @pytest.fixture
-async def events(bus: Bus) -> Tap:
+async def events(bus: Bus) -> AsyncIterator[Tap]:
     """Booking events and operator alerts."""
     tap = Tap(bus, "LOGISTICS", "logistics.>", logistics_event_decoder)
     await tap.open()
-    return tap
+    yield tap
+    await tap.close()
 
 
 def of_type(seen: list[tuple[str, Any]], cls: type[PartnerOffer | LogisticsEvent]) -> list[Any]:
