@@ -229,6 +229,21 @@ class BookingController(Controller):
         )
         return _view(*await usecases.booking_with_history(runtime.pool, booking_id))
 
+    @post(
+        "/{booking_id:uuid}/dispatch",
+        summary="Offer an unassigned booking again (after registering or activating a partner)",
+        status_code=200,
+        **staff_only("coordinator"),
+    )
+    async def dispatch_again(
+        self,
+        runtime: RuntimeDependency,
+        dispatch: DispatchDependency,
+        booking_id: FromPath[uuid.UUID],
+    ) -> BookingView:
+        await usecases.dispatch_again(runtime.pool, dispatch, booking_id, now=datetime.now(UTC))
+        return _view(*await usecases.booking_with_history(runtime.pool, booking_id))
+
 
 def _view(
     booking: store.Booking, timeline: list[store.TimelineEntry], offers: list[store.OfferRow]

@@ -32,7 +32,8 @@ TRANSITIONS: dict[BookingStatus, tuple[BookingStatus, ...]] = {
     "confirmed": ("in_progress", "completed", "cancelled", "failed"),
     # Each further step the partner reports is announced as in_progress -> in_progress.
     "in_progress": ("in_progress", "completed", "cancelled", "failed"),
-    "unassigned": ("cancelled",),
+    # A coordinator dispatches it again once a suitable partner is registered or activated.
+    "unassigned": ("offered", "cancelled"),
     "completed": (),
     "cancelled": (),
     "failed": (),

@@ -90,12 +90,19 @@ async def create_booking(
     return booking_id
 
 
+async def _next_partner(
+    conn: Connection, booking: store.Booking
+) -> tuple[domain.Partner | None, int]:
+    """The partner to offer the booking to next, and how many were asked before."""
+    partners = await store.active_partners(conn, booking.kind)
+    asked = [o.partner_id for o in await store.offers_of(conn, booking.id)]
+    return domain.next_partner(booking.details, partners, asked), len(asked)
+
+
 async def _offer_to_next_partner(
     conn: Connection, d: Dispatch, booking: store.Booking, now: datetime
 ) -> store.Booking:
-    partners = await store.active_partners(conn, booking.kind)
-    asked = [o.partner_id for o in await store.offers_of(conn, booking.id)]
-    partner = domain.next_partner(booking.details, partners, asked)
+    partner, asked = await _next_partner(conn, booking)
     if partner is None:
         moved = await _move(
             conn, d.outbox, booking, "unassigned", now, entry="unassigned", detail={}
@@ -109,12 +116,18 @@ async def _offer_to_next_partner(
                 inquiry_id=booking.inquiry_id,
                 detail=(
                     f"no suitable active {booking.kind} partner is left for this booking "
-                    f"({len(asked)} asked); assign one by hand or register a partner"
+                    f"({asked} asked); register or activate one, then dispatch it again"
                 ),
                 raised_at=now,
             ),
         )
         return moved
+    return await _offer(conn, d, booking, partner, now)
+
+
+async def _offer(
+    conn: Connection, d: Dispatch, booking: store.Booking, partner: domain.Partner, now: datetime
+) -> store.Booking:
     offer_id = uuid.uuid4()
     respond_by = now + d.offer_timeout
     await store.insert_offer(
@@ -208,6 +221,23 @@ async def _move(
         ),
     )
     return moved
+
+
+async def dispatch_again(pool: Pool, d: Dispatch, booking_id: uuid.UUID, *, now: datetime) -> None:
+    """Offer an unassigned booking again, once a coordinator registered or activated a partner
+    for it; partners that declined or let the deadline pass are still not asked again."""
+    async with transaction(pool) as conn:
+        booking = await store.lock_booking(conn, booking_id)
+        if booking is None:
+            raise NotFound(f"booking {booking_id} does not exist")
+        domain.check_transition(booking.status, "offered")
+        partner, asked = await _next_partner(conn, booking)
+        if partner is None:
+            raise Conflict(
+                f"still no suitable active {booking.kind} partner that was not asked before "
+                f"({asked} asked)"
+            )
+        await _offer(conn, d, booking, partner, now)
 
 
 # --- partner replies ---------------------------------------------------------------------------

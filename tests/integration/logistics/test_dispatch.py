@@ -279,3 +279,31 @@ async def test_no_suitable_partner_leaves_the_booking_unassigned_and_alerts_oper
     assert change.booking_id == alert.booking_id
     assert await offers.read() == []
     assert (await booking_row(db, alert.booking_id or ""))["status"] == "unassigned"
+
+
+async def test_an_unassigned_booking_is_dispatched_again_once_a_suitable_partner_exists(
+    client: Client, coordinator: dict[str, str], register: Register, offers: Tap
+) -> None:
+    await register("rhein-shuttle", "transfer")
+    created = await client.post(
+        "/v1/bookings",
+        json={"kind": "transfer", "details": transfer(mobility="stretcher")},
+        headers=coordinator,
+    )
+    booking_id = created.json()["booking"]["id"]
+    path = f"/v1/bookings/{booking_id}/dispatch"
+
+    too_early = await client.post(path, headers=coordinator)
+    await register("frankfurt-ambulance", "transfer", capabilities=["ambulance"])
+    dispatched = await client.post(path, headers=coordinator)
+    again = await client.post(path, headers=coordinator)
+
+    assert created.json()["booking"]["status"] == "unassigned"
+    assert too_early.status_code == 409
+    assert "still no suitable active transfer partner" in too_early.json()["detail"]
+    assert dispatched.status_code == 200, dispatched.text
+    assert dispatched.json()["booking"]["status"] == "offered"
+    assert [o["partner_id"] for o in dispatched.json()["offers"]] == ["frankfurt-ambulance"]
+    assert again.status_code == 409
+    seen = await offers.until(lambda s: len(s) == 1)
+    assert seen[0][0] == "partners.frankfurt-ambulance.offers.transfer"
