@@ -21,7 +21,7 @@ from deploy.stack.files import (
     lock_holder,
     read_json,
 )
-from deploy.stack.runner import SERVICE_NAMES, run_stack
+from deploy.stack.runner import SOURCES, run_stack
 from services.runtime.log import configure_logging
 
 DESCRIPTION = """\
@@ -52,7 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run(paths: StackPaths) -> int:
-    console = Console(SERVICE_NAMES)
+    console = Console(SOURCES)
     # The runner says its own progress and reports failures as errors; what the runtime code it
     # calls logs on the way (migrations, NATS connection events) would only repeat or mislead.
     configure_logging(

@@ -1,5 +1,6 @@
-"""The local stack as a user runs it: a cold start, staff tokens that work, one runner per data
-folder, Ctrl-C leaving no process behind, and a warm start that keeps its data."""
+"""The local stack as a user runs it: a cold start, staff tokens that work, reference partners
+registered and listening, one runner per data folder, Ctrl-C leaving no process behind, and a
+warm start that keeps its data."""
 
 from __future__ import annotations
 
@@ -24,6 +25,11 @@ pytestmark = pytest.mark.e2e
 
 REPO = Path(__file__).resolve().parents[2]
 SERVICES = {"content", "inquiries", "logistics"}
+PARTNERS = {
+    "rhein-shuttle": ["transfer"],
+    "medilingua": ["interpreter"],
+    "hessen-pharma-express": ["shipment"],
+}
 ROLES = {"admin", "editor", "coordinator"}
 READY_DEADLINE = 90.0
 STOP_DEADLINE = 30.0
@@ -119,6 +125,7 @@ def test_the_local_stack_starts_serves_stops_cleanly_and_keeps_its_data(stacks: 
     manifest, cold_seconds = stacks.wait_ready(cold)
     _assert_manifest(manifest, cold)
     _assert_services_answer(manifest)
+    _assert_partners_registered_and_listening(manifest, cold)
     _assert_second_runner_refused(stacks)
     _stop_and_assert_nothing_left(cold, stacks.data_dir)
 
@@ -126,6 +133,7 @@ def test_the_local_stack_starts_serves_stops_cleanly_and_keeps_its_data(stacks: 
     warm_manifest, warm_seconds = stacks.wait_ready(warm)
     assert warm_manifest["credentials"] == manifest["credentials"]
     _assert_services_answer(warm_manifest)
+    _assert_partners_registered_and_listening(warm_manifest, warm)
     _stop_and_assert_nothing_left(warm, stacks.data_dir)
 
     print(
@@ -140,6 +148,7 @@ def _assert_manifest(manifest: dict[str, Any], runner: Runner) -> None:
         "database_url",
         "nats_url",
         "credentials",
+        "partners",
         "pid",
         "started_at",
     }
@@ -148,6 +157,7 @@ def _assert_manifest(manifest: dict[str, Any], runner: Runner) -> None:
     staff = manifest["credentials"]["staff"]
     assert set(staff) == ROLES
     assert len(set(staff.values())) == len(ROLES)
+    assert {p: entry["kinds"] for p, entry in manifest["partners"].items()} == PARTNERS
 
 
 def _assert_services_answer(manifest: dict[str, Any]) -> None:
@@ -167,6 +177,33 @@ def _assert_services_answer(manifest: dict[str, Any]) -> None:
     assert page.status_code == 200, page.text
     assert page.json()["title"] == "Mitralklappeninsuffizienz"
     assert page.headers["content-language"] == "de"
+
+
+def _assert_partners_registered_and_listening(manifest: dict[str, Any], runner: Runner) -> None:
+    coordinator = manifest["credentials"]["staff"]["coordinator"]
+    registry = httpx.get(
+        f"{manifest['services']['logistics']}/v1/partners",
+        headers={"Authorization": f"Bearer {coordinator}"},
+    )
+    assert registry.status_code == 200, registry.text
+    registered = {p["id"]: p for p in registry.json() if p["id"] in PARTNERS}
+    assert {p: entry["kinds"] for p, entry in registered.items()} == PARTNERS
+    assert all(entry["active"] for entry in registered.values())
+    assert "FRA" in registered["rhein-shuttle"]["coverage"]["airports"]
+    assert {"uk", "de"} <= set(registered["medilingua"]["languages"])
+
+    def listening() -> bool:
+        # Each partner's own lines, prefixed with its name, once it has bound its consumer.
+        lines = runner.output().splitlines()
+        return all(
+            any(line.startswith(f"{p} ") and "waiting for offers" in line for line in lines)
+            for p in PARTNERS
+        )
+
+    deadline = time.monotonic() + 20
+    while not listening():
+        assert time.monotonic() < deadline, runner.output()
+        time.sleep(0.1)
 
 
 def _assert_second_runner_refused(stacks: Stacks) -> None:
@@ -206,6 +243,7 @@ def _descendants(runner: Runner) -> list[psutil.Process]:
     # Guards the leftover check against passing because it looked at nothing.
     for part in ("services.content", "services.inquiries", "services.logistics", "nats-server"):
         assert part in commands
+    assert commands.count("services.partner") == len(PARTNERS)
     assert "postgres" in commands
     return processes
 
