@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.perf import content_bench, runtime_bench
+from tests.perf import content_bench, logistics_bench, runtime_bench
 from tests.perf.servers import bench_servers
 
 
@@ -12,6 +12,7 @@ async def run_all() -> None:
     with bench_servers() as servers:
         await runtime_bench.run(servers.database_url, servers.nats_url)
         await content_bench.run(servers)
+        await logistics_bench.run(servers.database_url, servers.nats_url)
 
 
 def main() -> None:
