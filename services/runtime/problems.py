@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from http import HTTPStatus
 from typing import Any
 
@@ -55,7 +56,7 @@ def problem(
 
 def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Problem]:
     errors = [
-        FieldProblem(field=_field_name(e), message=str(e.get("message", "invalid")))
+        FieldProblem(field=_field_name(e), message=_AT.sub("", str(e.get("message", "invalid"))))
         for e in (exc.extra if isinstance(exc.extra, list) else [])
         if isinstance(e, dict)
     ]
@@ -64,11 +65,22 @@ def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Re
     )
 
 
+# A body decoded by msgspec reports where it failed ("… - at `$.programmes[0].total`") and which
+# field it missed or did not know ("Object contains unknown field `why`"), not Litestar's key.
+_AT = re.compile(r" - at `\$\.?(.*)`$")
+_NAMED = re.compile(r"(?:unknown|required) field `([^`]+)`")
+
+
 def _field_name(error: dict[str, Any]) -> str:
     key = str(error.get("key") or "")
     source = str(error.get("source") or "")
     if source == "body" or not source:
-        return key or "body"
+        message = str(error.get("message", ""))
+        at, named = _AT.search(message), _NAMED.search(message)
+        path = ".".join(
+            p for p in (at.group(1) if at else "", named.group(1) if named else "") if p
+        )
+        return path or key or "body"
     return f"{source}.{key}" if key else source
 
 
