@@ -73,7 +73,8 @@ _NAMED = re.compile(r"(?:unknown|required) field `([^`]+)`")
 
 def _field_name(error: dict[str, Any]) -> str:
     key = str(error.get("key") or "")
-    source = str(error.get("source") or "")
+    # Litestar names the source with its ParamType enum, whose str() is "ParamType.QUERY".
+    source = str(getattr(error.get("source"), "value", error.get("source")) or "")
     if source == "body" or not source:
         message = str(error.get("message", ""))
         at, named = _AT.search(message), _NAMED.search(message)
