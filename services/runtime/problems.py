@@ -56,7 +56,7 @@ def problem(
 
 def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Problem]:
     errors = [
-        FieldProblem(field=_field_name(e), message=_AT.sub("", str(e.get("message", "invalid"))))
+        FieldProblem(field=_field_name(e), message=str(e.get("message", "invalid")))
         for e in (exc.extra if isinstance(exc.extra, list) else [])
         if isinstance(e, dict)
     ]
@@ -65,9 +65,8 @@ def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Re
     )
 
 
-# A body decoded by msgspec reports where it failed ("… - at `$.programmes[0].total`") and which
-# field it missed or did not know ("Object contains unknown field `why`"), not Litestar's key.
-_AT = re.compile(r" - at `\$\.?(.*)`$")
+# Litestar's key is where in the body msgspec failed ("programmes[0]"; "data" at the top); a
+# missing or unknown field is named only in the message ("Object contains unknown field `why`").
 _NAMED = re.compile(r"(?:unknown|required) field `([^`]+)`")
 
 
@@ -76,12 +75,10 @@ def _field_name(error: dict[str, Any]) -> str:
     # Litestar names the source with its ParamType enum, whose str() is "ParamType.QUERY".
     source = str(getattr(error.get("source"), "value", error.get("source")) or "")
     if source == "body" or not source:
-        message = str(error.get("message", ""))
-        at, named = _AT.search(message), _NAMED.search(message)
-        path = ".".join(
-            p for p in (at.group(1) if at else "", named.group(1) if named else "") if p
-        )
-        return path or key or "body"
+        named = _NAMED.search(str(error.get("message", "")))
+        where = "" if key == "data" else key
+        path = ".".join(p for p in (where, named.group(1) if named else "") if p)
+        return path or "body"
     return f"{source}.{key}" if key else source
 
 
