@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from litestar import Litestar
@@ -9,10 +10,12 @@ from litestar.di import Provide
 
 from services.inquiries.api import InquiryController
 from services.inquiries.catalogue import CONDITION_CATALOGUE
+from services.inquiries.coordinator_api import CoordinatorController
 from services.inquiries.crypto import KeyRing
+from services.inquiries.offers import run_expiry
 from services.runtime.service import create_service_app
-from services.runtime.settings import ServiceSettings
-from services.runtime.state import ServiceDefinition
+from services.runtime.settings import PositiveFloat, ServiceSettings
+from services.runtime.state import Runtime, ServiceDefinition
 
 
 class InquiriesSettings(ServiceSettings, frozen=True, kw_only=True, rename="upper"):
@@ -20,6 +23,8 @@ class InquiriesSettings(ServiceSettings, frozen=True, kw_only=True, rename="uppe
     # (the last, unless named) encrypts new ones. Never logged.
     inquiries_encryption_keys: str
     inquiries_active_key: str = ""
+    # How often the scheduler looks for offers past their validity.
+    offer_expiry_interval: PositiveFloat = 30.0
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -42,7 +47,7 @@ DEFINITION = ServiceDefinition(
     ),
     default_port=8002,
     migrations=Path(__file__).parent / "migrations",
-    route_handlers=(InquiryController,),
+    route_handlers=(InquiryController, CoordinatorController),
     subscriptions=lambda _: (CONDITION_CATALOGUE,),
     settings_type=InquiriesSettings,
 )
@@ -50,8 +55,15 @@ DEFINITION = ServiceDefinition(
 
 def create_app(settings: InquiriesSettings) -> Litestar:
     keys = settings.key_ring()
+
+    async def offer_expiry(runtime: Runtime, stop: asyncio.Event) -> None:
+        await run_expiry(runtime.pool, runtime.outbox, stop, settings.offer_expiry_interval)
+
     return create_service_app(
-        DEFINITION, settings, dependencies={"keys": Provide(lambda: keys, sync_to_thread=False)}
+        DEFINITION,
+        settings,
+        dependencies={"keys": Provide(lambda: keys, sync_to_thread=False)},
+        background=(("offer-expiry", offer_expiry),),
     )
 
 
