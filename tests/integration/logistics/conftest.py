@@ -17,7 +17,7 @@ from litestar.testing import AsyncTestClient
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
-from contracts.envelope import Event, Metadata, event_type
+from contracts.envelope import NATS_MSG_ID, Event, Metadata, event_type
 from contracts.logistics import LogisticsEvent, logistics_event_decoder
 from contracts.partners import PartnerOffer, partner_offer_decoder
 from contracts.registry import STREAMS
@@ -81,16 +81,24 @@ def register(client: Client, coordinator: dict[str, str]) -> Register:
 
 
 async def publish(
-    bus: Bus, subject: str, event: Event, *, source: str, event_id: str | None = None
+    bus: Bus,
+    subject: str,
+    event: Event,
+    *,
+    source: str,
+    event_id: str | None = None,
+    msg_id: str | None = None,
 ) -> str:
-    """Publish as another service or a partner does: CloudEvents headers, Nats-Msg-Id."""
+    """Publish as another service or a partner does: CloudEvents headers, Nats-Msg-Id = ce-id
+    unless `msg_id` says otherwise (a copy the stream's duplicate window does not catch)."""
     meta = Metadata(
         id=event_id or str(uuid.uuid4()),
         type=event_type(type(event)),
         source=source,
         time=datetime.now(UTC),
     )
-    await bus.js.publish(bus.subject(subject), msgspec.json.encode(event), headers=meta.headers())
+    headers = meta.headers() | ({NATS_MSG_ID: msg_id} if msg_id else {})
+    await bus.js.publish(bus.subject(subject), msgspec.json.encode(event), headers=headers)
     return meta.id
 
 

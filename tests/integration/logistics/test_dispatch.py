@@ -46,13 +46,16 @@ def confirmed(inquiry_id: str, *bookings: tuple[str, dict[str, Any]]) -> Inquiry
     )
 
 
-async def confirm(bus: Bus, event: InquiryConfirmed, event_id: str | None = None) -> str:
+async def confirm(
+    bus: Bus, event: InquiryConfirmed, event_id: str | None = None, msg_id: str | None = None
+) -> str:
     return await publish(
         bus,
         INQUIRY_CONFIRMED.subject(),
         event,
         source="/carebridge/inquiries",
         event_id=event_id,
+        msg_id=msg_id,
     )
 
 
@@ -189,7 +192,8 @@ async def test_a_confirmed_event_sent_again_books_nothing_twice(
     event_id = str(uuid.uuid4())
 
     await confirm(bus, event, event_id)
-    await confirm(bus, event, event_id)  # a redelivery: the same ce-id
+    await confirm(bus, event, event_id)  # published again: the stream drops it
+    await confirm(bus, event, event_id, msg_id=str(uuid.uuid4()))  # past the stream: the inbox
     await confirm(bus, event)  # re-sent by its producer under a new id
 
     await offers.until(lambda s: len(s) == 1)
