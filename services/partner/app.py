@@ -276,10 +276,9 @@ class ReferencePartner:
                 assert_never(answer)
 
     async def _progress(self, job: _Job, cause: Metadata) -> None:
-        """Report each step of the kind's progression, STEP_DELAY apart, until done."""
+        """Report each step of the booking, STEP_DELAY apart, until done or withdrawn."""
         offer = job.offer
-        status = domain.next_status(offer.kind, None)
-        while status is not None:
+        for number, status in enumerate(domain.steps(offer)):
             await wait_any(job.withdrawn, self.stop, timeout=self.settings.step_delay)
             if job.withdrawn.is_set():
                 log.info("booking withdrawn, progress stopped")
@@ -287,17 +286,18 @@ class ReferencePartner:
             if self.stop.is_set():
                 return
             update = domain.status_update(offer.booking_id, offer.details, status, at=self.clock())
-            if not await self._publish_until_sent(offer.offer_id, update, cause):
+            if not await self._publish_until_sent(offer.offer_id, update, cause, step=number):
                 return
             log.info("status reported", status=status)
-            status = domain.next_status(offer.kind, status)
 
-    async def _publish_until_sent(self, offer_id: str, reply: Reply, cause: Metadata) -> bool:
+    async def _publish_until_sent(
+        self, offer_id: str, reply: Reply, cause: Metadata, *, step: int
+    ) -> bool:
         """A status update is never skipped: retried while NATS is away, until stopped."""
         backoff = Backoff(cap=10.0)
         while not self.stop.is_set():
             try:
-                await self._publish(offer_id, reply, cause)
+                await self._publish(offer_id, reply, cause, step=step)
             except (NatsError, OSError, TimeoutError) as exc:
                 log.warning("status update not sent, retrying", error=type(exc).__name__)
                 await wait_any(self.stop, timeout=backoff.next())
@@ -305,9 +305,11 @@ class ReferencePartner:
                 return True
         return False
 
-    async def _publish(self, offer_id: str, reply: Reply, cause: Metadata) -> None:
+    async def _publish(
+        self, offer_id: str, reply: Reply, cause: Metadata, *, step: int | None = None
+    ) -> None:
         meta = Metadata(
-            id=domain.reply_id(offer_id, reply),
+            id=domain.reply_id(offer_id, step),
             type=event_type(type(reply)),
             source=self.source,
             time=self.clock(),

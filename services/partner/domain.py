@@ -77,16 +77,11 @@ def decide(
     return OfferAccepted(offer_id=offer.offer_id)
 
 
-def reply_id(offer_id: str, reply: OfferAccepted | OfferDeclined | StatusUpdate) -> str:
-    """The `ce-id` of a reply to `offer_id`: the same reply always gets the same id."""
-    match reply:
-        case OfferAccepted() | OfferDeclined():
-            step = "answer"
-        case StatusUpdate():
-            step = reply.status
-        case _:
-            assert_never(reply)
-    return str(uuid.uuid5(_REPLY_IDS, f"{offer_id}:{step}"))
+def reply_id(offer_id: str, step: int | None = None) -> str:
+    """The `ce-id` of the answer to `offer_id` (step None) or of its n-th status update: the
+    same reply always gets the same id."""
+    key = "answer" if step is None else f"step-{step}"
+    return str(uuid.uuid5(_REPLY_IDS, f"{offer_id}:{key}"))
 
 
 def status_update(
@@ -144,10 +139,15 @@ def _vehicle(details: TransferDetails, pick: random.Random) -> str:
             assert_never(mobility)
 
 
-def next_status(kind: BookingKind, reported: Progress | None) -> Progress | None:
-    """The step after `reported` (the first when nothing was reported), None when done."""
-    steps = PROGRESS[kind]
-    if reported is None:
-        return steps[0]
-    position = steps.index(reported) + 1
-    return steps[position] if position < len(steps) else None
+def steps(offer: Offer) -> tuple[Progress, ...]:
+    """What the partner reports after accepting, in order: the kind's progression, with one
+    `session_done` per interpreter session."""
+    progression = PROGRESS[offer.kind]
+    match offer.details:
+        case InterpreterDetails(sessions=sessions):
+            done = progression.index("session_done")
+            session_done: Progress = "session_done"
+            each = (session_done,) * len(sessions)
+            return (*progression[:done], *each, *progression[done + 1 :])
+        case _:
+            return progression

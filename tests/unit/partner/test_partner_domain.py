@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import msgspec
 import pytest
 
-from contracts.logistics import BookingKind
+from contracts.logistics import BookingKind, InterpreterDetails
 from contracts.partners import (
     INTERPRETER_PROGRESS,
     SHIPMENT_PROGRESS,
@@ -74,23 +75,34 @@ def test_with_a_seed_each_offer_gets_the_same_draw_every_time_and_offers_differ(
 
 
 @pytest.mark.parametrize(
-    ("kind", "steps"),
+    ("kind", "progression"),
     [
         ("transfer", TRANSFER_PROGRESS),
         ("interpreter", INTERPRETER_PROGRESS),
         ("shipment", SHIPMENT_PROGRESS),
     ],
 )
-def test_each_kind_walks_its_progression_from_the_first_step_to_the_end(
-    kind: BookingKind, steps: tuple[str, ...]
+def test_each_kind_reports_its_progression_in_order(
+    kind: BookingKind, progression: tuple[str, ...]
 ) -> None:
-    walked = []
-    status = domain.next_status(kind, None)
-    while status is not None:
-        walked.append(status)
-        status = domain.next_status(kind, status)
+    assert domain.steps(offer(kind)) == progression
 
-    assert tuple(walked) == steps
+
+def test_an_interpreter_reports_one_session_done_per_session() -> None:
+    one = offer("interpreter")
+    assert isinstance(one.details, InterpreterDetails)
+    three = msgspec.structs.replace(
+        one,
+        details=msgspec.structs.replace(one.details, sessions=one.details.sessions * 3),
+    )
+
+    assert domain.steps(three) == (
+        "interpreter_assigned",
+        "session_done",
+        "session_done",
+        "session_done",
+        "completed",
+    )
 
 
 def test_a_driver_assignment_names_driver_and_vehicle_and_never_the_traveller() -> None:
@@ -144,10 +156,14 @@ def test_other_steps_report_just_the_status_and_time() -> None:
 
 
 def test_reply_ids_are_stable_per_offer_and_step_and_distinct_between_them() -> None:
-    o = offer()
-    accepted = OfferAccepted(offer_id=o.offer_id)
-    step = StatusUpdate(booking_id=o.booking_id, status="en_route")
+    o, other = offer(), offer()
 
-    assert domain.reply_id(o.offer_id, accepted) == domain.reply_id(o.offer_id, accepted)
-    assert domain.reply_id(o.offer_id, accepted) != domain.reply_id(o.offer_id, step)
-    assert domain.reply_id(o.offer_id, step) != domain.reply_id(offer().offer_id, step)
+    assert domain.reply_id(o.offer_id) == domain.reply_id(o.offer_id)
+    assert domain.reply_id(o.offer_id, 1) == domain.reply_id(o.offer_id, 1)
+    ids = {
+        domain.reply_id(o.offer_id),
+        domain.reply_id(o.offer_id, 0),
+        domain.reply_id(o.offer_id, 1),
+    }
+    assert len(ids) == 3
+    assert domain.reply_id(o.offer_id, 1) != domain.reply_id(other.offer_id, 1)
