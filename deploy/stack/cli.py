@@ -25,7 +25,8 @@ from deploy.stack.runner import SOURCES, run_stack
 from services.runtime.log import configure_logging
 
 DESCRIPTION = """\
-run     start PostgreSQL, NATS and the services in the foreground; Ctrl-C stops them all.
+run     start PostgreSQL, NATS, the services and one reference partner per kind in the
+        foreground; Ctrl-C stops them all.
         DATABASE_URL / NATS_URL use existing servers instead of embedded ones;
         STACK_POSTGRES_PORT, STACK_NATS_PORT, CONTENT_PORT, INQUIRIES_PORT, LOGISTICS_PORT
         choose ports. When ready, DATA_DIR/stack.json lists URLs and staff tokens.
