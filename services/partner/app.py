@@ -1,7 +1,11 @@
 """The reference partner: a standalone NATS client that receives its offers through its own
 durable consumer, answers them and reports progress, as any transport company, interpreter
 agency or courier would. It shares only the contracts (and the runtime's plumbing) with
-Carebridge; read it as an example of the partner protocol (contracts/asyncapi.yaml)."""
+Carebridge; read it as an example of the partner protocol (contracts/asyncapi.yaml).
+
+What it serves lives in memory: a restart answers the offers that came meanwhile (they wait in
+the stream) but does not resume the updates of bookings it was serving. A production partner
+keeps its jobs in its own database."""
 
 from __future__ import annotations
 
