@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -63,7 +64,8 @@ class PartnerSettings(msgspec.Struct, frozen=True, kw_only=True, rename="upper")
     accept_rate: Annotated[float, msgspec.Meta(ge=0, le=1)] = 1.0
     reply_delay: Seconds = 1.0
     step_delay: Seconds = 3.0
-    # Fixes every accept/decline draw (per offer), so a run can be replayed exactly.
+    # Fixes every accept/decline draw (per offer), so a run can be replayed exactly; without
+    # it, each process draws its own.
     random_seed: int | None = None
     batch_size: PositiveInt = 64
     ack_wait: PositiveFloat = 30.0
@@ -89,6 +91,7 @@ class _Job:
 
     offer: Offer
     withdrawn: asyncio.Event = field(default_factory=asyncio.Event)
+    answered: bool = False
 
 
 class ReferencePartner:
@@ -103,11 +106,14 @@ class ReferencePartner:
         self.bus = bus
         self.clock = clock
         self.source = f"/partners/{settings.partner_id}"
+        # A simulation's draw, not cryptography.
+        drawn = random.randrange(2**32)  # noqa: S311
+        self.seed = settings.random_seed if settings.random_seed is not None else drawn
         self.replies = bus.subject(PARTNER_REPLIES.subject(partner_id=settings.partner_id))
         self.jobs: dict[str, _Job] = {}
         self.tasks: set[asyncio.Task[None]] = set()
         self.answering = 0
-        self.answered = asyncio.Event()
+        self.slot_freed = asyncio.Event()
         self.stop = asyncio.Event()
 
     @property
@@ -173,8 +179,8 @@ class ReferencePartner:
     async def _receive_batch(self, psub: JetStreamContext.PullSubscription) -> None:
         free = _MAX_ANSWERING - self.answering
         if free <= 0:
-            self.answered.clear()
-            await wait_any(self.answered, self.stop, timeout=1.0)
+            self.slot_freed.clear()
+            await wait_any(self.slot_freed, self.stop, timeout=1.0)
             return
         try:
             msgs = await psub.fetch(min(free, self.settings.batch_size), timeout=1.0)
@@ -194,6 +200,12 @@ class ReferencePartner:
             await msg.term()
             return
         match message:
+            case Offer() if message.offer_id in self.jobs:
+                # Sent again (a re-publish, or our ack was lost) while still in hand: answered
+                # once is enough. Not yet answered, the first delivery will ack it.
+                log.info("offer received again, already in hand", offer_id=message.offer_id)
+                if self.jobs[message.offer_id].answered:
+                    await msg.ack()
             case Offer():
                 # Registered before the task runs, so a withdrawal in this batch finds it.
                 job = _Job(message)
@@ -243,7 +255,7 @@ class ReferencePartner:
                 job.offer,
                 kinds=self.settings.kinds,
                 accept_rate=self.settings.accept_rate,
-                roll=domain.offer_roll(self.settings.random_seed, job.offer.offer_id),
+                roll=domain.offer_roll(self.seed, job.offer.offer_id),
                 now=self.clock(),
             )
             if answer is None:
@@ -265,10 +277,11 @@ class ReferencePartner:
                 log.warning("answer not sent, will retry", error=type(exc).__name__)
                 await msg.nak(delay=1.0)
                 return False
+            job.answered = True
             await msg.ack()
         finally:
             self.answering -= 1
-            self.answered.set()
+            self.slot_freed.set()
         match answer:
             case OfferAccepted():
                 log.info("offer accepted")

@@ -46,12 +46,10 @@ _CARRIERS = ("DHL Medical Express", "UPS Healthcare", "World Courier")
 _REPLY_IDS = uuid.UUID("5b0c1f4e-6a2d-4c4e-9a57-0d6f3e2b8c11")
 
 
-def offer_roll(seed: int | None, offer_id: str) -> float:
-    """A number in [0, 1) fixed per offer (and seed): a redelivered offer gets the answer it
-    got the first time. Without a seed, a fresh draw each run."""
-    if seed is None:
-        return random.random()  # noqa: S311 - a simulation, not cryptography
-    return random.Random(f"{seed}:{offer_id}").random()  # noqa: S311
+def offer_roll(seed: int, offer_id: str) -> float:
+    """A number in [0, 1) fixed per offer and seed: an offer delivered again gets the answer it
+    got the first time."""
+    return random.Random(f"{seed}:{offer_id}").random()  # noqa: S311 - a simulation
 
 
 def decide(

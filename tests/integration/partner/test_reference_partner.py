@@ -15,6 +15,7 @@ from pathlib import Path
 
 import msgspec
 import pytest
+import structlog.testing
 from nats.aio.msg import Msg
 
 from contracts.envelope import Metadata, event_type, metadata_from_headers
@@ -245,6 +246,30 @@ async def test_an_offer_withdrawn_before_the_answer_is_acked_and_never_answered(
 
     assert await eventually(lambda: all_offers_acked(streams))
     assert replies.received == []
+
+
+async def test_an_offer_sent_again_while_in_hand_is_answered_once(
+    partner: Running, replies: Replies, streams: Bus
+) -> None:
+    configure(partner, step_delay=3600.0)
+    with structlog.testing.capture_logs() as logged:
+        await partner.start()
+        o = offer("transfer")
+        await send(streams, o)
+
+        async def answered() -> bool:
+            return len(replies.answers(o.offer_id)) == 1
+
+        await eventually(answered)
+        await send(streams, o)
+
+        assert await eventually(lambda: all_offers_acked(streams))
+    # The stream would drop a second answer (same id) anyway; the partner does not even decide
+    # again, so its bookings never run twice.
+    events = [entry["event"] for entry in logged]
+    assert events.count("offer accepted") == 1
+    assert events.count("offer received again, already in hand") == 1
+    assert replies.answers(o.offer_id) == [OfferAccepted(offer_id=o.offer_id)]
 
 
 async def test_an_offer_sent_while_the_partner_was_down_is_answered_when_it_returns(

@@ -66,12 +66,13 @@ def test_an_offer_past_its_deadline_gets_no_answer() -> None:
     assert domain.decide(o, kinds=ALL, accept_rate=1.0, roll=0.0, now=NOW) is None
 
 
-def test_with_a_seed_each_offer_gets_the_same_draw_every_time_and_offers_differ() -> None:
+def test_each_offer_gets_the_same_draw_for_the_same_seed_and_offers_differ() -> None:
     first, second = offer(), offer()
 
     assert domain.offer_roll(7, first.offer_id) == domain.offer_roll(7, first.offer_id)
     assert domain.offer_roll(7, first.offer_id) != domain.offer_roll(7, second.offer_id)
-    assert 0.0 <= domain.offer_roll(None, first.offer_id) < 1.0
+    assert domain.offer_roll(7, first.offer_id) != domain.offer_roll(8, first.offer_id)
+    assert 0.0 <= domain.offer_roll(7, first.offer_id) < 1.0
 
 
 @pytest.mark.parametrize(
