@@ -119,5 +119,7 @@ def requires(role: Role) -> Guard:
 
 
 def staff_only(role: Role) -> dict[str, Any]:
-    """Route options for a staff-only handler: the guard plus its OpenAPI security entry."""
-    return {"guards": [requires(role)], "security": [{SECURITY_SCHEME: []}]}
+    """Route options for a staff-only handler: the guard plus its OpenAPI security entry, which
+    names the role (OpenAPI 3.1 lists roles for non-OAuth schemes), so clients and the access
+    tests read from the document which role a route needs."""
+    return {"guards": [requires(role)], "security": [{SECURITY_SCHEME: [role]}]}
