@@ -7,10 +7,10 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run reset status test lint fmt contracts bench check clean
+.PHONY: help install run reset status tokens token revoke-token test lint fmt contracts bench check clean
 
 help: ## List the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,17 @@ reset: $(STAMP) ## Delete the local stack's data (.stack/); refused while a stac
 
 status: $(STAMP) ## Show the running local stack (URLs, credentials file)
 	@$(BIN)/python -m deploy.stack status
+
+tokens: $(STAMP) ## List staff tokens (never their secret); DATABASE_URL or the running stack
+	@$(BIN)/python -m deploy.tokens list
+
+token: $(STAMP) ## Issue a staff token, printed once: make token PERSON="Anna" ROLES="coordinator"
+	@test -n "$(PERSON)" -a -n "$(ROLES)" || { echo 'usage: make token PERSON="Anna Example" ROLES="coordinator editor"' >&2; exit 2; }
+	@$(BIN)/python -m deploy.tokens create --person "$(PERSON)" $(foreach r,$(ROLES),--role $(r))
+
+revoke-token: $(STAMP) ## Revoke a staff token: make revoke-token ID=<token id from make tokens>
+	@test -n "$(ID)" || { echo 'usage: make revoke-token ID=<token id>' >&2; exit 2; }
+	@$(BIN)/python -m deploy.tokens revoke "$(ID)"
 
 test: $(STAMP) ## Run the test suite against real PostgreSQL and NATS (embedded unless TEST_*_URL)
 	@$(BIN)/pytest
