@@ -320,6 +320,6 @@ async def test_openapi_document_and_ui_are_served(client: AsyncTestClient[Litest
     assert document.status_code == 200
     paths = document.json()["paths"]
     assert "/health/ready" in paths
-    assert paths["/admin/dead-letters"]["get"]["security"] == [{"staffToken": []}]
+    assert paths["/admin/dead-letters"]["get"]["security"] == [{"staffToken": ["admin"]}]
     assert ui.status_code == 200
     assert "text/html" in ui.headers["content-type"]
