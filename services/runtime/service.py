@@ -21,13 +21,19 @@ from litestar.types import ASGIApp
 from contracts.registry import STREAMS
 from services.runtime import consumer_access, staff
 from services.runtime.api_keys import KeyDirectory
+from services.runtime.audit import audit_middleware
 from services.runtime.bus import Bus
 from services.runtime.db import Pool, create_pool
 from services.runtime.inbox import Consumer
 from services.runtime.log import configure_logging
 from services.runtime.metrics import Metrics
 from services.runtime.migrations import migrate
-from services.runtime.operations import DeadLetterController, HealthController, metrics_endpoint
+from services.runtime.operations import (
+    AuditController,
+    DeadLetterController,
+    HealthController,
+    metrics_endpoint,
+)
 from services.runtime.outbox import Outbox, Relay
 from services.runtime.problems import EXCEPTION_HANDLERS
 from services.runtime.rate_limit import RateLimiter
@@ -150,6 +156,7 @@ def create_service_app(
         route_handlers=[
             HealthController,
             DeadLetterController,
+            AuditController,
             metrics_endpoint,
             *definition.route_handlers,
         ],
@@ -188,7 +195,11 @@ def create_service_app(
     )
     # Around routing, not inside it (as Litestar's route middleware is), so unmatched paths and
     # methods get request ids and are counted too.
-    app.asgi_handler = request_context_middleware(metrics.middleware(app.asgi_handler))
+    app.asgi_handler = request_context_middleware(
+        metrics.middleware(
+            audit_middleware(app.asgi_handler, pool=lambda: _runtime(app.state).pool)
+        )
+    )
     if front is not None:
         app.asgi_handler = front(app.asgi_handler, metrics)
     # Outermost, so answers served before the framework are limited too.

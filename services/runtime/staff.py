@@ -111,9 +111,10 @@ def requires(role: Role) -> Guard:
                 "the bearer token is unknown or revoked",
                 headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
             )
+        # Kept before the role check, so the audit log records refused attempts too.
+        connection.state.principal = principal
         if not principal.may(role):
             raise PermissionDeniedException(f"this action needs the {role} role")
-        connection.state.principal = principal
 
     return guard
 
