@@ -7,7 +7,6 @@ only its hash is stored, and neither `list` nor any log shows it again."""
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sys
 import uuid
@@ -16,23 +15,10 @@ from typing import cast
 
 import asyncpg
 
-from deploy.stack.files import DEFAULT_DATA_DIR, StackPaths, read_json
+from deploy.operator import CommandError, database_url, execute
 from services.runtime import staff
 
 EXIT_USAGE = 2
-
-
-class CommandError(Exception):
-    """What went wrong, said for the operator; the command exits 1."""
-
-
-def database_url(environ: Mapping[str, str]) -> str:
-    if environ.get("DATABASE_URL"):
-        return environ["DATABASE_URL"]
-    manifest = read_json(StackPaths(DEFAULT_DATA_DIR).manifest)
-    if manifest is None or not manifest.get("database_url"):
-        raise CommandError("set DATABASE_URL, or start the local stack with `make run` first")
-    return str(manifest["database_url"])
 
 
 async def create(url: str, person: str, roles: tuple[staff.Role, ...]) -> None:
@@ -111,21 +97,17 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         return EXIT_USAGE
     try:
         url = database_url(os.environ if environ is None else environ)
-        match args.command:
-            case "create":
-                roles = cast(tuple[staff.Role, ...], tuple(dict.fromkeys(args.roles)))
-                asyncio.run(create(url, args.person.strip(), roles))
-            case "list":
-                asyncio.run(list_tokens(url, include_revoked=args.all))
-            case "revoke":
-                asyncio.run(revoke(url, args.token_id))
     except CommandError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    except (OSError, asyncpg.PostgresError) as exc:
-        print(f"error: cannot reach the database: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 1
-    return 0
+    match args.command:
+        case "create":
+            roles = cast(tuple[staff.Role, ...], tuple(dict.fromkeys(args.roles)))
+            return execute(create(url, args.person.strip(), roles))
+        case "list":
+            return execute(list_tokens(url, include_revoked=args.all))
+        case _:
+            return execute(revoke(url, args.token_id))
 
 
 if __name__ == "__main__":
