@@ -132,7 +132,7 @@ class AuditController(Controller):
         person: FromQuery[str | None] = None,
         route: FromQuery[str | None] = None,
         since: FromQuery[datetime | None] = None,
-        before_id: Annotated[int | None, QueryParameter(ge=1)] = None,
+        before_id: Annotated[int | None, QueryParameter(ge=1, le=2**63 - 1)] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
     ) -> list[audit.AuditEntry]:
         async with runtime.pool.acquire() as conn:

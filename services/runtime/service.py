@@ -35,6 +35,7 @@ from services.runtime.operations import (
     metrics_endpoint,
 )
 from services.runtime.outbox import Outbox, Relay
+from services.runtime.problem_docs import document_problems
 from services.runtime.problems import EXCEPTION_HANDLERS
 from services.runtime.rate_limit import RateLimiter
 from services.runtime.request_context import request_context_middleware
@@ -193,6 +194,7 @@ def create_service_app(
         debug=False,
         request_max_body_size=settings.request_max_body,
     )
+    document_problems(app.openapi_schema, staff.SECURITY_SCHEME, consumer_access.SECURITY_SCHEME)
     # Around routing, not inside it (as Litestar's route middleware is), so unmatched paths and
     # methods get request ids and are counted too.
     app.asgi_handler = request_context_middleware(
