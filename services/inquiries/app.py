@@ -10,6 +10,7 @@ from litestar.di import Provide
 from services.inquiries.api import InquiryController
 from services.inquiries.catalogue import CONDITION_CATALOGUE
 from services.inquiries.crypto import KeyRing
+from services.inquiries.privacy_api import PrivacyController
 from services.runtime.service import create_service_app
 from services.runtime.settings import ServiceSettings
 from services.runtime.state import ServiceDefinition
@@ -42,7 +43,7 @@ DEFINITION = ServiceDefinition(
     ),
     default_port=8002,
     migrations=Path(__file__).parent / "migrations",
-    route_handlers=(InquiryController,),
+    route_handlers=(InquiryController, PrivacyController),
     subscriptions=lambda _: (CONDITION_CATALOGUE,),
     settings_type=InquiriesSettings,
 )
