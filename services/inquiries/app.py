@@ -8,6 +8,7 @@ from litestar import Litestar
 from litestar.di import Provide
 
 from services.inquiries.api import InquiryController
+from services.inquiries.booking_timeline import BOOKING_TIMELINE
 from services.inquiries.catalogue import CONDITION_CATALOGUE
 from services.inquiries.crypto import KeyRing
 from services.inquiries.privacy_api import PrivacyController
@@ -44,7 +45,7 @@ DEFINITION = ServiceDefinition(
     default_port=8002,
     migrations=Path(__file__).parent / "migrations",
     route_handlers=(InquiryController, PrivacyController),
-    subscriptions=lambda _: (CONDITION_CATALOGUE,),
+    subscriptions=lambda _: (CONDITION_CATALOGUE, BOOKING_TIMELINE),
     settings_type=InquiriesSettings,
 )
 
