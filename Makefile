@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run reset status test lint fmt contracts bench check clean
+.PHONY: help install run reset status retention test lint fmt contracts bench check clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -29,6 +29,9 @@ reset: $(STAMP) ## Delete the local stack's data (.stack/); refused while a stac
 
 status: $(STAMP) ## Show the running local stack (URLs, credentials file)
 	@$(BIN)/python -m deploy.stack status
+
+retention: $(STAMP) ## Purge patient data of inquiries closed past INQUIRIES_RETENTION_DAYS on the running stack (ARGS=--dry-run)
+	@$(BIN)/python -m deploy.stack.with_env $(BIN)/python -m services.inquiries.retention $(ARGS)
 
 test: $(STAMP) ## Run the test suite against real PostgreSQL and NATS (embedded unless TEST_*_URL)
 	@$(BIN)/pytest
