@@ -179,7 +179,7 @@ async def run(servers: Servers) -> None:
         print(f"{'':<52} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'of ceiling':>11}")
         results = [
             ("ceiling: bare asyncpg INSERT of the row", await timed(pool, bare_insert)),
-            ("submission use case, no HTTP (5 rows, 1 tx)", await timed(pool, use_case)),
+            ("submission use case, no HTTP (4 rows, 1 tx)", await timed(pool, use_case)),
         ]
         url = f"http://127.0.0.1:{port}/v1/inquiries"
         with tempfile.TemporaryDirectory(prefix="carebridge-bench-") as tmp:
