@@ -50,23 +50,33 @@ def check_erasable(subject: privacy_store.ErasureSubject) -> None:
 
 
 async def erase(
-    pool: Pool, outbox: Outbox, inquiry_id: uuid.UUID, *, now: datetime
+    pool: Pool, outbox: Outbox, inquiry_id: uuid.UUID, *, by: str, now: datetime
 ) -> ErasureReceipt:
+    """An admin's erasure; `by` (the admin) is kept on the timeline, for accountability."""
     async with transaction(pool) as conn:
         subject = await privacy_store.lock_for_erasure(conn, inquiry_id)
         if subject is None:
             raise NotFound(f"inquiry {inquiry_id} does not exist")
         check_erasable(subject)
-        await erase_locked(conn, outbox, inquiry_id, reason="request", now=now)
+        await erase_locked(conn, outbox, inquiry_id, reason="request", by=by, now=now)
     return ErasureReceipt(id=inquiry_id, status=subject.status, erased_at=now)
 
 
 async def erase_locked(
-    conn: Connection, outbox: Outbox, inquiry_id: uuid.UUID, *, reason: Reason, now: datetime
+    conn: Connection,
+    outbox: Outbox,
+    inquiry_id: uuid.UUID,
+    *,
+    reason: Reason,
+    by: str | None = None,
+    now: datetime,
 ) -> None:
     """Inside the caller's transaction, with the inquiry's row locked and found erasable."""
     await privacy_store.wipe_personal_data(conn, inquiry_id, now)
-    await store.insert_timeline(conn, inquiry_id, "erased", {"reason": reason}, now)
+    detail: dict[str, object] = {"reason": reason}
+    if by is not None:
+        detail["by"] = by
+    await store.insert_timeline(conn, inquiry_id, "erased", detail, now)
     await outbox.emit(
         conn,
         INQUIRY_ERASED.subject(),

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
-from litestar import Controller, post
+from litestar import Controller, Request, post
 from litestar.params import FromPath
 
 from services.inquiries import erasure
 from services.inquiries.erasure import ErasureReceipt
-from services.runtime.staff import staff_only
+from services.runtime.staff import Principal, staff_only
 from services.runtime.state import RuntimeDependency
 
 
@@ -32,6 +33,12 @@ class PrivacyController(Controller):
         **staff_only("admin"),
     )
     async def erase(
-        self, runtime: RuntimeDependency, inquiry_id: FromPath[uuid.UUID]
+        self,
+        request: Request[Any, Any, Any],
+        runtime: RuntimeDependency,
+        inquiry_id: FromPath[uuid.UUID],
     ) -> ErasureReceipt:
-        return await erasure.erase(runtime.pool, runtime.outbox, inquiry_id, now=datetime.now(UTC))
+        principal: Principal = request.state.principal
+        return await erasure.erase(
+            runtime.pool, runtime.outbox, inquiry_id, by=principal.person, now=datetime.now(UTC)
+        )

@@ -100,7 +100,7 @@ async def test_an_admin_erases_a_closed_case_and_an_anonymous_record_remains(
     kinds = await db.fetch("SELECT kind, detail FROM timeline ORDER BY id")
     assert [(r["kind"], msgspec.json.decode(r["detail"])) for r in kinds][-1] == (
         "erased",
-        {"reason": "request"},
+        {"reason": "request", "by": "Ada admin"},
     )
     dump = await db.fetchval(
         "SELECT string_agg(t::text, ' ') FROM (SELECT * FROM inquiries) t"
