@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run reset status tokens token revoke-token api-keys api-key revoke-api-key test lint fmt contracts bench check clean
+.PHONY: help install run reset status tokens token revoke-token api-keys api-key revoke-api-key retention test lint fmt contracts bench check clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -51,6 +51,9 @@ api-key: $(STAMP) ## Issue an API key, printed once: make api-key NAME=site ORIG
 revoke-api-key: $(STAMP) ## Revoke a consumer's API key: make revoke-api-key NAME=site
 	@test -n "$(NAME)" || { echo 'usage: make revoke-api-key NAME=<consumer>' >&2; exit 2; }
 	@$(BIN)/python -m deploy.api_keys revoke "$(NAME)"
+
+retention: $(STAMP) ## Purge patient data of inquiries closed past INQUIRIES_RETENTION_DAYS on the running stack (ARGS=--dry-run)
+	@$(BIN)/python -m deploy.stack.with_env $(BIN)/python -m services.inquiries.retention $(ARGS)
 
 test: $(STAMP) ## Run the test suite against real PostgreSQL and NATS (embedded unless TEST_*_URL)
 	@$(BIN)/pytest

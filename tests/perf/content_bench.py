@@ -13,6 +13,7 @@ import tempfile
 import time
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 
@@ -30,12 +31,20 @@ DURATION = "10s"
 CONNECTIONS = 32
 
 
-def wrk(url: str, headers: dict[str, str] | None = None) -> tuple[float, float, float]:
-    """Requests/s, p50 and p99 in ms."""
+def wrk(
+    url: str, headers: dict[str, str] | None = None, script: Path | None = None
+) -> tuple[float, float, float]:
+    """Requests/s, p50 and p99 in ms; `script` is a wrk Lua script (to POST, say)."""
     command = ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{DURATION}", "--latency", url]
     for name, value in (headers or {}).items():
         command += ["-H", f"{name}: {value}"]
+    if script is not None:
+        command += ["-s", str(script)]
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    # Error answers are fast and would flatter the figures.
+    failed = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    if failed:
+        raise RuntimeError(f"{failed.group(1)} requests to {url} failed:\n{out}")
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     return rate, _percentile(out, "50%"), _percentile(out, "99%")
 
