@@ -65,15 +65,30 @@ _MISSING = re.compile(r"^Object missing required field `(\w+)`")
 
 
 def load_settings(cls: type[S], environ: Mapping[str, str] | None = None, **defaults: Any) -> S:
-    """Build `cls` from the environment; `defaults` fill fields the environment leaves unset."""
+    """Build `cls` from the environment; `defaults` fill fields the environment leaves unset.
+
+    Any setting can come from a file instead, named by `<NAME>_FILE` (as Docker and Kubernetes
+    mount secrets), so secrets need not sit in the environment; the variable itself wins."""
     env = os.environ if environ is None else environ
     names = {f.encode_name for f in msgspec.structs.fields(cls)}
     raw: dict[str, Any] = {k.upper(): v for k, v in defaults.items()}
+    raw.update(
+        {name: _from_file(name, env[f"{name}_FILE"]) for name in names if env.get(f"{name}_FILE")}
+    )
     raw.update({name: env[name] for name in names if env.get(name, "") != ""})
     try:
         return msgspec.convert(raw, type=cls, strict=False)
     except msgspec.ValidationError as exc:
         raise SettingsError(_explain(str(exc))) from None
+
+
+def _from_file(name: str, path: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            # A trailing newline is an artefact of how the file was written, not of the value.
+            return handle.read().rstrip("\r\n")
+    except OSError as exc:
+        raise SettingsError(f"{name}_FILE is invalid: cannot read {path}: {exc.strerror}") from None
 
 
 def load_settings_or_exit(cls: type[S], **defaults: Any) -> S:
