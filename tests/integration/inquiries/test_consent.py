@@ -95,14 +95,18 @@ async def test_withdrawing_consent_to_health_data_processing_cancels_an_open_cas
 
 
 async def test_without_consent_to_health_data_processing_a_case_in_treatment_moves_no_further(
-    client: Client, coordinator: dict[str, str], submitted: dict[str, Any], casedb: Any
+    client: Client,
+    coordinator: dict[str, str],
+    submitted: dict[str, Any],
+    casedb: Any,
+    bus: Bus,
 ) -> None:
     inquiry_id = await to_accepted(client, coordinator, submitted)
     await step(client, coordinator, inquiry_id, "confirmation", CONFIRMATION)
     await move(client, coordinator, inquiry_id, "in_treatment")
 
     await consent(client, submitted, "health_data_processing", granted=False)
-    before = await footprint(casedb)
+    before = await footprint(casedb, bus)
     refused = await client.post(
         f"{CASES}/{inquiry_id}/discharge",
         json=DISCHARGE,
@@ -112,15 +116,19 @@ async def test_without_consent_to_health_data_processing_a_case_in_treatment_mov
     assert refused.status_code == 409
     assert "withdrew consent" in refused.json()["detail"]
     assert before["cases"][0][1] == "in_treatment"
-    assert await footprint(casedb) == before
+    assert await footprint(casedb, bus) == before
 
 
 async def test_without_partner_sharing_nothing_is_booked(
-    client: Client, coordinator: dict[str, str], submitted: dict[str, Any], casedb: Any
+    client: Client,
+    coordinator: dict[str, str],
+    submitted: dict[str, Any],
+    casedb: Any,
+    bus: Bus,
 ) -> None:
     inquiry_id = await to_accepted(client, coordinator, submitted)
     await consent(client, submitted, "partner_sharing", granted=False)
-    before = await footprint(casedb)
+    before = await footprint(casedb, bus)
 
     refused = await client.post(
         f"{CASES}/{inquiry_id}/confirmation",
@@ -129,7 +137,7 @@ async def test_without_partner_sharing_nothing_is_booked(
     )
     assert refused.status_code == 409
     assert "share data with logistics partners" in refused.json()["detail"]
-    assert await footprint(casedb) == before
+    assert await footprint(casedb, bus) == before
 
     without_bookings = CONFIRMATION | {"plan": CONFIRMATION["plan"] | {"services": {}}}
     confirmed = await step(client, coordinator, inquiry_id, "confirmation", without_bookings)
@@ -151,8 +159,9 @@ async def test_a_bad_or_bundled_consent_is_a_400_and_records_nothing(
     casedb: asyncpg.Connection,
     body: dict[str, Any],
     field: str | None,
+    bus: Bus,
 ) -> None:
-    before = await footprint(casedb)
+    before = await footprint(casedb, bus)
 
     response = await client.post(
         f"/v1/inquiries/{submitted['id']}/consents", json=body, headers=patient(submitted)
@@ -161,14 +170,17 @@ async def test_a_bad_or_bundled_consent_is_a_400_and_records_nothing(
     assert response.status_code == 400, response.text
     if field is not None:
         assert field in {e["field"] for e in response.json()["errors"]}
-    assert await footprint(casedb) == before
+    assert await footprint(casedb, bus) == before
 
 
 async def test_consent_needs_the_patients_own_token(
-    client: Client, submitted: dict[str, Any], casedb: asyncpg.Connection
+    client: Client,
+    submitted: dict[str, Any],
+    casedb: asyncpg.Connection,
+    bus: Bus,
 ) -> None:
     other = await submit(client)
-    before = await footprint(casedb)
+    before = await footprint(casedb, bus)
     url = f"/v1/inquiries/{submitted['id']}/consents"
     body = {"purpose": "marketing", "granted": True, "version": "1"}
 
@@ -177,4 +189,4 @@ async def test_consent_needs_the_patients_own_token(
     listing = await client.get(url, headers=patient(other))
 
     assert (foreign.status_code, missing.status_code, listing.status_code) == (404, 401, 404)
-    assert await footprint(casedb) == before
+    assert await footprint(casedb, bus) == before
