@@ -30,7 +30,14 @@ from tests.integration.inquiries.casefile import (
 )
 from tests.support import eventually
 
-PERSONAL = ("Olena", "Kovalenko", "olena@example.org", "380501234567", "regurgitation", "1961")
+PERSONAL = (
+    "Olena",
+    "Kovalenko",
+    "olena@example.org",
+    "380501234567",
+    "regurgitation",
+    "1961-04-02",
+)
 
 
 async def run_whole_case(
