@@ -10,7 +10,7 @@ import msgspec
 from litestar import Controller, Request, Response, get, post, put
 from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException
-from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from services.content import publication, store, usecases
 from services.content.delivery_api import _kind, _locale
@@ -19,6 +19,7 @@ from services.content.domain import Change, diff
 from services.content.preview import PreviewError, PreviewSigner
 from services.content.representation import document, encode
 from services.runtime.errors import BadRequest, FieldProblem, NotFound
+from services.runtime.preconditions import IfMatch, etag, expected_version
 from services.runtime.staff import Principal, staff_only
 from services.runtime.state import RuntimeDependency
 
@@ -68,17 +69,8 @@ class PreviewLink(msgspec.Struct, frozen=True, kw_only=True):
 def _state(row: store.DocumentRow) -> Response[DocumentState]:
     return Response(
         DocumentState(**msgspec.structs.asdict(row)),
-        headers={"ETag": f'"{row.version}"', "Cache-Control": NO_STORE},
+        headers={"ETag": etag(row.version), "Cache-Control": NO_STORE},
     )
-
-
-def _version(if_match: str | None) -> int | None:
-    if if_match is None:
-        return None
-    tag = if_match.strip().removeprefix("W/").strip('"')
-    if not tag.isdigit():
-        raise BadRequest([FieldProblem(field="If-Match", message='expected a version such as "3"')])
-    return int(tag)
 
 
 def _author(request: Request[Any, Any, Any]) -> str:
@@ -145,7 +137,7 @@ class EditorialController(Controller):
         collection: FromPath[str],
         slug: FromPath[str],
         data: JSONBody[Document],
-        if_match: Annotated[str | None, HeaderParameter(name="if-match")] = None,
+        if_match: IfMatch = None,
     ) -> Response[DocumentState]:
         row = await usecases.save_draft(
             runtime.pool,
@@ -153,7 +145,7 @@ class EditorialController(Controller):
             slug,
             data,
             author=_author(request),
-            expected_version=_version(if_match),
+            expected_version=expected_version(if_match),
             now=_now(),
         )
         return _state(row)
@@ -228,7 +220,7 @@ class EditorialController(Controller):
         collection: FromPath[str],
         slug: FromPath[str],
         number: FromPath[int],
-        if_match: Annotated[str | None, HeaderParameter(name="if-match")] = None,
+        if_match: IfMatch = None,
     ) -> Response[DocumentState]:
         row = await usecases.restore_revision(
             runtime.pool,
@@ -236,7 +228,7 @@ class EditorialController(Controller):
             slug,
             number,
             author=_author(request),
-            expected_version=_version(if_match),
+            expected_version=expected_version(if_match),
             now=_now(),
         )
         return _state(row)
@@ -253,7 +245,7 @@ class EditorialController(Controller):
         collection: FromPath[str],
         slug: FromPath[str],
         data: JSONBody[PublishRequest | None] = None,
-        if_match: Annotated[str | None, HeaderParameter(name="if-match")] = None,
+        if_match: IfMatch = None,
     ) -> Response[DocumentState]:
         at = data.at if data is not None else None
         if at is not None and at.tzinfo is None:
@@ -266,7 +258,7 @@ class EditorialController(Controller):
             _kind(collection),
             slug,
             at=at,
-            expected_version=_version(if_match),
+            expected_version=expected_version(if_match),
             now=_now(),
         )
         return _state(row)

@@ -1,4 +1,5 @@
-"""HTTP doors of the inquiries service: third-party sites submit, patients follow their case."""
+"""HTTP doors of the inquiries service for third-party sites and patients: submit, follow the
+case, accept an offer, grant or withdraw consent. The patient's access token is the credential."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException
-from litestar.params import FromPath, HeaderParameter
+from litestar.params import FromPath, HeaderParameter, JSONBody
 
-from services.inquiries import usecases
+from services.inquiries import offers, usecases
 from services.inquiries.crypto import KeyRing
-from services.inquiries.requests import PatientView, SubmitInquiry, Submitted
+from services.inquiries.forms import ConsentEntry, ConsentForm, PatientCase
+from services.inquiries.lifecycle import PATIENT
+from services.inquiries.requests import SubmitInquiry, Submitted
 from services.runtime.state import RuntimeDependency
 from services.runtime.validation import decode_all_problems
 
@@ -75,12 +78,89 @@ class InquiryController(Controller):
         self,
         request: Request[Any, Any, Any],
         runtime: RuntimeDependency,
+        keys: KeysDependency,
         inquiry_id: FromPath[uuid.UUID],
-    ) -> Response[PatientView]:
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not token:
-            raise NotAuthorizedException(
-                "the patient's access token is required", headers={"WWW-Authenticate": "Bearer"}
-            )
-        view = await usecases.patient_view(runtime.pool, inquiry_id, token.strip())
+    ) -> Response[PatientCase]:
+        view = await usecases.patient_view(runtime.pool, keys, inquiry_id, patient_token(request))
         return Response(view, headers={"Cache-Control": NO_STORE})
+
+    @post(
+        "/{inquiry_id:uuid}/offers/{offer_version:int}/accept",
+        summary="The patient accepts one offer version (Authorization: Bearer <access_token>)",
+        description=(
+            "Refused with 409 when that version was superseded, withdrawn or has expired, or "
+            "when the case is no longer waiting for an answer to an offer."
+        ),
+        status_code=200,
+    )
+    async def accept_offer(
+        self,
+        request: Request[Any, Any, Any],
+        runtime: RuntimeDependency,
+        keys: KeysDependency,
+        inquiry_id: FromPath[uuid.UUID],
+        offer_version: FromPath[int],
+    ) -> Response[PatientCase]:
+        token = patient_token(request)
+        await offers.accept_offer(
+            runtime.pool,
+            runtime.outbox,
+            inquiry_id,
+            offer_version,
+            by=PATIENT,
+            now=datetime.now(UTC),
+            patient_token_hash=usecases.hash_token(token),
+        )
+        view = await usecases.patient_view(runtime.pool, keys, inquiry_id, token)
+        return Response(view, headers={"Cache-Control": NO_STORE})
+
+    @get(
+        "/{inquiry_id:uuid}/consents",
+        summary="The patient's consent log, oldest first (Authorization: Bearer <access_token>)",
+    )
+    async def consents(
+        self,
+        request: Request[Any, Any, Any],
+        runtime: RuntimeDependency,
+        inquiry_id: FromPath[uuid.UUID],
+    ) -> Response[list[ConsentEntry]]:
+        log = await usecases.patient_consents(runtime.pool, inquiry_id, patient_token(request))
+        return Response(log, headers={"Cache-Control": NO_STORE})
+
+    @post(
+        "/{inquiry_id:uuid}/consents",
+        summary="Grant or withdraw consent for one purpose (Authorization: Bearer <access_token>)",
+        description=(
+            "Body: purpose (health_data_processing, review_by_staff, forwarding_to_clinics, "
+            "partner_sharing, marketing), granted, version of the consent text. One purpose per "
+            "request: consents are never bundled. Withdrawing health_data_processing cancels an "
+            "open case and stops it; withdrawing partner_sharing stops bookings. Answers the "
+            "whole consent log."
+        ),
+        status_code=201,
+    )
+    async def record_consent(
+        self,
+        request: Request[Any, Any, Any],
+        runtime: RuntimeDependency,
+        inquiry_id: FromPath[uuid.UUID],
+        data: JSONBody[ConsentForm],
+    ) -> Response[list[ConsentEntry]]:
+        log = await usecases.record_consent(
+            runtime.pool,
+            runtime.outbox,
+            inquiry_id,
+            patient_token(request),
+            data,
+            now=datetime.now(UTC),
+        )
+        return Response(log, status_code=201, headers={"Cache-Control": NO_STORE})
+
+
+def patient_token(request: Request[Any, Any, Any]) -> str:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise NotAuthorizedException(
+            "the patient's access token is required", headers={"WWW-Authenticate": "Bearer"}
+        )
+    return token.strip()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Annotated
 
@@ -12,12 +13,14 @@ from litestar.di import Provide
 from services.inquiries.api import InquiryController
 from services.inquiries.booking_timeline import BOOKING_TIMELINE
 from services.inquiries.catalogue import CONDITION_CATALOGUE
+from services.inquiries.coordinator_api import CoordinatorController
 from services.inquiries.crypto import KeyRing
+from services.inquiries.offers import run_expiry
 from services.inquiries.privacy_api import PrivacyController
 from services.inquiries.retention import retention_loop
 from services.runtime.service import create_service_app
 from services.runtime.settings import PositiveFloat, ServiceSettings
-from services.runtime.state import ServiceDefinition
+from services.runtime.state import Runtime, ServiceDefinition
 
 
 class InquiriesSettings(ServiceSettings, frozen=True, kw_only=True, rename="upper"):
@@ -28,6 +31,8 @@ class InquiriesSettings(ServiceSettings, frozen=True, kw_only=True, rename="uppe
     # Personal data of a case closed longer than this is purged, checked every interval seconds.
     inquiries_retention_days: Annotated[int, msgspec.Meta(ge=1, le=36500)] = 365
     inquiries_retention_interval: PositiveFloat = 3600.0
+    # How often the scheduler looks for offers past their validity.
+    offer_expiry_interval: PositiveFloat = 30.0
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -50,7 +55,7 @@ DEFINITION = ServiceDefinition(
     ),
     default_port=8002,
     migrations=Path(__file__).parent / "migrations",
-    route_handlers=(InquiryController, PrivacyController),
+    route_handlers=(InquiryController, CoordinatorController, PrivacyController),
     subscriptions=lambda _: (CONDITION_CATALOGUE, BOOKING_TIMELINE),
     settings_type=InquiriesSettings,
 )
@@ -58,11 +63,16 @@ DEFINITION = ServiceDefinition(
 
 def create_app(settings: InquiriesSettings) -> Litestar:
     keys = settings.key_ring()
+
+    async def offer_expiry(runtime: Runtime, stop: asyncio.Event) -> None:
+        await run_expiry(runtime.pool, runtime.outbox, stop, settings.offer_expiry_interval)
+
     return create_service_app(
         DEFINITION,
         settings,
         dependencies={"keys": Provide(lambda: keys, sync_to_thread=False)},
         background=(
+            ("offer-expiry", offer_expiry),
             (
                 "retention",
                 retention_loop(

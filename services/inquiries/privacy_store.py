@@ -21,6 +21,13 @@ PERSONAL_DATA_WIPES: tuple[str, ...] = (
        WHERE id = $1""",
     # Stored answers hold the access token and tie the submitting site's key to the case.
     "DELETE FROM idempotent_submissions WHERE inquiry_id = $1",
+    # Coordinators' notes, the offers (programmes name the patient's procedures) and the case
+    # records (payer, travel plan, medication plan): sealed, but personal all the same.
+    "UPDATE notes SET body = NULL WHERE inquiry_id = $1",
+    "UPDATE offers SET body = NULL WHERE inquiry_id = $1",
+    "UPDATE case_records SET body = NULL WHERE inquiry_id = $1",
+    # A coordinator's free-text reason for a step can describe the patient's health.
+    "UPDATE timeline SET detail = detail - 'reason' WHERE inquiry_id = $1",
 )
 
 

@@ -9,26 +9,28 @@ from datetime import datetime
 
 import msgspec
 
-from contracts.inquiries import InquirySubmitted
-from contracts.registry import INQUIRY_SUBMITTED
+from contracts.inquiries import ConsentWithdrawn, InquirySubmitted
+from contracts.registry import INQUIRY_CONSENT_WITHDRAWN, INQUIRY_SUBMITTED
 from services.inquiries import catalogue, store
+from services.inquiries.casework import consent_log
 from services.inquiries.crypto import KeyRing, from_column, to_column
-from services.inquiries.domain import submission_problems
-from services.inquiries.requests import PatientView, SubmitInquiry, Submitted
+from services.inquiries.domain import TRANSITIONS, submission_problems
+from services.inquiries.forms import ConsentEntry, ConsentForm, PatientCase
+from services.inquiries.lifecycle import (
+    PATIENT,
+    PersonalData,
+    aad,
+    lock_for_patient,
+    move,
+    status_of,
+)
+from services.inquiries.offers import offer_views
+from services.inquiries.requests import SubmitInquiry, Submitted
 from services.runtime.db import Pool, transaction
 from services.runtime.errors import Invalid, NotFound
 from services.runtime.outbox import Outbox
 
 ACCESS_TOKEN_PREFIX = "cbp_"  # noqa: S105 - marks a patient token when it leaks, not a secret
-
-
-class PersonalData(msgspec.Struct, frozen=True, kw_only=True):
-    """Everything about the patient and their health: stored only encrypted."""
-
-    patient: dict[str, object]
-    description: str
-    diagnoses: tuple[str, ...]
-    preferred_dates: dict[str, object] | None
 
 
 class _LostRace(Exception):
@@ -95,7 +97,7 @@ async def _submit_once(
             diagnoses=request.diagnoses,
             preferred_dates=msgspec.to_builtins(dates) if dates else None,
         )
-        sealed = keys.encrypt_json(personal, aad=f"inquiry:{inquiry_id}:personal".encode())
+        sealed = keys.encrypt_json(personal, aad=aad(inquiry_id, "personal"))
         await store.insert_inquiry(
             conn,
             id=inquiry_id,
@@ -168,14 +170,15 @@ def _answer_aad(source: str, key: str) -> bytes:
     return f"idempotency:{source}:{key}".encode()
 
 
-async def patient_view(pool: Pool, inquiry_id: uuid.UUID, token: str) -> PatientView:
+async def patient_view(pool: Pool, keys: KeyRing, inquiry_id: uuid.UUID, token: str) -> PatientCase:
     async with pool.acquire() as conn:
         row = await store.find_by_token(conn, inquiry_id, hash_token(token))
         if row is None:
             # The same answer whether the inquiry exists or not: nothing to enumerate.
             raise NotFound(f"no inquiry {inquiry_id} for this access token")
         entries = await store.timeline(conn, inquiry_id)
-    return PatientView(
+        offers = await offer_views(conn, keys, inquiry_id)
+    return PatientCase(
         id=row.id,
         status=row.status,  # type: ignore[arg-type]  # the table only holds lifecycle states
         condition_slug=row.condition_slug,
@@ -183,4 +186,63 @@ async def patient_view(pool: Pool, inquiry_id: uuid.UUID, token: str) -> Patient
         submitted_at=row.submitted_at,
         updated_at=row.updated_at,
         timeline=entries,
+        offers=offers,
     )
+
+
+async def record_consent(
+    pool: Pool,
+    outbox: Outbox,
+    inquiry_id: uuid.UUID,
+    token: str,
+    form: ConsentForm,
+    *,
+    now: datetime,
+) -> list[ConsentEntry]:
+    """The patient grants or withdraws one purpose. Withdrawing stops that processing at once:
+    without consent to process health data an open case is cancelled and moves no further;
+    without partner sharing no booking is requested."""
+    async with transaction(pool) as conn:
+        row = await lock_for_patient(conn, inquiry_id, hash_token(token))
+        await store.insert_consent(
+            conn,
+            inquiry_id=inquiry_id,
+            purpose=form.purpose,
+            granted=form.granted,
+            version=form.version,
+            given_by=PATIENT,
+            now=now,
+        )
+        kind = "consent_granted" if form.granted else "consent_withdrawn"
+        await store.insert_timeline(
+            conn, inquiry_id, kind, {"purpose": form.purpose, "version": form.version}, now
+        )
+        if not form.granted:
+            await outbox.emit(
+                conn,
+                INQUIRY_CONSENT_WITHDRAWN.subject(),
+                ConsentWithdrawn(
+                    inquiry_id=str(inquiry_id), purpose=form.purpose, withdrawn_at=now
+                ),
+            )
+            if (
+                form.purpose == "health_data_processing"
+                and "cancelled" in TRANSITIONS[status_of(row)]
+            ):
+                await move(
+                    conn,
+                    outbox,
+                    row,
+                    "cancelled",
+                    by=PATIENT,
+                    now=now,
+                    reason="the patient withdrew consent to process their health data",
+                )
+        return await consent_log(conn, inquiry_id)
+
+
+async def patient_consents(pool: Pool, inquiry_id: uuid.UUID, token: str) -> list[ConsentEntry]:
+    async with pool.acquire() as conn:
+        if await store.find_by_token(conn, inquiry_id, hash_token(token)) is None:
+            raise NotFound(f"no inquiry {inquiry_id} for this access token")
+        return await consent_log(conn, inquiry_id)

@@ -51,6 +51,13 @@ class PreconditionFailed(DomainError):
     title = "Precondition failed"
 
 
+class PreconditionRequired(DomainError):
+    """A write that must name the version it is based on (If-Match) did not."""
+
+    status = 428
+    title = "Precondition required"
+
+
 class Invalid(DomainError):
     """Input breaks rules a schema cannot express; lists every problem at once."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from http import HTTPStatus
 from typing import Any
 
@@ -65,11 +66,20 @@ def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Re
     )
 
 
+# Litestar's key is where in the body msgspec failed ("programmes[0]"; "data" at the top); a
+# missing or unknown field is named only in the message ("Object contains unknown field `why`").
+_NAMED = re.compile(r"(?:unknown|required) field `([^`]+)`")
+
+
 def _field_name(error: dict[str, Any]) -> str:
     key = str(error.get("key") or "")
-    source = str(error.get("source") or "")
+    # Litestar names the source with its ParamType enum, whose str() is "ParamType.QUERY".
+    source = str(getattr(error.get("source"), "value", error.get("source")) or "")
     if source == "body" or not source:
-        return key or "body"
+        named = _NAMED.search(str(error.get("message", "")))
+        where = "" if key == "data" else key
+        path = ".".join(p for p in (where, named.group(1) if named else "") if p)
+        return path or "body"
     return f"{source}.{key}" if key else source
 
 

@@ -13,11 +13,15 @@ from services.inquiries.app import InquiriesSettings, create_app
 from services.inquiries.crypto import KeyRing
 from services.runtime.settings import ServiceSettings, load_settings
 
+# The casework tests' fixtures: the raw tables, a coordinator's token, a submitted inquiry.
+from tests.integration.inquiries.casefile import casedb, coordinator, submitted  # noqa: F401
+
 
 @pytest.fixture
 def inquiries_settings(settings: ServiceSettings) -> InquiriesSettings:
     env = {k.upper(): str(v) for k, v in msgspec.structs.asdict(settings).items()}
     env["INQUIRIES_ENCRYPTION_KEYS"] = KeyRing.generate_setting("t1")
+    env["OFFER_EXPIRY_INTERVAL"] = "0.2"
     return load_settings(InquiriesSettings, environ=env)
 
 

@@ -18,6 +18,7 @@ from contracts.inquiries import PersonalDataErased, inquiry_event_decoder
 from contracts.registry import INQUIRY_ERASED
 from services.runtime import staff
 from services.runtime.bus import Bus
+from tests.integration.inquiries.casefile import CASES, move, offer, step
 from tests.integration.inquiries.test_submission import SUBMISSION
 from tests.support import eventually
 
@@ -224,3 +225,44 @@ async def test_only_an_admin_may_erase(client: Client, db: asyncpg.Connection) -
         403,
     ]
     assert (await row(db, submitted["id"]))["personal"] is not None
+
+
+async def test_erasure_wipes_notes_offers_case_records_and_reasons_of_a_worked_case(
+    client: Client, db: asyncpg.Connection, admin: dict[str, str]
+) -> None:
+    coordinator = await bearer(db, "coordinator")
+    inquiry = (await submit(client))["id"]
+    note = await client.post(
+        f"{CASES}/{inquiry}/notes",
+        json={"text": "Olena Kovalenko called: regurgitation worse"},
+        headers=coordinator,
+    )
+    assert note.status_code == 201, note.text
+    await move(client, coordinator, inquiry, "in_review")
+    await step(client, coordinator, inquiry, "offers", offer())
+    await step(
+        client,
+        coordinator,
+        inquiry,
+        "transitions",
+        {"to": "cancelled", "reason": "Olena Kovalenko chose a clinic at home"},
+    )
+
+    assert (await client.post(f"/v1/inquiries/{inquiry}/erasure", headers=admin)).is_success
+
+    key = uuid.UUID(inquiry)
+    for table in ("notes", "offers"):
+        bodies = await db.fetch(f"SELECT body FROM {table} WHERE inquiry_id = $1", key)
+        assert bodies
+        assert all(r["body"] is None for r in bodies), table
+    assert (
+        await db.fetchval(
+            "SELECT count(*) FROM case_records WHERE inquiry_id = $1 AND body IS NOT NULL", key
+        )
+        == 0
+    )
+    details = await db.fetch("SELECT detail FROM timeline WHERE inquiry_id = $1", key)
+    assert not any("Olena" in r["detail"] for r in details)
+    view = await client.get(f"{CASES}/{inquiry}", headers=coordinator)
+    assert view.status_code == 200, view.text
+    assert "Olena" not in view.text
