@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Annotated
 
+import msgspec
 from litestar import Litestar
 from litestar.di import Provide
 
 from services.inquiries.api import InquiryController
+from services.inquiries.booking_timeline import BOOKING_TIMELINE
 from services.inquiries.catalogue import CONDITION_CATALOGUE
 from services.inquiries.coordinator_api import CoordinatorController
 from services.inquiries.crypto import KeyRing
 from services.inquiries.offers import run_expiry
+from services.inquiries.privacy_api import PrivacyController
+from services.inquiries.retention import retention_loop
 from services.runtime.service import create_service_app
 from services.runtime.settings import PositiveFloat, ServiceSettings
 from services.runtime.state import Runtime, ServiceDefinition
@@ -23,6 +28,9 @@ class InquiriesSettings(ServiceSettings, frozen=True, kw_only=True, rename="uppe
     # (the last, unless named) encrypts new ones. Never logged.
     inquiries_encryption_keys: str
     inquiries_active_key: str = ""
+    # Personal data of a case closed longer than this is purged, checked every interval seconds.
+    inquiries_retention_days: Annotated[int, msgspec.Meta(ge=1, le=36500)] = 365
+    inquiries_retention_interval: PositiveFloat = 3600.0
     # How often the scheduler looks for offers past their validity.
     offer_expiry_interval: PositiveFloat = 30.0
 
@@ -47,8 +55,8 @@ DEFINITION = ServiceDefinition(
     ),
     default_port=8002,
     migrations=Path(__file__).parent / "migrations",
-    route_handlers=(InquiryController, CoordinatorController),
-    subscriptions=lambda _: (CONDITION_CATALOGUE,),
+    route_handlers=(InquiryController, CoordinatorController, PrivacyController),
+    subscriptions=lambda _: (CONDITION_CATALOGUE, BOOKING_TIMELINE),
     settings_type=InquiriesSettings,
 )
 
@@ -63,7 +71,15 @@ def create_app(settings: InquiriesSettings) -> Litestar:
         DEFINITION,
         settings,
         dependencies={"keys": Provide(lambda: keys, sync_to_thread=False)},
-        background=(("offer-expiry", offer_expiry),),
+        background=(
+            ("offer-expiry", offer_expiry),
+            (
+                "retention",
+                retention_loop(
+                    settings.inquiries_retention_days, settings.inquiries_retention_interval
+                ),
+            ),
+        ),
     )
 
 

@@ -256,22 +256,27 @@ async def case_view(pool: Pool, keys: KeyRing, inquiry_id: uuid.UUID) -> CaseVie
             consents=await consent_log(conn, inquiry_id),
             timeline=await store.timeline(conn, inquiry_id),
             offers=await offer_views(conn, keys, inquiry_id),
-            notes=[
-                NoteView(
-                    id=n.id,
-                    author=n.author,
-                    text=keys.decrypt(
-                        from_column(n.body), aad=aad(inquiry_id, f"note:{n.id}")
-                    ).decode()
-                    if n.body is not None
-                    else "",
-                    at=n.at,
-                )
-                for n in await store.notes(conn, inquiry_id)
-            ],
+            notes=await _notes(conn, keys, inquiry_id),
             confirmation=await _confirmation(conn, keys, inquiry_id),
             discharge=await _discharge(conn, keys, inquiry_id),
         )
+
+
+async def _notes(conn: Connection, keys: KeyRing, inquiry_id: uuid.UUID) -> list[NoteView]:
+    return [
+        NoteView(
+            id=note.id,
+            author=note.author,
+            # An erased note keeps its author and time, not its text.
+            text=""
+            if note.body is None
+            else keys.decrypt(
+                from_column(note.body), aad=aad(inquiry_id, f"note:{note.id}")
+            ).decode(),
+            at=note.at,
+        )
+        for note in await store.notes(conn, inquiry_id)
+    ]
 
 
 async def consent_log(conn: Connection, inquiry_id: uuid.UUID) -> list[ConsentEntry]:
@@ -289,7 +294,7 @@ async def consents_of(pool: Pool, inquiry_id: uuid.UUID) -> list[ConsentEntry]:
 
 
 class CaseQuery(msgspec.Struct, frozen=True, kw_only=True):
-    """The list filters as given in the query string; `problems` names every bad one."""
+    """The list filters as given in the query string, checked all at once by `_filter`."""
 
     status: str | None = None
     condition_slug: str | None = None

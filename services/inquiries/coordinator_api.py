@@ -13,6 +13,7 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get, post, put
 from litestar.di import NamedDependency
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from services.inquiries import casework, offers
@@ -30,12 +31,32 @@ from services.inquiries.forms import (
     Transition,
 )
 from services.runtime.preconditions import IfMatch, etag, required_version
+from services.runtime.problems import MEDIA_TYPE, Problem
 from services.runtime.staff import Principal, staff_only
 from services.runtime.state import Runtime, RuntimeDependency
 
 KeysDependency = NamedDependency[KeyRing]
 NO_STORE = "private, no-store"
 COORDINATOR = staff_only("coordinator")
+
+
+def _problem(description: str) -> ResponseSpec:
+    return ResponseSpec(
+        data_container=Problem,
+        description=description,
+        media_type=MEDIA_TYPE,
+        generate_examples=False,
+    )
+
+
+# What a change to a case may answer besides success, documented once for every such route.
+CHANGE = {
+    404: _problem("No such case"),
+    409: _problem("The lifecycle does not allow this step now; `allowed` lists what may follow"),
+    412: _problem("If-Match names an older version: reload the case and apply the change again"),
+    422: _problem("The step breaks a rule; `errors` lists every problem"),
+    428: _problem('If-Match is missing: send the version the change is based on, e.g. "3"'),
+}
 
 
 def _person(request: Request[Any, Any, Any]) -> str:
@@ -102,6 +123,7 @@ class CoordinatorController(Controller):
     @put(
         "/{inquiry_id:uuid}/coordinator",
         summary="Assign the case to a coordinator (null unassigns); If-Match required",
+        responses=CHANGE,
         **COORDINATOR,
     )
     async def assign(
@@ -151,6 +173,7 @@ class CoordinatorController(Controller):
             "carry what the step needs; expired is set by the offer expiry job."
         ),
         status_code=200,
+        responses=CHANGE,
         **COORDINATOR,
     )
     async def transition(
@@ -182,6 +205,7 @@ class CoordinatorController(Controller):
             "total), and valid_until; the offer is non-binding. Past valid_until it expires."
         ),
         status_code=201,
+        responses=CHANGE,
         **COORDINATOR,
     )
     async def send_offer(
@@ -211,6 +235,7 @@ class CoordinatorController(Controller):
         "/{inquiry_id:uuid}/offers/{offer_version:int}/accept",
         summary="Accept an offer version on the patient's behalf; If-Match required",
         status_code=200,
+        responses=CHANGE,
         **COORDINATOR,
     )
     async def accept_offer(
@@ -245,6 +270,7 @@ class CoordinatorController(Controller):
             "books a service."
         ),
         status_code=200,
+        responses=CHANGE,
         **COORDINATOR,
     )
     async def confirm(
@@ -272,6 +298,7 @@ class CoordinatorController(Controller):
         "/{inquiry_id:uuid}/discharge",
         summary="Record the discharge: fit to fly, medication; books return transfer, shipment",
         status_code=200,
+        responses=CHANGE,
         **COORDINATOR,
     )
     async def discharge(

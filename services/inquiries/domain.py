@@ -222,9 +222,14 @@ def arrival_bookings(plan: TravelPlan, patient: Traveller) -> tuple[BookingDetai
             )
         )
     if (interpreter := plan.services.interpreter) is not None:
+        language = interpreter.language_from or patient.language
+        if language is None:
+            raise Invalid.single(
+                "plan.services.interpreter.language_from", "is required: the patient named none"
+            )
         bookings.append(
             InterpreterDetails(
-                language_from=interpreter.language_from or patient.language or "en",
+                language_from=language,
                 language_to=interpreter.language_to,
                 specialty=interpreter.specialty,
                 sessions=interpreter.sessions,

@@ -24,6 +24,7 @@ from services.runtime.pacing import wait_any
 
 log = structlog.get_logger(__name__)
 EXPIRY = "offer expiry"
+EXPIRY_BATCH = 100  # offers expired per transaction
 
 
 async def send_offer(
@@ -110,7 +111,9 @@ async def accept_offer(
         return moved
 
 
-async def expire_due(pool: Pool, outbox: Outbox, *, now: datetime, limit: int = 100) -> int:
+async def expire_due(
+    pool: Pool, outbox: Outbox, *, now: datetime, limit: int = EXPIRY_BATCH
+) -> int:
     """Expire open offers past their validity, and their cases with them; returns how many."""
     async with transaction(pool) as conn:
         due = await store.claim_due_offers(conn, now, limit)
@@ -135,7 +138,9 @@ async def _expire(
 async def run_expiry(pool: Pool, outbox: Outbox, stop: asyncio.Event, interval: float) -> None:
     """The scheduler: the deadlines live in the database, so a restart loses none of them."""
     while not stop.is_set():
-        await expire_due(pool, outbox, now=datetime.now(UTC))
+        # A full batch means more may be due: carry on before waiting.
+        while await expire_due(pool, outbox, now=datetime.now(UTC)) == EXPIRY_BATCH:
+            pass
         await wait_any(stop, timeout=interval)
 
 

@@ -6,6 +6,7 @@ import re
 from http import HTTPStatus
 from typing import Any
 
+import asyncpg
 import msgspec
 import structlog
 from litestar import Request, Response
@@ -95,6 +96,15 @@ def _domain(request: Request[Any, Any, Any], exc: DomainError) -> Response[Probl
     return problem(request, exc.status, exc.detail, title=exc.title, **extra)
 
 
+def _unstorable_text(
+    request: Request[Any, Any, Any], exc: asyncpg.exceptions.DataError
+) -> Response[Problem]:
+    # PostgreSQL text holds no NUL character; the statement failed, so its transaction changed
+    # nothing. Caught here, once, rather than checked in every field of every route.
+    del exc
+    return problem(request, 400, "text must not contain the NUL character (U+0000)")
+
+
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
     log.error("unhandled error", path=request.url.path, exc_info=exc)
     return problem(request, 500, "an unexpected error occurred; quote the request_id to support")
@@ -104,5 +114,7 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     ValidationException: _validation,
     HTTPException: _http,
     DomainError: _domain,
+    asyncpg.exceptions.CharacterNotInRepertoireError: _unstorable_text,
+    asyncpg.exceptions.UntranslatableCharacterError: _unstorable_text,
     Exception: _unexpected,
 }

@@ -40,6 +40,14 @@ class ServiceSettings(msgspec.Struct, frozen=True, kw_only=True, rename="upper")
     # Replicas of the streams a service declares (3 on a NATS cluster); existing streams are
     # never lowered below what they have.
     nats_stream_replicas: Annotated[int, msgspec.Meta(ge=1, le=5)] = 1
+    # Requests a minute per client address without an API key (0: no limit). Keys carry their
+    # own limit.
+    anonymous_rate_limit: Annotated[int, msgspec.Meta(ge=0)] = 600
+    # Seconds a replica serves from its snapshot of API keys before reading them again: how long
+    # a new or revoked key takes to count.
+    api_key_refresh: PositiveFloat = 5.0
+    # Largest request body accepted, in bytes; larger ones get 413 before they are read whole.
+    request_max_body: PositiveInt = 1_048_576
 
     def __post_init__(self) -> None:
         if self.db_pool_min > self.db_pool_max:
@@ -58,15 +66,30 @@ _MISSING = re.compile(r"^Object missing required field `(\w+)`")
 
 
 def load_settings(cls: type[S], environ: Mapping[str, str] | None = None, **defaults: Any) -> S:
-    """Build `cls` from the environment; `defaults` fill fields the environment leaves unset."""
+    """Build `cls` from the environment; `defaults` fill fields the environment leaves unset.
+
+    Any setting can come from a file instead, named by `<NAME>_FILE` (as Docker and Kubernetes
+    mount secrets), so secrets need not sit in the environment; the variable itself wins."""
     env = os.environ if environ is None else environ
     names = {f.encode_name for f in msgspec.structs.fields(cls)}
     raw: dict[str, Any] = {k.upper(): v for k, v in defaults.items()}
+    raw.update(
+        {name: _from_file(name, env[f"{name}_FILE"]) for name in names if env.get(f"{name}_FILE")}
+    )
     raw.update({name: env[name] for name in names if env.get(name, "") != ""})
     try:
         return msgspec.convert(raw, type=cls, strict=False)
     except msgspec.ValidationError as exc:
         raise SettingsError(_explain(str(exc))) from None
+
+
+def _from_file(name: str, path: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            # A trailing newline is an artefact of how the file was written, not of the value.
+            return handle.read().rstrip("\r\n")
+    except OSError as exc:
+        raise SettingsError(f"{name}_FILE is invalid: cannot read {path}: {exc.strerror}") from None
 
 
 def load_settings_or_exit(cls: type[S], **defaults: Any) -> S:

@@ -214,9 +214,11 @@ async def settled(db: asyncpg.Connection, bus: Bus) -> int:
     return len(await published(bus))
 
 
-async def footprint(db: asyncpg.Connection) -> dict[str, Any]:
-    """Everything a workflow step could write, to prove a refused one wrote nothing."""
+async def footprint(db: asyncpg.Connection, bus: Bus) -> dict[str, Any]:
+    """Everything a workflow step could write, to prove a refused one wrote nothing: its rows,
+    and the events published or still waiting in the outbox."""
     return {
+        "events": await settled(db, bus),
         "cases": [
             tuple(r)
             for r in await db.fetch(

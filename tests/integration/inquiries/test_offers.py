@@ -10,7 +10,9 @@ from typing import Any
 
 import asyncpg
 import pytest
+from litestar.testing import AsyncTestClient
 
+from services.inquiries.app import InquiriesSettings, create_app
 from services.inquiries.offers import expire_due
 from services.runtime.bus import Bus
 from services.runtime.db import create_pool
@@ -77,9 +79,10 @@ async def test_a_bad_offer_is_refused_naming_the_field_and_writes_nothing(
     body: dict[str, Any],
     status: int,
     fields: set[str],
+    bus: Bus,
 ) -> None:
     inquiry_id = await in_review(client, coordinator, submitted)
-    before = await footprint(casedb)
+    before = await footprint(casedb, bus)
 
     response = await client.post(
         f"{CASES}/{inquiry_id}/offers", json=body, headers=coordinator | {"If-Match": '"2"'}
@@ -87,7 +90,7 @@ async def test_a_bad_offer_is_refused_naming_the_field_and_writes_nothing(
 
     assert response.status_code == status, response.text
     assert {e["field"] for e in response.json()["errors"]} == fields
-    assert await footprint(casedb) == before
+    assert await footprint(casedb, bus) == before
 
 
 async def test_an_offer_before_review_is_409_naming_the_allowed_states(
@@ -124,12 +127,16 @@ async def test_the_patient_sees_the_offer_stored_encrypted_and_marked_non_bindin
 
 
 async def test_a_new_offer_supersedes_the_open_one_which_can_no_longer_be_accepted(
-    client: Client, coordinator: dict[str, str], submitted: dict[str, Any], casedb: Any
+    client: Client,
+    coordinator: dict[str, str],
+    submitted: dict[str, Any],
+    casedb: Any,
+    bus: Bus,
 ) -> None:
     inquiry_id = await in_review(client, coordinator, submitted)
     await step(client, coordinator, inquiry_id, "offers", offer())
     await step(client, coordinator, inquiry_id, "offers", offer())
-    before = await footprint(casedb)
+    before = await footprint(casedb, bus)
 
     superseded = await client.post(
         f"/v1/inquiries/{inquiry_id}/offers/1/accept", headers=patient(submitted)
@@ -141,7 +148,7 @@ async def test_a_new_offer_supersedes_the_open_one_which_can_no_longer_be_accept
     assert superseded.status_code == 409
     assert "superseded" in superseded.json()["detail"]
     assert unknown.status_code == 404
-    assert await footprint(casedb) == before
+    assert await footprint(casedb, bus) == before
     assert before["offer_states"] == [(1, "superseded"), (2, "open")]
 
 
@@ -162,12 +169,16 @@ async def test_a_coordinator_accepts_on_the_patients_behalf_with_the_current_ver
 
 
 async def test_acceptance_with_a_wrong_token_or_another_inquirys_token_is_refused(
-    client: Client, coordinator: dict[str, str], submitted: dict[str, Any], casedb: Any
+    client: Client,
+    coordinator: dict[str, str],
+    submitted: dict[str, Any],
+    casedb: Any,
+    bus: Bus,
 ) -> None:
     inquiry_id = await in_review(client, coordinator, submitted)
     await step(client, coordinator, inquiry_id, "offers", offer())
     other = await submit(client)
-    before = await footprint(casedb)
+    before = await footprint(casedb, bus)
     url = f"/v1/inquiries/{inquiry_id}/offers/1/accept"
 
     wrong = await client.post(url, headers={"Authorization": "Bearer cbp_guessed"})
@@ -176,7 +187,7 @@ async def test_acceptance_with_a_wrong_token_or_another_inquirys_token_is_refuse
     staff_token = await client.post(url, headers=coordinator)
 
     assert [r.status_code for r in (wrong, foreign, missing, staff_token)] == [404, 404, 401, 404]
-    assert await footprint(casedb) == before
+    assert await footprint(casedb, bus) == before
 
 
 async def test_an_offer_past_its_validity_expires_and_cannot_be_accepted(
@@ -245,3 +256,28 @@ async def test_competing_schedulers_expire_each_offer_exactly_once(
     )
     assert sorted(str(r["inquiry_id"]) for r in expiries) == sorted(ids)
     assert {r["n"] for r in expiries} == {1}
+
+
+async def test_an_offer_that_fell_due_while_the_service_was_down_expires_after_restart(
+    inquiries_settings: InquiriesSettings,
+    coordinator: dict[str, str],
+    casedb: asyncpg.Connection,
+) -> None:
+    async with AsyncTestClient(create_app(inquiries_settings)) as first:
+        inquiry = await submit(first)
+        await in_review(first, coordinator, inquiry)
+        soon = datetime.now(UTC) + timedelta(seconds=1)
+        await step(first, coordinator, inquiry["id"], "offers", offer(soon))
+
+    async def due() -> bool:
+        return bool(await casedb.fetchval("SELECT valid_until <= now() FROM offers"))
+
+    await eventually(due)
+    assert await casedb.fetchval("SELECT status FROM inquiries") == "offer_sent"
+
+    async with AsyncTestClient(create_app(inquiries_settings)):
+
+        async def expired() -> bool:
+            return await casedb.fetchval("SELECT status FROM inquiries") == "expired"
+
+        await eventually(expired)

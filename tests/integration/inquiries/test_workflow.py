@@ -30,7 +30,14 @@ from tests.integration.inquiries.casefile import (
 )
 from tests.support import eventually
 
-PERSONAL = ("Olena", "Kovalenko", "olena@example.org", "380501234567", "regurgitation", "1961")
+PERSONAL = (
+    "Olena",
+    "Kovalenko",
+    "olena@example.org",
+    "380501234567",
+    "regurgitation",
+    "1961-04-02",
+)
 
 
 async def run_whole_case(
@@ -148,10 +155,11 @@ async def test_every_transition_the_table_does_not_allow_is_409_naming_the_allow
     submitted: dict[str, Any],
     casedb: asyncpg.Connection,
     current: InquiryStatus,
+    bus: Bus,
 ) -> None:
     inquiry_id = submitted["id"]
     await casedb.execute("UPDATE inquiries SET status = $1 WHERE id = $2", current, inquiry_id)
-    before = await footprint(casedb)
+    before = await footprint(casedb, bus)
 
     for target in (s for s in STATUSES if s not in TRANSITIONS[current]):
         response = await client.post(
@@ -163,7 +171,7 @@ async def test_every_transition_the_table_does_not_allow_is_409_naming_the_allow
         assert response.status_code == 409, (current, target, response.text)
         assert response.headers["content-type"].startswith("application/problem+json")
         assert response.json()["allowed"] == list(TRANSITIONS[current])
-    assert await footprint(casedb) == before
+    assert await footprint(casedb, bus) == before
 
 
 @pytest.mark.parametrize("target", sorted(DEDICATED_STEPS))
@@ -173,10 +181,11 @@ async def test_steps_that_carry_a_payload_are_not_plain_transitions(
     submitted: dict[str, Any],
     casedb: asyncpg.Connection,
     target: InquiryStatus,
+    bus: Bus,
 ) -> None:
     source = next(s for s in STATUSES if target in TRANSITIONS[s])
     await casedb.execute("UPDATE inquiries SET status = $1 WHERE id = $2", source, submitted["id"])
-    before = await footprint(casedb)
+    before = await footprint(casedb, bus)
 
     response = await client.post(
         f"{CASES}/{submitted['id']}/transitions",
@@ -186,15 +195,19 @@ async def test_steps_that_carry_a_payload_are_not_plain_transitions(
 
     assert response.status_code == 422, response.text
     assert response.json()["errors"][0]["field"] == "to"
-    assert await footprint(casedb) == before
+    assert await footprint(casedb, bus) == before
 
 
 async def test_a_stale_version_is_412_and_a_missing_one_428_and_neither_changes_anything(
-    client: Client, coordinator: dict[str, str], submitted: dict[str, Any], casedb: Any
+    client: Client,
+    coordinator: dict[str, str],
+    submitted: dict[str, Any],
+    casedb: Any,
+    bus: Bus,
 ) -> None:
     inquiry_id = submitted["id"]
     await move(client, coordinator, inquiry_id, "in_review")  # version 2 now
-    before = await footprint(casedb)
+    before = await footprint(casedb, bus)
     url = f"{CASES}/{inquiry_id}/transitions"
 
     stale = await client.post(
@@ -210,7 +223,7 @@ async def test_a_stale_version_is_412_and_a_missing_one_428_and_neither_changes_
     assert missing.status_code == 428
     assert malformed.status_code == 400
     assert malformed.json()["errors"][0]["field"] == "If-Match"
-    assert await footprint(casedb) == before
+    assert await footprint(casedb, bus) == before
 
 
 async def test_two_coordinators_acting_on_one_version_cannot_both_succeed(
@@ -271,8 +284,9 @@ async def test_malformed_requests_are_400_naming_the_field_and_write_nothing(
     path: str,
     body: dict[str, Any],
     fields: set[str],
+    bus: Bus,
 ) -> None:
-    before = await footprint(casedb)
+    before = await footprint(casedb, bus)
 
     response = await client.request(
         "PUT" if path == "coordinator" else "POST",
@@ -283,7 +297,7 @@ async def test_malformed_requests_are_400_naming_the_field_and_write_nothing(
 
     assert response.status_code == 400, response.text
     assert {e["field"] for e in response.json()["errors"]} == fields
-    assert await footprint(casedb) == before
+    assert await footprint(casedb, bus) == before
 
 
 async def test_only_coordinators_and_admins_work_on_cases(

@@ -9,6 +9,7 @@ from typing import Any
 import asyncpg
 import pytest
 
+from services.runtime.bus import Bus
 from tests.integration.inquiries.casefile import (
     CASES,
     Client,
@@ -162,10 +163,14 @@ async def test_notes_are_stored_encrypted_and_read_back_by_coordinators(
 
 
 async def test_a_note_or_assignment_for_an_unknown_case_is_a_404_and_writes_nothing(
-    client: Client, coordinator: dict[str, str], submitted: dict[str, Any], casedb: Any
+    client: Client,
+    coordinator: dict[str, str],
+    submitted: dict[str, Any],
+    casedb: Any,
+    bus: Bus,
 ) -> None:
     unknown = uuid.uuid4()
-    before = await footprint(casedb)
+    before = await footprint(casedb, bus)
 
     note = await client.post(f"{CASES}/{unknown}/notes", json={"text": "x"}, headers=coordinator)
     assign = await client.put(
@@ -175,4 +180,4 @@ async def test_a_note_or_assignment_for_an_unknown_case_is_a_404_and_writes_noth
     )
 
     assert (note.status_code, assign.status_code) == (404, 404)
-    assert await footprint(casedb) == before
+    assert await footprint(casedb, bus) == before

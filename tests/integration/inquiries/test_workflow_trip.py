@@ -71,9 +71,10 @@ async def test_a_bad_confirmation_is_refused_and_writes_nothing(
     body: dict[str, Any],
     status: int,
     fields: set[str] | None,
+    bus: Bus,
 ) -> None:
     inquiry_id = await to_accepted(client, coordinator, submitted)
-    before = await footprint(casedb)
+    before = await footprint(casedb, bus)
 
     response = await client.post(
         f"{CASES}/{inquiry_id}/confirmation",
@@ -86,7 +87,7 @@ async def test_a_bad_confirmation_is_refused_and_writes_nothing(
     assert response.json()["errors"]
     if fields is not None:
         assert {e["field"] for e in response.json()["errors"]} == fields
-    assert await footprint(casedb) == before
+    assert await footprint(casedb, bus) == before
 
 
 async def test_confirming_before_acceptance_is_409(
@@ -196,9 +197,10 @@ async def test_a_bad_discharge_is_refused_and_writes_nothing(
     body: dict[str, Any],
     status: int,
     fields: set[str] | None,
+    bus: Bus,
 ) -> None:
     inquiry_id = await in_treatment(client, coordinator, submitted)
-    before = await footprint(casedb)
+    before = await footprint(casedb, bus)
 
     response = await client.post(
         f"{CASES}/{inquiry_id}/discharge",
@@ -209,7 +211,7 @@ async def test_a_bad_discharge_is_refused_and_writes_nothing(
     assert response.status_code == status, response.text
     if fields is not None:
         assert {e["field"] for e in response.json()["errors"]} == fields
-    assert await footprint(casedb) == before
+    assert await footprint(casedb, bus) == before
 
 
 async def test_a_discharge_without_return_flight_or_medication_books_nothing(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -77,3 +78,29 @@ def test_a_service_started_with_a_bad_setting_exits_2_naming_the_variable() -> N
     assert result.stderr.strip() == (
         "configuration error: PORT is invalid: Expected `int`, got `str`"
     )
+
+
+def test_a_setting_can_come_from_a_file_and_the_variable_wins(tmp_path: Path) -> None:
+    secret = tmp_path / "database_url"
+    secret.write_text("postgresql://carebridge:s3cret@db:5432/carebridge\n")
+
+    from_file = load_settings(ServiceSettings, environ={"DATABASE_URL_FILE": str(secret)}, port=1)
+    both = load_settings(
+        ServiceSettings, environ={**VALID, "DATABASE_URL_FILE": str(secret)}, port=1
+    )
+
+    assert from_file.database_url == "postgresql://carebridge:s3cret@db:5432/carebridge"
+    assert both.database_url == VALID["DATABASE_URL"]
+
+
+def test_an_unreadable_settings_file_names_its_variable(tmp_path: Path) -> None:
+    missing = tmp_path / "nothing-here"
+    with pytest.raises(SettingsError, match=r"^DATABASE_URL_FILE is invalid: cannot read .*"):
+        load_settings(ServiceSettings, environ={"DATABASE_URL_FILE": str(missing)}, port=1)
+
+
+def test_a_bad_value_from_a_file_is_refused_like_one_from_the_environment(tmp_path: Path) -> None:
+    bad = tmp_path / "port"
+    bad.write_text("eighty\n")
+    with pytest.raises(SettingsError, match="PORT is invalid"):
+        load_settings(ServiceSettings, environ={**VALID, "PORT_FILE": str(bad)})
