@@ -14,6 +14,7 @@ from litestar import Controller, Request, Response, get, patch, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
+from contracts.inquiries import InquiryId
 from contracts.logistics import (
     BookingDetails,
     BookingKind,
@@ -34,7 +35,6 @@ from services.runtime.staff import staff_only
 from services.runtime.state import RuntimeDependency
 from services.runtime.validation import decode_all_problems, field_problems
 
-InquiryId = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f-]{36}$")]
 MAX_LIMIT = 100
 # How routes ask for the dispatch settings: `dispatch: DispatchDependency`.
 DispatchDependency = NamedDependency[usecases.Dispatch]
