@@ -7,10 +7,10 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run reset status test lint fmt contracts bench check clean
+.PHONY: help install run reset status tokens token revoke-token api-keys api-key revoke-api-key retention test lint fmt contracts bench check clean
 
 help: ## List the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,31 @@ reset: $(STAMP) ## Delete the local stack's data (.stack/); refused while a stac
 
 status: $(STAMP) ## Show the running local stack (URLs, credentials file)
 	@$(BIN)/python -m deploy.stack status
+
+tokens: $(STAMP) ## List staff tokens (never their secret); DATABASE_URL or the running stack
+	@$(BIN)/python -m deploy.tokens list
+
+token: $(STAMP) ## Issue a staff token, printed once: make token PERSON="Anna" ROLES="coordinator"
+	@test -n "$(PERSON)" -a -n "$(ROLES)" || { echo 'usage: make token PERSON="Anna Example" ROLES="coordinator editor"' >&2; exit 2; }
+	@$(BIN)/python -m deploy.tokens create --person "$(PERSON)" $(foreach r,$(ROLES),--role $(r))
+
+revoke-token: $(STAMP) ## Revoke a staff token: make revoke-token ID=<token id from make tokens>
+	@test -n "$(ID)" || { echo 'usage: make revoke-token ID=<token id>' >&2; exit 2; }
+	@$(BIN)/python -m deploy.tokens revoke "$(ID)"
+
+api-keys: $(STAMP) ## List API keys of third-party consumers (never their secret)
+	@$(BIN)/python -m deploy.api_keys list
+
+api-key: $(STAMP) ## Issue an API key, printed once: make api-key NAME=site ORIGINS="https://site.example" RATE=600
+	@test -n "$(NAME)" || { echo 'usage: make api-key NAME=heart-clinic-finder ORIGINS="https://a.example https://b.example" RATE=600' >&2; exit 2; }
+	@$(BIN)/python -m deploy.api_keys create --name "$(NAME)" $(foreach o,$(ORIGINS),--origin $(o)) $(if $(RATE),--rate $(RATE))
+
+revoke-api-key: $(STAMP) ## Revoke a consumer's API key: make revoke-api-key NAME=site
+	@test -n "$(NAME)" || { echo 'usage: make revoke-api-key NAME=<consumer>' >&2; exit 2; }
+	@$(BIN)/python -m deploy.api_keys revoke "$(NAME)"
+
+retention: $(STAMP) ## Purge patient data of inquiries closed past INQUIRIES_RETENTION_DAYS on the running stack (ARGS=--dry-run)
+	@$(BIN)/python -m deploy.stack.with_env $(BIN)/python -m services.inquiries.retention $(ARGS)
 
 test: $(STAMP) ## Run the test suite against real PostgreSQL and NATS (embedded unless TEST_*_URL)
 	@$(BIN)/pytest

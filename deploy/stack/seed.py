@@ -15,7 +15,7 @@ from deploy.stack.console import Console
 from services.content.app import DEFINITION as CONTENT
 from services.content.seeding import seed_content
 from services.inquiries.crypto import KeyRing
-from services.runtime import staff
+from services.runtime import api_keys, staff
 from services.runtime.db import create_pool
 from services.runtime.outbox import Outbox
 
@@ -86,6 +86,35 @@ async def seed_content_documents(context: SeedContext) -> str:
     return line
 
 
+LOCAL_SITE = "local-site"
+# A site developed on this machine: the usual dev-server origins may call from a browser.
+LOCAL_SITE_ORIGINS = ("http://localhost:3000", "http://127.0.0.1:3000", "http://localhost:5173")
+LOCAL_SITE_RATE = 600
+
+
+async def seed_api_keys(context: SeedContext) -> str:
+    """One API key for a local third-party site, as `credentials.api_keys.local-site`; kept
+    while the database still accepts it, issued anew otherwise."""
+    known: dict[str, str] = context.secrets.get("api_keys", {})
+    conn = await asyncpg.connect(context.database_url)
+    try:
+        async with conn.transaction():
+            key = known.get(LOCAL_SITE)
+            active = await api_keys.active_keys(conn)
+            if key is None or api_keys.hash_key(key) not in active:
+                await api_keys.revoke_api_key(conn, LOCAL_SITE)
+                _, key = await api_keys.create_api_key(
+                    conn,
+                    name=LOCAL_SITE,
+                    origins=LOCAL_SITE_ORIGINS,
+                    rate_per_minute=LOCAL_SITE_RATE,
+                )
+    finally:
+        await conn.close()
+    context.secrets["api_keys"] = {LOCAL_SITE: key}
+    return "API key unchanged" if known.get(LOCAL_SITE) == key else "seeded 1 API key"
+
+
 SERVICE_ENV = "service_env"
 
 
@@ -107,6 +136,7 @@ async def seed_service_secrets(context: SeedContext) -> str:
 SEED_STEPS: tuple[SeedStep, ...] = (
     seed_service_secrets,
     seed_staff_tokens,
+    seed_api_keys,
     seed_content_documents,
 )
 

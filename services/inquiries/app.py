@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
+import msgspec
 from litestar import Litestar
 from litestar.di import Provide
 
 from services.inquiries.api import InquiryController
+from services.inquiries.booking_timeline import BOOKING_TIMELINE
 from services.inquiries.catalogue import CONDITION_CATALOGUE
 from services.inquiries.crypto import KeyRing
+from services.inquiries.privacy_api import PrivacyController
+from services.inquiries.retention import retention_loop
 from services.runtime.service import create_service_app
-from services.runtime.settings import ServiceSettings
+from services.runtime.settings import PositiveFloat, ServiceSettings
 from services.runtime.state import ServiceDefinition
 
 
@@ -20,6 +25,9 @@ class InquiriesSettings(ServiceSettings, frozen=True, kw_only=True, rename="uppe
     # (the last, unless named) encrypts new ones. Never logged.
     inquiries_encryption_keys: str
     inquiries_active_key: str = ""
+    # Personal data of a case closed longer than this is purged, checked every interval seconds.
+    inquiries_retention_days: Annotated[int, msgspec.Meta(ge=1, le=36500)] = 365
+    inquiries_retention_interval: PositiveFloat = 3600.0
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -42,8 +50,8 @@ DEFINITION = ServiceDefinition(
     ),
     default_port=8002,
     migrations=Path(__file__).parent / "migrations",
-    route_handlers=(InquiryController,),
-    subscriptions=lambda _: (CONDITION_CATALOGUE,),
+    route_handlers=(InquiryController, PrivacyController),
+    subscriptions=lambda _: (CONDITION_CATALOGUE, BOOKING_TIMELINE),
     settings_type=InquiriesSettings,
 )
 
@@ -51,7 +59,17 @@ DEFINITION = ServiceDefinition(
 def create_app(settings: InquiriesSettings) -> Litestar:
     keys = settings.key_ring()
     return create_service_app(
-        DEFINITION, settings, dependencies={"keys": Provide(lambda: keys, sync_to_thread=False)}
+        DEFINITION,
+        settings,
+        dependencies={"keys": Provide(lambda: keys, sync_to_thread=False)},
+        background=(
+            (
+                "retention",
+                retention_loop(
+                    settings.inquiries_retention_days, settings.inquiries_retention_interval
+                ),
+            ),
+        ),
     )
 
 

@@ -51,12 +51,21 @@ class Metrics:
             ["consumer"],
             registry=self.registry,
         )
+        self.consumer_refusals = Counter(
+            "http_refused",
+            "Requests refused before routing, by reason (unknown_key, origin, rate_limited)",
+            ["reason"],
+            registry=self.registry,
+        )
         Gauge(
             "service_info",
             "Constant 1, labelled with the service name",
             list(labels),
             registry=self.registry,
         ).labels(**labels).set(1)
+
+    def count_refusal(self, reason: str) -> None:
+        self.consumer_refusals.labels(reason=reason).inc()
 
     def count_message(self, consumer: str, outcome: str) -> None:
         self.consumer_messages.labels(consumer=consumer, outcome=outcome).inc()

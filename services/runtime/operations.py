@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
+from datetime import datetime
 from typing import Annotated
 
 import msgspec
@@ -12,7 +13,7 @@ from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, FromQuery, QueryParameter
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from services.runtime import dead_letters, outbox
+from services.runtime import audit, dead_letters, outbox
 from services.runtime.inbox import Outcome, replay_dead_letter
 from services.runtime.staff import staff_only
 from services.runtime.state import RuntimeDependency
@@ -110,3 +111,31 @@ class DeadLetterController(Controller):
         subscriptions = {c.durable: c.sub for c in runtime.consumers}
         outcome: Outcome = await replay_dead_letter(runtime.pool, subscriptions, dead_letter_id)
         return ReplayResult(id=dead_letter_id, outcome=outcome.value)
+
+
+class AuditController(Controller):
+    path = "/admin/audit"
+    tags = ("operations",)
+
+    @get(
+        "/",
+        summary="Who changed what: staff changes, newest first",
+        description=(
+            "Every request with a staff token that was not a read, refused ones included. "
+            "Filter by person, route template or time; page with before_id = the last id seen."
+        ),
+        **staff_only("admin"),
+    )
+    async def list_entries(
+        self,
+        runtime: RuntimeDependency,
+        person: FromQuery[str | None] = None,
+        route: FromQuery[str | None] = None,
+        since: FromQuery[datetime | None] = None,
+        before_id: Annotated[int | None, QueryParameter(ge=1, le=2**63 - 1)] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
+    ) -> list[audit.AuditEntry]:
+        async with runtime.pool.acquire() as conn:
+            return await audit.list_entries(
+                conn, person=person, route=route, since=since, before_id=before_id, limit=limit
+            )

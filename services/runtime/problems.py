@@ -5,6 +5,7 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any
 
+import asyncpg
 import msgspec
 import structlog
 from litestar import Request, Response
@@ -85,6 +86,15 @@ def _domain(request: Request[Any, Any, Any], exc: DomainError) -> Response[Probl
     return problem(request, exc.status, exc.detail, title=exc.title, **extra)
 
 
+def _unstorable_text(
+    request: Request[Any, Any, Any], exc: asyncpg.exceptions.DataError
+) -> Response[Problem]:
+    # PostgreSQL text holds no NUL character; the statement failed, so its transaction changed
+    # nothing. Caught here, once, rather than checked in every field of every route.
+    del exc
+    return problem(request, 400, "text must not contain the NUL character (U+0000)")
+
+
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
     log.error("unhandled error", path=request.url.path, exc_info=exc)
     return problem(request, 500, "an unexpected error occurred; quote the request_id to support")
@@ -94,5 +104,7 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     ValidationException: _validation,
     HTTPException: _http,
     DomainError: _domain,
+    asyncpg.exceptions.CharacterNotInRepertoireError: _unstorable_text,
+    asyncpg.exceptions.UntranslatableCharacterError: _unstorable_text,
     Exception: _unexpected,
 }

@@ -19,16 +19,25 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ASGIApp
 
 from contracts.registry import STREAMS
-from services.runtime import staff
+from services.runtime import consumer_access, staff
+from services.runtime.api_keys import KeyDirectory
+from services.runtime.audit import audit_middleware
 from services.runtime.bus import Bus
 from services.runtime.db import Pool, create_pool
 from services.runtime.inbox import Consumer
 from services.runtime.log import configure_logging
 from services.runtime.metrics import Metrics
 from services.runtime.migrations import migrate
-from services.runtime.operations import DeadLetterController, HealthController, metrics_endpoint
+from services.runtime.operations import (
+    AuditController,
+    DeadLetterController,
+    HealthController,
+    metrics_endpoint,
+)
 from services.runtime.outbox import Outbox, Relay
+from services.runtime.problem_docs import document_problems
 from services.runtime.problems import EXCEPTION_HANDLERS
+from services.runtime.rate_limit import RateLimiter
 from services.runtime.request_context import request_context_middleware
 from services.runtime.settings import ServiceSettings
 from services.runtime.state import Runtime, ServiceDefinition
@@ -148,6 +157,7 @@ def create_service_app(
         route_handlers=[
             HealthController,
             DeadLetterController,
+            AuditController,
             metrics_endpoint,
             *definition.route_handlers,
         ],
@@ -166,19 +176,43 @@ def create_service_app(
                         type="http",
                         scheme="bearer",
                         description="Staff token (roles: admin, editor, coordinator)",
-                    )
+                    ),
+                    consumer_access.SECURITY_SCHEME: SecurityScheme(
+                        type="apiKey",
+                        name="X-API-Key",
+                        security_scheme_in="header",
+                        description=(
+                            "A third-party consumer's API key: allowed origins and a rate "
+                            "limit of its own"
+                        ),
+                    ),
                 }
             ),
         ),
         # Logging is configured by configure_logging above; Litestar's own set-up would replace it.
         logging_config=None,
         debug=False,
+        request_max_body_size=settings.request_max_body,
     )
+    document_problems(app.openapi_schema, staff.SECURITY_SCHEME, consumer_access.SECURITY_SCHEME)
     # Around routing, not inside it (as Litestar's route middleware is), so unmatched paths and
     # methods get request ids and are counted too.
-    app.asgi_handler = request_context_middleware(metrics.middleware(app.asgi_handler))
+    app.asgi_handler = request_context_middleware(
+        metrics.middleware(
+            audit_middleware(app.asgi_handler, pool=lambda: _runtime(app.state).pool)
+        )
+    )
     if front is not None:
         app.asgi_handler = front(app.asgi_handler, metrics)
+    # Outermost, so answers served before the framework are limited too.
+    app.asgi_handler = consumer_access.consumer_access(
+        app.asgi_handler,
+        pool=lambda: _runtime(app.state).pool,
+        directory=KeyDirectory(settings.api_key_refresh),
+        limiter=RateLimiter(),
+        anonymous_limit=settings.anonymous_rate_limit,
+        on_refused=metrics.count_refusal,
+    )
     return app
 
 

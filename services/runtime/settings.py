@@ -40,6 +40,14 @@ class ServiceSettings(msgspec.Struct, frozen=True, kw_only=True, rename="upper")
     # Replicas of the streams a service declares (3 on a NATS cluster); existing streams are
     # never lowered below what they have.
     nats_stream_replicas: Annotated[int, msgspec.Meta(ge=1, le=5)] = 1
+    # Requests a minute per client address without an API key (0: no limit). Keys carry their
+    # own limit.
+    anonymous_rate_limit: Annotated[int, msgspec.Meta(ge=0)] = 600
+    # Seconds a replica serves from its snapshot of API keys before reading them again: how long
+    # a new or revoked key takes to count.
+    api_key_refresh: PositiveFloat = 5.0
+    # Largest request body accepted, in bytes; larger ones get 413 before they are read whole.
+    request_max_body: PositiveInt = 1_048_576
 
     def __post_init__(self) -> None:
         if self.db_pool_min > self.db_pool_max:

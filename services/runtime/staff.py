@@ -111,13 +111,16 @@ def requires(role: Role) -> Guard:
                 "the bearer token is unknown or revoked",
                 headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
             )
+        # Kept before the role check, so the audit log records refused attempts too.
+        connection.state.principal = principal
         if not principal.may(role):
             raise PermissionDeniedException(f"this action needs the {role} role")
-        connection.state.principal = principal
 
     return guard
 
 
 def staff_only(role: Role) -> dict[str, Any]:
-    """Route options for a staff-only handler: the guard plus its OpenAPI security entry."""
-    return {"guards": [requires(role)], "security": [{SECURITY_SCHEME: []}]}
+    """Route options for a staff-only handler: the guard plus its OpenAPI security entry, which
+    names the role (OpenAPI 3.1 lists roles for non-OAuth schemes), so clients and the access
+    tests read from the document which role a route needs."""
+    return {"guards": [requires(role)], "security": [{SECURITY_SCHEME: [role]}]}

@@ -148,6 +148,7 @@ def _assert_manifest(manifest: dict[str, Any], runner: Runner) -> None:
     staff = manifest["credentials"]["staff"]
     assert set(staff) == ROLES
     assert len(set(staff.values())) == len(ROLES)
+    assert set(manifest["credentials"]["api_keys"]) == {"local-site"}
 
 
 def _assert_services_answer(manifest: dict[str, Any]) -> None:
@@ -167,6 +168,17 @@ def _assert_services_answer(manifest: dict[str, Any]) -> None:
     assert page.status_code == 200, page.text
     assert page.json()["title"] == "Mitralklappeninsuffizienz"
     assert page.headers["content-language"] == "de"
+    # A local site's page reads with its API key, within its own limit, from its dev origin.
+    site = httpx.get(
+        f"{manifest['services']['content']}/v1/conditions",
+        headers={
+            "X-API-Key": manifest["credentials"]["api_keys"]["local-site"],
+            "Origin": "http://localhost:3000",
+        },
+    )
+    assert site.status_code == 200, site.text
+    assert site.headers["ratelimit-limit"] == "600"
+    assert site.headers["access-control-allow-origin"] == "http://localhost:3000"
 
 
 def _assert_second_runner_refused(stacks: Stacks) -> None:

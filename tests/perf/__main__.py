@@ -1,21 +1,34 @@
-"""`make bench`: every benchmark, on real servers, one table per benchmark."""
+"""`make bench`: every benchmark, on real servers, one table per benchmark.
+`python -m tests.perf inquiries` runs only the ones named."""
 
 from __future__ import annotations
 
 import asyncio
+import sys
+from collections.abc import Awaitable, Callable, Sequence
 
-from tests.perf import content_bench, runtime_bench
-from tests.perf.servers import bench_servers
+from tests.perf import content_bench, inquiries_bench, runtime_bench
+from tests.perf.servers import Servers, bench_servers
+
+BENCHMARKS: dict[str, Callable[[Servers], Awaitable[None]]] = {
+    "runtime": lambda servers: runtime_bench.run(servers.database_url, servers.nats_url),
+    "content": content_bench.run,
+    "inquiries": inquiries_bench.run,
+}
 
 
-async def run_all() -> None:
+async def run(names: Sequence[str]) -> None:
     with bench_servers() as servers:
-        await runtime_bench.run(servers.database_url, servers.nats_url)
-        await content_bench.run(servers)
+        for name in names:
+            await BENCHMARKS[name](servers)
 
 
 def main() -> None:
-    asyncio.run(run_all())
+    names = sys.argv[1:] or list(BENCHMARKS)
+    unknown = set(names) - set(BENCHMARKS)
+    if unknown:
+        sys.exit(f"unknown benchmarks {sorted(unknown)}; choose from {list(BENCHMARKS)}")
+    asyncio.run(run(names))
 
 
 if __name__ == "__main__":

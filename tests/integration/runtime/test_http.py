@@ -11,7 +11,7 @@ import asyncpg
 import msgspec
 import pytest
 from litestar import Litestar, get, post
-from litestar.params import JSONBody
+from litestar.params import FromQuery, JSONBody
 from litestar.testing import AsyncTestClient
 
 from contracts.content import ContentPublished
@@ -75,13 +75,18 @@ async def publish(runtime: RuntimeDependency) -> dict[str, str]:
     return {"event_id": event_id}
 
 
+@get("/stored")
+async def stored(runtime: RuntimeDependency, text: FromQuery[str]) -> dict[str, str]:
+    return {"text": await runtime.pool.fetchval("SELECT $1::text", text)}
+
+
 DEFINITION = ServiceDefinition(
     name="content",
     title="test service",
     description="runtime under test",
     migrations=Path("/nonexistent"),
     default_port=0,
-    route_handlers=(echo, boom, illegal, invalid, publish),
+    route_handlers=(echo, boom, illegal, invalid, publish, stored),
 )
 
 
@@ -320,6 +325,18 @@ async def test_openapi_document_and_ui_are_served(client: AsyncTestClient[Litest
     assert document.status_code == 200
     paths = document.json()["paths"]
     assert "/health/ready" in paths
-    assert paths["/admin/dead-letters"]["get"]["security"] == [{"staffToken": []}]
+    assert paths["/admin/dead-letters"]["get"]["security"] == [{"staffToken": ["admin"]}]
     assert ui.status_code == 200
     assert "text/html" in ui.headers["content-type"]
+
+
+async def test_text_the_database_cannot_hold_is_a_400_not_a_crash(
+    client: AsyncTestClient[Litestar],
+) -> None:
+    fine = await client.get("/stored", params={"text": "Herzklappe"})
+    nul = await client.get("/stored", params={"text": "Herz\x00klappe"})
+
+    assert fine.json() == {"text": "Herzklappe"}
+    assert nul.status_code == 400
+    assert nul.headers["content-type"] == PROBLEM
+    assert nul.json()["detail"] == "text must not contain the NUL character (U+0000)"

@@ -140,6 +140,9 @@ async def test_an_event_is_applied_once_and_acked(
 ) -> None:
     await publish(provisioned, BODY, metadata().headers())
 
+    # Applied first, then settled: under load a delivery can be retried, and a message waiting
+    # out its redelivery delay is neither pending nor awaiting an ack.
+    await eventually(lambda: applied_rows_are(pool, 1))
     await eventually(lambda: consumer_settled(provisioned, running.consumer))
     assert await applied_rows(pool) == 1
     assert await open_dead_letters(pool) == []

@@ -1,0 +1,125 @@
+"""SQL of the patient-data side of inquiries (erasure, retention, booking progress): one function
+per statement, connection first."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import msgspec
+
+from services.runtime.db import Connection
+
+# Every place this schema keeps the personal data of one inquiry, each statement taking the
+# inquiry id as $1. Erasure and retention both run exactly this list, so a table or column that
+# comes to hold personal data (notes, payer, travel plan) is erased once it is added here.
+PERSONAL_DATA_WIPES: tuple[str, ...] = (
+    # The access token is replaced by a hash no token has: whoever holds it can no longer tie
+    # the anonymous record to a person.
+    """UPDATE inquiries SET personal = NULL, key_id = NULL,
+                            access_token_hash = sha256(uuid_send(gen_random_uuid()))
+       WHERE id = $1""",
+    # Stored answers hold the access token and tie the submitting site's key to the case.
+    "DELETE FROM idempotent_submissions WHERE inquiry_id = $1",
+)
+
+
+class ErasureSubject(msgspec.Struct, frozen=True, kw_only=True):
+    id: uuid.UUID
+    status: str
+    erased_at: datetime | None
+
+
+class ClosedInquiry(msgspec.Struct, frozen=True, kw_only=True):
+    id: uuid.UUID
+    status: str
+    closed_at: datetime
+
+
+async def lock_for_erasure(conn: Connection, inquiry_id: uuid.UUID) -> ErasureSubject | None:
+    row = await conn.fetchrow(
+        "SELECT id, status, erased_at FROM inquiries WHERE id = $1 FOR UPDATE", inquiry_id
+    )
+    return None if row is None else msgspec.convert(dict(row.items()), ErasureSubject)
+
+
+async def wipe_personal_data(conn: Connection, inquiry_id: uuid.UUID, now: datetime) -> None:
+    for statement in PERSONAL_DATA_WIPES:
+        await conn.execute(statement, inquiry_id)
+    # A new version, so a coordinator's update prepared before the erasure fails its If-Match.
+    await conn.execute(
+        """UPDATE inquiries SET erased_at = $2, updated_at = $2, version = version + 1
+           WHERE id = $1""",
+        inquiry_id,
+        now,
+    )
+
+
+async def claim_closed_before(
+    conn: Connection, statuses: list[str], closed_before: datetime, limit: int
+) -> list[ClosedInquiry]:
+    """Closed cases still holding personal data, oldest first. A closed case changes no more,
+    so its last update is when it closed. SKIP LOCKED: replicas never purge one twice."""
+    rows = await conn.fetch(
+        """SELECT id, status, updated_at AS closed_at FROM inquiries
+           WHERE erased_at IS NULL AND status = ANY($1::text[]) AND updated_at < $2
+           ORDER BY updated_at, id LIMIT $3 FOR UPDATE SKIP LOCKED""",
+        statuses,
+        closed_before,
+        limit,
+    )
+    return [msgspec.convert(dict(r.items()), ClosedInquiry) for r in rows]
+
+
+async def list_closed_before(
+    conn: Connection, statuses: list[str], closed_before: datetime
+) -> list[ClosedInquiry]:
+    """What `claim_closed_before` would claim, without claiming: for a dry run."""
+    rows = await conn.fetch(
+        """SELECT id, status, updated_at AS closed_at FROM inquiries
+           WHERE erased_at IS NULL AND status = ANY($1::text[]) AND updated_at < $2
+           ORDER BY updated_at, id""",
+        statuses,
+        closed_before,
+    )
+    return [msgspec.convert(dict(r.items()), ClosedInquiry) for r in rows]
+
+
+async def inquiry_exists(conn: Connection, inquiry_id: uuid.UUID) -> bool:
+    return bool(
+        await conn.fetchval("SELECT EXISTS (SELECT 1 FROM inquiries WHERE id = $1)", inquiry_id)
+    )
+
+
+async def record_booking_progress(
+    conn: Connection,
+    *,
+    booking_id: str,
+    inquiry_id: uuid.UUID,
+    kind: str,
+    status: str,
+    version: int,
+    partner_name: str | None,
+    progress: str | None,
+    changed_at: datetime,
+) -> bool:
+    """Keep the newest version per booking; False when a newer (or the same) one is known."""
+    recorded = await conn.fetchval(
+        """INSERT INTO booking_progress (booking_id, inquiry_id, kind, status, version,
+                                         partner_name, progress, changed_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+           ON CONFLICT (booking_id) DO UPDATE SET status = EXCLUDED.status,
+               version = EXCLUDED.version, partner_name = EXCLUDED.partner_name,
+               progress = EXCLUDED.progress, changed_at = EXCLUDED.changed_at
+           WHERE booking_progress.version < EXCLUDED.version
+           RETURNING true""",
+        booking_id,
+        inquiry_id,
+        kind,
+        status,
+        version,
+        partner_name,
+        progress,
+        changed_at,
+    )
+    return bool(recorded)

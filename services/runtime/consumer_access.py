@@ -1,0 +1,212 @@
+"""Who is calling, from where, and how often: API keys of third-party consumers, CORS answered
+per key, and rate limits per key (or per address for anonymous callers), with RateLimit headers
+on every answer and 429 + Retry-After past the limit.
+
+It runs before everything else of a service, including answers served before the framework
+(content's cached reads), so no path escapes the limits. Routes that need a key say so with
+`consumer_only()`; the key found here is in the request state as `consumer`."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import Any
+
+import msgspec
+from litestar.connection import ASGIConnection
+from litestar.enums import ScopeType
+from litestar.exceptions import NotAuthorizedException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from services.runtime.api_keys import ApiKey, KeyDirectory
+from services.runtime.db import Pool
+from services.runtime.problems import MEDIA_TYPE, Problem
+from services.runtime.rate_limit import Decision, RateLimiter
+
+API_KEY_HEADER = "x-api-key"
+SECURITY_SCHEME = "apiKey"
+# Operational endpoints are polled by orchestrators and scrapers, never by consumers.
+UNLIMITED_PREFIXES = ("/health/", "/metrics", "/schema")
+ALLOWED_METHODS = b"GET, POST, PUT, PATCH, DELETE"
+ALLOWED_HEADERS = (
+    b"authorization, content-type, idempotency-key, if-match, if-none-match, "
+    b"x-api-key, x-request-id, x-correlation-id"
+)
+EXPOSED_HEADERS = (
+    b"etag, content-language, location, retry-after, x-request-id, x-correlation-id, "
+    b"ratelimit-limit, ratelimit-remaining, ratelimit-reset, ratelimit-policy"
+)
+PREFLIGHT_MAX_AGE = b"600"
+
+
+def consumer_access(
+    app: ASGIApp,
+    *,
+    pool: Callable[[], Pool],
+    directory: KeyDirectory,
+    limiter: RateLimiter,
+    anonymous_limit: int,
+    on_refused: Callable[[str], None] = lambda _: None,
+    clock: Callable[[], float] = time.monotonic,
+) -> ASGIApp:
+    """`pool` gives the running service's pool (it exists only once the lifespan started);
+    `anonymous_limit` is requests a minute per client address without a key, 0 for none."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP or scope["path"].startswith(UNLIMITED_PREFIXES):
+            await app(scope, receive, send)
+            return
+        key_text, origin, preflight = _caller_headers(scope)
+        if preflight and origin is not None and scope["method"] == "OPTIONS":
+            await _preflight(scope, send, origin, await directory.origin_known(pool(), origin))
+            return
+
+        cors: list[tuple[bytes, bytes]] = []
+        if key_text is not None:
+            key = await directory.find(pool(), key_text.strip())
+            refusal = _refuse_key(key, origin)
+            if refusal is not None or key is None:
+                reason, status, detail = refusal or ("unknown_key", 401, "")
+                on_refused(reason)
+                await _problem(scope, send, status, detail)
+                return
+            if origin is not None:
+                cors = _cors(origin.encode("latin-1"))
+            scope.setdefault("state", {})["consumer"] = key
+            decision: Decision | None = limiter.take(f"key:{key.id}", key.rate_per_minute, clock())
+        else:
+            # Anonymous reads are public content: any page may show them.
+            cors = _cors(b"*") if origin is not None else []
+            decision = (
+                limiter.take(f"addr:{_address(scope)}", anonymous_limit, clock())
+                if anonymous_limit
+                else None
+            )
+
+        extra = [*cors, *(decision.headers() if decision else ())]
+        if decision is not None and not decision.allowed:
+            on_refused("rate_limited")
+            retry = [(b"retry-after", str(decision.retry_after).encode())]
+            await _problem(
+                scope, send, 429, "too many requests; retry after the time given", extra + retry
+            )
+            return
+        if not extra:
+            await app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", ()), *extra]
+            await send(message)
+
+        await app(scope, receive, send_with_headers)
+
+    return middleware
+
+
+def _caller_headers(scope: Scope) -> tuple[str | None, str | None, bool]:
+    """(API key, Origin, whether this is a CORS preflight) from the request headers."""
+    key = origin = None
+    preflight = False
+    for name, value in scope["headers"]:
+        if name == b"x-api-key":
+            key = value.decode("latin-1")
+        elif name == b"origin":
+            origin = value.decode("latin-1")
+        elif name == b"access-control-request-method":
+            preflight = True
+    return key, origin, preflight
+
+
+def _refuse_key(key: ApiKey | None, origin: str | None) -> tuple[str, int, str] | None:
+    """(reason, status, detail) when the key may not make this request."""
+    if key is None:
+        return "unknown_key", 401, "the API key is unknown or revoked"
+    if origin is not None and origin not in key.allowed_origins:
+        return "origin", 403, f"origin {origin} may not use this API key"
+    return None
+
+
+def _address(scope: Scope) -> str:
+    client = scope.get("client")
+    return client[0] if client else "unknown"
+
+
+def _cors(origin: bytes) -> list[tuple[bytes, bytes]]:
+    headers = [
+        (b"access-control-allow-origin", origin),
+        (b"access-control-expose-headers", EXPOSED_HEADERS),
+    ]
+    if origin != b"*":
+        headers.append((b"vary", b"Origin"))
+    return headers
+
+
+async def _preflight(scope: Scope, send: Send, origin: str, allowed: bool) -> None:
+    if not allowed:
+        await _problem(scope, send, 403, f"origin {origin} is not allowed by any API key")
+        return
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 204,
+            "headers": [
+                (b"access-control-allow-origin", origin.encode("latin-1")),
+                (b"access-control-allow-methods", ALLOWED_METHODS),
+                (b"access-control-allow-headers", ALLOWED_HEADERS),
+                (b"access-control-max-age", PREFLIGHT_MAX_AGE),
+                (b"vary", b"Origin"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+async def _problem(
+    scope: Scope,
+    send: Send,
+    status: int,
+    detail: str,
+    headers: list[tuple[bytes, bytes]] | None = None,
+) -> None:
+    body = msgspec.json.encode(
+        Problem(
+            type="about:blank",
+            title=HTTPStatus(status).phrase,
+            status=status,
+            detail=detail,
+            instance=scope["path"],
+        )
+    )
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", MEDIA_TYPE.encode()),
+                (b"content-length", str(len(body)).encode()),
+                *(headers or ()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+async def _require_key(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+) -> None:
+    del handler
+    consumer: ApiKey | None = connection.scope.get("state", {}).get("consumer")
+    if consumer is None:
+        raise NotAuthorizedException(
+            f"an API key is required: send it in the {API_KEY_HEADER} header",
+            headers={"WWW-Authenticate": f'ApiKey header="{API_KEY_HEADER}"'},
+        )
+
+
+def consumer_only() -> dict[str, Any]:
+    """Route options for a route only registered consumers may call (with their API key)."""
+    return {"guards": [_require_key], "security": [{SECURITY_SCHEME: []}]}

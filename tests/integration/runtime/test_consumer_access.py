@@ -1,0 +1,221 @@
+"""Third-party consumers: API keys with their own origins and rate limits, anonymous callers
+limited per address, CORS answered per key, body size limits; each refusal is problem+json."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import msgspec
+import pytest
+from litestar import Litestar, Request, get, post
+from litestar.params import JSONBody
+from litestar.testing import AsyncTestClient
+
+from services.runtime import api_keys
+from services.runtime.consumer_access import consumer_only
+from services.runtime.service import create_service_app
+from services.runtime.settings import ServiceSettings, load_settings
+from services.runtime.state import ServiceDefinition
+from tests.support import eventually
+
+PROBLEM = "application/problem+json"
+SITE = "https://heart-clinic-finder.example"
+
+
+@get("/v1/things")
+async def things() -> list[str]:
+    return ["a"]
+
+
+@post("/v1/submissions", **consumer_only())
+async def submit(request: Request[Any, Any, Any], data: JSONBody[dict[str, Any]]) -> dict[str, Any]:
+    return {"consumer": request.state.consumer.name, "size": len(data)}
+
+
+DEFINITION = ServiceDefinition(
+    name="content",
+    title="test service",
+    description="consumer access under test",
+    migrations=Path("/nonexistent"),
+    default_port=0,
+    route_handlers=(things, submit),
+)
+
+Client = AsyncTestClient[Litestar]
+MakeClient = Callable[..., Any]
+
+
+@pytest.fixture
+def make_client(settings: ServiceSettings) -> Callable[..., Any]:
+    """A running app with some settings changed."""
+
+    def make(**changes: str) -> Client:
+        env = {k.upper(): str(v) for k, v in msgspec.structs.asdict(settings).items()}
+        env |= {"API_KEY_REFRESH": "0.05", **changes}
+        tuned = load_settings(ServiceSettings, environ=env)
+        return AsyncTestClient(create_service_app(DEFINITION, tuned))
+
+    return make
+
+
+@pytest.fixture
+async def client(make_client: MakeClient) -> AsyncIterator[Client]:
+    async with make_client(ANONYMOUS_RATE_LIMIT="3") as c:
+        yield c
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[asyncpg.Connection]:
+    conn = await asyncpg.connect(database_url)
+    yield conn
+    await conn.close()
+
+
+async def new_key(db: asyncpg.Connection, name: str, rate: int = 2) -> str:
+    _, key = await api_keys.create_api_key(db, name=name, origins=(SITE,), rate_per_minute=rate)
+    return key
+
+
+async def test_a_key_has_its_own_limit_and_gets_429_with_retry_after_past_it(
+    client: Client, db: asyncpg.Connection
+) -> None:
+    first, second = await new_key(db, "site-a"), await new_key(db, "site-b")
+
+    answers = [await client.get("/v1/things", headers={"X-API-Key": first}) for _ in range(3)]
+
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    assert answers[0].headers["ratelimit-limit"] == "2"
+    assert answers[0].headers["ratelimit-remaining"] == "1"
+    assert answers[0].headers["ratelimit-policy"] == "2;w=60"
+    refused = answers[2]
+    assert refused.headers["content-type"].startswith(PROBLEM)
+    assert refused.json()["status"] == 429
+    assert int(refused.headers["retry-after"]) == 30
+    # Another consumer is not held back by the first.
+    assert (await client.get("/v1/things", headers={"X-API-Key": second})).status_code == 200
+
+
+async def test_an_unknown_or_revoked_key_is_refused(client: Client, db: asyncpg.Connection) -> None:
+    key = await new_key(db, "site-a")
+    unknown = await client.get("/v1/things", headers={"X-API-Key": "cbk_made-up"})
+    assert unknown.status_code == 401
+    assert unknown.json()["detail"] == "the API key is unknown or revoked"
+    assert (await client.get("/v1/things", headers={"X-API-Key": key})).status_code == 200
+
+    assert await api_keys.revoke_api_key(db, "site-a")
+
+    async def refused() -> bool:
+        answer = await client.get("/v1/things", headers={"X-API-Key": key})
+        return answer.status_code == 401
+
+    await eventually(refused)
+
+
+async def test_cors_is_answered_for_the_origins_of_the_key(
+    client: Client, db: asyncpg.Connection
+) -> None:
+    key = await new_key(db, "site-a", rate=100)
+
+    allowed = await client.get("/v1/things", headers={"X-API-Key": key, "Origin": SITE})
+    assert allowed.status_code == 200
+    assert allowed.headers["access-control-allow-origin"] == SITE
+    assert "ratelimit-remaining" in allowed.headers["access-control-expose-headers"]
+    assert allowed.headers["vary"].endswith("Origin")
+
+    other = await client.get(
+        "/v1/things", headers={"X-API-Key": key, "Origin": "https://evil.example"}
+    )
+    assert other.status_code == 403
+    assert other.json()["detail"] == "origin https://evil.example may not use this API key"
+    assert "access-control-allow-origin" not in other.headers
+
+
+async def test_a_preflight_is_answered_for_origins_some_key_allows(
+    client: Client, db: asyncpg.Connection
+) -> None:
+    await new_key(db, "site-a")
+    asks = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "x-api-key"}
+
+    known = await client.options("/v1/submissions", headers={"Origin": SITE, **asks})
+    assert known.status_code == 204
+    assert known.headers["access-control-allow-origin"] == SITE
+    assert "x-api-key" in known.headers["access-control-allow-headers"]
+    assert "POST" in known.headers["access-control-allow-methods"]
+
+    unknown = await client.options(
+        "/v1/submissions", headers={"Origin": "https://evil.example", **asks}
+    )
+    assert unknown.status_code == 403
+    assert "access-control-allow-origin" not in unknown.headers
+
+
+async def test_anonymous_callers_are_limited_per_address_and_may_read_from_any_page(
+    client: Client,
+) -> None:
+    answers = [await client.get("/v1/things", headers={"Origin": SITE}) for _ in range(4)]
+
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    assert answers[0].headers["ratelimit-limit"] == "3"
+    assert answers[0].headers["access-control-allow-origin"] == "*"
+    # Probes and scrapers are never limited.
+    for _ in range(5):
+        assert (await client.get("/health/live")).status_code == 200
+        assert (await client.get("/metrics")).status_code == 200
+    metrics = (await client.get("/metrics")).text
+    assert 'http_refused_total{reason="rate_limited"} 1.0' in metrics
+
+
+async def test_without_an_anonymous_limit_nothing_is_limited(make_client: MakeClient) -> None:
+    async with make_client(ANONYMOUS_RATE_LIMIT="0") as client:
+        for _ in range(10):
+            answer = await client.get("/v1/things")
+            assert answer.status_code == 200
+            assert "ratelimit-limit" not in answer.headers
+
+
+async def test_a_route_for_consumers_needs_a_key(client: Client, db: asyncpg.Connection) -> None:
+    key = await new_key(db, "site-a")
+
+    anonymous = await client.post("/v1/submissions", json={"a": 1})
+    assert anonymous.status_code == 401
+    assert anonymous.headers["content-type"].startswith(PROBLEM)
+    assert "X-API-Key" in anonymous.json()["detail"] or "x-api-key" in anonymous.json()["detail"]
+
+    with_key = await client.post("/v1/submissions", json={"a": 1}, headers={"X-API-Key": key})
+    assert with_key.status_code == 201
+    assert with_key.json() == {"consumer": "site-a", "size": 1}
+
+
+async def test_a_body_over_the_limit_is_refused_with_413(
+    make_client: MakeClient, db: asyncpg.Connection
+) -> None:
+    key = await new_key(db, "site-a")
+    async with make_client(REQUEST_MAX_BODY="1000") as client:
+        big = await client.post(
+            "/v1/submissions", json={"a": "x" * 2000}, headers={"X-API-Key": key}
+        )
+        small = await client.post("/v1/submissions", json={"a": "x"}, headers={"X-API-Key": key})
+
+    assert big.status_code == 413
+    assert big.headers["content-type"].startswith(PROBLEM)
+    assert small.status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("name", "origins", "rate", "message"),
+    [
+        ("Site A", (), 10, "name 'Site A'"),
+        ("site-a", ("https://site.example/path",), 10, "no path"),
+        ("site-a", ("ftp://site.example",), 10, "scheme://host"),
+        ("site-a", (), 0, "at least 1"),
+    ],
+)
+async def test_a_bad_key_definition_is_refused_and_stores_nothing(
+    db: asyncpg.Connection, name: str, origins: tuple[str, ...], rate: int, message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        await api_keys.create_api_key(db, name=name, origins=origins, rate_per_minute=rate)
+    assert await db.fetchval("SELECT count(*) FROM staff.api_keys") == 0

@@ -1,0 +1,171 @@
+"""Every door is locked: walks each service's OpenAPI document and proves that every route that
+declares a staff role refuses a request without a token (401) and one with a token of another
+role (403), and that every route declaring none is on the list of routes meant to be public.
+
+A route added without a guard fails here, because it is not on the public list; a guard that
+lets the wrong role in fails here, because the document names the role it needs."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+import msgspec
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from deploy.api_documents import FACTORIES, SERVICES
+from services.inquiries.crypto import KeyRing
+from services.runtime import staff
+from services.runtime.settings import ServiceSettings, load_settings
+from services.runtime.state import ServiceDefinition
+
+# (method, path template) of routes anyone may call, per service. Patient routes authenticate
+# with the patient's own access token, checked by the handler, not with a staff token.
+PUBLIC: dict[str, set[tuple[str, str]]] = {
+    "*": {
+        ("GET", "/health/live"),
+        ("GET", "/health/ready"),
+        ("GET", "/metrics"),
+    },
+    "content": {
+        # conditions, treatments, services
+        ("GET", "/v1/{collection}"),
+        ("GET", "/v1/{collection}/{slug}"),
+        ("GET", "/v1/search"),
+        ("GET", "/v1/sync"),
+        ("GET", "/v1/preview/{token}"),
+    },
+    "inquiries": {
+        ("POST", "/v1/inquiries"),
+        ("GET", "/v1/inquiries/{inquiry_id}"),
+    },
+    "logistics": set(),
+}
+# For each required role, a role that must be refused (admin may do everything).
+WRONG_ROLE: dict[str, staff.Role] = {
+    "editor": "coordinator",
+    "coordinator": "editor",
+    "admin": "coordinator",
+}
+METHODS = ("get", "post", "put", "patch", "delete")
+
+
+class Route(msgspec.Struct, frozen=True):
+    method: str
+    path: str
+    roles: tuple[str, ...]
+    parameters: tuple[dict[str, Any], ...]
+
+
+def routes(document: dict[str, Any]) -> list[Route]:
+    found = []
+    for path, item in document["paths"].items():
+        for method in METHODS:
+            operation = item.get(method)
+            if operation is None:
+                continue
+            roles = tuple(
+                role
+                for requirement in operation.get("security") or ()
+                for role in requirement.get(staff.SECURITY_SCHEME, ())
+            )
+            found.append(Route(method.upper(), path, roles, tuple(operation.get("parameters", ()))))
+    return found
+
+
+def concrete(route: Route) -> str:
+    """The path with each parameter filled by a value of its declared format, so the request
+    reaches the guard instead of failing to route."""
+
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        schema = next((p.get("schema", {}) for p in route.parameters if p.get("name") == name), {})
+        if schema.get("format") == "uuid":
+            return str(uuid.uuid4())
+        if schema.get("type") == "integer":
+            return "1"
+        return "x"
+
+    return re.sub(r"\{(\w+)\}", value, route.path)
+
+
+def service_settings(definition: ServiceDefinition, settings: ServiceSettings) -> ServiceSettings:
+    env = {k.upper(): str(v) for k, v in msgspec.structs.asdict(settings).items()}
+    env |= {
+        "INQUIRIES_ENCRYPTION_KEYS": KeyRing.generate_setting("t1"),
+        "PREVIEW_SECRET": "test-secret",
+    }
+    return load_settings(definition.settings_type, environ=env)
+
+
+@pytest.fixture
+async def tokens(database_url: str) -> dict[str, str]:
+    conn = await asyncpg.connect(database_url)
+    try:
+        issued = {}
+        for role in staff.ROLES:
+            _, issued[role] = await staff.create_token(conn, person=f"access-{role}", roles=(role,))
+        return issued
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(params=[d.name for d in SERVICES])
+async def running(
+    request: pytest.FixtureRequest, settings: ServiceSettings
+) -> AsyncIterator[tuple[str, AsyncTestClient[Litestar]]]:
+    definition = next(d for d in SERVICES if d.name == request.param)
+    app = FACTORIES[definition.name](service_settings(definition, settings))
+    async with AsyncTestClient(app, raise_server_exceptions=False) as client:
+        yield definition.name, client
+
+
+async def test_every_staff_route_refuses_no_token_and_the_wrong_role(
+    running: tuple[str, AsyncTestClient[Litestar]], tokens: dict[str, str]
+) -> None:
+    name, client = running
+    document = (await client.get("/schema/openapi.json")).json()
+    guarded = [r for r in routes(document) if r.roles]
+    assert guarded or name == "logistics", f"{name} declares no staff route at all"
+
+    failures = []
+    for route in guarded:
+        url = concrete(route)
+        anonymous = await client.request(route.method, url)
+        if anonymous.status_code != 401:
+            failures.append(f"{route.method} {route.path} without a token: {anonymous.status_code}")
+        for role in route.roles:
+            wrong = WRONG_ROLE[role]
+            refused = await client.request(
+                route.method, url, headers={"Authorization": f"Bearer {tokens[wrong]}"}
+            )
+            if refused.status_code != 403:
+                failures.append(
+                    f"{route.method} {route.path} as {wrong} (needs {role}): {refused.status_code}"
+                )
+        forged = await client.request(
+            route.method, url, headers={"Authorization": "Bearer cbs_not-a-real-token"}
+        )
+        if forged.status_code != 401:
+            failures.append(
+                f"{route.method} {route.path} with a forged token: {forged.status_code}"
+            )
+    assert not failures, "\n".join(failures)
+
+
+async def test_every_route_without_a_staff_role_is_meant_to_be_public(
+    running: tuple[str, AsyncTestClient[Litestar]],
+) -> None:
+    name, client = running
+    document = (await client.get("/schema/openapi.json")).json()
+    open_routes = {(r.method, r.path) for r in routes(document) if not r.roles}
+
+    unexpected = open_routes - PUBLIC["*"] - PUBLIC[name]
+    assert not unexpected, f"{name} routes with no staff guard and not on the public list: " + (
+        ", ".join(f"{m} {p}" for m, p in sorted(unexpected))
+    )
