@@ -14,6 +14,7 @@ from litestar import Controller, Request, Response, get, patch, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
+from contracts.inquiries import InquiryId
 from contracts.logistics import (
     BookingDetails,
     BookingKind,
@@ -34,7 +35,6 @@ from services.runtime.staff import staff_only
 from services.runtime.state import RuntimeDependency
 from services.runtime.validation import decode_all_problems, field_problems
 
-InquiryId = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f-]{36}$")]
 MAX_LIMIT = 100
 # How routes ask for the dispatch settings: `dispatch: DispatchDependency`.
 DispatchDependency = NamedDependency[usecases.Dispatch]
@@ -113,7 +113,7 @@ def decode_new_booking(body: bytes) -> tuple[InquiryId | None, BookingDetails]:
         raise BadRequest([FieldProblem(field="body", message="expected a JSON object")])
     problems = field_problems(raw, NewBooking)
     kind, details = raw.get("kind"), raw.get("details")
-    if kind in DETAILS and isinstance(details, dict):
+    if isinstance(kind, str) and kind in DETAILS and isinstance(details, dict):
         details = dict(details)
         tag = details.pop("kind", kind)
         if tag != kind:
@@ -135,13 +135,15 @@ def encode_cursor(booking: store.Booking) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    problem = BadRequest([FieldProblem(field="cursor", message="is not a cursor this API issued")])
     try:
         data = msgspec.json.decode(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return datetime.fromisoformat(data["t"]), uuid.UUID(data["id"])
+        after, booking_id = datetime.fromisoformat(data["t"]), uuid.UUID(data["id"])
     except (binascii.Error, msgspec.DecodeError, KeyError, ValueError, TypeError):
-        raise BadRequest(
-            [FieldProblem(field="cursor", message="is not a cursor this API issued")]
-        ) from None
+        raise problem from None
+    if after.tzinfo is None:
+        raise problem
+    return after, booking_id
 
 
 class BookingController(Controller):

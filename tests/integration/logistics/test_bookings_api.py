@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import uuid
 
 import asyncpg
@@ -92,6 +94,9 @@ async def test_details_of_another_kind_or_an_unknown_kind_are_a_400(
     unknown = await client.post(
         "/v1/bookings", json={"kind": "limousine", "details": {}}, headers=coordinator
     )
+    not_a_kind = await client.post(
+        "/v1/bookings", json={"kind": ["transfer"], "details": transfer()}, headers=coordinator
+    )
     not_json = await client.post(
         "/v1/bookings", content=b"{", headers={**coordinator, "Content-Type": "application/json"}
     )
@@ -104,6 +109,7 @@ async def test_details_of_another_kind_or_an_unknown_kind_are_a_400(
     }
     assert unknown.status_code == 400
     assert [e["field"] for e in unknown.json()["errors"]] == ["kind"]
+    assert not_a_kind.status_code == 400
     assert not_json.status_code == 400
     assert await db.fetchval("SELECT count(*) FROM bookings") == 0
 
@@ -145,6 +151,10 @@ async def test_bookings_are_listed_by_inquiry_status_and_kind_page_by_page(
     bad = await client.get(
         "/v1/bookings", params={"status": "lost", "cursor": "nonsense"}, headers=coordinator
     )
+    naive = base64.urlsafe_b64encode(
+        json.dumps({"t": "2027-01-01T00:00:00", "id": str(uuid.uuid4())}).encode()
+    ).decode()
+    forged = await client.get("/v1/bookings", params={"cursor": naive}, headers=coordinator)
 
     ids = [b["id"] for b in first.json()["items"] + second.json()["items"]]
     assert ids == created
@@ -152,6 +162,8 @@ async def test_bookings_are_listed_by_inquiry_status_and_kind_page_by_page(
     assert [b["id"] for b in offered.json()["items"]] == created[:2]
     assert [b["id"] for b in shipments.json()["items"]] == created[3:]
     assert bad.status_code == 400
+    assert forged.status_code == 400
+    assert forged.json()["errors"][0]["field"] == "cursor"
 
 
 async def test_an_unknown_booking_is_a_404(client: Client, coordinator: dict[str, str]) -> None:

@@ -54,7 +54,7 @@ async def test_foreign_stale_repeated_out_of_order_and_malformed_replies_change_
     await reply(bus, "rhein-shuttle", StatusUpdate(booking_id=booking, status="en_route"))
     await reply(bus, "rhein-shuttle", StatusUpdate(booking_id=booking, status="delivered"))
     await reply(bus, "rhein-shuttle", OfferDeclined(offer_id=str(uuid.uuid4()), reason="other"))
-    await _publish_raw(bus, "rhein-shuttle", b'{"type": "offer_accepted"}')
+    await publish_raw(bus, "rhein-shuttle", b'{"type": "offer_accepted"}')
     await reply(
         bus,
         "rhein-shuttle",
@@ -85,7 +85,7 @@ async def test_foreign_stale_repeated_out_of_order_and_malformed_replies_change_
     assert timeline == 1
 
 
-async def _publish_raw(bus: Bus, partner_id: str, body: bytes) -> None:
+async def publish_raw(bus: Bus, partner_id: str, body: bytes) -> None:
     meta = Metadata(
         id=str(uuid.uuid4()),
         type=event_type(OfferAccepted),
