@@ -1,7 +1,8 @@
 """The README walkthrough, as a newcomer runs it against `make run`: a patient submits an inquiry,
 a coordinator takes it through review, offer, acceptance and confirmation, logistics books the
-trip, and the reference partners confirm and complete every booking. After discharge the same
-happens to the return transfer and the medicine shipment."""
+trip, and the reference partners confirm and complete every booking; after discharge the same
+happens to the return transfer and the medicine shipment, and the patient's timeline shows every
+booking completed by its partner."""
 
 from __future__ import annotations
 
@@ -200,6 +201,15 @@ class Walk:
         answer: dict[str, Any] = response.json()
         return answer
 
+    def patient_view(self, submitted: dict[str, Any]) -> dict[str, Any]:
+        response = self.inquiries.get(
+            f"/v1/inquiries/{submitted['id']}",
+            headers={"Authorization": f"Bearer {submitted['access_token']}"},
+        )
+        assert response.status_code == 200, response.text
+        answer: dict[str, Any] = response.json()
+        return answer
+
 
 def until(check: Callable[[], T | None], what: str, timeout: float = FLOW_DEADLINE) -> T:
     """Poll `check` until it returns something truthy."""
@@ -234,6 +244,17 @@ def test_an_inquiry_becomes_bookings_the_partners_confirm_and_complete(
     home = until(lambda: all_completed(walk, inquiry_id, 4), "return and shipment done")
     assert sorted(b["kind"] for b in home) == ["interpreter", "shipment", "transfer", "transfer"]
     assert_served_by_the_partners(walk, home)
+
+    def timeline_shows_every_booking_completed() -> list[dict[str, Any]] | None:
+        entries = [e for e in walk.patient_view(submitted)["timeline"] if e["kind"] == "booking"]
+        done = {
+            e["detail"]["booking_id"] for e in entries if e["detail"]["to_status"] == "completed"
+        }
+        return entries if done == {b["id"] for b in home} else None
+
+    entries = until(timeline_shows_every_booking_completed, "the patient's timeline")
+    partners = {e["detail"]["partner_name"] for e in entries if e["detail"]["partner_name"]}
+    assert partners == {stack["partners"][partner]["name"] for partner in PARTNER_OF.values()}
 
 
 def all_completed(walk: Walk, inquiry_id: str, count: int) -> list[dict[str, Any]] | None:
