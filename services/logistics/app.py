@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from litestar import Litestar
+from litestar.di import Provide
 
+from services.logistics import consumers
+from services.logistics.api import BookingController, PartnerController
+from services.logistics.usecases import Dispatch, expire_due_offers
+from services.runtime.pacing import wait_any
 from services.runtime.service import create_service_app
-from services.runtime.settings import ServiceSettings
-from services.runtime.state import ServiceDefinition
+from services.runtime.settings import PositiveFloat, PositiveInt, ServiceSettings
+from services.runtime.state import Runtime, RuntimeDependency, ServiceDefinition
+
+
+class LogisticsSettings(ServiceSettings, frozen=True, kw_only=True, rename="upper"):
+    # Seconds a partner has to accept or decline before the offer goes to the next one.
+    offer_timeout: PositiveFloat = 900.0
+    # How often the deadline loop looks for unanswered offers, and how many it takes at once.
+    deadline_interval: PositiveFloat = 1.0
+    deadline_batch: PositiveInt = 100
+
 
 DEFINITION = ServiceDefinition(
     name="logistics",
@@ -19,13 +36,41 @@ DEFINITION = ServiceDefinition(
     ),
     default_port=8003,
     migrations=Path(__file__).parent / "migrations",
+    route_handlers=(BookingController, PartnerController),
+    settings_type=LogisticsSettings,
 )
 
 
-def create_app(settings: ServiceSettings) -> Litestar:
-    return create_service_app(DEFINITION, settings)
+def create_app(settings: LogisticsSettings) -> Litestar:
+    timeout = timedelta(seconds=settings.offer_timeout)
+
+    def dispatch(runtime: RuntimeDependency) -> Dispatch:
+        return Dispatch(outbox=runtime.outbox, offer_timeout=timeout)
+
+    async def deadlines(runtime: Runtime, stop: asyncio.Event) -> None:
+        """Deadlines live in the database, so they survive restarts; replicas share them."""
+        d = dispatch(runtime)
+        while not stop.is_set():
+            claimed = await expire_due_offers(
+                runtime.pool, d, now=datetime.now(UTC), limit=settings.deadline_batch
+            )
+            if claimed < settings.deadline_batch:
+                await wait_any(stop, timeout=settings.deadline_interval)
+
+    definition = dataclasses.replace(
+        DEFINITION, subscriptions=lambda runtime: consumers.subscriptions(dispatch(runtime))
+    )
+    return create_service_app(
+        definition,
+        settings,
+        dependencies={"dispatch": Provide(dispatch, sync_to_thread=False)},
+        background=(("offer-deadlines", deadlines),),
+    )
 
 
 def app_from_env() -> Litestar:
     """The factory granian calls in each worker."""
-    return create_app(DEFINITION.load_settings())
+    settings = DEFINITION.load_settings()
+    if not isinstance(settings, LogisticsSettings):  # settings_type above makes this impossible
+        raise TypeError(type(settings))
+    return create_app(settings)

@@ -1,0 +1,125 @@
+"""Replies a partner must not be able to act with (about offers or bookings it does not hold,
+stale, repeated, out of order or malformed) change nothing and are kept as dead letters."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import asyncpg
+import msgspec
+
+from contracts.envelope import Metadata, event_type
+from contracts.logistics import BookingStatusChanged
+from contracts.partners import OfferAccepted, OfferDeclined, StatusUpdate
+from services.runtime.bus import Bus
+from tests.integration.logistics.conftest import (
+    Client,
+    Register,
+    Tap,
+    booking_row,
+    dead_letters,
+    of_type,
+    reply,
+)
+from tests.integration.logistics.test_dispatch import confirm, confirmed, offer_to
+from tests.logistics_samples import transfer
+from tests.support import eventually
+
+
+async def test_foreign_stale_repeated_out_of_order_and_malformed_replies_change_nothing(
+    client: Client, register: Register, bus: Bus, offers: Tap, events: Tap, db: asyncpg.Connection
+) -> None:
+    await register("rhein-shuttle", "transfer")
+    await register("main-taxi", "transfer", coverage={"airports": ["MUC"]})
+    await confirm(bus, confirmed(str(uuid.uuid4()), ("transfer", transfer())))
+    offer = offer_to(await offers.until(lambda s: len(s) == 1), "rhein-shuttle")
+    booking = offer.booking_id
+    await reply(bus, "rhein-shuttle", OfferAccepted(offer_id=offer.offer_id))
+    await reply(bus, "rhein-shuttle", StatusUpdate(booking_id=booking, status="driver_assigned"))
+    picked_up = await reply(
+        bus, "rhein-shuttle", StatusUpdate(booking_id=booking, status="picked_up")
+    )
+
+    async def progressed() -> bool:
+        return (await booking_row(db, booking))["progress"] == "picked_up"
+
+    await eventually(progressed)
+    before = dict(await booking_row(db, booking))
+    announced = len(of_type(await events.read(), BookingStatusChanged))
+
+    await reply(bus, "rhein-shuttle", OfferAccepted(offer_id=offer.offer_id))
+    await reply(bus, "main-taxi", OfferAccepted(offer_id=offer.offer_id))
+    await reply(bus, "main-taxi", StatusUpdate(booking_id=booking, status="completed"))
+    await reply(bus, "rhein-shuttle", StatusUpdate(booking_id=booking, status="en_route"))
+    await reply(bus, "rhein-shuttle", StatusUpdate(booking_id=booking, status="delivered"))
+    await reply(bus, "rhein-shuttle", OfferDeclined(offer_id=str(uuid.uuid4()), reason="other"))
+    await publish_raw(bus, "rhein-shuttle", b'{"type": "offer_accepted"}')
+    await reply(
+        bus,
+        "rhein-shuttle",
+        StatusUpdate(booking_id=booking, status="picked_up"),
+        event_id=picked_up,
+    )
+
+    async def all_dead_lettered() -> list[tuple[str, str]] | None:
+        letters = await dead_letters(db)
+        return letters if len(letters) == 7 else None
+
+    letters = await eventually(all_dead_lettered, timeout=15)
+    reasons = [error for consumer, error in letters if consumer == "logistics-partner-replies"]
+    assert len(reasons) == 7
+    assert any("is accepted already: the reply is stale" in r for r in reasons)
+    assert any(f"partner main-taxi holds no offer {offer.offer_id}" in r for r in reasons)
+    assert any(f"partner main-taxi holds no booking {booking}" in r for r in reasons)
+    assert any("'en_route' arrived after 'picked_up'" in r for r in reasons)
+    assert any("'delivered' is not a step of a transfer" in r for r in reasons)
+    assert any("partner rhein-shuttle holds no offer" in r for r in reasons)
+    assert any("undecodable message" in r for r in reasons)
+    assert dict(await booking_row(db, booking)) == before
+    assert len(of_type(await events.read(), BookingStatusChanged)) == announced
+    timeline = await db.fetchval(
+        "SELECT count(*) FROM booking_timeline WHERE booking_id = $1 AND entry = 'picked_up'",
+        uuid.UUID(booking),
+    )
+    assert timeline == 1
+
+
+async def publish_raw(bus: Bus, partner_id: str, body: bytes) -> None:
+    meta = Metadata(
+        id=str(uuid.uuid4()),
+        type=event_type(OfferAccepted),
+        source=f"/partners/{partner_id}",
+        time=datetime.now(UTC),
+    )
+    await bus.js.publish(
+        bus.subject(f"partners.{partner_id}.replies"), body, headers=meta.headers()
+    )
+
+
+async def test_a_reply_to_a_declined_offer_is_stale(
+    client: Client, register: Register, bus: Bus, offers: Tap, db: asyncpg.Connection
+) -> None:
+    await register("rhein-shuttle", "transfer")
+    await confirm(bus, confirmed(str(uuid.uuid4()), ("transfer", transfer())))
+    offer = offer_to(await offers.until(lambda s: len(s) == 1), "rhein-shuttle")
+    await reply(bus, "rhein-shuttle", OfferDeclined(offer_id=offer.offer_id, reason="no_capacity"))
+
+    async def unassigned() -> bool:
+        return (await booking_row(db, offer.booking_id))["status"] == "unassigned"
+
+    await eventually(unassigned)
+
+    await reply(bus, "rhein-shuttle", OfferAccepted(offer_id=offer.offer_id))
+
+    async def dead_lettered() -> list[tuple[str, str]]:
+        return await dead_letters(db)
+
+    letters = await eventually(dead_lettered, timeout=10)
+    assert "is declined already: the reply is stale" in letters[0][1]
+    row = await booking_row(db, offer.booking_id)
+    assert (row["status"], row["partner_id"]) == ("unassigned", None)
+    assert msgspec.json.decode(await db.fetchval("SELECT payload FROM dead_letters")) == {
+        "type": "offer_accepted",
+        "offer_id": offer.offer_id,
+    }
