@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run reset status tokens token revoke-token api-keys api-key revoke-api-key retention test lint fmt contracts bench check clean
+.PHONY: help install run cluster reset status tokens token revoke-token api-keys api-key revoke-api-key retention test lint fmt contracts bench check clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -23,6 +23,9 @@ install: $(STAMP) ## Create .venv and install everything (done by the other targ
 
 run: $(STAMP) ## Start PostgreSQL, NATS and the three services in the foreground (Ctrl-C stops all)
 	@$(BIN)/python -m deploy.stack run
+
+cluster: $(STAMP) ## Run a 3-node NATS cluster (JetStream) in the foreground; prints its NATS_URL
+	@$(BIN)/python -m deploy.cluster run
 
 reset: $(STAMP) ## Delete the local stack's data (.stack/); refused while a stack runs
 	@$(BIN)/python -m deploy.stack reset

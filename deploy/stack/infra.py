@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Self
 
 import asyncpg
+from nats.js.errors import APIError
 
 from contracts.registry import STREAMS
 from deploy.embedded import (
@@ -43,6 +44,9 @@ class StackConfig:
     postgres_port: int
     nats_port: int
     nats_namespace: str
+    # Replicas of the streams the stack declares before the services start (3 on a cluster):
+    # declared at 1, they would be raised only when the services start, one stream at a time.
+    nats_stream_replicas: int
     service_ports: Mapping[str, int]
 
     @classmethod
@@ -53,6 +57,7 @@ class StackConfig:
             postgres_port=_port(env, "STACK_POSTGRES_PORT", 15432),
             nats_port=_port(env, "STACK_NATS_PORT", 14222),
             nats_namespace=env.get("NATS_NAMESPACE", ""),
+            nats_stream_replicas=_replicas(env),
             service_ports={
                 d.name: _port(env, port_variable(d.name), d.default_port) for d in definitions
             },
@@ -87,6 +92,13 @@ def _port(env: Mapping[str, str], variable: str, default: int) -> int:
     raw = env.get(variable) or str(default)
     if not raw.isdigit() or not 1 <= int(raw) <= 65535:
         raise StackError(f"{variable} must be a port number (1-65535), got {raw!r}")
+    return int(raw)
+
+
+def _replicas(env: Mapping[str, str]) -> int:
+    raw = env.get("NATS_STREAM_REPLICAS") or "1"
+    if not raw.isdigit() or not 1 <= int(raw) <= 5:
+        raise StackError(f"NATS_STREAM_REPLICAS must be a number from 1 to 5, got {raw!r}")
     return int(raw)
 
 
@@ -149,14 +161,23 @@ async def migrate(database_url: str, definitions: Sequence[ServiceDefinition]) -
             await pool.close()
 
 
-async def provision_streams(nats_url: str, namespace: str) -> None:
+async def provision_streams(nats_url: str, namespace: str, replicas: int) -> None:
     try:
         bus = await Bus.connect(
-            nats_url, name="stack", namespace=namespace, first_connect_timeout=_CONNECT_TIMEOUT
+            nats_url,
+            name="stack",
+            namespace=namespace,
+            replicas=replicas,
+            first_connect_timeout=_CONNECT_TIMEOUT,
         )
     except ConnectionError as exc:
         raise StackError(f"cannot connect to NATS at {display_url(nats_url)}") from exc
     try:
         await bus.provision(STREAMS)
+    except APIError as exc:
+        raise StackError(
+            f"declaring the streams at {replicas} replica(s) (NATS_STREAM_REPLICAS) failed: "
+            f"{exc.description}"
+        ) from exc
     finally:
         await bus.close()

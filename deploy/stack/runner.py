@@ -111,7 +111,9 @@ class Stack:
         nats_url = self._nats(resources)
         await infra.migrate(database_url, DEFINITIONS)
         self.console.say("migrations applied")
-        await infra.provision_streams(nats_url, self.config.nats_namespace)
+        await infra.provision_streams(
+            nats_url, self.config.nats_namespace, self.config.nats_stream_replicas
+        )
         self.console.say("streams provisioned")
         stored = await self._seed(database_url)
         # Service secrets go to the services' environment; stack.json lists only credentials

@@ -8,20 +8,53 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
+from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.openapi.spec import SecurityScheme
 from litestar.params import FromPath, HeaderParameter, JSONBody
 
-from services.inquiries import offers, usecases
+from services.inquiries import offers, store, usecases
 from services.inquiries.crypto import KeyRing
 from services.inquiries.forms import ConsentEntry, ConsentForm, PatientCase
 from services.inquiries.lifecycle import PATIENT
 from services.inquiries.requests import SubmitInquiry, Submitted
-from services.runtime.state import RuntimeDependency
+from services.runtime.consumer_access import consumer_only
+from services.runtime.errors import NotFound
+from services.runtime.state import Runtime, RuntimeDependency
 from services.runtime.validation import decode_all_problems
 
 KeysDependency = NamedDependency[KeyRing]
 NO_STORE = "private, no-store"
+PATIENT_SCHEME = "patientToken"
+SECURITY_SCHEMES = {
+    PATIENT_SCHEME: SecurityScheme(
+        type="http",
+        scheme="bearer",
+        description="The patient's access token, shown once in the answer to the submission",
+    )
+}
+
+
+async def _patient_guard(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+) -> None:
+    """Before the body is read: the token must open the inquiry in the path. The answer is the
+    same whether the inquiry does not exist or the token is not its own: nothing to enumerate."""
+    del handler
+    inquiry_id: uuid.UUID = connection.path_params["inquiry_id"]
+    runtime: Runtime = connection.app.state.runtime
+    async with runtime.pool.acquire() as conn:
+        found = await store.find_by_token(
+            conn, inquiry_id, usecases.hash_token(patient_token(connection))
+        )
+    if found is None:
+        raise NotFound(f"no inquiry {inquiry_id} for this access token")
+
+
+# Routes the patient calls with their own token.
+PATIENT_ONLY: dict[str, Any] = {"guards": [_patient_guard], "security": [{PATIENT_SCHEME: []}]}
 IDEMPOTENCY_KEY = Annotated[
     str | None,
     HeaderParameter(
@@ -46,9 +79,10 @@ class InquiryController(Controller):
             "preferred_dates {from, to}, services (transfer, interpreter, medicine_shipment, "
             "support), consent {health_data_processing: true, version}, source. Every problem "
             "is reported at once: 400 for malformed fields, 422 for broken rules. The answer's "
-            "access_token is shown once."
+            "access_token is shown once. Needs the site's API key (X-API-Key)."
         ),
         status_code=201,
+        **consumer_only(),
     )
     async def submit(
         self,
@@ -73,6 +107,7 @@ class InquiryController(Controller):
     @get(
         "/{inquiry_id:uuid}",
         summary="The patient's view of an inquiry (Authorization: Bearer <access_token>)",
+        **PATIENT_ONLY,
     )
     async def patient_view(
         self,
@@ -92,6 +127,7 @@ class InquiryController(Controller):
             "when the case is no longer waiting for an answer to an offer."
         ),
         status_code=200,
+        **PATIENT_ONLY,
     )
     async def accept_offer(
         self,
@@ -117,6 +153,7 @@ class InquiryController(Controller):
     @get(
         "/{inquiry_id:uuid}/consents",
         summary="The patient's consent log, oldest first (Authorization: Bearer <access_token>)",
+        **PATIENT_ONLY,
     )
     async def consents(
         self,
@@ -138,6 +175,7 @@ class InquiryController(Controller):
             "whole consent log."
         ),
         status_code=201,
+        **PATIENT_ONLY,
     )
     async def record_consent(
         self,
@@ -157,8 +195,9 @@ class InquiryController(Controller):
         return Response(log, status_code=201, headers={"Cache-Control": NO_STORE})
 
 
-def patient_token(request: Request[Any, Any, Any]) -> str:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+def patient_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    """The patient's access token; each use case checks it again against its inquiry."""
+    scheme, _, token = connection.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise NotAuthorizedException(
             "the patient's access token is required", headers={"WWW-Authenticate": "Bearer"}

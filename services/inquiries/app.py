@@ -10,7 +10,7 @@ import msgspec
 from litestar import Litestar
 from litestar.di import Provide
 
-from services.inquiries.api import InquiryController
+from services.inquiries.api import SECURITY_SCHEMES, InquiryController
 from services.inquiries.booking_timeline import BOOKING_TIMELINE
 from services.inquiries.catalogue import CONDITION_CATALOGUE
 from services.inquiries.coordinator_api import CoordinatorController
@@ -71,6 +71,7 @@ def create_app(settings: InquiriesSettings) -> Litestar:
         DEFINITION,
         settings,
         dependencies={"keys": Provide(lambda: keys, sync_to_thread=False)},
+        security_schemes=SECURITY_SCHEMES,
         background=(
             ("offer-expiry", offer_expiry),
             (

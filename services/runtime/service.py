@@ -61,11 +61,14 @@ def create_service_app(
     dependencies: Mapping[str, Provide] | None = None,
     background: Sequence[tuple[str, BackgroundLoop]] = (),
     front: Callable[[ASGIApp, Metrics], ASGIApp] | None = None,
+    security_schemes: Mapping[str, SecurityScheme] | None = None,
 ) -> Litestar:
     """`dependencies` are this app instance's own objects for its routes (a cache, a signer);
     `background` are named loops run, supervised, for the app's lifetime (schedulers,
     broadcast listeners), each given the runtime and the stop event. `front` wraps the app's
-    request handling, before routing: for answers that must not pay for the framework."""
+    request handling, before routing: for answers that must not pay for the framework.
+    `security_schemes` are the service's own ways to authenticate (a patient's token), beside
+    the staff tokens and API keys every service knows, so its routes can name them."""
     metrics = Metrics(definition.name)
 
     @asynccontextmanager
@@ -186,6 +189,7 @@ def create_service_app(
                             "limit of its own"
                         ),
                     ),
+                    **(security_schemes or {}),
                 }
             ),
         ),

@@ -14,7 +14,8 @@ Port = Annotated[int, msgspec.Meta(ge=1, le=65535)]
 PositiveInt = Annotated[int, msgspec.Meta(ge=1)]
 PositiveFloat = Annotated[float, msgspec.Meta(gt=0)]
 DatabaseUrl = Annotated[str, msgspec.Meta(pattern=r"^postgres(ql)?://\S+$")]
-NatsUrl = Annotated[str, msgspec.Meta(pattern=r"^(nats|tls)://\S+$")]
+# One server, or the nodes of a cluster separated by commas (the client fails over between them).
+NatsUrl = Annotated[str, msgspec.Meta(pattern=r"^(nats|tls)://[^\s,]+(,(nats|tls)://[^\s,]+)*$")]
 Namespace = Annotated[str, msgspec.Meta(pattern=r"^([a-z][a-z0-9]{0,30})?$")]
 
 

@@ -20,12 +20,12 @@ from litestar.testing import AsyncTestClient
 
 from deploy.api_documents import FACTORIES, SERVICES
 from services.inquiries.crypto import KeyRing
-from services.runtime import staff
+from services.runtime import consumer_access, staff
 from services.runtime.settings import ServiceSettings, load_settings
 from services.runtime.state import ServiceDefinition
 
-# (method, path template) of routes anyone may call, per service. Patient routes authenticate
-# with the patient's own access token, checked by the handler, not with a staff token.
+# (method, path template) of routes anyone may call, per service: every other route declares how
+# it authenticates (a staff role, a consumer's API key or the patient's access token).
 PUBLIC: dict[str, set[tuple[str, str]]] = {
     "*": {
         ("GET", "/health/live"),
@@ -40,10 +40,7 @@ PUBLIC: dict[str, set[tuple[str, str]]] = {
         ("GET", "/v1/sync"),
         ("GET", "/v1/preview/{token}"),
     },
-    "inquiries": {
-        ("POST", "/v1/inquiries"),
-        ("GET", "/v1/inquiries/{inquiry_id}"),
-    },
+    "inquiries": set(),
     "logistics": set(),
 }
 # For each required role, a role that must be refused (admin may do everything).
@@ -55,10 +52,14 @@ WRONG_ROLE: dict[str, staff.Role] = {
 METHODS = ("get", "post", "put", "patch", "delete")
 
 
+PATIENT_SCHEME = "patientToken"
+
+
 class Route(msgspec.Struct, frozen=True):
     method: str
     path: str
     roles: tuple[str, ...]
+    schemes: frozenset[str]
     parameters: tuple[dict[str, Any], ...]
 
 
@@ -69,12 +70,15 @@ def routes(document: dict[str, Any]) -> list[Route]:
             operation = item.get(method)
             if operation is None:
                 continue
+            security = operation.get("security") or ()
             roles = tuple(
                 role
-                for requirement in operation.get("security") or ()
+                for requirement in security
                 for role in requirement.get(staff.SECURITY_SCHEME, ())
             )
-            found.append(Route(method.upper(), path, roles, tuple(operation.get("parameters", ()))))
+            schemes = frozenset(name for requirement in security for name in requirement)
+            parameters = tuple(operation.get("parameters", ()))
+            found.append(Route(method.upper(), path, roles, schemes, parameters))
     return found
 
 
@@ -158,12 +162,38 @@ async def test_every_staff_route_refuses_no_token_and_the_wrong_role(
     assert not failures, "\n".join(failures)
 
 
-async def test_every_route_without_a_staff_role_is_meant_to_be_public(
+async def test_consumer_and_patient_routes_refuse_a_missing_or_forged_credential(
+    running: tuple[str, AsyncTestClient[Litestar]],
+) -> None:
+    _, client = running
+    document = (await client.get("/schema/openapi.json")).json()
+    failures = []
+    for route in routes(document):
+        url = concrete(route)
+        if consumer_access.SECURITY_SCHEME in route.schemes:
+            for headers in ({}, {"X-API-Key": "cbk_made-up"}):
+                answer = await client.request(route.method, url, headers=headers)
+                if answer.status_code != 401:
+                    failures.append(f"{route.method} {route.path} {headers}: {answer.status_code}")
+        if PATIENT_SCHEME in route.schemes:
+            anonymous = await client.request(route.method, url)
+            forged = await client.request(
+                route.method, url, headers={"Authorization": "Bearer cbp_made-up"}
+            )
+            # A forged token is told apart from no token only as "no such inquiry for it".
+            if anonymous.status_code != 401 or forged.status_code not in (401, 404):
+                failures.append(
+                    f"{route.method} {route.path}: {anonymous.status_code}, {forged.status_code}"
+                )
+    assert not failures, "\n".join(failures)
+
+
+async def test_every_route_without_credentials_is_meant_to_be_public(
     running: tuple[str, AsyncTestClient[Litestar]],
 ) -> None:
     name, client = running
     document = (await client.get("/schema/openapi.json")).json()
-    open_routes = {(r.method, r.path) for r in routes(document) if not r.roles}
+    open_routes = {(r.method, r.path) for r in routes(document) if not r.schemes}
 
     unexpected = open_routes - PUBLIC["*"] - PUBLIC[name]
     assert not unexpected, f"{name} routes with no staff guard and not on the public list: " + (

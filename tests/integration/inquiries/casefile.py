@@ -15,7 +15,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from nats.js.errors import NotFoundError
 
-from services.runtime import staff
+from services.runtime import api_keys, staff
 from services.runtime.bus import Bus
 from tests.integration.inquiries.test_submission import SUBMISSION
 from tests.support import eventually
@@ -233,3 +233,22 @@ async def footprint(db: asyncpg.Connection, bus: Bus) -> dict[str, Any]:
             tuple(r) for r in await db.fetch("SELECT version, state FROM offers ORDER BY 1")
         ],
     }
+
+
+@pytest.fixture
+async def site_key(database_url: str) -> str:
+    """The API key of the third-party site the tests submit from."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        _, key = await api_keys.create_api_key(
+            conn, name="heart-clinic-finder", origins=(), rate_per_minute=10_000
+        )
+    finally:
+        await conn.close()
+    return key
+
+
+def as_site(client: AsyncTestClient[Litestar], key: str) -> AsyncTestClient[Litestar]:
+    """Every request of `client` carries the site's API key, as a site's backend sends it."""
+    client.headers["X-API-Key"] = key
+    return client

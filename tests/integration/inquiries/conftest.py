@@ -14,7 +14,13 @@ from services.inquiries.crypto import KeyRing
 from services.runtime.settings import ServiceSettings, load_settings
 
 # The casework tests' fixtures: the raw tables, a coordinator's token, a submitted inquiry.
-from tests.integration.inquiries.casefile import casedb, coordinator, submitted  # noqa: F401
+from tests.integration.inquiries.casefile import (  # noqa: F401
+    as_site,
+    casedb,
+    coordinator,
+    site_key,
+    submitted,
+)
 
 
 @pytest.fixture
@@ -26,6 +32,9 @@ def inquiries_settings(settings: ServiceSettings) -> InquiriesSettings:
 
 
 @pytest.fixture
-async def client(inquiries_settings: InquiriesSettings) -> AsyncIterator[AsyncTestClient[Litestar]]:
+async def client(
+    inquiries_settings: InquiriesSettings,
+    site_key: str,  # noqa: F811 - the fixture imported above, requested by name
+) -> AsyncIterator[AsyncTestClient[Litestar]]:
     async with AsyncTestClient(create_app(inquiries_settings), raise_server_exceptions=False) as c:
-        yield c
+        yield as_site(c, site_key)

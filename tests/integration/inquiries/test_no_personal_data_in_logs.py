@@ -15,6 +15,7 @@ from litestar.testing import AsyncTestClient
 from services.inquiries.app import InquiriesSettings, create_app
 from services.runtime import staff
 from services.runtime.settings import load_settings
+from tests.integration.inquiries.casefile import as_site
 from tests.integration.inquiries.test_submission import SUBMISSION
 from tests.support import eventually
 
@@ -52,6 +53,7 @@ async def test_the_service_logs_no_personal_data_from_submission_to_erasure(
     verbose_settings: InquiriesSettings,
     db: asyncpg.Connection,
     capsys: pytest.CaptureFixture[str],
+    site_key: str,
 ) -> None:
     _, admin_token = await staff.create_token(db, person="Ada Admin", roles=("admin",))
     admin = {"Authorization": f"Bearer {admin_token}"}
@@ -60,6 +62,7 @@ async def test_the_service_logs_no_personal_data_from_submission_to_erasure(
     misspelt["patient"]["nickname"] = "Olena"
 
     async with AsyncTestClient(create_app(verbose_settings), raise_server_exceptions=False) as c:
+        as_site(c, site_key)
         submitted = await c.post(
             "/v1/inquiries", json=SUBMISSION, headers={"Idempotency-Key": "log-1"}
         )

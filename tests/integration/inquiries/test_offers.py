@@ -20,6 +20,7 @@ from services.runtime.outbox import Outbox
 from tests.integration.inquiries.casefile import (
     CASES,
     Client,
+    as_site,
     case,
     footprint,
     move,
@@ -262,9 +263,10 @@ async def test_an_offer_that_fell_due_while_the_service_was_down_expires_after_r
     inquiries_settings: InquiriesSettings,
     coordinator: dict[str, str],
     casedb: asyncpg.Connection,
+    site_key: str,
 ) -> None:
     async with AsyncTestClient(create_app(inquiries_settings)) as first:
-        inquiry = await submit(first)
+        inquiry = await submit(as_site(first, site_key))
         await in_review(first, coordinator, inquiry)
         soon = datetime.now(UTC) + timedelta(seconds=1)
         await step(first, coordinator, inquiry["id"], "offers", offer(soon))

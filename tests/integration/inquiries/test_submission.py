@@ -203,3 +203,20 @@ async def test_a_body_that_is_not_json_is_a_400(client: Client, db: asyncpg.Conn
 
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == "body"
+
+
+async def test_a_submission_needs_the_sites_api_key_and_without_it_writes_nothing(
+    client: Client, db: asyncpg.Connection
+) -> None:
+    key = client.headers.pop("X-API-Key")
+
+    anonymous = await client.post("/v1/inquiries", json=SUBMISSION)
+    forged = await client.post("/v1/inquiries", json=SUBMISSION, headers={"X-API-Key": "cbk_x"})
+
+    assert anonymous.status_code == 401
+    assert "X-API-Key" in anonymous.json()["detail"] or "x-api-key" in anonymous.json()["detail"]
+    assert forged.status_code == 401
+    assert await count(db) == 0
+    keyed = await client.post("/v1/inquiries", json=SUBMISSION, headers={"X-API-Key": key})
+    assert keyed.status_code == 201, keyed.text
+    assert keyed.headers["ratelimit-limit"] == "10000"

@@ -30,6 +30,14 @@ def test_environment_overrides_defaults_and_is_converted_to_the_declared_types()
     assert (settings.port, settings.relay_poll_interval, settings.log_level) == (9001, 0.5, "debug")
 
 
+def test_nats_url_names_one_server_or_the_nodes_of_a_cluster() -> None:
+    nodes = "nats://10.0.0.1:4222,nats://10.0.0.2:4222,tls://nats-2.example:4222"
+
+    settings = load_settings(ServiceSettings, environ={**VALID, "NATS_URL": nodes}, port=8001)
+
+    assert settings.nats_url == nodes
+
+
 def test_empty_variables_count_as_unset() -> None:
     settings = load_settings(ServiceSettings, environ={**VALID, "PORT": ""}, port=8001)
 
@@ -45,6 +53,10 @@ def test_empty_variables_count_as_unset() -> None:
         ({**VALID, "LOG_LEVEL": "loud"}, "LOG_LEVEL is invalid: Invalid enum value 'loud'"),
         ({"DATABASE_URL": "mysql://x/y"}, "DATABASE_URL is invalid: Expected `str` matching regex"),
         ({**VALID, "NATS_URL": "http://x"}, "NATS_URL is invalid: Expected `str` matching regex"),
+        ({**VALID, "NATS_URL": "nats://a:4222,b:4222"}, "NATS_URL is invalid"),
+        ({**VALID, "NATS_URL": "nats://a:4222,,nats://b:4222"}, "NATS_URL is invalid"),
+        ({**VALID, "NATS_URL": "nats://a:4222, nats://b:4222"}, "NATS_URL is invalid"),
+        ({**VALID, "NATS_URL": "nats://a:4222,"}, "NATS_URL is invalid"),
         ({**VALID, "NATS_NAMESPACE": "Has.Dots"}, "NATS_NAMESPACE is invalid"),
         ({**VALID, "DB_POOL_MIN": "5", "DB_POOL_MAX": "2"}, "DB_POOL_MIN is invalid"),
         ({**VALID, "NATS_STREAM_REPLICAS": "7"}, "NATS_STREAM_REPLICAS is invalid"),

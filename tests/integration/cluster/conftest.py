@@ -1,0 +1,47 @@
+"""A 3-node NATS cluster for the session, beside the single server of tests/conftest.py: tests
+here kill its nodes, and each test finds all three running again."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+from deploy.cluster import NatsCluster, NodePorts
+from services.runtime.bus import Bus
+
+
+@pytest.fixture(scope="session")
+def nats_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsCluster]:
+    cluster = NatsCluster(
+        tmp_path_factory.mktemp("cluster"), [NodePorts.any_free() for _ in range(3)]
+    )
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def cluster(nats_cluster: NatsCluster) -> Iterator[NatsCluster]:
+    yield nats_cluster
+    for node in nats_cluster.nodes:
+        if not node.running():
+            nats_cluster.restart(node.name)
+    nats_cluster.wait_until_formed()
+
+
+@pytest.fixture
+async def cluster_namespace(cluster: NatsCluster) -> AsyncIterator[str]:
+    """A subject/stream prefix of this test's own on the cluster; its streams go afterwards."""
+    ns = f"c{uuid.uuid4().hex[:10]}"
+    yield ns
+    bus = await Bus.connect(cluster.urls, name="test-cleanup", namespace=ns)
+    try:
+        for info in await bus.js.streams_info():
+            if (info.config.name or "").startswith(f"{ns}_"):
+                await bus.js.delete_stream(info.config.name or "")
+    finally:
+        await bus.close()
