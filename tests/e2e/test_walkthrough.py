@@ -158,6 +158,8 @@ class Walk:
         services = manifest["services"]
         token = manifest["credentials"]["staff"]["coordinator"]
         self.coordinator = {"Authorization": f"Bearer {token}"}
+        # A third-party site submits inquiries with its API key; the stack issues one.
+        self.site = {"X-API-Key": manifest["credentials"]["api_keys"]["local-site"]}
         self.inquiries = httpx.Client(base_url=services["inquiries"], timeout=10)
         self.logistics = httpx.Client(base_url=services["logistics"], timeout=10)
 
@@ -165,7 +167,9 @@ class Walk:
         """The inquiry, or None while the catalogue has not yet learned the seeded condition
         from the content events (a few hundred milliseconds after a first start)."""
         response = self.inquiries.post(
-            "/v1/inquiries", json=SUBMISSION, headers={"Idempotency-Key": "walkthrough-1"}
+            "/v1/inquiries",
+            json=SUBMISSION,
+            headers={**self.site, "Idempotency-Key": "walkthrough-1"},
         )
         if response.status_code == 422 and "condition_slug" in response.text:
             return None
