@@ -32,6 +32,7 @@ def test_the_local_stack_starts_serves_stops_cleanly_and_keeps_its_data(stacks: 
     _assert_manifest(manifest, cold)
     _assert_services_answer(manifest)
     _assert_partners_registered_and_listening(manifest, cold)
+    _deactivate_a_partner(manifest, "rhein-shuttle")
     _assert_second_runner_refused(stacks)
     _stop_and_assert_nothing_left(cold, stacks.data_dir)
 
@@ -39,6 +40,7 @@ def test_the_local_stack_starts_serves_stops_cleanly_and_keeps_its_data(stacks: 
     warm_manifest, warm_seconds = stacks.wait_ready(warm)
     assert warm_manifest["credentials"] == manifest["credentials"]
     _assert_services_answer(warm_manifest)
+    # Registered again on start, so the deactivated one is back as the stack defines it.
     _assert_partners_registered_and_listening(warm_manifest, warm)
     _stop_and_assert_nothing_left(warm, stacks.data_dir)
 
@@ -122,6 +124,17 @@ def _assert_partners_registered_and_listening(manifest: dict[str, Any], runner: 
     while not listening():
         assert time.monotonic() < deadline, runner.output()
         time.sleep(0.1)
+
+
+def _deactivate_a_partner(manifest: dict[str, Any], partner: str) -> None:
+    coordinator = manifest["credentials"]["staff"]["coordinator"]
+    response = httpx.patch(
+        f"{manifest['services']['logistics']}/v1/partners/{partner}",
+        json={"active": False},
+        headers={"Authorization": f"Bearer {coordinator}"},
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["active"] is False
 
 
 def _assert_second_runner_refused(stacks: Stacks) -> None:
