@@ -243,8 +243,13 @@ class ReferencePartner:
             with structlog.contextvars.bound_contextvars(
                 offer_id=offer.offer_id, booking_id=offer.booking_id, kind=offer.kind
             ):
-                if await self._answer(msg, meta, job):
-                    await self._progress(job, meta)
+                try:
+                    if await self._answer(msg, meta, job):
+                        await self._progress(job, meta)
+                except (NatsError, OSError) as exc:
+                    # The ack or nak was lost with the connection: the offer is delivered
+                    # again, and an answer already sent goes out with the same id, dropped.
+                    log.warning("offer left unsettled", error=type(exc).__name__)
         finally:
             self.jobs.pop(offer.offer_id, None)
 
