@@ -90,6 +90,7 @@ def create_service_app(
                 name=definition.name,
                 namespace=settings.nats_namespace,
                 replicas=settings.nats_stream_replicas,
+                max_bytes=settings.nats_stream_max_bytes,
             )
             await bus.provision(STREAMS)
             runtime = Runtime(
