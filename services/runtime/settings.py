@@ -37,6 +37,9 @@ class ServiceSettings(msgspec.Struct, frozen=True, kw_only=True, rename="upper")
     consumer_max_deliver: PositiveInt = 5
     consumer_ack_wait: PositiveFloat = 30.0
     shutdown_grace: PositiveFloat = 10.0
+    # Seconds between SIGTERM and closing the listener, while /health/ready answers 503 so
+    # load balancers stop routing here first. 0 (local runs) stops at once.
+    shutdown_delay: Annotated[float, msgspec.Meta(ge=0)] = 0.0
     # Replicas of the streams a service declares (3 on a NATS cluster); existing streams are
     # never lowered below what they have.
     nats_stream_replicas: Annotated[int, msgspec.Meta(ge=1, le=5)] = 1
