@@ -153,6 +153,9 @@ def test_the_image_installs_the_project_from_pypi_and_runs_as_a_user() -> None:
     # Nothing fetched but through pip: no ADD of a URL, no curl or wget.
     assert not any(op == "ADD" for op, _ in instructions)
     assert not re.search(r"\b(curl|wget)\b", dockerfile)
+    # The build context is the repository: the secrets compose mounts stay out of the image.
+    ignored = (REPO / ".dockerignore").read_text().splitlines()
+    assert {"deploy/secrets/", ".venv/", ".stack/"} <= set(ignored)
 
 
 def test_the_secrets_the_file_mounts_are_generated_once_and_load_as_settings(
