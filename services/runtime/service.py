@@ -233,7 +233,8 @@ def _listen_for_drain(runtime: Runtime) -> None:
         runtime.accepting = False
         log.info("draining: not ready, stopping soon")
 
-    # Only the main thread hears signals; in-process test clients run elsewhere, unsignalled.
+    # Signal handlers need the main thread's loop; an app run on another thread (a synchronous
+    # test client's) is never sent the notice, so it has nothing to listen for.
     with contextlib.suppress(RuntimeError, ValueError):
         asyncio.get_running_loop().add_signal_handler(DRAIN_SIGNAL, drain)
 
