@@ -32,10 +32,25 @@ class StreamSpec(msgspec.Struct, frozen=True, kw_only=True):
     name: str
     subjects: tuple[str, ...]
     description: str
+    # Long enough for a partner offline over a holiday to come back to its offers; short enough
+    # that copies of personal data in offers and booking events do not outlive their purpose.
+    # PostgreSQL is the record: nothing is lost when a message ages out, only its copy.
     max_age_seconds: float = 30 * 24 * 3600
-    # Longer than the outbox relay's retry horizon, so a relay that published and then lost its
-    # database commit re-publishes into the window and JetStream drops the copy.
+    # Longer than the outbox relay's retry horizon: a relay that published and then lost its
+    # database commit re-publishes when PostgreSQL is back (a failover takes seconds to a
+    # minute, the relay's backoff is capped at 5 s), inside the window, and JetStream drops the
+    # copy. A re-publish later than this is still dropped by the consumers' inbox.
     duplicate_window_seconds: float = 15 * 60
+    # NATS's default max_payload: no event we publish comes near it (they carry ids and the
+    # least personal data a job needs), and a stream never stores a larger message even if an
+    # operator raises max_payload for the server; a partner cannot flood PARTNERS with one.
+    max_message_bytes: int = 1024 * 1024
+    # Deleting single messages is how a person's data could leave a stream before max_age, so
+    # it stays possible where events name people; a stream of public facts refuses it.
+    # One-way at the server, as is deny_purge: once denied, a stream cannot allow it again.
+    deny_delete: bool = False
+    # A purge drops offers and replies nobody has consumed yet: no operation of ours needs it.
+    deny_purge: bool = True
 
 
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -91,6 +106,7 @@ STREAMS: tuple[StreamSpec, ...] = (
         name="CONTENT",
         subjects=("content.>",),
         description="Facts about published content, for caches and catalogues",
+        deny_delete=True,
     ),
     StreamSpec(
         name="INQUIRIES",

@@ -104,31 +104,43 @@ def _api_key(row: asyncpg.Record) -> ApiKey:
 class KeyDirectory:
     """The active keys of every consumer, as of at most `max_age` seconds ago."""
 
+    # Keys seen in requests, by their text, so a request costs a dict lookup rather than a
+    # hash; bounded, since unknown keys (guesses) land here too until the next refresh.
+    MAX_SEEN = 10_000
+
     def __init__(self, max_age: float) -> None:
         self.max_age = max_age
         self._keys: dict[bytes, ApiKey] = {}
+        self._seen: dict[str, ApiKey | None] = {}
         self._origins: frozenset[str] = frozenset()
         self._loaded_at = -float("inf")
         self._lock = asyncio.Lock()
 
     async def find(self, pool: Pool, key: str) -> ApiKey | None:
-        await self._refresh_if_stale(pool, self.max_age)
-        return self._keys.get(hash_key(key))
+        if time.monotonic() - self._loaded_at >= self.max_age:
+            await self._refresh(pool)
+        try:
+            return self._seen[key]
+        except KeyError:
+            found = self._keys.get(hash_key(key))
+            if len(self._seen) < self.MAX_SEEN:
+                self._seen[key] = found
+            return found
 
     async def origin_known(self, pool: Pool, origin: str) -> bool:
         """Whether any active key allows `origin`: what a CORS preflight, which carries no key,
         can be answered by."""
-        await self._refresh_if_stale(pool, self.max_age)
+        if time.monotonic() - self._loaded_at >= self.max_age:
+            await self._refresh(pool)
         return origin in self._origins
 
-    async def _refresh_if_stale(self, pool: Pool, max_age: float) -> None:
-        if time.monotonic() - self._loaded_at < max_age:
-            return
+    async def _refresh(self, pool: Pool) -> None:
         async with self._lock:
             # Another request may have refreshed while this one waited for the lock.
-            if time.monotonic() - self._loaded_at < max_age:
+            if time.monotonic() - self._loaded_at < self.max_age:
                 return
             keys = await active_keys(pool)
             self._keys = keys
+            self._seen = {}
             self._origins = frozenset(o for k in keys.values() for o in k.allowed_origins)
             self._loaded_at = time.monotonic()

@@ -9,7 +9,7 @@ import structlog
 from nats.aio.client import Client
 from nats.errors import Error as NatsError
 from nats.js import JetStreamContext
-from nats.js.api import StorageType, StreamConfig
+from nats.js.api import DiscardPolicy, StorageType, StreamConfig
 from nats.js.errors import BadRequestError
 
 from contracts.registry import StreamSpec
@@ -33,6 +33,7 @@ class Bus:
         *,
         namespace: str = "",
         replicas: int = 1,
+        max_bytes: int = 0,
         reconnect_listeners: list[Callable[[], None]] | None = None,
     ) -> None:
         self.nc = nc
@@ -40,6 +41,7 @@ class Bus:
         self.js: JetStreamContext = nc.jetstream()
         self.namespace = namespace
         self.replicas = replicas
+        self.max_bytes = max_bytes
 
     @classmethod
     async def connect(
@@ -49,6 +51,7 @@ class Bus:
         name: str,
         namespace: str = "",
         replicas: int = 1,
+        max_bytes: int = 0,
         first_connect_timeout: float = 15.0,
     ) -> Bus:
         """Connect, reconnecting forever once connected; but a server that never answered
@@ -86,7 +89,13 @@ class Bus:
             raise ConnectionError(
                 f"NATS at {url} did not answer within {first_connect_timeout:.0f}s"
             ) from None
-        return cls(nc, namespace=namespace, replicas=replicas, reconnect_listeners=listeners)
+        return cls(
+            nc,
+            namespace=namespace,
+            replicas=replicas,
+            max_bytes=max_bytes,
+            reconnect_listeners=listeners,
+        )
 
     def on_reconnect(self, listener: Callable[[], None]) -> None:
         """Call `listener` after every reconnect: plain subscriptions may have missed messages."""
@@ -107,7 +116,14 @@ class Bus:
         return self.nc.is_connected
 
     async def provision(self, streams: Iterable[StreamSpec]) -> None:
-        """Create each stream, or bring an existing one to the declared configuration."""
+        """Create each stream, or bring an existing one to the declared configuration.
+
+        The durability settings (README, "JetStream settings") are those of the StreamSpec and:
+        file storage, since memory storage loses everything with the server; `replicas` copies
+        (3 on a cluster: a write is acknowledged once a majority holds it, so one node may die);
+        and, when `max_bytes` bounds a stream, discard-new, so a full stream refuses what is
+        published (the relay keeps it in the outbox and retries, the backlog metric shows it)
+        instead of silently dropping its oldest messages, which may not have been consumed."""
         for spec in streams:
             config = StreamConfig(
                 name=self.stream(spec.name),
@@ -117,6 +133,14 @@ class Bus:
                 num_replicas=self.replicas,
                 max_age=spec.max_age_seconds,
                 duplicate_window=spec.duplicate_window_seconds,
+                max_msg_size=spec.max_message_bytes,
+                # JetStream reserves max_bytes of its storage per stream, so it is a deployment
+                # setting (NATS_STREAM_MAX_BYTES), not a constant: 0 leaves the bound to the
+                # server's JetStream storage limit.
+                max_bytes=self.max_bytes or -1,
+                discard=DiscardPolicy.NEW,
+                deny_delete=spec.deny_delete,
+                deny_purge=spec.deny_purge,
             )
             try:
                 await self.js.add_stream(config)

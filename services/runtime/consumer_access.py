@@ -75,12 +75,12 @@ def consumer_access(
             if origin is not None:
                 cors = _cors(origin.encode("latin-1"))
             scope.setdefault("state", {})["consumer"] = key
-            decision: Decision | None = limiter.take(f"key:{key.id}", key.rate_per_minute, clock())
+            decision: Decision | None = limiter.take(key.name, key.rate_per_minute, clock())
         else:
             # Anonymous reads are public content: any page may show them.
             cors = _cors(b"*") if origin is not None else []
             decision = (
-                limiter.take(f"addr:{_address(scope)}", anonymous_limit, clock())
+                limiter.take(_address(scope), anonymous_limit, clock())
                 if anonymous_limit
                 else None
             )
@@ -131,8 +131,9 @@ def _refuse_key(key: ApiKey | None, origin: str | None) -> tuple[str, int, str] 
 
 
 def _address(scope: Scope) -> str:
+    """The anonymous caller's bucket: "@" keeps it apart from key names, which have none."""
     client = scope.get("client")
-    return client[0] if client else "unknown"
+    return "@" + client[0] if client else "@unknown"
 
 
 def _cors(origin: bytes) -> list[tuple[bytes, bytes]]:

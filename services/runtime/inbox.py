@@ -81,6 +81,18 @@ async def _unsubscribe(psub: JetStreamContext.PullSubscription | None) -> None:
         await psub.unsubscribe()
 
 
+ACK_TIMEOUT_BACKOFF_CAP = 600.0
+
+
+def ack_timeout_backoff(ack_wait: float) -> list[float]:
+    """Delays before redelivering a message whose ack never came: ack_wait, doubling to a cap;
+    JetStream repeats the last one for every later delivery."""
+    delays = [ack_wait]
+    while delays[-1] * 2 <= ACK_TIMEOUT_BACKOFF_CAP:
+        delays.append(delays[-1] * 2)
+    return delays
+
+
 class Poison(Exception):
     """A message that no retry can make succeed."""
 
@@ -193,6 +205,11 @@ class Consumer:
             ack_policy=AckPolicy.EXPLICIT,
             deliver_policy=DeliverPolicy.ALL,
             ack_wait=self.ack_wait,
+            # Redelivery after an ack timeout (a replica died or hung holding the message; a
+            # failure it saw is nak'ed with its own delay instead): ack_wait first, then longer,
+            # so a message that kills whoever takes it does not take a replica down every
+            # ack_wait for ever.
+            backoff=ack_timeout_backoff(self.ack_wait),
             # Unlimited at the server: this loop decides when a message becomes a dead letter,
             # so JetStream never drops one silently.
             max_deliver=-1,

@@ -6,28 +6,44 @@ trade-off of local limiting that needs no shared store on the request path)."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 WINDOW = 60.0  # seconds: limits are per minute
 
 
-@dataclass(frozen=True)
 class Decision:
-    allowed: bool
-    limit: int
-    remaining: int
-    # Seconds until the bucket is full again (RateLimit-Reset).
-    reset: int
-    # Seconds until one more request is allowed (Retry-After), 0 when allowed.
-    retry_after: int
+    """One request's verdict. What only the headers need is computed when they are asked for:
+    this runs on every request, cached reads included."""
+
+    __slots__ = ("allowed", "limit", "tokens")
+
+    def __init__(self, allowed: bool, limit: int, tokens: float) -> None:
+        self.allowed = allowed
+        self.limit = limit
+        self.tokens = tokens
+
+    @property
+    def remaining(self) -> int:
+        return int(self.tokens)
+
+    @property
+    def reset(self) -> int:
+        """Seconds until the bucket is full again (RateLimit-Reset)."""
+        return math.ceil((self.limit - self.tokens) * WINDOW / self.limit)
+
+    @property
+    def retry_after(self) -> int:
+        """Seconds until one more request is allowed (Retry-After); 0 when allowed."""
+        if self.allowed:
+            return 0
+        return max(1, math.ceil((1.0 - self.tokens) * WINDOW / self.limit))
 
     def headers(self) -> list[tuple[bytes, bytes]]:
         """The RateLimit header fields of draft-ietf-httpapi-ratelimit-headers (-07)."""
         return [
-            (b"ratelimit-limit", str(self.limit).encode()),
-            (b"ratelimit-remaining", str(self.remaining).encode()),
-            (b"ratelimit-reset", str(self.reset).encode()),
-            (b"ratelimit-policy", f"{self.limit};w={int(WINDOW)}".encode()),
+            (b"ratelimit-limit", b"%d" % self.limit),
+            (b"ratelimit-remaining", b"%d" % self.tokens),
+            (b"ratelimit-reset", b"%d" % self.reset),
+            (b"ratelimit-policy", b"%d;w=60" % self.limit),
         ]
 
 
@@ -50,10 +66,4 @@ class RateLimiter:
         self._buckets[identity] = (tokens, now)
         if len(self._buckets) > self.max_callers:
             del self._buckets[next(iter(self._buckets))]
-        return Decision(
-            allowed=allowed,
-            limit=limit,
-            remaining=int(tokens),
-            reset=math.ceil((limit - tokens) / rate),
-            retry_after=0 if allowed else max(1, math.ceil((1.0 - tokens) / rate)),
-        )
+        return Decision(allowed, limit, tokens)

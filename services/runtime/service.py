@@ -5,6 +5,7 @@ relay and the consumers. Services differ only in what they pass in."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -39,6 +40,7 @@ from services.runtime.problem_docs import document_problems
 from services.runtime.problems import EXCEPTION_HANDLERS
 from services.runtime.rate_limit import RateLimiter
 from services.runtime.request_context import request_context_middleware
+from services.runtime.serve import DRAIN_SIGNAL
 from services.runtime.settings import ServiceSettings
 from services.runtime.state import Runtime, ServiceDefinition
 
@@ -93,6 +95,7 @@ def create_service_app(
                 name=definition.name,
                 namespace=settings.nats_namespace,
                 replicas=settings.nats_stream_replicas,
+                max_bytes=settings.nats_stream_max_bytes,
             )
             await bus.provision(STREAMS)
             runtime = Runtime(
@@ -135,12 +138,14 @@ def create_service_app(
                 _supervise(name, functools.partial(loop, runtime), runtime.stop)
                 for name, loop in background
             )
+            _listen_for_drain(runtime)
             log.info("service ready", port=settings.port)
             yield
             runtime.accepting = False
             runtime.stop.set()
             await _finish(tasks, settings.shutdown_grace)
         finally:
+            _stop_listening_for_drain()
             for task in tasks:
                 task.cancel()
             # Let cancelled loops run their cleanup before their connections go away.
@@ -223,6 +228,24 @@ def create_service_app(
 def _runtime(state: State) -> Runtime:
     runtime: Runtime = state.runtime
     return runtime
+
+
+def _listen_for_drain(runtime: Runtime) -> None:
+    """The server announces a coming stop (serve.py): readiness turns false, all else goes on."""
+
+    def drain() -> None:
+        runtime.accepting = False
+        log.info("draining: not ready, stopping soon")
+
+    # Signal handlers need the main thread's loop; an app run on another thread (a synchronous
+    # test client's) is never sent the notice, so it has nothing to listen for.
+    with contextlib.suppress(RuntimeError, ValueError):
+        asyncio.get_running_loop().add_signal_handler(DRAIN_SIGNAL, drain)
+
+
+def _stop_listening_for_drain() -> None:
+    with contextlib.suppress(RuntimeError, ValueError):
+        asyncio.get_running_loop().remove_signal_handler(DRAIN_SIGNAL)
 
 
 def _supervise(

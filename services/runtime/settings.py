@@ -38,9 +38,15 @@ class ServiceSettings(msgspec.Struct, frozen=True, kw_only=True, rename="upper")
     consumer_max_deliver: PositiveInt = 5
     consumer_ack_wait: PositiveFloat = 30.0
     shutdown_grace: PositiveFloat = 10.0
+    # Seconds between SIGTERM and closing the listener, while /health/ready answers 503 so
+    # load balancers stop routing here first. 0 (local runs) stops at once.
+    shutdown_delay: Annotated[float, msgspec.Meta(ge=0)] = 0.0
     # Replicas of the streams a service declares (3 on a NATS cluster); existing streams are
     # never lowered below what they have.
     nats_stream_replicas: Annotated[int, msgspec.Meta(ge=1, le=5)] = 1
+    # Bytes each stream may hold (0: bounded only by the server's JetStream storage). JetStream
+    # reserves it per stream, so streams x replicas x this must fit the nodes' disks.
+    nats_stream_max_bytes: Annotated[int, msgspec.Meta(ge=0)] = 0
     # Requests a minute per client address without an API key (0: no limit). Keys carry their
     # own limit.
     anonymous_rate_limit: Annotated[int, msgspec.Meta(ge=0)] = 600

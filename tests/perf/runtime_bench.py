@@ -20,7 +20,7 @@ from nats.aio.msg import Msg
 
 from contracts.content import ContentEvent, ContentPublished, content_event_decoder
 from contracts.envelope import Metadata
-from contracts.registry import CONTENT_PUBLISHED, STREAMS
+from contracts.registry import CONTENT_PUBLISHED, STREAMS, stream_named
 from services.content.app import DEFINITION
 from services.runtime.bus import Bus
 from services.runtime.db import Connection, Pool, create_pool, transaction
@@ -177,7 +177,9 @@ async def inbox_apply(pool: Pool, bus: Bus) -> float:
         handler=handler,
     )
     consumer = Consumer(pool, bus, sub, batch_size=256, max_deliver=3, ack_wait=30)
-    await bus.js.purge_stream(bus.stream("CONTENT"))
+    # Streams refuse purges (README, "JetStream settings"): start from a new one instead.
+    await bus.js.delete_stream(bus.stream("CONTENT"))
+    await bus.provision([stream_named("CONTENT")])
     outbox = Outbox(source="/carebridge/bench", schema=DEFINITION.schema)
     async with transaction(pool) as conn:
         for i in range(EVENTS):

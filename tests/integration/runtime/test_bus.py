@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import msgspec
+import pytest
+from nats.js.api import DiscardPolicy, StorageType
+from nats.js.errors import ServerError, ServiceUnavailableError
 
-from contracts.registry import STREAMS, StreamSpec
+from contracts.registry import STREAMS, StreamSpec, stream_named
 from services.runtime.bus import Bus
 
 
@@ -36,3 +39,41 @@ async def test_namespaces_keep_streams_and_subjects_apart(bus: Bus, nats_url: st
     finally:
         await other.js.delete_stream(other.stream("CONTENT"))
         await other.close()
+
+
+async def test_streams_are_provisioned_for_durability(bus: Bus) -> None:
+    await bus.provision(STREAMS)
+
+    for spec in STREAMS:
+        config = (await bus.js.stream_info(bus.stream(spec.name))).config
+        assert config.storage == StorageType.FILE
+        assert config.discard == DiscardPolicy.NEW
+        assert config.max_msg_size == spec.max_message_bytes
+        assert config.deny_purge
+        assert config.duplicate_window == spec.duplicate_window_seconds
+    # Only the stream without personal data refuses single deletes: erasure may need them.
+    denied = {spec.name for spec in STREAMS if spec.deny_delete}
+    assert denied == {"CONTENT"}
+    with pytest.raises(ServerError, match="purge not permitted"):
+        await bus.js.purge_stream(bus.stream("PARTNERS"))
+
+
+async def test_a_full_stream_refuses_new_messages_and_keeps_the_old_ones(
+    nats_url: str, namespace: str
+) -> None:
+    bounded = await Bus.connect(nats_url, name="bounded", namespace=namespace, max_bytes=4096)
+    try:
+        await bounded.provision([stream_named("CONTENT")])
+        subject = bounded.subject("content.condition.published.v1")
+        stored = 0
+        while (await bounded.js.stream_info(bounded.stream("CONTENT"))).state.bytes < 3584:
+            await bounded.js.publish(subject, b"x" * 512)
+            stored += 1
+
+        with pytest.raises(ServiceUnavailableError, match="maximum bytes exceeded"):
+            await bounded.js.publish(subject, b"x" * 512)
+
+        info = await bounded.js.stream_info(bounded.stream("CONTENT"))
+        assert (info.state.messages, info.state.first_seq) == (stored, 1)
+    finally:
+        await bounded.close()

@@ -286,3 +286,16 @@ async def test_a_dead_letter_stored_twice_for_one_event_stays_one_row(pool: Pool
 
 async def applied_rows_are(pool: Pool, expected: int) -> bool:
     return await applied_rows(pool) == expected
+
+
+async def test_the_durable_redelivers_unacknowledged_messages_later_each_time(
+    provisioned: Bus, running: Running
+) -> None:
+    info = await provisioned.js.consumer_info(
+        provisioned.stream("CONTENT"), running.consumer.durable
+    )
+
+    # ack_wait 5 s, then doubling up to the 10-minute cap; the inbox, not JetStream, decides
+    # when a message is dead.
+    assert info.config.backoff == [5.0, 10.0, 20.0, 40.0, 80.0, 160.0, 320.0]
+    assert info.config.max_deliver == -1

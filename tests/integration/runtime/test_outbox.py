@@ -11,7 +11,7 @@ import pytest
 
 from contracts.content import ContentPublished
 from contracts.envelope import CE_CORRELATIONID, CE_ID, CE_SOURCE, CE_TYPE, NATS_MSG_ID
-from contracts.registry import CONTENT_PUBLISHED, STREAMS
+from contracts.registry import CONTENT_PUBLISHED, STREAMS, stream_named
 from deploy.embedded import free_port, start_nats
 from services.runtime import outbox as outbox_module
 from services.runtime.bus import Bus
@@ -229,3 +229,36 @@ async def test_relay_survives_losing_its_listen_connection(
     finally:
         stop.set()
         await task
+
+
+async def test_a_full_stream_leaves_events_in_the_outbox_and_drops_none(
+    pool: Pool, nats_url: str, namespace: str
+) -> None:
+    full = await Bus.connect(nats_url, name="full", namespace=namespace, max_bytes=2048)
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay(pool, full, poll_interval=0.1).run(stop))
+    try:
+        await full.provision([stream_named("CONTENT")])
+        async with transaction(pool) as conn:
+            for i in range(20):
+                await OUTBOX.emit(conn, SUBJECT, published(f"condition-{i}"))
+
+        # The stream takes what fits and refuses the rest (discard new): the rest waits.
+        await eventually(lambda: stream_holds_some_and_outbox_the_rest(full, pool))
+
+        # An operator gives the stream room (NATS_STREAM_MAX_BYTES): the relay catches up.
+        await Bus(full.nc, namespace=namespace, max_bytes=1 << 20).provision(
+            [stream_named("CONTENT")]
+        )
+        await eventually(lambda: outbox_is_empty(pool), timeout=20)
+        info = await full.js.stream_info(full.stream("CONTENT"))
+        # Nothing was dropped to make room, and nothing is there twice.
+        assert (info.state.first_seq, info.state.messages) == (1, 20)
+    finally:
+        stop.set()
+        await task
+        await full.close()
+
+
+async def stream_holds_some_and_outbox_the_rest(bus: Bus, pool: Pool) -> bool:
+    return 0 < await stream_messages(bus) < 20 and await backlog(pool) > 0
