@@ -39,6 +39,7 @@ from contracts.partners import (
 from contracts.registry import PARTNER_OFFERS, PARTNER_REPLIES
 from services.partner import domain
 from services.runtime.bus import Bus
+from services.runtime.inbox import ack_timeout_backoff
 from services.runtime.pacing import Backoff, wait_any
 from services.runtime.settings import Namespace, NatsUrl, PositiveFloat, PositiveInt
 
@@ -131,6 +132,9 @@ class ReferencePartner:
             ack_policy=AckPolicy.EXPLICIT,
             deliver_policy=DeliverPolicy.ALL,
             ack_wait=self.settings.ack_wait,
+            # As every Carebridge durable: an offer whose answer never came is offered to this
+            # partner again at growing intervals, never dropped.
+            backoff=ack_timeout_backoff(self.settings.ack_wait),
             max_deliver=-1,
             filter_subject=self.bus.subject(offers),
         )
