@@ -80,9 +80,7 @@ def consumer_access(
             # Anonymous reads are public content: any page may show them.
             cors = _cors(b"*") if origin is not None else []
             decision = (
-                limiter.take(_address(scope), anonymous_limit, clock())
-                if anonymous_limit
-                else None
+                limiter.take(_address(scope), anonymous_limit, clock()) if anonymous_limit else None
             )
 
         extra = [*cors, *(decision.headers() if decision else ())]
