@@ -21,11 +21,12 @@ from deploy.stack.files import (
     lock_holder,
     read_json,
 )
-from deploy.stack.runner import SERVICE_NAMES, run_stack
+from deploy.stack.runner import SOURCES, run_stack
 from services.runtime.log import configure_logging
 
 DESCRIPTION = """\
-run     start PostgreSQL, NATS and the services in the foreground; Ctrl-C stops them all.
+run     start PostgreSQL, NATS, the services and one reference partner per kind in the
+        foreground; Ctrl-C stops them all.
         DATABASE_URL / NATS_URL use existing servers instead of embedded ones;
         STACK_POSTGRES_PORT, STACK_NATS_PORT, CONTENT_PORT, INQUIRIES_PORT, LOGISTICS_PORT
         choose ports. When ready, DATA_DIR/stack.json lists URLs and staff tokens.
@@ -52,7 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run(paths: StackPaths) -> int:
-    console = Console(SERVICE_NAMES)
+    console = Console(SOURCES)
     # The runner says its own progress and reports failures as errors; what the runtime code it
     # calls logs on the way (migrations, NATS connection events) would only repeat or mislead.
     configure_logging(

@@ -16,14 +16,18 @@ from deploy.stack import infra
 from deploy.stack.console import Console
 from deploy.stack.errors import StackError
 from deploy.stack.files import StackPaths, read_json, write_private_json
+from deploy.stack.partners import LOCAL_PARTNERS, register_partners
 from deploy.stack.seed import SERVICE_ENV, SeedContext, seed
-from deploy.stack.services import ServiceProcess, wait_until_ready
+from deploy.stack.services import ChildProcess, ServiceProcess, wait_until_ready
 from services.content.app import DEFINITION as CONTENT
 from services.inquiries.app import DEFINITION as INQUIRIES
 from services.logistics.app import DEFINITION as LOGISTICS
 
 DEFINITIONS = (CONTENT, INQUIRIES, LOGISTICS)
 SERVICE_NAMES = tuple(d.name for d in DEFINITIONS)
+PARTNER_NAMES = tuple(p.id for p in LOCAL_PARTNERS)
+# Everything whose output the console relays, each under its name.
+SOURCES = (*SERVICE_NAMES, *PARTNER_NAMES)
 
 
 class Shutdown:
@@ -98,6 +102,7 @@ class Stack:
         self.env = env
         self.servers: list[ManagedProcess] = []
         self.services: list[ServiceProcess] = []
+        self.partners: list[ChildProcess] = []
 
     async def start(self, resources: AsyncExitStack, started: float) -> None:
         # Any stack.json now is a leftover of a runner that was killed; it describes nothing.
@@ -119,13 +124,14 @@ class Stack:
         await self._start_services(database_url, nats_url, service_env)
         self.console.say("waiting for the services to be ready…")
         await wait_until_ready(self.services)
+        await self._start_partners(nats_url, credentials)
         self._publish(resources, database_url, nats_url, credentials)
         self._banner(database_url, nats_url, time.monotonic() - started)
 
     async def watch(self) -> NoReturn:
         """A half stack is worse than none: any part dying ends the run."""
         while True:
-            for service in self.services:
+            for service in (*self.services, *self.partners):
                 if service.exited():
                     raise await service.failure(f"stopped unexpectedly ({service.describe_exit()})")
             for server in self.servers:
@@ -190,13 +196,31 @@ class Stack:
             port = self.config.service_ports[definition.name]
             self.console.say(f"starting {definition.name} on 127.0.0.1:{port}…")
             self.services.append(
-                await ServiceProcess.start(definition.name, port, env, self.console)
+                await ServiceProcess.serve(definition.name, port, env, self.console)
+            )
+
+    async def _start_partners(self, nats_url: str, credentials: Mapping[str, Any]) -> None:
+        """Register the reference partners in logistics (now that it answers), then start
+        them; offers sent before a partner listens wait for it in the PARTNERS stream."""
+        logistics = next(s for s in self.services if s.name == LOGISTICS.name)
+        await register_partners(logistics.url, credentials["staff"]["coordinator"], LOCAL_PARTNERS)
+        self.console.say(f"registered {len(LOCAL_PARTNERS)} reference partners in logistics")
+        base = {
+            **self.env,
+            "LOG_FORMAT": "console" if self.console.is_terminal else "json",
+            "PYTHONUNBUFFERED": "1",
+        }
+        for partner in LOCAL_PARTNERS:
+            env = partner.environment(base, nats_url, self.config.nats_namespace)
+            self.console.say(f"starting partner {partner.id} ({', '.join(partner.kinds)})…")
+            self.partners.append(
+                await ChildProcess.start(partner.id, "services.partner", env, self.console)
             )
 
     async def _stop_services(self) -> None:
-        await asyncio.gather(*(service.stop() for service in self.services))
+        await asyncio.gather(*(child.stop() for child in (*self.partners, *self.services)))
         if self.services:
-            self.console.say("services stopped")
+            self.console.say("services and partners stopped")
 
     def _publish(
         self,
@@ -210,6 +234,7 @@ class Stack:
             "database_url": database_url,
             "nats_url": nats_url,
             "credentials": credentials,
+            "partners": {p.id: {"name": p.name, "kinds": list(p.kinds)} for p in LOCAL_PARTNERS},
             "pid": os.getpid(),
             "started_at": datetime.now(UTC).isoformat(),
         }
@@ -225,5 +250,7 @@ class Stack:
             say(f"  {service.name:<{width}}  {service.url}   API docs: {service.url}/schema")
         say(f"  {'PostgreSQL':<{width}}  {infra.display_url(database_url)}")
         say(f"  {'NATS':<{width}}  {infra.display_url(nats_url)}")
+        for partner in LOCAL_PARTNERS:
+            say(f"  partner {partner.id}: {', '.join(partner.kinds)}")
         say(f"  URLs and staff tokens: {self.paths.manifest}")
         say("  press Ctrl-C to stop")

@@ -1,5 +1,6 @@
-"""The services as child processes: started in their own session (a terminal's Ctrl-C reaches
-only the runner, which stops them in order), their output relayed line by line."""
+"""The services and the reference partners as child processes: started in their own session (a
+terminal's Ctrl-C reaches only the runner, which stops them in order), their output relayed line
+by line under their name."""
 
 from __future__ import annotations
 
@@ -23,58 +24,33 @@ _TAIL_LINES = 30
 _LINE_LIMIT = 1 << 20  # a traceback rendered as one JSON line can exceed asyncio's 64 KiB
 
 
-class ServiceProcess:
-    def __init__(
-        self, name: str, port: int, process: asyncio.subprocess.Process, console: Console
-    ) -> None:
+class ChildProcess:
+    """A process of the stack (a service or a reference partner), relayed under its name."""
+
+    def __init__(self, name: str, process: asyncio.subprocess.Process, console: Console) -> None:
         self.name = name
-        self.port = port
         self.process = process
         self.console = console
         self.recent: deque[str] = deque(maxlen=_TAIL_LINES)
         if process.stdout is None:
-            raise ValueError("a service's output is relayed: start it with stdout=PIPE")
+            raise ValueError("a child's output is relayed: start it with stdout=PIPE")
         self.relay = asyncio.create_task(self._relay(process.stdout), name=f"output:{name}")
 
     @classmethod
     async def start(
-        cls, name: str, port: int, env: Mapping[str, str], console: Console
-    ) -> ServiceProcess:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            f"services.{name}",
-            cwd=REPO,
-            env={**env, "PORT": str(port)},
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-            limit=_LINE_LIMIT,
-            start_new_session=True,
-            preexec_fn=die_with_parent,  # safe beside threads: it only calls prctl
-        )
-        return cls(name, port, process, console)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        cls, name: str, module: str, env: Mapping[str, str], console: Console
+    ) -> ChildProcess:
+        return cls(name, await _spawn(module, env), console)
 
     def exited(self) -> bool:
         return self.process.returncode is not None
 
     async def failure(self, what: str) -> StackError:
-        """An error naming the service, with its last output (it may have scrolled away)."""
+        """An error naming the process, with its last output (it may have scrolled away)."""
         # The last lines may still be in the pipe when the process has just exited.
         await asyncio.wait([self.relay], timeout=2.0)
         tail = "\n".join(f"  {line}" for line in self.recent) or "  (no output)"
         return StackError(f"{self.name} {what}; its last output:\n{tail}")
-
-    async def is_ready(self, client: httpx.AsyncClient) -> bool:
-        try:
-            response = await client.get(f"{self.url}/health/ready", timeout=2.0)
-        except httpx.TransportError:
-            return False
-        return response.status_code == 200
 
     def describe_exit(self) -> str:
         code = self.process.returncode
@@ -102,6 +78,50 @@ class ServiceProcess:
             line = raw.decode(errors="replace").rstrip()
             self.recent.append(line)
             self.console.line(self.name, line)
+
+
+class ServiceProcess(ChildProcess):
+    """A service: a child process that serves HTTP on `port`."""
+
+    def __init__(
+        self, name: str, port: int, process: asyncio.subprocess.Process, console: Console
+    ) -> None:
+        super().__init__(name, process, console)
+        self.port = port
+
+    @classmethod
+    async def serve(
+        cls, name: str, port: int, env: Mapping[str, str], console: Console
+    ) -> ServiceProcess:
+        process = await _spawn(f"services.{name}", {**env, "PORT": str(port)})
+        return cls(name, port, process, console)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def is_ready(self, client: httpx.AsyncClient) -> bool:
+        try:
+            response = await client.get(f"{self.url}/health/ready", timeout=2.0)
+        except httpx.TransportError:
+            return False
+        return response.status_code == 200
+
+
+async def _spawn(module: str, env: Mapping[str, str]) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        module,
+        cwd=REPO,
+        env=dict(env),
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        limit=_LINE_LIMIT,
+        start_new_session=True,
+        preexec_fn=die_with_parent,  # safe beside threads: it only calls prctl
+    )
 
 
 async def wait_until_ready(services: Sequence[ServiceProcess], timeout: float = 60.0) -> None:

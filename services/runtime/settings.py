@@ -65,7 +65,8 @@ class SettingsError(Exception):
     """A setting is missing or malformed; the message names the environment variable."""
 
 
-S = TypeVar("S", bound=ServiceSettings)
+# Any settings Struct named for its variables (rename="upper"): services and standalone clients.
+S = TypeVar("S", bound=msgspec.Struct)
 
 _PATH = re.compile(r" - at `\$\.(\w+)`$")
 _MISSING = re.compile(r"^Object missing required field `(\w+)`")

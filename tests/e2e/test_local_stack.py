@@ -1,16 +1,11 @@
-"""The local stack as a user runs it: a cold start, staff tokens that work, one runner per data
-folder, Ctrl-C leaving no process behind, and a warm start that keeps its data."""
+"""The local stack as a user runs it: a cold start, staff tokens that work, reference partners
+registered and listening, one runner per data folder, Ctrl-C leaving no process behind, and a
+warm start that keeps its data."""
 
 from __future__ import annotations
 
-import json
-import os
-import signal
 import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,100 +13,17 @@ import httpx
 import psutil
 import pytest
 
-from deploy.embedded import free_port
+from tests.e2e.local_stack import REPO, STOP_DEADLINE, Runner, Stacks
 
 pytestmark = pytest.mark.e2e
 
-REPO = Path(__file__).resolve().parents[2]
 SERVICES = {"content", "inquiries", "logistics"}
+PARTNERS = {
+    "rhein-shuttle": ["transfer"],
+    "medilingua": ["interpreter"],
+    "hessen-pharma-express": ["shipment"],
+}
 ROLES = {"admin", "editor", "coordinator"}
-READY_DEADLINE = 90.0
-STOP_DEADLINE = 30.0
-
-
-@dataclass
-class Runner:
-    process: subprocess.Popen[bytes]
-    log: Path
-    launched: float
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def interrupt(self) -> None:
-        """Ctrl-C as a terminal sends it: to the runner's whole foreground process group."""
-        os.killpg(self.process.pid, signal.SIGINT)
-
-
-class Stacks:
-    """Starts runners on one data folder; whatever a failed test leaves running is stopped."""
-
-    def __init__(self, tmp_path: Path) -> None:
-        self.tmp_path = tmp_path
-        self.data_dir = tmp_path / "stack"
-        self.env = _stack_env()
-        self.runners: list[Runner] = []
-
-    def command(self) -> list[str]:
-        return [sys.executable, "-m", "deploy.stack", "run", "--data-dir", str(self.data_dir)]
-
-    def start(self) -> Runner:
-        log = self.tmp_path / f"run-{len(self.runners)}.log"
-        with log.open("wb") as out:
-            process = subprocess.Popen(
-                self.command(),
-                cwd=REPO,
-                env=self.env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # its own process group, as a shell gives a job
-            )
-        runner = Runner(process, log, time.monotonic())
-        self.runners.append(runner)
-        return runner
-
-    def wait_ready(self, runner: Runner) -> tuple[dict[str, Any], float]:
-        """stack.json once the runner writes it, and the seconds from launch until then."""
-        manifest = self.data_dir / "stack.json"
-        deadline = runner.launched + READY_DEADLINE
-        while not manifest.exists():
-            if runner.process.poll() is not None:
-                pytest.fail(
-                    f"the stack exited with {runner.process.returncode}:\n{runner.output()}"
-                )
-            if time.monotonic() > deadline:
-                pytest.fail(f"no stack.json after {READY_DEADLINE:.0f}s:\n{runner.output()}")
-            time.sleep(0.05)
-        elapsed = time.monotonic() - runner.launched
-        return json.loads(manifest.read_text()), elapsed
-
-    def cleanup(self) -> None:
-        for runner in self.runners:
-            if runner.process.poll() is None:
-                runner.interrupt()
-                try:
-                    runner.process.wait(STOP_DEADLINE)
-                except subprocess.TimeoutExpired:
-                    os.killpg(runner.process.pid, signal.SIGKILL)
-                    runner.process.wait()
-
-
-@pytest.fixture
-def stacks(tmp_path: Path) -> Iterator[Stacks]:
-    stacks = Stacks(tmp_path)
-    yield stacks
-    stacks.cleanup()
-
-
-def _stack_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "NATS_URL"}}
-    names = ["CONTENT_PORT", "INQUIRIES_PORT", "LOGISTICS_PORT"]
-    names += ["STACK_POSTGRES_PORT", "STACK_NATS_PORT"]
-    ports: set[int] = set()
-    while len(ports) < len(names):
-        ports.add(free_port())
-    env.update(zip(names, map(str, sorted(ports)), strict=True))
-    return env
 
 
 def test_the_local_stack_starts_serves_stops_cleanly_and_keeps_its_data(stacks: Stacks) -> None:
@@ -119,6 +31,8 @@ def test_the_local_stack_starts_serves_stops_cleanly_and_keeps_its_data(stacks: 
     manifest, cold_seconds = stacks.wait_ready(cold)
     _assert_manifest(manifest, cold)
     _assert_services_answer(manifest)
+    _assert_partners_registered_and_listening(manifest, cold)
+    _deactivate_a_partner(manifest, "rhein-shuttle")
     _assert_second_runner_refused(stacks)
     _stop_and_assert_nothing_left(cold, stacks.data_dir)
 
@@ -126,6 +40,8 @@ def test_the_local_stack_starts_serves_stops_cleanly_and_keeps_its_data(stacks: 
     warm_manifest, warm_seconds = stacks.wait_ready(warm)
     assert warm_manifest["credentials"] == manifest["credentials"]
     _assert_services_answer(warm_manifest)
+    # Registered again on start, so the deactivated one is back as the stack defines it.
+    _assert_partners_registered_and_listening(warm_manifest, warm)
     _stop_and_assert_nothing_left(warm, stacks.data_dir)
 
     print(
@@ -140,6 +56,7 @@ def _assert_manifest(manifest: dict[str, Any], runner: Runner) -> None:
         "database_url",
         "nats_url",
         "credentials",
+        "partners",
         "pid",
         "started_at",
     }
@@ -149,6 +66,7 @@ def _assert_manifest(manifest: dict[str, Any], runner: Runner) -> None:
     assert set(staff) == ROLES
     assert len(set(staff.values())) == len(ROLES)
     assert set(manifest["credentials"]["api_keys"]) == {"local-site"}
+    assert {p: entry["kinds"] for p, entry in manifest["partners"].items()} == PARTNERS
 
 
 def _assert_services_answer(manifest: dict[str, Any]) -> None:
@@ -179,6 +97,44 @@ def _assert_services_answer(manifest: dict[str, Any]) -> None:
     assert site.status_code == 200, site.text
     assert site.headers["ratelimit-limit"] == "600"
     assert site.headers["access-control-allow-origin"] == "http://localhost:3000"
+
+
+def _assert_partners_registered_and_listening(manifest: dict[str, Any], runner: Runner) -> None:
+    coordinator = manifest["credentials"]["staff"]["coordinator"]
+    registry = httpx.get(
+        f"{manifest['services']['logistics']}/v1/partners",
+        headers={"Authorization": f"Bearer {coordinator}"},
+    )
+    assert registry.status_code == 200, registry.text
+    registered = {p["id"]: p for p in registry.json() if p["id"] in PARTNERS}
+    assert {p: entry["kinds"] for p, entry in registered.items()} == PARTNERS
+    assert all(entry["active"] for entry in registered.values())
+    assert "FRA" in registered["rhein-shuttle"]["coverage"]["airports"]
+    assert {"uk", "de"} <= set(registered["medilingua"]["languages"])
+
+    def listening() -> bool:
+        # Each partner's own lines, prefixed with its name, once it has bound its consumer.
+        lines = runner.output().splitlines()
+        return all(
+            any(line.startswith(f"{p} ") and "waiting for offers" in line for line in lines)
+            for p in PARTNERS
+        )
+
+    deadline = time.monotonic() + 20
+    while not listening():
+        assert time.monotonic() < deadline, runner.output()
+        time.sleep(0.1)
+
+
+def _deactivate_a_partner(manifest: dict[str, Any], partner: str) -> None:
+    coordinator = manifest["credentials"]["staff"]["coordinator"]
+    response = httpx.patch(
+        f"{manifest['services']['logistics']}/v1/partners/{partner}",
+        json={"active": False},
+        headers={"Authorization": f"Bearer {coordinator}"},
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["active"] is False
 
 
 def _assert_second_runner_refused(stacks: Stacks) -> None:
@@ -218,6 +174,7 @@ def _descendants(runner: Runner) -> list[psutil.Process]:
     # Guards the leftover check against passing because it looked at nothing.
     for part in ("services.content", "services.inquiries", "services.logistics", "nats-server"):
         assert part in commands
+    assert commands.count("services.partner") == len(PARTNERS)
     assert "postgres" in commands
     return processes
 

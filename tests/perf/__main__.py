@@ -7,13 +7,14 @@ import asyncio
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 
-from tests.perf import content_bench, inquiries_bench, runtime_bench
+from tests.perf import content_bench, inquiries_bench, logistics_bench, runtime_bench
 from tests.perf.servers import Servers, bench_servers
 
 BENCHMARKS: dict[str, Callable[[Servers], Awaitable[None]]] = {
     "runtime": lambda servers: runtime_bench.run(servers.database_url, servers.nats_url),
     "content": content_bench.run,
     "inquiries": inquiries_bench.run,
+    "logistics": lambda servers: logistics_bench.run(servers.database_url, servers.nats_url),
 }
 
 

@@ -1,0 +1,357 @@
+"""The reference partner: a standalone NATS client that receives its offers through its own
+durable consumer, answers them and reports progress, as any transport company, interpreter
+agency or courier would. It shares only the contracts (and the runtime's plumbing) with
+Carebridge; read it as an example of the partner protocol (contracts/asyncapi.yaml).
+
+What it serves lives in memory: a restart answers the offers that came meanwhile (they wait in
+the stream) but does not resume the updates of bookings it was serving. A production partner
+keeps its jobs in its own database."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal, assert_never, cast
+
+import msgspec
+import structlog
+from nats.aio.msg import Msg
+from nats.errors import Error as NatsError
+from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import NotFoundError
+
+from contracts.envelope import InvalidMetadata, Metadata, event_type, metadata_from_headers
+from contracts.logistics import BookingKind, PartnerId
+from contracts.partners import (
+    Offer,
+    OfferAccepted,
+    OfferDeclined,
+    OfferWithdrawn,
+    StatusUpdate,
+    partner_offer_decoder,
+)
+from contracts.registry import PARTNER_OFFERS, PARTNER_REPLIES
+from services.partner import domain
+from services.runtime.bus import Bus
+from services.runtime.inbox import ack_timeout_backoff
+from services.runtime.pacing import Backoff, wait_any
+from services.runtime.settings import Namespace, NatsUrl, PositiveFloat, PositiveInt
+
+log = structlog.get_logger(__name__)
+
+_KIND = "(transfer|interpreter|shipment)"
+Kinds = Annotated[str, msgspec.Meta(pattern=rf"^{_KIND}(,{_KIND})*$")]
+Seconds = Annotated[float, msgspec.Meta(ge=0, le=86_400)]
+# Offers answered at once at most; a backlog beyond it waits in the stream, not in memory.
+_MAX_ANSWERING = 256
+_PUBLISH_TIMEOUT = 5.0
+
+
+class PartnerSettings(msgspec.Struct, frozen=True, kw_only=True, rename="upper"):
+    """Field `partner_id` is read from `PARTNER_ID`, and so on."""
+
+    partner_id: PartnerId
+    # Comma-separated; an offer of another kind is declined as `not_qualified`.
+    partner_kinds: Kinds = "transfer,interpreter,shipment"
+    nats_url: NatsUrl = "nats://127.0.0.1:4222"
+    nats_namespace: Namespace = ""
+    # Share of offers accepted; the rest are declined for `no_capacity`.
+    accept_rate: Annotated[float, msgspec.Meta(ge=0, le=1)] = 1.0
+    reply_delay: Seconds = 1.0
+    step_delay: Seconds = 3.0
+    # Fixes every accept/decline draw (per offer), so a run can be replayed exactly; without
+    # it, each process draws its own.
+    random_seed: int | None = None
+    batch_size: PositiveInt = 64
+    ack_wait: PositiveFloat = 30.0
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["auto", "json", "console"] = "auto"
+
+    def __post_init__(self) -> None:
+        if self.reply_delay >= self.ack_wait:
+            # Otherwise JetStream redelivers every offer while its answer is still pending.
+            raise ValueError("REPLY_DELAY is invalid: it must be shorter than ACK_WAIT")
+
+    @property
+    def kinds(self) -> tuple[BookingKind, ...]:
+        return tuple(cast(BookingKind, k) for k in self.partner_kinds.split(","))
+
+
+Reply = OfferAccepted | OfferDeclined | StatusUpdate
+
+
+@dataclass
+class _Job:
+    """An offer being answered or a booking being served, until done or withdrawn."""
+
+    offer: Offer
+    withdrawn: asyncio.Event = field(default_factory=asyncio.Event)
+    answered: bool = False
+
+
+class ReferencePartner:
+    def __init__(
+        self,
+        settings: PartnerSettings,
+        bus: Bus,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.settings = settings
+        self.bus = bus
+        self.clock = clock
+        self.source = f"/partners/{settings.partner_id}"
+        # A simulation's draw, not cryptography.
+        drawn = random.randrange(2**32)  # noqa: S311
+        self.seed = settings.random_seed if settings.random_seed is not None else drawn
+        self.replies = bus.subject(PARTNER_REPLIES.subject(partner_id=settings.partner_id))
+        self.jobs: dict[str, _Job] = {}
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.answering = 0
+        self.slot_freed = asyncio.Event()
+        self.stop = asyncio.Event()
+
+    @property
+    def durable(self) -> str:
+        return f"partner-{self.settings.partner_id}"
+
+    @property
+    def stream(self) -> str:
+        return self.bus.stream(PARTNER_OFFERS.stream)
+
+    def consumer_config(self) -> ConsumerConfig:
+        offers = PARTNER_OFFERS.address.format(partner_id=self.settings.partner_id, kind=">")
+        return ConsumerConfig(
+            durable_name=self.durable,
+            ack_policy=AckPolicy.EXPLICIT,
+            deliver_policy=DeliverPolicy.ALL,
+            ack_wait=self.settings.ack_wait,
+            # As every Carebridge durable: an offer whose answer never came is offered to this
+            # partner again at growing intervals, never dropped.
+            backoff=ack_timeout_backoff(self.settings.ack_wait),
+            max_deliver=-1,
+            filter_subject=self.bus.subject(offers),
+        )
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Receive offers until `stop`; then let in-flight work end: unanswered offers are
+        handed back to the stream (nak) for the next start."""
+        watcher = asyncio.create_task(self._follow(stop))
+        backoff = Backoff(cap=10.0)
+        psub: JetStreamContext.PullSubscription | None = None
+        try:
+            while not stop.is_set():
+                try:
+                    if psub is None:
+                        psub = await self._bind()
+                        log.info("waiting for offers", partner_id=self.settings.partner_id)
+                    await self._receive_batch(psub)
+                    backoff.reset()
+                except NotFoundError:
+                    # Logistics declares the PARTNERS stream; until it has, there is nothing to
+                    # read. A partner never creates Carebridge's streams.
+                    log.info("offers stream not there yet, waiting", stream=self.stream)
+                    await _unsubscribe(psub)
+                    psub = None
+                    await wait_any(stop, timeout=backoff.next())
+                except (NatsError, OSError) as exc:
+                    log.warning("receiving offers failed, retrying", error=type(exc).__name__)
+                    await _unsubscribe(psub)
+                    psub = None
+                    await wait_any(stop, timeout=backoff.next())
+        finally:
+            self.stop.set()
+            await asyncio.gather(*self.tasks, return_exceptions=True)
+            await _unsubscribe(psub)
+            watcher.cancel()
+
+    async def _follow(self, stop: asyncio.Event) -> None:
+        await stop.wait()
+        self.stop.set()
+
+    async def _bind(self) -> JetStreamContext.PullSubscription:
+        # Create-or-update: idempotent, and a changed ACK_WAIT takes effect on the next start.
+        await self.bus.js.add_consumer(self.stream, self.consumer_config())
+        return await self.bus.js.pull_subscribe_bind(self.durable, stream=self.stream)
+
+    async def _receive_batch(self, psub: JetStreamContext.PullSubscription) -> None:
+        free = _MAX_ANSWERING - self.answering
+        if free <= 0:
+            self.slot_freed.clear()
+            await wait_any(self.slot_freed, self.stop, timeout=1.0)
+            return
+        try:
+            msgs = await psub.fetch(min(free, self.settings.batch_size), timeout=1.0)
+        except (NatsTimeoutError, TimeoutError):
+            return
+        for msg in msgs:
+            await self._receive(msg)
+
+    async def _receive(self, msg: Msg) -> None:
+        subject = self.bus.unprefix(msg.subject)
+        try:
+            meta = metadata_from_headers(msg.headers, subject=subject)
+            message = partner_offer_decoder.decode(msg.data)
+        except (InvalidMetadata, msgspec.DecodeError) as exc:
+            # Retrying cannot make it readable; the type only, as the text may quote the data.
+            log.warning("unreadable offer discarded", subject=subject, error=type(exc).__name__)
+            await msg.term()
+            return
+        match message:
+            case Offer() if message.offer_id in self.jobs:
+                # Sent again (a re-publish, or our ack was lost) while still in hand: answered
+                # once is enough. Not yet answered, the first delivery will ack it.
+                log.info("offer received again, already in hand", offer_id=message.offer_id)
+                if self.jobs[message.offer_id].answered:
+                    await msg.ack()
+            case Offer():
+                # Registered before the task runs, so a withdrawal in this batch finds it.
+                job = _Job(message)
+                self.jobs[message.offer_id] = job
+                self.answering += 1
+                self._spawn(self._serve(msg, meta, job))
+            case OfferWithdrawn():
+                self._withdraw(message)
+                await msg.ack()
+            case _:
+                assert_never(message)
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    def _withdraw(self, withdrawal: OfferWithdrawn) -> None:
+        """Stops an answer not yet sent, or the progress of a booking already accepted."""
+        for job in self.jobs.values():
+            if withdrawal.offer_id == job.offer.offer_id or (
+                withdrawal.booking_id == job.offer.booking_id
+            ):
+                job.withdrawn.set()
+        log.info(
+            "offer withdrawn",
+            offer_id=withdrawal.offer_id,
+            booking_id=withdrawal.booking_id,
+            reason=withdrawal.reason,
+        )
+
+    async def _serve(self, msg: Msg, meta: Metadata, job: _Job) -> None:
+        offer = job.offer
+        try:
+            with structlog.contextvars.bound_contextvars(
+                offer_id=offer.offer_id, booking_id=offer.booking_id, kind=offer.kind
+            ):
+                try:
+                    if await self._answer(msg, meta, job):
+                        await self._progress(job, meta)
+                except (NatsError, OSError) as exc:
+                    # The ack or nak was lost with the connection: the offer is delivered
+                    # again, and an answer already sent goes out with the same id, dropped.
+                    log.warning("offer left unsettled", error=type(exc).__name__)
+        finally:
+            self.jobs.pop(offer.offer_id, None)
+
+    async def _answer(self, msg: Msg, meta: Metadata, job: _Job) -> bool:
+        """Reply after the delay, then ack; True when the offer was accepted."""
+        try:
+            answer = domain.decide(
+                job.offer,
+                kinds=self.settings.kinds,
+                accept_rate=self.settings.accept_rate,
+                roll=domain.offer_roll(self.seed, job.offer.offer_id),
+                now=self.clock(),
+            )
+            if answer is None:
+                log.info("offer expired before it arrived, not answered")
+                await msg.ack()
+                return False
+            await wait_any(job.withdrawn, self.stop, timeout=self.settings.reply_delay)
+            if job.withdrawn.is_set():
+                log.info("offer withdrawn before it was answered")
+                await msg.ack()
+                return False
+            if self.stop.is_set():
+                await msg.nak()
+                return False
+            try:
+                await self._publish(job.offer.offer_id, answer, meta)
+            except (NatsError, OSError, TimeoutError) as exc:
+                # Not answered, so not acked: the offer comes back and gets the same reply id.
+                log.warning("answer not sent, will retry", error=type(exc).__name__)
+                await msg.nak(delay=1.0)
+                return False
+            job.answered = True
+            await msg.ack()
+        finally:
+            self.answering -= 1
+            self.slot_freed.set()
+        match answer:
+            case OfferAccepted():
+                log.info("offer accepted")
+                return True
+            case OfferDeclined():
+                log.info("offer declined", reason=answer.reason)
+                return False
+            case _:
+                assert_never(answer)
+
+    async def _progress(self, job: _Job, cause: Metadata) -> None:
+        """Report each step of the booking, STEP_DELAY apart, until done or withdrawn."""
+        offer = job.offer
+        for number, status in enumerate(domain.steps(offer)):
+            await wait_any(job.withdrawn, self.stop, timeout=self.settings.step_delay)
+            if job.withdrawn.is_set():
+                log.info("booking withdrawn, progress stopped")
+                return
+            if self.stop.is_set():
+                return
+            update = domain.status_update(offer.booking_id, offer.details, status, at=self.clock())
+            if not await self._publish_until_sent(offer.offer_id, update, cause, step=number):
+                return
+            log.info("status reported", status=status)
+
+    async def _publish_until_sent(
+        self, offer_id: str, reply: Reply, cause: Metadata, *, step: int
+    ) -> bool:
+        """A status update is never skipped: retried while NATS is away, until stopped."""
+        backoff = Backoff(cap=10.0)
+        while not self.stop.is_set():
+            try:
+                await self._publish(offer_id, reply, cause, step=step)
+            except (NatsError, OSError, TimeoutError) as exc:
+                log.warning("status update not sent, retrying", error=type(exc).__name__)
+                await wait_any(self.stop, timeout=backoff.next())
+            else:
+                return True
+        return False
+
+    async def _publish(
+        self, offer_id: str, reply: Reply, cause: Metadata, *, step: int | None = None
+    ) -> None:
+        meta = Metadata(
+            id=domain.reply_id(offer_id, step),
+            type=event_type(type(reply)),
+            source=self.source,
+            time=self.clock(),
+            correlation_id=cause.correlation_id or cause.id,
+            causation_id=cause.id,
+        )
+        # Through JetStream, acknowledged: the reply is in the stream even if logistics is down.
+        await self.bus.js.publish(
+            self.replies,
+            msgspec.json.encode(reply),
+            headers=meta.headers(),
+            timeout=_PUBLISH_TIMEOUT,
+        )
+
+
+async def _unsubscribe(psub: JetStreamContext.PullSubscription | None) -> None:
+    if psub is not None:
+        with contextlib.suppress(NatsError, OSError):
+            await psub.unsubscribe()

@@ -1,0 +1,282 @@
+"""The README walkthrough, as a newcomer runs it against `make run`: a patient submits an inquiry,
+a coordinator takes it through review, offer, acceptance and confirmation, logistics books the
+trip, and the reference partners confirm and complete every booking; after discharge the same
+happens to the return transfer and the medicine shipment, and the patient's timeline shows every
+booking completed by its partner."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+
+from tests.e2e.local_stack import Stacks
+
+pytestmark = pytest.mark.e2e
+
+T = TypeVar("T")
+FLOW_DEADLINE = 60.0
+
+SUBMISSION: dict[str, Any] = {
+    "patient": {
+        "full_name": "Olena Kovalenko",
+        "date_of_birth": "1961-04-02",
+        "sex": "female",
+        "country": "UA",
+        "language": "uk",
+        "email": "olena@example.org",
+        "phone": "+380501234567",
+    },
+    "condition_slug": "mitral-valve-insufficiency",
+    "description": "Shortness of breath on stairs for a year, echo shows severe regurgitation.",
+    "diagnoses": ["mitral regurgitation, grade III"],
+    "preferred_country": "DE",
+    "preferred_dates": {"from": "2027-02-01", "to": "2027-03-15"},
+    "services": ["transfer", "interpreter", "medicine_shipment", "support"],
+    "consent": {"health_data_processing": True, "version": "2026-11"},
+    "source": "heart-clinic-finder.example",
+}
+OFFER: dict[str, Any] = {
+    "programmes": [
+        {
+            "title": "Mitral valve repair, minimally invasive",
+            "clinic": "Kerckhoff-Klinik, Bad Nauheim",
+            "physician": "Prof. Dr. med. A. Weber",
+            "procedures": ["transesophageal echocardiography", "mitral valve repair"],
+            "length_of_stay_days": 10,
+            "items": [
+                {"description": "diagnostics", "amount": "1500.00"},
+                {"description": "surgery and stay", "amount": "20000.00"},
+            ],
+            "total": "21500.00",
+            "advance": "5000.00",
+        }
+    ],
+    "valid_until": "2027-01-31T23:59:00+01:00",
+}
+CONFIRMATION: dict[str, Any] = {
+    "payment": {
+        "kind": "advance",
+        "amount": "5000.00",
+        "paid_on": "2026-11-20",
+        "reference": "SEPA-2026-11-0042",
+        "payer": {"relation": "relative", "name": "Taras Kovalenko"},
+    },
+    "plan": {
+        "arrival": {
+            "flight_number": "LH1491",
+            "airport": "FRA",
+            "scheduled_arrival": "2027-02-01T14:35:00+01:00",
+        },
+        "clinic": {
+            "name": "Kerckhoff-Klinik",
+            "address": "Benekestr. 2-8, 61231 Bad Nauheim",
+        },
+        "admission": "2027-02-02",
+        "discharge": "2027-02-12",
+        "services": {
+            "transfer": {"passengers": 2, "luggage": 3, "mobility": "wheelchair"},
+            "interpreter": {
+                "specialty": "cardiology",
+                "sessions": [
+                    {
+                        "date": "2027-02-02",
+                        "start": "09:00:00",
+                        "duration_minutes": 90,
+                        "place": "Kerckhoff-Klinik, admission",
+                        "purpose": "admission",
+                    },
+                    {
+                        "date": "2027-02-03",
+                        "start": "10:00:00",
+                        "duration_minutes": 60,
+                        "place": "Kerckhoff-Klinik, cardiac surgery",
+                        "purpose": "informed_consent",
+                    },
+                ],
+            },
+            "support": True,
+        },
+    },
+}
+DISCHARGE: dict[str, Any] = {
+    "fit_to_fly": "2027-02-13",
+    "medication": {
+        "items": [
+            {
+                "name": "Marcumar",
+                "active_ingredient": "phenprocoumon",
+                "strength": "3 mg",
+                "quantity": 100,
+                "prescription_reference": "RX-7781",
+            }
+        ],
+        "cold_chain": False,
+    },
+    "return_flight": {
+        "flight_number": "LH1490",
+        "airport": "FRA",
+        "departs_at": "2027-02-14T12:00:00+01:00",
+        "at_airport_by": "2027-02-14T09:30:00+01:00",
+        "pickup_at": "2027-02-14T08:00:00+01:00",
+        "mobility": "wheelchair",
+    },
+    "home_address": {
+        "recipient": "Olena Kovalenko",
+        "street": "vul. Khreshchatyk 1",
+        "postal_code": "01001",
+        "city": "Kyiv",
+        "country": "UA",
+    },
+}
+PARTNER_OF = {
+    "transfer": "rhein-shuttle",
+    "interpreter": "medilingua",
+    "shipment": "hessen-pharma-express",
+}
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[dict[str, Any]]:
+    """A running stack whose partners answer and progress quickly."""
+    stacks = Stacks(tmp_path, env={"REPLY_DELAY": "0.2", "STEP_DELAY": "0.3"})
+    try:
+        manifest, _ = stacks.wait_ready(stacks.start())
+        yield manifest
+    finally:
+        stacks.cleanup()
+
+
+class Walk:
+    """The requests of the walkthrough, with the tokens from stack.json."""
+
+    def __init__(self, manifest: dict[str, Any]) -> None:
+        services = manifest["services"]
+        token = manifest["credentials"]["staff"]["coordinator"]
+        self.coordinator = {"Authorization": f"Bearer {token}"}
+        # A third-party site submits inquiries with its API key; the stack issues one.
+        self.site = {"X-API-Key": manifest["credentials"]["api_keys"]["local-site"]}
+        self.inquiries = httpx.Client(base_url=services["inquiries"], timeout=10)
+        self.logistics = httpx.Client(base_url=services["logistics"], timeout=10)
+
+    def submit(self) -> dict[str, Any] | None:
+        """The inquiry, or None while the catalogue has not yet learned the seeded condition
+        from the content events (a few hundred milliseconds after a first start)."""
+        response = self.inquiries.post(
+            "/v1/inquiries",
+            json=SUBMISSION,
+            headers={**self.site, "Idempotency-Key": "walkthrough-1"},
+        )
+        if response.status_code == 422 and "condition_slug" in response.text:
+            return None
+        assert response.status_code == 201, response.text
+        answer: dict[str, Any] = response.json()
+        return answer
+
+    def step(self, inquiry_id: str, path: str, body: Any = None) -> dict[str, Any]:
+        """One coordinator step on the case's current version (If-Match, as the API asks)."""
+        case = f"/v1/coordinator/inquiries/{inquiry_id}"
+        current = self.inquiries.get(case, headers=self.coordinator)
+        assert current.status_code == 200, current.text
+        response = self.inquiries.post(
+            f"{case}/{path}",
+            json=body,
+            headers={**self.coordinator, "If-Match": current.headers["etag"]},
+        )
+        assert response.status_code in (200, 201), response.text
+        answer: dict[str, Any] = response.json()
+        return answer
+
+    def bookings(self, inquiry_id: str) -> list[dict[str, Any]]:
+        response = self.logistics.get(
+            "/v1/bookings", params={"inquiry_id": inquiry_id}, headers=self.coordinator
+        )
+        assert response.status_code == 200, response.text
+        items: list[dict[str, Any]] = response.json()["items"]
+        return items
+
+    def booking(self, booking_id: str) -> dict[str, Any]:
+        response = self.logistics.get(f"/v1/bookings/{booking_id}", headers=self.coordinator)
+        assert response.status_code == 200, response.text
+        answer: dict[str, Any] = response.json()
+        return answer
+
+    def patient_view(self, submitted: dict[str, Any]) -> dict[str, Any]:
+        response = self.inquiries.get(
+            f"/v1/inquiries/{submitted['id']}",
+            headers={"Authorization": f"Bearer {submitted['access_token']}"},
+        )
+        assert response.status_code == 200, response.text
+        answer: dict[str, Any] = response.json()
+        return answer
+
+
+def until(check: Callable[[], T | None], what: str, timeout: float = FLOW_DEADLINE) -> T:
+    """Poll `check` until it returns something truthy."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what}: not within {timeout:.0f}s (last: {result!r})")
+        time.sleep(0.2)
+
+
+def test_an_inquiry_becomes_bookings_the_partners_confirm_and_complete(
+    stack: dict[str, Any],
+) -> None:
+    walk = Walk(stack)
+    submitted = until(walk.submit, "the inquiry is accepted")
+    inquiry_id = submitted["id"]
+
+    walk.step(inquiry_id, "transitions", {"to": "in_review"})
+    walk.step(inquiry_id, "offers", OFFER)
+    walk.step(inquiry_id, "offers/1/accept")
+    confirmed = walk.step(inquiry_id, "confirmation", CONFIRMATION)
+    assert confirmed["status"] == "confirmed"
+
+    trip = until(lambda: all_completed(walk, inquiry_id, 2), "transfer and interpreter done")
+    assert_served_by_the_partners(walk, trip)
+
+    walk.step(inquiry_id, "transitions", {"to": "in_treatment"})
+    walk.step(inquiry_id, "discharge", DISCHARGE)
+    home = until(lambda: all_completed(walk, inquiry_id, 4), "return and shipment done")
+    assert sorted(b["kind"] for b in home) == ["interpreter", "shipment", "transfer", "transfer"]
+    assert_served_by_the_partners(walk, home)
+
+    def timeline_shows_every_booking_completed() -> list[dict[str, Any]] | None:
+        entries = [e for e in walk.patient_view(submitted)["timeline"] if e["kind"] == "booking"]
+        done = {
+            e["detail"]["booking_id"] for e in entries if e["detail"]["to_status"] == "completed"
+        }
+        return entries if done == {b["id"] for b in home} else None
+
+    entries = until(timeline_shows_every_booking_completed, "the patient's timeline")
+    partners = {e["detail"]["partner_name"] for e in entries if e["detail"]["partner_name"]}
+    assert partners == {stack["partners"][partner]["name"] for partner in PARTNER_OF.values()}
+
+
+def all_completed(walk: Walk, inquiry_id: str, count: int) -> list[dict[str, Any]] | None:
+    bookings = walk.bookings(inquiry_id)
+    if len(bookings) == count and all(b["status"] == "completed" for b in bookings):
+        return bookings
+    return None
+
+
+def assert_served_by_the_partners(walk: Walk, bookings: list[dict[str, Any]]) -> None:
+    for summary in bookings:
+        view = walk.booking(summary["id"])
+        booking = view["booking"]
+        assert booking["partner_id"] == PARTNER_OF[booking["kind"]]
+        assert [o["state"] for o in view["offers"]] == ["accepted"]
+        statuses = [entry["status"] for entry in view["timeline"]]
+        # Each state once, in order; progress updates repeat in_progress.
+        reached = list(dict.fromkeys(statuses))
+        assert reached == ["requested", "offered", "confirmed", "in_progress", "completed"], (
+            statuses
+        )
