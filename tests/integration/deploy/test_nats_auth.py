@@ -7,8 +7,10 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
@@ -18,7 +20,10 @@ import pytest
 from nats.aio.client import Client
 from nats.errors import Error as NatsError
 from nats.js.api import ConsumerConfig
+from nats.js.errors import NotFoundError
 
+from contracts.envelope import Metadata, event_type
+from contracts.partners import Offer, OfferAccepted, partner_reply_decoder
 from contracts.registry import STREAMS
 from deploy.embedded import EmbeddedNats, free_port, start_nats
 from deploy.nats_auth import (
@@ -33,7 +38,9 @@ from deploy.nats_auth import (
     render_config,
     user_url,
 )
+from services.partner.app import PartnerSettings, ReferencePartner
 from services.runtime.bus import Bus
+from tests.partner_samples import offer as offer_sample
 from tests.support import eventually
 
 NAMESPACE = "authz"
@@ -253,6 +260,61 @@ def test_the_rendered_config_grants_a_partner_no_wildcard_on_jetstream_or_inboxe
     assert not [
         g for g in grants if g in ("$JS.>", "_INBOX.>", ">") or g.startswith("$JS.API.STREAM")
     ]
+
+
+async def test_the_reference_partner_answers_with_restricted_credentials(
+    server: Server, admin: Bus, logistics: Bus
+) -> None:
+    settings = PartnerSettings(
+        partner_id=ALPHA,
+        partner_kinds="transfer",
+        nats_url=server.url(ALPHA),
+        nats_namespace=NAMESPACE,
+        nats_inbox_prefix=partner_inbox_prefix(ALPHA),
+        partner_consumer="bind",
+        reply_delay=0.05,
+        step_delay=0.05,
+    )
+    sent = offer_sample("transfer")
+    meta = Metadata(
+        id=str(uuid.uuid4()),
+        type=event_type(Offer),
+        source="/carebridge/logistics",
+        time=datetime.now(UTC),
+    )
+    await logistics.js.publish(
+        logistics.subject(f"partners.{ALPHA}.offers.transfer"),
+        msgspec.json.encode(sent),
+        headers=meta.headers(),
+    )
+    bus = await Bus.connect(
+        settings.nats_url,
+        name="partner",
+        namespace=NAMESPACE,
+        inbox_prefix=settings.nats_inbox_prefix,
+    )
+    stop = asyncio.Event()
+    running = asyncio.create_task(ReferencePartner(settings, bus).run(stop))
+    replies = admin.subject(f"partners.{ALPHA}.replies")
+    try:
+
+        async def accepted() -> bool:
+            try:
+                last = await admin.js.get_last_msg(admin.stream("PARTNERS"), replies)
+            except NotFoundError:
+                return False
+            return isinstance(partner_reply_decoder.decode(last.data or b""), OfferAccepted)
+
+        async def acked() -> bool:
+            return await pending(admin, ALPHA) == 0
+
+        await eventually(accepted)
+        # The offer is acked after the answer is sent.
+        await eventually(acked)
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, 10)
+        await bus.close()
 
 
 def test_the_command_renders_every_registered_partner_and_keeps_known_passwords(
