@@ -96,6 +96,7 @@ def service_permissions(service: str, ns: Namespacing) -> dict[str, Any]:
             f"$JS.API.CONSUMER.*.{name}",
             f"$JS.API.CONSUMER.*.{name}.>",
             f"$JS.API.CONSUMER.DURABLE.CREATE.{name}.>",
+            f"$JS.API.CONSUMER.MSG.NEXT.{name}.>",
             f"$JS.ACK.{name}.>",
         ]
     return {
@@ -111,10 +112,11 @@ def render_config(
     services: Iterable[str],
     partners: Iterable[str],
     namespace: str = "",
+    pid_file: Path | None = None,
 ) -> str:
     """The `authorization` block for nats-server (its config format reads JSON). `passwords`
     holds one per user: the admin, each service and each partner; a bcrypt hash (`$2a$…`) works
-    as well as a plain password."""
+    as well as a plain password. `pid_file`: where the server writes its pid."""
     ns = Namespacing(namespace)
     users: list[dict[str, Any]] = [{"user": ADMIN, "password": passwords[ADMIN]}]
     users += [
@@ -125,7 +127,11 @@ def render_config(
         {"user": p, "password": passwords[p], "permissions": partner_permissions(p, ns)}
         for p in partners
     ]
-    return json.dumps({"authorization": {"users": users}}, indent=2) + "\n"
+    config: dict[str, Any] = {"authorization": {"users": users}}
+    if pid_file is not None:
+        # Where `kill -HUP $(cat <pid_file>)` finds the server to reload a config rendered anew.
+        config["pid_file"] = str(pid_file)
+    return json.dumps(config, indent=2) + "\n"
 
 
 def issue_passwords(known: Mapping[str, str], users: Iterable[str]) -> dict[str, str]:
@@ -191,6 +197,14 @@ def _arguments(argv: Sequence[str]) -> argparse.Namespace:
     )
     parser.add_argument("--namespace", default="", help="the deployment's NATS_NAMESPACE")
     parser.add_argument("--output", type=Path, required=True, help="the config file to write")
+    parser.add_argument(
+        "--pid-file", type=Path, help="the server's pid_file (the stack's: .stack/nats.pid)"
+    )
+    parser.add_argument(
+        "--nats-url",
+        help="a server to create each partner's durable consumer on, as the admin user "
+        "(nats://host:port, without credentials)",
+    )
     return parser.parse_args(argv)
 
 
@@ -205,10 +219,24 @@ def main(argv: Sequence[str] | None = None) -> None:
     write_config(
         args.output,
         render_config(
-            passwords=passwords, services=services, partners=partners, namespace=args.namespace
+            passwords=passwords,
+            services=services,
+            partners=partners,
+            namespace=args.namespace,
+            pid_file=args.pid_file,
         ),
     )
+    if args.nats_url:
+        asyncio.run(_create_consumers(user_url(args.nats_url, ADMIN, passwords[ADMIN]), args))
     print(f"wrote {args.output}: {len(services)} services, {len(partners)} partners")
+
+
+async def _create_consumers(url: str, args: argparse.Namespace) -> None:
+    bus = await Bus.connect(url, name="nats-auth", namespace=args.namespace)
+    try:
+        await ensure_partner_consumers(bus, await registered_partners(args.database_url))
+    finally:
+        await bus.close()
 
 
 def write_config(path: Path, text: str) -> None:

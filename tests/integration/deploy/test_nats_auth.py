@@ -262,6 +262,25 @@ def test_the_rendered_config_grants_a_partner_no_wildcard_on_jetstream_or_inboxe
     ]
 
 
+async def test_a_service_reads_another_domain_through_its_own_durable_consumer(
+    server: Server, logistics: Bus
+) -> None:
+    inquiries = await Bus.connect(server.url("inquiries"), name="inquiries", namespace=NAMESPACE)
+    try:
+        await inquiries.js.publish(inquiries.subject("inquiries.inquiry.confirmed.v1"), b"{}")
+    finally:
+        await inquiries.close()
+    stream = logistics.stream("INQUIRIES")
+    await logistics.js.add_consumer(stream, ConsumerConfig(durable_name="lifecycle"))
+    psub = await logistics.js.pull_subscribe_bind("lifecycle", stream=stream)
+
+    [msg] = await psub.fetch(1, timeout=5.0)
+    await msg.ack_sync()
+
+    assert msg.subject == logistics.subject("inquiries.inquiry.confirmed.v1")
+    await logistics.js.delete_consumer(stream, "lifecycle")
+
+
 async def test_the_reference_partner_answers_with_restricted_credentials(
     server: Server, admin: Bus, logistics: Bus
 ) -> None:
