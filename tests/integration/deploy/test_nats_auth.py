@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import secrets
+import signal
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import msgspec
@@ -19,6 +22,7 @@ import nats
 import pytest
 from nats.aio.client import Client
 from nats.errors import Error as NatsError
+from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.api import ConsumerConfig
 from nats.js.errors import NotFoundError
 
@@ -38,6 +42,7 @@ from deploy.nats_auth import (
     render_config,
     user_url,
 )
+from deploy.stack.access import prepare_authorization
 from services.partner.app import PartnerSettings, ReferencePartner
 from services.runtime.bus import Bus
 from tests.partner_samples import offer as offer_sample
@@ -336,21 +341,24 @@ async def test_the_reference_partner_answers_with_restricted_credentials(
         await bus.close()
 
 
+async def _register(database_url: str, partner: str, *, active: bool = True) -> None:
+    conn = await asyncpg.connect(database_url)
+    try:
+        await conn.execute(
+            "INSERT INTO logistics.partners (id, name, kinds, priority, active, created_at,"
+            " updated_at) VALUES ($1, $1, '{transfer}', 10, $2, now(), now())",
+            partner,
+            active,
+        )
+    finally:
+        await conn.close()
+
+
 def test_the_command_renders_every_registered_partner_and_keeps_known_passwords(
     database_url: str, tmp_path: Path
 ) -> None:
-    async def register() -> None:
-        conn = await asyncpg.connect(database_url)
-        try:
-            await conn.executemany(
-                "INSERT INTO logistics.partners (id, name, kinds, priority, active, created_at,"
-                " updated_at) VALUES ($1, $1, '{transfer}', 10, $2, now(), now())",
-                [(ALPHA, True), (BETA, False)],
-            )
-        finally:
-            await conn.close()
-
-    asyncio.run(register())
+    asyncio.run(_register(database_url, ALPHA))
+    asyncio.run(_register(database_url, BETA, active=False))
     secrets_file = tmp_path / "secrets.json"
     secrets_file.write_text(json.dumps({"staff": {"x": "y"}, SECRETS_KEY: {ALPHA: "kept"}}))
     output = tmp_path / "auth.conf"
@@ -364,3 +372,60 @@ def test_the_command_renders_every_registered_partner_and_keeps_known_passwords(
     users = json.loads(output.read_text())["authorization"]["users"]
     assert {u["user"]: u["password"] for u in users} == stored[SECRETS_KEY]
     assert output.stat().st_mode & 0o777 == 0o600
+
+
+async def test_a_partner_registered_later_connects_after_a_rendering_and_a_reload(
+    database_url: str, tmp_path: Path
+) -> None:
+    secrets_file = tmp_path / "secrets.json"
+    config = tmp_path / "nats.conf"
+    pid_file = tmp_path / "nats.pid"
+    stored: dict[str, Any] = {}
+    prepare_authorization(stored, (ALPHA,), NAMESPACE, config, pid_file)
+    secrets_file.write_text(json.dumps(stored))
+    nats_server = start_nats(tmp_path / "data", free_port(), config=config)
+    try:
+        admin = await Bus.connect(
+            user_url(nats_server.url, ADMIN, stored[SECRETS_KEY][ADMIN]),
+            name="admin",
+            namespace=NAMESPACE,
+        )
+        try:
+            await admin.provision(STREAMS)
+            await _register(database_url, BETA)
+
+            await asyncio.to_thread(
+                main,
+                [
+                    *("--database-url", database_url, "--secrets", str(secrets_file)),
+                    *("--namespace", NAMESPACE, "--output", str(config)),
+                    *("--pid-file", str(pid_file), "--nats-url", nats_server.url),
+                ],
+            )
+            os.kill(int(pid_file.read_text()), signal.SIGHUP)
+
+            password = json.loads(secrets_file.read_text())[SECRETS_KEY][BETA]
+
+            async def beta_reads_its_consumer() -> bool:
+                try:
+                    nc = await nats.connect(
+                        user_url(nats_server.url, BETA, password),
+                        inbox_prefix=partner_inbox_prefix(BETA),
+                        allow_reconnect=False,
+                    )
+                except NatsError:
+                    return False
+                try:
+                    js = nc.jetstream()
+                    psub = await js.pull_subscribe_bind(partner_durable(BETA), stream=STREAM)
+                    with pytest.raises(NatsTimeoutError):
+                        await psub.fetch(1, timeout=0.5)
+                finally:
+                    await nc.close()
+                return True
+
+            await eventually(beta_reads_its_consumer)
+        finally:
+            await admin.close()
+    finally:
+        nats_server.stop()
