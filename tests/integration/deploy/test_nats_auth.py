@@ -9,10 +9,8 @@ import json
 import os
 import secrets
 import signal
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,18 +22,14 @@ from nats.aio.client import Client
 from nats.errors import Error as NatsError
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.api import ConsumerConfig
-from nats.js.errors import NotFoundError
 
-from contracts.envelope import Metadata, event_type
-from contracts.partners import Offer, OfferAccepted, partner_reply_decoder
 from contracts.registry import STREAMS
-from deploy.embedded import EmbeddedNats, free_port, start_nats
+from deploy.embedded import free_port, start_nats
 from deploy.nats_auth import (
     ADMIN,
     SECRETS_KEY,
     SERVICE_SUBJECTS,
     ensure_partner_consumers,
-    issue_passwords,
     main,
     partner_durable,
     partner_inbox_prefix,
@@ -43,9 +37,8 @@ from deploy.nats_auth import (
     user_url,
 )
 from deploy.stack.access import prepare_authorization
-from services.partner.app import PartnerSettings, ReferencePartner
 from services.runtime.bus import Bus
-from tests.partner_samples import offer as offer_sample
+from tests.nats_auth_support import Server, authorized_nats
 from tests.support import eventually
 
 NAMESPACE = "authz"
@@ -54,31 +47,10 @@ BETA = "beta-courier"
 STREAM = f"{NAMESPACE}_PARTNERS"
 
 
-@dataclass
-class Server:
-    nats: EmbeddedNats
-    passwords: dict[str, str]
-
-    def url(self, user: str) -> str:
-        return user_url(self.nats.url, user, self.passwords[user])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    root = tmp_path_factory.mktemp("nats-auth")
-    services = tuple(SERVICE_SUBJECTS)
-    passwords = issue_passwords({}, (ADMIN, *services, ALPHA, BETA))
-    config = root / "auth.conf"
-    config.write_text(
-        render_config(
-            passwords=passwords, services=services, partners=(ALPHA, BETA), namespace=NAMESPACE
-        )
-    )
-    nats_server = start_nats(root / "data", free_port(), config=config)
-    try:
-        yield Server(nats_server, passwords)
-    finally:
-        nats_server.stop()
+    with authorized_nats(tmp_path_factory.mktemp("nats-auth"), (ALPHA, BETA), NAMESPACE) as started:
+        yield started
 
 
 @pytest.fixture
@@ -284,61 +256,6 @@ async def test_a_service_reads_another_domain_through_its_own_durable_consumer(
 
     assert msg.subject == logistics.subject("inquiries.inquiry.confirmed.v1")
     await logistics.js.delete_consumer(stream, "lifecycle")
-
-
-async def test_the_reference_partner_answers_with_restricted_credentials(
-    server: Server, admin: Bus, logistics: Bus
-) -> None:
-    settings = PartnerSettings(
-        partner_id=ALPHA,
-        partner_kinds="transfer",
-        nats_url=server.url(ALPHA),
-        nats_namespace=NAMESPACE,
-        nats_inbox_prefix=partner_inbox_prefix(ALPHA),
-        partner_consumer="bind",
-        reply_delay=0.05,
-        step_delay=0.05,
-    )
-    sent = offer_sample("transfer")
-    meta = Metadata(
-        id=str(uuid.uuid4()),
-        type=event_type(Offer),
-        source="/carebridge/logistics",
-        time=datetime.now(UTC),
-    )
-    await logistics.js.publish(
-        logistics.subject(f"partners.{ALPHA}.offers.transfer"),
-        msgspec.json.encode(sent),
-        headers=meta.headers(),
-    )
-    bus = await Bus.connect(
-        settings.nats_url,
-        name="partner",
-        namespace=NAMESPACE,
-        inbox_prefix=settings.nats_inbox_prefix,
-    )
-    stop = asyncio.Event()
-    running = asyncio.create_task(ReferencePartner(settings, bus).run(stop))
-    replies = admin.subject(f"partners.{ALPHA}.replies")
-    try:
-
-        async def accepted() -> bool:
-            try:
-                last = await admin.js.get_last_msg(admin.stream("PARTNERS"), replies)
-            except NotFoundError:
-                return False
-            return isinstance(partner_reply_decoder.decode(last.data or b""), OfferAccepted)
-
-        async def acked() -> bool:
-            return await pending(admin, ALPHA) == 0
-
-        await eventually(accepted)
-        # The offer is acked after the answer is sent.
-        await eventually(acked)
-    finally:
-        stop.set()
-        await asyncio.wait_for(running, 10)
-        await bus.close()
 
 
 async def _register(database_url: str, partner: str, *, active: bool = True) -> None:
