@@ -34,6 +34,15 @@ class StackPaths:
         return self.root / "secrets.json"
 
     @property
+    def nats_config(self) -> Path:
+        """The embedded NATS server's authorization config, rendered on every start."""
+        return self.root / "nats.conf"
+
+    @property
+    def nats_pid(self) -> Path:
+        return self.root / "nats.pid"
+
+    @property
     def postgres(self) -> Path:
         return self.root / "postgres"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Self
 
@@ -21,6 +21,7 @@ from deploy.embedded import (
     start_nats,
     start_postgres,
 )
+from deploy.nats_auth import ensure_partner_consumers
 from deploy.stack.console import Console
 from deploy.stack.errors import StackError
 from deploy.stack.files import StackPaths
@@ -121,9 +122,10 @@ def start_embedded_postgres(
 
 
 def start_embedded_nats(paths: StackPaths, wanted_port: int, console: Console) -> EmbeddedNats:
+    """With the authorization config written beforehand (paths.nats_config)."""
     port = _choose_port(wanted_port, "STACK_NATS_PORT", console)
-    console.say(f"starting NATS on 127.0.0.1:{port}…")
-    server = start_nats(paths.nats, port)
+    console.say(f"starting NATS on 127.0.0.1:{port} with authorization…")
+    server = start_nats(paths.nats, port, config=paths.nats_config)
     console.say(f"NATS log: {server.log_path}")
     return server
 
@@ -161,7 +163,11 @@ async def migrate(database_url: str, definitions: Sequence[ServiceDefinition]) -
             await pool.close()
 
 
-async def provision_streams(nats_url: str, namespace: str, replicas: int) -> None:
+async def provision_streams(
+    nats_url: str, namespace: str, replicas: int, partner_consumers: Iterable[str] = ()
+) -> None:
+    """The streams, and the durable consumer of each partner in `partner_consumers` (one with
+    restricted credentials cannot make its own)."""
     try:
         bus = await Bus.connect(
             nats_url,
@@ -174,6 +180,7 @@ async def provision_streams(nats_url: str, namespace: str, replicas: int) -> Non
         raise StackError(f"cannot connect to NATS at {display_url(nats_url)}") from exc
     try:
         await bus.provision(STREAMS)
+        await ensure_partner_consumers(bus, partner_consumers)
     except APIError as exc:
         raise StackError(
             f"declaring the streams at {replicas} replica(s) (NATS_STREAM_REPLICAS) failed: "

@@ -47,13 +47,16 @@ class LocalPartner:
             "active": True,
         }
 
-    def environment(self, base: Mapping[str, str], nats_url: str, namespace: str) -> dict[str, str]:
+    def environment(
+        self, base: Mapping[str, str], nats: Mapping[str, str], namespace: str
+    ) -> dict[str, str]:
+        """`nats`: its NATS_URL, NATS_INBOX_PREFIX and PARTNER_CONSUMER (access.py)."""
         return {
             **BEHAVIOUR_DEFAULTS,
             **base,
+            **nats,
             "PARTNER_ID": self.id,
             "PARTNER_KINDS": ",".join(self.kinds),
-            "NATS_URL": nats_url,
             "NATS_NAMESPACE": namespace,
         }
 

@@ -12,7 +12,10 @@ from datetime import UTC, datetime
 from typing import Any, NoReturn
 
 from deploy.embedded import ManagedProcess, ServerError
+from deploy.nats_auth import SECRETS_KEY as NATS_SECRETS
+from deploy.nats_auth import registered_partners
 from deploy.stack import infra
+from deploy.stack.access import NatsAccess, prepare_authorization
 from deploy.stack.console import Console
 from deploy.stack.errors import StackError
 from deploy.stack.files import StackPaths, read_json, write_private_json
@@ -108,25 +111,32 @@ class Stack:
         # Any stack.json now is a leftover of a runner that was killed; it describes nothing.
         self.paths.manifest.unlink(missing_ok=True)
         database_url = await self._postgres(resources)
-        nats_url = self._nats(resources)
+        # Before NATS: its config names every partner in logistics' registry.
         await infra.migrate(database_url, DEFINITIONS)
         self.console.say("migrations applied")
+        nats = await self._nats(resources, database_url)
         await infra.provision_streams(
-            nats_url, self.config.nats_namespace, self.config.nats_stream_replicas
+            nats.admin_url,
+            self.config.nats_namespace,
+            self.config.nats_stream_replicas,
+            partner_consumers=nats.partner_urls if nats.partner_consumer == "bind" else (),
         )
         self.console.say("streams provisioned")
         stored = await self._seed(database_url)
         # Service secrets go to the services' environment; stack.json lists only credentials
         # people and scripts act with.
         service_env = stored.get(SERVICE_ENV, {})
-        credentials = {k: v for k, v in stored.items() if k != SERVICE_ENV}
+        credentials: dict[str, Any] = {
+            k: v for k, v in stored.items() if k not in (SERVICE_ENV, NATS_SECRETS)
+        }
+        credentials["partners"] = nats.partner_credentials()
         resources.push_async_callback(self._stop_services)
-        await self._start_services(database_url, nats_url, service_env)
+        await self._start_services(database_url, nats, service_env)
         self.console.say("waiting for the services to be ready…")
         await wait_until_ready(self.services)
-        await self._start_partners(nats_url, credentials)
-        self._publish(resources, database_url, nats_url, credentials)
-        self._banner(database_url, nats_url, time.monotonic() - started)
+        await self._start_partners(nats, credentials)
+        self._publish(resources, database_url, nats.admin_url, credentials)
+        self._banner(database_url, nats.admin_url, time.monotonic() - started)
 
     async def watch(self) -> NoReturn:
         """A half stack is worse than none: any part dying ends the run."""
@@ -154,13 +164,27 @@ class Stack:
         self.console.say(f"database {infra.DATABASE} ready")
         return url
 
-    def _nats(self, resources: AsyncExitStack) -> str:
-        if self.config.external_nats_url is not None:
-            self.console.say(f"using NATS at {infra.display_url(self.config.external_nats_url)}")
-            return self.config.external_nats_url
+    async def _nats(self, resources: AsyncExitStack, database_url: str) -> NatsAccess:
+        external = self.config.external_nats_url
+        if external is not None:
+            self.console.say(f"using NATS at {infra.display_url(external)}")
+            return NatsAccess.open(external, SERVICE_NAMES, PARTNER_NAMES)
+        partners = sorted({*PARTNER_NAMES, *await registered_partners(database_url)})
+        stored = read_json(self.paths.secrets) or {}
+        secrets = {**stored}
+        passwords = prepare_authorization(
+            secrets,
+            partners,
+            self.config.nats_namespace,
+            self.paths.nats_config,
+            self.paths.nats_pid,
+        )
+        if secrets != stored:
+            write_private_json(self.paths.secrets, secrets)
+            self.console.say(f"NATS passwords saved in {self.paths.secrets}")
         server = infra.start_embedded_nats(self.paths, self.config.nats_port, self.console)
         self._keep(resources, server, "NATS")
-        return server.url
+        return NatsAccess.with_passwords(server.url, passwords, partners)
 
     def _keep(self, resources: AsyncExitStack, server: ManagedProcess, label: str) -> None:
         """Watch `server` while running and stop it on the way out (after what starts later)."""
@@ -182,24 +206,24 @@ class Stack:
         return context.secrets
 
     async def _start_services(
-        self, database_url: str, nats_url: str, service_env: Mapping[str, str]
+        self, database_url: str, nats: NatsAccess, service_env: Mapping[str, str]
     ) -> None:
         env = {
             **service_env,
             **self.env,
             "DATABASE_URL": database_url,
-            "NATS_URL": nats_url,
             "LOG_FORMAT": "console" if self.console.is_terminal else "json",
             "PYTHONUNBUFFERED": "1",
         }
         for definition in DEFINITIONS:
             port = self.config.service_ports[definition.name]
             self.console.say(f"starting {definition.name} on 127.0.0.1:{port}…")
+            own = {**env, "NATS_URL": nats.service_urls[definition.name]}
             self.services.append(
-                await ServiceProcess.serve(definition.name, port, env, self.console)
+                await ServiceProcess.serve(definition.name, port, own, self.console)
             )
 
-    async def _start_partners(self, nats_url: str, credentials: Mapping[str, Any]) -> None:
+    async def _start_partners(self, nats: NatsAccess, credentials: Mapping[str, Any]) -> None:
         """Register the reference partners in logistics (now that it answers), then start
         them; offers sent before a partner listens wait for it in the PARTNERS stream."""
         logistics = next(s for s in self.services if s.name == LOGISTICS.name)
@@ -211,7 +235,9 @@ class Stack:
             "PYTHONUNBUFFERED": "1",
         }
         for partner in LOCAL_PARTNERS:
-            env = partner.environment(base, nats_url, self.config.nats_namespace)
+            env = partner.environment(
+                base, nats.partner_environment(partner.id), self.config.nats_namespace
+            )
             self.console.say(f"starting partner {partner.id} ({', '.join(partner.kinds)})…")
             self.partners.append(
                 await ChildProcess.start(partner.id, "services.partner", env, self.console)
@@ -252,5 +278,5 @@ class Stack:
         say(f"  {'NATS':<{width}}  {infra.display_url(nats_url)}")
         for partner in LOCAL_PARTNERS:
             say(f"  partner {partner.id}: {', '.join(partner.kinds)}")
-        say(f"  URLs and staff tokens: {self.paths.manifest}")
+        say(f"  URLs, staff tokens and partner credentials: {self.paths.manifest}")
         say("  press Ctrl-C to stop")

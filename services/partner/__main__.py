@@ -25,6 +25,7 @@ async def serve(settings: PartnerSettings) -> int:
             settings.nats_url,
             name=f"partner-{settings.partner_id}",
             namespace=settings.nats_namespace,
+            inbox_prefix=settings.nats_inbox_prefix,
         )
     except ConnectionError as exc:
         # The message names the URL; a traceback would add nothing to a configuration error.

@@ -41,7 +41,7 @@ from services.partner import domain
 from services.runtime.bus import Bus
 from services.runtime.inbox import ack_timeout_backoff
 from services.runtime.pacing import Backoff, wait_any
-from services.runtime.settings import Namespace, NatsUrl, PositiveFloat, PositiveInt
+from services.runtime.settings import InboxPrefix, Namespace, NatsUrl, PositiveFloat, PositiveInt
 
 log = structlog.get_logger(__name__)
 
@@ -61,6 +61,11 @@ class PartnerSettings(msgspec.Struct, frozen=True, kw_only=True, rename="upper")
     partner_kinds: Kinds = "transfer,interpreter,shipment"
     nats_url: NatsUrl = "nats://127.0.0.1:4222"
     nats_namespace: Namespace = ""
+    # With credentials that allow only its own inbox prefix (`_INBOX_<partner id>`), set it here.
+    nats_inbox_prefix: InboxPrefix = "_INBOX"
+    # `create`: the partner makes (or updates) its durable consumer, on an open server.
+    # `bind`: Carebridge made it and the partner's credentials allow only reading from it.
+    partner_consumer: Literal["create", "bind"] = "create"
     # Share of offers accepted; the rest are declined for `no_capacity`.
     accept_rate: Annotated[float, msgspec.Meta(ge=0, le=1)] = 1.0
     reply_delay: Seconds = 1.0
@@ -176,8 +181,9 @@ class ReferencePartner:
         self.stop.set()
 
     async def _bind(self) -> JetStreamContext.PullSubscription:
-        # Create-or-update: idempotent, and a changed ACK_WAIT takes effect on the next start.
-        await self.bus.js.add_consumer(self.stream, self.consumer_config())
+        if self.settings.partner_consumer == "create":
+            # Create-or-update: idempotent, and a changed ACK_WAIT takes effect on the next start.
+            await self.bus.js.add_consumer(self.stream, self.consumer_config())
         return await self.bus.js.pull_subscribe_bind(self.durable, stream=self.stream)
 
     async def _receive_batch(self, psub: JetStreamContext.PullSubscription) -> None:

@@ -53,9 +53,13 @@ class Bus:
         replicas: int = 1,
         max_bytes: int = 0,
         first_connect_timeout: float = 15.0,
+        inbox_prefix: str = "_INBOX",
     ) -> Bus:
         """Connect, reconnecting forever once connected; but a server that never answered
-        is a configuration error, reported after `first_connect_timeout` seconds."""
+        is a configuration error, reported after `first_connect_timeout` seconds.
+
+        `inbox_prefix` is where replies come back (JetStream's answers and acks): a client
+        whose permissions allow only its own prefix (a partner's) must set it."""
 
         async def on_disconnect() -> None:
             if not nc.is_draining and not nc.is_closed:
@@ -81,6 +85,7 @@ class Bus:
             disconnected_cb=on_disconnect,
             reconnected_cb=on_reconnect,
             error_cb=on_error,
+            inbox_prefix=inbox_prefix,
         )
         try:
             await asyncio.wait_for(connecting, first_connect_timeout)

@@ -16,6 +16,8 @@ PositiveFloat = Annotated[float, msgspec.Meta(gt=0)]
 DatabaseUrl = Annotated[str, msgspec.Meta(pattern=r"^postgres(ql)?://\S+$")]
 # One server, or the nodes of a cluster separated by commas (the client fails over between them).
 NatsUrl = Annotated[str, msgspec.Meta(pattern=r"^(nats|tls)://[^\s,]+(,(nats|tls)://[^\s,]+)*$")]
+# A NATS subject prefix for a client's inboxes, such as `_INBOX_rhein-shuttle`.
+InboxPrefix = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")]
 Namespace = Annotated[str, msgspec.Meta(pattern=r"^([a-z][a-z0-9]{0,30})?$")]
 
 

@@ -66,6 +66,14 @@ def _assert_manifest(manifest: dict[str, Any], runner: Runner) -> None:
     assert set(staff) == ROLES
     assert len(set(staff.values())) == len(ROLES)
     assert set(manifest["credentials"]["api_keys"]) == {"local-site"}
+    # NATS runs with authorization: each partner has its own user, inbox prefix and consumer.
+    nats_port = manifest["nats_url"].rsplit(":", 1)[1]
+    for partner, access in manifest["credentials"]["partners"].items():
+        assert access["nats_url"].startswith(f"nats://{partner}:")
+        assert access["nats_url"].endswith(f"@127.0.0.1:{nats_port}")
+        assert access["inbox_prefix"] == f"_INBOX_{partner}"
+        assert access["durable"] == f"partner-{partner}"
+    assert set(manifest["credentials"]["partners"]) == set(PARTNERS)
     assert {p: entry["kinds"] for p, entry in manifest["partners"].items()} == PARTNERS
 
 

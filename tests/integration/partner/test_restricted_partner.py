@@ -1,0 +1,96 @@
+"""The reference partner with restricted credentials, as the local stack runs it: its own inbox
+prefix, and bound to the durable consumer Carebridge made (PARTNER_CONSUMER=bind)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import msgspec
+import pytest
+from nats.js.errors import NotFoundError
+
+from contracts.envelope import Metadata, event_type
+from contracts.partners import Offer, OfferAccepted, partner_reply_decoder
+from contracts.registry import STREAMS
+from deploy.nats_auth import ADMIN, ensure_partner_consumers, partner_durable, partner_inbox_prefix
+from services.partner.app import PartnerSettings, ReferencePartner
+from services.runtime.bus import Bus
+from tests.nats_auth_support import Server, authorized_nats
+from tests.partner_samples import offer as offer_sample
+from tests.support import eventually
+
+NAMESPACE = "restricted"
+ALPHA = "alpha-shuttle"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with authorized_nats(tmp_path_factory.mktemp("nats-auth"), (ALPHA,), NAMESPACE) as started:
+        yield started
+
+
+async def pending(admin: Bus, partner: str) -> int:
+    info = await admin.js.consumer_info(admin.stream("PARTNERS"), partner_durable(partner))
+    return int(info.num_pending or 0) + int(info.num_ack_pending or 0)
+
+
+async def test_the_reference_partner_answers_with_restricted_credentials(server: Server) -> None:
+    admin = await Bus.connect(server.url(ADMIN), name="admin", namespace=NAMESPACE)
+    await admin.provision(STREAMS)
+    await ensure_partner_consumers(admin, (ALPHA,))
+    logistics = await Bus.connect(server.url("logistics"), name="logistics", namespace=NAMESPACE)
+    settings = PartnerSettings(
+        partner_id=ALPHA,
+        partner_kinds="transfer",
+        nats_url=server.url(ALPHA),
+        nats_namespace=NAMESPACE,
+        nats_inbox_prefix=partner_inbox_prefix(ALPHA),
+        partner_consumer="bind",
+        reply_delay=0.05,
+        # The answer stays the last reply on the subject.
+        step_delay=3600.0,
+    )
+    sent = offer_sample("transfer")
+    meta = Metadata(
+        id=str(uuid.uuid4()),
+        type=event_type(Offer),
+        source="/carebridge/logistics",
+        time=datetime.now(UTC),
+    )
+    await logistics.js.publish(
+        logistics.subject(f"partners.{ALPHA}.offers.transfer"),
+        msgspec.json.encode(sent),
+        headers=meta.headers(),
+    )
+    bus = await Bus.connect(
+        settings.nats_url,
+        name="partner",
+        namespace=NAMESPACE,
+        inbox_prefix=settings.nats_inbox_prefix,
+    )
+    stop = asyncio.Event()
+    running = asyncio.create_task(ReferencePartner(settings, bus).run(stop))
+    replies = admin.subject(f"partners.{ALPHA}.replies")
+    try:
+
+        async def accepted() -> bool:
+            try:
+                last = await admin.js.get_last_msg(admin.stream("PARTNERS"), replies)
+            except NotFoundError:
+                return False
+            return isinstance(partner_reply_decoder.decode(last.data or b""), OfferAccepted)
+
+        async def acked() -> bool:
+            return await pending(admin, ALPHA) == 0
+
+        await eventually(accepted)
+        # The offer is acked after the answer is sent.
+        await eventually(acked)
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, 10)
+        for connection in (bus, logistics, admin):
+            await connection.close()
