@@ -14,8 +14,8 @@ import asyncpg
 from deploy.stack.console import Console
 from services.content.app import DEFINITION as CONTENT
 from services.content.seeding import seed_content
-from services.inquiries.crypto import KeyRing
 from services.runtime import api_keys, staff
+from services.runtime.crypto import KeyRing
 from services.runtime.db import create_pool
 from services.runtime.outbox import Outbox
 

@@ -19,8 +19,8 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from deploy.api_documents import FACTORIES, SERVICES
-from services.inquiries.crypto import KeyRing
 from services.runtime import consumer_access, staff
+from services.runtime.crypto import KeyRing
 from services.runtime.settings import ServiceSettings, load_settings
 from services.runtime.state import ServiceDefinition
 
