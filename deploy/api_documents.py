@@ -40,6 +40,7 @@ GENERATED_DIRS = (SCHEMAS_DIR, OPENAPI_DIR)
 _OFFLINE_ENVIRON = {
     "DATABASE_URL": "postgresql://localhost/openapi",
     "INQUIRIES_ENCRYPTION_KEYS": KeyRing.generate_setting(),
+    "LOGISTICS_ENCRYPTION_KEYS": KeyRing.generate_setting(),
 }
 
 

@@ -102,6 +102,7 @@ def service_settings(definition: ServiceDefinition, settings: ServiceSettings) -
     env = {k.upper(): str(v) for k, v in msgspec.structs.asdict(settings).items()}
     env |= {
         "INQUIRIES_ENCRYPTION_KEYS": KeyRing.generate_setting("t1"),
+        "LOGISTICS_ENCRYPTION_KEYS": KeyRing.generate_setting("t1"),
         "PREVIEW_SECRET": "test-secret",
     }
     return load_settings(definition.settings_type, environ=env)

@@ -62,6 +62,7 @@ def service_url(
         "PORT": str(port),
         "LOG_FORMAT": "json",
         "INQUIRIES_ENCRYPTION_KEYS": KeyRing.generate_setting("f1"),
+        "LOGISTICS_ENCRYPTION_KEYS": KeyRing.generate_setting("f1"),
         "PREVIEW_SECRET": "fuzz",
     }
     log = tmp_path / f"{request.param}.log"
