@@ -21,7 +21,7 @@ from tests.integration.logistics.conftest import Client, Register, Start, Tap, p
 from tests.integration.logistics.test_booking_erasure import opened_details
 from tests.integration.logistics.test_dispatch import confirm, confirmed, offer_to
 from tests.logistics_samples import interpreter, shipment, transfer
-from tests.support import eventually
+from tests.support import eventually, every_value
 
 # Who the traveller is and where they are: erasure removes all of it.
 TRAVELLER = (
@@ -36,22 +36,6 @@ TRAVELLER = (
 )
 # What they take: health data while it belongs to someone, kept anonymous after erasure.
 MEDICINES = ("Marcumar", "phenprocoumon")
-
-
-async def every_value(db: asyncpg.Connection) -> dict[str, str]:
-    """Each table's rows as text; bytes as Latin-1, so plain text inside them shows."""
-    tables = await db.fetch(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'logistics'"
-    )
-    dump = {}
-    for table in (r["table_name"] for r in tables):
-        rows = await db.fetch(f'SELECT * FROM logistics."{table}"')
-        dump[table] = " ".join(
-            value.decode("latin-1") if isinstance(value, bytes) else str(value)
-            for row in rows
-            for value in row.values()
-        )
-    return dump
 
 
 async def relayed(db: asyncpg.Connection) -> bool:
@@ -102,7 +86,7 @@ async def test_no_table_holds_the_travellers_data_in_plain_text_yet_the_partner_
     assert by_coordinator.status_code == 201, by_coordinator.text
     await eventually(lambda: relayed(db))
 
-    dump = await every_value(db)
+    dump = await every_value(db, "logistics")
 
     assert {"bookings", "booking_timeline", "offers", "partners", "outbox"} <= set(dump)
     assert leaks(dump) == set()
@@ -180,7 +164,7 @@ async def test_after_erasure_nothing_of_the_traveller_opens_with_any_key(
     opened = await opened_details(db, keys, inquiry)
     assert len(opened) == 3
     assert {secret for text in opened for secret in TRAVELLER if secret in text} == set()
-    dump = " ".join((await every_value(db)).values())
+    dump = " ".join((await every_value(db, "logistics")).values())
     for row in before:
         # The sealed value was replaced, not kept beside a flag: no key can open it again.
         assert bytes(row["sealed_details"]).decode("latin-1") not in dump
