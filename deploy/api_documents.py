@@ -16,8 +16,8 @@ from litestar import Litestar
 from contracts.generate import SCHEMAS_DIR, render_documents, render_json
 from services.content import app as content
 from services.inquiries import app as inquiries
-from services.inquiries.crypto import KeyRing
 from services.logistics import app as logistics
+from services.runtime.crypto import KeyRing
 from services.runtime.settings import load_settings
 from services.runtime.state import ServiceDefinition
 
@@ -40,6 +40,7 @@ GENERATED_DIRS = (SCHEMAS_DIR, OPENAPI_DIR)
 _OFFLINE_ENVIRON = {
     "DATABASE_URL": "postgresql://localhost/openapi",
     "INQUIRIES_ENCRYPTION_KEYS": KeyRing.generate_setting(),
+    "LOGISTICS_ENCRYPTION_KEYS": KeyRing.generate_setting(),
 }
 
 

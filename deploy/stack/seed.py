@@ -14,8 +14,8 @@ import asyncpg
 from deploy.stack.console import Console
 from services.content.app import DEFINITION as CONTENT
 from services.content.seeding import seed_content
-from services.inquiries.crypto import KeyRing
 from services.runtime import api_keys, staff
+from services.runtime.crypto import KeyRing
 from services.runtime.db import create_pool
 from services.runtime.outbox import Outbox
 
@@ -119,18 +119,21 @@ SERVICE_ENV = "service_env"
 
 
 async def seed_service_secrets(context: SeedContext) -> str:
-    """Secrets the services need, made once and kept in secrets.json: the key that encrypts
-    patients' data at rest, and the key that signs preview links. An environment variable of
-    the same name wins, so a developer can pin their own."""
+    """Secrets the services need, made once and kept in secrets.json: the keys that encrypt
+    patients' and travellers' data at rest, and the key that signs preview links. An
+    environment variable of the same name wins, so a developer can pin their own."""
     env: dict[str, str] = context.secrets.setdefault(SERVICE_ENV, {})
     made = []
     if "INQUIRIES_ENCRYPTION_KEYS" not in env:
         env["INQUIRIES_ENCRYPTION_KEYS"] = KeyRing.generate_setting("local1")
         made.append("patient-data encryption key")
+    if "LOGISTICS_ENCRYPTION_KEYS" not in env:
+        env["LOGISTICS_ENCRYPTION_KEYS"] = KeyRing.generate_setting("local1")
+        made.append("traveller-data encryption key")
     if "PREVIEW_SECRET" not in env:
         env["PREVIEW_SECRET"] = secrets.token_urlsafe(32)
         made.append("preview signing key")
-    return f"generated {' and '.join(made)}" if made else "service secrets unchanged"
+    return f"generated {', '.join(made)}" if made else "service secrets unchanged"
 
 
 SEED_STEPS: tuple[SeedStep, ...] = (

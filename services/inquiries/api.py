@@ -9,23 +9,20 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.connection import ASGIConnection
-from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.openapi.spec import SecurityScheme
 from litestar.params import FromPath, HeaderParameter, JSONBody
 
 from services.inquiries import offers, store, usecases
-from services.inquiries.crypto import KeyRing
 from services.inquiries.forms import ConsentEntry, ConsentForm, PatientCase
 from services.inquiries.lifecycle import PATIENT
 from services.inquiries.requests import SubmitInquiry, Submitted
 from services.runtime.consumer_access import consumer_only
 from services.runtime.errors import NotFound
-from services.runtime.state import Runtime, RuntimeDependency
+from services.runtime.state import KeysDependency, Runtime, RuntimeDependency
 from services.runtime.validation import decode_all_problems
 
-KeysDependency = NamedDependency[KeyRing]
 NO_STORE = "private, no-store"
 PATIENT_SCHEME = "patientToken"
 SECURITY_SCHEMES = {

@@ -14,10 +14,10 @@ from services.inquiries.api import SECURITY_SCHEMES, InquiryController
 from services.inquiries.booking_timeline import BOOKING_TIMELINE
 from services.inquiries.catalogue import CONDITION_CATALOGUE
 from services.inquiries.coordinator_api import CoordinatorController
-from services.inquiries.crypto import KeyRing
 from services.inquiries.offers import run_expiry
 from services.inquiries.privacy_api import PrivacyController
 from services.inquiries.retention import retention_loop
+from services.runtime.crypto import KeyRing, key_ring_setting
 from services.runtime.service import create_service_app
 from services.runtime.settings import PositiveFloat, ServiceSettings
 from services.runtime.state import Runtime, ServiceDefinition
@@ -36,14 +36,11 @@ class InquiriesSettings(ServiceSettings, frozen=True, kw_only=True, rename="uppe
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        try:
-            self.key_ring()
-        except ValueError as exc:
-            raise ValueError(f"INQUIRIES_ENCRYPTION_KEYS is invalid: {exc}") from None
+        self.key_ring()
 
     def key_ring(self) -> KeyRing:
-        return KeyRing.from_setting(
-            self.inquiries_encryption_keys, self.inquiries_active_key or None
+        return key_ring_setting(
+            "INQUIRIES_ENCRYPTION_KEYS", self.inquiries_encryption_keys, self.inquiries_active_key
         )
 
 

@@ -13,7 +13,6 @@ import msgspec
 from contracts.inquiries import InquiryConfirmed, InquiryDischarged
 from contracts.registry import INQUIRY_CONFIRMED, INQUIRY_DISCHARGED
 from services.inquiries import store
-from services.inquiries.crypto import KeyRing, from_column, to_column
 from services.inquiries.domain import (
     STATUSES,
     TRANSITIONS,
@@ -39,6 +38,7 @@ from services.inquiries.forms import (
 )
 from services.inquiries.lifecycle import aad, lock, move, personal_data, status_of
 from services.inquiries.offers import offer_views
+from services.runtime.crypto import KeyRing, from_column, to_column
 from services.runtime.db import Connection, Pool, transaction
 from services.runtime.errors import BadRequest, FieldProblem, Invalid, NotFound
 from services.runtime.outbox import Outbox

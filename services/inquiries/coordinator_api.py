@@ -12,12 +12,10 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post, put
-from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from services.inquiries import casework, offers
-from services.inquiries.crypto import KeyRing
 from services.inquiries.forms import (
     Assignment,
     CasePage,
@@ -30,12 +28,12 @@ from services.inquiries.forms import (
     OfferForm,
     Transition,
 )
+from services.runtime.crypto import KeyRing
 from services.runtime.preconditions import IfMatch, etag, required_version
 from services.runtime.problems import MEDIA_TYPE, Problem
 from services.runtime.staff import Principal, staff_only
-from services.runtime.state import Runtime, RuntimeDependency
+from services.runtime.state import KeysDependency, Runtime, RuntimeDependency
 
-KeysDependency = NamedDependency[KeyRing]
 NO_STORE = "private, no-store"
 COORDINATOR = staff_only("coordinator")
 

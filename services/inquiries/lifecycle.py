@@ -13,8 +13,8 @@ import msgspec
 from contracts.inquiries import InquiryCancelled, InquiryStatus, InquiryStatusChanged
 from contracts.registry import INQUIRY_CANCELLED, INQUIRY_STATUS_CHANGED
 from services.inquiries import store
-from services.inquiries.crypto import KeyRing, from_column
 from services.inquiries.domain import check_transition
+from services.runtime.crypto import KeyRing, from_column
 from services.runtime.db import Connection
 from services.runtime.errors import Conflict, NotFound, PreconditionFailed
 from services.runtime.outbox import Outbox

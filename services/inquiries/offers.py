@@ -13,10 +13,10 @@ import structlog
 from contracts.inquiries import InquiryOfferSent
 from contracts.registry import INQUIRY_OFFER_SENT
 from services.inquiries import store
-from services.inquiries.crypto import KeyRing, from_column, to_column
 from services.inquiries.domain import check_processing_allowed, check_transition, offer_problems
 from services.inquiries.forms import OfferForm, OfferState, OfferView
 from services.inquiries.lifecycle import aad, lock, lock_for_patient, move, status_of
+from services.runtime.crypto import KeyRing, from_column, to_column
 from services.runtime.db import Connection, Pool, transaction
 from services.runtime.errors import Conflict, Invalid, NotFound
 from services.runtime.outbox import Outbox

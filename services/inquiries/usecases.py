@@ -13,7 +13,6 @@ from contracts.inquiries import ConsentWithdrawn, InquirySubmitted
 from contracts.registry import INQUIRY_CONSENT_WITHDRAWN, INQUIRY_SUBMITTED
 from services.inquiries import catalogue, store
 from services.inquiries.casework import consent_log
-from services.inquiries.crypto import KeyRing, from_column, to_column
 from services.inquiries.domain import TRANSITIONS, submission_problems
 from services.inquiries.forms import ConsentEntry, ConsentForm, PatientCase
 from services.inquiries.lifecycle import (
@@ -26,6 +25,7 @@ from services.inquiries.lifecycle import (
 )
 from services.inquiries.offers import offer_views
 from services.inquiries.requests import SubmitInquiry, Submitted
+from services.runtime.crypto import KeyRing, from_column, to_column
 from services.runtime.db import Pool, transaction
 from services.runtime.errors import Invalid, NotFound
 from services.runtime.outbox import Outbox

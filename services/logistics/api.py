@@ -32,7 +32,7 @@ from contracts.logistics import (
 from services.logistics import domain, store, usecases
 from services.runtime.errors import BadRequest, FieldProblem
 from services.runtime.staff import staff_only
-from services.runtime.state import RuntimeDependency
+from services.runtime.state import KeysDependency, RuntimeDependency
 from services.runtime.validation import decode_all_problems, field_problems
 
 MAX_LIMIT = 100
@@ -166,6 +166,7 @@ class BookingController(Controller):
         self,
         request: Request[Any, Any, Any],
         runtime: RuntimeDependency,
+        keys: KeysDependency,
         dispatch: DispatchDependency,
     ) -> BookingView:
         inquiry_id, details = decode_new_booking(await request.body())
@@ -175,7 +176,7 @@ class BookingController(Controller):
                 conn, dispatch, details, inquiry_id=inquiry_id, now=now
             )
         assert booking_id is not None  # noqa: S101 - only event-requested bookings are deduplicated
-        return _view(*await usecases.booking_with_history(runtime.pool, booking_id))
+        return _view(*await usecases.booking_with_history(runtime.pool, keys, booking_id))
 
     @get(
         "/",
@@ -185,6 +186,7 @@ class BookingController(Controller):
     async def list_bookings(
         self,
         runtime: RuntimeDependency,
+        keys: KeysDependency,
         inquiry_id: FromQuery[uuid.UUID | None] = None,
         status: FromQuery[BookingStatus | None] = None,
         kind: FromQuery[BookingKind | None] = None,
@@ -194,6 +196,7 @@ class BookingController(Controller):
         async with runtime.pool.acquire() as conn:
             rows = await store.list_bookings(
                 conn,
+                keys,
                 inquiry_id=str(inquiry_id) if inquiry_id else None,
                 status=status,
                 kind=kind,
@@ -209,8 +212,10 @@ class BookingController(Controller):
         summary="One booking with its timeline and the offers made for it",
         **staff_only("coordinator"),
     )
-    async def one(self, runtime: RuntimeDependency, booking_id: FromPath[uuid.UUID]) -> BookingView:
-        return _view(*await usecases.booking_with_history(runtime.pool, booking_id))
+    async def one(
+        self, runtime: RuntimeDependency, keys: KeysDependency, booking_id: FromPath[uuid.UUID]
+    ) -> BookingView:
+        return _view(*await usecases.booking_with_history(runtime.pool, keys, booking_id))
 
     @post(
         "/{booking_id:uuid}/cancel",
@@ -221,6 +226,7 @@ class BookingController(Controller):
     async def cancel(
         self,
         runtime: RuntimeDependency,
+        keys: KeysDependency,
         dispatch: DispatchDependency,
         booking_id: FromPath[uuid.UUID],
         data: JSONBody[CancelBooking | None] = None,
@@ -229,7 +235,7 @@ class BookingController(Controller):
         await usecases.cancel_booking(
             runtime.pool, dispatch, booking_id, reason=reason, now=datetime.now(UTC)
         )
-        return _view(*await usecases.booking_with_history(runtime.pool, booking_id))
+        return _view(*await usecases.booking_with_history(runtime.pool, keys, booking_id))
 
     @post(
         "/{booking_id:uuid}/dispatch",
@@ -240,11 +246,12 @@ class BookingController(Controller):
     async def dispatch_again(
         self,
         runtime: RuntimeDependency,
+        keys: KeysDependency,
         dispatch: DispatchDependency,
         booking_id: FromPath[uuid.UUID],
     ) -> BookingView:
         await usecases.dispatch_again(runtime.pool, dispatch, booking_id, now=datetime.now(UTC))
-        return _view(*await usecases.booking_with_history(runtime.pool, booking_id))
+        return _view(*await usecases.booking_with_history(runtime.pool, keys, booking_id))
 
 
 def _view(

@@ -13,6 +13,7 @@ from litestar.di import Provide
 from services.logistics import consumers
 from services.logistics.api import BookingController, PartnerController
 from services.logistics.usecases import Dispatch, expire_due_offers
+from services.runtime.crypto import KeyRing, key_ring_setting
 from services.runtime.pacing import wait_any
 from services.runtime.service import create_service_app
 from services.runtime.settings import PositiveFloat, PositiveInt, ServiceSettings
@@ -20,11 +21,24 @@ from services.runtime.state import Runtime, RuntimeDependency, ServiceDefinition
 
 
 class LogisticsSettings(ServiceSettings, frozen=True, kw_only=True, rename="upper"):
+    # "k1:<base64url 32 bytes>,k2:…", sealing the travellers' details of bookings as
+    # INQUIRIES_ENCRYPTION_KEYS seals patients' data: keys of its own. Never logged.
+    logistics_encryption_keys: str
+    logistics_active_key: str = ""
     # Seconds a partner has to accept or decline before the offer goes to the next one.
     offer_timeout: PositiveFloat = 900.0
     # How often the deadline loop looks for unanswered offers, and how many it takes at once.
     deadline_interval: PositiveFloat = 1.0
     deadline_batch: PositiveInt = 100
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.key_ring()
+
+    def key_ring(self) -> KeyRing:
+        return key_ring_setting(
+            "LOGISTICS_ENCRYPTION_KEYS", self.logistics_encryption_keys, self.logistics_active_key
+        )
 
 
 DEFINITION = ServiceDefinition(
@@ -43,9 +57,10 @@ DEFINITION = ServiceDefinition(
 
 def create_app(settings: LogisticsSettings) -> Litestar:
     timeout = timedelta(seconds=settings.offer_timeout)
+    keys = settings.key_ring()
 
     def dispatch(runtime: RuntimeDependency) -> Dispatch:
-        return Dispatch(outbox=runtime.outbox, offer_timeout=timeout)
+        return Dispatch(outbox=runtime.outbox, offer_timeout=timeout, keys=keys)
 
     async def deadlines(runtime: Runtime, stop: asyncio.Event) -> None:
         """Deadlines live in the database, so they survive restarts; replicas share them."""
@@ -63,7 +78,10 @@ def create_app(settings: LogisticsSettings) -> Litestar:
     return create_service_app(
         definition,
         settings,
-        dependencies={"dispatch": Provide(dispatch, sync_to_thread=False)},
+        dependencies={
+            "dispatch": Provide(dispatch, sync_to_thread=False),
+            "keys": Provide(lambda: keys, sync_to_thread=False),
+        },
         background=(("offer-deadlines", deadlines),),
     )
 

@@ -51,7 +51,7 @@ def subscriptions(d: Dispatch) -> tuple[Subscription[Any], ...]:
                     conn, d, event.inquiry_id, reason=event.reason or "inquiry cancelled", now=now
                 )
             case PersonalDataErased():
-                await usecases.erase_inquiry(conn, event.inquiry_id, now=now)
+                await usecases.erase_inquiry(conn, d.keys, event.inquiry_id, now=now)
             case _:
                 # Only the channels above are read; another inquiry event would be a new
                 # channel added to this subscription without a case here.

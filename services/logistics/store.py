@@ -11,6 +11,7 @@ import msgspec
 
 from contracts.logistics import BookingDetails, BookingKind, BookingStatus
 from services.logistics.domain import Coverage, Partner
+from services.runtime.crypto import KeyRing, from_column, to_column
 from services.runtime.db import Connection
 
 OfferState = str  # open, accepted, declined, expired, withdrawn
@@ -49,17 +50,29 @@ class OfferRow(msgspec.Struct, frozen=True, kw_only=True):
     reason: str | None
 
 
-_BOOKING = """id, inquiry_id, kind, status, version, details::text AS details, partner_id,
-              progress, created_at, updated_at, erased_at"""
+_BOOKING = """id, inquiry_id, kind, status, version, sealed_details, partner_id, progress,
+              created_at, updated_at, erased_at"""
 _PARTNER = "id, name, kinds, airports, cities, countries, languages, capabilities, priority, active"
 _OFFER = "id, booking_id, partner_id, sent_at, respond_by, state, answered_at, reason"
 _details_decoder = msgspec.json.Decoder(BookingDetails)
 
 
-def _booking(row: asyncpg.Record) -> Booking:
+def details_aad(booking_id: uuid.UUID) -> bytes:
+    """Binds sealed details to their booking: moved to another row, they fail to open."""
+    return f"booking:{booking_id}:details".encode()
+
+
+def _seal(keys: KeyRing, booking_id: uuid.UUID, details: BookingDetails) -> tuple[bytes, str]:
+    """The sealed details column and the id of the key that sealed it."""
+    sealed = keys.encrypt_json(details, aad=details_aad(booking_id))
+    return to_column(sealed), sealed.key_id
+
+
+def _booking(row: asyncpg.Record, keys: KeyRing) -> Booking:
     fields = dict(row.items())
-    fields["details"] = _details_decoder.decode(fields["details"])
-    return Booking(**fields)
+    sealed = from_column(fields.pop("sealed_details"))
+    opened = keys.decrypt(sealed, aad=details_aad(fields["id"]))
+    return Booking(**fields, details=_details_decoder.decode(opened))
 
 
 def _partner(row: asyncpg.Record) -> Partner:
@@ -169,6 +182,7 @@ async def active_partners(conn: Connection, kind: str) -> list[Partner]:
 
 async def insert_booking(
     conn: Connection,
+    keys: KeyRing,
     *,
     id: uuid.UUID,
     inquiry_id: str | None,
@@ -179,45 +193,50 @@ async def insert_booking(
     now: datetime,
 ) -> bool:
     """False when the event that requested it was applied before (under another id)."""
+    sealed, key_id = _seal(keys, id, details)
     inserted = await conn.fetchval(
         """INSERT INTO bookings (id, inquiry_id, origin, position, kind, status, version,
-                                 details, created_at, updated_at)
-           VALUES ($1, $2, $3, $4, $5, 'requested', 1, $6::jsonb, $7, $7)
+                                 sealed_details, key_id, created_at, updated_at)
+           VALUES ($1, $2, $3, $4, $5, 'requested', 1, $6, $7, $8, $8)
            ON CONFLICT (inquiry_id, origin, position) DO NOTHING RETURNING true""",
         id,
         inquiry_id,
         origin,
         position,
         kind,
-        msgspec.json.encode(details).decode(),
+        sealed,
+        key_id,
         now,
     )
     return bool(inserted)
 
 
-async def get_booking(conn: Connection, booking_id: uuid.UUID) -> Booking | None:
+async def get_booking(conn: Connection, keys: KeyRing, booking_id: uuid.UUID) -> Booking | None:
     row = await conn.fetchrow(f"SELECT {_BOOKING} FROM bookings WHERE id = $1", booking_id)
-    return None if row is None else _booking(row)
+    return None if row is None else _booking(row, keys)
 
 
-async def lock_booking(conn: Connection, booking_id: uuid.UUID) -> Booking | None:
+async def lock_booking(conn: Connection, keys: KeyRing, booking_id: uuid.UUID) -> Booking | None:
     row = await conn.fetchrow(
         f"SELECT {_BOOKING} FROM bookings WHERE id = $1 FOR UPDATE", booking_id
     )
-    return None if row is None else _booking(row)
+    return None if row is None else _booking(row, keys)
 
 
-async def lock_bookings_of_inquiry(conn: Connection, inquiry_id: str) -> list[Booking]:
+async def lock_bookings_of_inquiry(
+    conn: Connection, keys: KeyRing, inquiry_id: str
+) -> list[Booking]:
     rows = await conn.fetch(
         f"""SELECT {_BOOKING} FROM bookings WHERE inquiry_id = $1
             ORDER BY created_at, id FOR UPDATE""",
         inquiry_id,
     )
-    return [_booking(r) for r in rows]
+    return [_booking(r, keys) for r in rows]
 
 
 async def list_bookings(
     conn: Connection,
+    keys: KeyRing,
     *,
     inquiry_id: str | None,
     status: str | None,
@@ -239,7 +258,7 @@ async def list_bookings(
         after[1] if after else None,
         limit,
     )
-    return [_booking(r) for r in rows]
+    return [_booking(r, keys) for r in rows]
 
 
 async def update_booking_status(
@@ -266,13 +285,20 @@ async def update_booking_status(
 
 
 async def replace_details(
-    conn: Connection, booking_id: uuid.UUID, details: BookingDetails, erased_at: datetime
+    conn: Connection,
+    keys: KeyRing,
+    booking_id: uuid.UUID,
+    details: BookingDetails,
+    erased_at: datetime,
 ) -> None:
+    """Seal `details` anew in place of the old ones, with a fresh nonce and the active key."""
+    sealed, key_id = _seal(keys, booking_id, details)
     await conn.execute(
-        """UPDATE bookings SET details = $2::jsonb, erased_at = $3, updated_at = $3
+        """UPDATE bookings SET sealed_details = $2, key_id = $3, erased_at = $4, updated_at = $4
            WHERE id = $1""",
         booking_id,
-        msgspec.json.encode(details).decode(),
+        sealed,
+        key_id,
         erased_at,
     )
 

@@ -13,6 +13,7 @@ from litestar.types import ControllerRouterHandler
 
 from services.runtime import staff
 from services.runtime.bus import Bus
+from services.runtime.crypto import KeyRing
 from services.runtime.db import Pool
 from services.runtime.inbox import Consumer, Subscription
 from services.runtime.metrics import Metrics
@@ -81,3 +82,6 @@ class Runtime:
 
 # How routes ask for the runtime: `runtime: RuntimeDependency`.
 RuntimeDependency = NamedDependency[Runtime]
+# How routes ask for the key ring that opens personal data, which a service that seals any
+# provides as dependency "keys": `keys: KeysDependency`.
+KeysDependency = NamedDependency[KeyRing]

@@ -19,8 +19,8 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from deploy.api_documents import FACTORIES, SERVICES
-from services.inquiries.crypto import KeyRing
 from services.runtime import consumer_access, staff
+from services.runtime.crypto import KeyRing
 from services.runtime.settings import ServiceSettings, load_settings
 from services.runtime.state import ServiceDefinition
 
@@ -102,6 +102,7 @@ def service_settings(definition: ServiceDefinition, settings: ServiceSettings) -
     env = {k.upper(): str(v) for k, v in msgspec.structs.asdict(settings).items()}
     env |= {
         "INQUIRIES_ENCRYPTION_KEYS": KeyRing.generate_setting("t1"),
+        "LOGISTICS_ENCRYPTION_KEYS": KeyRing.generate_setting("t1"),
         "PREVIEW_SECRET": "test-secret",
     }
     return load_settings(definition.settings_type, environ=env)

@@ -27,8 +27,8 @@ from schemathesis.checks import not_a_server_error, response_schema_conformance
 
 from deploy.api_documents import SERVICES
 from deploy.embedded import free_port
-from services.inquiries.crypto import KeyRing
 from services.runtime import api_keys, staff
+from services.runtime.crypto import KeyRing
 from services.runtime.settings import ServiceSettings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -62,6 +62,7 @@ def service_url(
         "PORT": str(port),
         "LOG_FORMAT": "json",
         "INQUIRIES_ENCRYPTION_KEYS": KeyRing.generate_setting("f1"),
+        "LOGISTICS_ENCRYPTION_KEYS": KeyRing.generate_setting("f1"),
         "PREVIEW_SECRET": "fuzz",
     }
     log = tmp_path / f"{request.param}.log"

@@ -31,9 +31,9 @@ import msgspec
 from deploy.embedded import free_port
 from services.inquiries import store, usecases
 from services.inquiries.app import DEFINITION
-from services.inquiries.crypto import KeyRing, to_column
 from services.inquiries.requests import SubmitInquiry
 from services.runtime import api_keys
+from services.runtime.crypto import KeyRing, to_column
 from services.runtime.db import Pool, create_pool
 from services.runtime.outbox import Outbox
 from services.runtime.service import prepare_database

@@ -16,7 +16,7 @@ async def cancel_booking(
     pool: Pool, d: Dispatch, booking_id: uuid.UUID, *, reason: str, now: datetime
 ) -> store.Booking:
     async with transaction(pool) as conn:
-        booking = await store.lock_booking(conn, booking_id)
+        booking = await store.lock_booking(conn, d.keys, booking_id)
         if booking is None:
             raise NotFound(f"booking {booking_id} does not exist")
         return await _cancel(conn, d, booking, reason, now)
@@ -26,7 +26,7 @@ async def cancel_inquiry(
     conn: Connection, d: Dispatch, inquiry_id: str, *, reason: str, now: datetime
 ) -> None:
     """Cancel the inquiry's open bookings; a shipment already on its way is left to arrive."""
-    for booking in await store.lock_bookings_of_inquiry(conn, inquiry_id):
+    for booking in await store.lock_bookings_of_inquiry(conn, d.keys, inquiry_id):
         if booking.status in domain.TERMINAL:
             continue
         try:

@@ -26,6 +26,7 @@ from contracts.registry import (
     PARTNER_OFFERS,
 )
 from services.logistics import domain, store
+from services.runtime.crypto import KeyRing
 from services.runtime.db import Connection, Pool, transaction
 from services.runtime.errors import Conflict, NotFound
 from services.runtime.outbox import Outbox
@@ -33,10 +34,11 @@ from services.runtime.outbox import Outbox
 
 @dataclass(frozen=True)
 class Dispatch:
-    """What every command that may offer a booking needs."""
+    """What every command that may offer a booking needs: the key ring opens its details."""
 
     outbox: Outbox
     offer_timeout: timedelta
+    keys: KeyRing
 
 
 async def create_booking(
@@ -55,6 +57,7 @@ async def create_booking(
     kind = domain.kind_of(details)
     created = await store.insert_booking(
         conn,
+        d.keys,
         id=booking_id,
         inquiry_id=inquiry_id,
         origin=origin,
@@ -73,7 +76,7 @@ async def create_booking(
             booking_id=str(booking_id), inquiry_id=inquiry_id, kind=kind, created_at=now
         ),
     )
-    booking = await store.lock_booking(conn, booking_id)
+    booking = await store.lock_booking(conn, d.keys, booking_id)
     if booking is None:  # pragma: no cover - inserted above in this transaction
         raise RuntimeError("booking vanished inside its own transaction")
     await offer_to_next_partner(conn, d, booking, now)
@@ -217,7 +220,7 @@ async def dispatch_again(pool: Pool, d: Dispatch, booking_id: uuid.UUID, *, now:
     """Offer an unassigned booking again, once a coordinator registered or activated a partner
     for it; partners that declined or let the deadline pass are still not asked again."""
     async with transaction(pool) as conn:
-        booking = await store.lock_booking(conn, booking_id)
+        booking = await store.lock_booking(conn, d.keys, booking_id)
         if booking is None:
             raise NotFound(f"booking {booking_id} does not exist")
         domain.check_transition(booking.status, "offered")
@@ -237,7 +240,7 @@ async def expire_due_offers(pool: Pool, d: Dispatch, *, now: datetime, limit: in
         due = await store.claim_due_offers(conn, now, limit)
         for offer_id, booking_id in due:
             offer = await store.get_offer(conn, offer_id)
-            booking = await store.get_booking(conn, booking_id)
+            booking = await store.get_booking(conn, d.keys, booking_id)
             if offer is None or booking is None or offer.state != "open":
                 continue  # answered between the scan and the lock
             await store.close_offer(

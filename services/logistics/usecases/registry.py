@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime
 
 from services.logistics import domain, store
+from services.runtime.crypto import KeyRing
 from services.runtime.db import Pool, transaction
 from services.runtime.errors import Conflict, NotFound
 
@@ -44,10 +45,10 @@ async def partner(pool: Pool, partner_id: str) -> domain.Partner:
 
 
 async def booking_with_history(
-    pool: Pool, booking_id: uuid.UUID
+    pool: Pool, keys: KeyRing, booking_id: uuid.UUID
 ) -> tuple[store.Booking, list[store.TimelineEntry], list[store.OfferRow]]:
     async with pool.acquire() as conn:
-        booking = await store.get_booking(conn, booking_id)
+        booking = await store.get_booking(conn, keys, booking_id)
         if booking is None:
             raise NotFound(f"booking {booking_id} does not exist")
         return (

@@ -12,6 +12,7 @@ import msgspec
 from contracts.partners import OfferAccepted, OfferDeclined, PartnerReply, StatusUpdate
 from services.logistics import domain, store
 from services.logistics.usecases.dispatch import Dispatch, move, offer_to_next_partner
+from services.runtime.crypto import KeyRing
 from services.runtime.db import Connection
 from services.runtime.errors import Conflict, Invalid
 
@@ -24,7 +25,7 @@ async def apply_reply(
     consumer keeps it as a dead letter and nothing changes."""
     match reply:
         case OfferAccepted() | OfferDeclined():
-            booking, offer = await _lock_offer(conn, reply.offer_id, sender)
+            booking, offer = await _lock_offer(conn, d.keys, reply.offer_id, sender)
             if isinstance(reply, OfferAccepted):
                 await store.close_offer(conn, offer.id, state="accepted", reason=None, now=now)
                 await move(
@@ -52,7 +53,7 @@ async def apply_reply(
             await offer_to_next_partner(conn, d, booking, now)
         case StatusUpdate():
             booking_id = _uuid(reply.booking_id, "booking_id")
-            held = await store.lock_booking(conn, booking_id)
+            held = await store.lock_booking(conn, d.keys, booking_id)
             if held is None or held.partner_id != sender:
                 raise Conflict(f"partner {sender} holds no booking {reply.booking_id}")
             target = domain.progress_target(held.kind, held.status, held.progress, reply.status)
@@ -78,12 +79,12 @@ async def apply_reply(
 
 
 async def _lock_offer(
-    conn: Connection, offer_id: str, sender: str
+    conn: Connection, keys: KeyRing, offer_id: str, sender: str
 ) -> tuple[store.Booking, store.OfferRow]:
     found = await store.get_offer(conn, _uuid(offer_id, "offer_id"))
     if found is None or found.partner_id != sender:
         raise Conflict(f"partner {sender} holds no offer {offer_id}")
-    booking = await store.lock_booking(conn, found.booking_id)
+    booking = await store.lock_booking(conn, keys, found.booking_id)
     # Read again under the booking's lock: a deadline or another reply may have closed it.
     offer = await store.get_offer(conn, found.id)
     if booking is None or offer is None:  # pragma: no cover - rows are never deleted

@@ -10,7 +10,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from services.inquiries.app import InquiriesSettings, create_app
-from services.inquiries.crypto import KeyRing
+from services.runtime.crypto import KeyRing
 from services.runtime.settings import ServiceSettings, load_settings
 
 # The casework tests' fixtures: the raw tables, a coordinator's token, a submitted inquiry.

@@ -14,7 +14,7 @@ from nats.js.errors import NotFoundError
 from contracts.registry import INQUIRY_SUBMITTED
 from services.runtime.bus import Bus
 from tests.integration.inquiries.test_submission import SUBMISSION
-from tests.support import eventually
+from tests.support import eventually, every_value
 
 PERSONAL = (
     "Olena",
@@ -38,22 +38,6 @@ async def db(database_url: str) -> AsyncIterator[asyncpg.Connection]:
     await conn.close()
 
 
-async def every_value(db: asyncpg.Connection) -> dict[str, str]:
-    """Each table's rows as text; bytes as Latin-1, so plain text inside them shows."""
-    tables = await db.fetch(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'inquiries'"
-    )
-    dump = {}
-    for table in (r["table_name"] for r in tables):
-        rows = await db.fetch(f'SELECT * FROM inquiries."{table}"')
-        dump[table] = " ".join(
-            value.decode("latin-1") if isinstance(value, bytes) else str(value)
-            for row in rows
-            for value in row.values()
-        )
-    return dump
-
-
 async def submitted_event(bus: Bus) -> bytes | None:
     try:
         msg = await bus.js.get_last_msg(
@@ -72,7 +56,7 @@ async def test_no_table_nor_the_announced_event_holds_the_patients_data_in_plain
     )
     assert response.status_code == 201
 
-    dump = await every_value(db)
+    dump = await every_value(db, "inquiries")
     dump["announced"] = (await eventually(lambda: submitted_event(bus))).decode("latin-1")
 
     assert {"inquiries", "idempotent_submissions", "consents", "timeline"} <= set(dump)

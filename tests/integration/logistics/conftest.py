@@ -24,6 +24,7 @@ from contracts.registry import STREAMS
 from services.logistics.app import LogisticsSettings, create_app
 from services.runtime import staff
 from services.runtime.bus import Bus
+from services.runtime.crypto import KeyRing
 from services.runtime.settings import ServiceSettings, load_settings
 from tests.logistics_samples import partner
 from tests.support import eventually
@@ -33,12 +34,28 @@ Start = Callable[..., AbstractAsyncContextManager[Client]]
 
 
 @pytest.fixture
-def start(settings: ServiceSettings) -> Start:
+def keys_setting() -> str:
+    """The test's LOGISTICS_ENCRYPTION_KEYS: every service it starts shares it, as replicas do."""
+    return KeyRing.generate_setting("t1")
+
+
+@pytest.fixture
+def keys(keys_setting: str) -> KeyRing:
+    """What the service seals with, to open the raw rows as it would."""
+    return KeyRing.from_setting(keys_setting)
+
+
+@pytest.fixture
+def start(settings: ServiceSettings, keys_setting: str) -> Start:
     """Start a logistics service; keyword arguments override its settings (OFFER_TIMEOUT=…)."""
 
     def started(**overrides: str) -> AbstractAsyncContextManager[Client]:
         env = {k.upper(): str(v) for k, v in msgspec.structs.asdict(settings).items()}
-        env |= {"OFFER_TIMEOUT": "60", "DEADLINE_INTERVAL": "0.1"} | overrides
+        env |= {
+            "OFFER_TIMEOUT": "60",
+            "DEADLINE_INTERVAL": "0.1",
+            "LOGISTICS_ENCRYPTION_KEYS": keys_setting,
+        } | overrides
         app = create_app(load_settings(LogisticsSettings, environ=env))
         return AsyncTestClient(app, raise_server_exceptions=False)
 

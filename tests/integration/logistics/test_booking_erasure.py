@@ -12,11 +12,25 @@ from contracts.inquiries import PersonalDataErased
 from contracts.partners import OfferAccepted, StatusUpdate
 from contracts.registry import INQUIRY_ERASED
 from services.logistics.domain import ERASED
+from services.logistics.store import details_aad
 from services.runtime.bus import Bus
+from services.runtime.crypto import KeyRing, from_column
 from tests.integration.logistics.conftest import Client, Register, Tap, publish, reply
 from tests.integration.logistics.test_dispatch import confirm, confirmed, offer_to
 from tests.logistics_samples import shipment, transfer
 from tests.support import eventually
+
+
+async def opened_details(db: asyncpg.Connection, keys: KeyRing, inquiry_id: str) -> list[str]:
+    """The stored details of the inquiry's bookings, opened as the service opens them."""
+    rows = await db.fetch(
+        "SELECT id, sealed_details FROM bookings WHERE inquiry_id = $1 ORDER BY created_at, id",
+        inquiry_id,
+    )
+    return [
+        keys.decrypt(from_column(r["sealed_details"]), aad=details_aad(r["id"])).decode()
+        for r in rows
+    ]
 
 
 async def test_erasure_wipes_the_traveller_and_keeps_the_anonymous_bookings(
@@ -26,6 +40,7 @@ async def test_erasure_wipes_the_traveller_and_keeps_the_anonymous_bookings(
     bus: Bus,
     offers: Tap,
     db: asyncpg.Connection,
+    keys: KeyRing,
 ) -> None:
     await register("rhein-shuttle", "transfer")
     await register("kyiv-courier", "shipment")
@@ -69,11 +84,12 @@ async def test_erasure_wipes_the_traveller_and_keeps_the_anonymous_bookings(
         return bool(count == 2)
 
     await eventually(erased)
-    stored = await db.fetchval(
-        """SELECT string_agg(b.details::text || coalesce(t.detail::text, ''), ' ')
-           FROM bookings b LEFT JOIN booking_timeline t ON t.booking_id = b.id
-           WHERE b.inquiry_id = $1""",
-        inquiry,
+    stored = " ".join(await opened_details(db, keys, inquiry)) + " ".join(
+        await db.fetchval(
+            """SELECT array_agg(t.detail::text) FROM booking_timeline t
+               JOIN bookings b ON b.id = t.booking_id WHERE b.inquiry_id = $1""",
+            inquiry,
+        )
     )
     for personal in ("Kovalenko", "+380501234567", "Khreshchatyk", "Terminal 1", "RX-2027"):
         assert personal not in stored
@@ -86,5 +102,5 @@ async def test_erasure_wipes_the_traveller_and_keeps_the_anonymous_bookings(
     }
     assert view["booking"]["details"]["flight_number"] == "LH1491"
     assert view["timeline"][-1]["entry"] == "personal_data_erased"
-    untouched = await db.fetchval("SELECT details::text FROM bookings WHERE inquiry_id = $1", other)
+    (untouched,) = await opened_details(db, keys, other)
     assert "Kovalenko" in untouched

@@ -1,7 +1,8 @@
 """Encryption at rest of patients' personal data, with key rotation.
 
-Inquiries carry health data (GDPR Art. 9, special categories), so the fields that hold it are
-encrypted by the service before they reach PostgreSQL: a database dump, a backup or a replica
+Inquiries carry health data (GDPR Art. 9, special categories) and logistics bookings name the
+traveller, their phone, addresses and medicines, so the fields that hold them are encrypted by the
+service before they reach PostgreSQL: a database dump, a backup or a replica
 alone does not reveal them. AES-256-GCM is used because it authenticates as well as encrypts: a
 changed byte is detected instead of decrypting to plausible garbage.
 
@@ -36,6 +37,7 @@ __all__ = [
     "KeyRing",
     "Sealed",
     "from_column",
+    "key_ring_setting",
     "to_column",
 ]
 
@@ -192,6 +194,19 @@ class KeyRing:
     def needs_rotation(self, sealed: Sealed) -> bool:
         """Whether `sealed` was sealed with a key other than the active one."""
         return sealed.key_id != self._active
+
+
+def key_ring_setting(variable: str, keys: str, active: str) -> KeyRing:
+    """The key ring of a service's settings, `keys` read from environment variable `variable`
+    and `active` from its companion (empty: the last key listed).
+
+    Errors name `variable`, so every service reports a bad key setting the same way, and each
+    service keeps its own variables: one service's key never opens another's data.
+    """
+    try:
+        return KeyRing.from_setting(keys, active or None)
+    except ValueError as exc:
+        raise ValueError(f"{variable} is invalid: {exc}") from None
 
 
 def to_column(sealed: Sealed) -> bytes:

@@ -8,11 +8,12 @@ import base64
 import msgspec
 import pytest
 
-from services.inquiries.crypto import (
+from services.runtime.crypto import (
     DecryptionError,
     KeyRing,
     Sealed,
     from_column,
+    key_ring_setting,
     to_column,
 )
 
@@ -411,3 +412,23 @@ def test_generated_settings_are_random_and_take_a_key_id() -> None:
 def test_generate_setting_refuses_an_invalid_key_id() -> None:
     with pytest.raises(ValueError, match="invalid key id"):
         KeyRing.generate_setting("no spaces")
+
+
+def test_a_service_key_setting_gives_its_ring_with_the_named_or_last_key_active() -> None:
+    setting = f"k1:{KEY_1_TEXT},k2:{KEY_2_TEXT}"
+
+    assert key_ring_setting("SOME_ENCRYPTION_KEYS", setting, "").active == "k2"
+    assert key_ring_setting("SOME_ENCRYPTION_KEYS", setting, "k1").active == "k1"
+
+
+@pytest.mark.parametrize(
+    ("keys", "active"),
+    [("", ""), (f"k1:{SHORT_KEY}", ""), (f"k1:{KEY_1_TEXT}", "k9"), (KEY_1_TEXT, "")],
+)
+def test_a_bad_service_key_setting_names_its_variable_and_shows_no_key(
+    keys: str, active: str
+) -> None:
+    with pytest.raises(ValueError, match=r"^SOME_ENCRYPTION_KEYS is invalid: ") as raised:
+        key_ring_setting("SOME_ENCRYPTION_KEYS", keys, active)
+
+    assert_no_key_material(str(raised.value))
