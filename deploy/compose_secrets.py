@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from services.inquiries.crypto import KeyRing
+from services.runtime.crypto import KeyRing
 
 FOLDER = Path(__file__).parent / "secrets"
 
@@ -24,6 +24,7 @@ def generate(folder: Path) -> list[str]:
         "postgres_password": lambda: secrets.token_urlsafe(24),
         "database_url": lambda: _database_url(password_file.read_text().strip()),
         "inquiries_encryption_keys": lambda: KeyRing.generate_setting("k1"),
+        "logistics_encryption_keys": lambda: KeyRing.generate_setting("k1"),
         "preview_secret": lambda: secrets.token_urlsafe(32),
     }
     written = []

@@ -26,7 +26,7 @@ SERVICES = {d.name: d for d in (CONTENT, INQUIRIES, LOGISTICS)}
 SECRET_SETTINGS = {
     "content": {"PREVIEW_SECRET_FILE"},
     "inquiries": {"INQUIRIES_ENCRYPTION_KEYS_FILE"},
-    "logistics": set(),
+    "logistics": {"LOGISTICS_ENCRYPTION_KEYS_FILE"},
 }
 
 
@@ -151,5 +151,5 @@ def test_nats_and_postgres_are_replicated_and_durable() -> None:
     assert cluster["spec"]["postgresql"]["synchronous"]["number"] >= 1
     # The services mount the secret the operator writes for this cluster's owner.
     deployment = by_kind(render("base"), "Deployment")["logistics"]
-    (volume,) = [v for v in deployment["spec"]["template"]["spec"]["volumes"] if "secret" in v]
-    assert volume["secret"]["secretName"] == f"{cluster['metadata']['name']}-app"
+    volumes = {v["name"]: v for v in deployment["spec"]["template"]["spec"]["volumes"]}
+    assert volumes["database"]["secret"]["secretName"] == f"{cluster['metadata']['name']}-app"
