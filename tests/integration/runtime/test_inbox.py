@@ -169,6 +169,9 @@ async def test_a_consumer_that_fails_before_ack_gets_the_event_again_and_applies
 
     await publish(provisioned, BODY, metadata().headers())
 
+    # The failed delivery waits out its redelivery delay, neither pending nor awaiting an ack:
+    # "settled" means something only once the second delivery has applied it.
+    await eventually(lambda: applied_rows_are(pool, 1), timeout=15)
     await eventually(lambda: consumer_settled(provisioned, running.consumer), timeout=15)
     assert catalogue.calls == 2
     assert await applied_rows(pool) == 1
