@@ -15,31 +15,13 @@ import httpx
 import pytest
 
 from tests.e2e.local_stack import Stacks
+from tests.inquiry_samples import DISCHARGE, SUBMISSION
 
 pytestmark = pytest.mark.e2e
 
 T = TypeVar("T")
 FLOW_DEADLINE = 60.0
 
-SUBMISSION: dict[str, Any] = {
-    "patient": {
-        "full_name": "Olena Kovalenko",
-        "date_of_birth": "1961-04-02",
-        "sex": "female",
-        "country": "UA",
-        "language": "uk",
-        "email": "olena@example.org",
-        "phone": "+380501234567",
-    },
-    "condition_slug": "mitral-valve-insufficiency",
-    "description": "Shortness of breath on stairs for a year, echo shows severe regurgitation.",
-    "diagnoses": ["mitral regurgitation, grade III"],
-    "preferred_country": "DE",
-    "preferred_dates": {"from": "2027-02-01", "to": "2027-03-15"},
-    "services": ["transfer", "interpreter", "medicine_shipment", "support"],
-    "consent": {"health_data_processing": True, "version": "2026-11"},
-    "source": "heart-clinic-finder.example",
-}
 OFFER: dict[str, Any] = {
     "programmes": [
         {
@@ -101,36 +83,6 @@ CONFIRMATION: dict[str, Any] = {
             },
             "support": True,
         },
-    },
-}
-DISCHARGE: dict[str, Any] = {
-    "fit_to_fly": "2027-02-13",
-    "medication": {
-        "items": [
-            {
-                "name": "Marcumar",
-                "active_ingredient": "phenprocoumon",
-                "strength": "3 mg",
-                "quantity": 100,
-                "prescription_reference": "RX-7781",
-            }
-        ],
-        "cold_chain": False,
-    },
-    "return_flight": {
-        "flight_number": "LH1490",
-        "airport": "FRA",
-        "departs_at": "2027-02-14T12:00:00+01:00",
-        "at_airport_by": "2027-02-14T09:30:00+01:00",
-        "pickup_at": "2027-02-14T08:00:00+01:00",
-        "mobility": "wheelchair",
-    },
-    "home_address": {
-        "recipient": "Olena Kovalenko",
-        "street": "vul. Khreshchatyk 1",
-        "postal_code": "01001",
-        "city": "Kyiv",
-        "country": "UA",
     },
 }
 PARTNER_OF = {

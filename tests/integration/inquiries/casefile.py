@@ -17,7 +17,7 @@ from nats.js.errors import NotFoundError
 
 from services.runtime import api_keys, staff
 from services.runtime.bus import Bus
-from tests.integration.inquiries.test_submission import SUBMISSION
+from tests.inquiry_samples import SUBMISSION
 from tests.support import eventually
 
 Client = AsyncTestClient[Litestar]
@@ -147,37 +147,6 @@ CONFIRMATION: dict[str, Any] = {
             },
             "support": True,
         },
-    },
-}
-
-DISCHARGE: dict[str, Any] = {
-    "fit_to_fly": "2027-02-13",
-    "medication": {
-        "items": [
-            {
-                "name": "Marcumar",
-                "active_ingredient": "phenprocoumon",
-                "strength": "3 mg",
-                "quantity": 100,
-                "prescription_reference": "RX-7781",
-            }
-        ],
-        "cold_chain": False,
-    },
-    "return_flight": {
-        "flight_number": "LH1490",
-        "airport": "FRA",
-        "departs_at": "2027-02-14T12:00:00+01:00",
-        "at_airport_by": "2027-02-14T09:30:00+01:00",
-        "pickup_at": "2027-02-14T08:00:00+01:00",
-        "mobility": "wheelchair",
-    },
-    "home_address": {
-        "recipient": "Olena Kovalenko",
-        "street": "vul. Khreshchatyk 1",
-        "postal_code": "01001",
-        "city": "Kyiv",
-        "country": "UA",
     },
 }
 

@@ -19,7 +19,7 @@ from services.runtime.bus import Bus
 from services.runtime.db import create_pool, transaction
 from services.runtime.outbox import Outbox, Relay
 from services.runtime.settings import ServiceSettings
-from tests.integration.inquiries.test_submission import SUBMISSION
+from tests.inquiry_samples import SUBMISSION
 from tests.support import eventually
 
 Client = AsyncTestClient[Litestar]

@@ -13,7 +13,7 @@ from nats.js.errors import NotFoundError
 
 from contracts.registry import INQUIRY_SUBMITTED
 from services.runtime.bus import Bus
-from tests.integration.inquiries.test_submission import SUBMISSION
+from tests.inquiry_samples import SUBMISSION
 from tests.support import eventually, every_value
 
 PERSONAL = (

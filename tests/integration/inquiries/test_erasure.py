@@ -18,8 +18,8 @@ from contracts.inquiries import PersonalDataErased, inquiry_event_decoder
 from contracts.registry import INQUIRY_ERASED
 from services.runtime import staff
 from services.runtime.bus import Bus
+from tests.inquiry_samples import SUBMISSION
 from tests.integration.inquiries.casefile import CASES, move, offer, step
-from tests.integration.inquiries.test_submission import SUBMISSION
 from tests.support import eventually
 
 Client = AsyncTestClient[Litestar]

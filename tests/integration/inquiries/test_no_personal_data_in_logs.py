@@ -15,8 +15,8 @@ from litestar.testing import AsyncTestClient
 from services.inquiries.app import InquiriesSettings, create_app
 from services.runtime import staff
 from services.runtime.settings import load_settings
+from tests.inquiry_samples import SUBMISSION
 from tests.integration.inquiries.casefile import as_site
-from tests.integration.inquiries.test_submission import SUBMISSION
 from tests.support import eventually
 
 PERSONAL = (

@@ -22,7 +22,7 @@ from services.inquiries.retention import purge_due
 from services.runtime.db import create_pool
 from services.runtime.outbox import Outbox
 from services.runtime.settings import SettingsError, load_settings
-from tests.integration.inquiries.test_submission import SUBMISSION
+from tests.inquiry_samples import SUBMISSION
 from tests.support import eventually
 
 Client = AsyncTestClient[Litestar]

@@ -12,27 +12,9 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-Client = AsyncTestClient[Litestar]
+from tests.inquiry_samples import SUBMISSION
 
-SUBMISSION: dict[str, Any] = {
-    "patient": {
-        "full_name": "Olena Kovalenko",
-        "date_of_birth": "1961-04-02",
-        "sex": "female",
-        "country": "UA",
-        "language": "uk",
-        "email": "olena@example.org",
-        "phone": "+380501234567",
-    },
-    "condition_slug": "mitral-valve-insufficiency",
-    "description": "Shortness of breath on stairs for a year, echo shows severe regurgitation.",
-    "diagnoses": ["mitral regurgitation, grade III"],
-    "preferred_country": "DE",
-    "preferred_dates": {"from": "2027-02-01", "to": "2027-03-15"},
-    "services": ["transfer", "interpreter", "medicine_shipment", "support"],
-    "consent": {"health_data_processing": True, "version": "2026-11"},
-    "source": "heart-clinic-finder.example",
-}
+Client = AsyncTestClient[Litestar]
 
 
 @pytest.fixture

@@ -13,10 +13,10 @@ from contracts.inquiries import InquiryStatus
 from services.inquiries.domain import DEDICATED_STEPS, STATUSES, TRANSITIONS
 from services.runtime import staff
 from services.runtime.bus import Bus
+from tests.inquiry_samples import DISCHARGE
 from tests.integration.inquiries.casefile import (
     CASES,
     CONFIRMATION,
-    DISCHARGE,
     Client,
     case,
     footprint,

@@ -10,10 +10,10 @@ import asyncpg
 import pytest
 
 from services.runtime.bus import Bus
+from tests.inquiry_samples import DISCHARGE
 from tests.integration.inquiries.casefile import (
     CASES,
     CONFIRMATION,
-    DISCHARGE,
     Client,
     footprint,
     move,
