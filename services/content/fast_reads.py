@@ -25,6 +25,7 @@ from services.content.cache import DocumentCache
 from services.content.domain import LocaleError, negotiate
 from services.content.representation import COLLECTION, Encoded, etag_matches
 from services.runtime.metrics import Metrics
+from services.runtime.request_context import response_headers
 
 ROUTE = "/v1/{collection}/{slug}"
 KIND = {collection: kind for kind, collection in COLLECTION.items()}
@@ -57,6 +58,9 @@ def cached_reads(cache: DocumentCache) -> Callable[[ASGIApp, Metrics], ASGIApp]:
             headers = entry.raw_not_modified if not_modified else entry.raw_ok
             if request_id is not None:
                 headers = [*headers, (b"x-request-id", request_id)]
+            extra = response_headers(scope)
+            if extra:
+                headers = [*headers, *extra]
             start: HTTPResponseStartEvent = {
                 "type": "http.response.start",
                 "status": 304 if not_modified else 200,

@@ -18,12 +18,13 @@ from litestar.connection import ASGIConnection
 from litestar.enums import ScopeType
 from litestar.exceptions import NotAuthorizedException
 from litestar.handlers.base import BaseRouteHandler
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, Receive, Scope, Send
 
 from services.runtime.api_keys import ApiKey, KeyDirectory
 from services.runtime.db import Pool
 from services.runtime.problems import MEDIA_TYPE, Problem
 from services.runtime.rate_limit import Decision, RateLimiter
+from services.runtime.request_context import add_response_headers
 
 API_KEY_HEADER = "x-api-key"
 SECURITY_SCHEME = "apiKey"
@@ -91,16 +92,9 @@ def consumer_access(
                 scope, send, 429, "too many requests; retry after the time given", extra + retry
             )
             return
-        if not extra:
-            await app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", ()), *extra]
-            await send(message)
-
-        await app(scope, receive, send_with_headers)
+        if extra:
+            add_response_headers(scope, extra)
+        await app(scope, receive, send)
 
     return middleware
 
