@@ -26,6 +26,7 @@ async def serve(settings: PartnerSettings) -> int:
             name=f"partner-{settings.partner_id}",
             namespace=settings.nats_namespace,
             inbox_prefix=settings.nats_inbox_prefix,
+            tls_ca_file=settings.nats_tls_ca_file,
         )
     except ConnectionError as exc:
         # The message names the URL; a traceback would add nothing to a configuration error.

@@ -41,7 +41,14 @@ from services.partner import domain
 from services.runtime.bus import Bus
 from services.runtime.inbox import ack_timeout_backoff
 from services.runtime.pacing import Backoff, wait_any
-from services.runtime.settings import InboxPrefix, Namespace, NatsUrl, PositiveFloat, PositiveInt
+from services.runtime.settings import (
+    InboxPrefix,
+    Namespace,
+    NatsUrl,
+    PositiveFloat,
+    PositiveInt,
+    check_ca_file,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -63,6 +70,8 @@ class PartnerSettings(msgspec.Struct, frozen=True, kw_only=True, rename="upper")
     nats_namespace: Namespace = ""
     # With credentials that allow only its own inbox prefix (`_INBOX_<partner id>`), set it here.
     nats_inbox_prefix: InboxPrefix = "_INBOX"
+    # The CA that signed Carebridge's NATS certificates, when not a public one.
+    nats_tls_ca_file: str = ""
     # `create`: the partner makes (or updates) its durable consumer, on an open server.
     # `bind`: Carebridge made it and the partner's credentials allow only reading from it.
     partner_consumer: Literal["create", "bind"] = "create"
@@ -79,6 +88,7 @@ class PartnerSettings(msgspec.Struct, frozen=True, kw_only=True, rename="upper")
     log_format: Literal["auto", "json", "console"] = "auto"
 
     def __post_init__(self) -> None:
+        check_ca_file(self.nats_tls_ca_file)
         if self.reply_delay >= self.ack_wait:
             # Otherwise JetStream redelivers every offer while its answer is still pending.
             raise ValueError("REPLY_DELAY is invalid: it must be shorter than ACK_WAIT")

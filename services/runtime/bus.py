@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import Callable, Iterable
 
 import structlog
@@ -54,12 +55,15 @@ class Bus:
         max_bytes: int = 0,
         first_connect_timeout: float = 15.0,
         inbox_prefix: str = "_INBOX",
+        tls_ca_file: str = "",
     ) -> Bus:
         """Connect, reconnecting forever once connected; but a server that never answered
         is a configuration error, reported after `first_connect_timeout` seconds.
 
         `inbox_prefix` is where replies come back (JetStream's answers and acks): a client
-        whose permissions allow only its own prefix (a partner's) must set it."""
+        whose permissions allow only its own prefix (a partner's) must set it. `tls_ca_file`
+        is the CA that signed the servers' certificates when it is not a public one; `tls://`
+        URLs verify against the system's CAs without it."""
 
         async def on_disconnect() -> None:
             if not nc.is_draining and not nc.is_closed:
@@ -86,6 +90,7 @@ class Bus:
             reconnected_cb=on_reconnect,
             error_cb=on_error,
             inbox_prefix=inbox_prefix,
+            tls=ssl.create_default_context(cafile=tls_ca_file) if tls_ca_file else None,
         )
         try:
             await asyncio.wait_for(connecting, first_connect_timeout)

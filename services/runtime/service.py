@@ -96,6 +96,7 @@ def create_service_app(
                 namespace=settings.nats_namespace,
                 replicas=settings.nats_stream_replicas,
                 max_bytes=settings.nats_stream_max_bytes,
+                tls_ca_file=settings.nats_tls_ca_file,
             )
             await bus.provision(STREAMS)
             runtime = Runtime(

@@ -32,6 +32,8 @@ class ServiceSettings(msgspec.Struct, frozen=True, kw_only=True, rename="upper")
     log_format: Literal["auto", "json", "console"] = "auto"
     # Prefix for every subject and stream name: isolates test runs and tenants sharing one NATS.
     nats_namespace: Namespace = ""
+    # The CA that signed the NATS servers' certificates, when not a public one (tls:// URLs).
+    nats_tls_ca_file: str = ""
     db_pool_min: PositiveInt = 2
     db_pool_max: PositiveInt = 10
     relay_batch_size: PositiveInt = 256
@@ -59,8 +61,15 @@ class ServiceSettings(msgspec.Struct, frozen=True, kw_only=True, rename="upper")
     request_max_body: PositiveInt = 1_048_576
 
     def __post_init__(self) -> None:
+        check_ca_file(self.nats_tls_ca_file)
         if self.db_pool_min > self.db_pool_max:
             raise ValueError("DB_POOL_MIN is invalid: it is larger than DB_POOL_MAX")
+
+
+def check_ca_file(path: str) -> None:
+    """A named CA file must be there at start, not at the first reconnect."""
+    if path and not os.path.isfile(path):
+        raise ValueError(f"NATS_TLS_CA_FILE is invalid: {path} is not a file")
 
 
 class SettingsError(Exception):

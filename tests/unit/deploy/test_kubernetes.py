@@ -111,7 +111,8 @@ def test_settings_come_from_the_config_map_and_secrets_from_mounted_files(
         for field in msgspec.structs.fields(definition.settings_type)
     }
     for key in config["data"]:
-        assert key.removesuffix("_FILE") in known, key
+        # A setting itself (NATS_TLS_CA_FILE), or one read from a file (DATABASE_URL_FILE).
+        assert key in known or key.removesuffix("_FILE") in known, key
     for name, deployment in by_kind(rendered, "Deployment").items():
         pod = deployment["spec"]["template"]["spec"]
         (container,) = pod["containers"]
@@ -139,9 +140,27 @@ def test_production_replicates_services_and_streams_and_pins_the_image() -> None
         assert autoscaler["spec"]["minReplicas"] >= 3
 
 
+def test_production_speaks_tls_to_nats_and_trusts_its_ca() -> None:
+    docs = render("overlays/production")
+    (config,) = by_kind(docs, "ConfigMap").values()
+    assert config["data"]["NATS_URL"].startswith("tls://")
+    ca_file = config["data"]["NATS_TLS_CA_FILE"]
+    for name, deployment in by_kind(docs, "Deployment").items():
+        (container,) = deployment["spec"]["template"]["spec"]["containers"]
+        mounts = {m["mountPath"] for m in container["volumeMounts"]}
+        assert str(Path(ca_file).parent) in mounts, name
+    nats = yaml.safe_load((KUBERNETES / "nats" / "values.yaml").read_text())
+    # Every listener: the clients' and the routes between the nodes.
+    assert nats["config"]["nats"]["tls"]["enabled"] is True
+    assert nats["config"]["cluster"]["tls"]["enabled"] is True
+
+
 def test_nats_and_postgres_are_replicated_and_durable() -> None:
     nats = yaml.safe_load((KUBERNETES / "nats" / "values.yaml").read_text())
-    assert nats["config"]["cluster"] == {"enabled": True, "replicas": 3}
+    assert (nats["config"]["cluster"]["enabled"], nats["config"]["cluster"]["replicas"]) == (
+        True,
+        3,
+    )
     assert nats["config"]["jetstream"]["fileStore"]["enabled"] is True
     assert nats["config"]["jetstream"]["merge"]["sync_interval"] == "always"
 
