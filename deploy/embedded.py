@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import random
 import shutil
 import signal
 import socket
@@ -29,10 +30,35 @@ class ServerError(RuntimeError):
     """An embedded server did not start; the message carries the end of its log."""
 
 
+# Ports this process handed out, so two servers started in a row never get the same one.
+_HANDED_OUT: set[int] = set()
+_LOWEST = 10_000
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A port free now, below the kernel's ephemeral range: a port the kernel picked would be
+    free again the moment it is returned, and any outgoing connection (to PostgreSQL, say) may
+    take it as its local port before the server binds it."""
+    ceiling = _ephemeral_range()[0]
+    if ceiling < _LOWEST + 1000:
+        # No room below an unusually wide ephemeral range: take the kernel's pick after all.
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return int(s.getsockname()[1])
+    for _ in range(1000):
+        port = random.randrange(_LOWEST, ceiling)  # noqa: S311 - spreading ports, not a secret
+        if port not in _HANDED_OUT and port_is_free(port):
+            _HANDED_OUT.add(port)
+            return port
+    raise ServerError(f"no free port between {_LOWEST} and {ceiling}")
+
+
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999  # Linux's default
 
 
 def port_is_free(port: int) -> bool:
