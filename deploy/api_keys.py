@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 
 import asyncpg
 
-from deploy.operator import CommandError, database_url, execute
+from deploy.operator import CommandError, connection, database_url, execute, when
 from services.runtime import api_keys
 
 
@@ -21,42 +21,33 @@ async def create(url: str, name: str, origins: tuple[str, ...], rate: int) -> No
         api_keys.check_key_fields(name, origins, rate)
     except ValueError as exc:
         raise CommandError(str(exc)) from None
-    conn = await asyncpg.connect(url)
-    try:
-        record, key = await api_keys.create_api_key(
-            conn, name=name, origins=origins, rate_per_minute=rate
-        )
-    except asyncpg.UniqueViolationError:
-        raise CommandError(f"an active key named {name!r} exists; revoke it first") from None
-    finally:
-        await conn.close()
+    async with connection(url) as conn:
+        try:
+            record, key = await api_keys.create_api_key(
+                conn, name=name, origins=origins, rate_per_minute=rate
+            )
+        except asyncpg.UniqueViolationError:
+            raise CommandError(f"an active key named {name!r} exists; revoke it first") from None
     print(f"created API key {record.name} ({rate}/min); shown once:", file=sys.stderr)
     print(key)
 
 
 async def list_keys(url: str, *, include_revoked: bool) -> None:
-    conn = await asyncpg.connect(url)
-    try:
+    async with connection(url) as conn:
         keys = await api_keys.list_api_keys(conn)
-    finally:
-        await conn.close()
     shown = [k for k in keys if include_revoked or k.revoked_at is None]
     print(f"{'name':32}  {'rate/min':>8}  {'created':19}  {'revoked':19}  origins")
     for k in shown:
-        revoked = k.revoked_at.strftime("%Y-%m-%d %H:%M:%S") if k.revoked_at else "-"
         print(
-            f"{k.name:32}  {k.rate_per_minute:>8}  {k.created_at.strftime('%Y-%m-%d %H:%M:%S')}  "
-            f"{revoked:19}  {' '.join(k.allowed_origins) or '-'}"
+            f"{k.name:32}  {k.rate_per_minute:>8}  {when(k.created_at):19}  "
+            f"{when(k.revoked_at):19}  {' '.join(k.allowed_origins) or '-'}"
         )
     print(f"{len(shown)} key{'s' if len(shown) != 1 else ''}", file=sys.stderr)
 
 
 async def revoke(url: str, name: str) -> None:
-    conn = await asyncpg.connect(url)
-    try:
+    async with connection(url) as conn:
         revoked = await api_keys.revoke_api_key(conn, name)
-    finally:
-        await conn.close()
     if not revoked:
         raise CommandError(f"no active API key named {name!r}")
     print(f"revoked API key {name}; every replica refuses it within seconds", file=sys.stderr)

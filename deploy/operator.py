@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Coroutine, Mapping
+from collections.abc import AsyncIterator, Coroutine, Mapping
+from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -38,3 +40,18 @@ def execute(command: Coroutine[Any, Any, None]) -> int:
         print(f"error: cannot reach the database: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+@asynccontextmanager
+async def connection(url: str) -> AsyncIterator[asyncpg.Connection[asyncpg.Record]]:
+    """One connection for one command, closed whatever happens."""
+    conn = await asyncpg.connect(url)
+    try:
+        yield conn
+    finally:
+        await conn.close()
+
+
+def when(moment: datetime | None) -> str:
+    """A time as listings show it; "-" for none."""
+    return moment.strftime("%Y-%m-%d %H:%M:%S") if moment else "-"

@@ -13,20 +13,15 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import cast
 
-import asyncpg
-
-from deploy.operator import CommandError, database_url, execute
+from deploy.operator import CommandError, connection, database_url, execute, when
 from services.runtime import staff
 
 EXIT_USAGE = 2
 
 
 async def create(url: str, person: str, roles: tuple[staff.Role, ...]) -> None:
-    conn = await asyncpg.connect(url)
-    try:
+    async with connection(url) as conn:
         token_id, token = await staff.create_token(conn, person=person, roles=roles)
-    finally:
-        await conn.close()
     print(
         f"created token {token_id} for {person} ({', '.join(roles)}); shown once:", file=sys.stderr
     )
@@ -34,28 +29,21 @@ async def create(url: str, person: str, roles: tuple[staff.Role, ...]) -> None:
 
 
 async def list_tokens(url: str, *, include_revoked: bool) -> None:
-    conn = await asyncpg.connect(url)
-    try:
+    async with connection(url) as conn:
         tokens = await staff.list_tokens(conn)
-    finally:
-        await conn.close()
     shown = [t for t in tokens if include_revoked or t.revoked_at is None]
     print(f"{'id':36}  {'roles':24}  {'created':20}  {'revoked':20}  person")
     for t in shown:
-        revoked = t.revoked_at.strftime("%Y-%m-%d %H:%M:%S") if t.revoked_at else "-"
         print(
             f"{t.id!s:36}  {','.join(t.roles):24}  "
-            f"{t.created_at.strftime('%Y-%m-%d %H:%M:%S'):20}  {revoked:20}  {t.person}"
+            f"{when(t.created_at):20}  {when(t.revoked_at):20}  {t.person}"
         )
     print(f"{len(shown)} token{'s' if len(shown) != 1 else ''}", file=sys.stderr)
 
 
 async def revoke(url: str, token_id: uuid.UUID) -> None:
-    conn = await asyncpg.connect(url)
-    try:
+    async with connection(url) as conn:
         revoked = await staff.revoke_token(conn, token_id)
-    finally:
-        await conn.close()
     if not revoked:
         raise CommandError(f"no active token {token_id}: unknown or already revoked")
     print(f"revoked token {token_id}; it is refused from now on", file=sys.stderr)
