@@ -30,6 +30,7 @@ class Encoded(msgspec.Struct, frozen=True):
 
     body: bytes
     etag: str
+    raw_etag: bytes
     headers: tuple[tuple[str, str], ...]
     content_language: str
     raw_ok: RawHeaders
@@ -146,6 +147,7 @@ def encode(
     return Encoded(
         body=body,
         etag=etag,
+        raw_etag=etag.encode(),
         headers=headers,
         content_language=language,
         raw_ok=[

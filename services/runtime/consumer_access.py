@@ -23,10 +23,11 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from services.runtime.api_keys import ApiKey, KeyDirectory
 from services.runtime.db import Pool
 from services.runtime.problems import MEDIA_TYPE, Problem
-from services.runtime.rate_limit import Decision, RateLimiter
-from services.runtime.request_context import add_response_headers
+from services.runtime.rate_limit import RateLimiter
+from services.runtime.request_context import add_response_headers, header_map
 
 API_KEY_HEADER = "x-api-key"
+API_KEY_HEADER_RAW = API_KEY_HEADER.encode()
 SECURITY_SCHEME = "apiKey"
 # Operational endpoints are polled by orchestrators and scrapers, never by consumers.
 UNLIMITED_PREFIXES = ("/health/", "/metrics", "/schema")
@@ -53,64 +54,60 @@ def consumer_access(
     clock: Callable[[], float] = time.monotonic,
 ) -> ASGIApp:
     """`pool` gives the running service's pool (it exists only once the lifespan started);
-    `anonymous_limit` is requests a minute per client address without a key, 0 for none."""
+    `anonymous_limit` is requests a minute per client address without a key, 0 for none;
+    `clock` is the directory's and the limiter's time (monotonic seconds)."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP or scope["path"].startswith(UNLIMITED_PREFIXES):
             await app(scope, receive, send)
             return
-        key_text, origin, preflight = _caller_headers(scope)
-        if preflight and origin is not None and scope["method"] == "OPTIONS":
+        headers = header_map(scope)
+        origin_raw = headers.get(b"origin")
+        origin = None if origin_raw is None else origin_raw.decode("latin-1")
+        if (
+            origin is not None
+            and scope["method"] == "OPTIONS"
+            and b"access-control-request-method" in headers
+        ):
             await _preflight(scope, send, origin, await directory.origin_known(pool(), origin))
             return
 
-        cors: list[tuple[bytes, bytes]] = []
-        if key_text is not None:
-            key = await directory.find(pool(), key_text.strip())
+        now = clock()
+        key_raw = headers.get(API_KEY_HEADER_RAW)
+        if key_raw is not None:
+            key_text = key_raw.decode("latin-1").strip()
+            key = (
+                directory.known(key_text)
+                if directory.fresh(now)
+                else await directory.find(pool(), key_text)
+            )
             refusal = _refuse_key(key, origin)
             if refusal is not None or key is None:
                 reason, status, detail = refusal or ("unknown_key", 401, "")
                 on_refused(reason)
                 await _problem(scope, send, status, detail)
                 return
-            if origin is not None:
-                cors = _cors(origin.encode("latin-1"))
             scope.setdefault("state", {})["consumer"] = key
-            decision: Decision | None = limiter.take(key.name, key.rate_per_minute, clock())
-        else:
+            limits, retry_after = limiter.take(key.name, key.rate_per_minute, now)
+            extra = limits if origin_raw is None else _cors(origin_raw) + limits
+        elif anonymous_limit:
             # Anonymous reads are public content: any page may show them.
-            cors = _cors(b"*") if origin is not None else []
-            decision = (
-                limiter.take(_address(scope), anonymous_limit, clock()) if anonymous_limit else None
-            )
+            limits, retry_after = limiter.take(_address(scope), anonymous_limit, now)
+            extra = limits if origin_raw is None else _cors(b"*") + limits
+        else:
+            retry_after = 0
+            extra = [] if origin_raw is None else _cors(b"*")
 
-        extra = [*cors, *(decision.headers() if decision else ())]
-        if decision is not None and not decision.allowed:
+        if retry_after:
             on_refused("rate_limited")
-            retry = [(b"retry-after", str(decision.retry_after).encode())]
-            await _problem(
-                scope, send, 429, "too many requests; retry after the time given", extra + retry
-            )
+            extra.append((b"retry-after", str(retry_after).encode()))
+            await _problem(scope, send, 429, "too many requests; retry after the time given", extra)
             return
         if extra:
             add_response_headers(scope, extra)
         await app(scope, receive, send)
 
     return middleware
-
-
-def _caller_headers(scope: Scope) -> tuple[str | None, str | None, bool]:
-    """(API key, Origin, whether this is a CORS preflight) from the request headers."""
-    key = origin = None
-    preflight = False
-    for name, value in scope["headers"]:
-        if name == b"x-api-key":
-            key = value.decode("latin-1")
-        elif name == b"origin":
-            origin = value.decode("latin-1")
-        elif name == b"access-control-request-method":
-            preflight = True
-    return key, origin, preflight
 
 
 def _refuse_key(key: ApiKey | None, origin: str | None) -> tuple[str, int, str] | None:

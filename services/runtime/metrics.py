@@ -12,6 +12,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 class Metrics:
     def __init__(self, service: str) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
+        self._tallies: list[tuple[Counter, list[int]]] = []
         labels = {"service": service}
         self.http_requests = Counter(
             "http_requests",
@@ -63,6 +64,21 @@ class Metrics:
             list(labels),
             registry=self.registry,
         ).labels(**labels).set(1)
+
+    def tally(self, method: str, route: str, status: int) -> list[int]:
+        """A plain cell counting requests of a hot path, folded into `http_requests` at each
+        scrape (`fold_tallies`): `cell[0] += 1` costs a fraction of a counter's locked
+        increment, and both run on the event loop, so no count is lost between them."""
+        cell = [0]
+        self._tallies.append(
+            (self.http_requests.labels(method=method, route=route, status=str(status)), cell)
+        )
+        return cell
+
+    def fold_tallies(self) -> None:
+        for counter, cell in self._tallies:
+            counted, cell[0] = cell[0], 0
+            counter.inc(counted)
 
     def count_refusal(self, reason: str) -> None:
         self.consumer_refusals.labels(reason=reason).inc()

@@ -80,6 +80,7 @@ async def metrics_endpoint(runtime: RuntimeDependency) -> bytes:
         lag = await consumer.lag()
         if lag is not None:
             runtime.metrics.consumer_pending.labels(consumer=consumer.durable).set(lag)
+    runtime.metrics.fold_tallies()
     return generate_latest(runtime.metrics.registry)
 
 

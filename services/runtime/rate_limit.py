@@ -1,69 +1,76 @@
-"""Token buckets per caller: `limit` requests a minute, refilled continuously, so a caller may
-burst up to its limit and then goes at the steady rate. Pure and in memory: each replica keeps
-its own buckets (a caller spread over N replicas gets at most N times its limit, the usual
-trade-off of local limiting that needs no shared store on the request path)."""
+"""Rate limits per caller: `limit` requests a minute, as a token bucket that refills continuously,
+so a caller may burst up to its limit and then goes at the steady rate. Pure and in memory: each
+replica keeps its own buckets (a caller spread over N replicas gets at most N times its limit,
+the usual trade-off of local limiting that needs no shared store on the request path).
+
+The bucket is kept in its GCRA form: one number per caller, the time at which its bucket will be
+full again. That is the same bucket with less arithmetic, which matters here: this runs on every
+request, cached reads included."""
 
 from __future__ import annotations
 
 import math
 
 WINDOW = 60.0  # seconds: limits are per minute
+# Float sums of 1/limit minutes drift by far less than this; without it the last token of a
+# burst could be refused.
+_SLACK = 1e-6
 
-
-class Decision:
-    """One request's verdict. What only the headers need is computed when they are asked for:
-    this runs on every request, cached reads included."""
-
-    __slots__ = ("allowed", "limit", "tokens")
-
-    def __init__(self, allowed: bool, limit: int, tokens: float) -> None:
-        self.allowed = allowed
-        self.limit = limit
-        self.tokens = tokens
-
-    @property
-    def remaining(self) -> int:
-        return int(self.tokens)
-
-    @property
-    def reset(self) -> int:
-        """Seconds until the bucket is full again (RateLimit-Reset)."""
-        return math.ceil((self.limit - self.tokens) * WINDOW / self.limit)
-
-    @property
-    def retry_after(self) -> int:
-        """Seconds until one more request is allowed (Retry-After); 0 when allowed."""
-        if self.allowed:
-            return 0
-        return max(1, math.ceil((1.0 - self.tokens) * WINDOW / self.limit))
-
-    def headers(self) -> list[tuple[bytes, bytes]]:
-        """The RateLimit header fields of draft-ietf-httpapi-ratelimit-headers (-07)."""
-        return [
-            (b"ratelimit-limit", b"%d" % self.limit),
-            (b"ratelimit-remaining", b"%d" % self.tokens),
-            (b"ratelimit-reset", b"%d" % self.reset),
-            (b"ratelimit-policy", b"%d;w=60" % self.limit),
-        ]
+Header = tuple[bytes, bytes]
+RawHeaders = list[Header]
 
 
 class RateLimiter:
-    """Buckets keyed by caller identity; at most `max_callers` tracked, the idlest dropped first
-    (a dropped bucket would have refilled anyway, so forgetting it grants nothing extra)."""
+    """Buckets keyed by caller identity; at most `max_callers` tracked. Full buckets are
+    forgotten first (a full bucket is what an unknown caller gets anyway), then the callers
+    tracked longest."""
 
     def __init__(self, max_callers: int = 100_000) -> None:
         self.max_callers = max_callers
-        # identity -> (tokens, time of last update); dict order doubles as recency order.
-        self._buckets: dict[str, tuple[float, float]] = {}
+        # identity -> time at which its bucket is full again; in the past means full.
+        self._full_at: dict[str, float] = {}
+        # limit -> its RateLimit-Limit and RateLimit-Policy fields, encoded once.
+        self._fixed: dict[int, tuple[Header, Header]] = {}
 
-    def take(self, identity: str, limit: int, now: float) -> Decision:
-        rate = limit / WINDOW
-        tokens, seen = self._buckets.pop(identity, (float(limit), now))
-        tokens = min(float(limit), tokens + (now - seen) * rate)
-        allowed = tokens >= 1.0
-        if allowed:
-            tokens -= 1.0
-        self._buckets[identity] = (tokens, now)
-        if len(self._buckets) > self.max_callers:
-            del self._buckets[next(iter(self._buckets))]
-        return Decision(allowed, limit, tokens)
+    def take(self, identity: str, limit: int, now: float) -> tuple[RawHeaders, int]:
+        """Take one request's token. Returns the RateLimit header fields
+        (draft-ietf-httpapi-ratelimit-headers-07) and the seconds until the caller may retry
+        (Retry-After), 0 when this request is allowed. A tuple, not an object: building one
+        would cost a noticeable share of a cached read."""
+        interval = WINDOW / limit
+        full_at = self._full_at.get(identity, now)
+        if full_at < now:  # noqa: PLR1730 - max() is a call, and this runs on every request
+            full_at = now
+        after = full_at + interval
+        if after - now <= WINDOW + _SLACK:
+            self._full_at[identity] = after
+            if len(self._full_at) > self.max_callers:
+                self._forget(now)
+            drained, retry_after = after - now, 0
+        else:
+            drained, retry_after = full_at - now, max(1, math.ceil(after - now - WINDOW))
+        fixed = self._fixed.get(limit) or self._encode(limit)
+        return [
+            fixed[0],
+            # %d truncates, and both values are >= 0: the whole tokens left, the whole seconds
+            # until the bucket is full.
+            (b"ratelimit-remaining", b"%d" % (limit - drained / interval + _SLACK)),
+            (b"ratelimit-reset", b"%d" % -((_SLACK - drained) // 1)),
+            fixed[1],
+        ], retry_after
+
+    def _encode(self, limit: int) -> tuple[Header, Header]:
+        fixed = self._fixed[limit] = (
+            (b"ratelimit-limit", b"%d" % limit),
+            (b"ratelimit-policy", b"%d;w=60" % limit),
+        )
+        return fixed
+
+    def _forget(self, now: float) -> None:
+        tracked = {who: at for who, at in self._full_at.items() if at > now}
+        if len(tracked) > self.max_callers:
+            # Down to 90%, so that a table of active callers is swept once per many new
+            # callers, not on each.
+            for who in list(tracked)[: len(tracked) - self.max_callers * 9 // 10]:
+                del tracked[who]
+        self._full_at = tracked

@@ -218,6 +218,42 @@ async def test_a_document_read_twice_is_served_from_the_cache_the_second_time(
     assert second.headers["etag"] == first.headers["etag"]
 
 
+async def test_reads_served_from_the_cache_are_counted_on_the_metrics_page(
+    client: Client, published: dict[str, Any]
+) -> None:
+    path = "/v1/conditions/mitral-valve-insufficiency"
+    first = await client.get(path)
+
+    async def from_cache() -> Any:
+        response = await client.get(path)
+        return None if "x-correlation-id" in response.headers else response
+
+    await eventually(from_cache, timeout=5)
+    before = _counted(await client.get("/metrics"))
+    await client.get(path)
+    await client.get(path)
+    revalidated = await client.get(path, headers={"If-None-Match": first.headers["etag"]})
+    after = _counted(await client.get("/metrics"))
+
+    assert revalidated.status_code == 304
+    assert after[200] - before[200] == 2
+    assert after[304] - before[304] == 1
+
+
+def _counted(metrics: Any) -> dict[int, float]:
+    """Counts of the document route by status, from the Prometheus text."""
+    counts = {200: 0.0, 304: 0.0}
+    for line in metrics.text.splitlines():
+        for status in counts:
+            prefix = (
+                'http_requests_total{method="GET",route="/v1/{collection}/{slug}",'
+                f'status="{status}"}} '
+            )
+            if line.startswith(prefix):
+                counts[status] = float(line.removeprefix(prefix))
+    return counts
+
+
 async def test_a_surgical_treatment_is_a_medical_procedure_with_a_non_binding_price(
     client: Client, editor: dict[str, str]
 ) -> None:

@@ -5,47 +5,67 @@ from __future__ import annotations
 from services.runtime.rate_limit import RateLimiter
 
 
+def _allowed(limiter: RateLimiter, who: str, limit: int, now: float) -> bool:
+    return limiter.take(who, limit, now)[1] == 0
+
+
 def test_a_caller_may_burst_to_its_limit_then_is_refused_with_a_retry_time() -> None:
     limiter = RateLimiter()
     decisions = [limiter.take("site-a", 3, now=100.0) for _ in range(4)]
 
-    assert [d.allowed for d in decisions] == [True, True, True, False]
-    assert [d.remaining for d in decisions] == [2, 1, 0, 0]
-    # 3 a minute: one token every 20 s.
-    assert decisions[-1].retry_after == 20
-    assert decisions[-1].reset == 60
+    assert [retry for _, retry in decisions] == [0, 0, 0, 20]  # 3 a minute: a token every 20 s
+    assert [dict(h)[b"ratelimit-remaining"] for h, _ in decisions] == [b"2", b"1", b"0", b"0"]
+    assert dict(decisions[-1][0])[b"ratelimit-reset"] == b"60"
 
 
 def test_tokens_come_back_at_the_steady_rate() -> None:
     limiter = RateLimiter()
     for _ in range(60):
-        assert limiter.take("site-a", 60, now=0.0).allowed
-    assert not limiter.take("site-a", 60, now=0.5).allowed
-    assert limiter.take("site-a", 60, now=1.0).allowed
-    assert not limiter.take("site-a", 60, now=1.0).allowed
+        assert _allowed(limiter, "site-a", 60, now=0.0)
+    assert not _allowed(limiter, "site-a", 60, now=0.5)
+    assert _allowed(limiter, "site-a", 60, now=1.0)
+    assert not _allowed(limiter, "site-a", 60, now=1.0)
+
+
+def test_a_burst_of_a_limit_that_does_not_divide_a_minute_is_whole() -> None:
+    limiter = RateLimiter()
+    assert all(_allowed(limiter, "site-a", 7, now=5.0) for _ in range(7))
+    assert not _allowed(limiter, "site-a", 7, now=5.0)
 
 
 def test_callers_have_buckets_of_their_own() -> None:
     limiter = RateLimiter()
-    assert limiter.take("site-a", 1, now=0.0).allowed
-    assert not limiter.take("site-a", 1, now=0.0).allowed
-    assert limiter.take("site-b", 1, now=0.0).allowed
+    assert _allowed(limiter, "site-a", 1, now=0.0)
+    assert not _allowed(limiter, "site-a", 1, now=0.0)
+    assert _allowed(limiter, "site-b", 1, now=0.0)
 
 
-def test_the_idlest_caller_is_forgotten_when_too_many_are_tracked() -> None:
+def test_full_buckets_are_forgotten_first_when_too_many_callers_are_tracked() -> None:
+    limiter = RateLimiter(max_callers=2)
+    limiter.take("idle", 60, now=0.0)  # full again one second later
+    limiter.take("b", 1, now=10.0)
+    limiter.take("c", 1, now=10.0)
+
+    # Only "idle" was forgotten; "b" and "c" are still tracked and empty.
+    assert not _allowed(limiter, "b", 1, now=10.0)
+    assert not _allowed(limiter, "c", 1, now=10.0)
+
+
+def test_the_longest_tracked_callers_are_forgotten_when_no_bucket_is_full() -> None:
     limiter = RateLimiter(max_callers=2)
     limiter.take("a", 1, now=0.0)
     limiter.take("b", 1, now=0.0)
     limiter.take("c", 1, now=0.0)
 
     # "a" was dropped, so it starts with a full bucket; "c" is still tracked and empty.
-    assert limiter.take("a", 1, now=0.0).allowed
-    assert not limiter.take("c", 1, now=0.0).allowed
+    assert _allowed(limiter, "a", 1, now=0.0)
+    assert not _allowed(limiter, "c", 1, now=0.0)
 
 
 def test_headers_follow_the_ratelimit_draft() -> None:
-    decision = RateLimiter().take("site-a", 100, now=0.0)
-    assert dict(decision.headers()) == {
+    headers, retry_after = RateLimiter().take("site-a", 100, now=0.0)
+    assert retry_after == 0
+    assert dict(headers) == {
         b"ratelimit-limit": b"100",
         b"ratelimit-remaining": b"99",
         b"ratelimit-reset": b"1",
