@@ -31,6 +31,7 @@ from tests.integration.inquiries.casefile import (
     as_site,
     move,
     patient,
+    settled,
     step,
     submit,
     to_accepted,
@@ -277,3 +278,55 @@ async def test_after_erasure_the_export_holds_no_personal_data(
     kinds = [d["kind"] for d in document["inquiries"]["disclosures"]]
     assert kinds == ["booking_request", "access_export"]
     assert len(document["logistics"]["disclosures"]) == 2
+
+
+async def published_with_headers(bus: Bus) -> list[tuple[str, dict[str, str], dict[str, Any]]]:
+    """Every inquiries event on the stream: (subject without namespace, headers, body)."""
+    stream = bus.stream("INQUIRIES")
+    info = await bus.js.stream_info(stream)
+    events = []
+    for seq in range(info.state.first_seq, info.state.last_seq + 1):
+        msg = await bus.js.get_msg(stream, seq)
+        events.append(
+            (bus.unprefix(msg.subject), dict(msg.headers or {}), json.loads(msg.data or b"{}"))
+        )
+    return events
+
+
+def wire_fields(value: Any, prefix: str = "") -> set[str]:
+    """Every path of the JSON that holds a value; the items of a list share one path."""
+    if isinstance(value, dict):
+        return {
+            path
+            for key, inner in value.items()
+            for path in wire_fields(inner, f"{prefix}.{key}" if prefix else key)
+        }
+    if isinstance(value, list):
+        return {path for item in value for path in wire_fields(item, f"{prefix}[]")}
+    return set() if value is None else {prefix}
+
+
+async def test_booking_requests_to_logistics_are_logged_with_the_fields_they_carried(
+    client: Client,
+    coordinator: dict[str, str],
+    casedb: asyncpg.Connection,
+    bus: Bus,
+    submitted: dict[str, Any],
+) -> None:
+    inquiry_id = await to_accepted(client, coordinator, submitted)
+    await step(client, coordinator, inquiry_id, "confirmation", CONFIRMATION)
+    other = await to_accepted(client, coordinator, await submit(client))
+    nothing_to_book = CONFIRMATION | {"plan": CONFIRMATION["plan"] | {"services": {}}}
+    await step(client, coordinator, other, "confirmation", nothing_to_book)
+    await settled(casedb, bus)
+
+    [(event_id, event)] = [
+        (headers["ce-id"], body)
+        for subject, headers, body in await published_with_headers(bus)
+        if subject == "inquiries.inquiry.confirmed.v1" and body["inquiry_id"] == inquiry_id
+    ]
+    rows = await casedb.fetch("SELECT * FROM disclosure_log ORDER BY id")
+    # The case confirmed without services to book sent nothing personal: nothing logged.
+    assert [(r["inquiry_id"], r["reference"]) for r in rows] == [(inquiry_id, event_id)]
+    assert set(rows[0]["fields"]) == wire_fields(event)
+    assert {"bookings[].patient.full_name", "bookings[].flight_number"} <= set(rows[0]["fields"])
