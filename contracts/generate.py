@@ -63,6 +63,10 @@ INFO_DESCRIPTION = inspect.cleandoc(
     Consumers ignore fields they do not know. A breaking change is a new message type on a new
     subject at `.v2`.
 
+    Subjects under `rpc.` are core-NATS request/reply between Carebridge services, for a question
+    a person waits on (a patient's data export): in no stream, answered at once or not at all,
+    and their messages are plain JSON tagged by `type`, without CloudEvents headers.
+
     A deployment may set a namespace that prefixes every subject (`<namespace>.content.…`) and
     every stream name (`<namespace>_CONTENT`); the addresses below are without it.
     """
