@@ -17,7 +17,7 @@ from litestar.params import FromPath
 
 from services.inquiries import export
 from services.inquiries.api import NO_STORE, PATIENT_SCHEME, _patient_guard
-from services.runtime import staff
+from services.runtime import audit, staff
 from services.runtime.problems import MEDIA_TYPE, Problem
 from services.runtime.state import RuntimeDependency
 
@@ -67,6 +67,7 @@ class ExportController(Controller):
             )
         },
         guards=[_patient_or_admin],
+        opt={audit.AUDIT_READS: True},
         security=[{PATIENT_SCHEME: []}, {staff.SECURITY_SCHEME: ["admin"]}],
     )
     async def export_case(

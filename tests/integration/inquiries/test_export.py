@@ -41,6 +41,7 @@ from tests.support import eventually
 
 Client = AsyncTestClient[Litestar]
 NAME = SUBMISSION["patient"]["full_name"]
+ROUTE = "/v1/inquiries/{inquiry_id}/export"
 SECRETS = ("Olena", "Kovalenko", "olena@example.org", "380501234567", "regurgitation", "1961")
 
 
@@ -72,6 +73,15 @@ async def exports_logged(db: asyncpg.Connection) -> int:
         "SELECT count(*) FROM inquiries.disclosure_log WHERE kind = 'access_export'"
     )
     return count
+
+
+async def audited(db: asyncpg.Connection) -> list[tuple[str, str, str, int]]:
+    """The audit log's entries for exports."""
+    rows = await db.fetch(
+        "SELECT person, method, route, status FROM inquiries.audit_log"
+        " WHERE route LIKE '%/export' ORDER BY id"
+    )
+    return [(r["person"], r["method"], r["route"], r["status"]) for r in rows]
 
 
 async def booked(
@@ -146,6 +156,7 @@ async def test_the_patient_exports_the_whole_case_from_every_service(
         "logistics.bookings[].details.patient.phone",
     } <= set(exported["fields"])
     assert exported["reference"] == response.headers["x-request-id"]
+    assert await audited(casedb) == []  # the patient is no member of staff
 
 
 async def test_an_admin_exports_a_case_and_is_recorded_as_its_recipient(
@@ -164,6 +175,8 @@ async def test_an_admin_exports_a_case_and_is_recorded_as_its_recipient(
     [exported] = document["inquiries"]["disclosures"]
     assert document["recipient"] == {"type": "staff", "name": "Ada admin"}
     assert (exported["recipient_type"], exported["recipient"]) == ("staff", "Ada admin")
+    # A read, yet in the audit log: staff reading a person's whole record is what it is for.
+    assert await audited(casedb) == [("Ada admin", "GET", ROUTE, 200)]
 
 
 async def test_who_may_not_export_gets_nothing_and_nothing_is_recorded(
@@ -201,6 +214,10 @@ async def test_who_may_not_export_gets_nothing_and_nothing_is_recorded(
         "an admin, unknown case": 404,
     }
     assert await exports_logged(casedb) == 0
+    assert await audited(casedb) == [
+        ("Ada coordinator", "GET", ROUTE, 403),
+        ("Ada admin", "GET", ROUTE, 404),
+    ]
 
 
 async def test_without_logistics_the_export_is_a_503_and_nothing_is_recorded(
