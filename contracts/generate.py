@@ -28,7 +28,14 @@ from contracts.envelope import (
     Event,
     event_type,
 )
-from contracts.registry import CHANNELS, STREAMS, Channel, Parameter
+from contracts.registry import (
+    CHANNELS,
+    REQUEST_CHANNELS,
+    STREAMS,
+    Channel,
+    Parameter,
+    RequestChannel,
+)
 
 SCHEMAS_DIR = Path("contracts/schemas")
 ASYNCAPI_PATH = Path("contracts/asyncapi.yaml")
@@ -56,6 +63,10 @@ INFO_DESCRIPTION = inspect.cleandoc(
     Consumers ignore fields they do not know. A breaking change is a new message type on a new
     subject at `.v2`.
 
+    Subjects under `rpc.` are core-NATS request/reply between Carebridge services, for a question
+    a person waits on (a patient's data export): in no stream, answered at once or not at all,
+    and their messages are plain JSON tagged by `type`, without CloudEvents headers.
+
     A deployment may set a namespace that prefixes every subject (`<namespace>.content.…`) and
     every stream name (`<namespace>_CONTENT`); the addresses below are without it.
     """
@@ -66,9 +77,9 @@ def render_documents() -> dict[Path, str]:
     """Every contract document, keyed by its path relative to the repository root."""
     documents = {
         SCHEMAS_DIR / f"{wire_name(cls)}.json": render_json(message_schema(cls))
-        for cls in message_classes(CHANNELS)
+        for cls in message_classes(CHANNELS) + request_classes(REQUEST_CHANNELS)
     }
-    documents[ASYNCAPI_PATH] = render_yaml(asyncapi_document(CHANNELS))
+    documents[ASYNCAPI_PATH] = render_yaml(asyncapi_document(CHANNELS, REQUEST_CHANNELS))
     return documents
 
 
@@ -98,6 +109,11 @@ def message_classes(channels: Iterable[Channel]) -> list[type[Event]]:
     return list(dict.fromkeys(cls for channel in channels for cls in channel.messages))
 
 
+def request_classes(requests: Iterable[RequestChannel]) -> list[type[Event]]:
+    """Each request and reply class once, in the order the request channels list them."""
+    return list(dict.fromkeys(cls for r in requests for cls in (r.request, *r.replies)))
+
+
 def wire_name(cls: type[Event]) -> str:
     tag = cls.__struct_config__.tag
     if not isinstance(tag, str):
@@ -121,12 +137,17 @@ def message_schema(cls: type[Event]) -> dict[str, Any]:
     return standalone
 
 
-def asyncapi_document(channels: Iterable[Channel]) -> dict[str, Any]:
+def asyncapi_document(
+    channels: Iterable[Channel], requests: Iterable[RequestChannel] = ()
+) -> dict[str, Any]:
     channel_by_key = _channels_by_key(channels)
-    classes = message_classes(channel_by_key.values())
+    request_by_key = {channel_key(r): r for r in requests}
+    events = message_classes(channel_by_key.values())
+    exchanged = request_classes(request_by_key.values())
     payloads, schemas = msgspec.json.schema_components(
-        classes, ref_template="#/components/schemas/{name}"
+        events + exchanged, ref_template="#/components/schemas/{name}"
     )
+    payload_of = dict(zip(events + exchanged, payloads, strict=True))
     return {
         "asyncapi": ASYNCAPI_VERSION,
         "info": {
@@ -146,14 +167,25 @@ def asyncapi_document(channels: Iterable[Channel]) -> dict[str, Any]:
                 "description": "The NATS server of the local development stack.",
             }
         },
-        "channels": {key: channel_object(ch) for key, ch in channel_by_key.items()},
+        "channels": {
+            **{key: channel_object(ch) for key, ch in channel_by_key.items()},
+            **{
+                name: obj
+                for key, r in request_by_key.items()
+                for name, obj in request_channel_objects(key, r).items()
+            },
+        },
         "operations": {
-            f"{ch.action}_{key}": operation_object(key, ch) for key, ch in channel_by_key.items()
+            **{
+                f"{ch.action}_{key}": operation_object(key, ch)
+                for key, ch in channel_by_key.items()
+            },
+            **{f"request_{key}": request_operation(key, r) for key, r in request_by_key.items()},
         },
         "components": {
             "messages": {
-                wire_name(cls): message_object(cls, payload)
-                for cls, payload in zip(classes, payloads, strict=True)
+                **{wire_name(cls): message_object(cls, payload_of[cls]) for cls in events},
+                **{wire_name(cls): exchanged_object(cls, payload_of[cls]) for cls in exchanged},
             },
             "schemas": dict(sorted(schemas.items())),
         },
@@ -161,9 +193,54 @@ def asyncapi_document(channels: Iterable[Channel]) -> dict[str, Any]:
     }
 
 
-def channel_key(channel: Channel) -> str:
+def channel_key(channel: Channel | RequestChannel) -> str:
     """AsyncAPI allows only letters, digits, `_` and `-` in a channel's key."""
     return re.sub(r"[^A-Za-z0-9]+", "_", channel.address).strip("_")
+
+
+def request_channel_objects(key: str, request: RequestChannel) -> dict[str, dict[str, Any]]:
+    """The request's channel, and the reply's: the requester's inbox, named by NATS as the
+    request's reply subject, so its address is not known in advance (null)."""
+    return {
+        key: {
+            "address": request.address,
+            "description": (
+                f"{request.description} Core NATS request/reply, in no stream; answered by "
+                f"one replica of {request.responder} (queue group `{request.queue}`), asked by "
+                f"{', '.join(request.requesters)}."
+            ),
+            "messages": {
+                wire_name(request.request): {
+                    "$ref": f"#/components/messages/{wire_name(request.request)}"
+                }
+            },
+        },
+        f"{key}_reply": {
+            "address": None,
+            "description": "The requester's inbox: the reply subject NATS gives the request.",
+            "messages": {
+                wire_name(cls): {"$ref": f"#/components/messages/{wire_name(cls)}"}
+                for cls in request.replies
+            },
+        },
+    }
+
+
+def request_operation(key: str, request: RequestChannel) -> dict[str, Any]:
+    """Seen from the requester: it sends the request and receives one of the replies."""
+    return {
+        "action": "send",
+        "channel": {"$ref": f"#/channels/{key}"},
+        "summary": request.description,
+        "messages": [{"$ref": f"#/channels/{key}/messages/{wire_name(request.request)}"}],
+        "reply": {
+            "channel": {"$ref": f"#/channels/{key}_reply"},
+            "messages": [
+                {"$ref": f"#/channels/{key}_reply/messages/{wire_name(cls)}"}
+                for cls in request.replies
+            ],
+        },
+    }
 
 
 def channel_object(channel: Channel) -> dict[str, Any]:
@@ -214,6 +291,19 @@ def message_object(cls: type[Event], payload: dict[str, Any]) -> dict[str, Any]:
             "location": f"$message.header#/{CE_CORRELATIONID}",
         },
         "headers": headers_schema(cls),
+        "payload": payload,
+    }
+
+
+def exchanged_object(cls: type[Event], payload: dict[str, Any]) -> dict[str, Any]:
+    """A request or reply between services: a plain JSON body tagged by `type`, no CloudEvents
+    headers, since it is an answer to one caller, not a fact for many."""
+    description = {"description": inspect.cleandoc(cls.__doc__)} if cls.__doc__ else {}
+    return {
+        "name": wire_name(cls),
+        "title": cls.__name__,
+        **description,
+        "contentType": CONTENT_TYPE,
         "payload": payload,
     }
 

@@ -10,6 +10,7 @@ import msgspec
 
 from contracts.content import ContentPublished, ContentUnpublished
 from contracts.envelope import Event
+from contracts.exports import CaseExport, CaseExportFailed, CaseExportRequest
 from contracts.inquiries import (
     ConsentWithdrawn,
     InquiryCancelled,
@@ -263,6 +264,40 @@ CHANNELS: tuple[Channel, ...] = (
     PARTNER_OFFERS,
     PARTNER_REPLIES,
 )
+
+
+class RequestChannel(msgspec.Struct, frozen=True, kw_only=True):
+    """A core-NATS request/reply subject between services, for a question that needs an answer
+    now (the export a person waits for) rather than a fact to keep. It lies outside every
+    stream: a stream capturing it would store the request and answer it with its own publish
+    acknowledgement before the responder could. One queue group of `responder` answers."""
+
+    address: str
+    request: type[Event]
+    replies: tuple[type[Event], ...]
+    responder: str
+    requesters: tuple[str, ...]
+    description: str
+
+    @property
+    def queue(self) -> str:
+        """The responder's queue group: each request goes to one of its replicas."""
+        return self.responder
+
+
+CASE_EXPORT = RequestChannel(
+    address="rpc.logistics.case_export.v1",
+    request=CaseExportRequest,
+    replies=(CaseExport, CaseExportFailed),
+    responder="logistics",
+    requesters=("inquiries",),
+    description=(
+        "Inquiries asks logistics for its part of a case's access and portability export: the "
+        "bookings with their details decrypted and history, and logistics' disclosure log."
+    ),
+)
+
+REQUEST_CHANNELS: tuple[RequestChannel, ...] = (CASE_EXPORT,)
 
 
 def stream_named(name: str) -> StreamSpec:

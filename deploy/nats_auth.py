@@ -26,7 +26,7 @@ from typing import Any
 import asyncpg
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
-from contracts.registry import PARTNER_OFFERS, PARTNER_REPLIES, STREAMS
+from contracts.registry import PARTNER_OFFERS, PARTNER_REPLIES, REQUEST_CHANNELS, STREAMS
 from deploy.stack.files import write_private_json
 from services.runtime.bus import Bus
 
@@ -99,11 +99,20 @@ def service_permissions(service: str, ns: Namespacing) -> dict[str, Any]:
             f"$JS.API.CONSUMER.MSG.NEXT.{name}.>",
             f"$JS.ACK.{name}.>",
         ]
-    return {
-        "publish": {"allow": own + jetstream},
+    # Request/reply between services: the asker publishes the request, the responder
+    # subscribes to it and may answer on the reply subject of each request it received.
+    asks = [ns.subject(r.address) for r in REQUEST_CHANNELS if service in r.requesters]
+    answers = [ns.subject(r.address) for r in REQUEST_CHANNELS if r.responder == service]
+    permissions: dict[str, Any] = {
+        "publish": {"allow": own + asks + jetstream},
         # Its own subjects too: content follows its announcements with a plain subscription.
-        "subscribe": {"allow": ["_INBOX.>", *own]},
+        "subscribe": {"allow": ["_INBOX.>", *own, *answers]},
     }
+    if answers:
+        # Replies go to the asker's inbox, which its allow list cannot name in advance; with
+        # an explicit publish allow list, this adds only those reply subjects.
+        permissions["allow_responses"] = True
+    return permissions
 
 
 def render_config(

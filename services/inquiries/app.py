@@ -14,6 +14,8 @@ from services.inquiries.api import SECURITY_SCHEMES, InquiryController
 from services.inquiries.booking_timeline import BOOKING_TIMELINE
 from services.inquiries.catalogue import CONDITION_CATALOGUE
 from services.inquiries.coordinator_api import CoordinatorController
+from services.inquiries.export import Exporter
+from services.inquiries.export_api import ExportController
 from services.inquiries.offers import run_expiry
 from services.inquiries.privacy_api import PrivacyController
 from services.inquiries.retention import retention_loop
@@ -33,6 +35,8 @@ class InquiriesSettings(ServiceSettings, frozen=True, kw_only=True, rename="uppe
     inquiries_retention_interval: PositiveFloat = 3600.0
     # How often the scheduler looks for offers past their validity.
     offer_expiry_interval: PositiveFloat = 30.0
+    # Seconds the export waits for logistics' part before answering 503.
+    logistics_export_timeout: PositiveFloat = 5.0
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -52,7 +56,7 @@ DEFINITION = ServiceDefinition(
     ),
     default_port=8002,
     migrations=Path(__file__).parent / "migrations",
-    route_handlers=(InquiryController, CoordinatorController, PrivacyController),
+    route_handlers=(InquiryController, CoordinatorController, PrivacyController, ExportController),
     subscriptions=lambda _: (CONDITION_CATALOGUE, BOOKING_TIMELINE),
     settings_type=InquiriesSettings,
 )
@@ -60,6 +64,7 @@ DEFINITION = ServiceDefinition(
 
 def create_app(settings: InquiriesSettings) -> Litestar:
     keys = settings.key_ring()
+    exporter = Exporter(keys=keys, timeout=settings.logistics_export_timeout)
 
     async def offer_expiry(runtime: Runtime, stop: asyncio.Event) -> None:
         await run_expiry(runtime.pool, runtime.outbox, stop, settings.offer_expiry_interval)
@@ -67,7 +72,10 @@ def create_app(settings: InquiriesSettings) -> Litestar:
     return create_service_app(
         DEFINITION,
         settings,
-        dependencies={"keys": Provide(lambda: keys, sync_to_thread=False)},
+        dependencies={
+            "keys": Provide(lambda: keys, sync_to_thread=False),
+            "exporter": Provide(lambda: exporter, sync_to_thread=False),
+        },
         security_schemes=SECURITY_SCHEMES,
         background=(
             ("offer-expiry", offer_expiry),

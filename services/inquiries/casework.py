@@ -38,6 +38,7 @@ from services.inquiries.forms import (
 )
 from services.inquiries.lifecycle import aad, lock, move, personal_data, status_of
 from services.inquiries.offers import offer_views
+from services.runtime import disclosures
 from services.runtime.crypto import KeyRing, from_column, to_column
 from services.runtime.db import Connection, Pool, transaction
 from services.runtime.errors import BadRequest, FieldProblem, Invalid, NotFound
@@ -133,8 +134,9 @@ async def confirm(
             {"bookings": [b.__struct_config__.tag for b in bookings]},
             now,
         )
-        await outbox.emit(
+        await _request_bookings(
             conn,
+            outbox,
             INQUIRY_CONFIRMED.subject(),
             InquiryConfirmed(
                 inquiry_id=str(inquiry_id),
@@ -142,6 +144,7 @@ async def confirm(
                 bookings=bookings,
                 confirmed_at=now,
             ),
+            now,
         )
         return moved
 
@@ -183,8 +186,9 @@ async def discharge(
             },
             now,
         )
-        await outbox.emit(
+        await _request_bookings(
             conn,
+            outbox,
             INQUIRY_DISCHARGED.subject(),
             InquiryDischarged(
                 inquiry_id=str(inquiry_id),
@@ -193,8 +197,32 @@ async def discharge(
                 bookings=bookings,
                 discharged_at=now,
             ),
+            now,
         )
         return moved
+
+
+async def _request_bookings(
+    conn: Connection,
+    outbox: Outbox,
+    subject: str,
+    event: InquiryConfirmed | InquiryDischarged,
+    now: datetime,
+) -> None:
+    """Announce the step; its booking requests carry the traveller's data to logistics, which
+    the disclosure log records (a step without services to book discloses nothing)."""
+    event_id = await outbox.emit(conn, subject, event)
+    if event.bookings:
+        await disclosures.record(
+            conn,
+            inquiry_id=event.inquiry_id,
+            kind="booking_request",
+            recipient_type="service",
+            recipient="logistics",
+            fields=disclosures.carried_fields(event),
+            reference=event_id,
+            at=now,
+        )
 
 
 async def _record(

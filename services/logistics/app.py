@@ -10,11 +10,15 @@ from pathlib import Path
 from litestar import Litestar
 from litestar.di import Provide
 
+from contracts.exports import CaseExportFailed, case_export_request_decoder
+from contracts.registry import CASE_EXPORT
 from services.logistics import consumers
 from services.logistics.api import BookingController, PartnerController
 from services.logistics.usecases import Dispatch, expire_due_offers
+from services.logistics.usecases.export import export_case
 from services.runtime.crypto import KeyRing, key_ring_setting
 from services.runtime.pacing import wait_any
+from services.runtime.request_reply import answer
 from services.runtime.service import create_service_app
 from services.runtime.settings import PositiveFloat, PositiveInt, ServiceSettings
 from services.runtime.state import Runtime, RuntimeDependency, ServiceDefinition
@@ -72,6 +76,16 @@ def create_app(settings: LogisticsSettings) -> Litestar:
             if claimed < settings.deadline_batch:
                 await wait_any(stop, timeout=settings.deadline_interval)
 
+    async def case_exports(runtime: Runtime, stop: asyncio.Event) -> None:
+        await answer(
+            runtime.bus,
+            CASE_EXPORT,
+            case_export_request_decoder,
+            lambda request: export_case(runtime.pool, keys, request),
+            lambda reason: CaseExportFailed(reason=reason),
+            stop,
+        )
+
     definition = dataclasses.replace(
         DEFINITION, subscriptions=lambda runtime: consumers.subscriptions(dispatch(runtime))
     )
@@ -82,7 +96,7 @@ def create_app(settings: LogisticsSettings) -> Litestar:
             "dispatch": Provide(dispatch, sync_to_thread=False),
             "keys": Provide(lambda: keys, sync_to_thread=False),
         },
-        background=(("offer-deadlines", deadlines),),
+        background=(("offer-deadlines", deadlines), ("case-exports", case_exports)),
     )
 
 

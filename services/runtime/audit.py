@@ -1,6 +1,7 @@
 """The audit log: who changed what. Every request that changes state (any method but GET, HEAD
-and OPTIONS) and carries a valid staff token is recorded with the person, their roles, the route
-template, the ids in its path and the answer's status, whatever the service.
+and OPTIONS), or reads what its route marks as audited (AUDIT_READS), and carries a valid staff
+token is recorded with the person, their roles, the route template, the ids in its path and the
+answer's status, whatever the service.
 
 Recorded at the HTTP edge rather than in each use case, so no route can forget it; the row is
 written before the answer leaves, so a client never sees a change the log lacks. Refused
@@ -24,6 +25,9 @@ from services.runtime.staff import Principal
 log = structlog.get_logger(__name__)
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Route option (`opt={AUDIT_READS: True}`) for a read an auditor must see too: staff reading a
+# person's whole record (the data export) is recorded like a change.
+AUDIT_READS = "audit_reads"
 
 
 class AuditEntry(msgspec.Struct, frozen=True, kw_only=True):
@@ -98,19 +102,26 @@ def audit_middleware(app: ASGIApp, pool: Callable[[], Pool]) -> ASGIApp:
     """Records staff changes; the staff guard leaves the principal in the request state."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP or scope["method"] in SAFE_METHODS:
+        if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)
             return
         method = scope["method"]
+        read = method in SAFE_METHODS
 
         async def send_after_audit(message: Message) -> None:
-            if message["type"] == "http.response.start":
+            # Whether a read is audited is known only once routed: the route opts in.
+            if message["type"] == "http.response.start" and (not read or _audits_reads(scope)):
                 await _record(scope, method, message["status"], pool)
             await send(message)
 
         await app(scope, receive, send_after_audit)
 
     return middleware
+
+
+def _audits_reads(scope: Scope) -> bool:
+    handler = scope.get("route_handler")
+    return handler is not None and bool(handler.opt.get(AUDIT_READS))
 
 
 async def _record(scope: Scope, method: str, status: int, pool: Callable[[], Pool]) -> None:

@@ -26,6 +26,7 @@ from contracts.registry import (
     PARTNER_OFFERS,
 )
 from services.logistics import domain, store
+from services.runtime import disclosures
 from services.runtime.crypto import KeyRing
 from services.runtime.db import Connection, Pool, transaction
 from services.runtime.errors import Conflict, NotFound
@@ -131,16 +132,25 @@ async def _offer(
         sent_at=now,
         respond_by=respond_by,
     )
+    offer = Offer(
+        offer_id=str(offer_id),
+        booking_id=str(booking.id),
+        kind=booking.kind,
+        respond_by=respond_by,
+        details=booking.details,
+    )
     await d.outbox.emit(
+        conn, PARTNER_OFFERS.subject(partner_id=partner.id, kind=booking.kind), offer
+    )
+    await disclosures.record(
         conn,
-        PARTNER_OFFERS.subject(partner_id=partner.id, kind=booking.kind),
-        Offer(
-            offer_id=str(offer_id),
-            booking_id=str(booking.id),
-            kind=booking.kind,
-            respond_by=respond_by,
-            details=booking.details,
-        ),
+        inquiry_id=booking.inquiry_id,
+        kind="partner_offer",
+        recipient_type="partner",
+        recipient=partner.id,
+        fields=disclosures.carried_fields(offer),
+        reference=str(offer_id),
+        at=now,
     )
     detail = {"offer_id": str(offer_id), "respond_by": respond_by.isoformat()}
     if booking.status == "offered":

@@ -9,6 +9,7 @@ import json
 import os
 import secrets
 import signal
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +24,14 @@ from nats.errors import Error as NatsError
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.api import ConsumerConfig
 
-from contracts.registry import STREAMS
+from contracts.exports import (
+    CaseExport,
+    CaseExportFailed,
+    CaseExportRequest,
+    case_export_reply_decoder,
+    case_export_request_decoder,
+)
+from contracts.registry import CASE_EXPORT, STREAMS
 from deploy.embedded import free_port, start_nats
 from deploy.nats_auth import (
     ADMIN,
@@ -38,6 +46,7 @@ from deploy.nats_auth import (
 )
 from deploy.stack.access import prepare_authorization
 from services.runtime.bus import Bus
+from services.runtime.request_reply import NoAnswer, answer, ask
 from tests.nats_auth_support import Server, authorized_nats
 from tests.support import eventually
 
@@ -353,3 +362,46 @@ async def test_a_partner_registered_later_connects_after_a_rendering_and_a_reloa
             await admin.close()
     finally:
         nats_server.stop()
+
+
+async def test_inquiries_asks_logistics_for_a_case_export_and_others_may_not(
+    server: Server, logistics: Bus
+) -> None:
+    async def handle(request: CaseExportRequest) -> CaseExport:
+        return CaseExport(inquiry_id=request.inquiry_id, bookings=(), disclosures=())
+
+    stop = asyncio.Event()
+    responder = asyncio.create_task(
+        answer(
+            logistics,
+            CASE_EXPORT,
+            case_export_request_decoder,
+            handle,
+            lambda reason: CaseExportFailed(reason=reason),
+            stop,
+        )
+    )
+    inquiries = await Bus.connect(server.url("inquiries"), name="inquiries", namespace=NAMESPACE)
+    content = await Bus.connect(server.url("content"), name="content", namespace=NAMESPACE)
+    request = CaseExportRequest(inquiry_id=str(uuid.uuid4()))
+    try:
+
+        async def answered() -> object:
+            try:
+                return await ask(
+                    inquiries, CASE_EXPORT, request, case_export_reply_decoder, timeout=1
+                )
+            except NoAnswer as exc:  # until the responder's subscription is in place
+                raise AssertionError(str(exc)) from None
+
+        reply = await eventually(answered)
+        # The server drops a request from a service not allowed to ask: it times out.
+        with pytest.raises(NoAnswer, match="did not answer"):
+            await ask(content, CASE_EXPORT, request, case_export_reply_decoder, timeout=1)
+    finally:
+        stop.set()
+        await responder
+        await inquiries.close()
+        await content.close()
+
+    assert reply == CaseExport(inquiry_id=request.inquiry_id, bookings=(), disclosures=())

@@ -40,7 +40,16 @@ from contracts.generate import (
     render_documents,
     wire_name,
 )
-from contracts.registry import CHANNELS, CONTENT_KIND, CONTENT_PUBLISHED, Channel, stream_named
+from contracts.registry import (
+    CHANNELS,
+    CONTENT_KIND,
+    CONTENT_PUBLISHED,
+    REQUEST_CHANNELS,
+    STREAMS,
+    Channel,
+    RequestChannel,
+    stream_named,
+)
 from deploy.api_documents import ROOT, drift, render_all
 
 ADDRESS_PARAMETER = re.compile(r"\{(\w+)\}")
@@ -91,7 +100,9 @@ def test_checked_in_documents_are_what_the_code_generates() -> None:
 def test_asyncapi_yaml_reads_back_as_the_document(
     documents: dict[Path, str], asyncapi: dict[str, Any]
 ) -> None:
-    expected = msgspec.json.decode(msgspec.json.encode(asyncapi_document(CHANNELS)))
+    expected = msgspec.json.decode(
+        msgspec.json.encode(asyncapi_document(CHANNELS, REQUEST_CHANNELS))
+    )
 
     assert asyncapi == expected
     # Values YAML would silently turn into numbers if written unquoted.
@@ -159,6 +170,31 @@ def test_every_channel_is_captured_by_its_stream(channel: Channel) -> None:
     stream = stream_named(channel.stream)
 
     assert any(_covers(pattern, channel.filter_subject) for pattern in stream.subjects)
+
+
+@pytest.mark.parametrize("request_channel", REQUEST_CHANNELS, ids=lambda c: c.address)
+def test_no_stream_captures_a_request_subject(request_channel: RequestChannel) -> None:
+    # A stream would answer the request itself, with its publish acknowledgement.
+    captured = [
+        spec.name
+        for spec in STREAMS
+        for pattern in spec.subjects
+        if _covers(pattern, request_channel.address)
+    ]
+    assert captured == []
+
+
+@pytest.mark.parametrize("request_channel", REQUEST_CHANNELS, ids=lambda c: c.address)
+def test_a_request_is_an_asyncapi_operation_with_its_replies(
+    asyncapi: dict[str, Any], documents: dict[Path, str], request_channel: RequestChannel
+) -> None:
+    key = channel_key(request_channel)
+    operation = asyncapi["operations"][f"request_{key}"]
+    assert asyncapi["channels"][key]["address"] == request_channel.address
+    replies = [ref["$ref"].rsplit("/", 1)[1] for ref in operation["reply"]["messages"]]
+    assert replies == [wire_name(cls) for cls in request_channel.replies]
+    for cls in (request_channel.request, *request_channel.replies):
+        assert schema_of(documents, cls)["$id"].endswith(f"/{wire_name(cls)}.json")
 
 
 def test_kind_parameter_allows_exactly_the_kinds_a_payload_may_carry() -> None:

@@ -1,0 +1,349 @@
+"""The access and portability export: the patient (with their token) or an admin gets one JSON
+document with the case from inquiries, the bookings from logistics (asked for over NATS, both
+services running) and both disclosure logs; without logistics' answer, a 503 and nothing
+recorded."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+import msgspec
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from nats.aio.msg import Msg
+
+from contracts.registry import CASE_EXPORT
+from services.inquiries.app import InquiriesSettings, create_app
+from services.logistics import app as logistics_app
+from services.runtime import staff
+from services.runtime.bus import Bus
+from services.runtime.crypto import KeyRing
+from services.runtime.disclosures import LEGAL_BASES
+from services.runtime.settings import ServiceSettings, load_settings
+from tests.inquiry_samples import SUBMISSION
+from tests.integration.inquiries.casefile import (
+    CONFIRMATION,
+    as_site,
+    move,
+    patient,
+    settled,
+    step,
+    submit,
+    to_accepted,
+)
+from tests.logistics_samples import partner
+from tests.support import eventually
+
+Client = AsyncTestClient[Litestar]
+NAME = SUBMISSION["patient"]["full_name"]
+ROUTE = "/v1/inquiries/{inquiry_id}/export"
+SECRETS = ("Olena", "Kovalenko", "olena@example.org", "380501234567", "regurgitation", "1961")
+
+
+@pytest.fixture
+async def logistics(settings: ServiceSettings) -> AsyncIterator[Client]:
+    env = {k.upper(): str(v) for k, v in msgspec.structs.asdict(settings).items()}
+    env |= {"LOGISTICS_ENCRYPTION_KEYS": KeyRing.generate_setting("t1"), "OFFER_TIMEOUT": "60"}
+    app = logistics_app.create_app(load_settings(logistics_app.LogisticsSettings, environ=env))
+    async with AsyncTestClient(app, raise_server_exceptions=False) as running:
+        yield running
+
+
+async def bearer(db: asyncpg.Connection, role: staff.Role) -> dict[str, str]:
+    _, token = await staff.create_token(db, person=f"Ada {role}", roles=(role,))
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+async def admin(casedb: asyncpg.Connection) -> dict[str, str]:
+    return await bearer(casedb, "admin")
+
+
+def export_url(inquiry_id: str) -> str:
+    return f"/v1/inquiries/{inquiry_id}/export"
+
+
+async def exports_logged(db: asyncpg.Connection) -> int:
+    count: int = await db.fetchval(
+        "SELECT count(*) FROM inquiries.disclosure_log WHERE kind = 'access_export'"
+    )
+    return count
+
+
+async def audited(db: asyncpg.Connection) -> list[tuple[str, str, str, int]]:
+    """The audit log's entries for exports."""
+    rows = await db.fetch(
+        "SELECT person, method, route, status FROM inquiries.audit_log"
+        " WHERE route LIKE '%/export' ORDER BY id"
+    )
+    return [(r["person"], r["method"], r["route"], r["status"]) for r in rows]
+
+
+async def booked(
+    client: Client,
+    logistics: Client,
+    coordinator: dict[str, str],
+    casedb: asyncpg.Connection,
+    submitted: dict[str, Any],
+) -> str:
+    """A confirmed case whose transfer and interpreter logistics offered to partners."""
+    for partner_id, kind in (("rhein-shuttle", "transfer"), ("dolmetscher-uk", "interpreter")):
+        registered = await logistics.post(
+            "/v1/partners", json=partner(partner_id, kind), headers=coordinator
+        )
+        assert registered.status_code == 201, registered.text
+    inquiry_id = await to_accepted(client, coordinator, submitted)
+    await step(client, coordinator, inquiry_id, "confirmation", CONFIRMATION)
+
+    async def offered() -> bool:
+        count = await casedb.fetchval(
+            "SELECT count(*) FROM logistics.disclosure_log WHERE inquiry_id = $1", inquiry_id
+        )
+        return bool(count == 2)
+
+    await eventually(offered)
+    return inquiry_id
+
+
+async def test_the_patient_exports_the_whole_case_from_every_service(
+    client: Client,
+    logistics: Client,
+    coordinator: dict[str, str],
+    casedb: asyncpg.Connection,
+    submitted: dict[str, Any],
+) -> None:
+    inquiry_id = await booked(client, logistics, coordinator, casedb, submitted)
+
+    response = await client.get(export_url(inquiry_id), headers=patient(submitted))
+
+    assert response.status_code == 200, response.text
+    assert response.headers["cache-control"] == "private, no-store"
+    document = response.json()
+    assert document["recipient"] == {"type": "data_subject", "name": "patient"}
+    case = document["inquiries"]["case"]
+    assert case["patient"]["full_name"] == NAME
+    assert case["description"] == SUBMISSION["description"]
+    assert case["confirmation"]["payment"]["payer"]["name"] == "Taras Kovalenko"
+    bookings = document["logistics"]["bookings"]
+    assert sorted(b["kind"] for b in bookings) == ["interpreter", "transfer"]
+    assert {b["details"]["patient"]["full_name"] for b in bookings} == {NAME}
+    assert all([e["entry"] for e in b["timeline"]] == ["created", "offered"] for b in bookings)
+
+    offers = document["logistics"]["disclosures"]
+    assert sorted((d["kind"], d["recipient"]) for d in offers) == [
+        ("partner_offer", "dolmetscher-uk"),
+        ("partner_offer", "rhein-shuttle"),
+    ]
+    assert all("details.patient.full_name" in d["fields"] for d in offers)
+    request, exported = document["inquiries"]["disclosures"]
+    assert (request["kind"], request["recipient_type"], request["recipient"]) == (
+        "booking_request",
+        "service",
+        "logistics",
+    )
+    assert "bookings[].patient.full_name" in request["fields"]
+    assert request["legal_basis"] == LEGAL_BASES["booking_request"]
+    assert (exported["kind"], exported["recipient_type"]) == ("access_export", "data_subject")
+    assert exported["legal_basis"] == LEGAL_BASES["access_export"]
+    assert {
+        "inquiries.case.patient.full_name",
+        "inquiries.case.diagnoses[]",
+        "logistics.bookings[].details.patient.phone",
+    } <= set(exported["fields"])
+    assert exported["reference"] == response.headers["x-request-id"]
+    assert await audited(casedb) == []  # the patient is no member of staff
+
+
+async def test_an_admin_exports_a_case_and_is_recorded_as_its_recipient(
+    client: Client,
+    logistics: Client,
+    casedb: asyncpg.Connection,
+    admin: dict[str, str],
+    submitted: dict[str, Any],
+) -> None:
+    response = await client.get(export_url(submitted["id"]), headers=admin)
+
+    assert response.status_code == 200, response.text
+    document = response.json()
+    assert document["inquiries"]["case"]["patient"]["email"] == SUBMISSION["patient"]["email"]
+    assert document["logistics"] == {"bookings": [], "disclosures": []}
+    [exported] = document["inquiries"]["disclosures"]
+    assert document["recipient"] == {"type": "staff", "name": "Ada admin"}
+    assert (exported["recipient_type"], exported["recipient"]) == ("staff", "Ada admin")
+    # A read, yet in the audit log: staff reading a person's whole record is what it is for.
+    assert await audited(casedb) == [("Ada admin", "GET", ROUTE, 200)]
+
+
+async def test_who_may_not_export_gets_nothing_and_nothing_is_recorded(
+    client: Client,
+    logistics: Client,
+    casedb: asyncpg.Connection,
+    admin: dict[str, str],
+    submitted: dict[str, Any],
+) -> None:
+    other = await submit(client)
+    url = export_url(submitted["id"])
+    refusals = {
+        "no token": (await client.get(url)).status_code,
+        "another patient's token": (await client.get(url, headers=patient(other))).status_code,
+        "a forged token": (
+            await client.get(url, headers={"Authorization": "Bearer cbp_forged"})
+        ).status_code,
+        "a forged staff token": (
+            await client.get(url, headers={"Authorization": "Bearer cbs_forged"})
+        ).status_code,
+        "a coordinator": (
+            await client.get(url, headers=await bearer(casedb, "coordinator"))
+        ).status_code,
+        "an admin, unknown case": (
+            await client.get(export_url(str(uuid.uuid4())), headers=admin)
+        ).status_code,
+    }
+
+    assert refusals == {
+        "no token": 401,
+        "another patient's token": 404,
+        "a forged token": 404,
+        "a forged staff token": 401,
+        "a coordinator": 403,
+        "an admin, unknown case": 404,
+    }
+    assert await exports_logged(casedb) == 0
+    assert await audited(casedb) == [
+        ("Ada coordinator", "GET", ROUTE, 403),
+        ("Ada admin", "GET", ROUTE, 404),
+    ]
+
+
+async def test_without_logistics_the_export_is_a_503_and_nothing_is_recorded(
+    client: Client, casedb: asyncpg.Connection, submitted: dict[str, Any]
+) -> None:
+    response = await client.get(export_url(submitted["id"]), headers=patient(submitted))
+
+    assert response.status_code == 503, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.headers["retry-after"]
+    assert response.json()["detail"].startswith("logistics is not running")
+    assert NAME not in response.text
+    assert await exports_logged(casedb) == 0
+
+
+async def test_a_logistics_that_does_not_answer_in_time_is_a_503_and_nothing_is_recorded(
+    inquiries_settings: InquiriesSettings,
+    site_key: str,
+    bus: Bus,
+    casedb: asyncpg.Connection,
+) -> None:
+    async def silent(msg: Msg) -> None:
+        del msg  # takes the request, never answers: as a logistics stuck on its database
+
+    subscription = await bus.nc.subscribe(bus.subject(CASE_EXPORT.address), cb=silent)
+    await bus.nc.flush()
+    impatient = msgspec.structs.replace(inquiries_settings, logistics_export_timeout=0.5)
+    try:
+        async with AsyncTestClient(create_app(impatient), raise_server_exceptions=False) as running:
+            client = as_site(running, site_key)
+            submitted = await submit(client)
+            response = await client.get(export_url(submitted["id"]), headers=patient(submitted))
+    finally:
+        await subscription.unsubscribe()
+
+    assert response.status_code == 503, response.text
+    assert response.json()["detail"] == (
+        "logistics did not answer within 0.5 s; nothing was exported, try again"
+    )
+    assert await exports_logged(casedb) == 0
+
+
+async def test_after_erasure_the_export_holds_no_personal_data(
+    client: Client,
+    logistics: Client,
+    coordinator: dict[str, str],
+    casedb: asyncpg.Connection,
+    admin: dict[str, str],
+    submitted: dict[str, Any],
+) -> None:
+    inquiry_id = await booked(client, logistics, coordinator, casedb, submitted)
+    await move(client, coordinator, inquiry_id, "cancelled")
+    erased = await client.post(f"/v1/inquiries/{inquiry_id}/erasure", headers=admin)
+    assert erased.status_code == 200, erased.text
+
+    async def wiped_in_logistics() -> bool:
+        left = await casedb.fetchval(
+            "SELECT count(*) FROM logistics.bookings WHERE inquiry_id = $1 AND erased_at IS NULL",
+            inquiry_id,
+        )
+        return bool(left == 0)
+
+    await eventually(wiped_in_logistics)
+    assert (await client.get(export_url(inquiry_id), headers=patient(submitted))).status_code == 404
+
+    response = await client.get(export_url(inquiry_id), headers=admin)
+
+    assert response.status_code == 200, response.text
+    leaked = [secret for secret in SECRETS if secret in response.text]
+    assert leaked == []
+    document = json.loads(response.text)
+    assert document["inquiries"]["case"]["patient"] is None
+    assert len(document["logistics"]["bookings"]) == 2
+    # Where the data went stays on record: the log names fields, never their values.
+    kinds = [d["kind"] for d in document["inquiries"]["disclosures"]]
+    assert kinds == ["booking_request", "access_export"]
+    assert len(document["logistics"]["disclosures"]) == 2
+
+
+async def published_with_headers(bus: Bus) -> list[tuple[str, dict[str, str], dict[str, Any]]]:
+    """Every inquiries event on the stream: (subject without namespace, headers, body)."""
+    stream = bus.stream("INQUIRIES")
+    info = await bus.js.stream_info(stream)
+    events = []
+    for seq in range(info.state.first_seq, info.state.last_seq + 1):
+        msg = await bus.js.get_msg(stream, seq)
+        events.append(
+            (bus.unprefix(msg.subject), dict(msg.headers or {}), json.loads(msg.data or b"{}"))
+        )
+    return events
+
+
+def wire_fields(value: Any, prefix: str = "") -> set[str]:
+    """Every path of the JSON that holds a value; the items of a list share one path."""
+    if isinstance(value, dict):
+        return {
+            path
+            for key, inner in value.items()
+            for path in wire_fields(inner, f"{prefix}.{key}" if prefix else key)
+        }
+    if isinstance(value, list):
+        return {path for item in value for path in wire_fields(item, f"{prefix}[]")}
+    return set() if value is None else {prefix}
+
+
+async def test_booking_requests_to_logistics_are_logged_with_the_fields_they_carried(
+    client: Client,
+    coordinator: dict[str, str],
+    casedb: asyncpg.Connection,
+    bus: Bus,
+    submitted: dict[str, Any],
+) -> None:
+    inquiry_id = await to_accepted(client, coordinator, submitted)
+    await step(client, coordinator, inquiry_id, "confirmation", CONFIRMATION)
+    other = await to_accepted(client, coordinator, await submit(client))
+    nothing_to_book = CONFIRMATION | {"plan": CONFIRMATION["plan"] | {"services": {}}}
+    await step(client, coordinator, other, "confirmation", nothing_to_book)
+    await settled(casedb, bus)
+
+    [(event_id, event)] = [
+        (headers["ce-id"], body)
+        for subject, headers, body in await published_with_headers(bus)
+        if subject == "inquiries.inquiry.confirmed.v1" and body["inquiry_id"] == inquiry_id
+    ]
+    rows = await casedb.fetch("SELECT * FROM disclosure_log ORDER BY id")
+    # The case confirmed without services to book sent nothing personal: nothing logged.
+    assert [(r["inquiry_id"], r["reference"]) for r in rows] == [(inquiry_id, event_id)]
+    assert set(rows[0]["fields"]) == wire_fields(event)
+    assert {"bookings[].patient.full_name", "bookings[].flight_number"} <= set(rows[0]["fields"])
