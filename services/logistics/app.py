@@ -12,6 +12,7 @@ from litestar.di import Provide
 
 from services.logistics import consumers
 from services.logistics.api import BookingController, PartnerController
+from services.logistics.incidents_api import IncidentController
 from services.logistics.usecases import Dispatch, expire_due_offers
 from services.runtime.crypto import KeyRing, key_ring_setting
 from services.runtime.pacing import wait_any
@@ -50,7 +51,7 @@ DEFINITION = ServiceDefinition(
     ),
     default_port=8003,
     migrations=Path(__file__).parent / "migrations",
-    route_handlers=(BookingController, PartnerController),
+    route_handlers=(BookingController, PartnerController, IncidentController),
     settings_type=LogisticsSettings,
 )
 
