@@ -18,6 +18,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from services.inquiries.app import InquiriesSettings, create_app
+from services.inquiries.erasure import Erasing
 from services.inquiries.retention import purge_due
 from services.runtime.db import create_pool
 from services.runtime.outbox import Outbox
@@ -86,14 +87,25 @@ def env(inquiries_settings: InquiriesSettings) -> dict[str, str]:
     return {k.upper(): str(v) for k, v in msgspec.structs.asdict(inquiries_settings).items()}
 
 
+def erasing(settings: InquiriesSettings) -> Erasing:
+    return Erasing(
+        outbox=Outbox(source="/carebridge/inquiries", schema="inquiries"),
+        keys=settings.key_ring(),
+        billing_retention_years=10,
+    )
+
+
 async def test_only_cases_closed_longer_than_the_period_are_purged(
-    db: asyncpg.Connection, cases: dict[str, uuid.UUID], database_url: str
+    db: asyncpg.Connection,
+    cases: dict[str, uuid.UUID],
+    database_url: str,
+    inquiries_settings: InquiriesSettings,
 ) -> None:
     pool = await create_pool(database_url, schema="inquiries", min_size=1, max_size=2)
     try:
         purged = await purge_due(
             pool,
-            Outbox(source="/carebridge/inquiries", schema="inquiries"),
+            erasing(inquiries_settings),
             now=NOW,
             retention_days=365,
         )
@@ -112,7 +124,10 @@ async def test_only_cases_closed_longer_than_the_period_are_purged(
 
 
 async def test_replicas_purging_at_once_purge_each_case_once(
-    db: asyncpg.Connection, cases: dict[str, uuid.UUID], database_url: str
+    db: asyncpg.Connection,
+    cases: dict[str, uuid.UUID],
+    database_url: str,
+    inquiries_settings: InquiriesSettings,
 ) -> None:
     pools = [
         await create_pool(database_url, schema="inquiries", min_size=1, max_size=1)
@@ -123,7 +138,7 @@ async def test_replicas_purging_at_once_purge_each_case_once(
             *(
                 purge_due(
                     pool,
-                    Outbox(source="/carebridge/inquiries", schema="inquiries"),
+                    erasing(inquiries_settings),
                     now=NOW,
                     retention_days=365,
                     batch_size=1,
