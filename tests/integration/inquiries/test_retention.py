@@ -182,6 +182,9 @@ async def test_the_command_lists_in_a_dry_run_then_purges_and_sums_up(
         str(i) for i in due
     }
     assert "2 inquiries would be purged, nothing changed" in dry.stdout
+    assert "dry run per class: case_personal_data 2, case_free_text 0, billing_stubs 0" in (
+        dry.stdout
+    )
     assert await erased(db) == set()
 
     real = await asyncio.to_thread(retention_command, env)
@@ -191,6 +194,13 @@ async def test_the_command_lists_in_a_dry_run_then_purges_and_sums_up(
         str(i) for i in due
     }
     assert "purged the personal data of 2 inquiries" in real.stdout
+    assert "purged per class: case_personal_data 2, case_free_text 0, billing_stubs 0" in (
+        real.stdout
+    )
+    trigger = await db.fetchval(
+        "SELECT trigger FROM retention_runs WHERE purged ->> 'case_personal_data' = '2'"
+    )
+    assert trigger == "command"
     assert await erased(db) == due
 
 
