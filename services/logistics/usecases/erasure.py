@@ -23,7 +23,7 @@ async def erase_inquiry(conn: Connection, d: Dispatch, inquiry_id: str, *, now: 
         if booking.erased_at is not None:
             continue
         await store.replace_details(conn, d.keys, booking.id, domain.erased(booking.details), now)
-        await store.wipe_timeline_notes(conn, booking.id)
+        await store.wipe_free_text(conn, booking.id)
         await store.insert_timeline(
             conn, booking.id, at=now, entry="personal_data_erased", status=booking.status
         )
