@@ -267,9 +267,7 @@ async def personal_data_left(db: asyncpg.Connection, rings: dict[str, str]) -> l
 async def _bytea_texts(
     db: asyncpg.Connection, keys: dict[str, KeyRing], schema: str, table: str, column: str
 ) -> list[str]:
-    rows = await db.fetch(
-        f'SELECT * FROM "{schema}"."{table}" WHERE "{column}" IS NOT NULL'
-    )
+    rows = await db.fetch(f'SELECT * FROM "{schema}"."{table}" WHERE "{column}" IS NOT NULL')
     opener = SEALED.get((schema, table, column))
     if opener is not None:
         ring = keys[schema]
