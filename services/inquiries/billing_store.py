@@ -40,11 +40,12 @@ async def insert_stub(
     )
 
 
-async def stub(conn: Connection, inquiry_id: uuid.UUID) -> bytes | None:
-    found = await conn.fetchval(
-        "SELECT stub::text FROM billing_stubs WHERE inquiry_id = $1", inquiry_id
+async def kept_until(conn: Connection, inquiry_id: uuid.UUID) -> date | None:
+    """The last day the case's billing stub is kept; None when it has none."""
+    found: date | None = await conn.fetchval(
+        "SELECT retain_until FROM billing_stubs WHERE inquiry_id = $1", inquiry_id
     )
-    return None if found is None else str(found).encode()
+    return found
 
 
 async def delete_stubs_past(conn: Connection, today: date) -> int:

@@ -87,10 +87,9 @@ async def receipt(pool: Pool, inquiry_id: uuid.UUID) -> ErasureReceipt:
     """The receipt of an erasure that happened; 404 for a case not erased (or unknown)."""
     async with pool.acquire() as conn:
         subject = await privacy_store.erasure_of(conn, inquiry_id)
-        kept = await billing_store.stub(conn, inquiry_id)
+        until = await billing_store.kept_until(conn, inquiry_id)
     if subject is None or subject.erased_at is None:
         raise NotFound(f"the personal data of inquiry {inquiry_id} was not erased")
-    until = msgspec.json.decode(kept, type=billing.BillingStub).retain_until if kept else None
     return ErasureReceipt(
         id=inquiry_id,
         status=subject.status,
