@@ -55,7 +55,7 @@ revoke-api-key: $(STAMP) ## Revoke a consumer's API key: make revoke-api-key NAM
 	@test -n "$(NAME)" || { echo 'usage: make revoke-api-key NAME=<consumer>' >&2; exit 2; }
 	@$(BIN)/python -m deploy.api_keys revoke "$(NAME)"
 
-retention: $(STAMP) ## Purge patient data of inquiries closed past INQUIRIES_RETENTION_DAYS on the running stack (ARGS=--dry-run)
+retention: $(STAMP) ## Apply the retention periods per data class now on the running stack (ARGS=--dry-run)
 	@$(BIN)/python -m deploy.stack.with_env $(BIN)/python -m services.inquiries.retention $(ARGS)
 
 test: $(STAMP) ## Run the test suite against real PostgreSQL and NATS (embedded unless TEST_*_URL)

@@ -147,13 +147,18 @@ class BookingStatusChanged(Event, frozen=True, kw_only=True, tag="booking_status
 
 
 class OperatorAlert(Event, frozen=True, kw_only=True, tag="operator_alert"):
-    """Something an operator must act on, e.g. no partner left for a booking."""
+    """Something an operator must act on, e.g. no partner left for a booking, or a partner's
+    data breach (the incident's id and the pseudonymous ids of the cases it touches)."""
 
     alert: Literal["booking_unassigned", "partner_incident"]
     booking_id: BookingId | None = None
     inquiry_id: str | None = None
     detail: str
     raised_at: AwareDatetime
+    partner_id: PartnerId | None = None
+    incident_id: str | None = None
+    affected_inquiry_ids: tuple[str, ...] = ()
+    affected_booking_ids: tuple[BookingId, ...] = ()
 
 
 LogisticsEvent = BookingCreated | BookingStatusChanged | OperatorAlert

@@ -55,7 +55,18 @@ class OfferWithdrawn(Event, frozen=True, kw_only=True, tag="offer_withdrawn"):
     reason: Note
 
 
-PartnerOffer = Offer | OfferWithdrawn
+class DataErasureRequested(Event, frozen=True, kw_only=True, tag="data_erasure_requested"):
+    """The traveller of this booking had their personal data erased at Carebridge (GDPR Art.
+    17): delete every copy of what the offer told you about them (name, phone, addresses,
+    medicines), keeping only what your own legal duties require. Sent once for each offer you
+    received, whatever you answered; it carries ids only."""
+
+    offer_id: OfferId
+    booking_id: BookingId
+    erased_at: AwareDatetime
+
+
+PartnerOffer = Offer | OfferWithdrawn | DataErasureRequested
 partner_offer_decoder = msgspec.json.Decoder(PartnerOffer)
 
 
@@ -87,5 +98,26 @@ class StatusUpdate(Event, frozen=True, kw_only=True, tag="status_update"):
     at: AwareDatetime | None = None
 
 
-PartnerReply = OfferAccepted | OfferDeclined | StatusUpdate
+IncidentCategory = Literal[
+    "unauthorised_access", "lost_device", "misdirected_message", "malware", "data_loss", "other"
+]
+
+
+class IncidentReported(Event, frozen=True, kw_only=True, tag="incident_reported"):
+    """A personal-data breach (GDPR Art. 33) at the partner touching data Carebridge sent it.
+    Report it as soon as it is detected, even before the facts are complete; the controller has
+    72 hours to notify the authority. Name the affected bookings or offers by id, or set
+    `all_data` when everything you hold from Carebridge may be affected. Ids only: never the
+    traveller's name or other personal data in `description`."""
+
+    category: IncidentCategory
+    description: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+    detected_at: AwareDatetime
+    occurred_at: AwareDatetime | None = None
+    booking_ids: Annotated[tuple[BookingId, ...], msgspec.Meta(max_length=1000)] = ()
+    offer_ids: Annotated[tuple[OfferId, ...], msgspec.Meta(max_length=1000)] = ()
+    all_data: bool = False
+
+
+PartnerReply = OfferAccepted | OfferDeclined | StatusUpdate | IncidentReported
 partner_reply_decoder = msgspec.json.Decoder(PartnerReply)

@@ -22,7 +22,15 @@ from contracts.inquiries import (
     PersonalDataErased,
 )
 from contracts.logistics import BookingCreated, BookingStatusChanged, OperatorAlert
-from contracts.partners import Offer, OfferAccepted, OfferDeclined, OfferWithdrawn, StatusUpdate
+from contracts.partners import (
+    DataErasureRequested,
+    IncidentReported,
+    Offer,
+    OfferAccepted,
+    OfferDeclined,
+    OfferWithdrawn,
+    StatusUpdate,
+)
 
 _PARAM = re.compile(r"\{(\w+)\}")
 
@@ -223,10 +231,11 @@ PARTNER_ID = Parameter(
 PARTNER_OFFERS = Channel(
     address="partners.{partner_id}.offers.{kind}",
     stream="PARTNERS",
-    messages=(Offer, OfferWithdrawn),
+    messages=(Offer, OfferWithdrawn, DataErasureRequested),
     description=(
-        "Offers to one partner, and withdrawals of earlier ones. Subscribe through your own "
-        "durable consumer; accept or decline before `respond_by`."
+        "Offers to one partner, withdrawals of earlier ones, and requests to erase what an "
+        "offer told about a traveller. Subscribe through your own durable consumer; accept or "
+        "decline before `respond_by`."
     ),
     parameters={
         "partner_id": PARTNER_ID,
@@ -238,11 +247,12 @@ PARTNER_OFFERS = Channel(
 PARTNER_REPLIES = Channel(
     address="partners.{partner_id}.replies",
     stream="PARTNERS",
-    messages=(OfferAccepted, OfferDeclined, StatusUpdate),
+    messages=(OfferAccepted, OfferDeclined, StatusUpdate, IncidentReported),
     action="receive",
     description=(
-        "A partner's answers: accept or decline an offer, then report progress of the booking. "
-        "A reply for an offer the partner does not hold changes nothing."
+        "A partner's answers: accept or decline an offer, then report progress of the booking; "
+        "and a data breach touching what Carebridge sent. A reply for an offer or booking the "
+        "partner does not hold changes nothing."
     ),
     parameters={"partner_id": PARTNER_ID},
 )

@@ -14,15 +14,17 @@ from services.inquiries.api import SECURITY_SCHEMES, InquiryController
 from services.inquiries.booking_timeline import BOOKING_TIMELINE
 from services.inquiries.catalogue import CONDITION_CATALOGUE
 from services.inquiries.coordinator_api import CoordinatorController
+from services.inquiries.erasure import Erasing
 from services.inquiries.export import Exporter
 from services.inquiries.export_api import ExportController
 from services.inquiries.offers import run_expiry
 from services.inquiries.privacy_api import PrivacyController
-from services.inquiries.retention import retention_loop
+from services.inquiries.retention import Periods, retention_loop
+from services.inquiries.retention.api import RetentionController
 from services.runtime.crypto import KeyRing, key_ring_setting
 from services.runtime.service import create_service_app
 from services.runtime.settings import PositiveFloat, ServiceSettings
-from services.runtime.state import Runtime, ServiceDefinition
+from services.runtime.state import Runtime, RuntimeDependency, ServiceDefinition
 
 
 class InquiriesSettings(ServiceSettings, frozen=True, kw_only=True, rename="upper"):
@@ -30,8 +32,14 @@ class InquiriesSettings(ServiceSettings, frozen=True, kw_only=True, rename="uppe
     # (the last, unless named) encrypts new ones. Never logged.
     inquiries_encryption_keys: str
     inquiries_active_key: str = ""
-    # Personal data of a case closed longer than this is purged, checked every interval seconds.
+    # Retention per data class (see services/inquiries/retention), applied every interval
+    # seconds: the personal and health data of a case closed longer than this is erased...
     inquiries_retention_days: Annotated[int, msgspec.Meta(ge=1, le=36500)] = 365
+    # ...its coordinators' notes and free-text reasons sooner...
+    inquiries_free_text_retention_days: Annotated[int, msgspec.Meta(ge=1, le=36500)] = 90
+    # ...and the billing stub an erasure keeps, after the accounting period: years after the end
+    # of the year of erasure (10: HGB §257(4), AO §147(3)).
+    inquiries_billing_retention_years: Annotated[int, msgspec.Meta(ge=1, le=30)] = 10
     inquiries_retention_interval: PositiveFloat = 3600.0
     # How often the scheduler looks for offers past their validity.
     offer_expiry_interval: PositiveFloat = 30.0
@@ -47,6 +55,13 @@ class InquiriesSettings(ServiceSettings, frozen=True, kw_only=True, rename="uppe
             "INQUIRIES_ENCRYPTION_KEYS", self.inquiries_encryption_keys, self.inquiries_active_key
         )
 
+    def retention_periods(self) -> Periods:
+        return Periods(
+            personal_data_days=self.inquiries_retention_days,
+            free_text_days=self.inquiries_free_text_retention_days,
+            billing_years=self.inquiries_billing_retention_years,
+        )
+
 
 DEFINITION = ServiceDefinition(
     name="inquiries",
@@ -56,7 +71,13 @@ DEFINITION = ServiceDefinition(
     ),
     default_port=8002,
     migrations=Path(__file__).parent / "migrations",
-    route_handlers=(InquiryController, CoordinatorController, PrivacyController, ExportController),
+    route_handlers=(
+        InquiryController,
+        CoordinatorController,
+        PrivacyController,
+        ExportController,
+        RetentionController,
+    ),
     subscriptions=lambda _: (CONDITION_CATALOGUE, BOOKING_TIMELINE),
     settings_type=InquiriesSettings,
 )
@@ -65,6 +86,12 @@ DEFINITION = ServiceDefinition(
 def create_app(settings: InquiriesSettings) -> Litestar:
     keys = settings.key_ring()
     exporter = Exporter(keys=keys, timeout=settings.logistics_export_timeout)
+    periods = settings.retention_periods()
+
+    def erasing(runtime: RuntimeDependency) -> Erasing:
+        return Erasing(
+            outbox=runtime.outbox, keys=keys, billing_retention_years=periods.billing_years
+        )
 
     async def offer_expiry(runtime: Runtime, stop: asyncio.Event) -> None:
         await run_expiry(runtime.pool, runtime.outbox, stop, settings.offer_expiry_interval)
@@ -75,15 +102,15 @@ def create_app(settings: InquiriesSettings) -> Litestar:
         dependencies={
             "keys": Provide(lambda: keys, sync_to_thread=False),
             "exporter": Provide(lambda: exporter, sync_to_thread=False),
+            "erasing": Provide(erasing, sync_to_thread=False),
+            "retention_periods": Provide(lambda: periods, sync_to_thread=False),
         },
         security_schemes=SECURITY_SCHEMES,
         background=(
             ("offer-expiry", offer_expiry),
             (
                 "retention",
-                retention_loop(
-                    settings.inquiries_retention_days, settings.inquiries_retention_interval
-                ),
+                retention_loop(periods, settings.inquiries_retention_interval, keys),
             ),
         ),
     )

@@ -168,7 +168,7 @@ async def discharge(
         check_transition(status_of(row), "discharged")
         if problems := discharge_problems(record):
             raise Invalid(problems)
-        confirmation = await _confirmation(conn, keys, inquiry_id)
+        confirmation = await confirmation_of(conn, keys, inquiry_id)
         if confirmation is None:  # pragma: no cover - confirmed precedes in_treatment
             raise NotFound(f"inquiry {inquiry_id} has no confirmation")
         patient = traveller(personal_data(keys, row).patient)
@@ -240,7 +240,7 @@ async def _record(
     )
 
 
-async def _confirmation(
+async def confirmation_of(
     conn: Connection, keys: KeyRing, inquiry_id: uuid.UUID
 ) -> Confirmation | None:
     raw = await store.case_record(conn, inquiry_id, "confirmation")
@@ -285,7 +285,7 @@ async def case_view(pool: Pool, keys: KeyRing, inquiry_id: uuid.UUID) -> CaseVie
             timeline=await store.timeline(conn, inquiry_id),
             offers=await offer_views(conn, keys, inquiry_id),
             notes=await _notes(conn, keys, inquiry_id),
-            confirmation=await _confirmation(conn, keys, inquiry_id),
+            confirmation=await confirmation_of(conn, keys, inquiry_id),
             discharge=await _discharge(conn, keys, inquiry_id),
         )
 

@@ -9,30 +9,45 @@ so an operator can tell a repeated click from a second patient's request."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
-from typing import Literal
+from dataclasses import dataclass
+from datetime import date, datetime
 
 import msgspec
 import structlog
 
 from contracts.inquiries import PersonalDataErased
 from contracts.registry import INQUIRY_ERASED
-from services.inquiries import privacy_store, store
+from services.inquiries import billing, billing_store, privacy_store, store
 from services.inquiries.domain import TERMINAL
+from services.runtime.crypto import KeyRing
 from services.runtime.db import Connection, Pool, transaction
 from services.runtime.errors import Conflict, NotFound
 from services.runtime.outbox import Outbox
 
 log = structlog.get_logger(__name__)
 
-# Why the data went: a person asked (through an admin), or the retention period ran out.
-Reason = Literal["request", "retention"]
+Reason = privacy_store.ErasureReason
+
+
+@dataclass(frozen=True)
+class Erasing:
+    """What an erasure needs besides the case: the outbox to announce it, the keys to read the
+    amounts for the billing stub, and how many years the stub is kept."""
+
+    outbox: Outbox
+    keys: KeyRing
+    billing_retention_years: int
 
 
 class ErasureReceipt(msgspec.Struct, frozen=True, kw_only=True):
+    """Proof of an erasure, kept with the anonymous record: when, why, and until when the
+    billing stub stays (null when the case had nothing to account for)."""
+
     id: uuid.UUID
     status: str
     erased_at: datetime
+    reason: Reason | None = None
+    billing_stub_until: date | None = None
 
 
 def check_erasable(subject: privacy_store.ErasureSubject) -> None:
@@ -50,7 +65,7 @@ def check_erasable(subject: privacy_store.ErasureSubject) -> None:
 
 
 async def erase(
-    pool: Pool, outbox: Outbox, inquiry_id: uuid.UUID, *, by: str, now: datetime
+    pool: Pool, erasing: Erasing, inquiry_id: uuid.UUID, *, by: str, now: datetime
 ) -> ErasureReceipt:
     """An admin's erasure; `by` (the admin) is kept on the timeline, for accountability."""
     async with transaction(pool) as conn:
@@ -58,28 +73,58 @@ async def erase(
         if subject is None:
             raise NotFound(f"inquiry {inquiry_id} does not exist")
         check_erasable(subject)
-        await erase_locked(conn, outbox, inquiry_id, reason="request", by=by, now=now)
-    return ErasureReceipt(id=inquiry_id, status=subject.status, erased_at=now)
+        stub = await erase_locked(conn, erasing, inquiry_id, reason="request", by=by, now=now)
+    return ErasureReceipt(
+        id=inquiry_id,
+        status=subject.status,
+        erased_at=now,
+        reason="request",
+        billing_stub_until=stub.retain_until if stub else None,
+    )
+
+
+async def receipt(pool: Pool, inquiry_id: uuid.UUID) -> ErasureReceipt:
+    """The receipt of an erasure that happened; 404 for a case not erased (or unknown)."""
+    async with pool.acquire() as conn:
+        subject = await privacy_store.erasure_of(conn, inquiry_id)
+        until = await billing_store.kept_until(conn, inquiry_id)
+    if subject is None or subject.erased_at is None:
+        raise NotFound(f"the personal data of inquiry {inquiry_id} was not erased")
+    return ErasureReceipt(
+        id=inquiry_id,
+        status=subject.status,
+        erased_at=subject.erased_at,
+        reason=subject.reason,
+        billing_stub_until=until,
+    )
 
 
 async def erase_locked(
     conn: Connection,
-    outbox: Outbox,
+    erasing: Erasing,
     inquiry_id: uuid.UUID,
     *,
     reason: Reason,
     by: str | None = None,
     now: datetime,
-) -> None:
-    """Inside the caller's transaction, with the inquiry's row locked and found erasable."""
+) -> billing.BillingStub | None:
+    """Inside the caller's transaction, with the inquiry's row locked and found erasable.
+    Returns the billing stub kept, if the case had anything to account for."""
+    case = await store.find_case(conn, inquiry_id)
+    if case is None:  # pragma: no cover - the caller holds the row's lock
+        raise RuntimeError("the inquiry vanished under its lock")
+    stub = await billing.keep_stub(
+        conn, erasing.keys, case, years=erasing.billing_retention_years, now=now
+    )
     await privacy_store.wipe_personal_data(conn, inquiry_id, now)
     detail: dict[str, object] = {"reason": reason}
     if by is not None:
         detail["by"] = by
     await store.insert_timeline(conn, inquiry_id, "erased", detail, now)
-    await outbox.emit(
+    await erasing.outbox.emit(
         conn,
         INQUIRY_ERASED.subject(),
         PersonalDataErased(inquiry_id=str(inquiry_id), erased_at=now),
     )
     log.info("personal data erased", inquiry_id=str(inquiry_id), reason=reason)
+    return stub

@@ -5,10 +5,19 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Literal
 
 import msgspec
 
 from services.runtime.db import Connection
+
+# Free text coordinators wrote about one inquiry: it can describe the patient and their health
+# in words no field foresaw, so retention wipes it earlier than the rest (see retention).
+FREE_TEXT_WIPES: tuple[str, ...] = (
+    "UPDATE notes SET body = NULL WHERE inquiry_id = $1 AND body IS NOT NULL",
+    # A coordinator's free-text reason for a step can describe the patient's health.
+    "UPDATE timeline SET detail = detail - 'reason' WHERE inquiry_id = $1 AND detail ? 'reason'",
+)
 
 # Every place this schema keeps the personal data of one inquiry, each statement taking the
 # inquiry id as $1. Erasure and retention both run exactly this list, so a table or column that
@@ -21,20 +30,25 @@ PERSONAL_DATA_WIPES: tuple[str, ...] = (
        WHERE id = $1""",
     # Stored answers hold the access token and tie the submitting site's key to the case.
     "DELETE FROM idempotent_submissions WHERE inquiry_id = $1",
-    # Coordinators' notes, the offers (programmes name the patient's procedures) and the case
-    # records (payer, travel plan, medication plan): sealed, but personal all the same.
-    "UPDATE notes SET body = NULL WHERE inquiry_id = $1",
+    # The offers (programmes name the patient's procedures) and the case records (payer,
+    # travel plan, medication plan): sealed, but personal all the same.
     "UPDATE offers SET body = NULL WHERE inquiry_id = $1",
     "UPDATE case_records SET body = NULL WHERE inquiry_id = $1",
-    # A coordinator's free-text reason for a step can describe the patient's health.
-    "UPDATE timeline SET detail = detail - 'reason' WHERE inquiry_id = $1",
+    # Coordinators' notes and free-text reasons.
+    *FREE_TEXT_WIPES,
 )
+# Why the data went: a person asked (through an admin), or the retention period ran out.
+ErasureReason = Literal["request", "retention"]
 
 
 class ErasureSubject(msgspec.Struct, frozen=True, kw_only=True):
     id: uuid.UUID
     status: str
     erased_at: datetime | None
+
+
+class ErasureRecord(ErasureSubject, frozen=True, kw_only=True):
+    reason: ErasureReason | None
 
 
 class ClosedInquiry(msgspec.Struct, frozen=True, kw_only=True):
@@ -48,6 +62,19 @@ async def lock_for_erasure(conn: Connection, inquiry_id: uuid.UUID) -> ErasureSu
         "SELECT id, status, erased_at FROM inquiries WHERE id = $1 FOR UPDATE", inquiry_id
     )
     return None if row is None else msgspec.convert(dict(row.items()), ErasureSubject)
+
+
+async def erasure_of(conn: Connection, inquiry_id: uuid.UUID) -> ErasureRecord | None:
+    """The case's erasure as the anonymous record and its timeline keep it."""
+    row = await conn.fetchrow(
+        """SELECT i.id, i.status, i.erased_at,
+                  (SELECT t.detail ->> 'reason' FROM timeline t
+                   WHERE t.inquiry_id = i.id AND t.kind = 'erased'
+                   ORDER BY t.id DESC LIMIT 1) AS reason
+           FROM inquiries i WHERE i.id = $1""",
+        inquiry_id,
+    )
+    return None if row is None else msgspec.convert(dict(row.items()), ErasureRecord)
 
 
 async def wipe_personal_data(conn: Connection, inquiry_id: uuid.UUID, now: datetime) -> None:

@@ -14,6 +14,7 @@ from contracts.exports import CaseExportFailed, case_export_request_decoder
 from contracts.registry import CASE_EXPORT
 from services.logistics import consumers
 from services.logistics.api import BookingController, PartnerController
+from services.logistics.incidents_api import IncidentController
 from services.logistics.usecases import Dispatch, expire_due_offers
 from services.logistics.usecases.export import export_case
 from services.runtime.crypto import KeyRing, key_ring_setting
@@ -54,7 +55,7 @@ DEFINITION = ServiceDefinition(
     ),
     default_port=8003,
     migrations=Path(__file__).parent / "migrations",
-    route_handlers=(BookingController, PartnerController),
+    route_handlers=(BookingController, PartnerController, IncidentController),
     settings_type=LogisticsSettings,
 )
 

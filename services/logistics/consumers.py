@@ -15,7 +15,7 @@ from contracts.inquiries import (
     PersonalDataErased,
     inquiry_event_decoder,
 )
-from contracts.partners import PartnerReply, partner_reply_decoder
+from contracts.partners import IncidentReported, PartnerReply, partner_reply_decoder
 from contracts.registry import (
     INQUIRY_CANCELLED,
     INQUIRY_CONFIRMED,
@@ -51,14 +51,19 @@ def subscriptions(d: Dispatch) -> tuple[Subscription[Any], ...]:
                     conn, d, event.inquiry_id, reason=event.reason or "inquiry cancelled", now=now
                 )
             case PersonalDataErased():
-                await usecases.erase_inquiry(conn, d.keys, event.inquiry_id, now=now)
+                await usecases.erase_inquiry(conn, d, event.inquiry_id, now=now)
             case _:
                 # Only the channels above are read; another inquiry event would be a new
                 # channel added to this subscription without a case here.
                 raise Invalid.single("type", f"{type(event).__name__} is not handled here")
 
     async def apply_partner_reply(conn: Connection, reply: PartnerReply, meta: Metadata) -> None:
-        await usecases.apply_reply(conn, d, reply, sender_of(meta), datetime.now(UTC))
+        sender, now = sender_of(meta), datetime.now(UTC)
+        match reply:
+            case IncidentReported():
+                await usecases.record_incident(conn, d, reply, sender, report_id=meta.id, now=now)
+            case _:
+                await usecases.apply_reply(conn, d, reply, sender, now)
 
     return (
         Subscription(

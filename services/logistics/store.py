@@ -343,10 +343,20 @@ async def timeline(conn: Connection, booking_id: uuid.UUID) -> list[TimelineEntr
     ]
 
 
-async def wipe_timeline_notes(conn: Connection, booking_id: uuid.UUID) -> None:
-    """Free text a partner wrote may name the traveller; the facts around it stay."""
+async def wipe_free_text(conn: Connection, booking_id: uuid.UUID) -> None:
+    """Free text may name the traveller: a partner's notes, and a cancellation's reason (a
+    coordinator's words, carried over from the inquiry) on the timeline and on the offers it
+    withdrew. The facts around it stay, and so do decline reasons, which are codes."""
     await conn.execute(
-        "UPDATE booking_timeline SET detail = detail - 'note' WHERE booking_id = $1", booking_id
+        """UPDATE booking_timeline
+           SET detail = CASE WHEN entry = 'cancelled' THEN detail - 'note' - 'reason'
+                             ELSE detail - 'note' END
+           WHERE booking_id = $1""",
+        booking_id,
+    )
+    await conn.execute(
+        "UPDATE offers SET reason = NULL WHERE booking_id = $1 AND state = 'withdrawn'",
+        booking_id,
     )
 
 

@@ -29,6 +29,7 @@ from nats.js.errors import NotFoundError
 from contracts.envelope import InvalidMetadata, Metadata, event_type, metadata_from_headers
 from contracts.logistics import BookingKind, PartnerId
 from contracts.partners import (
+    DataErasureRequested,
     Offer,
     OfferAccepted,
     OfferDeclined,
@@ -235,6 +236,9 @@ class ReferencePartner:
             case OfferWithdrawn():
                 self._withdraw(message)
                 await msg.ack()
+            case DataErasureRequested():
+                self._erase(message)
+                await msg.ack()
             case _:
                 assert_never(message)
 
@@ -256,6 +260,23 @@ class ReferencePartner:
             booking_id=withdrawal.booking_id,
             reason=withdrawal.reason,
         )
+
+    def _erase(self, request: DataErasureRequested) -> None:
+        """Forget the traveller: the job that holds the offer's details stops and is dropped.
+        This partner keeps nothing else; one with a database deletes the rows here."""
+        for offer_id, job in list(self.jobs.items()):
+            if request.offer_id == offer_id or request.booking_id == job.offer.booking_id:
+                job.withdrawn.set()
+                del self.jobs[offer_id]
+        log.info(
+            "personal data erased on request",
+            offer_id=request.offer_id,
+            booking_id=request.booking_id,
+        )
+
+    def holds(self, booking_id: str) -> bool:
+        """Whether any offer or booking in hand names this booking (and so its traveller)."""
+        return any(job.offer.booking_id == booking_id for job in self.jobs.values())
 
     async def _serve(self, msg: Msg, meta: Metadata, job: _Job) -> None:
         offer = job.offer

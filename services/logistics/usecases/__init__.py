@@ -10,6 +10,7 @@ from services.logistics.usecases.dispatch import (
     expire_due_offers,
 )
 from services.logistics.usecases.erasure import erase_inquiry
+from services.logistics.usecases.incidents import incident, record_incident
 from services.logistics.usecases.registry import (
     booking_with_history,
     partner,
@@ -29,8 +30,10 @@ __all__ = [
     "dispatch_again",
     "erase_inquiry",
     "expire_due_offers",
+    "incident",
     "partner",
     "put_partner",
+    "record_incident",
     "register_partner",
     "set_partner_active",
 ]

@@ -9,7 +9,7 @@ from typing import Any
 
 import msgspec
 
-from contracts.partners import OfferAccepted, OfferDeclined, PartnerReply, StatusUpdate
+from contracts.partners import OfferAccepted, OfferDeclined, StatusUpdate
 from services.logistics import domain, store
 from services.logistics.usecases.dispatch import Dispatch, move, offer_to_next_partner
 from services.runtime.crypto import KeyRing
@@ -18,7 +18,11 @@ from services.runtime.errors import Conflict, Invalid
 
 
 async def apply_reply(
-    conn: Connection, d: Dispatch, reply: PartnerReply, sender: str, now: datetime
+    conn: Connection,
+    d: Dispatch,
+    reply: OfferAccepted | OfferDeclined | StatusUpdate,
+    sender: str,
+    now: datetime,
 ) -> None:
     """Apply what partner `sender` answered. A reply about an offer or booking the sender does
     not hold, a stale or repeated one, or progress out of order raises a DomainError: the
@@ -52,7 +56,7 @@ async def apply_reply(
             )
             await offer_to_next_partner(conn, d, booking, now)
         case StatusUpdate():
-            booking_id = _uuid(reply.booking_id, "booking_id")
+            booking_id = parse_id(reply.booking_id, "booking_id")
             held = await store.lock_booking(conn, d.keys, booking_id)
             if held is None or held.partner_id != sender:
                 raise Conflict(f"partner {sender} holds no booking {reply.booking_id}")
@@ -81,7 +85,7 @@ async def apply_reply(
 async def _lock_offer(
     conn: Connection, keys: KeyRing, offer_id: str, sender: str
 ) -> tuple[store.Booking, store.OfferRow]:
-    found = await store.get_offer(conn, _uuid(offer_id, "offer_id"))
+    found = await store.get_offer(conn, parse_id(offer_id, "offer_id"))
     if found is None or found.partner_id != sender:
         raise Conflict(f"partner {sender} holds no offer {offer_id}")
     booking = await store.lock_booking(conn, keys, found.booking_id)
@@ -94,7 +98,7 @@ async def _lock_offer(
     return booking, offer
 
 
-def _uuid(value: str, field: str) -> uuid.UUID:
+def parse_id(value: str, field: str) -> uuid.UUID:
     try:
         return uuid.UUID(value)
     except ValueError:

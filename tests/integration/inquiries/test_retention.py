@@ -18,6 +18,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from services.inquiries.app import InquiriesSettings, create_app
+from services.inquiries.erasure import Erasing
 from services.inquiries.retention import purge_due
 from services.runtime.db import create_pool
 from services.runtime.outbox import Outbox
@@ -86,14 +87,25 @@ def env(inquiries_settings: InquiriesSettings) -> dict[str, str]:
     return {k.upper(): str(v) for k, v in msgspec.structs.asdict(inquiries_settings).items()}
 
 
+def erasing(settings: InquiriesSettings) -> Erasing:
+    return Erasing(
+        outbox=Outbox(source="/carebridge/inquiries", schema="inquiries"),
+        keys=settings.key_ring(),
+        billing_retention_years=10,
+    )
+
+
 async def test_only_cases_closed_longer_than_the_period_are_purged(
-    db: asyncpg.Connection, cases: dict[str, uuid.UUID], database_url: str
+    db: asyncpg.Connection,
+    cases: dict[str, uuid.UUID],
+    database_url: str,
+    inquiries_settings: InquiriesSettings,
 ) -> None:
     pool = await create_pool(database_url, schema="inquiries", min_size=1, max_size=2)
     try:
         purged = await purge_due(
             pool,
-            Outbox(source="/carebridge/inquiries", schema="inquiries"),
+            erasing(inquiries_settings),
             now=NOW,
             retention_days=365,
         )
@@ -112,7 +124,10 @@ async def test_only_cases_closed_longer_than_the_period_are_purged(
 
 
 async def test_replicas_purging_at_once_purge_each_case_once(
-    db: asyncpg.Connection, cases: dict[str, uuid.UUID], database_url: str
+    db: asyncpg.Connection,
+    cases: dict[str, uuid.UUID],
+    database_url: str,
+    inquiries_settings: InquiriesSettings,
 ) -> None:
     pools = [
         await create_pool(database_url, schema="inquiries", min_size=1, max_size=1)
@@ -123,7 +138,7 @@ async def test_replicas_purging_at_once_purge_each_case_once(
             *(
                 purge_due(
                     pool,
-                    Outbox(source="/carebridge/inquiries", schema="inquiries"),
+                    erasing(inquiries_settings),
                     now=NOW,
                     retention_days=365,
                     batch_size=1,
@@ -167,6 +182,9 @@ async def test_the_command_lists_in_a_dry_run_then_purges_and_sums_up(
         str(i) for i in due
     }
     assert "2 inquiries would be purged, nothing changed" in dry.stdout
+    assert "dry run per class: case_personal_data 2, case_free_text 0, billing_stubs 0" in (
+        dry.stdout
+    )
     assert await erased(db) == set()
 
     real = await asyncio.to_thread(retention_command, env)
@@ -176,6 +194,13 @@ async def test_the_command_lists_in_a_dry_run_then_purges_and_sums_up(
         str(i) for i in due
     }
     assert "purged the personal data of 2 inquiries" in real.stdout
+    assert "purged per class: case_personal_data 2, case_free_text 0, billing_stubs 0" in (
+        real.stdout
+    )
+    trigger = await db.fetchval(
+        "SELECT trigger FROM retention_runs WHERE purged ->> 'case_personal_data' = '2'"
+    )
+    assert trigger == "command"
     assert await erased(db) == due
 
 

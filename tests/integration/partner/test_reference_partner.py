@@ -21,10 +21,12 @@ from nats.aio.msg import Msg
 from contracts.envelope import Metadata, event_type, metadata_from_headers
 from contracts.partners import (
     TRANSFER_PROGRESS,
+    DataErasureRequested,
     Offer,
     OfferAccepted,
     OfferDeclined,
     OfferWithdrawn,
+    PartnerOffer,
     PartnerReply,
     StatusUpdate,
     partner_reply_decoder,
@@ -103,13 +105,15 @@ class Running:
         self.stop = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
         self.bus: Bus | None = None
+        self.partner: ReferencePartner | None = None
 
     async def start(self) -> None:
         self.stop = asyncio.Event()
         self.bus = await Bus.connect(
             self.nats_url, name="partner", namespace=self.settings.nats_namespace
         )
-        self.task = asyncio.create_task(ReferencePartner(self.settings, self.bus).run(self.stop))
+        self.partner = ReferencePartner(self.settings, self.bus)
+        self.task = asyncio.create_task(self.partner.run(self.stop))
 
     async def halt(self) -> None:
         self.stop.set()
@@ -143,7 +147,7 @@ def configure(running: Running, **changes: object) -> None:
     running.settings = msgspec.structs.replace(running.settings, **changes)
 
 
-async def send(bus: Bus, message: Offer | OfferWithdrawn, kind: str = "transfer") -> Metadata:
+async def send(bus: Bus, message: PartnerOffer, kind: str = "transfer") -> Metadata:
     meta = Metadata(
         id=str(uuid.uuid4()),
         type=event_type(type(message)),
@@ -246,6 +250,45 @@ async def test_an_offer_withdrawn_before_the_answer_is_acked_and_never_answered(
 
     assert await eventually(lambda: all_offers_acked(streams))
     assert replies.received == []
+
+
+async def test_an_erasure_request_makes_the_partner_forget_the_traveller_and_stop(
+    partner: Running, replies: Replies, streams: Bus
+) -> None:
+    configure(partner, step_delay=0.4)
+    await partner.start()
+    erased, kept = offer("transfer"), offer("transfer")
+    await send(streams, erased)
+    await send(streams, kept)
+
+    async def both_assigned() -> bool:
+        return all(replies.statuses(o.booking_id) == ["driver_assigned"] for o in (erased, kept))
+
+    await eventually(both_assigned)
+    assert partner.partner is not None
+    assert partner.partner.holds(erased.booking_id)
+
+    await send(
+        streams,
+        DataErasureRequested(
+            offer_id=erased.offer_id, booking_id=erased.booking_id, erased_at=datetime.now(UTC)
+        ),
+    )
+
+    async def forgotten() -> bool:
+        assert partner.partner is not None
+        return not partner.partner.holds(erased.booking_id) and partner.partner.holds(
+            kept.booking_id
+        )
+
+    await eventually(forgotten)
+    assert await eventually(lambda: all_offers_acked(streams))
+
+    async def kept_completed() -> bool:
+        return replies.statuses(kept.booking_id) == list(TRANSFER_PROGRESS)
+
+    await eventually(kept_completed)
+    assert replies.statuses(erased.booking_id) == ["driver_assigned"]
 
 
 async def test_an_offer_sent_again_while_in_hand_is_answered_once(

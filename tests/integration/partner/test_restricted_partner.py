@@ -13,10 +13,18 @@ import pytest
 from nats.js.errors import NotFoundError
 
 from contracts.envelope import Metadata, event_type
-from contracts.partners import Offer, OfferAccepted, partner_reply_decoder
+from contracts.partners import (
+    DataErasureRequested,
+    IncidentReported,
+    Offer,
+    OfferAccepted,
+    partner_offer_decoder,
+    partner_reply_decoder,
+)
 from contracts.registry import STREAMS
 from deploy.nats_auth import ADMIN, ensure_partner_consumers, partner_durable, partner_inbox_prefix
 from services.partner.app import PartnerSettings, ReferencePartner
+from services.partner.incident import report_incident
 from services.runtime.bus import Bus
 from tests.nats_auth_support import Server, authorized_nats
 from tests.partner_samples import offer as offer_sample
@@ -93,4 +101,60 @@ async def test_the_reference_partner_answers_with_restricted_credentials(server:
         stop.set()
         await asyncio.wait_for(running, 10)
         for connection in (bus, logistics, admin):
+            await connection.close()
+
+
+async def test_data_rights_messages_fit_a_partners_permissions(server: Server) -> None:
+    """An erasure request reaches a partner through the consumer it may read, and its breach
+    report goes out on the subject it may publish: no grant of their own."""
+    admin = await Bus.connect(server.url(ADMIN), name="admin", namespace=NAMESPACE)
+    await admin.provision(STREAMS)
+    await ensure_partner_consumers(admin, (ALPHA,))
+    logistics = await Bus.connect(server.url("logistics"), name="logistics", namespace=NAMESPACE)
+    partner = await Bus.connect(
+        server.url(ALPHA),
+        name="partner",
+        namespace=NAMESPACE,
+        inbox_prefix=partner_inbox_prefix(ALPHA),
+    )
+    request = DataErasureRequested(
+        offer_id=str(uuid.uuid4()), booking_id=str(uuid.uuid4()), erased_at=datetime.now(UTC)
+    )
+    meta = Metadata(
+        id=str(uuid.uuid4()),
+        type=event_type(DataErasureRequested),
+        source="/carebridge/logistics",
+        time=datetime.now(UTC),
+    )
+    try:
+        await logistics.js.publish(
+            logistics.subject(f"partners.{ALPHA}.offers.transfer"),
+            msgspec.json.encode(request),
+            headers=meta.headers(),
+        )
+        psub = await partner.js.pull_subscribe_bind(
+            partner_durable(ALPHA), stream=partner.stream("PARTNERS")
+        )
+        (received,) = await psub.fetch(1, timeout=5)
+        assert partner_offer_decoder.decode(received.data) == request
+        await received.ack()
+
+        report_id = await report_incident(
+            partner,
+            ALPHA,
+            IncidentReported(
+                category="lost_device",
+                description="A tablet was stolen",
+                detected_at=datetime.now(UTC),
+                all_data=True,
+            ),
+        )
+
+        last = await admin.js.get_last_msg(
+            admin.stream("PARTNERS"), admin.subject(f"partners.{ALPHA}.replies")
+        )
+        assert (last.headers or {})["ce-id"] == report_id
+        assert isinstance(partner_reply_decoder.decode(last.data or b""), IncidentReported)
+    finally:
+        for connection in (partner, logistics, admin):
             await connection.close()
