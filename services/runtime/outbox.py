@@ -15,8 +15,10 @@ import asyncpg
 import msgspec
 import structlog
 from nats.errors import Error as NatsError
+from nats.js.api import PubAck
 
 from contracts.envelope import Event, Metadata, event_type
+from services.runtime import stream_copies
 from services.runtime.bus import Bus
 from services.runtime.db import Connection, Pool
 from services.runtime.pacing import Backoff, wait_any
@@ -29,6 +31,7 @@ class OutboxRow(msgspec.Struct, frozen=True):
     subject: str
     headers: dict[str, str]
     payload: bytes
+    erasure_key: str | None = None
 
 
 class Outbox:
@@ -46,10 +49,13 @@ class Outbox:
         *,
         correlation_id: str | None = None,
         causation_id: str | None = None,
+        erasure_key: str | None = None,
     ) -> str:
         """Queue `event` for `subject` in the caller's transaction; returns its event id.
 
-        Correlation and causation default to the ids bound for the current request or message."""
+        Correlation and causation default to the ids bound for the current request or message.
+        An event that names a person carries an `erasure_key` (the inquiry id): erasing the
+        person retracts it from the outbox or its stream (`stream_copies.retract`)."""
         context = structlog.contextvars.get_contextvars()
         meta = Metadata(
             id=str(uuid.uuid4()),
@@ -60,15 +66,24 @@ class Outbox:
             causation_id=causation_id or context.get("causation_id"),
         )
         await conn.execute(
-            "INSERT INTO outbox (id, subject, headers, payload) VALUES ($1, $2, $3, $4)",
+            """INSERT INTO outbox (id, subject, headers, payload, erasure_key)
+               VALUES ($1, $2, $3, $4, $5)""",
             uuid.UUID(meta.id),
             subject,
             msgspec.json.encode(meta.headers()).decode(),
             msgspec.json.encode(event),
+            erasure_key,
         )
         # Delivered only when the transaction commits, so the relay never wakes for a rollback.
         await conn.execute("SELECT pg_notify($1, '')", self.channel)
         return meta.id
+
+    async def retract(self, conn: Connection, erasure_key: str) -> None:
+        """In the caller's (erasing) transaction: the events emitted with `erasure_key` leave
+        the outbox, or their streams once the relay wakes to delete them."""
+        await stream_copies.retract(conn, erasure_key)
+        # Also wakes the relay for scans requested in this transaction (`scan_for`).
+        await conn.execute("SELECT pg_notify($1, '')", self.channel)
 
 
 def notify_channel(schema: str) -> str:
@@ -77,12 +92,18 @@ def notify_channel(schema: str) -> str:
 
 async def claim_batch(conn: Connection, limit: int) -> list[OutboxRow]:
     rows = await conn.fetch(
-        """SELECT seq, subject, headers, payload FROM outbox
+        """SELECT seq, subject, headers, payload, erasure_key FROM outbox
            ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED""",
         limit,
     )
     return [
-        OutboxRow(r["seq"], r["subject"], msgspec.json.decode(r["headers"]), r["payload"])
+        OutboxRow(
+            r["seq"],
+            r["subject"],
+            msgspec.json.decode(r["headers"]),
+            r["payload"],
+            r["erasure_key"],
+        )
         for r in rows
     ]
 
@@ -95,10 +116,10 @@ async def count_backlog(conn: Connection) -> int:
     return int(await conn.fetchval("SELECT count(*) FROM outbox"))
 
 
-async def publish_rows(bus: Bus, rows: list[OutboxRow]) -> None:
+async def publish_rows(bus: Bus, rows: list[OutboxRow]) -> list[PubAck]:
     """Publish with acknowledgement. Publishes are pipelined on one connection, which keeps
     their order; any failure fails the batch, and the retry is deduplicated by the stream."""
-    await asyncio.gather(
+    return await asyncio.gather(
         *(bus.js.publish(bus.subject(r.subject), r.payload, headers=r.headers) for r in rows)
     )
 
@@ -142,7 +163,10 @@ class Relay:
                 rows = await claim_batch(conn, self.batch_size)
                 if not rows:
                     return total
-                await publish_rows(self.bus, rows)
+                acks = await publish_rows(self.bus, rows)
+                await stream_copies.remember(
+                    conn, [(r.erasure_key, ack) for r, ack in zip(rows, acks, strict=True)]
+                )
                 await delete_rows(conn, [r.seq for r in rows])
             total += len(rows)
             self.on_published(len(rows))
@@ -155,6 +179,7 @@ class Relay:
                 try:
                     await self._ensure_listening()
                     await self.publish_pending()
+                    await stream_copies.delete_retracted(self.pool, self.bus, batch=self.batch_size)
                 except (NatsError, TimeoutError, OSError, asyncpg.PostgresError) as exc:
                     delay = backoff.next()
                     log.warning(
