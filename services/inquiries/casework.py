@@ -142,6 +142,8 @@ async def confirm(
                 bookings=bookings,
                 confirmed_at=now,
             ),
+            # Its bookings name the traveller: erasing the case deletes it from the stream.
+            erasure_key=str(inquiry_id),
         )
         return moved
 
@@ -193,6 +195,8 @@ async def discharge(
                 bookings=bookings,
                 discharged_at=now,
             ),
+            # Its bookings name the traveller: erasing the case deletes it from the stream.
+            erasure_key=str(inquiry_id),
         )
         return moved
 

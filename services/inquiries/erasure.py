@@ -19,6 +19,7 @@ from contracts.inquiries import PersonalDataErased
 from contracts.registry import INQUIRY_ERASED
 from services.inquiries import privacy_store, store
 from services.inquiries.domain import TERMINAL
+from services.runtime import dead_letters
 from services.runtime.db import Connection, Pool, transaction
 from services.runtime.errors import Conflict, NotFound
 from services.runtime.outbox import Outbox
@@ -77,6 +78,9 @@ async def erase_locked(
     if by is not None:
         detail["by"] = by
     await store.insert_timeline(conn, inquiry_id, "erased", detail, now)
+    # The booking requests sent to logistics name the traveller, and so may a dead letter.
+    await outbox.retract(conn, str(inquiry_id))
+    await dead_letters.erase_mentioning(conn, [str(inquiry_id)])
     await outbox.emit(
         conn,
         INQUIRY_ERASED.subject(),

@@ -25,7 +25,7 @@ from contracts.registry import (
     OPERATOR_ALERT,
     PARTNER_OFFERS,
 )
-from services.logistics import domain, store
+from services.logistics import domain, need_to_know, store
 from services.runtime.crypto import KeyRing
 from services.runtime.db import Connection, Pool, transaction
 from services.runtime.errors import Conflict, NotFound
@@ -139,8 +139,10 @@ async def _offer(
             booking_id=str(booking.id),
             kind=booking.kind,
             respond_by=respond_by,
-            details=booking.details,
+            details=need_to_know.for_partner(booking.details),
         ),
+        # The offer names the traveller: erasing the inquiry deletes it from the stream.
+        erasure_key=booking.inquiry_id,
     )
     detail = {"offer_id": str(offer_id), "respond_by": respond_by.isoformat()}
     if booking.status == "offered":
