@@ -179,7 +179,9 @@ class Relay:
                 try:
                     await self._ensure_listening()
                     await self.publish_pending()
-                    await stream_copies.delete_retracted(self.pool, self.bus, batch=self.batch_size)
+                    unfinished = await stream_copies.delete_retracted(
+                        self.pool, self.bus, batch=self.batch_size
+                    )
                 except (NatsError, TimeoutError, OSError, asyncpg.PostgresError) as exc:
                     delay = backoff.next()
                     log.warning(
@@ -189,7 +191,8 @@ class Relay:
                     await wait_any(stop, timeout=delay)
                     continue
                 backoff.reset()
-                await wait_any(stop, self._wake, timeout=self.poll_interval)
+                if not unfinished:
+                    await wait_any(stop, self._wake, timeout=self.poll_interval)
         finally:
             # Also when cancelled: nothing of the relay may outlive it.
             await self._stop_listening()

@@ -123,8 +123,9 @@ async def test_a_copy_not_yet_published_leaves_the_outbox(pool: Pool, streams: B
 
 
 async def test_a_scan_deletes_only_the_messages_of_its_subject_that_mention_an_id(
-    pool: Pool, streams: Bus, relay: Relay
+    pool: Pool, streams: Bus, relay: Relay, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(stream_copies, "SCAN_STEP", 1)  # one message a round: a long scan
     booking, other = str(uuid.uuid4()), str(uuid.uuid4())
     mine = PARTNER_REPLIES.subject(partner_id="rhein-shuttle")
     theirs = PARTNER_REPLIES.subject(partner_id="medilingua")
@@ -132,6 +133,7 @@ async def test_a_scan_deletes_only_the_messages_of_its_subject_that_mention_an_i
         (mine, f'{{"booking_id":"{booking}","note":"Olena at exit 3"}}'),
         (mine, f'{{"booking_id":"{other}"}}'),
         (theirs, f'{{"booking_id":"{booking}"}}'),
+        (mine, f'{{"offer_of":"{booking}"}}'),
     ]:
         await streams.js.publish(streams.subject(subject), body.encode())
 
