@@ -17,6 +17,7 @@ from contracts.inquiries import PersonalDataErased
 from contracts.registry import INQUIRY_ERASED, PARTNER_REPLIES, STREAMS
 from services.runtime import dead_letters, stream_copies
 from services.runtime.bus import Bus
+from services.runtime.crypto import KeyRing
 from services.runtime.db import Pool, create_pool, transaction
 from services.runtime.outbox import Outbox, Relay
 from tests.support import eventually
@@ -120,6 +121,28 @@ async def test_a_copy_not_yet_published_leaves_the_outbox(pool: Pool, streams: B
         == 1
     )
     assert await left(pool, "stream_copies") == 0
+
+
+async def test_an_event_naming_a_person_waits_sealed_and_is_published_open(
+    pool: Pool, streams: Bus
+) -> None:
+    keys = KeyRing.from_setting(KeyRing.generate_setting("o1"))
+    outbox = Outbox(source="/tests", schema=SCHEMA, keys=keys)
+    mine = str(uuid.uuid4())
+    await emit(pool, outbox, mine, key=mine)
+    await emit(pool, outbox, mine, key=None)
+
+    async with pool.acquire() as conn:
+        rows = await conn.fetch("SELECT payload FROM outbox ORDER BY seq")
+    stored = [bytes(r["payload"]) for r in rows]
+    assert [mine.encode() in p for p in stored] == [False, True]
+    with pytest.raises(RuntimeError, match="key ring"):
+        await Relay(pool, streams, schema=SCHEMA, batch_size=10, poll_interval=1).publish_pending()
+    opened = Relay(pool, streams, schema=SCHEMA, batch_size=10, poll_interval=1, keys=keys)
+    assert await opened.publish_pending() == 2
+    assert [
+        msgspec.json.decode(b, type=PersonalDataErased).inquiry_id for b in await bodies(streams)
+    ] == [mine, mine]
 
 
 async def test_a_scan_deletes_only_the_messages_of_its_subject_that_mention_an_id(
