@@ -10,7 +10,7 @@ JetStream's per-message delete ($JS.API.STREAM.MSG.DELETE) overwrites the stored
 random data unless the request sets `no_erase`, which nats-py's `delete_msg` never does: the bytes
 are gone from the stream's files, not only hidden. Streams holding such events must allow
 deletes (StreamSpec.deny_delete is False for all but CONTENT). A copy a partner already received
-is the partner's to erase; logistics tells it so.
+is the partner's to erase.
 
 What others published has no erasure key: a partner's reply may quote the traveller in a note.
 `scan_for` asks the relay to read a subject (a partner's replies) and delete the messages that
