@@ -235,7 +235,10 @@ PARTNER_OFFERS = Channel(
     description=(
         "Offers to one partner, withdrawals of earlier ones, and requests to erase what an "
         "offer told about a traveller. Subscribe through your own durable consumer; accept or "
-        "decline before `respond_by`."
+        "decline before `respond_by`. An offer's details hold only the fields its kind's job "
+        "needs (a driver gets the traveller's phone, an interpreter or a courier does not): the "
+        "others arrive empty. When the traveller is erased, the offers and the replies that "
+        "mention the booking are deleted from the stream."
     ),
     parameters={
         "partner_id": PARTNER_ID,

@@ -50,6 +50,9 @@ class InquiriesSettings(ServiceSettings, frozen=True, kw_only=True, rename="uppe
         super().__post_init__()
         self.key_ring()
 
+    def outbox_keys(self) -> KeyRing:
+        return self.key_ring()
+
     def key_ring(self) -> KeyRing:
         return key_ring_setting(
             "INQUIRIES_ENCRYPTION_KEYS", self.inquiries_encryption_keys, self.inquiries_active_key

@@ -211,7 +211,8 @@ async def _request_bookings(
 ) -> None:
     """Announce the step; its booking requests carry the traveller's data to logistics, which
     the disclosure log records (a step without services to book discloses nothing)."""
-    event_id = await outbox.emit(conn, subject, event)
+    # Its bookings name the traveller: erasing the case deletes it from the stream.
+    event_id = await outbox.emit(conn, subject, event, erasure_key=event.inquiry_id)
     if event.bookings:
         await disclosures.record(
             conn,

@@ -19,6 +19,7 @@ from contracts.inquiries import PersonalDataErased
 from contracts.registry import INQUIRY_ERASED
 from services.inquiries import billing, billing_store, privacy_store, store
 from services.inquiries.domain import TERMINAL
+from services.runtime import dead_letters
 from services.runtime.crypto import KeyRing
 from services.runtime.db import Connection, Pool, transaction
 from services.runtime.errors import Conflict, NotFound
@@ -121,6 +122,9 @@ async def erase_locked(
     if by is not None:
         detail["by"] = by
     await store.insert_timeline(conn, inquiry_id, "erased", detail, now)
+    # The booking requests sent to logistics name the traveller, and so may a dead letter.
+    await erasing.outbox.retract(conn, str(inquiry_id))
+    await dead_letters.erase_mentioning(conn, [str(inquiry_id)])
     await erasing.outbox.emit(
         conn,
         INQUIRY_ERASED.subject(),

@@ -40,6 +40,9 @@ class LogisticsSettings(ServiceSettings, frozen=True, kw_only=True, rename="uppe
         super().__post_init__()
         self.key_ring()
 
+    def outbox_keys(self) -> KeyRing:
+        return self.key_ring()
+
     def key_ring(self) -> KeyRing:
         return key_ring_setting(
             "LOGISTICS_ENCRYPTION_KEYS", self.logistics_encryption_keys, self.logistics_active_key

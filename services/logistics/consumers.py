@@ -52,6 +52,7 @@ def subscriptions(d: Dispatch) -> tuple[Subscription[Any], ...]:
                 )
             case PersonalDataErased():
                 await usecases.erase_inquiry(conn, d, event.inquiry_id, now=now)
+                await usecases.erase_copies(conn, d.outbox, event.inquiry_id)
             case _:
                 # Only the channels above are read; another inquiry event would be a new
                 # channel added to this subscription without a case here.

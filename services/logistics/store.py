@@ -395,6 +395,28 @@ async def offers_of(conn: Connection, booking_id: uuid.UUID) -> list[OfferRow]:
     return [msgspec.convert(dict(r.items()), OfferRow) for r in rows]
 
 
+async def ids_of_inquiry(conn: Connection, inquiry_id: str) -> list[str]:
+    """The ids of the inquiry's bookings and of their offers: what messages about it carry."""
+    rows = await conn.fetch(
+        """SELECT b.id::text AS id FROM bookings b WHERE b.inquiry_id = $1
+           UNION ALL
+           SELECT o.id::text FROM offers o JOIN bookings b ON b.id = o.booking_id
+           WHERE b.inquiry_id = $1""",
+        inquiry_id,
+    )
+    return [r["id"] for r in rows]
+
+
+async def partners_offered(conn: Connection, inquiry_id: str) -> list[str]:
+    """Every partner that was offered a booking of the inquiry."""
+    rows = await conn.fetch(
+        """SELECT DISTINCT o.partner_id FROM offers o JOIN bookings b ON b.id = o.booking_id
+           WHERE b.inquiry_id = $1 ORDER BY 1""",
+        inquiry_id,
+    )
+    return [r["partner_id"] for r in rows]
+
+
 async def close_offer(
     conn: Connection, offer_id: uuid.UUID, *, state: OfferState, reason: str | None, now: datetime
 ) -> None:

@@ -1,5 +1,10 @@
 """The dead-letter store: messages a consumer could not apply, kept with the reason so an
-operator can list them and replay them once the cause is fixed."""
+operator can list them and replay them once the cause is fixed.
+
+A message can name a patient (a booking request, a partner's note), so erasing a patient empties
+every dead letter that mentions one of the patient's ids (`erase_mentioning`): the row stays, with
+its subject, headers and reason, for the operator's count, and can no longer be replayed. The
+reason never quotes the message (inbox.py keeps exception texts to types and paths)."""
 
 from __future__ import annotations
 
@@ -22,6 +27,7 @@ class DeadLetter(msgspec.Struct, frozen=True, kw_only=True):
     attempts: int
     created_at: datetime
     replayed_at: datetime | None
+    payload_erased_at: datetime | None = None
 
 
 async def insert_dead_letter(
@@ -55,7 +61,8 @@ async def insert_dead_letter(
 
 
 _COLUMNS = (
-    "id, consumer, subject, event_id, headers, payload, error, attempts, created_at, replayed_at"
+    "id, consumer, subject, event_id, headers, payload, error, attempts, created_at, replayed_at, "
+    "payload_erased_at"
 )
 
 
@@ -79,11 +86,13 @@ class StoredMessage(msgspec.Struct, frozen=True, kw_only=True):
     headers: dict[str, str]
     payload: bytes
     replayed: bool
+    erased: bool
 
 
 async def lock_for_replay(conn: Connection, dead_letter_id: int) -> StoredMessage | None:
     row = await conn.fetchrow(
-        """SELECT consumer, subject, headers, payload, replayed_at IS NOT NULL AS replayed
+        """SELECT consumer, subject, headers, payload, replayed_at IS NOT NULL AS replayed,
+                  payload_erased_at IS NOT NULL AS erased
            FROM dead_letters WHERE id = $1 FOR UPDATE""",
         dead_letter_id,
     )
@@ -95,11 +104,27 @@ async def lock_for_replay(conn: Connection, dead_letter_id: int) -> StoredMessag
         headers=msgspec.json.decode(row["headers"]),
         payload=bytes(row["payload"]),
         replayed=row["replayed"],
+        erased=row["erased"],
     )
 
 
 async def mark_replayed(conn: Connection, dead_letter_id: int) -> None:
     await conn.execute("UPDATE dead_letters SET replayed_at = now() WHERE id = $1", dead_letter_id)
+
+
+async def erase_mentioning(conn: Connection, ids: list[str]) -> int:
+    """Empty the message of every dead letter whose bytes hold one of `ids` (a patient's
+    inquiry, booking or offer ids: any message about them names one); returns how many."""
+    return len(
+        await conn.fetch(
+            """UPDATE dead_letters SET payload = ''::bytea, payload_erased_at = now()
+               WHERE payload_erased_at IS NULL AND EXISTS (
+                   SELECT FROM unnest($1::text[]) AS id
+                   WHERE position(convert_to(id, 'UTF8') IN payload) > 0)
+               RETURNING id""",
+            ids,
+        )
+    )
 
 
 async def count_open_by_consumer(conn: Connection) -> dict[str, int]:

@@ -161,6 +161,11 @@ async def replay_dead_letter(
             raise NotFound(f"dead letter {dead_letter_id} does not exist")
         if stored.replayed:
             raise Conflict(f"dead letter {dead_letter_id} was already replayed")
+        if stored.erased:
+            raise Conflict(
+                f"dead letter {dead_letter_id} was emptied when the personal data it held was "
+                "erased: there is nothing left to replay"
+            )
         sub = subscriptions.get(stored.consumer)
         if sub is None:
             raise Conflict(f"consumer {stored.consumer!r} no longer exists in this service")

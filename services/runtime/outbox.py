@@ -2,7 +2,11 @@
 transaction; the relay publishes committed rows to JetStream and deletes them.
 
 At-least-once by construction: a row is deleted only in the transaction that published it, so a
-crash after publishing re-publishes the row, and `Nats-Msg-Id` lets the stream drop the copy."""
+crash after publishing re-publishes the row, and `Nats-Msg-Id` lets the stream drop the copy.
+
+An event that names a person (emitted with an erasure key) is sealed with the service's key ring
+in its row, like the service's own tables: until the relay publishes it (milliseconds, or as
+long as NATS is away) a database dump, a backup or the WAL holds it encrypted only."""
 
 from __future__ import annotations
 
@@ -15,9 +19,12 @@ import asyncpg
 import msgspec
 import structlog
 from nats.errors import Error as NatsError
+from nats.js.api import PubAck
 
-from contracts.envelope import Event, Metadata, event_type
+from contracts.envelope import CE_ID, Event, Metadata, event_type
+from services.runtime import stream_copies
 from services.runtime.bus import Bus
+from services.runtime.crypto import KeyRing, from_column, to_column
 from services.runtime.db import Connection, Pool
 from services.runtime.pacing import Backoff, wait_any
 
@@ -29,14 +36,25 @@ class OutboxRow(msgspec.Struct, frozen=True):
     subject: str
     headers: dict[str, str]
     payload: bytes
+    erasure_key: str | None = None
+    sealed: bool = False
+
+    def body(self, keys: KeyRing | None) -> bytes:
+        """The payload as published: a sealed one opened with the service's keys."""
+        if not self.sealed:
+            return self.payload
+        if keys is None:
+            raise RuntimeError("a sealed outbox row needs the service's key ring to publish")
+        return keys.decrypt(from_column(self.payload), aad=payload_aad(self.headers[CE_ID]))
 
 
 class Outbox:
     """Writes events of one service (its `source`) into the outbox of the connection's schema."""
 
-    def __init__(self, *, source: str, schema: str) -> None:
+    def __init__(self, *, source: str, schema: str, keys: KeyRing | None = None) -> None:
         self.source = source
         self.channel = notify_channel(schema)
+        self.keys = keys
 
     async def emit(
         self,
@@ -46,10 +64,13 @@ class Outbox:
         *,
         correlation_id: str | None = None,
         causation_id: str | None = None,
+        erasure_key: str | None = None,
     ) -> str:
         """Queue `event` for `subject` in the caller's transaction; returns its event id.
 
-        Correlation and causation default to the ids bound for the current request or message."""
+        Correlation and causation default to the ids bound for the current request or message.
+        An event that names a person carries an `erasure_key` (the inquiry id): erasing the
+        person retracts it from the outbox or its stream (`stream_copies.retract`)."""
         context = structlog.contextvars.get_contextvars()
         meta = Metadata(
             id=str(uuid.uuid4()),
@@ -59,30 +80,55 @@ class Outbox:
             correlation_id=correlation_id or context.get("correlation_id"),
             causation_id=causation_id or context.get("causation_id"),
         )
+        payload, sealed = msgspec.json.encode(event), False
+        if erasure_key is not None and self.keys is not None:
+            payload = to_column(self.keys.encrypt(payload, aad=payload_aad(meta.id)))
+            sealed = True
         await conn.execute(
-            "INSERT INTO outbox (id, subject, headers, payload) VALUES ($1, $2, $3, $4)",
+            """INSERT INTO outbox (id, subject, headers, payload, erasure_key, sealed)
+               VALUES ($1, $2, $3, $4, $5, $6)""",
             uuid.UUID(meta.id),
             subject,
             msgspec.json.encode(meta.headers()).decode(),
-            msgspec.json.encode(event),
+            payload,
+            erasure_key,
+            sealed,
         )
         # Delivered only when the transaction commits, so the relay never wakes for a rollback.
         await conn.execute("SELECT pg_notify($1, '')", self.channel)
         return meta.id
+
+    async def retract(self, conn: Connection, erasure_key: str) -> None:
+        """In the caller's (erasing) transaction: the events emitted with `erasure_key` leave
+        the outbox, or their streams once the relay wakes to delete them."""
+        await stream_copies.retract(conn, erasure_key)
+        # Also wakes the relay for scans requested in this transaction (`scan_for`).
+        await conn.execute("SELECT pg_notify($1, '')", self.channel)
 
 
 def notify_channel(schema: str) -> str:
     return f"{schema}_outbox"
 
 
+def payload_aad(event_id: str) -> bytes:
+    return f"outbox:{event_id}:payload".encode()
+
+
 async def claim_batch(conn: Connection, limit: int) -> list[OutboxRow]:
     rows = await conn.fetch(
-        """SELECT seq, subject, headers, payload FROM outbox
+        """SELECT seq, subject, headers, payload, erasure_key, sealed FROM outbox
            ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED""",
         limit,
     )
     return [
-        OutboxRow(r["seq"], r["subject"], msgspec.json.decode(r["headers"]), r["payload"])
+        OutboxRow(
+            r["seq"],
+            r["subject"],
+            msgspec.json.decode(r["headers"]),
+            r["payload"],
+            r["erasure_key"],
+            r["sealed"],
+        )
         for r in rows
     ]
 
@@ -95,11 +141,13 @@ async def count_backlog(conn: Connection) -> int:
     return int(await conn.fetchval("SELECT count(*) FROM outbox"))
 
 
-async def publish_rows(bus: Bus, rows: list[OutboxRow]) -> None:
+async def publish_rows(
+    bus: Bus, rows: list[OutboxRow], keys: KeyRing | None = None
+) -> list[PubAck]:
     """Publish with acknowledgement. Publishes are pipelined on one connection, which keeps
     their order; any failure fails the batch, and the retry is deduplicated by the stream."""
-    await asyncio.gather(
-        *(bus.js.publish(bus.subject(r.subject), r.payload, headers=r.headers) for r in rows)
+    return await asyncio.gather(
+        *(bus.js.publish(bus.subject(r.subject), r.body(keys), headers=r.headers) for r in rows)
     )
 
 
@@ -121,8 +169,10 @@ class Relay:
         poll_interval: float,
         listen_dsn: str | None = None,
         on_published: Callable[[int], None] = lambda _: None,
+        keys: KeyRing | None = None,
     ) -> None:
         self.pool = pool
+        self.keys = keys
         self.bus = bus
         self.channel = notify_channel(schema)
         self.batch_size = batch_size
@@ -142,7 +192,10 @@ class Relay:
                 rows = await claim_batch(conn, self.batch_size)
                 if not rows:
                     return total
-                await publish_rows(self.bus, rows)
+                acks = await publish_rows(self.bus, rows, self.keys)
+                await stream_copies.remember(
+                    conn, [(r.erasure_key, ack) for r, ack in zip(rows, acks, strict=True)]
+                )
                 await delete_rows(conn, [r.seq for r in rows])
             total += len(rows)
             self.on_published(len(rows))
@@ -155,6 +208,9 @@ class Relay:
                 try:
                     await self._ensure_listening()
                     await self.publish_pending()
+                    unfinished = await stream_copies.delete_retracted(
+                        self.pool, self.bus, batch=self.batch_size
+                    )
                 except (NatsError, TimeoutError, OSError, asyncpg.PostgresError) as exc:
                     delay = backoff.next()
                     log.warning(
@@ -164,7 +220,8 @@ class Relay:
                     await wait_any(stop, timeout=delay)
                     continue
                 backoff.reset()
-                await wait_any(stop, self._wake, timeout=self.poll_interval)
+                if not unfinished:
+                    await wait_any(stop, self._wake, timeout=self.poll_interval)
         finally:
             # Also when cancelled: nothing of the relay may outlive it.
             await self._stop_listening()

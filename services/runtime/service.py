@@ -104,7 +104,11 @@ def create_service_app(
                 settings=settings,
                 pool=pool,
                 bus=bus,
-                outbox=Outbox(source=f"/carebridge/{definition.name}", schema=definition.schema),
+                outbox=Outbox(
+                    source=f"/carebridge/{definition.name}",
+                    schema=definition.schema,
+                    keys=settings.outbox_keys(),
+                ),
                 metrics=metrics,
             )
             runtime.consumers = [
@@ -130,6 +134,7 @@ def create_service_app(
                 poll_interval=settings.relay_poll_interval,
                 listen_dsn=settings.database_url,
                 on_published=metrics.outbox_published.inc,
+                keys=runtime.outbox.keys,
             )
             tasks.append(_supervise("outbox-relay", relay.run, runtime.stop))
             tasks.extend(

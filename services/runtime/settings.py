@@ -10,6 +10,8 @@ from typing import Annotated, Any, Literal, TypeVar
 
 import msgspec
 
+from services.runtime.crypto import KeyRing
+
 Port = Annotated[int, msgspec.Meta(ge=1, le=65535)]
 PositiveInt = Annotated[int, msgspec.Meta(ge=1)]
 PositiveFloat = Annotated[float, msgspec.Meta(gt=0)]
@@ -59,6 +61,11 @@ class ServiceSettings(msgspec.Struct, frozen=True, kw_only=True, rename="upper")
     api_key_refresh: PositiveFloat = 5.0
     # Largest request body accepted, in bytes; larger ones get 413 before they are read whole.
     request_max_body: PositiveInt = 1_048_576
+
+    def outbox_keys(self) -> KeyRing | None:
+        """The key ring that seals outbox rows naming a person; a service holding personal
+        data returns its own."""
+        return None
 
     def __post_init__(self) -> None:
         check_ca_file(self.nats_tls_ca_file)

@@ -3,6 +3,7 @@ and announce through the outbox. Reached alike from HTTP, from consumers and fro
 loop; every change of a booking happens under its row lock, so they never act on it twice."""
 
 from services.logistics.usecases.cancellation import cancel_booking, cancel_inquiry
+from services.logistics.usecases.copies import erase_copies
 from services.logistics.usecases.dispatch import (
     Dispatch,
     create_booking,
@@ -28,6 +29,7 @@ __all__ = [
     "cancel_inquiry",
     "create_booking",
     "dispatch_again",
+    "erase_copies",
     "erase_inquiry",
     "expire_due_offers",
     "incident",

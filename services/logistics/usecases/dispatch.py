@@ -25,7 +25,7 @@ from contracts.registry import (
     OPERATOR_ALERT,
     PARTNER_OFFERS,
 )
-from services.logistics import domain, store
+from services.logistics import domain, need_to_know, store
 from services.runtime import disclosures
 from services.runtime.crypto import KeyRing
 from services.runtime.db import Connection, Pool, transaction
@@ -137,10 +137,14 @@ async def _offer(
         booking_id=str(booking.id),
         kind=booking.kind,
         respond_by=respond_by,
-        details=booking.details,
+        details=need_to_know.for_partner(booking.details),
     )
     await d.outbox.emit(
-        conn, PARTNER_OFFERS.subject(partner_id=partner.id, kind=booking.kind), offer
+        conn,
+        PARTNER_OFFERS.subject(partner_id=partner.id, kind=booking.kind),
+        offer,
+        # The offer names the traveller: erasing the inquiry deletes it from the stream.
+        erasure_key=booking.inquiry_id,
     )
     await disclosures.record(
         conn,

@@ -1,0 +1,25 @@
+"""Erasure beyond the bookings: the copies of a traveller's data that left them. The offers
+still in the PARTNERS stream (or the outbox), the partners' replies there that mention the
+bookings (a note may quote the traveller), and the dead letters that mention the inquiry."""
+
+from __future__ import annotations
+
+from contracts.registry import PARTNER_REPLIES
+from services.logistics import store
+from services.runtime import dead_letters, stream_copies
+from services.runtime.db import Connection
+from services.runtime.outbox import Outbox
+
+
+async def erase_copies(conn: Connection, outbox: Outbox, inquiry_id: str) -> None:
+    """In the erasing transaction, beside `erase_inquiry`."""
+    ids = await store.ids_of_inquiry(conn, inquiry_id)
+    for partner_id in await store.partners_offered(conn, inquiry_id):
+        await stream_copies.scan_for(
+            conn,
+            stream=PARTNER_REPLIES.stream,
+            subject=PARTNER_REPLIES.subject(partner_id=partner_id),
+            needles=ids,
+        )
+    await outbox.retract(conn, inquiry_id)
+    await dead_letters.erase_mentioning(conn, [inquiry_id, *ids])
