@@ -7,6 +7,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
+import msgspec
+from nats.js.errors import NotFoundError
+
+from services.runtime.bus import Bus
 
 
 async def eventually(
@@ -43,3 +47,31 @@ async def every_value(db: asyncpg.Connection, schema: str) -> dict[str, str]:
             for value in row.values()
         )
     return dump
+
+
+class StoredMessage(msgspec.Struct, frozen=True):
+    subject: str
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def text(self) -> str:
+        return f"{self.headers} {self.body.decode()}"
+
+
+async def every_message(bus: Bus, namespace: str) -> list[StoredMessage]:
+    """Every message still stored in every stream of the test's namespace, headers and body."""
+    messages = []
+    for info in await bus.js.streams_info():
+        stream = info.config.name or ""
+        if not stream.startswith(f"{namespace}_"):
+            continue
+        for seq in range(max(info.state.first_seq, 1), info.state.last_seq + 1):
+            try:
+                msg = await bus.js.get_msg(stream, seq)
+            except NotFoundError:
+                continue  # deleted
+            messages.append(
+                StoredMessage(bus.unprefix(msg.subject or ""), msg.headers or {}, msg.data or b"")
+            )
+    return messages

@@ -116,5 +116,8 @@ async def move(
                 reason=reason or f"cancelled by {by}",
                 cancelled_at=now,
             ),
+            # The reason is the coordinator's free text and may name the patient: erasing the
+            # case deletes it from the stream.
+            erasure_key=str(row.id),
         )
     return moved

@@ -44,7 +44,7 @@ from tests.integration.inquiries.casefile import CONFIRMATION, step, submit, to_
 from tests.integration.logistics.conftest import Tap, of_type, reply
 from tests.integration.logistics.test_dispatch import offer_to
 from tests.logistics_samples import partner
-from tests.support import eventually
+from tests.support import eventually, every_message
 
 Client = AsyncTestClient[Litestar]
 # The patient's name, email, phone and diagnosis, and her date of birth, as she submitted them.
@@ -304,6 +304,20 @@ async def test_after_one_erasure_no_table_of_any_service_holds_the_patient(
     await erase(inq, db, inquiry)
 
     assert await personal_data_left(db, rings) == []
+
+    async def streams_clean() -> bool:
+        # The relay deletes the stream copies that named her (offers, booking requests, the
+        # cancellation with its reason) a moment after the erasure commits.
+        left = [
+            f"{m.subject}: {secret}"
+            for m in await every_message(bus, bus.namespace)
+            for secret in PATIENT
+            if secret in m.text
+        ]
+        assert left == [], left
+        return True
+
+    await eventually(streams_clean, timeout=20)
     requests = await partner_offers.until(lambda s: len(of_type(s, DataErasureRequested)) == 2)
     assert {(r.offer_id, r.booking_id) for r in of_type(requests, DataErasureRequested)} == {
         (o.offer_id, o.booking_id) for o in offers

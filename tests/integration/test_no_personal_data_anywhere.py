@@ -23,7 +23,6 @@ import msgspec
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from nats.js.errors import NotFoundError
 
 from contracts.envelope import CE_TYPE, Event, Metadata, event_type
 from contracts.inquiries import InquiryConfirmed
@@ -42,7 +41,7 @@ from services.runtime.settings import ServiceSettings, load_settings
 from tests.inquiry_samples import DISCHARGE, SUBMISSION
 from tests.integration.inquiries.casefile import CONFIRMATION, offer
 from tests.logistics_samples import partner
-from tests.support import eventually, every_value
+from tests.support import StoredMessage, eventually, every_message, every_value
 
 Client = AsyncTestClient[Litestar]
 CASES = "/v1/coordinator/inquiries"
@@ -281,34 +280,6 @@ def metadata(cls: type[Event]) -> Metadata:
 
 def now() -> datetime:
     return datetime.now(UTC)
-
-
-class StoredMessage(msgspec.Struct, frozen=True):
-    subject: str
-    headers: dict[str, str]
-    body: bytes
-
-    @property
-    def text(self) -> str:
-        return f"{self.headers} {self.body.decode()}"
-
-
-async def every_message(bus: Bus, namespace: str) -> list[StoredMessage]:
-    """Every message still stored in every stream of the test's namespace, headers and body."""
-    messages = []
-    for info in await bus.js.streams_info():
-        stream = info.config.name or ""
-        if not stream.startswith(f"{namespace}_"):
-            continue
-        for seq in range(max(info.state.first_seq, 1), info.state.last_seq + 1):
-            try:
-                msg = await bus.js.get_msg(stream, seq)
-            except NotFoundError:
-                continue  # deleted
-            messages.append(
-                StoredMessage(bus.unprefix(msg.subject or ""), msg.headers or {}, msg.data or b"")
-            )
-    return messages
 
 
 def allowed_in(message: StoredMessage) -> tuple[str, ...]:

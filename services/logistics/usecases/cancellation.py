@@ -45,17 +45,22 @@ async def cancel_inquiry(
         await _cancel(conn, d, booking, reason, now)
 
 
+CANCELLED = "booking cancelled"
+
+
 async def _cancel(
     conn: Connection, d: Dispatch, booking: store.Booking, reason: str, now: datetime
 ) -> store.Booking:
     domain.check_cancellable(booking.kind, booking.status, booking.progress)
+    # Partners learn that the booking is off, never why: the coordinator's reason is free text
+    # that may name the traveller or the illness, and no partner's job needs it.
     for offer in await store.offers_of(conn, booking.id):
         # The partner asked and the partner who took it both learn the booking is off.
         if offer.state == "open":
             await store.close_offer(conn, offer.id, state="withdrawn", reason=reason, now=now)
-            await withdraw(conn, d, booking, offer, f"booking cancelled: {reason}")
+            await withdraw(conn, d, booking, offer, CANCELLED)
         elif offer.state == "accepted":
-            await withdraw(conn, d, booking, offer, f"booking cancelled: {reason}")
+            await withdraw(conn, d, booking, offer, CANCELLED)
     return await move(
         conn, d.outbox, booking, "cancelled", now, entry="cancelled", detail={"reason": reason}
     )

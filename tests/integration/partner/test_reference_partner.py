@@ -15,7 +15,6 @@ from pathlib import Path
 
 import msgspec
 import pytest
-import structlog.testing
 from nats.aio.msg import Msg
 
 from contracts.envelope import Metadata, event_type, metadata_from_headers
@@ -295,24 +294,31 @@ async def test_an_offer_sent_again_while_in_hand_is_answered_once(
     partner: Running, replies: Replies, streams: Bus
 ) -> None:
     configure(partner, step_delay=3600.0)
-    with structlog.testing.capture_logs() as logged:
-        await partner.start()
-        o = offer("transfer")
-        await send(streams, o)
+    await partner.start()
+    o = offer("transfer")
+    await send(streams, o)
 
-        async def answered() -> bool:
-            return len(replies.answers(o.offer_id)) == 1
+    async def answered() -> bool:
+        return len(replies.answers(o.offer_id)) == 1
 
-        await eventually(answered)
-        await send(streams, o)
+    await eventually(answered)
+    assert partner.partner is not None
+    in_hand = partner.partner.jobs[o.offer_id]
+    await send(streams, o)
 
-        assert await eventually(lambda: all_offers_acked(streams))
+    async def both_delivered_and_acked() -> bool:
+        info = await streams.js.consumer_info(streams.stream("PARTNERS"), f"partner-{PARTNER}")
+        delivered = info.delivered.consumer_seq if info.delivered else 0
+        return (delivered or 0) >= 2 and await all_offers_acked(streams)
+
+    # Logs are not a reliable witness here (the partner configures logging as it starts), so
+    # the consumer's counts show the second copy arrived and was settled.
+    assert await eventually(both_delivered_and_acked)
+    await asyncio.sleep(0.5)  # time for a second answer, were one coming
     # The stream would drop a second answer (same id) anyway; the partner does not even decide
     # again, so its bookings never run twice.
-    events = [entry["event"] for entry in logged]
-    assert events.count("offer accepted") == 1
-    assert events.count("offer received again, already in hand") == 1
     assert replies.answers(o.offer_id) == [OfferAccepted(offer_id=o.offer_id)]
+    assert partner.partner.jobs[o.offer_id] is in_hand
 
 
 async def test_an_offer_sent_while_the_partner_was_down_is_answered_when_it_returns(
