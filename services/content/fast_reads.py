@@ -21,9 +21,9 @@ from litestar.types import (
     Send,
 )
 
-from services.content.cache import DocumentCache
+from services.content.cache import DocumentCache, Key
 from services.content.domain import LocaleError, negotiate
-from services.content.representation import COLLECTION, Encoded, etag_matches
+from services.content.representation import COLLECTION, etag_matches
 from services.runtime.metrics import Metrics
 from services.runtime.request_context import header_map, response_headers
 
@@ -35,28 +35,30 @@ MAX_REQUEST_ID = 128
 
 
 @lru_cache(maxsize=4096)
-def _locale(query: str | None, accept_language: bytes | None) -> str | None:
-    try:
-        return negotiate(query, None if accept_language is None else accept_language.decode())
-    except (LocaleError, UnicodeDecodeError):
-        return None
-
-
-@lru_cache(maxsize=4096)
-def _document_target(path: str, query: bytes) -> tuple[str, str, str | None] | None:
-    """(kind, slug, ?locale) of a plain document path, or None for anything else. Cached: the
-    same few pages are read over and over, and parsing is most of a hit's own work."""
+def _cache_key(
+    path: str, query: bytes, accept_language: bytes | None, accept: bytes | None
+) -> Key | None:
+    """The cache entry a GET of `path` reads, or None when the fast path must not answer it.
+    Cached: the same pages are read over and over in the same way, and working this out is
+    most of a cached read's own cost."""
     if not path.startswith("/v1/"):
         return None
     parts = path[4:].split("/")
     if len(parts) != 2 or parts[0] not in KIND:
         return None
-    if not query:
-        return KIND[parts[0]], parts[1], None
-    name, _, value = query.decode("latin-1").partition("=")
-    if name != "locale" or "&" in value:
-        return None
-    return KIND[parts[0]], parts[1], unquote(value)
+    locale_param = None
+    if query:
+        name, _, value = query.decode("latin-1").partition("=")
+        if name != "locale" or "&" in value:
+            return None
+        locale_param = unquote(value)
+    try:
+        language = None if accept_language is None else accept_language.decode()
+        locale = negotiate(locale_param, language)
+    except (LocaleError, UnicodeDecodeError):
+        return None  # the framework answers with the problem
+    representation = "ld" if accept is not None and b"application/ld+json" in accept else "json"
+    return KIND[parts[0]], parts[1], locale, representation
 
 
 def cached_reads(cache: DocumentCache) -> Callable[[ASGIApp, Metrics], ASGIApp]:
@@ -67,11 +69,20 @@ def cached_reads(cache: DocumentCache) -> Callable[[ASGIApp, Metrics], ASGIApp]:
         not_modified = metrics.tally("GET", ROUTE, 304)
 
         async def fast(scope: Scope, receive: Receive, send: Send) -> None:
-            entry = _lookup(scope, cache)
-            if entry is None:
+            if scope["type"] != ScopeType.HTTP or scope["method"] != "GET":
                 await app(scope, receive, send)
                 return
             headers = header_map(scope)
+            key = _cache_key(
+                scope["path"],
+                scope["query_string"],
+                headers.get(b"accept-language"),
+                headers.get(b"accept"),
+            )
+            entry = None if key is None else cache.get(key)
+            if entry is None:
+                await app(scope, receive, send)
+                return
             if_none_match = headers.get(b"if-none-match")
             fresh = if_none_match is not None and (
                 if_none_match == entry.raw_etag
@@ -105,20 +116,3 @@ def cached_reads(cache: DocumentCache) -> Callable[[ASGIApp, Metrics], ASGIApp]:
         return fast
 
     return wrap
-
-
-def _lookup(scope: Scope, cache: DocumentCache) -> Encoded | None:
-    """The cached entry a plain document GET asks for, or None for anything else."""
-    if scope["type"] != ScopeType.HTTP or scope["method"] != "GET":
-        return None
-    target = _document_target(scope["path"], scope["query_string"])
-    if target is None:
-        return None
-    kind, slug, locale_param = target
-    headers = header_map(scope)
-    locale = _locale(locale_param, headers.get(b"accept-language"))
-    if locale is None:
-        return None
-    accept = headers.get(b"accept")
-    representation = "ld" if accept is not None and b"application/ld+json" in accept else "json"
-    return cache.get((kind, slug, locale, representation))

@@ -18,6 +18,8 @@ _SLACK = 1e-6
 
 Header = tuple[bytes, bytes]
 RawHeaders = list[Header]
+# RateLimit-Reset is whole seconds up to the window: encoded once rather than on each request.
+_SECONDS = [b"%d" % s for s in range(int(WINDOW) + 2)]
 
 
 class RateLimiter:
@@ -52,10 +54,10 @@ class RateLimiter:
         fixed = self._fixed.get(limit) or self._encode(limit)
         return [
             fixed[0],
-            # %d truncates, and both values are >= 0: the whole tokens left, the whole seconds
-            # until the bucket is full.
+            # %d truncates, and the value is >= 0: the whole tokens left.
             (b"ratelimit-remaining", b"%d" % (limit - drained / interval + _SLACK)),
-            (b"ratelimit-reset", b"%d" % -((_SLACK - drained) // 1)),
+            # Whole seconds until the bucket is full: `drained` rounded up.
+            (b"ratelimit-reset", _SECONDS[int(drained + 1 - _SLACK)]),
             fixed[1],
         ], retry_after
 
