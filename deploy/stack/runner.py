@@ -205,23 +205,32 @@ class Stack:
 
         resources.callback(stop)
 
-    def restart_server(self, name: str) -> ManagedProcess:
-        """Stop the embedded server `name` ("postgres" or "nats") and start it again on the same
-        port and data, as an operator's restart or a crashed pod's does; the services
+    def stop_server(self, name: str) -> None:
+        """Stop the embedded server `name` ("postgres" or "nats"), as an operator's restart or a
+        crash would; `start_server` brings it back on the same port and data."""
+        self.servers[self._server_place(name)].stop()
+
+    def start_server(self, name: str) -> ManagedProcess:
+        """Start again the embedded server `name` that `stop_server` stopped; the services
         reconnect by themselves."""
-        place = next((i for i, s in enumerate(self.servers) if s.name == name), None)
-        if place is None:
-            raise StackError(f"no embedded server {name!r} in this stack")
+        place = self._server_place(name)
         server = self.servers[place]
-        server.stop()
+        if server.running():
+            raise StackError(f"{name} is running; stop it first")
         if isinstance(server, EmbeddedPostgres):
             started: ManagedProcess = start_postgres(self.paths.postgres, server.port)
         elif isinstance(server, EmbeddedNats):
             started = start_nats(self.paths.nats, server.port, config=self.paths.nats_config)
         else:
-            raise StackError(f"{name} is not a server this stack can restart")
+            raise StackError(f"{name} is not a server this stack can start")
         self.servers[place] = started
         return started
+
+    def _server_place(self, name: str) -> int:
+        place = next((i for i, s in enumerate(self.servers) if s.name == name), None)
+        if place is None:
+            raise StackError(f"no embedded server {name!r} in this stack")
+        return place
 
     async def _seed(self, database_url: str) -> dict[str, Any]:
         stored = read_json(self.paths.secrets) or {}

@@ -1,0 +1,87 @@
+"""While inquiries flow through submission, the coordinator's steps, bookings, offers and partner
+replies, every process of the stack is killed with SIGKILL once and started again, and the NATS
+server and PostgreSQL are each restarted on their data. Afterwards every inquiry's bookings are
+in their final state exactly once: nothing lost, nothing doubled, outboxes empty, no dead
+letters; counted from the rows and the stream, and reported as a table."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.faults.ledger import Ledger, fault_table, read_ledger
+from tests.faults.stack import FaultyStack, running_stack
+from tests.faults.traffic import Traffic
+from tests.support import eventually
+
+pytestmark = [pytest.mark.faults, pytest.mark.timeout(360)]
+
+# Each process of the stack once (the two partners the confirmed cases need), then the servers.
+FAULTS = (
+    "inquiries",
+    "logistics",
+    "rhein-shuttle",
+    "nats",
+    "content",
+    "medilingua",
+    "postgres",
+)
+RATE = 1.0  # inquiries a second, for as long as the faults last
+GAP = 2.0  # seconds of calm before each fault
+SETTLE_DEADLINE = 120.0
+
+
+async def inject(stack: FaultyStack, targets: tuple[str, ...], gap: float) -> None:
+    for target in targets:
+        await asyncio.sleep(gap)
+        if target in ("postgres", "nats"):
+            await stack.restart(target)
+        else:
+            await stack.kill(target)
+
+
+async def settled(stack: FaultyStack, expected: int) -> Ledger | None:
+    """The ledger once every booking is final and nothing waits in an outbox or a consumer."""
+    ledger = await read_ledger(stack.database_url, stack.admin)
+    done = len(ledger.bookings) >= expected and all(b.status == "completed" for b in ledger.bookings)
+    if done and await stack.in_flight() == 0:
+        return ledger
+    return None
+
+
+async def test_every_booking_reaches_its_final_state_once_through_kills_and_restarts(
+    tmp_path: Path, report: list[str]
+) -> None:
+    async with running_stack(tmp_path / "stack") as stack:
+        traffic = Traffic(stack.manifest, rate=RATE, run_id=uuid.uuid4().hex[:8])
+        stop = asyncio.Event()
+        driving = asyncio.create_task(traffic.run(stop))
+        try:
+            await inject(stack, FAULTS, GAP)
+            await asyncio.sleep(GAP)
+        finally:
+            stop.set()
+            await driving
+        inquiries = traffic.inquiries
+        assert traffic.failures == []
+        ledger: Ledger = await eventually(
+            lambda: settled(stack, 2 * len(inquiries)), timeout=SETTLE_DEADLINE, interval=1.0
+        )
+
+    table = fault_table(stack.faults, inquiries, ledger)
+    (tmp_path / "faults.txt").write_text(table + "\n")
+    report.append(table)
+    assert [f.target for f in stack.faults] == list(FAULTS)
+    assert ledger.confirmed_inquiries == len(inquiries)
+    assert sum(ledger.lost(i) for i in inquiries) == 0
+    assert sum(ledger.duplicated(i) for i in inquiries) == 0
+    assert len(ledger.bookings) == 2 * len(inquiries)
+    assert ledger.outbox_rows == {"content": 0, "inquiries": 0, "logistics": 0}
+    assert ledger.dead_letters == {"content": [], "inquiries": [], "logistics": []}
+    # While PostgreSQL or NATS was away, every service said it was not ready.
+    for fault in stack.faults:
+        if fault.readiness is not None:
+            assert all(503 in answers for answers in fault.readiness.values()), fault
