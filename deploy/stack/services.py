@@ -60,7 +60,9 @@ class ChildProcess:
         self.process = await _spawn(self.module, self.env)
         if self.process.stdout is None:
             raise ValueError("a child's output is relayed: start it with stdout=PIPE")
-        self.relay = asyncio.create_task(self._relay(self.process.stdout), name=f"output:{self.name}")
+        self.relay = asyncio.create_task(
+            self._relay(self.process.stdout), name=f"output:{self.name}"
+        )
 
     async def kill(self) -> None:
         """SIGKILL the process and everything in its session, as a crash takes them all."""

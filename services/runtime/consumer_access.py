@@ -22,6 +22,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from services.runtime.api_keys import ApiKey, KeyDirectory
 from services.runtime.db import Pool
+from services.runtime.outages import RETRY_AFTER, TRANSIENT
 from services.runtime.problems import MEDIA_TYPE, Problem
 from services.runtime.rate_limit import Decision, RateLimiter
 from services.runtime.request_context import add_response_headers
@@ -60,13 +61,21 @@ def consumer_access(
             await app(scope, receive, send)
             return
         key_text, origin, preflight = _caller_headers(scope)
-        if preflight and origin is not None and scope["method"] == "OPTIONS":
-            await _preflight(scope, send, origin, await directory.origin_known(pool(), origin))
+        try:
+            if preflight and origin is not None and scope["method"] == "OPTIONS":
+                known = await directory.origin_known(pool(), origin)
+                await _preflight(scope, send, origin, known)
+                return
+            key = await directory.find(pool(), key_text.strip()) if key_text is not None else None
+        except TRANSIENT:
+            # The key directory could not be read (PostgreSQL away). Outside the app, so its
+            # exception handlers never see this.
+            retry = [(b"retry-after", str(RETRY_AFTER).encode())]
+            await _problem(scope, send, 503, "briefly unavailable; retry shortly", retry)
             return
 
         cors: list[tuple[bytes, bytes]] = []
         if key_text is not None:
-            key = await directory.find(pool(), key_text.strip())
             refusal = _refuse_key(key, origin)
             if refusal is not None or key is None:
                 reason, status, detail = refusal or ("unknown_key", 401, "")

@@ -13,7 +13,9 @@ def report(request: pytest.FixtureRequest) -> list[str]:
     return request.config.stash.setdefault(REPORTS, [])
 
 
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
     reports = config.stash.get(REPORTS, [])
     if reports:
         terminalreporter.section("fault injection")

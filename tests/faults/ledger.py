@@ -101,7 +101,9 @@ async def read_ledger(database_url: str, admin: Bus) -> Ledger:
             for s in SCHEMAS
         }
         confirmed = int(
-            await conn.fetchval("SELECT count(*) FROM inquiries.inquiries WHERE status = 'confirmed'")
+            await conn.fetchval(
+                "SELECT count(*) FROM inquiries.inquiries WHERE status = 'confirmed'"
+            )
         )
     finally:
         await conn.close()
@@ -194,7 +196,10 @@ def fault_table(faults: list[Fault], inquiries: list[Inquiry], ledger: Ledger) -
     )
     widths = [max(len(row[c]) for row in lines) for c in range(len(header))]
     rendered = [
-        " | ".join(cell.ljust(w) if c == 0 else cell.rjust(w) for c, (cell, w) in enumerate(zip(row, widths, strict=True)))
+        " | ".join(
+            cell.ljust(w) if c == 0 else cell.rjust(w)
+            for c, (cell, w) in enumerate(zip(row, widths, strict=True))
+        )
         for row in lines
     ]
     rendered.insert(1, "-+-".join("-" * w for w in widths))

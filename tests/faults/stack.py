@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import asyncpg
 import httpx
@@ -149,15 +149,19 @@ def stack_env(overrides: Mapping[str, str]) -> dict[str, str]:
     return {**env, **FAST, **overrides}
 
 
+def _log_file(root: Path) -> TextIO:
+    root.mkdir(parents=True, exist_ok=True)
+    return (root / "stack.log").open("a", encoding="utf-8")
+
+
 @asynccontextmanager
 async def running_stack(
     root: Path, overrides: Mapping[str, str] | None = None
 ) -> AsyncIterator[FaultyStack]:
     """The stack in `root`, its console written to `root`/stack.log; stopped on the way out."""
-    root.mkdir(parents=True, exist_ok=True)
     env = stack_env(overrides or {})
     paths = StackPaths(root)
-    with (root / "stack.log").open("a", encoding="utf-8") as log:
+    with _log_file(root) as log:
         console = Console(SOURCES, out=log, err=log)
         config = infra.StackConfig.from_env(env, DEFINITIONS)
         stack = Stack(paths, console, config, env)

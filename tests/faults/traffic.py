@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
+from services.runtime.pacing import wait_any
 from tests.e2e.test_walkthrough import CONFIRMATION, OFFER
 from tests.inquiry_samples import SUBMISSION
 
@@ -47,6 +49,8 @@ class Traffic:
     run_id: str
     inquiries: list[Inquiry] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    # Every answer by status code, retried ones included: outages must read 503, never 500.
+    statuses: Counter[int] = field(default_factory=Counter)
 
     def __post_init__(self) -> None:
         services = self.manifest["services"]
@@ -54,9 +58,7 @@ class Traffic:
         self.coordinator = {"Authorization": f"Bearer {token}"}
         self.site = {"X-API-Key": self.manifest["credentials"]["api_keys"]["local-site"]}
         limits = httpx.Limits(max_connections=50)
-        self.client = httpx.AsyncClient(
-            base_url=services["inquiries"], timeout=10.0, limits=limits
-        )
+        self.client = httpx.AsyncClient(base_url=services["inquiries"], timeout=10.0, limits=limits)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Start one inquiry every 1/rate seconds until `stop`, then wait for all of them."""
@@ -68,10 +70,7 @@ class Traffic:
                 self.inquiries.append(inquiry)
                 tasks.append(asyncio.create_task(self._drive(inquiry)))
                 next_at = begin + len(self.inquiries) / self.rate
-                try:
-                    await asyncio.wait_for(stop.wait(), max(0.0, next_at - time.monotonic()))
-                except TimeoutError:
-                    pass
+                await wait_any(stop, timeout=max(0.0, next_at - time.monotonic()))
             await asyncio.gather(*tasks)
         finally:
             for task in tasks:
@@ -130,6 +129,7 @@ class Traffic:
             except httpx.TransportError as exc:
                 last = type(exc).__name__
             else:
+                self.statuses[response.status_code] += 1
                 if response.status_code in (200, 201, 409, 412):
                     return response
                 # 422 until the catalogue has learned the seeded conditions from content.
