@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from http import HTTPStatus
 from typing import Any
 
-import msgspec
 from litestar.connection import ASGIConnection
 from litestar.enums import ScopeType
 from litestar.exceptions import NotAuthorizedException
@@ -23,7 +21,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from services.runtime.api_keys import ApiKey, KeyDirectory
 from services.runtime.db import Pool
 from services.runtime.outages import RETRY_AFTER, TRANSIENT
-from services.runtime.problems import MEDIA_TYPE, Problem
+from services.runtime.problems import send_problem
 from services.runtime.rate_limit import Decision, RateLimiter
 from services.runtime.request_context import add_response_headers
 
@@ -71,7 +69,7 @@ def consumer_access(
             # The key directory could not be read (PostgreSQL away). Outside the app, so its
             # exception handlers never see this.
             retry = [(b"retry-after", str(RETRY_AFTER).encode())]
-            await _problem(scope, send, 503, "briefly unavailable; retry shortly", retry)
+            await send_problem(scope, send, 503, "briefly unavailable; retry shortly", retry)
             return
 
         cors: list[tuple[bytes, bytes]] = []
@@ -80,7 +78,7 @@ def consumer_access(
             if refusal is not None or key is None:
                 reason, status, detail = refusal or ("unknown_key", 401, "")
                 on_refused(reason)
-                await _problem(scope, send, status, detail)
+                await send_problem(scope, send, status, detail)
                 return
             if origin is not None:
                 cors = _cors(origin.encode("latin-1"))
@@ -97,7 +95,7 @@ def consumer_access(
         if decision is not None and not decision.allowed:
             on_refused("rate_limited")
             retry = [(b"retry-after", str(decision.retry_after).encode())]
-            await _problem(
+            await send_problem(
                 scope, send, 429, "too many requests; retry after the time given", extra + retry
             )
             return
@@ -149,7 +147,7 @@ def _cors(origin: bytes) -> list[tuple[bytes, bytes]]:
 
 async def _preflight(scope: Scope, send: Send, origin: str, allowed: bool) -> None:
     if not allowed:
-        await _problem(scope, send, 403, f"origin {origin} is not allowed by any API key")
+        await send_problem(scope, send, 403, f"origin {origin} is not allowed by any API key")
         return
     await send(
         {
@@ -165,36 +163,6 @@ async def _preflight(scope: Scope, send: Send, origin: str, allowed: bool) -> No
         }
     )
     await send({"type": "http.response.body", "body": b"", "more_body": False})
-
-
-async def _problem(
-    scope: Scope,
-    send: Send,
-    status: int,
-    detail: str,
-    headers: list[tuple[bytes, bytes]] | None = None,
-) -> None:
-    body = msgspec.json.encode(
-        Problem(
-            type="about:blank",
-            title=HTTPStatus(status).phrase,
-            status=status,
-            detail=detail,
-            instance=scope["path"],
-        )
-    )
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", MEDIA_TYPE.encode()),
-                (b"content-length", str(len(body)).encode()),
-                *(headers or ()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
 async def _require_key(

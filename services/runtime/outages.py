@@ -18,6 +18,9 @@ TRANSIENT: tuple[type[Exception], ...] = (
     # The server is shutting down (a restart): "terminating connection due to administrator
     # command", raised on the connections it had.
     asyncpg.exceptions.AdminShutdownError,
+    # A pooled connection whose server went away mid-statement: its protocol is left in a state
+    # it cannot leave ("another operation is in progress"); the pool replaces it.
+    asyncpg.InternalClientError,
 )
 # Seconds a client is asked to wait before trying again while a dependency is away.
 RETRY_AFTER = 1

@@ -11,7 +11,7 @@ import msgspec
 import structlog
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
-from litestar.types import ExceptionHandlersMap
+from litestar.types import ExceptionHandlersMap, Scope, Send
 
 from services.runtime.errors import DomainError, FieldProblem, IllegalTransition, Invalid
 from services.runtime.outages import RETRY_AFTER, TRANSIENT
@@ -131,3 +131,34 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     **dict.fromkeys(TRANSIENT, _unavailable),
     Exception: _unexpected,
 }
+
+
+async def send_problem(
+    scope: Scope,
+    send: Send,
+    status: int,
+    detail: str,
+    headers: list[tuple[bytes, bytes]] | None = None,
+) -> None:
+    """A problem answered straight over ASGI, by layers outside the app's exception handlers."""
+    body = msgspec.json.encode(
+        Problem(
+            type="about:blank",
+            title=HTTPStatus(status).phrase,
+            status=status,
+            detail=detail,
+            instance=scope["path"],
+        )
+    )
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", MEDIA_TYPE.encode()),
+                (b"content-length", str(len(body)).encode()),
+                *(headers or ()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body, "more_body": False})

@@ -62,8 +62,9 @@ class Fault:
 class FaultyStack:
     """A running stack and the handles to hurt it."""
 
-    def __init__(self, stack: Stack, manifest: dict[str, Any], admin: Bus) -> None:
+    def __init__(self, stack: Stack, manifest: dict[str, Any], admin: Bus, log: Path) -> None:
         self.stack = stack
+        self.log = log
         self.manifest = manifest
         self.admin = admin
         self.faults: list[Fault] = []
@@ -99,6 +100,15 @@ class FaultyStack:
         fault.recovered = time.time()
         self.faults.append(fault)
         return fault
+
+    def errors_logged(self) -> list[str]:
+        """Lines the services and partners logged at level error or above: crashes, 500s,
+        dead letters. Outages must show as warnings only."""
+        return [
+            line[:300]
+            for line in self.log.read_text(errors="replace").splitlines()
+            if '"level":"error"' in line or '"level":"critical"' in line or "Traceback" in line
+        ]
 
     async def _probe_readiness(self, seconds: float) -> dict[str, set[int]]:
         seen: dict[str, set[int]] = {s.name: set() for s in self.stack.services}
@@ -170,4 +180,4 @@ async def running_stack(
             manifest = read_json(paths.manifest) or {}
             admin = await Bus.connect(manifest["nats_url"], name="faults")
             resources.push_async_callback(admin.close)
-            yield FaultyStack(stack, manifest, admin)
+            yield FaultyStack(stack, manifest, admin, root / "stack.log")

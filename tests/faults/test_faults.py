@@ -79,6 +79,7 @@ async def test_every_booking_reaches_its_final_state_once_through_kills_and_rest
     (tmp_path / "faults.txt").write_text(table + "\n")
     report.append(f"{table}\nanswers by status: {dict(sorted(traffic.statuses.items()))}")
     assert [f.target for f in stack.faults] == list(FAULTS)
+    assert stack.errors_logged() == []
     assert ledger.confirmed_inquiries == len(inquiries)
     assert sum(ledger.lost(i) for i in inquiries) == 0
     assert sum(ledger.duplicated(i) for i in inquiries) == 0
