@@ -16,7 +16,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from contracts.partners import Offer, partner_offer_decoder
 from contracts.registry import PARTNER_OFFERS
 from services.runtime.bus import Bus
-from tests.faults.stack import SCHEMAS, Fault
+from tests.faults.stack import SCHEMAS, Fault, FaultyStack
 from tests.faults.traffic import BOOKED_KINDS, Inquiry
 
 FINAL = "completed"
@@ -204,3 +204,14 @@ def fault_table(faults: list[Fault], inquiries: list[Inquiry], ledger: Ledger) -
     ]
     rendered.insert(1, "-+-".join("-" * w for w in widths))
     return "\n".join(rendered)
+
+
+async def settled(stack: FaultyStack, expected: int) -> Ledger | None:
+    """The ledger once every booking is final and nothing waits in an outbox or a consumer."""
+    ledger = await read_ledger(stack.database_url, stack.admin)
+    done = len(ledger.bookings) >= expected and all(
+        b.status == "completed" for b in ledger.bookings
+    )
+    if done and await stack.in_flight() == 0:
+        return ledger
+    return None

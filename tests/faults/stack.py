@@ -16,6 +16,7 @@ from typing import Any, TextIO
 import asyncpg
 import httpx
 from nats.errors import Error as NatsError
+from prometheus_client.parser import text_string_to_metric_families
 
 from deploy.embedded import free_port
 from deploy.stack import infra
@@ -73,12 +74,21 @@ class FaultyStack:
     def database_url(self) -> str:
         return str(self.manifest["database_url"])
 
-    def processes(self) -> dict[str, ChildProcess]:
-        return {c.name: c for c in (*self.stack.services, *self.stack.partners)}
+    async def add_replica(self, name: str) -> ServiceProcess:
+        """A second instance of service `name`: same environment, database and streams, its
+        own port; stopped with the stack."""
+        first = next(s for s in self.stack.services if s.name == name)
+        replica = await ServiceProcess.serve(name, free_port(), first.env, first.console)
+        self.stack.services.append(replica)
+        await wait_until_ready([replica], timeout=90.0)
+        return replica
 
     async def kill(self, name: str) -> Fault:
-        """SIGKILL the process `name` (a service or a partner) and start it again."""
-        child = self.processes()[name]
+        """SIGKILL the process `name` (a service, its first instance, or a partner) and start
+        it again."""
+        child: ChildProcess = next(
+            c for c in (*self.stack.services, *self.stack.partners) if c.name == name
+        )
         fault = Fault(name, time.time(), await self.in_flight())
         await child.kill()
         await asyncio.sleep(PROCESS_DOWNTIME)
@@ -181,3 +191,19 @@ async def running_stack(
             admin = await Bus.connect(manifest["nats_url"], name="faults")
             resources.push_async_callback(admin.close)
             yield FaultyStack(stack, manifest, admin, root / "stack.log")
+
+
+async def work_done(url: str) -> tuple[float, float]:
+    """(events published by its relay, messages its consumers applied) as one service instance
+    counts them in its /metrics."""
+    async with httpx.AsyncClient(timeout=5.0) as client:
+        response = await client.get(f"{url}/metrics")
+    response.raise_for_status()
+    published = applied = 0.0
+    for family in text_string_to_metric_families(response.text):
+        for sample in family.samples:
+            if sample.name == "outbox_published_total":
+                published += sample.value
+            elif sample.name == "consumer_messages_total" and sample.labels["outcome"] == "applied":
+                applied += sample.value
+    return published, applied

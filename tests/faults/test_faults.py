@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.ledger import Ledger, fault_table, read_ledger
+from tests.faults.ledger import Ledger, fault_table, settled
 from tests.faults.stack import FaultyStack, running_stack
 from tests.faults.traffic import Traffic
 from tests.support import eventually
@@ -41,17 +41,6 @@ async def inject(stack: FaultyStack, targets: tuple[str, ...], gap: float) -> No
             await stack.restart(target)
         else:
             await stack.kill(target)
-
-
-async def settled(stack: FaultyStack, expected: int) -> Ledger | None:
-    """The ledger once every booking is final and nothing waits in an outbox or a consumer."""
-    ledger = await read_ledger(stack.database_url, stack.admin)
-    done = len(ledger.bookings) >= expected and all(
-        b.status == "completed" for b in ledger.bookings
-    )
-    if done and await stack.in_flight() == 0:
-        return ledger
-    return None
 
 
 async def test_every_booking_reaches_its_final_state_once_through_kills_and_restarts(

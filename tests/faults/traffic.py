@@ -37,16 +37,20 @@ class Inquiry:
     # Wall clock when the confirmation request was sent, and when it was answered.
     confirming_at: float = 0.0
     confirmed_at: float = 0.0
+    requests: int = 0
     retries: int = 0
 
 
 @dataclass
 class Traffic:
-    """Submits inquiries at `rate` a second until `stop`, each driven to confirmation."""
+    """Submits inquiries at `rate` a second until `stop`, each driven to confirmation; requests
+    go to the inquiries service at each of `urls` in turn (its replicas behind a balancer), by
+    default the one in the stack's manifest."""
 
     manifest: dict[str, Any]
     rate: float
     run_id: str
+    urls: list[str] = field(default_factory=list)
     inquiries: list[Inquiry] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     # Every answer by status code, retried ones included: outages must read 503, never 500.
@@ -58,7 +62,10 @@ class Traffic:
         self.coordinator = {"Authorization": f"Bearer {token}"}
         self.site = {"X-API-Key": self.manifest["credentials"]["api_keys"]["local-site"]}
         limits = httpx.Limits(max_connections=50)
-        self.client = httpx.AsyncClient(base_url=services["inquiries"], timeout=10.0, limits=limits)
+        self.clients = [
+            httpx.AsyncClient(base_url=url, timeout=10.0, limits=limits)
+            for url in self.urls or [services["inquiries"]]
+        ]
 
     async def run(self, stop: asyncio.Event) -> None:
         """Start one inquiry every 1/rate seconds until `stop`, then wait for all of them."""
@@ -75,7 +82,8 @@ class Traffic:
         finally:
             for task in tasks:
                 task.cancel()
-            await self.client.aclose()
+            for client in self.clients:
+                await client.aclose()
 
     async def _drive(self, inquiry: Inquiry) -> None:
         try:
@@ -124,8 +132,10 @@ class Traffic:
         deadline = time.monotonic() + STEP_DEADLINE
         last = ""
         while time.monotonic() < deadline:
+            client = self.clients[inquiry.requests % len(self.clients)]
+            inquiry.requests += 1
             try:
-                response = await self.client.request(method, path, json=body, headers=headers)
+                response = await client.request(method, path, json=body, headers=headers)
             except httpx.TransportError as exc:
                 last = type(exc).__name__
             else:
