@@ -39,7 +39,7 @@ from contracts.partners import (
 )
 from contracts.registry import PARTNER_OFFERS, PARTNER_REPLIES
 from services.partner import domain
-from services.runtime.bus import Bus
+from services.runtime.bus import Bus, fetch_ready
 from services.runtime.inbox import ack_timeout_backoff
 from services.runtime.pacing import Backoff, wait_any
 from services.runtime.settings import (
@@ -206,7 +206,7 @@ class ReferencePartner:
             await wait_any(self.slot_freed, self.stop, timeout=1.0)
             return
         try:
-            msgs = await psub.fetch(min(free, self.settings.batch_size), timeout=1.0)
+            msgs = await fetch_ready(psub, min(free, self.settings.batch_size), timeout=1.0)
         except (NatsTimeoutError, TimeoutError):
             return
         for msg in msgs:

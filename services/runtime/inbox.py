@@ -29,7 +29,7 @@ from contracts.envelope import (
 )
 from contracts.registry import Channel, stream_named
 from services.runtime import dead_letters
-from services.runtime.bus import Bus
+from services.runtime.bus import Bus, fetch_ready
 from services.runtime.db import Connection, Pool
 from services.runtime.errors import Conflict, DomainError, NotFound, NotYet
 from services.runtime.outages import TRANSIENT
@@ -241,7 +241,7 @@ class Consumer:
                             self.durable, stream=self.bus.stream(self.sub.stream)
                         )
                     try:
-                        msgs = await psub.fetch(self.batch_size, timeout=1.0)
+                        msgs = await fetch_ready(psub, self.batch_size, timeout=1.0)
                     except (NatsTimeoutError, TimeoutError):
                         backoff.reset()
                         continue
