@@ -41,9 +41,12 @@ class ChildProcess:
         self.process = process
         self.console = console
         self.recent: deque[str] = deque(maxlen=_TAIL_LINES)
+        self.relay = self._follow(process)
+
+    def _follow(self, process: asyncio.subprocess.Process) -> asyncio.Task[None]:
         if process.stdout is None:
             raise ValueError("a child's output is relayed: start it with stdout=PIPE")
-        self.relay = asyncio.create_task(self._relay(process.stdout), name=f"output:{name}")
+        return asyncio.create_task(self._relay(process.stdout), name=f"output:{self.name}")
 
     @classmethod
     async def start(
@@ -58,11 +61,7 @@ class ChildProcess:
             raise StackError(f"{self.name} is still running; stop or kill it first")
         self.relay.cancel()
         self.process = await _spawn(self.module, self.env)
-        if self.process.stdout is None:
-            raise ValueError("a child's output is relayed: start it with stdout=PIPE")
-        self.relay = asyncio.create_task(
-            self._relay(self.process.stdout), name=f"output:{self.name}"
-        )
+        self.relay = self._follow(self.process)
 
     async def kill(self) -> None:
         """SIGKILL the process and everything in its session, as a crash takes them all."""

@@ -3,12 +3,14 @@ random process (service or partner) killed with SIGKILL and restarted every `kil
 seconds. Outbox rows and consumer lag are sampled throughout; at the end the totals are
 reconciled from rows and stream messages (tests/faults/ledger.py) and the offer latency (from
 the coordinator's confirmation request to the partner's offer in the stream) is reported
-outside the fault windows. The report goes to stdout and to .soak/report-<time>.txt."""
+outside the fault windows. The report goes to stdout and to .soak/report-<time>.txt, the stack's
+log beside it."""
 
 from __future__ import annotations
 
 import asyncio
 import random
+import shutil
 import tempfile
 import time
 import uuid
@@ -74,11 +76,14 @@ async def soak(plan: SoakPlan) -> bool:
             ledger = await settle(stack, 2 * len(traffic.inquiries))
             errors = stack.errors_logged()
         text, ok = report(plan, stack.faults, traffic, samples, ledger, errors)
-    REPORTS.mkdir(exist_ok=True)
-    path = REPORTS / f"report-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.txt"
-    path.write_text(text + "\n")
+        REPORTS.mkdir(exist_ok=True)
+        stamp = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
+        path = REPORTS / f"report-{stamp}.txt"
+        path.write_text(text + "\n")
+        # What every process logged, for the figures' story; the rest of the stack goes.
+        shutil.copy(stack.log, REPORTS / f"stack-{stamp}.log")
     print(text)
-    print(f"report saved in {path}")
+    print(f"report saved in {path}, the stack's log beside it")
     return ok
 
 
