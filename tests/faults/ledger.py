@@ -57,7 +57,9 @@ class Ledger:
         return missing + unfinished
 
     def duplicated(self, inquiry: Inquiry) -> int:
-        """Bookings booked more than once, and offers sent or recorded more than once."""
+        """Bookings booked more than once, and offers sent or recorded more than once. The local
+        partners accept every offer and the offer deadline is far off, so there is no legitimate
+        second offer (to the next partner) here: any is a duplicate."""
         bookings = self.by_inquiry().get(inquiry.id, [])
         kinds = Counter(b.kind for b in bookings)
         extra_bookings = sum(n - 1 for n in kinds.values() if n > 1)

@@ -156,7 +156,10 @@ class FaultyStack:
             for stream in await self.admin.js.streams_info():
                 name = stream.config.name or ""
                 for consumer in await self.admin.js.consumers_info(name):
-                    total += int(consumer.num_pending or 0) + int(consumer.num_ack_pending or 0)
+                    # Not the ephemeral ones the ledger reads the streams with.
+                    if consumer.config.durable_name:
+                        total += int(consumer.num_pending or 0)
+                        total += int(consumer.num_ack_pending or 0)
         except (NatsError, OSError, TimeoutError):
             return -1
         return total

@@ -19,7 +19,8 @@ from tests.support import eventually
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(360)]
 
-# Each process of the stack once (the two partners the confirmed cases need), then the servers.
+# Every process of the stack once and both servers, interleaved, so each fault meets the
+# backlog the one before left.
 FAULTS = (
     "inquiries",
     "logistics",
@@ -28,6 +29,7 @@ FAULTS = (
     "content",
     "medilingua",
     "postgres",
+    "hessen-pharma-express",
 )
 RATE = 1.0  # inquiries a second, for as long as the faults last
 GAP = 2.0  # seconds of calm before each fault
