@@ -4,7 +4,9 @@ offer rows and the Offer messages partners were sent, the outboxes and dead lett
 
 from __future__ import annotations
 
+import asyncio
 import statistics
+import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
@@ -211,9 +213,19 @@ def fault_table(faults: list[Fault], inquiries: list[Inquiry], ledger: Ledger) -
 async def settled(stack: FaultyStack, expected: int) -> Ledger | None:
     """The ledger once every booking is final and nothing waits in an outbox or a consumer."""
     ledger = await read_ledger(stack.database_url, stack.admin)
-    done = len(ledger.bookings) >= expected and all(
-        b.status == "completed" for b in ledger.bookings
-    )
+    done = len(ledger.bookings) >= expected and all(b.status == FINAL for b in ledger.bookings)
     if done and await stack.in_flight() == 0:
         return ledger
     return None
+
+
+async def settle(stack: FaultyStack, expected: int, deadline: float) -> Ledger:
+    """The settled ledger, or after `deadline` seconds the ledger as it stands: what is missing
+    then is what the counts report as lost."""
+    until = time.monotonic() + deadline
+    while time.monotonic() < until:
+        ledger = await settled(stack, expected)
+        if ledger is not None:
+            return ledger
+        await asyncio.sleep(1.0)
+    return await read_ledger(stack.database_url, stack.admin)

@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.ledger import Ledger, settled
+from tests.faults.ledger import settle
 from tests.faults.stack import running_stack, work_done
 from tests.faults.traffic import Traffic
-from tests.support import eventually
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(300)]
 
@@ -43,9 +42,7 @@ async def test_two_instances_of_each_service_share_the_work_and_never_do_it_twic
         await driving
         assert traffic.failures == []
         inquiries = traffic.inquiries
-        ledger: Ledger = await eventually(
-            lambda: settled(stack, 2 * len(inquiries)), timeout=90, interval=1.0
-        )
+        ledger = await settle(stack, 2 * len(inquiries), 90)
         after = {url: await work_done(url) for urls in instances.values() for url in urls}
         assert stack.errors_logged() == []
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from deploy.stack.files import REPO
 from services.runtime.outages import TRANSIENT
 from services.runtime.pacing import wait_any
-from tests.faults.ledger import Ledger, fault_table, percentile, read_ledger, settled
+from tests.faults.ledger import Ledger, fault_table, percentile, read_ledger, settle
 from tests.faults.stack import Fault, FaultyStack, running_stack
 from tests.faults.traffic import Traffic
 
@@ -73,7 +73,7 @@ async def soak(plan: SoakPlan) -> bool:
             stop.set()
             await asyncio.gather(*tasks)
             say("flow stopped; waiting for every booking to finish")
-            ledger = await settle(stack, 2 * len(traffic.inquiries))
+            ledger = await settle(stack, 2 * len(traffic.inquiries), SETTLE_DEADLINE)
             errors = stack.errors_logged()
         text, ok = report(plan, stack.faults, traffic, samples, ledger, errors)
         REPORTS.mkdir(exist_ok=True)
@@ -129,17 +129,6 @@ async def progress(
                 f"{len(ledger.bookings)} bookings completed, outbox {last[1]}, lag {last[2]}, "
                 f"{len(stack.faults)} kills"
             )
-
-
-async def settle(stack: FaultyStack, expected: int) -> Ledger:
-    deadline = time.monotonic() + SETTLE_DEADLINE
-    while time.monotonic() < deadline:
-        ledger = await settled(stack, expected)
-        if ledger is not None:
-            return ledger
-        await asyncio.sleep(2.0)
-    say(f"not settled after {SETTLE_DEADLINE:.0f}s; reconciling what is there")
-    return await read_ledger(stack.database_url, stack.admin)
 
 
 def in_fault_window(at: float, faults: list[Fault]) -> bool:
