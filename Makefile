@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run cluster reset status tokens token revoke-token api-keys api-key revoke-api-key retention test lint fmt contracts bench check clean
+.PHONY: help install run cluster reset status tokens token revoke-token api-keys api-key revoke-api-key retention test lint fmt contracts bench soak check clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -77,8 +77,11 @@ contracts: $(STAMP) ## Regenerate JSON Schemas, AsyncAPI and OpenAPI documents i
 bench: $(STAMP) ## Measure throughput and latency on real servers (figures for the issue notes)
 	@$(BIN)/python -m tests.perf
 
+soak: $(STAMP) ## Long run under faults, not in CI: make soak MINUTES=30 RATE=1 (a random process killed every 60 s)
+	@$(BIN)/python -m tests.soak --minutes $(or $(MINUTES),30) --rate $(or $(RATE),1) --kill-every $(or $(KILL_EVERY),60)
+
 check: lint test ## Exactly what CI runs
 
 clean: ## Remove caches and build output (keeps .venv and the stack's data)
-	@rm -rf .pytest_cache .mypy_cache .ruff_cache .import_linter_cache build dist *.egg-info .bench
+	@rm -rf .pytest_cache .mypy_cache .ruff_cache .import_linter_cache build dist *.egg-info .bench .soak
 	@find . -name __pycache__ -type d -not -path './$(VENV)/*' -prune -exec rm -rf {} +

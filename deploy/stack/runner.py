@@ -11,7 +11,14 @@ from contextlib import AsyncExitStack
 from datetime import UTC, datetime
 from typing import Any, NoReturn
 
-from deploy.embedded import ManagedProcess, ServerError
+from deploy.embedded import (
+    EmbeddedNats,
+    EmbeddedPostgres,
+    ManagedProcess,
+    ServerError,
+    start_nats,
+    start_postgres,
+)
 from deploy.nats_auth import SECRETS_KEY as NATS_SECRETS
 from deploy.nats_auth import registered_partners
 from deploy.stack import infra
@@ -187,14 +194,43 @@ class Stack:
         return NatsAccess.with_passwords(server.url, passwords, partners)
 
     def _keep(self, resources: AsyncExitStack, server: ManagedProcess, label: str) -> None:
-        """Watch `server` while running and stop it on the way out (after what starts later)."""
+        """Watch `server` while running and stop it on the way out (after what starts later),
+        or whichever took its place after a restart."""
+        place = len(self.servers)
         self.servers.append(server)
 
         def stop() -> None:
             self.console.say(f"stopping {label}…")
-            server.stop()
+            self.servers[place].stop()
 
         resources.callback(stop)
+
+    def stop_server(self, name: str) -> None:
+        """Stop the embedded server `name` ("postgres" or "nats"), as an operator's restart or a
+        crash would; `start_server` brings it back on the same port and data."""
+        self.servers[self._server_place(name)].stop()
+
+    def start_server(self, name: str) -> ManagedProcess:
+        """Start again the embedded server `name` that `stop_server` stopped; the services
+        reconnect by themselves."""
+        place = self._server_place(name)
+        server = self.servers[place]
+        if server.running():
+            raise StackError(f"{name} is running; stop it first")
+        if isinstance(server, EmbeddedPostgres):
+            started: ManagedProcess = start_postgres(self.paths.postgres, server.port)
+        elif isinstance(server, EmbeddedNats):
+            started = start_nats(self.paths.nats, server.port, config=self.paths.nats_config)
+        else:
+            raise StackError(f"{name} is not a server this stack can start")
+        self.servers[place] = started
+        return started
+
+    def _server_place(self, name: str) -> int:
+        place = next((i for i, s in enumerate(self.servers) if s.name == name), None)
+        if place is None:
+            raise StackError(f"no embedded server {name!r} in this stack")
+        return place
 
     async def _seed(self, database_url: str) -> dict[str, Any]:
         stored = read_json(self.paths.secrets) or {}

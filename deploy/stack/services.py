@@ -27,20 +27,48 @@ _LINE_LIMIT = 1 << 20  # a traceback rendered as one JSON line can exceed asynci
 class ChildProcess:
     """A process of the stack (a service or a reference partner), relayed under its name."""
 
-    def __init__(self, name: str, process: asyncio.subprocess.Process, console: Console) -> None:
+    def __init__(
+        self,
+        name: str,
+        module: str,
+        env: Mapping[str, str],
+        process: asyncio.subprocess.Process,
+        console: Console,
+    ) -> None:
         self.name = name
+        self.module = module
+        self.env = dict(env)
         self.process = process
         self.console = console
         self.recent: deque[str] = deque(maxlen=_TAIL_LINES)
+        self.relay = self._follow(process)
+
+    def _follow(self, process: asyncio.subprocess.Process) -> asyncio.Task[None]:
         if process.stdout is None:
             raise ValueError("a child's output is relayed: start it with stdout=PIPE")
-        self.relay = asyncio.create_task(self._relay(process.stdout), name=f"output:{name}")
+        return asyncio.create_task(self._relay(process.stdout), name=f"output:{self.name}")
 
     @classmethod
     async def start(
         cls, name: str, module: str, env: Mapping[str, str], console: Console
     ) -> ChildProcess:
-        return cls(name, await _spawn(module, env), console)
+        return cls(name, module, env, await _spawn(module, env), console)
+
+    async def respawn(self) -> None:
+        """Start the same module with the same environment again, after it stopped or was
+        killed (a crashed container restarted by its orchestrator)."""
+        if not self.exited():
+            raise StackError(f"{self.name} is still running; stop or kill it first")
+        self.relay.cancel()
+        self.process = await _spawn(self.module, self.env)
+        self.relay = self._follow(self.process)
+
+    async def kill(self) -> None:
+        """SIGKILL the process and everything in its session, as a crash takes them all."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        await self.process.wait()
+        await asyncio.wait([self.relay], timeout=2.0)
 
     def exited(self) -> bool:
         return self.process.returncode is not None
@@ -84,17 +112,24 @@ class ServiceProcess(ChildProcess):
     """A service: a child process that serves HTTP on `port`."""
 
     def __init__(
-        self, name: str, port: int, process: asyncio.subprocess.Process, console: Console
+        self,
+        name: str,
+        port: int,
+        env: Mapping[str, str],
+        process: asyncio.subprocess.Process,
+        console: Console,
     ) -> None:
-        super().__init__(name, process, console)
+        super().__init__(name, f"services.{name}", env, process, console)
         self.port = port
 
     @classmethod
     async def serve(
         cls, name: str, port: int, env: Mapping[str, str], console: Console
     ) -> ServiceProcess:
-        process = await _spawn(f"services.{name}", {**env, "PORT": str(port)})
-        return cls(name, port, process, console)
+        """`name` is the service (its module under services/); PORT is set to `port`."""
+        own = {**env, "PORT": str(port)}
+        process = await _spawn(f"services.{name}", own)
+        return cls(name, port, own, process, console)
 
     @property
     def url(self) -> str:

@@ -147,21 +147,23 @@ def next_partner(
 
 def progress_target(
     kind: BookingKind, status: BookingStatus, current: str | None, reported: str
-) -> BookingStatus:
-    """The state a booking moves to when its partner reports `reported`; refuses a step of
-    another kind (Invalid), and one reported out of order or again (Conflict)."""
+) -> BookingStatus | None:
+    """The state a booking moves to when its partner reports `reported`, or None when the
+    booking has already reached that step or a later one: a report delivered late (messages
+    are redelivered out of order after a crash) is superseded and changes nothing. Refuses a
+    step of another kind (Invalid) and progress of a booking not being served (Conflict)."""
     steps = PROGRESS[kind]
     if reported not in steps:
         raise Invalid.single(
             "status", f"{reported!r} is not a step of a {kind} ({', '.join(steps)})"
         )
-    if status not in ("confirmed", "in_progress"):
-        raise Conflict(f"a booking that is {status} takes no progress updates")
     position = steps.index(reported)
     reached = -1 if current is None else steps.index(current)
     repeat = position == reached and reported in REPEATABLE_PROGRESS
-    if position <= reached and not repeat:
-        raise Conflict(f"{reported!r} arrived after {current!r}: out of order or repeated")
+    if status in ("in_progress", "completed") and position <= reached and not repeat:
+        return None
+    if status not in ("confirmed", "in_progress"):
+        raise Conflict(f"a booking that is {status} takes no progress updates")
     target: BookingStatus = "completed" if reported == FINAL_PROGRESS[kind] else "in_progress"
     check_transition(status, target)
     return target

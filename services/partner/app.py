@@ -3,9 +3,10 @@ durable consumer, answers them and reports progress, as any transport company, i
 agency or courier would. It shares only the contracts (and the runtime's plumbing) with
 Carebridge; read it as an example of the partner protocol (contracts/asyncapi.yaml).
 
-What it serves lives in memory: a restart answers the offers that came meanwhile (they wait in
-the stream) but does not resume the updates of bookings it was serving. A production partner
-keeps its jobs in its own database."""
+What it serves lives in memory, so an accepted offer stays unacknowledged until its booking is
+done: a restart (or a crash) gets it again and serves it again from the start, under the same
+reply ids, which Carebridge drops as duplicates. A production partner keeps its jobs in its own
+database."""
 
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ from contracts.partners import (
 )
 from contracts.registry import PARTNER_OFFERS, PARTNER_REPLIES
 from services.partner import domain
-from services.runtime.bus import Bus
+from services.runtime.bus import Bus, fetch_ready
 from services.runtime.inbox import ack_timeout_backoff
 from services.runtime.pacing import Backoff, wait_any
 from services.runtime.settings import (
@@ -107,6 +108,8 @@ class _Job:
     """An offer being answered or a booking being served, until done or withdrawn."""
 
     offer: Offer
+    # Of the stream message that brought it: a redelivery of it is not a second copy.
+    sequence: int
     withdrawn: asyncio.Event = field(default_factory=asyncio.Event)
     answered: bool = False
 
@@ -204,7 +207,7 @@ class ReferencePartner:
             await wait_any(self.slot_freed, self.stop, timeout=1.0)
             return
         try:
-            msgs = await psub.fetch(min(free, self.settings.batch_size), timeout=1.0)
+            msgs = await fetch_ready(psub, min(free, self.settings.batch_size), timeout=1.0)
         except (NatsTimeoutError, TimeoutError):
             return
         for msg in msgs:
@@ -222,14 +225,16 @@ class ReferencePartner:
             return
         match message:
             case Offer() if message.offer_id in self.jobs:
-                # Sent again (a re-publish, or our ack was lost) while still in hand: answered
-                # once is enough. Not yet answered, the first delivery will ack it.
+                # Sent again while still in hand. The same stream message is settled by its
+                # first delivery once the job ends; a second copy of it (re-published after
+                # the stream's duplicate window) needs only its own ack once answered.
                 log.info("offer received again, already in hand", offer_id=message.offer_id)
-                if self.jobs[message.offer_id].answered:
+                held = self.jobs[message.offer_id]
+                if held.answered and held.sequence != msg.metadata.sequence.stream:
                     await msg.ack()
             case Offer():
                 # Registered before the task runs, so a withdrawal in this batch finds it.
-                job = _Job(message)
+                job = _Job(message, sequence=msg.metadata.sequence.stream)
                 self.jobs[message.offer_id] = job
                 self.answering += 1
                 self._spawn(self._serve(msg, meta, job))
@@ -286,7 +291,7 @@ class ReferencePartner:
             ):
                 try:
                     if await self._answer(msg, meta, job):
-                        await self._progress(job, meta)
+                        await self._settle(msg, await self._progress(msg, job, meta))
                 except (NatsError, OSError) as exc:
                     # The ack or nak was lost with the connection: the offer is delivered
                     # again, and an answer already sent goes out with the same id, dropped.
@@ -295,7 +300,8 @@ class ReferencePartner:
             self.jobs.pop(offer.offer_id, None)
 
     async def _answer(self, msg: Msg, meta: Metadata, job: _Job) -> bool:
-        """Reply after the delay, then ack; True when the offer was accepted."""
+        """Reply after the delay; True when the offer was accepted, and then the offer is
+        settled only once its booking is done (`_settle`). Any other answer is acked here."""
         try:
             answer = domain.decide(
                 job.offer,
@@ -324,7 +330,8 @@ class ReferencePartner:
                 await msg.nak(delay=1.0)
                 return False
             job.answered = True
-            await msg.ack()
+            if isinstance(answer, OfferDeclined):
+                await msg.ack()
         finally:
             self.answering -= 1
             self.slot_freed.set()
@@ -338,20 +345,31 @@ class ReferencePartner:
             case _:
                 assert_never(answer)
 
-    async def _progress(self, job: _Job, cause: Metadata) -> None:
-        """Report each step of the booking, STEP_DELAY apart, until done or withdrawn."""
+    async def _progress(self, msg: Msg, job: _Job, cause: Metadata) -> bool:
+        """Report each step of the booking, STEP_DELAY apart; True when done or withdrawn,
+        False when stopped midway (the next start serves the booking again)."""
         offer = job.offer
         for number, status in enumerate(domain.steps(offer)):
             await wait_any(job.withdrawn, self.stop, timeout=self.settings.step_delay)
             if job.withdrawn.is_set():
                 log.info("booking withdrawn, progress stopped")
-                return
+                return True
             if self.stop.is_set():
-                return
+                return False
+            # Still serving: JetStream must not hand the offer out again meanwhile.
+            await msg.in_progress()
             update = domain.status_update(offer.booking_id, offer.details, status, at=self.clock())
             if not await self._publish_until_sent(offer.offer_id, update, cause, step=number):
-                return
+                return False
             log.info("status reported", status=status)
+        return True
+
+    @staticmethod
+    async def _settle(msg: Msg, done: bool) -> None:
+        if done:
+            await msg.ack()
+        else:
+            await msg.nak()
 
     async def _publish_until_sent(
         self, offer_id: str, reply: Reply, cause: Metadata, *, step: int

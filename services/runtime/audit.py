@@ -20,6 +20,8 @@ from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.runtime.db import Connection, Pool
+from services.runtime.outages import RETRY_AFTER, TRANSIENT
+from services.runtime.problems import send_problem
 from services.runtime.staff import Principal
 
 log = structlog.get_logger(__name__)
@@ -107,11 +109,26 @@ def audit_middleware(app: ASGIApp, pool: Callable[[], Pool]) -> ASGIApp:
             return
         method = scope["method"]
         read = method in SAFE_METHODS
+        replaced = False
 
         async def send_after_audit(message: Message) -> None:
+            nonlocal replaced
+            if replaced:
+                return
             # Whether a read is audited is known only once routed: the route opts in.
             if message["type"] == "http.response.start" and (not read or _audits_reads(scope)):
-                await _record(scope, method, message["status"], pool)
+                try:
+                    await _record(scope, method, message["status"], pool)
+                except TRANSIENT as exc:
+                    # No answer without its audit row: the client is told to retry instead,
+                    # and reads the resource again (a change may have been made).
+                    log.warning("audit log unavailable", error=type(exc).__name__)
+                    replaced = True
+                    retry = [(b"retry-after", str(RETRY_AFTER).encode())]
+                    await send_problem(
+                        scope, send, 503, "briefly unavailable; retry shortly", retry
+                    )
+                    return
             await send(message)
 
         await app(scope, receive, send_after_audit)

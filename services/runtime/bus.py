@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ssl
 from collections.abc import Callable, Iterable
 
 import structlog
 from nats.aio.client import Client
+from nats.aio.msg import Msg
 from nats.errors import Error as NatsError
+from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import DiscardPolicy, StorageType, StreamConfig
 from nats.js.errors import BadRequestError
@@ -21,6 +24,9 @@ log = structlog.get_logger(__name__)
 _STREAM_NAME_IN_USE = 10058
 # Within the service's shutdown grace: a drain that takes longer is cut short by a close.
 _DRAIN_TIMEOUT = 5.0
+# How long fetch_ready waits for the server to say what else is there: the server answers a
+# no-wait pull at once, so this bounds only a quiet stream's cost per message.
+_READY_WAIT = 0.02
 
 
 class Bus:
@@ -171,3 +177,17 @@ class Bus:
         except (NatsError, TimeoutError):
             # Draining needs a live connection; while reconnecting, just close.
             await self.nc.close()
+
+
+async def fetch_ready(
+    psub: JetStreamContext.PullSubscription, batch: int, timeout: float
+) -> list[Msg]:
+    """Up to `batch` messages: waits up to `timeout` for the first, then takes only what is
+    already there. nats-py's fetch(batch) keeps a first message that arrives while it waits
+    until the batch is full or the timeout has passed: on a quiet stream, up to `timeout` of
+    latency per hop. Raises nats' TimeoutError when nothing came."""
+    msgs = await psub.fetch(1, timeout=timeout)
+    if batch > 1:
+        with contextlib.suppress(NatsTimeoutError, TimeoutError):
+            msgs += await psub.fetch(batch - 1, timeout=_READY_WAIT)
+    return msgs

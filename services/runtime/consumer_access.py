@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from http import HTTPStatus
 from typing import Any
 
-import msgspec
 from litestar.connection import ASGIConnection
 from litestar.enums import ScopeType
 from litestar.exceptions import NotAuthorizedException
@@ -22,7 +20,8 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from services.runtime.api_keys import ApiKey, KeyDirectory
 from services.runtime.db import Pool
-from services.runtime.problems import MEDIA_TYPE, Problem
+from services.runtime.outages import RETRY_AFTER, TRANSIENT
+from services.runtime.problems import send_problem
 from services.runtime.rate_limit import RateLimiter
 from services.runtime.request_context import add_response_headers, header_map
 
@@ -64,28 +63,37 @@ def consumer_access(
         headers = header_map(scope)
         origin_raw = headers.get(b"origin")
         origin = None if origin_raw is None else origin_raw.decode("latin-1")
-        if (
-            origin is not None
-            and scope["method"] == "OPTIONS"
-            and b"access-control-request-method" in headers
-        ):
-            await _preflight(scope, send, origin, await directory.origin_known(pool(), origin))
-            return
-
         now = clock()
         key_raw = headers.get(API_KEY_HEADER_RAW)
-        if key_raw is not None:
-            key_text = key_raw.decode("latin-1").strip()
-            key = (
-                directory.known(key_text)
-                if directory.fresh(now)
-                else await directory.find(pool(), key_text)
-            )
+        key_text = None if key_raw is None else key_raw.decode("latin-1").strip()
+        try:
+            if (
+                origin is not None
+                and scope["method"] == "OPTIONS"
+                and b"access-control-request-method" in headers
+            ):
+                known = await directory.origin_known(pool(), origin)
+                await _preflight(scope, send, origin, known)
+                return
+            if key_text is None:
+                key = None
+            elif directory.fresh(now):
+                key = directory.known(key_text)
+            else:
+                key = await directory.find(pool(), key_text)
+        except TRANSIENT:
+            # The key directory could not be read (PostgreSQL away). Outside the app, so its
+            # exception handlers never see this.
+            retry = [(b"retry-after", str(RETRY_AFTER).encode())]
+            await send_problem(scope, send, 503, "briefly unavailable; retry shortly", retry)
+            return
+
+        if key_text is not None:
             refusal = _refuse_key(key, origin)
             if refusal is not None or key is None:
                 reason, status, detail = refusal or ("unknown_key", 401, "")
                 on_refused(reason)
-                await _problem(scope, send, status, detail)
+                await send_problem(scope, send, status, detail)
                 return
             scope.setdefault("state", {})["consumer"] = key
             limits, retry_after = limiter.take(key.name, key.rate_per_minute, now)
@@ -101,7 +109,9 @@ def consumer_access(
         if retry_after:
             on_refused("rate_limited")
             extra.append((b"retry-after", str(retry_after).encode()))
-            await _problem(scope, send, 429, "too many requests; retry after the time given", extra)
+            await send_problem(
+                scope, send, 429, "too many requests; retry after the time given", extra
+            )
             return
         if extra:
             add_response_headers(scope, extra)
@@ -137,7 +147,7 @@ def _cors(origin: bytes) -> list[tuple[bytes, bytes]]:
 
 async def _preflight(scope: Scope, send: Send, origin: str, allowed: bool) -> None:
     if not allowed:
-        await _problem(scope, send, 403, f"origin {origin} is not allowed by any API key")
+        await send_problem(scope, send, 403, f"origin {origin} is not allowed by any API key")
         return
     await send(
         {
@@ -153,36 +163,6 @@ async def _preflight(scope: Scope, send: Send, origin: str, allowed: bool) -> No
         }
     )
     await send({"type": "http.response.body", "body": b"", "more_body": False})
-
-
-async def _problem(
-    scope: Scope,
-    send: Send,
-    status: int,
-    detail: str,
-    headers: list[tuple[bytes, bytes]] | None = None,
-) -> None:
-    body = msgspec.json.encode(
-        Problem(
-            type="about:blank",
-            title=HTTPStatus(status).phrase,
-            status=status,
-            detail=detail,
-            instance=scope["path"],
-        )
-    )
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", MEDIA_TYPE.encode()),
-                (b"content-length", str(len(body)).encode()),
-                *(headers or ()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
 async def _require_key(

@@ -78,3 +78,14 @@ class BadRequest(Invalid):
 
     status = 400
     title = "Invalid request"
+
+
+class NotYet(Exception):
+    """A message that came before the one it depends on: at-least-once delivery reorders them
+    (a message held by a replica that died returns only after its ack deadline). Not refused:
+    the consumer hands it back to be delivered again later, and keeps it as a dead letter only
+    if it is still premature after many attempts."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail

@@ -11,7 +11,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-import asyncpg
 import msgspec
 import structlog
 from nats.aio.msg import Msg
@@ -30,9 +29,10 @@ from contracts.envelope import (
 )
 from contracts.registry import Channel, stream_named
 from services.runtime import dead_letters
-from services.runtime.bus import Bus
+from services.runtime.bus import Bus, fetch_ready
 from services.runtime.db import Connection, Pool
-from services.runtime.errors import Conflict, DomainError, NotFound
+from services.runtime.errors import Conflict, DomainError, NotFound, NotYet
+from services.runtime.outages import TRANSIENT
 from services.runtime.pacing import Backoff, redelivery_delay, wait_any
 from services.runtime.request_context import safe_id
 
@@ -59,17 +59,6 @@ class Subscription(Generic[E]):
         return streams.pop()
 
 
-# Failures of the infrastructure rather than of the message: retried for as long as they last.
-TRANSIENT: tuple[type[BaseException], ...] = (
-    OSError,
-    TimeoutError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.exceptions.SerializationError,
-    asyncpg.exceptions.DeadlockDetectedError,
-    asyncpg.exceptions.TooManyConnectionsError,
-    asyncpg.exceptions.CannotConnectNowError,
-)
 TRANSIENT_RETRY_CAP = 30.0
 
 
@@ -95,6 +84,12 @@ def ack_timeout_backoff(ack_wait: float) -> list[float]:
 
 class Poison(Exception):
     """A message that no retry can make succeed."""
+
+
+# Deliveries beyond max_deliver a premature message (NotYet) gets before it is dead-lettered:
+# with delays doubling to TRANSIENT_RETRY_CAP, minutes, longer than any ack deadline after which
+# the message it waits for comes back.
+PREMATURE_EXTRA_ATTEMPTS = 10
 
 
 class Outcome(enum.Enum):
@@ -172,7 +167,7 @@ async def replay_dead_letter(
         try:
             meta, event = decode(sub, stored.headers, stored.payload, stored.subject)
             outcome = await apply_decoded(conn, sub, meta, event)
-        except Poison as exc:
+        except (Poison, NotYet) as exc:
             raise Conflict(f"replay failed again: {exc}") from exc
         await dead_letters.mark_replayed(conn, dead_letter_id)
         return outcome
@@ -251,7 +246,7 @@ class Consumer:
                             self.durable, stream=self.bus.stream(self.sub.stream)
                         )
                     try:
-                        msgs = await psub.fetch(self.batch_size, timeout=1.0)
+                        msgs = await fetch_ready(psub, self.batch_size, timeout=1.0)
                     except (NatsTimeoutError, TimeoutError):
                         backoff.reset()
                         continue
@@ -277,6 +272,14 @@ class Consumer:
             outcome = await apply_message(self.pool, self.sub, msg.headers, msg.data, subject)
         except Poison as exc:
             await self._dead_letter(msg, subject, str(exc), attempt)
+            return
+        except NotYet as exc:
+            if attempt >= self.max_deliver + PREMATURE_EXTRA_ATTEMPTS:
+                await self._dead_letter(msg, subject, f"still premature: {exc.detail}", attempt)
+                return
+            log.info("message is premature, will retry", consumer=self.durable, attempt=attempt)
+            self.on_outcome(self.durable, "retried")
+            await msg.nak(delay=redelivery_delay(attempt, cap=TRANSIENT_RETRY_CAP))
             return
         except TRANSIENT as exc:
             # The message is fine, the infrastructure is not: wait, never dead-letter for it.

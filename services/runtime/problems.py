@@ -11,9 +11,10 @@ import msgspec
 import structlog
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
-from litestar.types import ExceptionHandlersMap
+from litestar.types import ExceptionHandlersMap, Scope, Send
 
 from services.runtime.errors import DomainError, FieldProblem, IllegalTransition, Invalid
+from services.runtime.outages import RETRY_AFTER, TRANSIENT
 
 log = structlog.get_logger(__name__)
 
@@ -105,6 +106,17 @@ def _unstorable_text(
     return problem(request, 400, "text must not contain the NUL character (U+0000)")
 
 
+def _unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    # A dependency is away (a database restart, say): the client may retry, nothing is broken.
+    log.warning("dependency unavailable", path=request.url.path, error=type(exc).__name__)
+    return problem(
+        request,
+        503,
+        "a service this request needs is briefly unavailable; retry shortly",
+        headers={"Retry-After": str(RETRY_AFTER)},
+    )
+
+
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
     log.error("unhandled error", path=request.url.path, exc_info=exc)
     return problem(request, 500, "an unexpected error occurred; quote the request_id to support")
@@ -116,5 +128,37 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     DomainError: _domain,
     asyncpg.exceptions.CharacterNotInRepertoireError: _unstorable_text,
     asyncpg.exceptions.UntranslatableCharacterError: _unstorable_text,
+    **dict.fromkeys(TRANSIENT, _unavailable),
     Exception: _unexpected,
 }
+
+
+async def send_problem(
+    scope: Scope,
+    send: Send,
+    status: int,
+    detail: str,
+    headers: list[tuple[bytes, bytes]] | None = None,
+) -> None:
+    """A problem answered straight over ASGI, by layers outside the app's exception handlers."""
+    body = msgspec.json.encode(
+        Problem(
+            type="about:blank",
+            title=HTTPStatus(status).phrase,
+            status=status,
+            detail=detail,
+            instance=scope["path"],
+        )
+    )
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", MEDIA_TYPE.encode()),
+                (b"content-length", str(len(body)).encode()),
+                *(headers or ()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body, "more_body": False})

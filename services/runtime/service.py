@@ -25,7 +25,7 @@ from services.runtime.api_keys import KeyDirectory
 from services.runtime.audit import audit_middleware
 from services.runtime.bus import Bus
 from services.runtime.db import Pool, create_pool
-from services.runtime.inbox import Consumer
+from services.runtime.inbox import TRANSIENT_RETRY_CAP, Consumer
 from services.runtime.log import configure_logging
 from services.runtime.metrics import Metrics
 from services.runtime.migrations import migrate
@@ -35,7 +35,9 @@ from services.runtime.operations import (
     HealthController,
     metrics_endpoint,
 )
+from services.runtime.outages import TRANSIENT
 from services.runtime.outbox import Outbox, Relay
+from services.runtime.pacing import Backoff, wait_any
 from services.runtime.problem_docs import document_problems
 from services.runtime.problems import EXCEPTION_HANDLERS
 from services.runtime.rate_limit import RateLimiter
@@ -260,11 +262,22 @@ def _supervise(
     """Run a background loop until stop; a crash is logged and the loop restarted, never lost."""
 
     async def supervised() -> None:
+        backoff = Backoff(cap=TRANSIENT_RETRY_CAP)
         while not stop.is_set():
             try:
                 await loop(stop)
             except asyncio.CancelledError:
                 raise
+            except TRANSIENT as exc:
+                # PostgreSQL or NATS away: expected during a restart, not a crash.
+                delay = backoff.next()
+                log.warning(
+                    "background loop waits for infrastructure",
+                    loop=name,
+                    error=type(exc).__name__,
+                    retry_in=round(delay, 2),
+                )
+                await wait_any(stop, timeout=delay)
             except Exception:
                 log.exception("background loop crashed, restarting", loop=name)
                 await asyncio.sleep(1.0)

@@ -8,13 +8,16 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
+import structlog
 
 from contracts.partners import OfferAccepted, OfferDeclined, StatusUpdate
 from services.logistics import domain, store
 from services.logistics.usecases.dispatch import Dispatch, move, offer_to_next_partner
 from services.runtime.crypto import KeyRing
 from services.runtime.db import Connection
-from services.runtime.errors import Conflict, Invalid
+from services.runtime.errors import Conflict, Invalid, NotYet
+
+log = structlog.get_logger(__name__)
 
 
 async def apply_reply(
@@ -25,8 +28,10 @@ async def apply_reply(
     now: datetime,
 ) -> None:
     """Apply what partner `sender` answered. A reply about an offer or booking the sender does
-    not hold, a stale or repeated one, or progress out of order raises a DomainError: the
-    consumer keeps it as a dead letter and nothing changes."""
+    not hold, a stale or repeated answer, or a step of another kind raises a DomainError: the
+    consumer keeps it as a dead letter and nothing changes. Progress that comes before the
+    sender's acceptance was applied raises NotYet (retried later); progress the booking has
+    already passed changes nothing."""
     match reply:
         case OfferAccepted() | OfferDeclined():
             booking, offer = await _lock_offer(conn, d.keys, reply.offer_id, sender)
@@ -58,9 +63,16 @@ async def apply_reply(
         case StatusUpdate():
             booking_id = parse_id(reply.booking_id, "booking_id")
             held = await store.lock_booking(conn, d.keys, booking_id)
+            if held is not None and held.partner_id is None:
+                offers = await store.offers_of(conn, held.id)
+                if any(o.partner_id == sender and o.state == "open" for o in offers):
+                    raise NotYet(f"partner {sender}'s acceptance of {reply.booking_id} is not in")
             if held is None or held.partner_id != sender:
                 raise Conflict(f"partner {sender} holds no booking {reply.booking_id}")
             target = domain.progress_target(held.kind, held.status, held.progress, reply.status)
+            if target is None:
+                log.info("progress already passed", booking_id=reply.booking_id, step=reply.status)
+                return
             await move(
                 conn,
                 d.outbox,

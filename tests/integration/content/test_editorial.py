@@ -169,6 +169,35 @@ async def test_a_scheduled_publication_goes_out_when_due_even_after_a_restart(
     assert after.status_code == 200
 
 
+async def test_replicas_publishing_at_once_publish_each_scheduled_document_once(
+    client: Client, editor: dict[str, str], database_url: str, db: asyncpg.Connection
+) -> None:
+    slugs = [f"condition-{n}" for n in range(6)]
+    at = datetime.now(UTC) + timedelta(hours=2)
+    for slug in slugs:
+        await client.post("/v1/editorial/documents", json=condition(slug), headers=editor)
+        path = f"/v1/editorial/conditions/{slug}/publish"
+        scheduled = await client.post(path, json={"at": at.isoformat()}, headers=editor)
+        assert scheduled.status_code == 200
+    pool = await create_pool(database_url, schema="content", min_size=3, max_size=3)
+    outbox = Outbox(source="/carebridge/content", schema="content")
+    try:
+        # Three replicas' schedulers wake at the same moment, each taking two at a time.
+        due = at + timedelta(seconds=1)
+        counts = await asyncio.gather(
+            *(publish_due(pool, outbox, now=due, limit=2) for _ in range(3))
+        )
+        left = await publish_due(pool, outbox, now=due)
+    finally:
+        await pool.close()
+
+    assert sum(counts) == len(slugs)
+    assert left == 0
+    # The change log gets a row per publication, in the transaction that emits its event.
+    changes = await db.fetch("SELECT slug FROM changes WHERE action = 'published'")
+    assert sorted(r["slug"] for r in changes) == slugs
+
+
 async def test_an_invalid_schedule_is_refused_up_front(
     client: Client, editor: dict[str, str]
 ) -> None:

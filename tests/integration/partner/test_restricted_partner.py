@@ -91,12 +91,12 @@ async def test_the_reference_partner_answers_with_restricted_credentials(server:
                 return False
             return isinstance(partner_reply_decoder.decode(last.data or b""), OfferAccepted)
 
-        async def acked() -> bool:
-            return await pending(admin, ALPHA) == 0
+        async def in_hand() -> bool:
+            return await pending(admin, ALPHA) == 1
 
         await eventually(accepted)
-        # The offer is acked after the answer is sent.
-        await eventually(acked)
+        # Delivered and held: an accepted offer is settled once its booking is served.
+        await eventually(in_hand)
     finally:
         stop.set()
         await asyncio.wait_for(running, 10)

@@ -44,6 +44,11 @@ async def boom() -> None:
     raise RuntimeError("secret internals")
 
 
+@get("/database-away")
+async def database_away() -> None:
+    raise asyncpg.exceptions.CannotConnectNowError("the database system is starting up")
+
+
 @get("/illegal")
 async def illegal() -> None:
     raise IllegalTransition("cannot go from submitted to completed", allowed=["in_review"])
@@ -86,7 +91,7 @@ DEFINITION = ServiceDefinition(
     description="runtime under test",
     migrations=Path("/nonexistent"),
     default_port=0,
-    route_handlers=(echo, boom, illegal, invalid, publish, stored),
+    route_handlers=(echo, boom, database_away, illegal, invalid, publish, stored),
 )
 
 
@@ -206,6 +211,17 @@ async def test_unexpected_error_is_a_500_problem_that_leaks_nothing(
     assert "secret internals" not in response.text
     assert response.json()["request_id"] == "req-42"
     assert response.headers["x-request-id"] == "req-42"
+
+
+async def test_a_dependency_away_is_a_503_problem_asking_to_retry(
+    client: AsyncTestClient[Litestar],
+) -> None:
+    response = await client.get("/database-away")
+
+    assert response.status_code == 503
+    assert response.headers["content-type"] == PROBLEM
+    assert response.headers["retry-after"] == "1"
+    assert "starting up" not in response.text
 
 
 async def test_request_ids_are_generated_and_unsafe_ones_replaced(

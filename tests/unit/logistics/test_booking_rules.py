@@ -94,11 +94,16 @@ def test_progress_moves_a_confirmed_booking_forward_and_its_last_step_completes_
     )
 
 
-def test_progress_out_of_order_of_another_kind_or_before_confirmation_is_refused() -> None:
-    with pytest.raises(Conflict, match="out of order"):
-        domain.progress_target("transfer", "in_progress", "picked_up", "en_route")
-    with pytest.raises(Conflict, match="out of order"):
-        domain.progress_target("transfer", "in_progress", "picked_up", "picked_up")
+def test_progress_the_booking_has_passed_is_superseded() -> None:
+    assert domain.progress_target("transfer", "in_progress", "picked_up", "en_route") is None
+    assert domain.progress_target("transfer", "in_progress", "picked_up", "picked_up") is None
+    assert domain.progress_target("transfer", "completed", "completed", "picked_up") is None
+    assert domain.progress_target("interpreter", "completed", "completed", "session_done") is None
+
+
+def test_progress_of_another_kind_or_before_confirmation_is_refused() -> None:
+    with pytest.raises(Conflict, match="takes no progress"):
+        domain.progress_target("transfer", "cancelled", "picked_up", "completed")
     with pytest.raises(Invalid, match="not a step of a transfer"):
         domain.progress_target("transfer", "confirmed", None, "delivered")
     with pytest.raises(Conflict, match="takes no progress"):
