@@ -20,8 +20,8 @@ from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.runtime.db import Connection, Pool
-from services.runtime.outages import RETRY_AFTER, TRANSIENT
-from services.runtime.problems import send_problem
+from services.runtime.outages import TRANSIENT
+from services.runtime.problems import send_unavailable
 from services.runtime.staff import Principal
 
 log = structlog.get_logger(__name__)
@@ -124,10 +124,7 @@ def audit_middleware(app: ASGIApp, pool: Callable[[], Pool]) -> ASGIApp:
                     # and reads the resource again (a change may have been made).
                     log.warning("audit log unavailable", error=type(exc).__name__)
                     replaced = True
-                    retry = [(b"retry-after", str(RETRY_AFTER).encode())]
-                    await send_problem(
-                        scope, send, 503, "briefly unavailable; retry shortly", retry
-                    )
+                    await send_unavailable(scope, send)
                     return
             await send(message)
 

@@ -20,8 +20,8 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from services.runtime.api_keys import ApiKey, KeyDirectory
 from services.runtime.db import Pool
-from services.runtime.outages import RETRY_AFTER, TRANSIENT
-from services.runtime.problems import send_problem
+from services.runtime.outages import TRANSIENT
+from services.runtime.problems import send_problem, send_unavailable
 from services.runtime.rate_limit import RateLimiter
 from services.runtime.request_context import add_response_headers, header_map
 
@@ -84,8 +84,7 @@ def consumer_access(
         except TRANSIENT:
             # The key directory could not be read (PostgreSQL away). Outside the app, so its
             # exception handlers never see this.
-            retry = [(b"retry-after", str(RETRY_AFTER).encode())]
-            await send_problem(scope, send, 503, "briefly unavailable; retry shortly", retry)
+            await send_unavailable(scope, send)
             return
 
         if key_text is not None:

@@ -106,15 +106,13 @@ def _unstorable_text(
     return problem(request, 400, "text must not contain the NUL character (U+0000)")
 
 
+UNAVAILABLE = "a service this request needs is briefly unavailable; retry shortly"
+
+
 def _unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
     # A dependency is away (a database restart, say): the client may retry, nothing is broken.
     log.warning("dependency unavailable", path=request.url.path, error=type(exc).__name__)
-    return problem(
-        request,
-        503,
-        "a service this request needs is briefly unavailable; retry shortly",
-        headers={"Retry-After": str(RETRY_AFTER)},
-    )
+    return problem(request, 503, UNAVAILABLE, headers={"Retry-After": str(RETRY_AFTER)})
 
 
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
@@ -162,3 +160,10 @@ async def send_problem(
         }
     )
     await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+async def send_unavailable(scope: Scope, send: Send) -> None:
+    """The 503 a layer outside the app answers when a dependency is away: the same answer the
+    app's own handler gives, so clients retry both the same way."""
+    retry = [(b"retry-after", str(RETRY_AFTER).encode())]
+    await send_problem(scope, send, 503, UNAVAILABLE, retry)

@@ -13,10 +13,10 @@ import pytest
 
 from contracts.content import ContentEvent, ContentPublished, content_event_decoder
 from contracts.envelope import Metadata, event_type
-from contracts.registry import CONTENT_PUBLISHED, STREAMS
+from contracts.registry import CONTENT_PUBLISHED
 from services.runtime import dead_letters
 from services.runtime.bus import Bus
-from services.runtime.db import Connection, Pool, create_pool
+from services.runtime.db import Connection, Pool
 from services.runtime.errors import Conflict, NotFound
 from services.runtime.inbox import Consumer, Outcome, Subscription, replay_dead_letter
 from tests.support import eventually
@@ -48,17 +48,9 @@ class Catalogue:
 
 
 @pytest.fixture
-async def pool(database_url: str) -> AsyncIterator[Pool]:
-    pool = await create_pool(database_url, schema=SCHEMA, min_size=1, max_size=4)
+async def pool(pool: Pool) -> Pool:
     await pool.execute("CREATE TABLE applied (event_id text, slug text)")
-    yield pool
-    await pool.close()
-
-
-@pytest.fixture
-async def provisioned(bus: Bus) -> Bus:
-    await bus.provision(STREAMS)
-    return bus
+    return pool
 
 
 def subscription(catalogue: Catalogue) -> Subscription[ContentEvent]:

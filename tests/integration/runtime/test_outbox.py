@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,7 +15,7 @@ from contracts.registry import CONTENT_PUBLISHED, STREAMS, stream_named
 from deploy.embedded import free_port, start_nats
 from services.runtime import outbox as outbox_module
 from services.runtime.bus import Bus
-from services.runtime.db import Pool, create_pool, transaction
+from services.runtime.db import Pool, transaction
 from services.runtime.outbox import Outbox, Relay
 from tests.support import eventually
 
@@ -31,19 +31,6 @@ def published(slug: str = "mitral-valve-insufficiency") -> ContentPublished:
         revision=1,
         published_at=datetime(2026, 11, 25, tzinfo=UTC),
     )
-
-
-@pytest.fixture
-async def pool(database_url: str) -> AsyncIterator[Pool]:
-    pool = await create_pool(database_url, schema=SCHEMA, min_size=1, max_size=4)
-    yield pool
-    await pool.close()
-
-
-@pytest.fixture
-async def provisioned(bus: Bus) -> Bus:
-    await bus.provision(STREAMS)
-    return bus
 
 
 def relay(

@@ -14,11 +14,11 @@ import pytest
 from nats.js.errors import NotFoundError
 
 from contracts.inquiries import PersonalDataErased
-from contracts.registry import INQUIRY_ERASED, PARTNER_REPLIES, STREAMS
+from contracts.registry import INQUIRY_ERASED, PARTNER_REPLIES
 from services.runtime import dead_letters, stream_copies
 from services.runtime.bus import Bus
 from services.runtime.crypto import KeyRing
-from services.runtime.db import Pool, create_pool, transaction
+from services.runtime.db import Pool, transaction
 from services.runtime.outbox import Outbox, Relay
 from tests.support import eventually
 
@@ -31,21 +31,8 @@ def event(inquiry_id: str) -> PersonalDataErased:
 
 
 @pytest.fixture
-async def pool(database_url: str) -> AsyncIterator[Pool]:
-    pool = await create_pool(database_url, schema=SCHEMA, min_size=1, max_size=4)
-    yield pool
-    await pool.close()
-
-
-@pytest.fixture
-async def streams(bus: Bus) -> Bus:
-    await bus.provision(STREAMS)
-    return bus
-
-
-@pytest.fixture
-async def relay(pool: Pool, streams: Bus) -> AsyncIterator[Relay]:
-    running = Relay(pool, streams, schema=SCHEMA, batch_size=2, poll_interval=0.1)
+async def relay(pool: Pool, provisioned: Bus) -> AsyncIterator[Relay]:
+    running = Relay(pool, provisioned, schema=SCHEMA, batch_size=2, poll_interval=0.1)
     stop = asyncio.Event()
     task = asyncio.create_task(running.run(stop))
     yield running
@@ -75,7 +62,7 @@ async def left(pool: Pool, table: str) -> int:
 
 
 async def test_published_copies_of_a_key_leave_their_stream_and_others_stay(
-    pool: Pool, streams: Bus, relay: Relay
+    pool: Pool, provisioned: Bus, relay: Relay
 ) -> None:
     outbox = Outbox(source="/tests", schema=SCHEMA)
     mine, other = str(uuid.uuid4()), str(uuid.uuid4())
@@ -85,7 +72,7 @@ async def test_published_copies_of_a_key_leave_their_stream_and_others_stay(
     await emit(pool, outbox, mine, key=None)
 
     async def published() -> bool:
-        return len(await bodies(streams)) == 5
+        return len(await bodies(provisioned)) == 5
 
     await eventually(published)
     assert await left(pool, "stream_copies") == 4
@@ -94,19 +81,19 @@ async def test_published_copies_of_a_key_leave_their_stream_and_others_stay(
         await outbox.retract(conn, mine)
 
     async def retracted() -> bool:
-        return len(await bodies(streams)) == 2
+        return len(await bodies(provisioned)) == 2
 
     await eventually(retracted)
-    remaining = [msgspec.json.decode(b, type=PersonalDataErased) for b in await bodies(streams)]
+    remaining = [msgspec.json.decode(b, type=PersonalDataErased) for b in await bodies(provisioned)]
     assert sorted(e.inquiry_id for e in remaining) == sorted([other, mine])
     assert await left(pool, "stream_copies") == 1
     async with transaction(pool) as conn:
         await outbox.retract(conn, mine)  # again: nothing left to do, nothing fails
     await asyncio.sleep(0.3)
-    assert len(await bodies(streams)) == 2
+    assert len(await bodies(provisioned)) == 2
 
 
-async def test_a_copy_not_yet_published_leaves_the_outbox(pool: Pool, streams: Bus) -> None:
+async def test_a_copy_not_yet_published_leaves_the_outbox(pool: Pool, provisioned: Bus) -> None:
     outbox = Outbox(source="/tests", schema=SCHEMA)
     mine = str(uuid.uuid4())
     await emit(pool, outbox, mine, key=mine)
@@ -117,14 +104,16 @@ async def test_a_copy_not_yet_published_leaves_the_outbox(pool: Pool, streams: B
 
     assert await left(pool, "outbox") == 1
     assert (
-        await Relay(pool, streams, schema=SCHEMA, batch_size=10, poll_interval=1).publish_pending()
+        await Relay(
+            pool, provisioned, schema=SCHEMA, batch_size=10, poll_interval=1
+        ).publish_pending()
         == 1
     )
     assert await left(pool, "stream_copies") == 0
 
 
 async def test_an_event_naming_a_person_waits_sealed_and_is_published_open(
-    pool: Pool, streams: Bus
+    pool: Pool, provisioned: Bus
 ) -> None:
     keys = KeyRing.from_setting(KeyRing.generate_setting("o1"))
     outbox = Outbox(source="/tests", schema=SCHEMA, keys=keys)
@@ -137,16 +126,19 @@ async def test_an_event_naming_a_person_waits_sealed_and_is_published_open(
     stored = [bytes(r["payload"]) for r in rows]
     assert [mine.encode() in p for p in stored] == [False, True]
     with pytest.raises(RuntimeError, match="key ring"):
-        await Relay(pool, streams, schema=SCHEMA, batch_size=10, poll_interval=1).publish_pending()
-    opened = Relay(pool, streams, schema=SCHEMA, batch_size=10, poll_interval=1, keys=keys)
+        await Relay(
+            pool, provisioned, schema=SCHEMA, batch_size=10, poll_interval=1
+        ).publish_pending()
+    opened = Relay(pool, provisioned, schema=SCHEMA, batch_size=10, poll_interval=1, keys=keys)
     assert await opened.publish_pending() == 2
     assert [
-        msgspec.json.decode(b, type=PersonalDataErased).inquiry_id for b in await bodies(streams)
+        msgspec.json.decode(b, type=PersonalDataErased).inquiry_id
+        for b in await bodies(provisioned)
     ] == [mine, mine]
 
 
 async def test_a_scan_deletes_only_the_messages_of_its_subject_that_mention_an_id(
-    pool: Pool, streams: Bus, relay: Relay, monkeypatch: pytest.MonkeyPatch
+    pool: Pool, provisioned: Bus, relay: Relay, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(stream_copies, "SCAN_STEP", 1)  # one message a round: a long scan
     booking, other = str(uuid.uuid4()), str(uuid.uuid4())
@@ -158,7 +150,7 @@ async def test_a_scan_deletes_only_the_messages_of_its_subject_that_mention_an_i
         (theirs, f'{{"booking_id":"{booking}"}}'),
         (mine, f'{{"offer_of":"{booking}"}}'),
     ]:
-        await streams.js.publish(streams.subject(subject), body.encode())
+        await provisioned.js.publish(provisioned.subject(subject), body.encode())
 
     async with transaction(pool) as conn:
         await stream_copies.scan_for(conn, stream="PARTNERS", subject=mine, needles=[booking])
@@ -168,7 +160,7 @@ async def test_a_scan_deletes_only_the_messages_of_its_subject_that_mention_an_i
         return await left(pool, "stream_scans") == 0
 
     await eventually(scanned)
-    kept = await bodies(streams, "PARTNERS")
+    kept = await bodies(provisioned, "PARTNERS")
     assert kept == [
         f'{{"booking_id":"{other}"}}'.encode(),
         f'{{"booking_id":"{booking}"}}'.encode(),
