@@ -412,7 +412,8 @@ async def _redirect_or_404(
 def _conditional(
     request: Request[Any, Any, Any], entry: Encoded, media_type: str | None
 ) -> Response[bytes]:
-    headers = dict(entry.headers)
     if etag_matches(request.headers.get("if-none-match"), entry.etag):
-        return Response(b"", status_code=304, headers=headers)
-    return Response(entry.body, media_type=media_type or "application/json", headers=headers)
+        return Response(b"", status_code=304, headers=dict(entry.not_modified_headers))
+    return Response(
+        entry.body, media_type=media_type or "application/json", headers=dict(entry.headers)
+    )

@@ -8,6 +8,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from services.content.app import ContentSettings, create_app
 from tests.content_samples import condition, create_and_publish, treatment
 from tests.support import eventually
 
@@ -98,6 +99,30 @@ async def test_revalidation_with_the_etag_answers_304(
     assert other.status_code == 200
     assert "stale-while-revalidate" in first.headers["cache-control"]
     assert first.headers["last-modified"].endswith("GMT")
+
+
+async def test_a_304_repeats_the_validator_and_caching_fields_only(
+    client: Client, published: dict[str, Any], content_settings: ContentSettings
+) -> None:
+    url = "/v1/conditions/mitral-valve-insufficiency"
+    ok = await client.get(url)
+    revalidate = {"If-None-Match": ok.headers["etag"]}
+    # A replica that has not read the page yet answers through the framework, which fills its
+    # cache; its next answer comes from the fast path. Both must be the same 304.
+    async with AsyncTestClient(create_app(content_settings)) as cold:
+        by_framework = await cold.get(url, headers=revalidate)
+        by_fast_path = await cold.get(url, headers=revalidate)
+
+    assert "x-request-id" in by_framework.headers  # minted by the framework's layers only
+    assert "x-request-id" not in by_fast_path.headers
+    for answer in (by_framework, by_fast_path):
+        assert answer.status_code == 304
+        assert answer.content == b""
+        for name in ("etag", "cache-control", "vary"):
+            assert answer.headers[name] == ok.headers[name]
+        for name in ("content-language", "last-modified", "content-type"):
+            assert name in ok.headers
+            assert name not in answer.headers
 
 
 async def test_an_unknown_slug_is_a_404_problem(client: Client) -> None:
