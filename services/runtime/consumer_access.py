@@ -37,7 +37,7 @@ ALLOWED_HEADERS = (
 )
 EXPOSED_HEADERS = (
     b"etag, content-language, location, retry-after, x-request-id, x-correlation-id, "
-    b"ratelimit-limit, ratelimit-remaining, ratelimit-reset, ratelimit-policy"
+    b"ratelimit, ratelimit-policy"
 )
 PREFLIGHT_MAX_AGE = b"600"
 

@@ -1,12 +1,15 @@
 """The error answers, in every service's OpenAPI document: every 4xx/5xx a route can give is an
 RFC 9457 problem (services/runtime/problems.py), so the document says so, in place of the
 framework's default 400 schema, which no route of ours ever sends. Clients then generate one
-error type, and schemathesis checks our error answers against the document too."""
+error type, and schemathesis checks our error answers against the document too. The rate-limit
+fields the consumer-access layer adds to answers are declared here as well, for the same reason:
+the framework never sees them."""
 
 from __future__ import annotations
 
 from litestar.openapi.spec import (
     OpenAPI,
+    OpenAPIHeader,
     OpenAPIMediaType,
     OpenAPIResponse,
     OpenAPIType,
@@ -45,6 +48,24 @@ PROBLEM_SCHEMA = Schema(
         "allowed": Schema(type=OpenAPIType.ARRAY, items=_TEXT),
     },
 )
+# draft-ietf-httpapi-ratelimit-headers-11, as services/runtime/rate_limit.py sends them. Absent
+# when anonymous callers are not limited (ANONYMOUS_RATE_LIMIT=0), so never required.
+RATE_LIMIT_HEADERS = {
+    "RateLimit-Policy": OpenAPIHeader(
+        schema=_TEXT,
+        description='The caller\'s quota: `"default";q=600;w=60` is 600 requests a 60 s window.',
+    ),
+    "RateLimit": OpenAPIHeader(
+        schema=_TEXT,
+        description=(
+            'Where the caller stands: `"default";r=599;t=1` is 599 requests left, and the quota '
+            "whole again in 1 s."
+        ),
+    ),
+}
+RETRY_AFTER_HEADER = OpenAPIHeader(
+    schema=Schema(type=OpenAPIType.INTEGER), description="Seconds to wait before retrying."
+)
 _OPERATIONAL = ("/health/", "/metrics")
 _WRITES = ("post", "put", "patch")
 
@@ -52,6 +73,11 @@ _WRITES = ("post", "put", "patch")
 def document_problems(document: OpenAPI, staff_scheme: str, consumer_scheme: str) -> None:
     """Declare the problem answers of every operation in `document`, in place."""
     document.components.schemas[PROBLEM] = PROBLEM_SCHEMA
+    document.components.headers = {
+        **(document.components.headers or {}),
+        **RATE_LIMIT_HEADERS,
+        "Retry-After": RETRY_AFTER_HEADER,
+    }
     for path, item in (document.paths or {}).items():
         for method in ("get", "put", "post", "delete", "patch"):
             operation: Operation | None = getattr(item, method)
@@ -89,4 +115,17 @@ def _declare(
                 MEDIA_TYPE: OpenAPIMediaType(schema=Reference(f"#/components/schemas/{PROBLEM}"))
             },
         )
+    if "429" in statuses:
+        # Every answer to a limited caller says where it stands, refusals and errors included.
+        for status, response in responses.items():
+            if isinstance(response, OpenAPIResponse):
+                response.headers = {
+                    **(response.headers or {}),
+                    **{name: _header(name) for name in RATE_LIMIT_HEADERS},
+                    **({"Retry-After": _header("Retry-After")} if status == "429" else {}),
+                }
     operation.responses = responses
+
+
+def _header(name: str) -> Reference:
+    return Reference(f"#/components/headers/{name}")

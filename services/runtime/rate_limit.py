@@ -18,8 +18,9 @@ _SLACK = 1e-6
 
 Header = tuple[bytes, bytes]
 RawHeaders = list[Header]
-# RateLimit-Reset is whole seconds up to the window: encoded once rather than on each request.
-_SECONDS = [b"%d" % s for s in range(int(WINDOW) + 2)]
+# The one quota policy a caller has, by the name the RateLimit field refers to it.
+POLICY = b'"default"'
+_STATE = POLICY + b";r=%d;t=%d"
 
 
 class RateLimiter:
@@ -31,12 +32,12 @@ class RateLimiter:
         self.max_callers = max_callers
         # identity -> time at which its bucket is full again; in the past means full.
         self._full_at: dict[str, float] = {}
-        # limit -> its RateLimit-Limit and RateLimit-Policy fields, encoded once.
-        self._fixed: dict[int, tuple[Header, Header]] = {}
+        # limit -> its RateLimit-Policy field, encoded once.
+        self._policies: dict[int, Header] = {}
 
     def take(self, identity: str, limit: int, now: float) -> tuple[RawHeaders, int]:
-        """Take one request's token. Returns the RateLimit header fields
-        (draft-ietf-httpapi-ratelimit-headers-07) and the seconds until the caller may retry
+        """Take one request's token. Returns the RateLimit-Policy and RateLimit header fields
+        (draft-ietf-httpapi-ratelimit-headers-11) and the seconds until the caller may retry
         (Retry-After), 0 when this request is allowed. A tuple, not an object: building one
         would cost a noticeable share of a cached read."""
         interval = WINDOW / limit
@@ -51,22 +52,15 @@ class RateLimiter:
             drained, retry_after = after - now, 0
         else:
             drained, retry_after = full_at - now, max(1, math.ceil(after - now - WINDOW))
-        fixed = self._fixed.get(limit) or self._encode(limit)
-        return [
-            fixed[0],
-            # %d truncates, and the value is >= 0: the whole tokens left.
-            (b"ratelimit-remaining", b"%d" % (limit - drained / interval + _SLACK)),
-            # Whole seconds until the bucket is full: `drained` rounded up.
-            (b"ratelimit-reset", _SECONDS[int(drained + 1 - _SLACK)]),
-            fixed[1],
-        ], retry_after
+        policy = self._policies.get(limit) or self._encode(limit)
+        # %d truncates, and both values are >= 0: r is the whole tokens left, t the whole
+        # seconds until the bucket is full (`drained` rounded up).
+        state = _STATE % (limit - drained / interval + _SLACK, drained + 1 - _SLACK)
+        return [policy, (b"ratelimit", state)], retry_after
 
-    def _encode(self, limit: int) -> tuple[Header, Header]:
-        fixed = self._fixed[limit] = (
-            (b"ratelimit-limit", b"%d" % limit),
-            (b"ratelimit-policy", b"%d;w=60" % limit),
-        )
-        return fixed
+    def _encode(self, limit: int) -> Header:
+        policy = self._policies[limit] = (b"ratelimit-policy", POLICY + b";q=%d;w=60" % limit)
+        return policy
 
     def _forget(self, now: float) -> None:
         tracked = {who: at for who, at in self._full_at.items() if at > now}

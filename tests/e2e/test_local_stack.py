@@ -103,7 +103,7 @@ def _assert_services_answer(manifest: dict[str, Any]) -> None:
         },
     )
     assert site.status_code == 200, site.text
-    assert site.headers["ratelimit-limit"] == "600"
+    assert site.headers["ratelimit-policy"] == '"default";q=600;w=60'
     assert site.headers["access-control-allow-origin"] == "http://localhost:3000"
 
 

@@ -201,4 +201,4 @@ async def test_a_submission_needs_the_sites_api_key_and_without_it_writes_nothin
     assert await count(db) == 0
     keyed = await client.post("/v1/inquiries", json=SUBMISSION, headers={"X-API-Key": key})
     assert keyed.status_code == 201, keyed.text
-    assert keyed.headers["ratelimit-limit"] == "10000"
+    assert keyed.headers["ratelimit-policy"] == '"default";q=10000;w=60'

@@ -87,15 +87,31 @@ async def test_a_key_has_its_own_limit_and_gets_429_with_retry_after_past_it(
     answers = [await client.get("/v1/things", headers={"X-API-Key": first}) for _ in range(3)]
 
     assert [a.status_code for a in answers] == [200, 200, 429]
-    assert answers[0].headers["ratelimit-limit"] == "2"
-    assert answers[0].headers["ratelimit-remaining"] == "1"
-    assert answers[0].headers["ratelimit-policy"] == "2;w=60"
+    assert answers[0].headers["ratelimit-policy"] == '"default";q=2;w=60'
+    assert answers[0].headers["ratelimit"] == '"default";r=1;t=30'
     refused = answers[2]
     assert refused.headers["content-type"].startswith(PROBLEM)
     assert refused.json()["status"] == 429
     assert int(refused.headers["retry-after"]) == 30
     # Another consumer is not held back by the first.
     assert (await client.get("/v1/things", headers={"X-API-Key": second})).status_code == 200
+
+
+async def test_the_openapi_document_declares_the_rate_limit_fields_the_answers_carry(
+    client: Client, db: asyncpg.Connection
+) -> None:
+    key = await new_key(db, "site-a", rate=1)
+    document = (await client.get("/schema/openapi.json")).json()
+    answers = [await client.get("/v1/things", headers={"X-API-Key": key}) for _ in range(2)]
+
+    declared = document["paths"]["/v1/things"]["get"]["responses"]
+    for answer in answers:
+        names = set(declared[str(answer.status_code)]["headers"])
+        assert {name.lower() for name in names} <= set(answer.headers), answer.status_code
+    assert set(declared["429"]["headers"]) == {"RateLimit", "RateLimit-Policy", "Retry-After"}
+    assert set(document["components"]["headers"]) >= {"RateLimit", "RateLimit-Policy"}
+    # Probes are never limited, so their answers declare no such fields.
+    assert not document["paths"]["/health/live"]["get"]["responses"]["200"].get("headers")
 
 
 async def test_an_unknown_or_revoked_key_is_refused(client: Client, db: asyncpg.Connection) -> None:
@@ -122,7 +138,8 @@ async def test_cors_is_answered_for_the_origins_of_the_key(
     allowed = await client.get("/v1/things", headers={"X-API-Key": key, "Origin": SITE})
     assert allowed.status_code == 200
     assert allowed.headers["access-control-allow-origin"] == SITE
-    assert "ratelimit-remaining" in allowed.headers["access-control-expose-headers"]
+    exposed = allowed.headers["access-control-expose-headers"].split(", ")
+    assert {"ratelimit", "ratelimit-policy"} <= set(exposed)
     assert allowed.headers["vary"].endswith("Origin")
 
     other = await client.get(
@@ -158,7 +175,7 @@ async def test_anonymous_callers_are_limited_per_address_and_may_read_from_any_p
     answers = [await client.get("/v1/things", headers={"Origin": SITE}) for _ in range(4)]
 
     assert [a.status_code for a in answers] == [200, 200, 200, 429]
-    assert answers[0].headers["ratelimit-limit"] == "3"
+    assert answers[0].headers["ratelimit-policy"] == '"default";q=3;w=60'
     assert answers[0].headers["access-control-allow-origin"] == "*"
     # Probes and scrapers are never limited.
     for _ in range(5):
@@ -173,7 +190,8 @@ async def test_without_an_anonymous_limit_nothing_is_limited(make_client: MakeCl
         for _ in range(10):
             answer = await client.get("/v1/things")
             assert answer.status_code == 200
-            assert "ratelimit-limit" not in answer.headers
+            assert "ratelimit" not in answer.headers
+            assert "ratelimit-policy" not in answer.headers
 
 
 async def test_a_route_for_consumers_needs_a_key(client: Client, db: asyncpg.Connection) -> None:

@@ -14,8 +14,12 @@ def test_a_caller_may_burst_to_its_limit_then_is_refused_with_a_retry_time() -> 
     decisions = [limiter.take("site-a", 3, now=100.0) for _ in range(4)]
 
     assert [retry for _, retry in decisions] == [0, 0, 0, 20]  # 3 a minute: a token every 20 s
-    assert [dict(h)[b"ratelimit-remaining"] for h, _ in decisions] == [b"2", b"1", b"0", b"0"]
-    assert dict(decisions[-1][0])[b"ratelimit-reset"] == b"60"
+    assert [dict(h)[b"ratelimit"] for h, _ in decisions] == [
+        b'"default";r=2;t=20',
+        b'"default";r=1;t=40',
+        b'"default";r=0;t=60',
+        b'"default";r=0;t=60',
+    ]
 
 
 def test_tokens_come_back_at_the_steady_rate() -> None:
@@ -63,11 +67,15 @@ def test_the_longest_tracked_callers_are_forgotten_when_no_bucket_is_full() -> N
 
 
 def test_headers_follow_the_ratelimit_draft() -> None:
-    headers, retry_after = RateLimiter().take("site-a", 100, now=0.0)
+    limiter = RateLimiter()
+    headers, retry_after = limiter.take("site-a", 100, now=0.0)
     assert retry_after == 0
-    assert dict(headers) == {
-        b"ratelimit-limit": b"100",
-        b"ratelimit-remaining": b"99",
-        b"ratelimit-reset": b"1",
-        b"ratelimit-policy": b"100;w=60",
-    }
+    assert headers == [
+        (b"ratelimit-policy", b'"default";q=100;w=60'),
+        (b"ratelimit", b'"default";r=99;t=1'),
+    ]
+    # Half a minute later the bucket is full again: t counts down to it, never below 1.
+    later, _ = limiter.take("site-a", 100, now=30.0)
+    assert dict(later)[b"ratelimit"] == b'"default";r=99;t=1'
+    drained = [limiter.take("site-a", 100, now=30.0)[0] for _ in range(50)]
+    assert dict(drained[-1])[b"ratelimit"] == b'"default";r=49;t=31'
