@@ -89,7 +89,7 @@ def create_app(settings: ContentSettings) -> Litestar:
             "signer": Provide(lambda: signer, sync_to_thread=False),
         },
         background=(("publish-scheduler", scheduler), ("cache-invalidation", invalidate_caches)),
-        front=cached_reads(cache),
+        ready=cached_reads(cache),
     )
 
 

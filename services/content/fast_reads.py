@@ -1,5 +1,6 @@
-"""Cached document reads answered before the web framework: a hit is a dictionary lookup and two
-ASGI messages, so a replica serves published pages at close to the speed of its server.
+"""Cached document reads answered before the web framework: a hit is a dictionary lookup whose
+ready answer the consumer-access layer sends (services/runtime/consumer_access.py), so a replica
+serves published pages at close to the speed of its server.
 
 Only the plain case is taken here: `GET /v1/{collection}/{slug}` with no query or `?locale=`
 alone, and an entry already in the cache. Everything else (misses, other parameters, bad
@@ -11,21 +12,14 @@ from collections.abc import Callable
 from functools import lru_cache
 from urllib.parse import unquote
 
-from litestar.enums import ScopeType
-from litestar.types import (
-    ASGIApp,
-    HTTPResponseBodyEvent,
-    HTTPResponseStartEvent,
-    Receive,
-    Scope,
-    Send,
-)
+from litestar.types import HTTPScope
 
 from services.content.cache import DocumentCache, Key
 from services.content.domain import LocaleError, negotiate
 from services.content.representation import COLLECTION, etag_matches
+from services.runtime.consumer_access import Ready, ReadyAnswers
 from services.runtime.metrics import Metrics
-from services.runtime.request_context import header_map, response_headers
+from services.runtime.request_context import HeaderMap
 
 ROUTE = "/v1/{collection}/{slug}"
 KIND = {collection: kind for kind, collection in COLLECTION.items()}
@@ -61,18 +55,16 @@ def _cache_key(
     return KIND[parts[0]], parts[1], locale, representation
 
 
-def cached_reads(cache: DocumentCache) -> Callable[[ASGIApp, Metrics], ASGIApp]:
-    def wrap(app: ASGIApp, metrics: Metrics) -> ASGIApp:
+def cached_reads(cache: DocumentCache) -> Callable[[Metrics], ReadyAnswers]:
+    def bind(metrics: Metrics) -> ReadyAnswers:
         # Counted, not timed: a hit takes microseconds, and observing a histogram would cost a
         # noticeable share of them. The latency histogram covers framework-served requests.
         ok = metrics.tally("GET", ROUTE, 200)
         not_modified = metrics.tally("GET", ROUTE, 304)
 
-        async def fast(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] != ScopeType.HTTP or scope["method"] != "GET":
-                await app(scope, receive, send)
-                return
-            headers = header_map(scope)
+        def answer(scope: HTTPScope, headers: HeaderMap) -> Ready | None:
+            if scope["method"] != "GET":
+                return None
             key = _cache_key(
                 scope["path"],
                 scope["query_string"],
@@ -81,17 +73,18 @@ def cached_reads(cache: DocumentCache) -> Callable[[ASGIApp, Metrics], ASGIApp]:
             )
             entry = None if key is None else cache.get(key)
             if entry is None:
-                await app(scope, receive, send)
-                return
+                return None
             if_none_match = headers.get(b"if-none-match")
             fresh = if_none_match is not None and (
                 if_none_match == entry.raw_etag
                 or etag_matches(if_none_match.decode("latin-1"), entry.etag)
             )
-            out = entry.raw_not_modified if fresh else entry.raw_ok
-            extra = response_headers(scope)
-            if extra:
-                out = out + extra
+            if fresh:
+                not_modified[0] += 1
+                status, out, body = 304, entry.raw_not_modified, b""
+            else:
+                ok[0] += 1
+                status, out, body = 200, entry.raw_ok, entry.body
             request_id = headers.get(b"x-request-id")
             if (
                 request_id is not None
@@ -99,20 +92,9 @@ def cached_reads(cache: DocumentCache) -> Callable[[ASGIApp, Metrics], ASGIApp]:
                 and len(request_id) <= MAX_REQUEST_ID
             ):
                 out = [*out, (b"x-request-id", request_id)]
-            start: HTTPResponseStartEvent = {
-                "type": "http.response.start",
-                "status": 304 if fresh else 200,
-                "headers": out,
-            }
-            await send(start)
-            body: HTTPResponseBodyEvent = {
-                "type": "http.response.body",
-                "body": b"" if fresh else entry.body,
-                "more_body": False,
-            }
-            await send(body)
-            (not_modified if fresh else ok)[0] += 1
+            # The entry's own header list: whoever sends it adds to a copy.
+            return status, out, body
 
-        return fast
+        return answer
 
-    return wrap
+    return bind

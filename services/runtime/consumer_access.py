@@ -2,28 +2,30 @@
 per key, and rate limits per key (or per address for anonymous callers), with RateLimit headers
 on every answer and 429 + Retry-After past the limit.
 
-It runs before everything else of a service, including answers served before the framework
-(content's cached reads), so no path escapes the limits. Routes that need a key say so with
-`consumer_only()`; the key found here is in the request state as `consumer`."""
+It runs before everything else of a service, so no path escapes the limits. It also sends the
+answers a service has ready before the framework (content's cached reads, `ready`): a ready
+answer is a plain function's result, sent here with this layer's own headers, which spares such
+a read a layer of its own. Routes that need a key say so with `consumer_only()`; the key found
+here is in the request state as `consumer`."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
 from litestar.connection import ASGIConnection
 from litestar.enums import ScopeType
 from litestar.exceptions import NotAuthorizedException
 from litestar.handlers.base import BaseRouteHandler
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.types import ASGIApp, HTTPScope, Receive, Scope, Send
 
 from services.runtime.api_keys import ApiKey, KeyDirectory
 from services.runtime.db import Pool
 from services.runtime.outages import TRANSIENT
 from services.runtime.problems import send_problem, send_unavailable
 from services.runtime.rate_limit import RateLimiter
-from services.runtime.request_context import add_response_headers, header_map
+from services.runtime.request_context import HeaderMap, RawHeaders, pass_on
 
 API_KEY_HEADER = "x-api-key"
 API_KEY_HEADER_RAW = API_KEY_HEADER.encode()
@@ -40,6 +42,12 @@ EXPOSED_HEADERS = (
     b"ratelimit, ratelimit-policy"
 )
 PREFLIGHT_MAX_AGE = b"600"
+# Looked up once: reading a member off its enum class costs five times the comparison.
+HTTP: Final = ScopeType.HTTP
+# A ready answer: status, header fields and body.
+Ready = tuple[int, RawHeaders, bytes]
+# Gives the ready answer to a request, or None to let the app answer it.
+ReadyAnswers = Callable[[HTTPScope, HeaderMap], Ready | None]
 
 
 def consumer_access(
@@ -51,16 +59,20 @@ def consumer_access(
     anonymous_limit: int,
     on_refused: Callable[[str], None] = lambda _: None,
     clock: Callable[[], float] = time.monotonic,
+    ready: ReadyAnswers | None = None,
 ) -> ASGIApp:
     """`pool` gives the running service's pool (it exists only once the lifespan started);
     `anonymous_limit` is requests a minute per client address without a key, 0 for none;
-    `clock` is the directory's and the limiter's time (monotonic seconds)."""
+    `clock` is the directory's and the limiter's time (monotonic seconds); `ready` gives the
+    answers sent without the app, once the caller is admitted."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP or scope["path"].startswith(UNLIMITED_PREFIXES):
+        if scope["type"] != HTTP or scope["path"].startswith(UNLIMITED_PREFIXES):
             await app(scope, receive, send)
             return
-        headers = header_map(scope)
+        # Local, not kept in the scope unless the app is called: a key added to the scope makes
+        # it grow, which costs a cached read more than building the dict does.
+        headers = dict(scope["headers"])
         origin_raw = headers.get(b"origin")
         origin = None if origin_raw is None else origin_raw.decode("latin-1")
         now = clock()
@@ -88,13 +100,11 @@ def consumer_access(
             return
 
         if key_text is not None:
-            refusal = _refuse_key(key, origin)
-            if refusal is not None or key is None:
-                reason, status, detail = refusal or ("unknown_key", 401, "")
+            if key is None or (origin is not None and origin not in key.allowed_origins):
+                reason, status, detail = _refusal(key, origin)
                 on_refused(reason)
                 await send_problem(scope, send, status, detail)
                 return
-            scope.setdefault("state", {})["consumer"] = key
             limits, retry_after = limiter.take(key.name, key.rate_per_minute, now)
             extra = limits if origin_raw is None else _cors(origin_raw) + limits
         elif anonymous_limit:
@@ -112,20 +122,29 @@ def consumer_access(
                 scope, send, 429, "too many requests; retry after the time given", extra
             )
             return
-        if extra:
-            add_response_headers(scope, extra)
+        answer = None if ready is None else ready(scope, headers)
+        if answer is not None:
+            status, out, body = answer
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": status,
+                    "headers": out + extra if extra else out,
+                }
+            )
+            await send({"type": "http.response.body", "body": body, "more_body": False})
+            return
+        pass_on(scope, headers, extra, consumer=key)
         await app(scope, receive, send)
 
     return middleware
 
 
-def _refuse_key(key: ApiKey | None, origin: str | None) -> tuple[str, int, str] | None:
-    """(reason, status, detail) when the key may not make this request."""
+def _refusal(key: ApiKey | None, origin: str | None) -> tuple[str, int, str]:
+    """(reason, status, detail) of a key that may not make this request."""
     if key is None:
         return "unknown_key", 401, "the API key is unknown or revoked"
-    if origin is not None and origin not in key.allowed_origins:
-        return "origin", 403, f"origin {origin} may not use this API key"
-    return None
+    return "origin", 403, f"origin {origin} may not use this API key"
 
 
 def _address(scope: Scope) -> str:
@@ -134,7 +153,7 @@ def _address(scope: Scope) -> str:
     return "@" + client[0] if client else "@unknown"
 
 
-def _cors(origin: bytes) -> list[tuple[bytes, bytes]]:
+def _cors(origin: bytes) -> RawHeaders:
     headers = [
         (b"access-control-allow-origin", origin),
         (b"access-control-expose-headers", EXPOSED_HEADERS),

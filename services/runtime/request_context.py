@@ -19,6 +19,8 @@ RESPONSE_HEADERS = "carebridge.response_headers"
 # What the scope is to the layers that keep their own entries in it. An alias, named once: a
 # subscripted generic written inside `cast()` is built anew on every call, on every request.
 _AnyScope = dict[str, Any]
+HeaderMap = dict[bytes, bytes]
+RawHeaders = list[tuple[bytes, bytes]]
 # The request's headers as a dict, built once by the first layer that needs one: cached reads pass
 # two such layers, and building it costs more than the rest of their header handling.
 HEADER_MAP = "carebridge.header_map"
@@ -55,20 +57,27 @@ def request_context_middleware(app: ASGIApp) -> ASGIApp:
     return middleware
 
 
-def add_response_headers(scope: Scope, headers: list[tuple[bytes, bytes]]) -> None:
-    cast(_AnyScope, scope)[RESPONSE_HEADERS] = headers
+def pass_on(scope: Scope, headers: HeaderMap, response: RawHeaders, consumer: object) -> None:
+    """Leave an outer layer's work in the scope for the layers inside: the request's header
+    map, the header fields the answer must carry, and the API consumer calling, if any (in the
+    request state, as `consumer`)."""
+    entries = cast(_AnyScope, scope)
+    entries[HEADER_MAP] = headers
+    entries[RESPONSE_HEADERS] = response
+    if consumer is not None:
+        scope.setdefault("state", {})["consumer"] = consumer
 
 
-def header_map(scope: Scope) -> dict[bytes, bytes]:
+def header_map(scope: Scope) -> HeaderMap:
     """Request header fields by (lower-case) name; of a repeated field, the last one."""
-    found: dict[bytes, bytes] | None = cast(_AnyScope, scope).get(HEADER_MAP)
+    found: HeaderMap | None = cast(_AnyScope, scope).get(HEADER_MAP)
     if found is None:
         found = cast(_AnyScope, scope)[HEADER_MAP] = dict(scope["headers"])
     return found
 
 
-def response_headers(scope: Scope) -> list[tuple[bytes, bytes]]:
-    found: list[tuple[bytes, bytes]] = cast(_AnyScope, scope).get(RESPONSE_HEADERS, [])
+def response_headers(scope: Scope) -> RawHeaders:
+    found: RawHeaders = cast(_AnyScope, scope).get(RESPONSE_HEADERS, [])
     return found
 
 

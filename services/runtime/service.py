@@ -17,13 +17,13 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
-from litestar.types import ASGIApp
 
 from contracts.registry import STREAMS
 from services.runtime import consumer_access, staff
 from services.runtime.api_keys import KeyDirectory
 from services.runtime.audit import audit_middleware
 from services.runtime.bus import Bus
+from services.runtime.consumer_access import ReadyAnswers
 from services.runtime.db import Pool, create_pool
 from services.runtime.inbox import TRANSIENT_RETRY_CAP, Consumer
 from services.runtime.log import configure_logging
@@ -64,13 +64,14 @@ def create_service_app(
     *,
     dependencies: Mapping[str, Provide] | None = None,
     background: Sequence[tuple[str, BackgroundLoop]] = (),
-    front: Callable[[ASGIApp, Metrics], ASGIApp] | None = None,
+    ready: Callable[[Metrics], ReadyAnswers] | None = None,
     security_schemes: Mapping[str, SecurityScheme] | None = None,
 ) -> Litestar:
     """`dependencies` are this app instance's own objects for its routes (a cache, a signer);
     `background` are named loops run, supervised, for the app's lifetime (schedulers,
-    broadcast listeners), each given the runtime and the stop event. `front` wraps the app's
-    request handling, before routing: for answers that must not pay for the framework.
+    broadcast listeners), each given the runtime and the stop event. `ready` gives the
+    answers sent before routing, by the consumer-access layer: for answers that must not pay
+    for the framework (it is given the metrics, to count them).
     `security_schemes` are the service's own ways to authenticate (a patient's token), beside
     the staff tokens and API keys every service knows, so its routes can name them."""
     metrics = Metrics(definition.name)
@@ -219,8 +220,6 @@ def create_service_app(
             audit_middleware(app.asgi_handler, pool=lambda: _runtime(app.state).pool)
         )
     )
-    if front is not None:
-        app.asgi_handler = front(app.asgi_handler, metrics)
     # Outermost, so answers served before the framework are limited too.
     app.asgi_handler = consumer_access.consumer_access(
         app.asgi_handler,
@@ -229,6 +228,7 @@ def create_service_app(
         limiter=RateLimiter(),
         anonymous_limit=settings.anonymous_rate_limit,
         on_refused=metrics.count_refusal,
+        ready=None if ready is None else ready(metrics),
     )
     return app
 

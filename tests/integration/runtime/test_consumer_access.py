@@ -13,9 +13,11 @@ import pytest
 from litestar import Litestar, Request, get, post
 from litestar.params import JSONBody
 from litestar.testing import AsyncTestClient
+from litestar.types import HTTPScope
 
 from services.runtime import api_keys
-from services.runtime.consumer_access import consumer_only
+from services.runtime.consumer_access import Ready, ReadyAnswers, consumer_only
+from services.runtime.metrics import Metrics
 from services.runtime.service import create_service_app
 from services.runtime.settings import ServiceSettings, load_settings
 from services.runtime.state import ServiceDefinition
@@ -112,6 +114,41 @@ async def test_the_openapi_document_declares_the_rate_limit_fields_the_answers_c
     assert set(document["components"]["headers"]) >= {"RateLimit", "RateLimit-Policy"}
     # Probes are never limited, so their answers declare no such fields.
     assert not document["paths"]["/health/live"]["get"]["responses"]["200"].get("headers")
+
+
+async def test_answers_ready_before_the_app_pass_the_same_checks_and_carry_the_same_fields(
+    settings: ServiceSettings, db: asyncpg.Connection
+) -> None:
+    def ready(metrics: Metrics) -> ReadyAnswers:
+        def answer(scope: HTTPScope, headers: dict[bytes, bytes]) -> Ready | None:
+            if scope["path"] != "/v1/ready":
+                return None
+            return 200, [(b"content-type", b"text/plain")], b"ready:" + headers.get(b"x-echo", b"")
+
+        return answer
+
+    env = {k.upper(): str(v) for k, v in msgspec.structs.asdict(settings).items()}
+    tuned = load_settings(ServiceSettings, environ={**env, "ANONYMOUS_RATE_LIMIT": "3"})
+    key = await new_key(db, "site-a", rate=1)
+    async with AsyncTestClient(create_service_app(DEFINITION, tuned, ready=ready)) as client:
+        keyed = await client.get("/v1/ready", headers={"X-API-Key": key, "Origin": SITE})
+        limited = await client.get("/v1/ready", headers={"X-API-Key": key})
+        unknown = await client.get("/v1/ready", headers={"X-API-Key": "cbk_made-up"})
+        anonymous = await client.get("/v1/ready", headers={"X-Echo": "hello"})
+        by_app = await client.get("/v1/things")
+
+    assert keyed.status_code == 200
+    assert keyed.content == b"ready:"
+    assert keyed.headers["ratelimit-policy"] == '"default";q=1;w=60'
+    assert keyed.headers["access-control-allow-origin"] == SITE
+    # Past the limit, or with a bad key, the ready answer is never sent.
+    assert limited.status_code == 429
+    assert unknown.status_code == 401
+    assert anonymous.content == b"ready:hello"
+    assert anonymous.headers["ratelimit-policy"] == '"default";q=3;w=60'
+    # Other paths still reach the app, with the layer's fields added there.
+    assert by_app.json() == ["a"]
+    assert by_app.headers["ratelimit-policy"] == '"default";q=3;w=60'
 
 
 async def test_an_unknown_or_revoked_key_is_refused(client: Client, db: asyncpg.Connection) -> None:

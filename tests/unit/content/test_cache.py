@@ -13,6 +13,7 @@ def entry(body: bytes) -> Encoded:
         etag='"e"',
         raw_etag=b'"e"',
         headers=(),
+        not_modified_headers=(),
         content_language="en",
         raw_ok=[],
         raw_not_modified=[],
