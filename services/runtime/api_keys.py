@@ -111,12 +111,13 @@ class KeyDirectory:
     def __init__(self, max_age: float) -> None:
         self.max_age = max_age
         self._keys: dict[bytes, ApiKey] = {}
-        self._seen: dict[str, ApiKey | None] = {}
+        self._seen: dict[bytes, ApiKey | None] = {}
         self._origins: frozenset[str] = frozenset()
         self._loaded_at = -float("inf")
         self._lock = asyncio.Lock()
 
-    async def find(self, pool: Pool, key: str) -> ApiKey | None:
+    async def find(self, pool: Pool, key: bytes) -> ApiKey | None:
+        """The key sent as `key` (the header's raw value), refreshing a stale snapshot first."""
         if not self.fresh(time.monotonic()):
             await self._refresh(pool)
         return self.known(key)
@@ -125,13 +126,14 @@ class KeyDirectory:
         """Whether the snapshot is recent enough for `known`; `now` in monotonic seconds."""
         return now - self._loaded_at < self.max_age
 
-    def known(self, key: str) -> ApiKey | None:
+    def known(self, key: bytes) -> ApiKey | None:
         """The key as of the last snapshot: a caller that holds a fresh snapshot skips the
-        coroutine of `find`, which is a measurable share of a cached read."""
+        coroutine of `find`, which is a measurable share of a cached read. Remembered by the
+        header's raw value, so a known key is not even decoded."""
         try:
             return self._seen[key]
         except KeyError:
-            found = self._keys.get(hash_key(key))
+            found = self._keys.get(hash_key(key.decode("latin-1").strip()))
             if len(self._seen) < self.MAX_SEEN:
                 self._seen[key] = found
             return found

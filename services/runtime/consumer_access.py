@@ -77,7 +77,6 @@ def consumer_access(
         origin = None if origin_raw is None else origin_raw.decode("latin-1")
         now = clock()
         key_raw = headers.get(API_KEY_HEADER_RAW)
-        key_text = None if key_raw is None else key_raw.decode("latin-1").strip()
         try:
             if (
                 origin is not None
@@ -87,19 +86,19 @@ def consumer_access(
                 known = await directory.origin_known(pool(), origin)
                 await _preflight(scope, send, origin, known)
                 return
-            if key_text is None:
+            if key_raw is None:
                 key = None
             elif directory.fresh(now):
-                key = directory.known(key_text)
+                key = directory.known(key_raw)
             else:
-                key = await directory.find(pool(), key_text)
+                key = await directory.find(pool(), key_raw)
         except TRANSIENT:
             # The key directory could not be read (PostgreSQL away). Outside the app, so its
             # exception handlers never see this.
             await send_unavailable(scope, send)
             return
 
-        if key_text is not None:
+        if key_raw is not None:
             if key is None or (origin is not None and origin not in key.allowed_origins):
                 reason, status, detail = _refusal(key, origin)
                 on_refused(reason)
