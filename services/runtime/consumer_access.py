@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Any
 
 from litestar.connection import ASGIConnection
-from litestar.enums import ScopeType
 from litestar.exceptions import NotAuthorizedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.types import ASGIApp, HTTPScope, Receive, Scope, Send
@@ -25,7 +24,7 @@ from services.runtime.db import Pool
 from services.runtime.outages import TRANSIENT
 from services.runtime.problems import send_problem, send_unavailable
 from services.runtime.rate_limit import RateLimiter
-from services.runtime.request_context import HeaderMap, RawHeaders, pass_on
+from services.runtime.request_context import HTTP, HeaderMap, RawHeaders, pass_on
 
 API_KEY_HEADER = "x-api-key"
 API_KEY_HEADER_RAW = API_KEY_HEADER.encode()
@@ -42,8 +41,6 @@ EXPOSED_HEADERS = (
     b"ratelimit, ratelimit-policy"
 )
 PREFLIGHT_MAX_AGE = b"600"
-# Looked up once: reading a member off its enum class costs five times the comparison.
-HTTP: Final = ScopeType.HTTP
 # A ready answer: status, header fields and body.
 Ready = tuple[int, RawHeaders, bytes]
 # Gives the ready answer to a request, or None to let the app answer it.

@@ -43,6 +43,7 @@ from services.runtime.problems import EXCEPTION_HANDLERS
 from services.runtime.rate_limit import RateLimiter
 from services.runtime.request_context import request_context_middleware
 from services.runtime.serve import DRAIN_SIGNAL
+from services.runtime.service_app import ServiceApp
 from services.runtime.settings import ServiceSettings
 from services.runtime.state import Runtime, ServiceDefinition
 
@@ -170,7 +171,7 @@ def create_service_app(
                     pool.terminate()
                 log.info("service stopped")
 
-    app = Litestar(
+    app = ServiceApp(
         route_handlers=[
             HealthController,
             DeadLetterController,
@@ -221,8 +222,8 @@ def create_service_app(
         )
     )
     # Outermost, so answers served before the framework are limited too.
-    app.asgi_handler = consumer_access.consumer_access(
-        app.asgi_handler,
+    app.front = consumer_access.consumer_access(
+        app.framework,
         pool=lambda: _runtime(app.state).pool,
         directory=KeyDirectory(settings.api_key_refresh),
         limiter=RateLimiter(),
