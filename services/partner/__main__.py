@@ -8,7 +8,6 @@ import signal
 import structlog
 
 from services.partner.app import PartnerSettings, ReferencePartner
-from services.runtime.bus import Bus
 from services.runtime.log import configure_logging
 from services.runtime.settings import load_settings_or_exit
 
@@ -21,13 +20,7 @@ async def serve(settings: PartnerSettings) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        bus = await Bus.connect(
-            settings.nats_url,
-            name=f"partner-{settings.partner_id}",
-            namespace=settings.nats_namespace,
-            inbox_prefix=settings.nats_inbox_prefix,
-            tls_ca_file=settings.nats_tls_ca_file,
-        )
+        bus = await settings.connect(f"partner-{settings.partner_id}")
     except ConnectionError as exc:
         # The message names the URL; a traceback would add nothing to a configuration error.
         log.error("cannot reach NATS", error=str(exc))  # noqa: TRY400

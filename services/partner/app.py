@@ -99,6 +99,16 @@ class PartnerSettings(msgspec.Struct, frozen=True, kw_only=True, rename="upper")
     def kinds(self) -> tuple[BookingKind, ...]:
         return tuple(cast(BookingKind, k) for k in self.partner_kinds.split(","))
 
+    async def connect(self, name: str) -> Bus:
+        """The partner's connection to Carebridge's NATS, as these settings describe it."""
+        return await Bus.connect(
+            self.nats_url,
+            name=name,
+            namespace=self.nats_namespace,
+            inbox_prefix=self.nats_inbox_prefix,
+            tls_ca_file=self.nats_tls_ca_file,
+        )
+
 
 Reply = OfferAccepted | OfferDeclined | StatusUpdate
 

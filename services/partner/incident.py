@@ -88,13 +88,7 @@ def parse(argv: Sequence[str]) -> IncidentReported:
 
 
 async def _send(settings: PartnerSettings, incident: IncidentReported) -> str:
-    bus = await Bus.connect(
-        settings.nats_url,
-        name=f"partner-{settings.partner_id}-incident",
-        namespace=settings.nats_namespace,
-        inbox_prefix=settings.nats_inbox_prefix,
-        tls_ca_file=settings.nats_tls_ca_file,
-    )
+    bus = await settings.connect(f"partner-{settings.partner_id}-incident")
     try:
         return await report_incident(bus, settings.partner_id, incident)
     finally:
