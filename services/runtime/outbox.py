@@ -11,6 +11,8 @@ long as NATS is away) a database dump, a backup or the WAL holds it encrypted on
 from __future__ import annotations
 
 import asyncio
+import math
+import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -183,6 +185,7 @@ class Relay:
         self.on_published = on_published
         self._wake = asyncio.Event()
         self._listener: asyncpg.Connection[asyncpg.Record] | None = None
+        self._forgot_at = -math.inf
 
     async def publish_pending(self) -> int:
         """Publish until the outbox is empty; returns how many rows were published."""
@@ -211,6 +214,9 @@ class Relay:
                     unfinished = await stream_copies.delete_retracted(
                         self.pool, self.bus, batch=self.batch_size
                     )
+                    if time.monotonic() - self._forgot_at >= stream_copies.FORGET_EVERY:
+                        await stream_copies.forget_aged(self.pool)
+                        self._forgot_at = time.monotonic()
                 except (NatsError, TimeoutError, OSError, asyncpg.PostgresError) as exc:
                     delay = backoff.next()
                     log.warning(

@@ -41,6 +41,8 @@ SCAN_STEP = 500
 
 # A copy older than every stream's max age has aged out of its stream: nothing left to delete.
 _FORGET_AFTER = max(spec.max_age_seconds for spec in STREAMS)
+# How often a relay forgets such copies, in seconds: they only cost a little space meanwhile.
+FORGET_EVERY = 3600.0
 
 
 async def remember(conn: Connection, published: Iterable[tuple[str | None, PubAck]]) -> None:
@@ -99,6 +101,15 @@ async def delete_retracted(pool: Pool, bus: Bus, *, batch: int) -> bool:
     return unfinished
 
 
+async def forget_aged(pool: Pool) -> None:
+    """Forget the copies that have aged out of every stream, whether or not anyone was erased:
+    the relay remembers a copy of every event with an erasure key."""
+    await pool.execute(
+        "DELETE FROM stream_copies WHERE published_at < now() - make_interval(secs => $1)",
+        _FORGET_AFTER,
+    )
+
+
 async def _delete(bus: Bus, stream: str, seq: int) -> None:
     try:
         await bus.js.delete_msg(stream, seq)
@@ -109,10 +120,6 @@ async def _delete(bus: Bus, stream: str, seq: int) -> None:
 
 async def _delete_batch(pool: Pool, bus: Bus, limit: int) -> int:
     async with pool.acquire() as conn, conn.transaction():
-        await conn.execute(
-            "DELETE FROM stream_copies WHERE published_at < now() - make_interval(secs => $1)",
-            _FORGET_AFTER,
-        )
         rows = await conn.fetch(
             """SELECT stream, seq FROM stream_copies WHERE erase_requested_at IS NOT NULL
                ORDER BY erase_requested_at LIMIT $1 FOR UPDATE SKIP LOCKED""",

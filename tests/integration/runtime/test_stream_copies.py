@@ -14,7 +14,7 @@ import pytest
 from nats.js.errors import NotFoundError
 
 from contracts.inquiries import PersonalDataErased
-from contracts.registry import INQUIRY_ERASED, PARTNER_REPLIES
+from contracts.registry import INQUIRY_ERASED, PARTNER_REPLIES, STREAMS
 from services.runtime import dead_letters, stream_copies
 from services.runtime.bus import Bus
 from services.runtime.crypto import KeyRing
@@ -59,6 +59,33 @@ async def emit(pool: Pool, outbox: Outbox, inquiry_id: str, key: str | None) -> 
 async def left(pool: Pool, table: str) -> int:
     async with pool.acquire() as conn:
         return int(await conn.fetchval(f"SELECT count(*) FROM {table}"))
+
+
+async def test_copies_aged_out_of_every_stream_are_forgotten_without_any_erasure(
+    pool: Pool, provisioned: Bus
+) -> None:
+    oldest = max(spec.max_age_seconds for spec in STREAMS)
+    async with pool.acquire() as conn:
+        await conn.executemany(
+            """INSERT INTO stream_copies (stream, seq, erasure_key, published_at)
+               VALUES ('INQUIRIES', $1, 'someone', now() - make_interval(secs => $2))""",
+            [(1, oldest + 3600), (2, oldest - 3600)],
+        )
+    running = Relay(pool, provisioned, schema=SCHEMA, batch_size=2, poll_interval=0.1)
+    stop = asyncio.Event()
+    task = asyncio.create_task(running.run(stop))
+    try:
+
+        async def forgotten() -> bool:
+            async with pool.acquire() as conn:
+                return await conn.fetchval("SELECT count(*) FROM stream_copies") == 1
+
+        await eventually(forgotten)
+    finally:
+        stop.set()
+        await task
+    async with pool.acquire() as conn:
+        assert await conn.fetchval("SELECT seq FROM stream_copies") == 2
 
 
 async def test_published_copies_of_a_key_leave_their_stream_and_others_stay(
