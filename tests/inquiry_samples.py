@@ -25,6 +25,17 @@ SUBMISSION: dict[str, Any] = {
     "source": "heart-clinic-finder.example",
 }
 
+# What in SUBMISSION names or describes the patient: none of it may show in the clear.
+SUBMISSION_PERSONAL = (
+    "Olena",
+    "Kovalenko",
+    "olena@example.org",
+    "380501234567",
+    "1961-04-02",
+    "regurgitation",
+    "Shortness of breath",
+)
+
 DISCHARGE: dict[str, Any] = {
     "fit_to_fly": "2027-02-13",
     "medication": {

@@ -13,18 +13,8 @@ from nats.js.errors import NotFoundError
 
 from contracts.registry import INQUIRY_SUBMITTED
 from services.runtime.bus import Bus
-from tests.inquiry_samples import SUBMISSION
+from tests.inquiry_samples import SUBMISSION, SUBMISSION_PERSONAL
 from tests.support import eventually, every_value
-
-PERSONAL = (
-    "Olena",
-    "Kovalenko",
-    "olena@example.org",
-    "380501234567",
-    "1961-04-02",
-    "regurgitation",
-    "Shortness of breath",
-)
 
 
 @pytest.fixture
@@ -62,6 +52,9 @@ async def test_no_table_nor_the_announced_event_holds_the_patients_data_in_plain
     assert {"inquiries", "idempotent_submissions", "consents", "timeline"} <= set(dump)
     assert dump["idempotent_submissions"], "the stored answer is among what was searched"
     leaks = {
-        (table, secret) for table, text in dump.items() for secret in PERSONAL if secret in text
+        (table, secret)
+        for table, text in dump.items()
+        for secret in SUBMISSION_PERSONAL
+        if secret in text
     }
     assert leaks == set()

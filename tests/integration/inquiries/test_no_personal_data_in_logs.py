@@ -15,19 +15,9 @@ from litestar.testing import AsyncTestClient
 from services.inquiries.app import InquiriesSettings, create_app
 from services.runtime import staff
 from services.runtime.settings import load_settings
-from tests.inquiry_samples import SUBMISSION
+from tests.inquiry_samples import SUBMISSION, SUBMISSION_PERSONAL
 from tests.integration.inquiries.casefile import as_site
 from tests.support import eventually
-
-PERSONAL = (
-    "Olena",
-    "Kovalenko",
-    "olena@example.org",
-    "380501234567",
-    "1961-04-02",
-    "regurgitation",
-    "Shortness of breath",
-)
 
 
 @pytest.fixture
@@ -106,7 +96,7 @@ async def test_the_service_logs_no_personal_data_from_submission_to_erasure(
     assert any('"personal data erased"' in line for line in lines), "the capture saw the logs"
     assert any(inquiry["id"] in line for line in lines)
     for line in lines:
-        for secret in (*PERSONAL, token, admin_token):
+        for secret in (*SUBMISSION_PERSONAL, token, admin_token):
             assert secret not in line, f"{secret!r} logged: {line}"
 
 
