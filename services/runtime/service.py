@@ -149,7 +149,10 @@ def create_service_app(
                 for name, loop in background
             )
             _listen_for_drain(runtime)
-            log.info("service ready", port=settings.port)
+            # The loop is named because granian picks it outside our code, and it sets the
+            # speed of every request (README, Benchmarks).
+            loop_module = type(asyncio.get_running_loop()).__module__.partition(".")[0]
+            log.info("service ready", port=settings.port, event_loop=loop_module)
             yield
             runtime.accepting = False
             runtime.stop.set()

@@ -31,6 +31,7 @@ def test_the_local_stack_starts_serves_stops_cleanly_and_keeps_its_data(stacks: 
     manifest, cold_seconds = stacks.wait_ready(cold)
     _assert_manifest(manifest, cold)
     _assert_services_answer(manifest)
+    _assert_served_on_uvloop(cold)
     _assert_partners_registered_and_listening(manifest, cold)
     _deactivate_a_partner(manifest, "rhein-shuttle")
     _assert_second_runner_refused(stacks)
@@ -105,6 +106,18 @@ def _assert_services_answer(manifest: dict[str, Any]) -> None:
     assert site.status_code == 200, site.text
     assert site.headers["ratelimit-policy"] == '"default";q=600;w=60'
     assert site.headers["access-control-allow-origin"] == "http://localhost:3000"
+
+
+def _assert_served_on_uvloop(runner: Runner) -> None:
+    """Granian falls back to asyncio's loop without a word when uvloop is missing; each
+    service's ready line says which loop it got."""
+    lines = runner.output().splitlines()
+    for service in SERVICES:
+        ready = [
+            line for line in lines if line.startswith(f"{service} ") and "service ready" in line
+        ]
+        assert ready, runner.output()
+        assert all("uvloop" in line for line in ready), ready
 
 
 def _assert_partners_registered_and_listening(manifest: dict[str, Any], runner: Runner) -> None:

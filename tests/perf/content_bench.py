@@ -137,8 +137,9 @@ async def run(servers: Servers) -> None:
             body_file.write(first.content)
         ceiling = serve(
             [
-                sys.executable, "-m", "granian", "--interface", "asgi", "--port",
-                str(ceiling_port), "--log-level", "warning", "--no-access-log",
+                # The server as services/runtime/serve.py runs it: one worker, uvloop.
+                sys.executable, "-m", "granian", "--interface", "asgi", "--loop", "uvloop",
+                "--port", str(ceiling_port), "--log-level", "warning", "--no-access-log",
                 "tests.perf.ceiling_app:app",
             ],
             {"CEILING_BODY_FILE": body_file.name, "CEILING_ETAG": first.headers["etag"]},
