@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+
+import uvloop
 
 from tests.perf import content_bench, inquiries_bench, logistics_bench, runtime_bench
 from tests.perf.servers import Servers, bench_servers
@@ -29,7 +30,8 @@ def main() -> None:
     unknown = set(names) - set(BENCHMARKS)
     if unknown:
         sys.exit(f"unknown benchmarks {sorted(unknown)}; choose from {list(BENCHMARKS)}")
-    asyncio.run(run(names))
+    # What runs in process (relays, consumers, partners) runs on the services' own loop.
+    uvloop.run(run(names))
 
 
 if __name__ == "__main__":

@@ -49,6 +49,7 @@ from services.logistics.app import DEFINITION as LOGISTICS
 from services.partner.app import PartnerSettings, ReferencePartner
 from services.runtime import staff
 from services.runtime.bus import Bus
+from services.runtime.crypto import KeyRing
 from services.runtime.db import create_pool
 from services.runtime.log import configure_logging
 from services.runtime.service import prepare_database
@@ -290,6 +291,8 @@ async def logistics_service(database_url: str, nats_url: str, namespace: str) ->
         "LOG_LEVEL": "warning",
         "LOG_FORMAT": "json",
         "CONSUMER_BATCH_SIZE": "256",
+        # Bookings are sealed at rest as in production, so sealing is part of the figures.
+        "LOGISTICS_ENCRYPTION_KEYS": KeyRing.generate_setting("bench1"),
     }
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "services.logistics", cwd=REPO, env=env
