@@ -24,8 +24,7 @@ log = structlog.get_logger(__name__)
 _STREAM_NAME_IN_USE = 10058
 # Within the service's shutdown grace: a drain that takes longer is cut short by a close.
 _DRAIN_TIMEOUT = 5.0
-# How long fetch_ready waits for the server to say what else is there: the server answers a
-# no-wait pull at once, so this bounds only a quiet stream's cost per message.
+# How long fetch_ready waits for messages the server said were waiting.
 _READY_WAIT = 0.02
 
 
@@ -187,7 +186,12 @@ async def fetch_ready(
     until the batch is full or the timeout has passed: on a quiet stream, up to `timeout` of
     latency per hop. Raises nats' TimeoutError when nothing came."""
     msgs = await psub.fetch(1, timeout=timeout)
-    if batch > 1:
+    # The first message says how many more wait behind it. Only those are asked for: a pull
+    # for more than wait lingers until its expiry (nats-py always gives one), which held every
+    # lone message for the whole of _READY_WAIT.
+    waiting = min(batch - 1, msgs[0].metadata.num_pending or 0)
+    if waiting > 0:
+        # Another replica of the consumer may take them first: then the wait is the bound.
         with contextlib.suppress(NatsTimeoutError, TimeoutError):
-            msgs += await psub.fetch(batch - 1, timeout=_READY_WAIT)
+            msgs += await psub.fetch(waiting, timeout=_READY_WAIT)
     return msgs

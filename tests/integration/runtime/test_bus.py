@@ -1,14 +1,16 @@
-"""Stream provisioning and subject namespaces on a real JetStream."""
+"""Stream provisioning, subject namespaces and pulling from a durable on a real JetStream."""
 
 from __future__ import annotations
 
 import msgspec
 import pytest
+from nats.aio.msg import Msg
+from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.api import DiscardPolicy, StorageType
 from nats.js.errors import ServerError, ServiceUnavailableError
 
 from contracts.registry import STREAMS, StreamSpec, stream_named
-from services.runtime.bus import Bus
+from services.runtime.bus import Bus, fetch_ready
 
 
 async def test_provisioning_is_idempotent_and_applies_changed_settings(bus: Bus) -> None:
@@ -77,3 +79,44 @@ async def test_a_full_stream_refuses_new_messages_and_keeps_the_old_ones(
         assert (info.state.messages, info.state.first_seq) == (stored, 1)
     finally:
         await bounded.close()
+
+
+async def test_a_lone_message_is_taken_with_one_pull_and_a_backlog_in_one_batch(bus: Bus) -> None:
+    """A pull for more messages than wait lingers until it expires, so asking for more after a
+    lone message would hold that message back; fetch_ready asks only for what the first
+    message says is waiting."""
+    await bus.provision([stream_named("CONTENT")])
+    stream, subject = bus.stream("CONTENT"), bus.subject("content.condition.published.v1")
+    psub = await bus.js.pull_subscribe(subject, durable="reader", stream=stream)
+    pulls: list[dict[str, object]] = []
+
+    async def record(msg: Msg) -> None:
+        pulls.append(msgspec.json.decode(msg.data))
+
+    spy = await bus.nc.subscribe(f"$JS.API.CONSUMER.MSG.NEXT.{stream}.reader", cb=record)
+    try:
+        await bus.js.publish(subject, b"lone")
+        lone = await fetch_ready(psub, 256, timeout=1.0)
+        await bus.nc.flush()
+        assert [m.data for m in lone] == [b"lone"]
+        assert [p["batch"] for p in pulls] == [1]
+
+        pulls.clear()
+        for n in range(5):
+            await bus.js.publish(subject, b"%d" % n)
+        backlog = await fetch_ready(psub, 256, timeout=1.0)
+        await bus.nc.flush()
+        assert [m.data for m in backlog] == [b"0", b"1", b"2", b"3", b"4"]
+        assert [p["batch"] for p in pulls] == [1, 4]
+
+        # A batch smaller than the backlog takes no more than it asked for.
+        for n in range(3):
+            await bus.js.publish(subject, b"%d" % n)
+        assert [m.data for m in await fetch_ready(psub, 2, timeout=1.0)] == [b"0", b"1"]
+        assert [m.data for m in await fetch_ready(psub, 2, timeout=1.0)] == [b"2"]
+
+        with pytest.raises(NatsTimeoutError):
+            await fetch_ready(psub, 256, timeout=0.2)
+    finally:
+        await spy.unsubscribe()
+        await psub.unsubscribe()
