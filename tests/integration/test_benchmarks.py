@@ -1,0 +1,111 @@
+"""The benchmarks of `make bench`, run at a toy size. CI does not run `make bench`, so a
+benchmark that stopped working (the logistics one did, once bookings needed a key ring) would
+be found only by the next person measuring. The figures here mean nothing; a table printed whole
+means every path it measures still runs end to end on real servers."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+
+from tests.perf import content_bench, inquiries_bench, logistics_bench, runtime_bench
+from tests.perf.servers import Servers
+
+needs_wrk = pytest.mark.skipif(
+    shutil.which("wrk") is None, reason="wrk is not installed (Debian: apt-get install wrk)"
+)
+
+
+@pytest.fixture
+def toy_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(runtime_bench, "EVENTS", 40)
+    monkeypatch.setattr(runtime_bench, "LATENCY_EVENTS", 20)
+    monkeypatch.setattr(runtime_bench, "LATENCY_RATE", 200)
+    monkeypatch.setattr(logistics_bench, "INQUIRIES", 4)
+    monkeypatch.setattr(logistics_bench, "LATENCY_INQUIRIES", 3)
+    monkeypatch.setattr(content_bench, "DURATION", "1s")
+    monkeypatch.setattr(content_bench, "SECONDS", 1.0)
+    monkeypatch.setattr(content_bench, "ROUNDS", 1)
+    monkeypatch.setattr(inquiries_bench, "SECONDS", 1.0)
+
+
+def figures(out: str, label: str) -> list[float]:
+    """The numbers on the one line of `out` that starts with `label` (after the label)."""
+    lines = [line for line in out.splitlines() if line.strip().startswith(label)]
+    assert len(lines) == 1, f"{label!r} not printed once:\n{out}"
+    rest = lines[0].strip()[len(label) :]
+    return [float(n.replace(",", "")) for n in re.findall(r"\d[\d,]*(?:\.\d+)?", rest)]
+
+
+async def test_the_runtime_benchmark_prints_every_row(
+    toy_size: None, database_url: str, nats_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    await runtime_bench.run(database_url, nats_url)
+
+    out = capsys.readouterr().out
+    for label in (
+        "ceiling: JetStream publish+ack, sequential",
+        "ceiling: JetStream publish+ack, pipelined x256",
+        "outbox relay drain (batch 256)",
+        "inbox: consume + apply + record, 1 tx/event",
+    ):
+        (rate,) = figures(out, label)
+        assert rate > 0
+    p50, p99 = figures(out, "commit -> stream at 200/s (NOTIFY)")
+    assert 0 < p50 <= p99
+
+
+async def test_the_logistics_benchmark_books_and_confirms_every_booking(
+    toy_size: None, postgres_admin_url: str, nats_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    await logistics_bench.run(postgres_admin_url, nats_url)
+
+    out = capsys.readouterr().out
+    rate, p50, p99 = figures(out, "confirmed event -> booking confirmed, burst")
+    assert rate > 0
+    assert 0 < p50 <= p99
+    offer = figures(out, "event -> offer at")
+    confirmed = figures(out, "event -> booking confirmed at")
+    # The steady rate, then p50 and p99; an offer comes before its booking is confirmed.
+    assert 0 < offer[1] <= offer[2]
+    assert offer[1] < confirmed[1]
+
+
+@needs_wrk
+async def test_the_content_benchmark_reads_the_page_and_revalidates_it(
+    toy_size: None, database_url: str, nats_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # wrk's failed answers stop the benchmark, so a 304 path that answered 4xx would fail here.
+    await content_bench.run(Servers(database_url, nats_url))
+
+    out = capsys.readouterr().out
+    for label in (
+        "ceiling: bare ASGI app, same bytes (200)",
+        "content service, cached condition (200)",
+        "content service, If-None-Match (304)",
+    ):
+        rate, p50, p99, _, cpu, _ = figures(out, label)
+        assert rate > 0
+        assert 0 < p50 <= p99
+        assert cpu > 0
+
+
+@needs_wrk
+async def test_the_inquiries_benchmark_creates_inquiries_over_http(
+    toy_size: None, database_url: str, nats_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    await inquiries_bench.run(Servers(database_url, nats_url))
+
+    out = capsys.readouterr().out
+    for label in (
+        "ceiling: bare asyncpg INSERT of the row",
+        "POST /v1/inquiries, no Idempotency-Key",
+        "POST /v1/inquiries, fresh Idempotency-Key",
+    ):
+        rate, p50, p99, _ = figures(out, label)
+        assert rate > 0
+        assert 0 < p50 <= p99
+    (created,) = figures(out, "(")
+    assert created > 0
