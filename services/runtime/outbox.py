@@ -86,18 +86,23 @@ class Outbox:
         if erasure_key is not None and self.keys is not None:
             payload = to_column(self.keys.encrypt(payload, aad=payload_aad(meta.id)))
             sealed = True
+        # The NOTIFY goes in the same statement, a round trip fewer per event. It is delivered
+        # only when the transaction commits, so the relay never wakes for a rollback.
         await conn.execute(
-            """INSERT INTO outbox (id, subject, headers, payload, erasure_key, sealed)
-               VALUES ($1, $2, $3, $4, $5, $6)""",
+            """WITH queued AS (
+                   INSERT INTO outbox (id, subject, headers, payload, erasure_key, sealed)
+                   VALUES ($1, $2, $3, $4, $5, $6)
+                   RETURNING id
+               )
+               SELECT pg_notify($7, '') FROM queued""",
             uuid.UUID(meta.id),
             subject,
             msgspec.json.encode(meta.headers()).decode(),
             payload,
             erasure_key,
             sealed,
+            self.channel,
         )
-        # Delivered only when the transaction commits, so the relay never wakes for a rollback.
-        await conn.execute("SELECT pg_notify($1, '')", self.channel)
         return meta.id
 
     async def retract(self, conn: Connection, erasure_key: str) -> None:
