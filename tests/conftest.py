@@ -6,11 +6,10 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import asyncpg
 import pytest
-import uvloop
 
 from deploy.embedded import free_port, start_nats, start_postgres
 from services.content.app import DEFINITION as CONTENT
@@ -22,13 +21,6 @@ from services.runtime.settings import ServiceSettings, load_settings
 from services.runtime.state import ServiceDefinition
 
 DEFINITIONS: tuple[ServiceDefinition, ...] = (CONTENT, INQUIRIES, LOGISTICS)
-
-
-def pytest_asyncio_loop_factories(
-    config: pytest.Config, item: pytest.Item
-) -> dict[str, Callable[[], asyncio.AbstractEventLoop]]:
-    """Tests run on the event loop the services run on (services/runtime/serve.py)."""
-    return {"uvloop": uvloop.new_event_loop}
 
 
 @pytest.fixture(scope="session")
