@@ -188,8 +188,10 @@ async def fetch_ready(
     msgs = await psub.fetch(1, timeout=timeout)
     # The first message says how many more wait behind it. Only those are asked for: a pull
     # for more than wait lingers until its expiry (nats-py always gives one), which held every
-    # lone message for the whole of _READY_WAIT.
-    waiting = min(batch - 1, msgs[0].metadata.num_pending or 0)
+    # lone message for the whole of _READY_WAIT. Redeliveries are not in that count, so behind
+    # a redelivered message a full batch is asked for, as a recovering consumer has a backlog.
+    first = msgs[0].metadata
+    waiting = batch - 1 if first.num_delivered > 1 else min(batch - 1, first.num_pending)
     if waiting > 0:
         # Another replica of the consumer may take them first: then the wait is the bound.
         with contextlib.suppress(NatsTimeoutError, TimeoutError):

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 import msgspec
 import pytest
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js import JetStreamContext
 from nats.js.api import DiscardPolicy, StorageType
 from nats.js.errors import ServerError, ServiceUnavailableError
 
 from contracts.registry import STREAMS, StreamSpec, stream_named
+from services.runtime import bus as bus_module
 from services.runtime.bus import Bus, fetch_ready
+
+SUBJECT_PREFIX = "content.condition"
 
 
 async def test_provisioning_is_idempotent_and_applies_changed_settings(bus: Bus) -> None:
@@ -81,33 +88,52 @@ async def test_a_full_stream_refuses_new_messages_and_keeps_the_old_ones(
         await bounded.close()
 
 
-async def test_a_lone_message_is_taken_with_one_pull_and_a_backlog_in_one_batch(bus: Bus) -> None:
-    """A pull for more messages than wait lingers until it expires, so asking for more after a
-    lone message would hold that message back; fetch_ready asks only for what the first
-    message says is waiting."""
+@asynccontextmanager
+async def pulling(bus: Bus) -> AsyncIterator[tuple[JetStreamContext.PullSubscription, list[int]]]:
+    """A durable's pull subscription on CONTENT, and the batch size of every pull request it
+    sends, as the server receives them."""
     await bus.provision([stream_named("CONTENT")])
-    stream, subject = bus.stream("CONTENT"), bus.subject("content.condition.published.v1")
-    psub = await bus.js.pull_subscribe(subject, durable="reader", stream=stream)
-    pulls: list[dict[str, object]] = []
+    stream = bus.stream("CONTENT")
+    psub = await bus.js.pull_subscribe(
+        bus.subject(SUBJECT_PREFIX + ".>"), durable="reader", stream=stream
+    )
+    batches: list[int] = []
 
     async def record(msg: Msg) -> None:
-        pulls.append(msgspec.json.decode(msg.data))
+        batches.append(msgspec.json.decode(msg.data)["batch"])
 
     spy = await bus.nc.subscribe(f"$JS.API.CONSUMER.MSG.NEXT.{stream}.reader", cb=record)
     try:
+        yield psub, batches
+    finally:
+        await spy.unsubscribe()
+        await psub.unsubscribe()
+
+
+async def test_a_lone_message_is_taken_with_one_pull_and_a_backlog_in_one_batch(
+    bus: Bus, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pull for more messages than wait lingers until it expires, so asking for more after a
+    lone message would hold that message back; fetch_ready asks only for what the first
+    message says is waiting."""
+    # Time enough for the second pull's answer on a busy machine: a pull for messages that
+    # are there returns as soon as they come, and a lone message makes no second pull.
+    monkeypatch.setattr(bus_module, "_READY_WAIT", 5.0)
+    subject = bus.subject(SUBJECT_PREFIX + ".published.v1")
+    async with pulling(bus) as (psub, batches):
         await bus.js.publish(subject, b"lone")
         lone = await fetch_ready(psub, 256, timeout=1.0)
         await bus.nc.flush()
         assert [m.data for m in lone] == [b"lone"]
-        assert [p["batch"] for p in pulls] == [1]
+        assert batches == [1]
 
-        pulls.clear()
+        batches.clear()
         for n in range(5):
             await bus.js.publish(subject, b"%d" % n)
         backlog = await fetch_ready(psub, 256, timeout=1.0)
         await bus.nc.flush()
         assert [m.data for m in backlog] == [b"0", b"1", b"2", b"3", b"4"]
-        assert [p["batch"] for p in pulls] == [1, 4]
+        assert batches == [1, 4]
 
         # A batch smaller than the backlog takes no more than it asked for.
         for n in range(3):
@@ -117,6 +143,26 @@ async def test_a_lone_message_is_taken_with_one_pull_and_a_backlog_in_one_batch(
 
         with pytest.raises(NatsTimeoutError):
             await fetch_ready(psub, 256, timeout=0.2)
-    finally:
-        await spy.unsubscribe()
-        await psub.unsubscribe()
+
+
+async def test_behind_a_redelivered_message_the_rest_of_the_batch_is_asked_for(
+    bus: Bus, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Redeliveries are not in a message's count of those waiting behind it: after a replica
+    died or messages were refused, a consumer still takes its backlog in batches."""
+    # The pull asks for more than wait, so it lasts this long: short, yet ample for an answer.
+    monkeypatch.setattr(bus_module, "_READY_WAIT", 0.5)
+    subject = bus.subject(SUBJECT_PREFIX + ".published.v1")
+    async with pulling(bus) as (psub, batches):
+        for n in range(3):
+            await bus.js.publish(subject, b"%d" % n)
+        for msg in await fetch_ready(psub, 256, timeout=1.0):
+            await msg.nak()
+        batches.clear()
+
+        again = await fetch_ready(psub, 256, timeout=1.0)
+        await bus.nc.flush()
+
+        assert sorted(m.data for m in again) == [b"0", b"1", b"2"]
+        assert all(m.metadata.num_delivered == 2 for m in again)
+        assert batches == [1, 255]
