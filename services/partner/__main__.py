@@ -6,6 +6,7 @@ import asyncio
 import signal
 
 import structlog
+import uvloop
 
 from services.partner.app import PartnerSettings, ReferencePartner
 from services.runtime.log import configure_logging
@@ -42,7 +43,8 @@ async def serve(settings: PartnerSettings) -> int:
 def main() -> None:
     settings = load_settings_or_exit(PartnerSettings)
     configure_logging(service="partner", level=settings.log_level, fmt=settings.log_format)
-    raise SystemExit(asyncio.run(serve(settings)))
+    # The loop the services run on (services/runtime/serve.py).
+    raise SystemExit(uvloop.run(serve(settings)))
 
 
 if __name__ == "__main__":

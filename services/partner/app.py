@@ -42,6 +42,7 @@ from contracts.registry import PARTNER_OFFERS, PARTNER_REPLIES
 from services.partner import domain
 from services.runtime.bus import Bus, fetch_ready
 from services.runtime.inbox import ack_timeout_backoff
+from services.runtime.log import event_loop_name
 from services.runtime.pacing import Backoff, wait_any
 from services.runtime.settings import (
     InboxPrefix,
@@ -179,7 +180,11 @@ class ReferencePartner:
                 try:
                     if psub is None:
                         psub = await self._bind()
-                        log.info("waiting for offers", partner_id=self.settings.partner_id)
+                        log.info(
+                            "waiting for offers",
+                            partner_id=self.settings.partner_id,
+                            event_loop=event_loop_name(),
+                        )
                     await self._receive_batch(psub)
                     backoff.reset()
                 except NotFoundError:

@@ -3,6 +3,7 @@ that keeps secrets and personal data out of every log line."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 import traceback
@@ -39,6 +40,13 @@ def redact(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapp
     for key in event_dict.keys() & REDACTED_KEYS:
         event_dict[key] = REDACTED
     return event_dict
+
+
+def event_loop_name() -> str:
+    """The library of the running event loop ("uvloop" or "asyncio"), for start-up lines: the
+    loop sets the speed of everything a process does, and a missing install changes it
+    silently."""
+    return type(asyncio.get_running_loop()).__module__.partition(".")[0]
 
 
 def configure_logging(

@@ -26,7 +26,7 @@ from services.runtime.bus import Bus
 from services.runtime.consumer_access import ReadyAnswers
 from services.runtime.db import Pool, create_pool
 from services.runtime.inbox import TRANSIENT_RETRY_CAP, Consumer
-from services.runtime.log import configure_logging
+from services.runtime.log import configure_logging, event_loop_name
 from services.runtime.metrics import Metrics
 from services.runtime.migrations import migrate
 from services.runtime.operations import (
@@ -149,10 +149,7 @@ def create_service_app(
                 for name, loop in background
             )
             _listen_for_drain(runtime)
-            # The loop is named because granian picks it outside our code, and it sets the
-            # speed of every request (README, Benchmarks).
-            loop_module = type(asyncio.get_running_loop()).__module__.partition(".")[0]
-            log.info("service ready", port=settings.port, event_loop=loop_module)
+            log.info("service ready", port=settings.port, event_loop=event_loop_name())
             yield
             runtime.accepting = False
             runtime.stop.set()

@@ -31,8 +31,8 @@ def test_the_local_stack_starts_serves_stops_cleanly_and_keeps_its_data(stacks: 
     manifest, cold_seconds = stacks.wait_ready(cold)
     _assert_manifest(manifest, cold)
     _assert_services_answer(manifest)
-    _assert_served_on_uvloop(cold)
     _assert_partners_registered_and_listening(manifest, cold)
+    _assert_served_on_uvloop(cold)
     _deactivate_a_partner(manifest, "rhein-shuttle")
     _assert_second_runner_refused(stacks)
     _stop_and_assert_nothing_left(cold, stacks.data_dir)
@@ -109,15 +109,15 @@ def _assert_services_answer(manifest: dict[str, Any]) -> None:
 
 
 def _assert_served_on_uvloop(runner: Runner) -> None:
-    """Granian falls back to asyncio's loop without a word when uvloop is missing; each
-    service's ready line says which loop it got."""
+    """Granian takes whichever loop is installed unless told; each service's ready line and
+    each partner's first line say which loop it got."""
     lines = runner.output().splitlines()
-    for service in SERVICES:
-        ready = [
-            line for line in lines if line.startswith(f"{service} ") and "service ready" in line
-        ]
-        assert ready, runner.output()
-        assert all("uvloop" in line for line in ready), ready
+    for source, line_says in [(s, "service ready") for s in SERVICES] + [
+        (p, "waiting for offers") for p in PARTNERS
+    ]:
+        started = [line for line in lines if line.startswith(f"{source} ") and line_says in line]
+        assert started, runner.output()
+        assert all("uvloop" in line for line in started), started
 
 
 def _assert_partners_registered_and_listening(manifest: dict[str, Any], runner: Runner) -> None:
