@@ -35,8 +35,9 @@ def serve(service: str, app_factory: str, settings: ServiceSettings) -> None:
         address=settings.host,
         port=settings.port,
         workers=1,
-        # Named, not auto: auto quietly falls back to asyncio's own loop, which costs a cached
-        # read about a third more CPU (README, Benchmarks).
+        # Named, not auto: auto takes whichever loop happens to be installed (rloop, uvloop,
+        # else asyncio's own, which costs a cached read about a third more CPU: README,
+        # Benchmarks). A missing uvloop now stops the start instead.
         loop=Loops.uvloop,
         log_enabled=True,
         log_dictconfig=_GRANIAN_LOGGING,

@@ -29,6 +29,8 @@ def toy_size(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(content_bench, "SECONDS", 1.0)
     monkeypatch.setattr(content_bench, "ROUNDS", 1)
     monkeypatch.setattr(inquiries_bench, "SECONDS", 1.0)
+    # The logistics benchmark quietens the whole process's logging, which would outlast it.
+    monkeypatch.setattr(logistics_bench, "configure_logging", lambda **_: None)
 
 
 def figures(out: str, label: str) -> list[float]:
