@@ -7,6 +7,7 @@ import os
 import signal
 import threading
 from collections.abc import Callable
+from typing import Final
 
 from granian import Granian
 from granian.constants import Interfaces, Loops
@@ -16,6 +17,11 @@ from services.runtime.settings import ServiceSettings
 
 # Granian's own records flow into the root logger, so they are rendered like every other line.
 _GRANIAN_LOGGING = {"loggers": {"_granian": {"handlers": [], "propagate": True}}}
+
+# Named, not auto: auto takes whichever loop happens to be installed (rloop, uvloop, else
+# asyncio's own, which costs a cached read about a third more CPU: README, Benchmarks). A missing
+# uvloop stops the start instead. The content benchmark's ceiling runs on the same loop.
+EVENT_LOOP: Final = Loops.uvloop
 
 # Sent by the server's main process to its workers when SIGTERM arrives with a shutdown delay:
 # readiness turns false while the listener still serves (service.py listens for it).
@@ -35,10 +41,7 @@ def serve(service: str, app_factory: str, settings: ServiceSettings) -> None:
         address=settings.host,
         port=settings.port,
         workers=1,
-        # Named, not auto: auto takes whichever loop happens to be installed (rloop, uvloop,
-        # else asyncio's own, which costs a cached read about a third more CPU: README,
-        # Benchmarks). A missing uvloop now stops the start instead.
-        loop=Loops.uvloop,
+        loop=EVENT_LOOP,
         log_enabled=True,
         log_dictconfig=_GRANIAN_LOGGING,
         log_level=settings.log_level,  # type: ignore[arg-type]

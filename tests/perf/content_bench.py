@@ -24,6 +24,7 @@ from services.content.seeding import seed_content
 from services.runtime import api_keys
 from services.runtime.db import create_pool
 from services.runtime.outbox import Outbox
+from services.runtime.serve import EVENT_LOOP
 from services.runtime.service import prepare_database
 from tests.perf.servers import Servers
 
@@ -137,8 +138,8 @@ async def run(servers: Servers) -> None:
             body_file.write(first.content)
         ceiling = serve(
             [
-                # The server as services/runtime/serve.py runs it: one worker, uvloop.
-                sys.executable, "-m", "granian", "--interface", "asgi", "--loop", "uvloop",
+                # The server as services/runtime/serve.py runs it: one worker, its loop.
+                sys.executable, "-m", "granian", "--interface", "asgi", "--loop", EVENT_LOOP.value,
                 "--port", str(ceiling_port), "--log-level", "warning", "--no-access-log",
                 "tests.perf.ceiling_app:app",
             ],
