@@ -41,6 +41,12 @@ def figures(out: str, label: str) -> list[float]:
     return [float(n.replace(",", "")) for n in re.findall(r"\d[\d,]*(?:\.\d+)?", rest)]
 
 
+def assert_measured(rate: float, p50: float, p99: float) -> None:
+    """A row of a path that ran: some rate, and latencies in order."""
+    assert rate > 0
+    assert 0 < p50 <= p99
+
+
 async def test_the_runtime_benchmark_prints_every_row(
     toy_size: None, database_url: str, nats_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -65,9 +71,7 @@ async def test_the_logistics_benchmark_books_and_confirms_every_booking(
     await logistics_bench.run(postgres_admin_url, nats_url)
 
     out = capsys.readouterr().out
-    rate, p50, p99 = figures(out, "confirmed event -> booking confirmed, burst")
-    assert rate > 0
-    assert 0 < p50 <= p99
+    assert_measured(*figures(out, "confirmed event -> booking confirmed, burst"))
     offer = figures(out, "event -> offer at")
     confirmed = figures(out, "event -> booking confirmed at")
     # The steady rate, then p50 and p99; an offer comes before its booking is confirmed.
@@ -89,8 +93,7 @@ async def test_the_content_benchmark_reads_the_page_and_revalidates_it(
         "content service, If-None-Match (304)",
     ):
         rate, p50, p99, _, cpu, _ = figures(out, label)
-        assert rate > 0
-        assert 0 < p50 <= p99
+        assert_measured(rate, p50, p99)
         assert cpu > 0
 
 
@@ -107,7 +110,6 @@ async def test_the_inquiries_benchmark_creates_inquiries_over_http(
         "POST /v1/inquiries, fresh Idempotency-Key",
     ):
         rate, p50, p99, _ = figures(out, label)
-        assert rate > 0
-        assert 0 < p50 <= p99
+        assert_measured(rate, p50, p99)
     (created,) = figures(out, "(")
     assert created > 0
