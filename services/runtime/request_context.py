@@ -21,8 +21,8 @@ RESPONSE_HEADERS = "carebridge.response_headers"
 _AnyScope = dict[str, Any]
 HeaderMap = dict[bytes, bytes]
 RawHeaders = list[tuple[bytes, bytes]]
-# The request's headers as a dict, built once by the first layer that needs one: cached reads pass
-# two such layers, and building it costs more than the rest of their header handling.
+# The request's headers as a dict, built once: the consumer-access layer passes its own on
+# (`pass_on`), so the layers inside do not build it again.
 HEADER_MAP = "carebridge.header_map"
 # Looked up once: reading a member off its enum class costs five times the comparison.
 HTTP: Final = ScopeType.HTTP
