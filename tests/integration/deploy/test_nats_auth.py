@@ -23,6 +23,7 @@ from nats.aio.client import Client
 from nats.errors import Error as NatsError
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.api import ConsumerConfig
+from nats.js.errors import ServerError
 
 from contracts.exports import (
     CaseExport,
@@ -54,6 +55,8 @@ NAMESPACE = "authz"
 ALPHA = "alpha-shuttle"
 BETA = "beta-courier"
 STREAM = f"{NAMESPACE}_PARTNERS"
+# JetStream's "error creating store for stream".
+STORE_NOT_YET_REMOVED = 10049
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +72,19 @@ async def admin(server: Server) -> AsyncIterator[Bus]:
     # purges (they are the delivery log), so they are made anew.
     for info in await bus.js.streams_info():
         await bus.js.delete_stream(info.config.name or "")
-    await bus.provision(STREAMS)
+
+    async def provisioned() -> bool:
+        try:
+            await bus.provision(STREAMS)
+        except ServerError as exc:
+            # The server removes a deleted stream's files after it has answered; until they
+            # are gone, a stream of the same name cannot be made again.
+            if exc.err_code != STORE_NOT_YET_REMOVED:
+                raise
+            return False
+        return True
+
+    await eventually(provisioned)
     await ensure_partner_consumers(bus, (ALPHA, BETA))
     try:
         yield bus
