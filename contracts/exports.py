@@ -17,7 +17,7 @@ from contracts.inquiries import InquiryId
 from contracts.logistics import BookingDetails, BookingId, BookingKind, BookingStatus, Contract
 
 # Why personal data left a service; the legal basis of each kind is kept in one place
-# (services/runtime/disclosures.py), so every record of one kind names the same basis.
+# (services/runtime/privacy/disclosures.py), so every record of one kind names the same basis.
 DisclosureKind = Literal["partner_offer", "booking_request", "access_export"]
 # Who received it: a partner company, another Carebridge service, the patient themself, or a
 # member of staff (an admin exporting on the patient's behalf).

@@ -17,9 +17,9 @@ from contracts.generate import SCHEMAS_DIR, render_documents, render_json
 from services.content import app as content
 from services.inquiries import app as inquiries
 from services.logistics import app as logistics
-from services.runtime.crypto import KeyRing
-from services.runtime.settings import load_settings
-from services.runtime.state import ServiceDefinition
+from services.runtime.core.settings import load_settings
+from services.runtime.privacy.crypto import KeyRing
+from services.runtime.service.definition import ServiceDefinition
 
 ROOT = Path(__file__).resolve().parents[1]
 OPENAPI_DIR = Path("contracts/openapi")

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 import asyncpg
 
 from deploy.operator import CommandError, connection, database_url, execute, when
-from services.runtime import api_keys
+from services.runtime.access import api_keys
 
 
 async def create(url: str, name: str, origins: tuple[str, ...], rate: int) -> None:

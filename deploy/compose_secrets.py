@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from services.runtime.crypto import KeyRing
+from services.runtime.privacy.crypto import KeyRing
 
 FOLDER = Path(__file__).parent / "secrets"
 

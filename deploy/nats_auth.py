@@ -28,7 +28,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from contracts.registry import PARTNER_OFFERS, PARTNER_REPLIES, REQUEST_CHANNELS, STREAMS
 from deploy.stack.files import write_private_json
-from services.runtime.bus import Bus
+from services.runtime.messaging.bus import Bus
 
 # Where the passwords live in a secrets file (the stack's .stack/secrets.json): user -> password.
 SECRETS_KEY = "nats"

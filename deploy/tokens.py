@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import cast
 
 from deploy.operator import CommandError, connection, database_url, execute, when
-from services.runtime import staff
+from services.runtime.access import staff
 
 EXIT_USAGE = 2
 

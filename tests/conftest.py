@@ -15,10 +15,10 @@ from deploy.embedded import free_port, start_nats, start_postgres
 from services.content.app import DEFINITION as CONTENT
 from services.inquiries.app import DEFINITION as INQUIRIES
 from services.logistics.app import DEFINITION as LOGISTICS
-from services.runtime.bus import Bus
-from services.runtime.db import create_pool
-from services.runtime.settings import ServiceSettings, load_settings
-from services.runtime.state import ServiceDefinition
+from services.runtime.core.db import create_pool
+from services.runtime.core.settings import ServiceSettings, load_settings
+from services.runtime.messaging.bus import Bus
+from services.runtime.service.definition import ServiceDefinition
 
 DEFINITIONS: tuple[ServiceDefinition, ...] = (CONTENT, INQUIRIES, LOGISTICS)
 
@@ -58,7 +58,7 @@ def _database_url(admin_url: str, database: str) -> str:
 @pytest.fixture(scope="session")
 def template_database(postgres_admin_url: str) -> Iterator[str]:
     """A database migrated once for every service; tests clone it instead of migrating."""
-    from services.runtime.service import prepare_database  # noqa: PLC0415
+    from services.runtime.service.factory import prepare_database  # noqa: PLC0415
 
     name = f"cb_template_{uuid.uuid4().hex[:8]}"
 

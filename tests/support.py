@@ -10,7 +10,7 @@ import asyncpg
 import msgspec
 from nats.js.errors import NotFoundError
 
-from services.runtime.bus import Bus
+from services.runtime.messaging.bus import Bus
 
 
 async def eventually(

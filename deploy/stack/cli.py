@@ -22,7 +22,7 @@ from deploy.stack.files import (
     read_json,
 )
 from deploy.stack.runner import SOURCES, run_stack
-from services.runtime.log import configure_logging
+from services.runtime.core.log import configure_logging
 
 DESCRIPTION = """\
 run     start PostgreSQL, NATS, the services and one reference partner per kind in the

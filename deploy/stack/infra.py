@@ -25,11 +25,11 @@ from deploy.nats_auth import ensure_partner_consumers
 from deploy.stack.console import Console
 from deploy.stack.errors import StackError
 from deploy.stack.files import StackPaths
-from services.runtime.bus import Bus
-from services.runtime.db import create_pool
-from services.runtime.migrations import MigrationError
-from services.runtime.service import prepare_database
-from services.runtime.state import ServiceDefinition
+from services.runtime.core.db import create_pool
+from services.runtime.core.migrate import MigrationError
+from services.runtime.messaging.bus import Bus
+from services.runtime.service.definition import ServiceDefinition
+from services.runtime.service.factory import prepare_database
 
 DATABASE = "carebridge"
 _CONNECT_TIMEOUT = 10.0

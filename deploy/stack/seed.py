@@ -14,10 +14,10 @@ import asyncpg
 from deploy.stack.console import Console
 from services.content.app import DEFINITION as CONTENT
 from services.content.seeding import seed_content
-from services.runtime import api_keys, staff
-from services.runtime.crypto import KeyRing
-from services.runtime.db import create_pool
-from services.runtime.outbox import Outbox
+from services.runtime.access import api_keys, staff
+from services.runtime.core.db import create_pool
+from services.runtime.messaging.outbox import Outbox
+from services.runtime.privacy.crypto import KeyRing
 
 
 @dataclass

@@ -20,10 +20,10 @@ from services.content.editorial_api import EditorialController, PreviewControlle
 from services.content.fast_reads import cached_reads
 from services.content.preview import PreviewSigner
 from services.content.usecases import publish_due
-from services.runtime.pacing import wait_any
-from services.runtime.service import create_service_app
-from services.runtime.settings import PositiveFloat, PositiveInt, ServiceSettings
-from services.runtime.state import Runtime, ServiceDefinition
+from services.runtime.core.pacing import wait_any
+from services.runtime.core.settings import PositiveFloat, PositiveInt, ServiceSettings
+from services.runtime.service.definition import Runtime, ServiceDefinition
+from services.runtime.service.factory import create_service_app
 
 log = structlog.get_logger(__name__)
 

@@ -35,8 +35,8 @@ from services.content.representation import (
     etag_matches,
     json_ld,
 )
-from services.runtime.errors import BadRequest, FieldProblem, NotFound
-from services.runtime.state import RuntimeDependency
+from services.runtime.core.errors import BadRequest, FieldProblem, NotFound
+from services.runtime.service.definition import RuntimeDependency
 
 KIND = {collection: kind for kind, collection in COLLECTION.items()}
 JSON_LD = "application/ld+json"

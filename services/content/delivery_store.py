@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from services.content.store import ChangeRow, PublishedRow, SearchHit, published_row
-from services.runtime.db import Connection
+from services.runtime.core.db import Connection
 
 Sort = Literal["slug", "-slug", "updated_at", "-updated_at"]
 _COLUMNS = "document_id, kind, slug, revision, rendered, locales, updated_at"

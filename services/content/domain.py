@@ -11,7 +11,7 @@ from typing import Any
 import msgspec
 
 from services.content.documents import Condition, Document, ServiceOffering, Treatment
-from services.runtime.errors import FieldProblem
+from services.runtime.core.errors import FieldProblem
 
 # Every document is written in the base locale first; every fallback chain ends there.
 BASE_LOCALE = "en"

@@ -18,10 +18,10 @@ from services.content.documents import Document
 from services.content.domain import Change, diff
 from services.content.preview import PreviewError, PreviewSigner
 from services.content.representation import document, encode
-from services.runtime.errors import BadRequest, FieldProblem, NotFound
-from services.runtime.preconditions import IfMatch, etag, expected_version
-from services.runtime.staff import Principal, staff_only
-from services.runtime.state import RuntimeDependency
+from services.runtime.access.staff import Principal, staff_only
+from services.runtime.core.errors import BadRequest, FieldProblem, NotFound
+from services.runtime.http.preconditions import IfMatch, etag, expected_version
+from services.runtime.service.definition import RuntimeDependency
 
 NO_STORE = "private, no-store"
 SignerDependency = NamedDependency[PreviewSigner]

@@ -1,6 +1,6 @@
 """Cached document reads answered before the web framework: a hit is a dictionary lookup whose
-ready answer the consumer-access layer sends (services/runtime/consumer_access.py), so a replica
-serves published pages at close to the speed of its server.
+ready answer the consumer-access layer sends (services/runtime/access/consumer_access.py), so a
+replica serves published pages at close to the speed of its server.
 
 Only the plain case is taken here: `GET /v1/{collection}/{slug}` with no query or `?locale=`
 alone, and an entry already in the cache. Everything else (misses, other parameters, bad
@@ -17,9 +17,9 @@ from litestar.types import HTTPScope
 from services.content.cache import DocumentCache, Key
 from services.content.domain import LocaleError, negotiate
 from services.content.representation import COLLECTION, etag_matches
-from services.runtime.consumer_access import Ready, ReadyAnswers
-from services.runtime.metrics import Metrics
-from services.runtime.request_context import HeaderMap
+from services.runtime.access.consumer_access import Ready, ReadyAnswers
+from services.runtime.http.metrics import Metrics
+from services.runtime.http.request_context import HeaderMap
 
 ROUTE = "/v1/{collection}/{slug}"
 KIND = {collection: kind for kind, collection in COLLECTION.items()}

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from services.content import publication, store, usecases
 from services.content.documents import Document, document_decoder
-from services.runtime.db import Pool
-from services.runtime.errors import Invalid
-from services.runtime.outbox import Outbox
+from services.runtime.core.db import Pool
+from services.runtime.core.errors import Invalid
+from services.runtime.messaging.outbox import Outbox
 
 SEED_DIR = Path(__file__).parent / "seed"
 SEED_AUTHOR = "carebridge-seed"

@@ -8,7 +8,7 @@ from typing import Any
 
 import msgspec
 
-from services.runtime.db import Connection
+from services.runtime.core.db import Connection
 
 
 class DocumentRow(msgspec.Struct, frozen=True, kw_only=True):

@@ -15,9 +15,15 @@ from contracts.registry import CONTENT_PUBLISHED, CONTENT_UNPUBLISHED
 from services.content import publication, store
 from services.content.documents import Document, document_decoder
 from services.content.domain import publish_problems
-from services.runtime.db import Connection, Pool, transaction
-from services.runtime.errors import Conflict, FieldProblem, Invalid, NotFound, PreconditionFailed
-from services.runtime.outbox import Outbox
+from services.runtime.core.db import Connection, Pool, transaction
+from services.runtime.core.errors import (
+    Conflict,
+    FieldProblem,
+    Invalid,
+    NotFound,
+    PreconditionFailed,
+)
+from services.runtime.messaging.outbox import Outbox
 
 log = structlog.get_logger(__name__)
 

@@ -18,10 +18,10 @@ from services.inquiries import offers, store, usecases
 from services.inquiries.forms import ConsentEntry, ConsentForm, PatientCase
 from services.inquiries.lifecycle import PATIENT
 from services.inquiries.requests import SubmitInquiry, Submitted
-from services.runtime.consumer_access import consumer_only
-from services.runtime.errors import NotFound
-from services.runtime.state import KeysDependency, Runtime, RuntimeDependency
-from services.runtime.validation import decode_all_problems
+from services.runtime.access.consumer_access import consumer_only
+from services.runtime.core.errors import NotFound
+from services.runtime.http.validation import decode_all_problems
+from services.runtime.service.definition import KeysDependency, Runtime, RuntimeDependency
 
 NO_STORE = "private, no-store"
 PATIENT_SCHEME = "patientToken"

@@ -21,10 +21,10 @@ from services.inquiries.offers import run_expiry
 from services.inquiries.privacy_api import PrivacyController
 from services.inquiries.retention import Periods, retention_loop
 from services.inquiries.retention.api import RetentionController
-from services.runtime.crypto import KeyRing, key_ring_setting
-from services.runtime.service import create_service_app
-from services.runtime.settings import PositiveFloat, ServiceSettings
-from services.runtime.state import Runtime, RuntimeDependency, ServiceDefinition
+from services.runtime.core.settings import PositiveFloat, ServiceSettings
+from services.runtime.privacy.crypto import KeyRing, key_ring_setting
+from services.runtime.service.definition import Runtime, RuntimeDependency, ServiceDefinition
+from services.runtime.service.factory import create_service_app
 
 
 class InquiriesSettings(ServiceSettings, frozen=True, kw_only=True, rename="upper"):

@@ -21,8 +21,8 @@ from services.inquiries import billing_store, store
 from services.inquiries.casework import confirmation_of
 from services.inquiries.forms import Advance, Guarantee
 from services.inquiries.offers import offer_views
-from services.runtime.crypto import KeyRing
-from services.runtime.db import Connection
+from services.runtime.core.db import Connection
+from services.runtime.privacy.crypto import KeyRing
 
 
 class ProgrammeAmounts(msgspec.Struct, frozen=True, kw_only=True):

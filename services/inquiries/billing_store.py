@@ -7,7 +7,7 @@ from datetime import date
 
 import msgspec
 
-from services.runtime.db import Connection
+from services.runtime.core.db import Connection
 
 
 class BookingLine(msgspec.Struct, frozen=True, kw_only=True):

@@ -16,9 +16,9 @@ from contracts.envelope import Metadata
 from contracts.logistics import BookingStatus, BookingStatusChanged
 from contracts.registry import BOOKING_STATUS_CHANGED
 from services.inquiries import privacy_store, store
-from services.runtime.db import Connection
-from services.runtime.errors import NotFound
-from services.runtime.inbox import Subscription
+from services.runtime.core.db import Connection
+from services.runtime.core.errors import NotFound
+from services.runtime.messaging.inbox import Subscription
 
 PATIENT_VISIBLE: frozenset[BookingStatus] = frozenset(
     {"confirmed", "in_progress", "completed", "cancelled"}

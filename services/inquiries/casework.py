@@ -38,11 +38,11 @@ from services.inquiries.forms import (
 )
 from services.inquiries.lifecycle import aad, lock, move, personal_data, status_of
 from services.inquiries.offers import offer_views
-from services.runtime import disclosures
-from services.runtime.crypto import KeyRing, from_column, to_column
-from services.runtime.db import Connection, Pool, transaction
-from services.runtime.errors import BadRequest, FieldProblem, Invalid, NotFound
-from services.runtime.outbox import Outbox
+from services.runtime.core.db import Connection, Pool, transaction
+from services.runtime.core.errors import BadRequest, FieldProblem, Invalid, NotFound
+from services.runtime.messaging.outbox import Outbox
+from services.runtime.privacy import disclosures
+from services.runtime.privacy.crypto import KeyRing, from_column, to_column
 
 MAX_PAGE = 100
 

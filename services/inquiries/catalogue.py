@@ -11,8 +11,8 @@ from contracts.content import (
 )
 from contracts.envelope import Metadata
 from contracts.registry import CONTENT_PUBLISHED, CONTENT_UNPUBLISHED
-from services.runtime.db import Connection
-from services.runtime.inbox import Subscription
+from services.runtime.core.db import Connection
+from services.runtime.messaging.inbox import Subscription
 
 
 async def apply_content_event(conn: Connection, event: ContentEvent, _: Metadata) -> None:

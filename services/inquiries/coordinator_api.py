@@ -28,11 +28,11 @@ from services.inquiries.forms import (
     OfferForm,
     Transition,
 )
-from services.runtime.crypto import KeyRing
-from services.runtime.preconditions import IfMatch, etag, required_version
-from services.runtime.problems import MEDIA_TYPE, Problem
-from services.runtime.staff import Principal, staff_only
-from services.runtime.state import KeysDependency, Runtime, RuntimeDependency
+from services.runtime.access.staff import Principal, staff_only
+from services.runtime.http.preconditions import IfMatch, etag, required_version
+from services.runtime.http.problems import MEDIA_TYPE, Problem
+from services.runtime.privacy.crypto import KeyRing
+from services.runtime.service.definition import KeysDependency, Runtime, RuntimeDependency
 
 NO_STORE = "private, no-store"
 COORDINATOR = staff_only("coordinator")

@@ -24,7 +24,7 @@ from services.inquiries.forms import (
     OfferForm,
     TravelPlan,
 )
-from services.runtime.errors import Conflict, FieldProblem, IllegalTransition, Invalid
+from services.runtime.core.errors import Conflict, FieldProblem, IllegalTransition, Invalid
 
 STATUSES: tuple[InquiryStatus, ...] = get_args(InquiryStatus)
 

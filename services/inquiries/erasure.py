@@ -19,11 +19,11 @@ from contracts.inquiries import PersonalDataErased
 from contracts.registry import INQUIRY_ERASED
 from services.inquiries import billing, billing_store, privacy_store, store
 from services.inquiries.domain import TERMINAL
-from services.runtime import dead_letters
-from services.runtime.crypto import KeyRing
-from services.runtime.db import Connection, Pool, transaction
-from services.runtime.errors import Conflict, NotFound
-from services.runtime.outbox import Outbox
+from services.runtime.core.db import Connection, Pool, transaction
+from services.runtime.core.errors import Conflict, NotFound
+from services.runtime.messaging import dead_letters
+from services.runtime.messaging.outbox import Outbox
+from services.runtime.privacy.crypto import KeyRing
 
 log = structlog.get_logger(__name__)
 

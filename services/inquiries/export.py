@@ -26,11 +26,11 @@ from contracts.exports import (
 from contracts.registry import CASE_EXPORT
 from services.inquiries import casework
 from services.inquiries.forms import CaseView
-from services.runtime import disclosures
-from services.runtime.bus import Bus
-from services.runtime.crypto import KeyRing
-from services.runtime.db import Pool, transaction
-from services.runtime.request_reply import NoAnswer, ask
+from services.runtime.core.db import Pool, transaction
+from services.runtime.messaging.bus import Bus
+from services.runtime.messaging.request_reply import NoAnswer, ask
+from services.runtime.privacy import disclosures
+from services.runtime.privacy.crypto import KeyRing
 
 # Seconds a client is told to wait before trying again when logistics did not answer.
 RETRY_AFTER = "10"

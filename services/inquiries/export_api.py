@@ -17,9 +17,9 @@ from litestar.params import FromPath
 
 from services.inquiries import export
 from services.inquiries.api import NO_STORE, PATIENT_SCHEME, _patient_guard
-from services.runtime import audit, staff
-from services.runtime.problems import MEDIA_TYPE, Problem
-from services.runtime.state import RuntimeDependency
+from services.runtime.access import audit, staff
+from services.runtime.http.problems import MEDIA_TYPE, Problem
+from services.runtime.service.definition import RuntimeDependency
 
 # How routes ask for the exporter: `exporter: ExporterDependency`.
 ExporterDependency = NamedDependency[export.Exporter]

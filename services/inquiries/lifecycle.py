@@ -14,10 +14,10 @@ from contracts.inquiries import InquiryCancelled, InquiryStatus, InquiryStatusCh
 from contracts.registry import INQUIRY_CANCELLED, INQUIRY_STATUS_CHANGED
 from services.inquiries import store
 from services.inquiries.domain import check_transition
-from services.runtime.crypto import KeyRing, from_column
-from services.runtime.db import Connection
-from services.runtime.errors import Conflict, NotFound, PreconditionFailed
-from services.runtime.outbox import Outbox
+from services.runtime.core.db import Connection
+from services.runtime.core.errors import Conflict, NotFound, PreconditionFailed
+from services.runtime.messaging.outbox import Outbox
+from services.runtime.privacy.crypto import KeyRing, from_column
 
 PATIENT = "patient"
 

@@ -16,11 +16,11 @@ from services.inquiries import store
 from services.inquiries.domain import check_processing_allowed, check_transition, offer_problems
 from services.inquiries.forms import OfferForm, OfferState, OfferView
 from services.inquiries.lifecycle import aad, lock, lock_for_patient, move, status_of
-from services.runtime.crypto import KeyRing, from_column, to_column
-from services.runtime.db import Connection, Pool, transaction
-from services.runtime.errors import Conflict, Invalid, NotFound
-from services.runtime.outbox import Outbox
-from services.runtime.pacing import wait_any
+from services.runtime.core.db import Connection, Pool, transaction
+from services.runtime.core.errors import Conflict, Invalid, NotFound
+from services.runtime.core.pacing import wait_any
+from services.runtime.messaging.outbox import Outbox
+from services.runtime.privacy.crypto import KeyRing, from_column, to_column
 
 log = structlog.get_logger(__name__)
 EXPIRY = "offer expiry"

@@ -13,8 +13,8 @@ from litestar.params import FromPath
 
 from services.inquiries import erasure
 from services.inquiries.erasure import ErasureReceipt
-from services.runtime.staff import Principal, staff_only
-from services.runtime.state import RuntimeDependency
+from services.runtime.access.staff import Principal, staff_only
+from services.runtime.service.definition import RuntimeDependency
 
 # How routes ask for what an erasure needs: `erasing: ErasingDependency`.
 ErasingDependency = NamedDependency[erasure.Erasing]

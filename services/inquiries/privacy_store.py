@@ -9,7 +9,7 @@ from typing import Literal
 
 import msgspec
 
-from services.runtime.db import Connection
+from services.runtime.core.db import Connection
 
 # Free text coordinators wrote about one inquiry: it can describe the patient and their health
 # in words no field foresaw, so retention wipes it earlier than the rest (see retention).

@@ -9,7 +9,7 @@ from typing import Any
 import msgspec
 
 from services.inquiries.requests import TimelineEntry
-from services.runtime.db import Connection
+from services.runtime.core.db import Connection
 
 
 class InquiryRow(msgspec.Struct, frozen=True, kw_only=True):

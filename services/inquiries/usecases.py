@@ -25,10 +25,10 @@ from services.inquiries.lifecycle import (
 )
 from services.inquiries.offers import offer_views
 from services.inquiries.requests import SubmitInquiry, Submitted
-from services.runtime.crypto import KeyRing, from_column, to_column
-from services.runtime.db import Pool, transaction
-from services.runtime.errors import Invalid, NotFound
-from services.runtime.outbox import Outbox
+from services.runtime.core.db import Pool, transaction
+from services.runtime.core.errors import Invalid, NotFound
+from services.runtime.messaging.outbox import Outbox
+from services.runtime.privacy.crypto import KeyRing, from_column, to_column
 
 ACCESS_TOKEN_PREFIX = "cbp_"  # noqa: S105 - marks a patient token when it leaks, not a secret
 

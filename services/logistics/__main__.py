@@ -1,5 +1,5 @@
 from services.logistics.app import DEFINITION
-from services.runtime.serve import serve
+from services.runtime.service.serve import serve
 
 if __name__ == "__main__":
     serve(DEFINITION.name, "services.logistics.app:app_from_env", DEFINITION.load_settings())

@@ -30,10 +30,10 @@ from contracts.logistics import (
     TransferDetails,
 )
 from services.logistics import domain, store, usecases
-from services.runtime.errors import BadRequest, FieldProblem
-from services.runtime.staff import staff_only
-from services.runtime.state import KeysDependency, RuntimeDependency
-from services.runtime.validation import decode_all_problems, field_problems
+from services.runtime.access.staff import staff_only
+from services.runtime.core.errors import BadRequest, FieldProblem
+from services.runtime.http.validation import decode_all_problems, field_problems
+from services.runtime.service.definition import KeysDependency, RuntimeDependency
 
 MAX_LIMIT = 100
 # How routes ask for the dispatch settings: `dispatch: DispatchDependency`.

@@ -17,12 +17,12 @@ from services.logistics.api import BookingController, PartnerController
 from services.logistics.incidents_api import IncidentController
 from services.logistics.usecases import Dispatch, expire_due_offers
 from services.logistics.usecases.export import export_case
-from services.runtime.crypto import KeyRing, key_ring_setting
-from services.runtime.pacing import wait_any
-from services.runtime.request_reply import answer
-from services.runtime.service import create_service_app
-from services.runtime.settings import PositiveFloat, PositiveInt, ServiceSettings
-from services.runtime.state import Runtime, RuntimeDependency, ServiceDefinition
+from services.runtime.core.pacing import wait_any
+from services.runtime.core.settings import PositiveFloat, PositiveInt, ServiceSettings
+from services.runtime.messaging.request_reply import answer
+from services.runtime.privacy.crypto import KeyRing, key_ring_setting
+from services.runtime.service.definition import Runtime, RuntimeDependency, ServiceDefinition
+from services.runtime.service.factory import create_service_app
 
 
 class LogisticsSettings(ServiceSettings, frozen=True, kw_only=True, rename="upper"):

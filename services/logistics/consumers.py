@@ -25,9 +25,9 @@ from contracts.registry import (
 )
 from services.logistics import usecases
 from services.logistics.usecases import Dispatch
-from services.runtime.db import Connection
-from services.runtime.errors import Invalid
-from services.runtime.inbox import Subscription
+from services.runtime.core.db import Connection
+from services.runtime.core.errors import Invalid
+from services.runtime.messaging.inbox import Subscription
 
 
 def subscriptions(d: Dispatch) -> tuple[Subscription[Any], ...]:

@@ -20,7 +20,7 @@ from contracts.logistics import (
     Traveller,
 )
 from contracts.partners import INTERPRETER_PROGRESS, SHIPMENT_PROGRESS, TRANSFER_PROGRESS
-from services.runtime.errors import Conflict, IllegalTransition, Invalid
+from services.runtime.core.errors import Conflict, IllegalTransition, Invalid
 
 STATUSES: tuple[BookingStatus, ...] = get_args(BookingStatus)
 KINDS: tuple[BookingKind, ...] = get_args(BookingKind)

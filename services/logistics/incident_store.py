@@ -8,8 +8,8 @@ from datetime import datetime
 import asyncpg
 import msgspec
 
-from services.runtime.crypto import KeyRing, from_column, to_column
-from services.runtime.db import Connection
+from services.runtime.core.db import Connection
+from services.runtime.privacy.crypto import KeyRing, from_column, to_column
 
 
 class AffectedBooking(msgspec.Struct, frozen=True, kw_only=True):

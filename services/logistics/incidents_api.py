@@ -11,8 +11,8 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 
 from contracts.logistics import PartnerId
 from services.logistics import incident_store, usecases
-from services.runtime.staff import staff_only
-from services.runtime.state import KeysDependency, RuntimeDependency
+from services.runtime.access.staff import staff_only
+from services.runtime.service.definition import KeysDependency, RuntimeDependency
 
 MAX_LIMIT = 100
 

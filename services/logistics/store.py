@@ -11,8 +11,8 @@ import msgspec
 
 from contracts.logistics import BookingDetails, BookingKind, BookingStatus
 from services.logistics.domain import Coverage, Partner
-from services.runtime.crypto import KeyRing, from_column, to_column
-from services.runtime.db import Connection
+from services.runtime.core.db import Connection
+from services.runtime.privacy.crypto import KeyRing, from_column, to_column
 
 OfferState = str  # open, accepted, declined, expired, withdrawn
 

@@ -9,8 +9,8 @@ import structlog
 import uvloop
 
 from services.partner.app import PartnerSettings, ReferencePartner
-from services.runtime.log import configure_logging
-from services.runtime.settings import load_settings_or_exit
+from services.runtime.core.log import configure_logging
+from services.runtime.core.settings import load_settings_or_exit
 
 log = structlog.get_logger("services.partner")
 
@@ -43,7 +43,7 @@ async def serve(settings: PartnerSettings) -> int:
 def main() -> None:
     settings = load_settings_or_exit(PartnerSettings)
     configure_logging(service="partner", level=settings.log_level, fmt=settings.log_format)
-    # The loop the services run on (services/runtime/serve.py).
+    # The loop the services run on (services/runtime/service/serve.py).
     raise SystemExit(uvloop.run(serve(settings)))
 
 

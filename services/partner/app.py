@@ -40,11 +40,9 @@ from contracts.partners import (
 )
 from contracts.registry import PARTNER_OFFERS, PARTNER_REPLIES
 from services.partner import domain
-from services.runtime.bus import Bus, fetch_ready
-from services.runtime.inbox import ack_timeout_backoff
-from services.runtime.log import event_loop_name
-from services.runtime.pacing import Backoff, wait_any
-from services.runtime.settings import (
+from services.runtime.core.log import event_loop_name
+from services.runtime.core.pacing import Backoff, wait_any
+from services.runtime.core.settings import (
     InboxPrefix,
     Namespace,
     NatsUrl,
@@ -52,6 +50,8 @@ from services.runtime.settings import (
     PositiveInt,
     check_ca_file,
 )
+from services.runtime.messaging.bus import Bus, fetch_ready
+from services.runtime.messaging.inbox import ack_timeout_backoff
 
 log = structlog.get_logger(__name__)
 

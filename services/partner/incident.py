@@ -20,8 +20,8 @@ from contracts.envelope import Metadata, event_type
 from contracts.partners import IncidentCategory, IncidentReported
 from contracts.registry import PARTNER_REPLIES
 from services.partner.app import PartnerSettings
-from services.runtime.bus import Bus
-from services.runtime.settings import load_settings_or_exit
+from services.runtime.core.settings import load_settings_or_exit
+from services.runtime.messaging.bus import Bus
 
 _PUBLISH_TIMEOUT = 5.0
 

@@ -1,3 +1,3 @@
-"""Shared runtime of every Carebridge service: settings, logging, database, bus, outbox, inbox,
-errors, health, metrics and staff authentication. Services import from here; nothing here
-imports a service."""
+"""Shared runtime of every Carebridge service, in rooms layered top to bottom (import-linter holds
+it): service > access | messaging > http > privacy > core. Services import from here; nothing
+here imports a service."""

@@ -17,7 +17,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from contracts.partners import Offer, partner_offer_decoder
 from contracts.registry import PARTNER_OFFERS
-from services.runtime.bus import Bus
+from services.runtime.messaging.bus import Bus
 from tests.faults.stack import SCHEMAS, Fault, FaultyStack
 from tests.faults.traffic import BOOKED_KINDS, Inquiry
 

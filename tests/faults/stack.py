@@ -24,7 +24,7 @@ from deploy.stack.console import Console
 from deploy.stack.files import StackPaths, read_json
 from deploy.stack.runner import DEFINITIONS, SOURCES, Stack
 from deploy.stack.services import ChildProcess, ServiceProcess, wait_until_ready
-from services.runtime.bus import Bus
+from services.runtime.messaging.bus import Bus
 
 SCHEMAS = tuple(d.schema for d in DEFINITIONS)
 # Quick partners and short acknowledgement deadlines: a message whose holder was killed comes

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from services.runtime.pacing import wait_any
+from services.runtime.core.pacing import wait_any
 from tests.e2e.test_walkthrough import CONFIRMATION, OFFER
 from tests.inquiry_samples import SUBMISSION
 

@@ -19,10 +19,10 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from deploy.api_documents import FACTORIES, SERVICES
-from services.runtime import consumer_access, staff
-from services.runtime.crypto import KeyRing
-from services.runtime.settings import ServiceSettings, load_settings
-from services.runtime.state import ServiceDefinition
+from services.runtime.access import consumer_access, staff
+from services.runtime.core.settings import ServiceSettings, load_settings
+from services.runtime.privacy.crypto import KeyRing
+from services.runtime.service.definition import ServiceDefinition
 
 # (method, path template) of routes anyone may call, per service: every other route declares how
 # it authenticates (a staff role, a consumer's API key or the patient's access token).

@@ -27,9 +27,9 @@ from schemathesis.checks import not_a_server_error, response_schema_conformance
 
 from deploy.api_documents import SERVICES
 from deploy.embedded import free_port
-from services.runtime import api_keys, staff
-from services.runtime.crypto import KeyRing
-from services.runtime.settings import ServiceSettings
+from services.runtime.access import api_keys, staff
+from services.runtime.core.settings import ServiceSettings
+from services.runtime.privacy.crypto import KeyRing
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "6"))

@@ -36,10 +36,10 @@ from services.logistics.app import LogisticsSettings
 from services.logistics.app import create_app as create_logistics
 from services.logistics.incident_store import description_aad
 from services.logistics.store import details_aad
-from services.runtime import api_keys, staff
-from services.runtime.bus import Bus
-from services.runtime.crypto import KeyRing, from_column
-from services.runtime.settings import ServiceSettings, load_settings
+from services.runtime.access import api_keys, staff
+from services.runtime.core.settings import ServiceSettings, load_settings
+from services.runtime.messaging.bus import Bus
+from services.runtime.privacy.crypto import KeyRing, from_column
 from tests.integration.inquiries.casefile import CONFIRMATION, step, submit, to_accepted
 from tests.integration.logistics.conftest import Tap, of_type, reply
 from tests.integration.logistics.test_dispatch import offer_to

@@ -34,10 +34,10 @@ from services.logistics import need_to_know
 from services.logistics.app import LogisticsSettings
 from services.logistics.app import create_app as logistics_app
 from services.partner.app import PartnerSettings, ReferencePartner
-from services.runtime import api_keys, staff
-from services.runtime.bus import Bus
-from services.runtime.crypto import KeyRing
-from services.runtime.settings import ServiceSettings, load_settings
+from services.runtime.access import api_keys, staff
+from services.runtime.core.settings import ServiceSettings, load_settings
+from services.runtime.messaging.bus import Bus
+from services.runtime.privacy.crypto import KeyRing
 from tests.inquiry_samples import DISCHARGE, SUBMISSION
 from tests.integration.inquiries.casefile import CONFIRMATION, offer
 from tests.logistics_samples import partner

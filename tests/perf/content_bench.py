@@ -21,11 +21,11 @@ import httpx
 from deploy.embedded import free_port
 from services.content.app import DEFINITION
 from services.content.seeding import seed_content
-from services.runtime import api_keys
-from services.runtime.db import create_pool
-from services.runtime.outbox import Outbox
-from services.runtime.serve import EVENT_LOOP
-from services.runtime.service import prepare_database
+from services.runtime.access import api_keys
+from services.runtime.core.db import create_pool
+from services.runtime.messaging.outbox import Outbox
+from services.runtime.service.factory import prepare_database
+from services.runtime.service.serve import EVENT_LOOP
 from tests.perf.servers import Servers
 
 URL_PATH = "/v1/conditions/mitral-valve-insufficiency"
@@ -138,7 +138,7 @@ async def run(servers: Servers) -> None:
             body_file.write(first.content)
         ceiling = serve(
             [
-                # The server as services/runtime/serve.py runs it: one worker, its loop.
+                # The server as services/runtime/service/serve.py runs it: one worker, its loop.
                 sys.executable, "-m", "granian", "--interface", "asgi", "--loop", EVENT_LOOP.value,
                 "--port", str(ceiling_port), "--log-level", "warning", "--no-access-log",
                 "tests.perf.ceiling_app:app",

@@ -32,11 +32,11 @@ from deploy.embedded import free_port
 from services.inquiries import store, usecases
 from services.inquiries.app import DEFINITION
 from services.inquiries.requests import SubmitInquiry
-from services.runtime import api_keys
-from services.runtime.crypto import KeyRing, to_column
-from services.runtime.db import Pool, create_pool
-from services.runtime.outbox import Outbox
-from services.runtime.service import prepare_database
+from services.runtime.access import api_keys
+from services.runtime.core.db import Pool, create_pool
+from services.runtime.messaging.outbox import Outbox
+from services.runtime.privacy.crypto import KeyRing, to_column
+from services.runtime.service.factory import prepare_database
 from tests.perf.content_bench import CONNECTIONS, serve, wrk
 from tests.perf.servers import Servers
 

@@ -47,12 +47,12 @@ from deploy.stack.files import REPO
 from deploy.stack.partners import LOCAL_PARTNERS, register_partners
 from services.logistics.app import DEFINITION as LOGISTICS
 from services.partner.app import PartnerSettings, ReferencePartner
-from services.runtime import staff
-from services.runtime.bus import Bus
-from services.runtime.crypto import KeyRing
-from services.runtime.db import create_pool
-from services.runtime.log import configure_logging
-from services.runtime.service import prepare_database
+from services.runtime.access import staff
+from services.runtime.core.db import create_pool
+from services.runtime.core.log import configure_logging
+from services.runtime.messaging.bus import Bus
+from services.runtime.privacy.crypto import KeyRing
+from services.runtime.service.factory import prepare_database
 from tests.partner_samples import details
 from tests.perf import runtime_bench
 from tests.perf.runtime_bench import percentile, row

@@ -22,11 +22,11 @@ from contracts.content import ContentEvent, ContentPublished, content_event_deco
 from contracts.envelope import Metadata
 from contracts.registry import CONTENT_PUBLISHED, STREAMS, stream_named
 from services.content.app import DEFINITION
-from services.runtime.bus import Bus
-from services.runtime.db import Connection, Pool, create_pool, transaction
-from services.runtime.inbox import Consumer, Subscription
-from services.runtime.outbox import Outbox, Relay
-from services.runtime.service import prepare_database
+from services.runtime.core.db import Connection, Pool, create_pool, transaction
+from services.runtime.messaging.bus import Bus
+from services.runtime.messaging.inbox import Consumer, Subscription
+from services.runtime.messaging.outbox import Outbox, Relay
+from services.runtime.service.factory import prepare_database
 
 EVENTS = 5_000
 LATENCY_EVENTS = 1_000

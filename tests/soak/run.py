@@ -19,8 +19,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from deploy.stack.files import REPO
-from services.runtime.outages import TRANSIENT
-from services.runtime.pacing import wait_any
+from services.runtime.core.outages import TRANSIENT
+from services.runtime.core.pacing import wait_any
 from tests.faults.ledger import Ledger, fault_table, percentile, read_ledger, settle
 from tests.faults.stack import Fault, FaultyStack, running_stack
 from tests.faults.traffic import Traffic

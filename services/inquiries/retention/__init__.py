@@ -24,11 +24,11 @@ import structlog
 from services.inquiries import billing_store, erasure, privacy_store
 from services.inquiries.domain import TERMINAL
 from services.inquiries.retention import store
-from services.runtime.crypto import KeyRing
-from services.runtime.db import Pool, transaction
-from services.runtime.pacing import wait_any
-from services.runtime.service import BackgroundLoop
-from services.runtime.state import Runtime
+from services.runtime.core.db import Pool, transaction
+from services.runtime.core.pacing import wait_any
+from services.runtime.privacy.crypto import KeyRing
+from services.runtime.service.definition import Runtime
+from services.runtime.service.factory import BackgroundLoop
 
 log = structlog.get_logger(__name__)
 

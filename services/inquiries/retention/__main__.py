@@ -14,9 +14,9 @@ from services.inquiries.app import DEFINITION, InquiriesSettings
 from services.inquiries.erasure import Erasing
 from services.inquiries.privacy_store import ClosedInquiry
 from services.inquiries.retention import Report, cutoff, due, run
-from services.runtime.db import create_pool
-from services.runtime.log import configure_logging
-from services.runtime.outbox import Outbox
+from services.runtime.core.db import create_pool
+from services.runtime.core.log import configure_logging
+from services.runtime.messaging.outbox import Outbox
 
 DESCRIPTION = """\
 Apply the retention periods now, per data class: erase the personal data of inquiries closed

@@ -11,8 +11,8 @@ from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
 from services.inquiries.retention import Periods, store
-from services.runtime.staff import staff_only
-from services.runtime.state import RuntimeDependency
+from services.runtime.access.staff import staff_only
+from services.runtime.service.definition import RuntimeDependency
 
 PeriodsDependency = NamedDependency[Periods]
 

@@ -10,7 +10,7 @@ from typing import Literal
 import msgspec
 
 from services.inquiries.privacy_store import FREE_TEXT_WIPES
-from services.runtime.db import Connection
+from services.runtime.core.db import Connection
 
 Trigger = Literal["schedule", "command"]
 

@@ -8,8 +8,8 @@ from datetime import datetime
 
 from services.logistics import domain, store
 from services.logistics.usecases.dispatch import Dispatch, move, withdraw
-from services.runtime.db import Connection, Pool, transaction
-from services.runtime.errors import Conflict, NotFound
+from services.runtime.core.db import Connection, Pool, transaction
+from services.runtime.core.errors import Conflict, NotFound
 
 
 async def cancel_booking(

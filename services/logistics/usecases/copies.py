@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from contracts.registry import PARTNER_REPLIES
 from services.logistics import store
-from services.runtime import dead_letters, stream_copies
-from services.runtime.db import Connection
-from services.runtime.outbox import Outbox
+from services.runtime.core.db import Connection
+from services.runtime.messaging import dead_letters, stream_copies
+from services.runtime.messaging.outbox import Outbox
 
 
 async def erase_copies(conn: Connection, outbox: Outbox, inquiry_id: str) -> None:

@@ -26,11 +26,11 @@ from contracts.registry import (
     PARTNER_OFFERS,
 )
 from services.logistics import domain, need_to_know, store
-from services.runtime import disclosures
-from services.runtime.crypto import KeyRing
-from services.runtime.db import Connection, Pool, transaction
-from services.runtime.errors import Conflict, NotFound
-from services.runtime.outbox import Outbox
+from services.runtime.core.db import Connection, Pool, transaction
+from services.runtime.core.errors import Conflict, NotFound
+from services.runtime.messaging.outbox import Outbox
+from services.runtime.privacy import disclosures
+from services.runtime.privacy.crypto import KeyRing
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from contracts.partners import DataErasureRequested
 from contracts.registry import PARTNER_OFFERS
 from services.logistics import domain, store
 from services.logistics.usecases.dispatch import Dispatch
-from services.runtime.db import Connection
+from services.runtime.core.db import Connection
 
 
 async def erase_inquiry(conn: Connection, d: Dispatch, inquiry_id: str, *, now: datetime) -> None:

@@ -9,9 +9,9 @@ from datetime import datetime
 
 from contracts.exports import CaseExport, CaseExportRequest, ExportedBooking, ExportedTimelineEntry
 from services.logistics import store
-from services.runtime import disclosures
-from services.runtime.crypto import KeyRing
-from services.runtime.db import Connection, Pool
+from services.runtime.core.db import Connection, Pool
+from services.runtime.privacy import disclosures
+from services.runtime.privacy.crypto import KeyRing
 
 _PAGE = 100
 

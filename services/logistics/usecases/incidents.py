@@ -13,9 +13,9 @@ from contracts.registry import OPERATOR_ALERT
 from services.logistics import incident_store, store
 from services.logistics.usecases.dispatch import Dispatch
 from services.logistics.usecases.replies import parse_id
-from services.runtime.crypto import KeyRing
-from services.runtime.db import Connection, Pool
-from services.runtime.errors import Conflict, Invalid, NotFound
+from services.runtime.core.db import Connection, Pool
+from services.runtime.core.errors import Conflict, Invalid, NotFound
+from services.runtime.privacy.crypto import KeyRing
 
 
 async def record_incident(

@@ -6,9 +6,9 @@ import uuid
 from datetime import datetime
 
 from services.logistics import domain, store
-from services.runtime.crypto import KeyRing
-from services.runtime.db import Pool, transaction
-from services.runtime.errors import Conflict, NotFound
+from services.runtime.core.db import Pool, transaction
+from services.runtime.core.errors import Conflict, NotFound
+from services.runtime.privacy.crypto import KeyRing
 
 
 async def register_partner(pool: Pool, partner: domain.Partner, *, now: datetime) -> None:

@@ -13,9 +13,9 @@ import structlog
 from contracts.partners import OfferAccepted, OfferDeclined, StatusUpdate
 from services.logistics import domain, store
 from services.logistics.usecases.dispatch import Dispatch, move, offer_to_next_partner
-from services.runtime.crypto import KeyRing
-from services.runtime.db import Connection
-from services.runtime.errors import Conflict, Invalid, NotYet
+from services.runtime.core.db import Connection
+from services.runtime.core.errors import Conflict, Invalid, NotYet
+from services.runtime.privacy.crypto import KeyRing
 
 log = structlog.get_logger(__name__)
 

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from deploy.cluster import NatsCluster, NodePorts
-from services.runtime.bus import Bus
+from services.runtime.messaging.bus import Bus
 
 
 @pytest.fixture(scope="session")

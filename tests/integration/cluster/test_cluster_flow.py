@@ -20,12 +20,12 @@ from contracts.content import ContentEvent, ContentPublished, content_event_deco
 from contracts.envelope import NATS_MSG_ID, Metadata
 from contracts.registry import CONTENT_PUBLISHED, STREAMS
 from deploy.cluster import NatsCluster
-from services.runtime.bus import Bus
-from services.runtime.db import Connection, Pool, create_pool, transaction
-from services.runtime.inbox import Consumer, Subscription
-from services.runtime.outbox import Outbox, Relay
-from services.runtime.service import prepare_database
-from services.runtime.state import ServiceDefinition
+from services.runtime.core.db import Connection, Pool, create_pool, transaction
+from services.runtime.messaging.bus import Bus
+from services.runtime.messaging.inbox import Consumer, Subscription
+from services.runtime.messaging.outbox import Outbox, Relay
+from services.runtime.service.definition import ServiceDefinition
+from services.runtime.service.factory import prepare_database
 from tests.support import eventually
 
 pytestmark = pytest.mark.cluster

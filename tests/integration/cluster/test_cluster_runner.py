@@ -19,7 +19,7 @@ from nats.js.api import StreamInfo
 from contracts.registry import STREAMS
 from deploy.embedded import free_port, port_is_free
 from deploy.stack import infra
-from services.runtime.bus import Bus
+from services.runtime.messaging.bus import Bus
 
 pytestmark = pytest.mark.cluster
 

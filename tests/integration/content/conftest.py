@@ -10,8 +10,8 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from services.content.app import ContentSettings, create_app
-from services.runtime import staff
-from services.runtime.settings import ServiceSettings, load_settings
+from services.runtime.access import staff
+from services.runtime.core.settings import ServiceSettings, load_settings
 
 
 @pytest.fixture

@@ -16,9 +16,9 @@ from litestar.testing import AsyncTestClient
 
 from services.content.app import ContentSettings, create_app
 from services.content.usecases import publish_due
-from services.runtime.bus import Bus
-from services.runtime.db import create_pool
-from services.runtime.outbox import Outbox
+from services.runtime.core.db import create_pool
+from services.runtime.messaging.bus import Bus
+from services.runtime.messaging.outbox import Outbox
 from tests.content_samples import condition, create_and_publish
 from tests.support import eventually
 

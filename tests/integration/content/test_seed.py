@@ -10,8 +10,8 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from services.content.seeding import load_seed_documents, seed_content
-from services.runtime.db import Pool, create_pool
-from services.runtime.outbox import Outbox
+from services.runtime.core.db import Pool, create_pool
+from services.runtime.messaging.outbox import Outbox
 
 Client = AsyncTestClient[Litestar]
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)

@@ -9,7 +9,7 @@ import asyncpg
 import pytest
 
 from deploy.api_keys import main
-from services.runtime import api_keys
+from services.runtime.access import api_keys
 
 
 def run(database_url: str, *argv: str) -> int:

@@ -46,8 +46,8 @@ from deploy.nats_auth import (
     user_url,
 )
 from deploy.stack.access import prepare_authorization
-from services.runtime.bus import Bus
-from services.runtime.request_reply import NoAnswer, answer, ask
+from services.runtime.messaging.bus import Bus
+from services.runtime.messaging.request_reply import NoAnswer, answer, ask
 from tests.nats_auth_support import Server, authorized_nats
 from tests.support import eventually
 

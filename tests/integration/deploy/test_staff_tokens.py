@@ -10,7 +10,7 @@ import asyncpg
 import pytest
 
 from deploy.tokens import main
-from services.runtime import staff
+from services.runtime.access import staff
 
 
 def run(database_url: str, *argv: str) -> int:

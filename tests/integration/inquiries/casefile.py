@@ -15,8 +15,8 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from nats.js.errors import NotFoundError
 
-from services.runtime import api_keys, staff
-from services.runtime.bus import Bus
+from services.runtime.access import api_keys, staff
+from services.runtime.messaging.bus import Bus
 from tests.inquiry_samples import SUBMISSION
 from tests.support import eventually
 

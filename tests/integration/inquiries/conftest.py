@@ -10,8 +10,8 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from services.inquiries.app import InquiriesSettings, create_app
-from services.runtime.crypto import KeyRing
-from services.runtime.settings import ServiceSettings, load_settings
+from services.runtime.core.settings import ServiceSettings, load_settings
+from services.runtime.privacy.crypto import KeyRing
 
 # The casework tests' fixtures: the raw tables, a coordinator's token, a submitted inquiry.
 from tests.integration.inquiries.casefile import (  # noqa: F401

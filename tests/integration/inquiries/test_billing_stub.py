@@ -11,7 +11,7 @@ import asyncpg
 import msgspec
 import pytest
 
-from services.runtime import staff
+from services.runtime.access import staff
 from tests.integration.inquiries.casefile import (
     CONFIRMATION,
     Client,

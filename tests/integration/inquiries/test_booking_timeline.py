@@ -15,10 +15,10 @@ from litestar.testing import AsyncTestClient
 from contracts.envelope import NATS_MSG_ID
 from contracts.logistics import BookingStatus, BookingStatusChanged
 from contracts.registry import BOOKING_STATUS_CHANGED
-from services.runtime.bus import Bus
-from services.runtime.db import create_pool, transaction
-from services.runtime.outbox import Outbox, Relay
-from services.runtime.settings import ServiceSettings
+from services.runtime.core.db import create_pool, transaction
+from services.runtime.core.settings import ServiceSettings
+from services.runtime.messaging.bus import Bus
+from services.runtime.messaging.outbox import Outbox, Relay
 from tests.inquiry_samples import SUBMISSION
 from tests.support import eventually
 

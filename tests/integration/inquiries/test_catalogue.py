@@ -12,10 +12,10 @@ from litestar.testing import AsyncTestClient
 
 from contracts.content import ContentPublished, ContentUnpublished
 from contracts.registry import CONTENT_PUBLISHED, CONTENT_UNPUBLISHED
-from services.runtime.bus import Bus
-from services.runtime.db import create_pool, transaction
-from services.runtime.outbox import Outbox, Relay
-from services.runtime.settings import ServiceSettings
+from services.runtime.core.db import create_pool, transaction
+from services.runtime.core.settings import ServiceSettings
+from services.runtime.messaging.bus import Bus
+from services.runtime.messaging.outbox import Outbox, Relay
 from tests.support import eventually
 
 NOW = datetime(2026, 11, 25, tzinfo=UTC)

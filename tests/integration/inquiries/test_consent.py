@@ -9,7 +9,7 @@ import asyncpg
 import pytest
 
 from contracts.inquiries import ConsentPurpose
-from services.runtime.bus import Bus
+from services.runtime.messaging.bus import Bus
 from tests.inquiry_samples import DISCHARGE
 from tests.integration.inquiries.casefile import (
     CASES,

@@ -12,7 +12,7 @@ from litestar.testing import AsyncTestClient
 from nats.js.errors import NotFoundError
 
 from contracts.registry import INQUIRY_SUBMITTED
-from services.runtime.bus import Bus
+from services.runtime.messaging.bus import Bus
 from tests.inquiry_samples import SUBMISSION, SUBMISSION_PERSONAL
 from tests.support import eventually, every_value
 

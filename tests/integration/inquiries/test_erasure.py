@@ -16,8 +16,8 @@ from nats.js.errors import NotFoundError
 
 from contracts.inquiries import PersonalDataErased, inquiry_event_decoder
 from contracts.registry import INQUIRY_ERASED
-from services.runtime import staff
-from services.runtime.bus import Bus
+from services.runtime.access import staff
+from services.runtime.messaging.bus import Bus
 from tests.inquiry_samples import SUBMISSION
 from tests.integration.inquiries.casefile import CASES, move, offer, step
 from tests.support import eventually

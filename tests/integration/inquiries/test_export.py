@@ -20,11 +20,11 @@ from nats.aio.msg import Msg
 from contracts.registry import CASE_EXPORT
 from services.inquiries.app import InquiriesSettings, create_app
 from services.logistics import app as logistics_app
-from services.runtime import staff
-from services.runtime.bus import Bus
-from services.runtime.crypto import KeyRing
-from services.runtime.disclosures import LEGAL_BASES
-from services.runtime.settings import ServiceSettings, load_settings
+from services.runtime.access import staff
+from services.runtime.core.settings import ServiceSettings, load_settings
+from services.runtime.messaging.bus import Bus
+from services.runtime.privacy.crypto import KeyRing
+from services.runtime.privacy.disclosures import LEGAL_BASES
 from tests.inquiry_samples import SUBMISSION
 from tests.integration.inquiries.casefile import (
     CONFIRMATION,

@@ -13,8 +13,8 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from services.inquiries.app import InquiriesSettings, create_app
-from services.runtime import staff
-from services.runtime.settings import load_settings
+from services.runtime.access import staff
+from services.runtime.core.settings import load_settings
 from tests.inquiry_samples import SUBMISSION, SUBMISSION_PERSONAL
 from tests.integration.inquiries.casefile import as_site
 from tests.support import eventually

@@ -14,9 +14,9 @@ from litestar.testing import AsyncTestClient
 
 from services.inquiries.app import InquiriesSettings, create_app
 from services.inquiries.offers import expire_due
-from services.runtime.bus import Bus
-from services.runtime.db import create_pool
-from services.runtime.outbox import Outbox
+from services.runtime.core.db import create_pool
+from services.runtime.messaging.bus import Bus
+from services.runtime.messaging.outbox import Outbox
 from tests.integration.inquiries.casefile import (
     CASES,
     Client,

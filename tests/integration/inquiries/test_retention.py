@@ -20,9 +20,9 @@ from litestar.testing import AsyncTestClient
 from services.inquiries.app import InquiriesSettings, create_app
 from services.inquiries.erasure import Erasing
 from services.inquiries.retention import purge_due
-from services.runtime.db import create_pool
-from services.runtime.outbox import Outbox
-from services.runtime.settings import SettingsError, load_settings
+from services.runtime.core.db import create_pool
+from services.runtime.core.settings import SettingsError, load_settings
+from services.runtime.messaging.outbox import Outbox
 from tests.inquiry_samples import SUBMISSION
 from tests.support import eventually
 

@@ -17,10 +17,10 @@ from litestar.testing import AsyncTestClient
 from services.inquiries.app import InquiriesSettings, create_app
 from services.inquiries.erasure import Erasing
 from services.inquiries.retention import Periods, Report, due, run
-from services.runtime import staff
-from services.runtime.db import Pool, create_pool
-from services.runtime.outbox import Outbox
-from services.runtime.settings import SettingsError, load_settings
+from services.runtime.access import staff
+from services.runtime.core.db import Pool, create_pool
+from services.runtime.core.settings import SettingsError, load_settings
+from services.runtime.messaging.outbox import Outbox
 from tests.integration.inquiries.casefile import CASES, Client, move, step, submit
 from tests.support import eventually
 

@@ -11,8 +11,8 @@ import pytest
 
 from contracts.inquiries import InquiryStatus
 from services.inquiries.domain import DEDICATED_STEPS, STATUSES, TRANSITIONS
-from services.runtime import staff
-from services.runtime.bus import Bus
+from services.runtime.access import staff
+from services.runtime.messaging.bus import Bus
 from tests.inquiry_samples import DISCHARGE
 from tests.integration.inquiries.casefile import (
     CASES,

@@ -9,7 +9,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from services.runtime.bus import Bus
+from services.runtime.messaging.bus import Bus
 from tests.inquiry_samples import DISCHARGE
 from tests.integration.inquiries.casefile import (
     CASES,

@@ -22,10 +22,10 @@ from contracts.logistics import LogisticsEvent, logistics_event_decoder
 from contracts.partners import PartnerOffer, partner_offer_decoder
 from contracts.registry import STREAMS
 from services.logistics.app import LogisticsSettings, create_app
-from services.runtime import staff
-from services.runtime.bus import Bus
-from services.runtime.crypto import KeyRing
-from services.runtime.settings import ServiceSettings, load_settings
+from services.runtime.access import staff
+from services.runtime.core.settings import ServiceSettings, load_settings
+from services.runtime.messaging.bus import Bus
+from services.runtime.privacy.crypto import KeyRing
 from tests.logistics_samples import partner
 from tests.support import eventually
 

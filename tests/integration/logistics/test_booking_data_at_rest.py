@@ -14,9 +14,9 @@ from contracts.inquiries import PersonalDataErased
 from contracts.registry import INQUIRY_ERASED
 from services.logistics import store
 from services.logistics.app import LogisticsSettings
-from services.runtime.bus import Bus
-from services.runtime.crypto import DecryptionError, KeyRing
-from services.runtime.settings import SettingsError, load_settings
+from services.runtime.core.settings import SettingsError, load_settings
+from services.runtime.messaging.bus import Bus
+from services.runtime.privacy.crypto import DecryptionError, KeyRing
 from tests.integration.logistics.conftest import Client, Register, Start, Tap, publish
 from tests.integration.logistics.test_booking_erasure import opened_details
 from tests.integration.logistics.test_dispatch import confirm, confirmed, offer_to

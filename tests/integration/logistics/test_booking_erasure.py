@@ -14,8 +14,8 @@ from contracts.partners import DataErasureRequested, OfferAccepted, OfferDecline
 from contracts.registry import INQUIRY_ERASED
 from services.logistics.domain import ERASED
 from services.logistics.store import details_aad
-from services.runtime.bus import Bus
-from services.runtime.crypto import KeyRing, from_column
+from services.runtime.messaging.bus import Bus
+from services.runtime.privacy.crypto import KeyRing, from_column
 from tests.integration.logistics.conftest import Client, Register, Tap, of_type, publish, reply
 from tests.integration.logistics.test_dispatch import confirm, confirmed, offer_to
 from tests.logistics_samples import shipment, transfer

@@ -12,7 +12,7 @@ import pytest
 from contracts.inquiries import PersonalDataErased
 from contracts.partners import OfferDeclined
 from contracts.registry import INQUIRY_ERASED
-from services.runtime.bus import Bus
+from services.runtime.messaging.bus import Bus
 from tests.integration.logistics.conftest import Start, Tap, dead_letters, publish, reply
 from tests.integration.logistics.test_dispatch import confirm, confirmed
 from tests.integration.logistics.test_partner_replies import publish_raw

@@ -9,7 +9,7 @@ import uuid
 import asyncpg
 
 from contracts.partners import Offer
-from services.runtime import staff
+from services.runtime.access import staff
 from tests.integration.logistics.conftest import Client, Register, Tap
 from tests.logistics_samples import interpreter, shipment, transfer
 

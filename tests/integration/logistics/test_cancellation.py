@@ -12,7 +12,7 @@ from contracts.inquiries import InquiryCancelled
 from contracts.logistics import BookingStatusChanged
 from contracts.partners import OfferAccepted, OfferWithdrawn, StatusUpdate
 from contracts.registry import INQUIRY_CANCELLED
-from services.runtime.bus import Bus
+from services.runtime.messaging.bus import Bus
 from tests.integration.logistics.conftest import (
     Client,
     Register,

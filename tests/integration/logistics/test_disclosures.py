@@ -19,9 +19,9 @@ from contracts.exports import (
 )
 from contracts.partners import OfferDeclined
 from contracts.registry import CASE_EXPORT
-from services.runtime.bus import Bus
-from services.runtime.disclosures import LEGAL_BASES
-from services.runtime.request_reply import ask
+from services.runtime.messaging.bus import Bus
+from services.runtime.messaging.request_reply import ask
+from services.runtime.privacy.disclosures import LEGAL_BASES
 from tests.integration.logistics.conftest import Client, Register, Tap, reply
 from tests.integration.logistics.test_dispatch import confirm, confirmed
 from tests.logistics_samples import interpreter, transfer

@@ -19,7 +19,7 @@ from contracts.logistics import (
 )
 from contracts.partners import Offer, OfferAccepted, OfferDeclined, OfferWithdrawn, StatusUpdate
 from contracts.registry import INQUIRY_CONFIRMED, INQUIRY_DISCHARGED
-from services.runtime.bus import Bus
+from services.runtime.messaging.bus import Bus
 from tests.integration.logistics.conftest import (
     Client,
     Register,

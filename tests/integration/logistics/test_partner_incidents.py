@@ -14,8 +14,8 @@ import pytest
 from contracts.envelope import Metadata, event_type
 from contracts.logistics import OperatorAlert
 from contracts.partners import IncidentReported, Offer
-from services.runtime import staff
-from services.runtime.bus import Bus
+from services.runtime.access import staff
+from services.runtime.messaging.bus import Bus
 from tests.integration.logistics.conftest import (
     Client,
     Register,

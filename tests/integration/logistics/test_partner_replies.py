@@ -13,7 +13,7 @@ import msgspec
 from contracts.envelope import Metadata, event_type
 from contracts.logistics import BookingStatusChanged
 from contracts.partners import OfferAccepted, OfferDeclined, StatusUpdate
-from services.runtime.bus import Bus
+from services.runtime.messaging.bus import Bus
 from tests.integration.logistics.conftest import (
     Client,
     Register,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncpg
 
-from services.runtime import staff
+from services.runtime.access import staff
 from tests.integration.logistics.conftest import Client, Register
 from tests.logistics_samples import partner
 

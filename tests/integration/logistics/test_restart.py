@@ -10,7 +10,7 @@ import asyncpg
 
 from contracts.logistics import BookingCreated
 from contracts.partners import Offer, OfferAccepted, OfferWithdrawn, StatusUpdate
-from services.runtime.bus import Bus
+from services.runtime.messaging.bus import Bus
 from tests.integration.logistics.conftest import (
     Start,
     Tap,

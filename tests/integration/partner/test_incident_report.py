@@ -15,7 +15,7 @@ from nats.js.errors import NotFoundError
 from contracts.envelope import event_type, metadata_from_headers
 from contracts.partners import IncidentReported, partner_reply_decoder
 from contracts.registry import PARTNER_REPLIES, STREAMS
-from services.runtime.bus import Bus
+from services.runtime.messaging.bus import Bus
 from tests.support import eventually
 
 REPO = Path(__file__).resolve().parents[3]

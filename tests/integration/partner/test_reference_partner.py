@@ -32,7 +32,7 @@ from contracts.partners import (
 )
 from contracts.registry import PARTNER_OFFERS, PARTNER_REPLIES, STREAMS
 from services.partner.app import PartnerSettings, ReferencePartner
-from services.runtime.bus import Bus
+from services.runtime.messaging.bus import Bus
 from tests.partner_samples import offer
 from tests.support import eventually
 

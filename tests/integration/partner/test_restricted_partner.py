@@ -25,7 +25,7 @@ from contracts.registry import STREAMS
 from deploy.nats_auth import ADMIN, ensure_partner_consumers, partner_durable, partner_inbox_prefix
 from services.partner.app import PartnerSettings, ReferencePartner
 from services.partner.incident import report_incident
-from services.runtime.bus import Bus
+from services.runtime.messaging.bus import Bus
 from tests.nats_auth_support import Server, authorized_nats
 from tests.partner_samples import offer as offer_sample
 from tests.support import eventually

@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from contracts.registry import STREAMS
-from services.runtime.bus import Bus
-from services.runtime.db import Pool, create_pool
+from services.runtime.core.db import Pool, create_pool
+from services.runtime.messaging.bus import Bus
 
 
 @pytest.fixture

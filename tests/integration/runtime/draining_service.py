@@ -16,11 +16,11 @@ from litestar.params import FromQuery
 from contracts.content import ContentEvent, content_event_decoder
 from contracts.envelope import Metadata
 from contracts.registry import CONTENT_PUBLISHED
-from services.runtime.db import Connection
-from services.runtime.inbox import Subscription
-from services.runtime.serve import serve
-from services.runtime.service import create_service_app
-from services.runtime.state import Runtime, ServiceDefinition
+from services.runtime.core.db import Connection
+from services.runtime.messaging.inbox import Subscription
+from services.runtime.service.definition import Runtime, ServiceDefinition
+from services.runtime.service.factory import create_service_app
+from services.runtime.service.serve import serve
 
 MODULE = "tests.integration.runtime.draining_service"
 SLOW_SECONDS = 3.0

@@ -14,10 +14,10 @@ from litestar import Litestar, get, post
 from litestar.params import FromPath
 from litestar.testing import AsyncTestClient
 
-from services.runtime import staff
-from services.runtime.service import create_service_app
-from services.runtime.settings import ServiceSettings
-from services.runtime.state import ServiceDefinition
+from services.runtime.access import staff
+from services.runtime.core.settings import ServiceSettings
+from services.runtime.service.definition import ServiceDefinition
+from services.runtime.service.factory import create_service_app
 
 
 @post("/v1/things/{thing_id:int}/approve", status_code=200, **staff.staff_only("editor"))

@@ -14,8 +14,8 @@ from nats.js.api import DiscardPolicy, StorageType
 from nats.js.errors import ServerError, ServiceUnavailableError
 
 from contracts.registry import STREAMS, StreamSpec, stream_named
-from services.runtime import bus as bus_module
-from services.runtime.bus import Bus, fetch_ready
+from services.runtime.messaging import bus as bus_module
+from services.runtime.messaging.bus import Bus, fetch_ready
 
 SUBJECT_PREFIX = "content.condition"
 

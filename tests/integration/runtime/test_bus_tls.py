@@ -16,8 +16,8 @@ from cryptography.x509.oid import NameOID
 
 from contracts.registry import STREAMS
 from deploy.embedded import free_port, start_nats
-from services.runtime.bus import Bus
-from services.runtime.settings import ServiceSettings, SettingsError, load_settings
+from services.runtime.core.settings import ServiceSettings, SettingsError, load_settings
+from services.runtime.messaging.bus import Bus
 
 
 def _name(common: str) -> x509.Name:

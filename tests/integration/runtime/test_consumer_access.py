@@ -15,12 +15,12 @@ from litestar.params import JSONBody
 from litestar.testing import AsyncTestClient
 from litestar.types import HTTPScope
 
-from services.runtime import api_keys
-from services.runtime.consumer_access import Ready, ReadyAnswers, consumer_only
-from services.runtime.metrics import Metrics
-from services.runtime.service import create_service_app
-from services.runtime.settings import ServiceSettings, load_settings
-from services.runtime.state import ServiceDefinition
+from services.runtime.access import api_keys
+from services.runtime.access.consumer_access import Ready, ReadyAnswers, consumer_only
+from services.runtime.core.settings import ServiceSettings, load_settings
+from services.runtime.http.metrics import Metrics
+from services.runtime.service.definition import ServiceDefinition
+from services.runtime.service.factory import create_service_app
 from tests.support import eventually
 
 PROBLEM = "application/problem+json"

@@ -21,9 +21,9 @@ from contracts.content import ContentPublished
 from contracts.envelope import Metadata, event_type
 from contracts.registry import CONTENT_PUBLISHED
 from deploy.embedded import free_port
-from services.runtime.bus import Bus
-from services.runtime.db import create_pool
-from services.runtime.settings import ServiceSettings
+from services.runtime.core.db import create_pool
+from services.runtime.core.settings import ServiceSettings
+from services.runtime.messaging.bus import Bus
 from tests.integration.runtime.draining_service import MODULE, SLOW_SECONDS
 from tests.support import eventually
 

@@ -17,13 +17,13 @@ from litestar.testing import AsyncTestClient
 from contracts.content import ContentPublished
 from contracts.envelope import CE_CORRELATIONID
 from contracts.registry import CONTENT_PUBLISHED
-from services.runtime import staff
-from services.runtime.bus import Bus
-from services.runtime.db import transaction
-from services.runtime.errors import FieldProblem, IllegalTransition, Invalid
-from services.runtime.service import create_service_app
-from services.runtime.settings import ServiceSettings
-from services.runtime.state import RuntimeDependency, ServiceDefinition
+from services.runtime.access import staff
+from services.runtime.core.db import transaction
+from services.runtime.core.errors import FieldProblem, IllegalTransition, Invalid
+from services.runtime.core.settings import ServiceSettings
+from services.runtime.messaging.bus import Bus
+from services.runtime.service.definition import RuntimeDependency, ServiceDefinition
+from services.runtime.service.factory import create_service_app
 from tests.support import eventually
 
 PROBLEM = "application/problem+json"

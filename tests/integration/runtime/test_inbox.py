@@ -14,11 +14,11 @@ import pytest
 from contracts.content import ContentEvent, ContentPublished, content_event_decoder
 from contracts.envelope import Metadata, event_type
 from contracts.registry import CONTENT_PUBLISHED
-from services.runtime import dead_letters
-from services.runtime.bus import Bus
-from services.runtime.db import Connection, Pool
-from services.runtime.errors import Conflict, NotFound
-from services.runtime.inbox import Consumer, Outcome, Subscription, replay_dead_letter
+from services.runtime.core.db import Connection, Pool
+from services.runtime.core.errors import Conflict, NotFound
+from services.runtime.messaging import dead_letters
+from services.runtime.messaging.bus import Bus
+from services.runtime.messaging.inbox import Consumer, Outcome, Subscription, replay_dead_letter
 from tests.support import eventually
 
 SCHEMA = "inquiries"

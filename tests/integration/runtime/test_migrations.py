@@ -9,7 +9,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from services.runtime.migrations import Migration, MigrationError, load_migrations, migrate
+from services.runtime.core.migrate import Migration, MigrationError, load_migrations, migrate
 
 
 @pytest.fixture

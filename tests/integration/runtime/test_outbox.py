@@ -13,10 +13,10 @@ from contracts.content import ContentPublished
 from contracts.envelope import CE_CORRELATIONID, CE_ID, CE_SOURCE, CE_TYPE, NATS_MSG_ID
 from contracts.registry import CONTENT_PUBLISHED, STREAMS, stream_named
 from deploy.embedded import free_port, start_nats
-from services.runtime import outbox as outbox_module
-from services.runtime.bus import Bus
-from services.runtime.db import Pool, transaction
-from services.runtime.outbox import Outbox, Relay
+from services.runtime.core.db import Pool, transaction
+from services.runtime.messaging import outbox as outbox_module
+from services.runtime.messaging.bus import Bus
+from services.runtime.messaging.outbox import Outbox, Relay
 from tests.support import eventually
 
 SCHEMA = "content"

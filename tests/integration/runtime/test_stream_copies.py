@@ -15,11 +15,11 @@ from nats.js.errors import NotFoundError
 
 from contracts.inquiries import PersonalDataErased
 from contracts.registry import INQUIRY_ERASED, PARTNER_REPLIES, STREAMS
-from services.runtime import dead_letters, stream_copies
-from services.runtime.bus import Bus
-from services.runtime.crypto import KeyRing
-from services.runtime.db import Pool, transaction
-from services.runtime.outbox import Outbox, Relay
+from services.runtime.core.db import Pool, transaction
+from services.runtime.messaging import dead_letters, stream_copies
+from services.runtime.messaging.bus import Bus
+from services.runtime.messaging.outbox import Outbox, Relay
+from services.runtime.privacy.crypto import KeyRing
 from tests.support import eventually
 
 SCHEMA = "inquiries"

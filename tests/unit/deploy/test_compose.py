@@ -22,7 +22,7 @@ from deploy.embedded import nats_server_binary
 from services.content.app import DEFINITION as CONTENT
 from services.inquiries.app import DEFINITION as INQUIRIES
 from services.logistics.app import DEFINITION as LOGISTICS
-from services.runtime.settings import load_settings
+from services.runtime.core.settings import load_settings
 
 DEPLOY = Path(__file__).resolve().parents[3] / "deploy"
 REPO = DEPLOY.parent

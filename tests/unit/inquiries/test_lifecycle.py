@@ -51,7 +51,7 @@ from services.inquiries.forms import (
     TransferPlan,
     TravelPlan,
 )
-from services.runtime.errors import Conflict, IllegalTransition, Invalid
+from services.runtime.core.errors import Conflict, IllegalTransition, Invalid
 
 PAIRS = list(itertools.product(STATUSES, STATUSES))
 

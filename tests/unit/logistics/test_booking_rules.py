@@ -9,7 +9,7 @@ import pytest
 
 from contracts.logistics import BookingDetails, booking_details_decoder
 from services.logistics import domain
-from services.runtime.errors import Conflict, IllegalTransition, Invalid
+from services.runtime.core.errors import Conflict, IllegalTransition, Invalid
 from tests.logistics_samples import interpreter, shipment, transfer
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from services.partner.app import PartnerSettings
-from services.runtime.settings import SettingsError, load_settings
+from services.runtime.core.settings import SettingsError, load_settings
 
 
 def test_kinds_are_a_comma_separated_list_and_defaults_fill_the_rest() -> None:

@@ -8,7 +8,7 @@ import base64
 import msgspec
 import pytest
 
-from services.runtime.crypto import (
+from services.runtime.privacy.crypto import (
     DecryptionError,
     KeyRing,
     Sealed,

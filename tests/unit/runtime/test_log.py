@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import structlog
 
-from services.runtime.log import configure_logging
+from services.runtime.core.log import configure_logging
 
 
 def raise_with_personal_data() -> None:

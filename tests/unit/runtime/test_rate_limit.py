@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.runtime.rate_limit import RateLimiter
+from services.runtime.access.rate_limit import RateLimiter
 
 
 def _allowed(limiter: RateLimiter, who: str, limit: int, now: float) -> bool:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from services.runtime.settings import ServiceSettings, SettingsError, load_settings
+from services.runtime.core.settings import ServiceSettings, SettingsError, load_settings
 
 VALID = {"DATABASE_URL": "postgresql://carebridge@db:5432/carebridge"}
 

@@ -7,8 +7,8 @@ from typing import Annotated
 import msgspec
 import pytest
 
-from services.runtime.errors import BadRequest
-from services.runtime.validation import decode_all_problems
+from services.runtime.core.errors import BadRequest
+from services.runtime.http.validation import decode_all_problems
 
 
 class Contact(msgspec.Struct, forbid_unknown_fields=True):

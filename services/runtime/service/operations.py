@@ -13,10 +13,11 @@ from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, FromQuery, QueryParameter
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from services.runtime import audit, dead_letters, outbox
-from services.runtime.inbox import Outcome, replay_dead_letter
-from services.runtime.staff import staff_only
-from services.runtime.state import RuntimeDependency
+from services.runtime.access import audit
+from services.runtime.access.staff import staff_only
+from services.runtime.messaging import dead_letters, outbox
+from services.runtime.messaging.inbox import Outcome, replay_dead_letter
+from services.runtime.service.definition import RuntimeDependency
 
 
 class HealthCheck(msgspec.Struct, frozen=True, kw_only=True):

@@ -19,33 +19,33 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from contracts.registry import STREAMS
-from services.runtime import consumer_access, staff
-from services.runtime.api_keys import KeyDirectory
-from services.runtime.audit import audit_middleware
-from services.runtime.bus import Bus
-from services.runtime.consumer_access import ReadyAnswers
-from services.runtime.db import Pool, create_pool
-from services.runtime.inbox import TRANSIENT_RETRY_CAP, Consumer
-from services.runtime.log import configure_logging, event_loop_name
-from services.runtime.metrics import Metrics
-from services.runtime.migrations import migrate
-from services.runtime.operations import (
+from services.runtime.access import consumer_access, staff
+from services.runtime.access.api_keys import KeyDirectory
+from services.runtime.access.audit import audit_middleware
+from services.runtime.access.consumer_access import ReadyAnswers
+from services.runtime.access.rate_limit import RateLimiter
+from services.runtime.core.db import Pool, create_pool
+from services.runtime.core.log import configure_logging, event_loop_name
+from services.runtime.core.migrate import migrate
+from services.runtime.core.outages import TRANSIENT
+from services.runtime.core.pacing import Backoff, wait_any
+from services.runtime.core.settings import ServiceSettings
+from services.runtime.http.asgi import ServiceApp
+from services.runtime.http.metrics import Metrics
+from services.runtime.http.problem_docs import document_problems
+from services.runtime.http.problems import EXCEPTION_HANDLERS
+from services.runtime.http.request_context import request_context_middleware
+from services.runtime.messaging.bus import Bus
+from services.runtime.messaging.inbox import TRANSIENT_RETRY_CAP, Consumer
+from services.runtime.messaging.outbox import Outbox, Relay
+from services.runtime.service.definition import Runtime, ServiceDefinition
+from services.runtime.service.operations import (
     AuditController,
     DeadLetterController,
     HealthController,
     metrics_endpoint,
 )
-from services.runtime.outages import TRANSIENT
-from services.runtime.outbox import Outbox, Relay
-from services.runtime.pacing import Backoff, wait_any
-from services.runtime.problem_docs import document_problems
-from services.runtime.problems import EXCEPTION_HANDLERS
-from services.runtime.rate_limit import RateLimiter
-from services.runtime.request_context import request_context_middleware
-from services.runtime.serve import DRAIN_SIGNAL
-from services.runtime.service_app import ServiceApp
-from services.runtime.settings import ServiceSettings
-from services.runtime.state import Runtime, ServiceDefinition
+from services.runtime.service.serve import DRAIN_SIGNAL
 
 log = structlog.get_logger(__name__)
 

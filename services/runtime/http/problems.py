@@ -13,8 +13,8 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.types import ExceptionHandlersMap, Scope, Send
 
-from services.runtime.errors import DomainError, FieldProblem, IllegalTransition, Invalid
-from services.runtime.outages import RETRY_AFTER, TRANSIENT
+from services.runtime.core.errors import DomainError, FieldProblem, IllegalTransition, Invalid
+from services.runtime.core.outages import RETRY_AFTER, TRANSIENT
 
 log = structlog.get_logger(__name__)
 

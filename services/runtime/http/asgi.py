@@ -10,7 +10,7 @@ from typing import Any
 from litestar import Litestar
 from litestar.types import ASGIApp
 
-from services.runtime.request_context import HTTP
+from services.runtime.http.request_context import HTTP
 
 
 class ServiceApp(Litestar):

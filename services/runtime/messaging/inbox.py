@@ -28,13 +28,13 @@ from contracts.envelope import (
     metadata_from_headers,
 )
 from contracts.registry import Channel, stream_named
-from services.runtime import dead_letters
-from services.runtime.bus import Bus, fetch_ready
-from services.runtime.db import Connection, Pool
-from services.runtime.errors import Conflict, DomainError, NotFound, NotYet
-from services.runtime.outages import TRANSIENT
-from services.runtime.pacing import Backoff, redelivery_delay, wait_any
-from services.runtime.request_context import safe_id
+from services.runtime.core.db import Connection, Pool
+from services.runtime.core.errors import Conflict, DomainError, NotFound, NotYet
+from services.runtime.core.outages import TRANSIENT
+from services.runtime.core.pacing import Backoff, redelivery_delay, wait_any
+from services.runtime.http.request_context import safe_id
+from services.runtime.messaging import dead_letters
+from services.runtime.messaging.bus import Bus, fetch_ready
 
 log = structlog.get_logger(__name__)
 

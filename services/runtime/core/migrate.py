@@ -10,7 +10,7 @@ from pathlib import Path
 
 import structlog
 
-from services.runtime.db import Connection
+from services.runtime.core.db import Connection
 
 log = structlog.get_logger(__name__)
 
@@ -19,7 +19,7 @@ _LOCK_KEY = 0x43425F4D4947  # "CB_MIG"
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 _FILENAME = re.compile(r"^\d{4}_[a-z0-9_]+\.sql$")
 
-RUNTIME_MIGRATIONS = Path(__file__).parent / "migrations"
+RUNTIME_MIGRATIONS = Path(__file__).parents[1] / "migrations"
 
 
 class MigrationError(Exception):

@@ -6,11 +6,13 @@ import os
 import re
 import sys
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 import msgspec
 
-from services.runtime.crypto import KeyRing
+if TYPE_CHECKING:
+    # Only named in a return type: core stays below privacy, which builds the rings.
+    from services.runtime.privacy.crypto import KeyRing
 
 Port = Annotated[int, msgspec.Meta(ge=1, le=65535)]
 PositiveInt = Annotated[int, msgspec.Meta(ge=1)]

@@ -1,5 +1,5 @@
 """The error answers, in every service's OpenAPI document: every 4xx/5xx a route can give is an
-RFC 9457 problem (services/runtime/problems.py), so the document says so, in place of the
+RFC 9457 problem (services/runtime/http/problems.py), so the document says so, in place of the
 framework's default 400 schema, which no route of ours ever sends. Clients then generate one
 error type, and schemathesis checks our error answers against the document too. The rate-limit
 fields the consumer-access layer adds to answers are declared here as well, for the same reason:
@@ -18,7 +18,7 @@ from litestar.openapi.spec import (
     Schema,
 )
 
-from services.runtime.problems import MEDIA_TYPE
+from services.runtime.http.problems import MEDIA_TYPE
 
 PROBLEM = "Problem"
 _TEXT = Schema(type=OpenAPIType.STRING)
@@ -48,8 +48,8 @@ PROBLEM_SCHEMA = Schema(
         "allowed": Schema(type=OpenAPIType.ARRAY, items=_TEXT),
     },
 )
-# draft-ietf-httpapi-ratelimit-headers-11, as services/runtime/rate_limit.py sends them. Absent
-# when anonymous callers are not limited (ANONYMOUS_RATE_LIMIT=0), so never required.
+# draft-ietf-httpapi-ratelimit-headers-11, as services/runtime/access/rate_limit.py sends them.
+# Absent when anonymous callers are not limited (ANONYMOUS_RATE_LIMIT=0), so never required.
 RATE_LIMIT_HEADERS = {
     "RateLimit-Policy": OpenAPIHeader(
         schema=_TEXT,

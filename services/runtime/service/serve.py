@@ -12,8 +12,8 @@ from typing import Final
 from granian import Granian
 from granian.constants import Interfaces, Loops
 
-from services.runtime.log import configure_logging
-from services.runtime.settings import ServiceSettings
+from services.runtime.core.log import configure_logging
+from services.runtime.core.settings import ServiceSettings
 
 # Granian's own records flow into the root logger, so they are rendered like every other line.
 _GRANIAN_LOGGING = {"loggers": {"_granian": {"handlers": [], "propagate": True}}}

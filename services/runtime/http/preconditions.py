@@ -8,7 +8,7 @@ from typing import Annotated
 
 from litestar.params import HeaderParameter
 
-from services.runtime.errors import BadRequest, FieldProblem, PreconditionRequired
+from services.runtime.core.errors import BadRequest, FieldProblem, PreconditionRequired
 
 IfMatch = Annotated[
     str | None,

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from services.runtime.errors import BadRequest, FieldProblem
+from services.runtime.core.errors import BadRequest, FieldProblem
 
 T = TypeVar("T", bound=msgspec.Struct)
 _AT = re.compile(r" - at `\$(.*)`$")

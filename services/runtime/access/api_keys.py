@@ -18,8 +18,8 @@ from datetime import datetime
 import asyncpg
 import msgspec
 
-from services.runtime.db import Connection, Pool
-from services.runtime.staff import SCHEMA
+from services.runtime.access.staff import SCHEMA
+from services.runtime.core.db import Connection, Pool
 
 KEY_PREFIX = "cbk_"
 _NAME = re.compile(r"^[a-z0-9]+([.-][a-z0-9]+)*$")

@@ -16,7 +16,7 @@ from nats.errors import TimeoutError as NatsTimeoutError
 
 from contracts.envelope import Event
 from contracts.registry import RequestChannel
-from services.runtime.bus import Bus
+from services.runtime.messaging.bus import Bus
 
 log = structlog.get_logger(__name__)
 

@@ -19,12 +19,12 @@ from litestar.exceptions import NotAuthorizedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.types import ASGIApp, HTTPScope, Receive, Scope, Send
 
-from services.runtime.api_keys import ApiKey, KeyDirectory
-from services.runtime.db import Pool
-from services.runtime.outages import TRANSIENT
-from services.runtime.problems import send_problem, send_unavailable
-from services.runtime.rate_limit import RateLimiter
-from services.runtime.request_context import HTTP, HeaderMap, RawHeaders, pass_on
+from services.runtime.access.api_keys import ApiKey, KeyDirectory
+from services.runtime.access.rate_limit import RateLimiter
+from services.runtime.core.db import Pool
+from services.runtime.core.outages import TRANSIENT
+from services.runtime.http.problems import send_problem, send_unavailable
+from services.runtime.http.request_context import HTTP, HeaderMap, RawHeaders, pass_on
 
 API_KEY_HEADER = "x-api-key"
 API_KEY_HEADER_RAW = API_KEY_HEADER.encode()

@@ -19,10 +19,10 @@ import structlog
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.runtime.db import Connection, Pool
-from services.runtime.outages import TRANSIENT
-from services.runtime.problems import send_unavailable
-from services.runtime.staff import Principal
+from services.runtime.access.staff import Principal
+from services.runtime.core.db import Connection, Pool
+from services.runtime.core.outages import TRANSIENT
+from services.runtime.http.problems import send_unavailable
 
 log = structlog.get_logger(__name__)
 

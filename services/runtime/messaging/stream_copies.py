@@ -25,8 +25,8 @@ from nats.js.api import PubAck
 from nats.js.errors import APIError
 
 from contracts.registry import STREAMS
-from services.runtime.bus import Bus
-from services.runtime.db import Connection, Pool
+from services.runtime.core.db import Connection, Pool
+from services.runtime.messaging.bus import Bus
 
 log = structlog.get_logger(__name__)
 

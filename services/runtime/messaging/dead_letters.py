@@ -13,7 +13,7 @@ from datetime import datetime
 import asyncpg
 import msgspec
 
-from services.runtime.db import Connection
+from services.runtime.core.db import Connection
 
 
 class DeadLetter(msgspec.Struct, frozen=True, kw_only=True):

@@ -15,7 +15,7 @@ from typing import Any
 import msgspec
 
 from contracts.exports import Disclosure, DisclosureKind, RecipientType
-from services.runtime.db import Connection
+from services.runtime.core.db import Connection
 
 # The legal basis of each kind of disclosure, in one place: the records name it as written here,
 # and a change of basis is one reviewed change of this table.

@@ -11,17 +11,17 @@ from typing import Any
 from litestar.di import NamedDependency
 from litestar.types import ControllerRouterHandler
 
-from services.runtime import staff
-from services.runtime.bus import Bus
-from services.runtime.crypto import KeyRing
-from services.runtime.db import Pool
-from services.runtime.inbox import Consumer, Subscription
-from services.runtime.metrics import Metrics
-from services.runtime.migrations import RUNTIME_MIGRATIONS, Migration, load_migrations
-from services.runtime.outbox import Outbox
-from services.runtime.settings import ServiceSettings, load_settings_or_exit
+from services.runtime.access import staff
+from services.runtime.core.db import Pool
+from services.runtime.core.migrate import RUNTIME_MIGRATIONS, Migration, load_migrations
+from services.runtime.core.settings import ServiceSettings, load_settings_or_exit
+from services.runtime.http.metrics import Metrics
+from services.runtime.messaging.bus import Bus
+from services.runtime.messaging.inbox import Consumer, Subscription
+from services.runtime.messaging.outbox import Outbox
+from services.runtime.privacy.crypto import KeyRing
 
-STAFF_MIGRATIONS = Path(__file__).parent / "staff_migrations"
+STAFF_MIGRATIONS = Path(__file__).parents[1] / "access" / "staff_migrations"
 
 
 @dataclass(frozen=True)

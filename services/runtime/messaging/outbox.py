@@ -24,11 +24,11 @@ from nats.errors import Error as NatsError
 from nats.js.api import PubAck
 
 from contracts.envelope import CE_ID, Event, Metadata, event_type
-from services.runtime import stream_copies
-from services.runtime.bus import Bus
-from services.runtime.crypto import KeyRing, from_column, to_column
-from services.runtime.db import Connection, Pool
-from services.runtime.pacing import Backoff, wait_any
+from services.runtime.core.db import Connection, Pool
+from services.runtime.core.pacing import Backoff, wait_any
+from services.runtime.messaging import stream_copies
+from services.runtime.messaging.bus import Bus
+from services.runtime.privacy.crypto import KeyRing, from_column, to_column
 
 log = structlog.get_logger(__name__)
 

@@ -15,7 +15,7 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from litestar.handlers.base import BaseRouteHandler
 from litestar.types import Guard
 
-from services.runtime.db import Connection, Pool
+from services.runtime.core.db import Connection, Pool
 
 Role = Literal["admin", "editor", "coordinator"]
 ROLES: tuple[str, ...] = get_args(Role)
