@@ -36,6 +36,7 @@ from services.content.representation import (
     json_ld,
 )
 from services.runtime.core.errors import BadRequest, FieldProblem, NotFound
+from services.runtime.http.cursors import NOT_OURS, decode_cursor, encode_cursor
 from services.runtime.service.definition import RuntimeDependency
 
 KIND = {collection: kind for kind, collection in COLLECTION.items()}
@@ -146,28 +147,18 @@ def _names(raw: str | None, allowed: set[str], param: str) -> list[str]:
     return names
 
 
-def encode_cursor(sort: str, value: Any, document_id: uuid.UUID) -> str:
-    raw = msgspec.json.encode({"s": sort, "v": value, "id": str(document_id)})
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str, sort: str) -> tuple[Any, uuid.UUID]:
-    problem = BadRequest([FieldProblem(field="cursor", message="is not a cursor this API issued")])
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        data = msgspec.json.decode(raw, type=dict[str, Any])
-        value, document_id = data["v"], uuid.UUID(data["id"])
-    except (binascii.Error, msgspec.DecodeError, KeyError, ValueError, TypeError):
-        raise problem from None
-    if data.get("s") != sort:
+def _after(cursor: str, sort: str) -> tuple[Any, uuid.UUID]:
+    """The sort key a list cursor holds; a cursor of another sort order is refused."""
+    issued_for, value, document_id = decode_cursor(cursor, tuple[str, str, uuid.UUID])
+    if issued_for != sort:
         raise BadRequest(
-            [FieldProblem(field="cursor", message=f"was issued for sort={data.get('s')}")]
+            [FieldProblem(field="cursor", message=f"was issued for sort={issued_for}")]
         )
     if sort.lstrip("-") == "updated_at":
         try:
-            value = datetime.fromisoformat(value)
-        except (TypeError, ValueError):
-            raise problem from None
+            return datetime.fromisoformat(value), document_id
+        except ValueError:
+            raise BadRequest([FieldProblem(field="cursor", message=NOT_OURS)]) from None
     return value, document_id
 
 
@@ -199,7 +190,7 @@ class DeliveryController(Controller):
         served = _locale(request, locale)
         selected = _names(fields, FIELDS[kind], "fields")
         embeds = _names(include, set(INCLUDES[kind]), "include")
-        after = decode_cursor(cursor, sort) if cursor else None
+        after = _after(cursor, sort) if cursor else None
         async with runtime.pool.acquire() as conn:
             rows = await delivery_store.list_published(
                 conn,

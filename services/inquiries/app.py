@@ -21,17 +21,15 @@ from services.inquiries.offers import run_expiry
 from services.inquiries.privacy_api import PrivacyController
 from services.inquiries.retention import Periods, retention_loop
 from services.inquiries.retention.api import RetentionController
-from services.runtime.core.settings import PositiveFloat, ServiceSettings
-from services.runtime.privacy.crypto import KeyRing, key_ring_setting
+from services.runtime.core.settings import PositiveFloat
+from services.runtime.privacy.sealing import SealingSettings, sealing_fields
 from services.runtime.service.definition import Runtime, RuntimeDependency, ServiceDefinition
 from services.runtime.service.factory import create_service_app
 
 
-class InquiriesSettings(ServiceSettings, frozen=True, kw_only=True, rename="upper"):
-    # "k1:<base64url 32 bytes>,k2:…": every key still needed to read old rows; the active one
-    # (the last, unless named) encrypts new ones. Never logged.
-    inquiries_encryption_keys: str
-    inquiries_active_key: str = ""
+class InquiriesSettings(SealingSettings, frozen=True, kw_only=True, rename="upper"):
+    encryption_keys: str = sealing_fields("inquiries").keys
+    active_key: str = sealing_fields("inquiries").active
     # Retention per data class (see services/inquiries/retention), applied every interval
     # seconds: the personal and health data of a case closed longer than this is erased...
     inquiries_retention_days: Annotated[int, msgspec.Meta(ge=1, le=36500)] = 365
@@ -45,18 +43,6 @@ class InquiriesSettings(ServiceSettings, frozen=True, kw_only=True, rename="uppe
     offer_expiry_interval: PositiveFloat = 30.0
     # Seconds the export waits for logistics' part before answering 503.
     logistics_export_timeout: PositiveFloat = 5.0
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        self.key_ring()
-
-    def outbox_keys(self) -> KeyRing:
-        return self.key_ring()
-
-    def key_ring(self) -> KeyRing:
-        return key_ring_setting(
-            "INQUIRIES_ENCRYPTION_KEYS", self.inquiries_encryption_keys, self.inquiries_active_key
-        )
 
     def retention_periods(self) -> Periods:
         return Periods(

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -40,6 +38,7 @@ from services.inquiries.lifecycle import aad, lock, move, personal_data, status_
 from services.inquiries.offers import offer_views
 from services.runtime.core.db import Connection, Pool, transaction
 from services.runtime.core.errors import BadRequest, FieldProblem, Invalid, NotFound
+from services.runtime.http.cursors import AwareDatetime, decode_cursor, encode_cursor
 from services.runtime.messaging.outbox import Outbox
 from services.runtime.privacy import disclosures
 from services.runtime.privacy.crypto import KeyRing, from_column, to_column
@@ -355,7 +354,7 @@ async def list_cases(pool: Pool, query: CaseQuery) -> CasePage:
             )
             for r in page
         ],
-        next_cursor=None if last is None else _cursor(last.submitted_at, last.id),
+        next_cursor=None if last is None else encode_cursor(last.submitted_at, last.id),
     )
 
 
@@ -371,11 +370,10 @@ def _filter(query: CaseQuery) -> tuple[store.CaseFilter, tuple[datetime, uuid.UU
         problems.append(FieldProblem(field="submitted_to", message="is before submitted_from"))
     after = None
     if query.cursor is not None:
-        after = _after(query.cursor)
-        if after is None:
-            problems.append(
-                FieldProblem(field="cursor", message="is not a cursor this list handed out")
-            )
+        try:
+            after = decode_cursor(query.cursor, tuple[AwareDatetime, uuid.UUID])
+        except BadRequest as exc:
+            problems += exc.problems
     if problems:
         raise BadRequest(problems)
     where = store.CaseFilter(
@@ -393,17 +391,3 @@ def _filter(query: CaseQuery) -> tuple[store.CaseFilter, tuple[datetime, uuid.UU
 
 def _day(day: date | None) -> datetime | None:
     return None if day is None else datetime.combine(day, time.min, tzinfo=UTC)
-
-
-def _cursor(at: datetime, inquiry_id: uuid.UUID) -> str:
-    raw = msgspec.json.encode([at.isoformat(), str(inquiry_id)])
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _after(cursor: str) -> tuple[datetime, uuid.UUID] | None:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        at, inquiry_id = msgspec.json.decode(raw, type=tuple[datetime, uuid.UUID])
-    except (binascii.Error, ValueError, msgspec.DecodeError):
-        return None
-    return (at, inquiry_id) if at.tzinfo is not None else None

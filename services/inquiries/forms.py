@@ -23,13 +23,13 @@ from contracts.logistics import (
 )
 from services.inquiries.requests import (
     Email,
-    Form,
     Name,
     PatientView,
     Phone,
     Text,
     TimelineEntry,
 )
+from services.runtime.http.validation import Form
 
 Line = Annotated[str, msgspec.Meta(min_length=1, max_length=300)]
 Money = Annotated[

@@ -11,16 +11,13 @@ import msgspec
 
 from contracts.content import Slug
 from contracts.inquiries import Country, InquiryStatus, RequestedService
+from services.runtime.http.validation import Form
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Email = Annotated[str, msgspec.Meta(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
 Phone = Annotated[str, msgspec.Meta(pattern=r"^\+[1-9][0-9]{6,14}$")]
 Language = Annotated[str, msgspec.Meta(pattern=r"^[a-z]{2,3}$")]
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=5000)]
-
-
-class Form(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """HTTP input: a misspelt field is an error, not silently dropped."""
 
 
 class Patient(Form, frozen=True, kw_only=True):

@@ -3,8 +3,6 @@ shipments, and keep the partner registry."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -32,7 +30,8 @@ from contracts.logistics import (
 from services.logistics import domain, store, usecases
 from services.runtime.access.staff import staff_only
 from services.runtime.core.errors import BadRequest, FieldProblem
-from services.runtime.http.validation import decode_all_problems, field_problems
+from services.runtime.http.cursors import AwareDatetime, decode_cursor, encode_cursor
+from services.runtime.http.validation import Form, decode_all_problems, field_problems
 from services.runtime.service.definition import KeysDependency, RuntimeDependency
 
 MAX_LIMIT = 100
@@ -43,10 +42,6 @@ DETAILS: dict[str, type[BookingDetails]] = {
     "interpreter": InterpreterDetails,
     "shipment": ShipmentDetails,
 }
-
-
-class Form(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """HTTP input: a misspelt field is an error, not silently dropped."""
 
 
 class NewBooking(Form, frozen=True, kw_only=True):
@@ -129,23 +124,6 @@ def decode_new_booking(body: bytes) -> tuple[InquiryId | None, BookingDetails]:
     return request.inquiry_id, msgspec.convert(details, DETAILS[request.kind])
 
 
-def encode_cursor(booking: store.Booking) -> str:
-    raw = msgspec.json.encode({"t": booking.created_at.isoformat(), "id": str(booking.id)})
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    problem = BadRequest([FieldProblem(field="cursor", message="is not a cursor this API issued")])
-    try:
-        data = msgspec.json.decode(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        after, booking_id = datetime.fromisoformat(data["t"]), uuid.UUID(data["id"])
-    except (binascii.Error, msgspec.DecodeError, KeyError, ValueError, TypeError):
-        raise problem from None
-    if after.tzinfo is None:
-        raise problem
-    return after, booking_id
-
-
 class BookingController(Controller):
     path = "/v1/bookings"
     tags = ("bookings",)
@@ -200,12 +178,15 @@ class BookingController(Controller):
                 inquiry_id=str(inquiry_id) if inquiry_id else None,
                 status=status,
                 kind=kind,
-                after=decode_cursor(cursor) if cursor else None,
+                after=decode_cursor(cursor, tuple[AwareDatetime, uuid.UUID]) if cursor else None,
                 limit=limit + 1,
             )
         page = rows[:limit]
         more = len(rows) > limit
-        return BookingPage(items=page, next_cursor=encode_cursor(page[-1]) if more else None)
+        return BookingPage(
+            items=page,
+            next_cursor=encode_cursor(page[-1].created_at, page[-1].id) if more else None,
+        )
 
     @get(
         "/{booking_id:uuid}",

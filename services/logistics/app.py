@@ -18,35 +18,21 @@ from services.logistics.incidents_api import IncidentController
 from services.logistics.usecases import Dispatch, expire_due_offers
 from services.logistics.usecases.export import export_case
 from services.runtime.core.pacing import wait_any
-from services.runtime.core.settings import PositiveFloat, PositiveInt, ServiceSettings
+from services.runtime.core.settings import PositiveFloat, PositiveInt
 from services.runtime.messaging.request_reply import answer
-from services.runtime.privacy.crypto import KeyRing, key_ring_setting
+from services.runtime.privacy.sealing import SealingSettings, sealing_fields
 from services.runtime.service.definition import Runtime, RuntimeDependency, ServiceDefinition
 from services.runtime.service.factory import create_service_app
 
 
-class LogisticsSettings(ServiceSettings, frozen=True, kw_only=True, rename="upper"):
-    # "k1:<base64url 32 bytes>,k2:…", sealing the travellers' details of bookings as
-    # INQUIRIES_ENCRYPTION_KEYS seals patients' data: keys of its own. Never logged.
-    logistics_encryption_keys: str
-    logistics_active_key: str = ""
+class LogisticsSettings(SealingSettings, frozen=True, kw_only=True, rename="upper"):
+    encryption_keys: str = sealing_fields("logistics").keys
+    active_key: str = sealing_fields("logistics").active
     # Seconds a partner has to accept or decline before the offer goes to the next one.
     offer_timeout: PositiveFloat = 900.0
     # How often the deadline loop looks for unanswered offers, and how many it takes at once.
     deadline_interval: PositiveFloat = 1.0
     deadline_batch: PositiveInt = 100
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        self.key_ring()
-
-    def outbox_keys(self) -> KeyRing:
-        return self.key_ring()
-
-    def key_ring(self) -> KeyRing:
-        return key_ring_setting(
-            "LOGISTICS_ENCRYPTION_KEYS", self.logistics_encryption_keys, self.logistics_active_key
-        )
 
 
 DEFINITION = ServiceDefinition(

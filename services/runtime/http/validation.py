@@ -65,3 +65,8 @@ def field_problems(
 
 def _struct_type(tp: Any) -> type[msgspec.Struct] | None:
     return tp if isinstance(tp, type) and issubclass(tp, msgspec.Struct) else None
+
+
+class Form(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """HTTP input: a misspelt field is an error, not silently dropped. Every request body
+    Struct derives from it."""
