@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run cluster reset status tokens token revoke-token api-keys api-key revoke-api-key retention test lint fmt contracts bench soak check clean
+.PHONY: help install run cluster reset status tokens token revoke-token api-keys api-key revoke-api-key retention test lint fmt contracts bench soak check clean docs docs-build docs-config
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -74,6 +74,15 @@ fmt: $(STAMP) ## Format and auto-fix the code
 contracts: $(STAMP) ## Regenerate JSON Schemas, AsyncAPI and OpenAPI documents in contracts/
 	@$(BIN)/python -m deploy.api_documents
 
+docs-config: $(STAMP) ## Regenerate docs/operations/configuration.md from the settings Structs
+	@$(BIN)/python -m deploy.settings_reference
+
+docs: $(STAMP) ## Serve the documentation site locally, rebuilt on every change
+	@$(BIN)/mkdocs serve
+
+docs-build: $(STAMP) ## Build the documentation site into site/ (strict: a broken link fails)
+	@$(BIN)/mkdocs build --strict
+
 bench: $(STAMP) ## Measure throughput and latency on real servers (figures for the issue notes)
 	@$(BIN)/python -m tests.perf
 
@@ -83,5 +92,5 @@ soak: $(STAMP) ## Long run under faults, not in CI: make soak MINUTES=30 RATE=1 
 check: lint test ## Exactly what CI runs
 
 clean: ## Remove caches and build output (keeps .venv and the stack's data)
-	@rm -rf .pytest_cache .mypy_cache .ruff_cache .import_linter_cache build dist *.egg-info .bench .soak
+	@rm -rf .pytest_cache .mypy_cache .ruff_cache .import_linter_cache build dist *.egg-info .bench .soak site
 	@find . -name __pycache__ -type d -not -path './$(VENV)/*' -prune -exec rm -rf {} +

@@ -9,7 +9,7 @@ It never gets `$JS.>` (it could read, create or delete any stream or consumer) n
 to its own inbox prefix, `_INBOX_<partner>`.
 
 `python -m deploy.nats_auth` renders the config for a partner registered after the server
-started (see the README, "Partners on NATS: who may do what")."""
+started (see docs/partners.md, "NATS permissions")."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The reference partners of the local stack: one per kind, registered in logistics on every
 start and run as their own processes, so an inquiry confirmed locally gets its bookings offered,
-accepted and completed. Their coverage fits the README walkthrough (a patient from Ukraine,
+accepted and completed. Their coverage fits the walkthrough in docs/ (a patient from Ukraine,
 landing in Frankfurt for treatment in Bad Nauheim)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The README walkthrough, as a newcomer runs it against `make run`: a patient submits an inquiry,
+"""docs/walkthrough.md, as a newcomer runs it against `make run`: a patient submits an inquiry,
 a coordinator takes it through review, offer, acceptance and confirmation, logistics books the
 trip, and the reference partners confirm and complete every booking; after discharge the same
 happens to the return transfer and the medicine shipment, and the patient's timeline shows every

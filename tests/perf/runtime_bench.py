@@ -177,7 +177,7 @@ async def inbox_apply(pool: Pool, bus: Bus) -> float:
         handler=handler,
     )
     consumer = Consumer(pool, bus, sub, batch_size=256, max_deliver=3, ack_wait=30)
-    # Streams refuse purges (README, "JetStream settings"): start from a new one instead.
+    # Streams refuse purges (docs/operations/jetstream.md): start from a new one instead.
     await bus.js.delete_stream(bus.stream("CONTENT"))
     await bus.provision([stream_named("CONTENT")])
     outbox = Outbox(source="/carebridge/bench", schema=DEFINITION.schema)

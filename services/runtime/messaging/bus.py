@@ -133,7 +133,7 @@ class Bus:
     async def provision(self, streams: Iterable[StreamSpec]) -> None:
         """Create each stream, or bring an existing one to the declared configuration.
 
-        The durability settings (README, "JetStream settings") are those of the StreamSpec and:
+        The durability settings (docs/operations/jetstream.md) are those of the StreamSpec and:
         file storage, since memory storage loses everything with the server; `replicas` copies
         (3 on a cluster: a write is acknowledged once a majority holds it, so one node may die);
         and, when `max_bytes` bounds a stream, discard-new, so a full stream refuses what is

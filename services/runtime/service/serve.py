@@ -1,4 +1,5 @@
-"""Run a service under granian, the production ASGI server (chosen by measurement: see README)."""
+"""Run a service under granian, the production ASGI server (chosen by measurement:
+docs/decisions/0001-granian-and-uvloop.md)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from services.runtime.core.settings import ServiceSettings
 _GRANIAN_LOGGING = {"loggers": {"_granian": {"handlers": [], "propagate": True}}}
 
 # Named, not auto: auto takes whichever loop happens to be installed (rloop, uvloop, else
-# asyncio's own, which costs a cached read about a third more CPU: README, Benchmarks). A missing
+# asyncio's own, which costs a cached read about a third more CPU: docs/performance.md). A missing
 # uvloop stops the start instead. The content benchmark's ceiling runs on the same loop.
 EVENT_LOOP: Final = Loops.uvloop
 

@@ -1,5 +1,5 @@
 """deploy/compose.yaml (Docker does not run here): valid against the Compose Specification's
-JSON Schema (vendored by check-jsonschema, so offline), and wired as the README says: official
+JSON Schema (vendored by check-jsonschema, so offline), and wired as docs/operations says: official
 images, a healthy database and NATS before any service, readiness checks, secrets as mounted
 *_FILE settings, NATS configured to fsync every write."""
 

