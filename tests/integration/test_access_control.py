@@ -20,7 +20,7 @@ from litestar.testing import AsyncTestClient
 
 from deploy.api_documents import FACTORIES, SERVICES
 from services.runtime.access import consumer_access, staff
-from services.runtime.core.settings import ServiceSettings, load_settings
+from services.runtime.core.settings import ServiceSettings, as_environ, load_settings
 from services.runtime.privacy.crypto import KeyRing
 from services.runtime.service.definition import ServiceDefinition
 
@@ -99,7 +99,7 @@ def concrete(route: Route) -> str:
 
 
 def service_settings(definition: ServiceDefinition, settings: ServiceSettings) -> ServiceSettings:
-    env = {k.upper(): str(v) for k, v in msgspec.structs.asdict(settings).items()}
+    env = as_environ(settings)
     env |= {
         "INQUIRIES_ENCRYPTION_KEYS": KeyRing.generate_setting("t1"),
         "LOGISTICS_ENCRYPTION_KEYS": KeyRing.generate_setting("t1"),

@@ -19,7 +19,6 @@ from typing import Any
 
 import asyncpg
 import httpx
-import msgspec
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
@@ -28,7 +27,7 @@ from schemathesis.checks import not_a_server_error, response_schema_conformance
 from deploy.api_documents import SERVICES
 from deploy.embedded import free_port
 from services.runtime.access import api_keys, staff
-from services.runtime.core.settings import ServiceSettings
+from services.runtime.core.settings import ServiceSettings, as_environ
 from services.runtime.privacy.crypto import KeyRing
 
 REPO = Path(__file__).resolve().parents[2]
@@ -57,7 +56,7 @@ def service_url(
     request: pytest.FixtureRequest, settings: ServiceSettings, tmp_path: Path
 ) -> Iterator[str]:
     port = free_port()
-    env = {k.upper(): str(v) for k, v in msgspec.structs.asdict(settings).items()}
+    env = as_environ(settings)
     env |= {
         "PORT": str(port),
         "LOG_FORMAT": "json",

@@ -16,7 +16,6 @@ from contextlib import AsyncExitStack
 from typing import Any
 
 import asyncpg
-import msgspec
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -37,7 +36,7 @@ from services.logistics.app import create_app as create_logistics
 from services.logistics.incident_store import description_aad
 from services.logistics.store import details_aad
 from services.runtime.access import api_keys, staff
-from services.runtime.core.settings import ServiceSettings, load_settings
+from services.runtime.core.settings import ServiceSettings, as_environ, load_settings
 from services.runtime.messaging.bus import Bus
 from services.runtime.privacy.crypto import KeyRing, from_column
 from tests.integration.inquiries.casefile import CONFIRMATION, step, submit, to_accepted
@@ -70,7 +69,7 @@ UNSEALED_BYTEA = {"access_token_hash", "request_hash", "token_hash", "key_hash",
 
 
 def environ(settings: ServiceSettings) -> dict[str, str]:
-    return {k.upper(): str(v) for k, v in msgspec.structs.asdict(settings).items()}
+    return as_environ(settings)
 
 
 @pytest.fixture

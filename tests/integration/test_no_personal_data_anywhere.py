@@ -35,7 +35,7 @@ from services.logistics.app import LogisticsSettings
 from services.logistics.app import create_app as logistics_app
 from services.partner.app import PartnerSettings, ReferencePartner
 from services.runtime.access import api_keys, staff
-from services.runtime.core.settings import ServiceSettings, load_settings
+from services.runtime.core.settings import ServiceSettings, as_environ, load_settings
 from services.runtime.messaging.bus import Bus
 from services.runtime.privacy.crypto import KeyRing
 from tests.inquiry_samples import DISCHARGE, SUBMISSION
@@ -131,7 +131,7 @@ PARTNER_OF = {"transfer": "rhein-shuttle", "interpreter": "medilingua", "shipmen
 
 
 def verbose(cls: type[ServiceSettings], settings: ServiceSettings, **extra: str) -> Any:
-    env = {k.upper(): str(v) for k, v in msgspec.structs.asdict(settings).items()}
+    env = as_environ(settings)
     return load_settings(cls, environ=env | {"LOG_LEVEL": "debug", "LOG_FORMAT": "json"} | extra)
 
 

@@ -134,3 +134,12 @@ def _explain(message: str) -> str:
     if path := _PATH.search(message):
         return f"{path.group(1)} is invalid: {message[: path.start()]}"
     return message
+
+
+def as_environ(settings: msgspec.Struct) -> dict[str, str]:
+    """`settings` as the environment that would build them again: each value under its
+    variable's name (a field's encoded name, which a service may set apart from the field's)."""
+    return {
+        field.encode_name: str(getattr(settings, field.name))
+        for field in msgspec.structs.fields(settings)
+    }

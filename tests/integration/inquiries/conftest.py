@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-import msgspec
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from services.inquiries.app import InquiriesSettings, create_app
-from services.runtime.core.settings import ServiceSettings, load_settings
+from services.runtime.core.settings import ServiceSettings, as_environ, load_settings
 from services.runtime.privacy.crypto import KeyRing
 
 # The casework tests' fixtures: the raw tables, a coordinator's token, a submitted inquiry.
@@ -25,7 +24,7 @@ from tests.integration.inquiries.casefile import (  # noqa: F401
 
 @pytest.fixture
 def inquiries_settings(settings: ServiceSettings) -> InquiriesSettings:
-    env = {k.upper(): str(v) for k, v in msgspec.structs.asdict(settings).items()}
+    env = as_environ(settings)
     env["INQUIRIES_ENCRYPTION_KEYS"] = KeyRing.generate_setting("t1")
     env["OFFER_EXPIRY_INTERVAL"] = "0.2"
     return load_settings(InquiriesSettings, environ=env)

@@ -21,7 +21,7 @@ from contracts.registry import CASE_EXPORT
 from services.inquiries.app import InquiriesSettings, create_app
 from services.logistics import app as logistics_app
 from services.runtime.access import staff
-from services.runtime.core.settings import ServiceSettings, load_settings
+from services.runtime.core.settings import ServiceSettings, as_environ, load_settings
 from services.runtime.messaging.bus import Bus
 from services.runtime.privacy.crypto import KeyRing
 from services.runtime.privacy.disclosures import LEGAL_BASES
@@ -47,7 +47,7 @@ SECRETS = ("Olena", "Kovalenko", "olena@example.org", "380501234567", "regurgita
 
 @pytest.fixture
 async def logistics(settings: ServiceSettings) -> AsyncIterator[Client]:
-    env = {k.upper(): str(v) for k, v in msgspec.structs.asdict(settings).items()}
+    env = as_environ(settings)
     env |= {"LOGISTICS_ENCRYPTION_KEYS": KeyRing.generate_setting("t1"), "OFFER_TIMEOUT": "60"}
     app = logistics_app.create_app(load_settings(logistics_app.LogisticsSettings, environ=env))
     async with AsyncTestClient(app, raise_server_exceptions=False) as running:

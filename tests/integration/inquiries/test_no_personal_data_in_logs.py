@@ -8,13 +8,12 @@ import uuid
 from collections.abc import AsyncIterator
 
 import asyncpg
-import msgspec
 import pytest
 from litestar.testing import AsyncTestClient
 
 from services.inquiries.app import InquiriesSettings, create_app
 from services.runtime.access import staff
-from services.runtime.core.settings import load_settings
+from services.runtime.core.settings import as_environ, load_settings
 from tests.inquiry_samples import SUBMISSION, SUBMISSION_PERSONAL
 from tests.integration.inquiries.casefile import as_site
 from tests.support import eventually
@@ -33,7 +32,7 @@ async def db(database_url: str) -> AsyncIterator[asyncpg.Connection]:
 
 @pytest.fixture
 def verbose_settings(inquiries_settings: InquiriesSettings) -> InquiriesSettings:
-    env = {k.upper(): str(v) for k, v in msgspec.structs.asdict(inquiries_settings).items()}
+    env = as_environ(inquiries_settings)
     return load_settings(
         InquiriesSettings, environ=env | {"LOG_LEVEL": "debug", "LOG_FORMAT": "json"}
     )

@@ -21,7 +21,7 @@ from services.inquiries.app import InquiriesSettings, create_app
 from services.inquiries.erasure import Erasing
 from services.inquiries.retention import purge_due
 from services.runtime.core.db import create_pool
-from services.runtime.core.settings import SettingsError, load_settings
+from services.runtime.core.settings import SettingsError, as_environ, load_settings
 from services.runtime.messaging.outbox import Outbox
 from tests.inquiry_samples import SUBMISSION
 from tests.support import eventually
@@ -84,7 +84,7 @@ async def _outbox_empty(db: asyncpg.Connection) -> bool:
 @pytest.fixture
 def env(inquiries_settings: InquiriesSettings) -> dict[str, str]:
     """The service's settings as environment variables, as the command reads them."""
-    return {k.upper(): str(v) for k, v in msgspec.structs.asdict(inquiries_settings).items()}
+    return as_environ(inquiries_settings)
 
 
 def erasing(settings: InquiriesSettings) -> Erasing:

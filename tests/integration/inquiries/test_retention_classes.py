@@ -19,7 +19,7 @@ from services.inquiries.erasure import Erasing
 from services.inquiries.retention import Periods, Report, due, run
 from services.runtime.access import staff
 from services.runtime.core.db import Pool, create_pool
-from services.runtime.core.settings import SettingsError, load_settings
+from services.runtime.core.settings import SettingsError, as_environ, load_settings
 from services.runtime.messaging.outbox import Outbox
 from tests.integration.inquiries.casefile import CASES, Client, move, step, submit
 from tests.support import eventually
@@ -151,7 +151,7 @@ async def retention_runs(db: asyncpg.Connection) -> list[dict[str, Any]]:
 
 
 def service(settings: InquiriesSettings, interval: str) -> AsyncTestClient[Any]:
-    env = {k.upper(): str(v) for k, v in msgspec.structs.asdict(settings).items()}
+    env = as_environ(settings)
     return AsyncTestClient(
         create_app(
             load_settings(
@@ -220,6 +220,6 @@ async def test_operators_read_the_periods_and_the_latest_runs(
 def test_a_period_out_of_range_names_its_variable(
     inquiries_settings: InquiriesSettings, variable: str, value: str
 ) -> None:
-    env = {k.upper(): str(v) for k, v in msgspec.structs.asdict(inquiries_settings).items()}
+    env = as_environ(inquiries_settings)
     with pytest.raises(SettingsError, match=variable):
         load_settings(InquiriesSettings, environ=env | {variable: value})

@@ -23,7 +23,7 @@ from contracts.partners import PartnerOffer, partner_offer_decoder
 from contracts.registry import STREAMS
 from services.logistics.app import LogisticsSettings, create_app
 from services.runtime.access import staff
-from services.runtime.core.settings import ServiceSettings, load_settings
+from services.runtime.core.settings import ServiceSettings, as_environ, load_settings
 from services.runtime.messaging.bus import Bus
 from services.runtime.privacy.crypto import KeyRing
 from tests.logistics_samples import partner
@@ -50,7 +50,7 @@ def start(settings: ServiceSettings, keys_setting: str) -> Start:
     """Start a logistics service; keyword arguments override its settings (OFFER_TIMEOUT=…)."""
 
     def started(**overrides: str) -> AbstractAsyncContextManager[Client]:
-        env = {k.upper(): str(v) for k, v in msgspec.structs.asdict(settings).items()}
+        env = as_environ(settings)
         env |= {
             "OFFER_TIMEOUT": "60",
             "DEADLINE_INTERVAL": "0.1",

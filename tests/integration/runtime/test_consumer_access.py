@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-import msgspec
 import pytest
 from litestar import Litestar, Request, get, post
 from litestar.params import JSONBody
@@ -17,7 +16,7 @@ from litestar.types import HTTPScope
 
 from services.runtime.access import api_keys
 from services.runtime.access.consumer_access import Ready, ReadyAnswers, consumer_only
-from services.runtime.core.settings import ServiceSettings, load_settings
+from services.runtime.core.settings import ServiceSettings, as_environ, load_settings
 from services.runtime.http.metrics import Metrics
 from services.runtime.service.definition import ServiceDefinition
 from services.runtime.service.factory import create_service_app
@@ -55,7 +54,7 @@ def make_client(settings: ServiceSettings) -> Callable[..., Any]:
     """A running app with some settings changed."""
 
     def make(**changes: str) -> Client:
-        env = {k.upper(): str(v) for k, v in msgspec.structs.asdict(settings).items()}
+        env = as_environ(settings)
         env |= {"API_KEY_REFRESH": "0.05", **changes}
         tuned = load_settings(ServiceSettings, environ=env)
         return AsyncTestClient(create_service_app(DEFINITION, tuned))
@@ -127,7 +126,7 @@ async def test_answers_ready_before_the_app_pass_the_same_checks_and_carry_the_s
 
         return answer
 
-    env = {k.upper(): str(v) for k, v in msgspec.structs.asdict(settings).items()}
+    env = as_environ(settings)
     tuned = load_settings(ServiceSettings, environ={**env, "ANONYMOUS_RATE_LIMIT": "3"})
     key = await new_key(db, "site-a", rate=1)
     async with AsyncTestClient(create_service_app(DEFINITION, tuned, ready=ready)) as client:

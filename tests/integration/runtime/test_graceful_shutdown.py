@@ -22,7 +22,7 @@ from contracts.envelope import Metadata, event_type
 from contracts.registry import CONTENT_PUBLISHED
 from deploy.embedded import free_port
 from services.runtime.core.db import create_pool
-from services.runtime.core.settings import ServiceSettings
+from services.runtime.core.settings import ServiceSettings, as_environ
 from services.runtime.messaging.bus import Bus
 from tests.integration.runtime.draining_service import MODULE, SLOW_SECONDS
 from tests.support import eventually
@@ -47,7 +47,7 @@ class Service:
 @pytest.fixture
 def service(settings: ServiceSettings, tmp_path: Path) -> Iterator[Service]:
     port = free_port()
-    env = {k.upper(): str(v) for k, v in msgspec.structs.asdict(settings).items()}
+    env = as_environ(settings)
     env |= {
         "PORT": str(port),
         "LOG_FORMAT": "json",
