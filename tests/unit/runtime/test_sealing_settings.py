@@ -1,4 +1,4 @@
-"""The key-ring settings block every sealing service shares (services/runtime/privacy/sealing.py)."""
+"""The key-ring settings block every sealing service shares (runtime/privacy/sealing.py)."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def test_each_service_reads_its_ring_from_variables_named_for_it(
 
 def test_a_bad_ring_stops_the_settings_naming_the_service_variable() -> None:
     env = BASE | {"INQUIRIES_ENCRYPTION_KEYS": "k1:short"}
-    with pytest.raises(SettingsError, match="^INQUIRIES_ENCRYPTION_KEYS is invalid"):
+    with pytest.raises(SettingsError, match=r"^INQUIRIES_ENCRYPTION_KEYS is invalid"):
         load_settings(InquiriesSettings, environ=env, port=1)
 
 
