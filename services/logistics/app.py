@@ -4,22 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from litestar import Litestar
 from litestar.di import Provide
 
-from contracts.exports import CaseExportFailed, case_export_request_decoder
-from contracts.registry import CASE_EXPORT
 from services.logistics import consumers
-from services.logistics.api import BookingController, PartnerController
-from services.logistics.incidents_api import IncidentController
-from services.logistics.usecases import Dispatch, expire_due_offers
-from services.logistics.usecases.export import export_case
-from services.runtime.core.pacing import wait_any
+from services.logistics.api.bookings import BookingController
+from services.logistics.api.incidents import IncidentController
+from services.logistics.api.partners import PartnerController
+from services.logistics.usecases import BookingCollaborators
 from services.runtime.core.settings import PositiveFloat, PositiveInt
-from services.runtime.messaging.request_reply import answer
 from services.runtime.privacy.sealing import SealingSettings, sealing_fields
 from services.runtime.service.definition import Runtime, RuntimeDependency, ServiceDefinition
 from services.runtime.service.factory import create_service_app
@@ -53,37 +49,30 @@ def create_app(settings: LogisticsSettings) -> Litestar:
     timeout = timedelta(seconds=settings.offer_timeout)
     keys = settings.key_ring()
 
-    def dispatch(runtime: RuntimeDependency) -> Dispatch:
-        return Dispatch(outbox=runtime.outbox, offer_timeout=timeout, keys=keys)
-
-    async def deadlines(runtime: Runtime, stop: asyncio.Event) -> None:
-        """Deadlines live in the database, so they survive restarts; replicas share them."""
-        d = dispatch(runtime)
-        while not stop.is_set():
-            claimed = await expire_due_offers(
-                runtime.pool, d, now=datetime.now(UTC), limit=settings.deadline_batch
-            )
-            if claimed < settings.deadline_batch:
-                await wait_any(stop, timeout=settings.deadline_interval)
-
-    async def case_exports(runtime: Runtime, stop: asyncio.Event) -> None:
-        await answer(
-            runtime.bus,
-            CASE_EXPORT,
-            case_export_request_decoder,
-            lambda request: export_case(runtime.pool, keys, request),
-            lambda reason: CaseExportFailed(reason=reason),
-            stop,
+    def bookings(runtime: RuntimeDependency) -> BookingCollaborators:
+        return BookingCollaborators(
+            pool=runtime.pool, outbox=runtime.outbox, keys=keys, offer_timeout=timeout
         )
 
+    async def deadlines(runtime: Runtime, stop: asyncio.Event) -> None:
+        run = consumers.offer_deadlines(
+            bookings(runtime),
+            interval=settings.deadline_interval,
+            batch=settings.deadline_batch,
+        )
+        await run(stop)
+
+    async def case_exports(runtime: Runtime, stop: asyncio.Event) -> None:
+        await consumers.case_exports(bookings(runtime), runtime.bus)(stop)
+
     definition = dataclasses.replace(
-        DEFINITION, subscriptions=lambda runtime: consumers.subscriptions(dispatch(runtime))
+        DEFINITION, subscriptions=lambda runtime: consumers.subscriptions(bookings(runtime))
     )
     return create_service_app(
         definition,
         settings,
         dependencies={
-            "dispatch": Provide(dispatch, sync_to_thread=False),
+            "bookings": Provide(bookings, sync_to_thread=False),
             "keys": Provide(lambda: keys, sync_to_thread=False),
         },
         background=(("offer-deadlines", deadlines), ("case-exports", case_exports)),

@@ -1,12 +1,17 @@
-"""The doors messages come in by: the inquiry lifecycle (bookings to make, cancel or erase) and
-the partners' replies. Each decodes, calls one use case, and lets the inbox do the rest."""
+"""The doors that are not HTTP: the inquiry lifecycle (bookings to make, cancel or erase) and
+the partners' replies, each decoded, handed to one use case, and left to the inbox to settle;
+the deadline loop that withdraws unanswered offers; and inquiries' requests for a case's
+export, answered over request/reply."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from contracts.envelope import Metadata
+from contracts.exports import CaseExportFailed, case_export_request_decoder
 from contracts.inquiries import (
     InquiryCancelled,
     InquiryConfirmed,
@@ -17,6 +22,7 @@ from contracts.inquiries import (
 )
 from contracts.partners import IncidentReported, PartnerReply, partner_reply_decoder
 from contracts.registry import (
+    CASE_EXPORT,
     INQUIRY_CANCELLED,
     INQUIRY_CONFIRMED,
     INQUIRY_DISCHARGED,
@@ -24,13 +30,19 @@ from contracts.registry import (
     PARTNER_REPLIES,
 )
 from services.logistics import usecases
-from services.logistics.usecases import Dispatch
+from services.logistics.usecases import BookingCollaborators
 from services.runtime.core.db import Connection
 from services.runtime.core.errors import Invalid
+from services.runtime.core.pacing import wait_any
+from services.runtime.messaging.bus import Bus
 from services.runtime.messaging.inbox import Subscription
+from services.runtime.messaging.request_reply import answer
+
+# A background door: runs until `stop` is set.
+Loop = Callable[[asyncio.Event], Awaitable[None]]
 
 
-def subscriptions(d: Dispatch) -> tuple[Subscription[Any], ...]:
+def subscriptions(d: BookingCollaborators) -> tuple[Subscription[Any], ...]:
     async def apply_inquiry_event(conn: Connection, event: InquiryEvent, _: Metadata) -> None:
         now = datetime.now(UTC)
         match event:
@@ -89,3 +101,32 @@ def sender_of(meta: Metadata) -> str:
     if len(parts) != 3 or parts[0] != "partners" or parts[2] != "replies":
         raise Invalid.single("subject", f"{meta.subject!r} is not a partner's reply subject")
     return parts[1]
+
+
+def offer_deadlines(d: BookingCollaborators, *, interval: float, batch: int) -> Loop:
+    """Deadlines live in the database, so they survive restarts; replicas share them. The loop
+    looks every `interval` seconds, at once again while it finds a full batch."""
+
+    async def run(stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            claimed = await usecases.expire_due_offers(d, now=datetime.now(UTC), limit=batch)
+            if claimed < batch:
+                await wait_any(stop, timeout=interval)
+
+    return run
+
+
+def case_exports(d: BookingCollaborators, bus: Bus) -> Loop:
+    """Logistics' part of a case's export, asked for by inquiries."""
+
+    async def run(stop: asyncio.Event) -> None:
+        await answer(
+            bus,
+            CASE_EXPORT,
+            case_export_request_decoder,
+            lambda request: usecases.export_case(d.pool, d.keys, request),
+            lambda reason: CaseExportFailed(reason=reason),
+            stop,
+        )
+
+    return run

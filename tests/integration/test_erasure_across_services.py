@@ -33,8 +33,8 @@ from services.inquiries.app import create_app as create_inquiries
 from services.inquiries.lifecycle import aad
 from services.logistics.app import LogisticsSettings
 from services.logistics.app import create_app as create_logistics
-from services.logistics.incident_store import description_aad
-from services.logistics.store import details_aad
+from services.logistics.store.bookings import details_aad
+from services.logistics.store.incidents import description_aad
 from services.runtime.access import api_keys, staff
 from services.runtime.core.settings import ServiceSettings, as_environ, load_settings
 from services.runtime.messaging.bus import Bus

@@ -33,7 +33,8 @@ from services.inquiries.app import create_app as inquiries_app
 from services.logistics import need_to_know
 from services.logistics.app import LogisticsSettings
 from services.logistics.app import create_app as logistics_app
-from services.partner.app import PartnerSettings, ReferencePartner
+from services.partner.app import PartnerSettings
+from services.partner.consumers import ReferencePartner
 from services.runtime.access import api_keys, staff
 from services.runtime.core.settings import ServiceSettings, as_environ, load_settings
 from services.runtime.messaging.bus import Bus

@@ -46,7 +46,8 @@ from deploy.embedded import free_port
 from deploy.stack.files import REPO
 from deploy.stack.partners import LOCAL_PARTNERS, register_partners
 from services.logistics.app import DEFINITION as LOGISTICS
-from services.partner.app import PartnerSettings, ReferencePartner
+from services.partner.app import PartnerSettings
+from services.partner.consumers import ReferencePartner
 from services.runtime.access import staff
 from services.runtime.core.db import create_pool
 from services.runtime.core.log import configure_logging

@@ -1,20 +1,25 @@
-"""Booking commands, each inside one transaction: lock the booking, let the domain decide, save,
-and announce through the outbox. Reached alike from HTTP, from consumers and from the deadline
-loop; every change of a booking happens under its row lock, so they never act on it twice."""
+"""Booking commands, each inside one transaction: load (and lock) what the decision needs, let
+the domain decide, save the change and announce it through the outbox. Reached alike from HTTP,
+from consumers and from the deadline loop; every change of a booking happens under its row
+lock, so they never act on it twice."""
 
 from services.logistics.usecases.cancellation import cancel_booking, cancel_inquiry
+from services.logistics.usecases.collaborators import BookingCollaborators
 from services.logistics.usecases.copies import erase_copies
 from services.logistics.usecases.dispatch import (
-    Dispatch,
     create_booking,
     dispatch_again,
     expire_due_offers,
+    request_booking,
 )
 from services.logistics.usecases.erasure import erase_inquiry
-from services.logistics.usecases.incidents import incident, record_incident
+from services.logistics.usecases.export import export_case
+from services.logistics.usecases.incidents import incident, incidents_reported, record_incident
 from services.logistics.usecases.registry import (
     booking_with_history,
+    bookings_listed,
     partner,
+    partners_listed,
     put_partner,
     register_partner,
     set_partner_active,
@@ -22,9 +27,10 @@ from services.logistics.usecases.registry import (
 from services.logistics.usecases.replies import apply_reply
 
 __all__ = [
-    "Dispatch",
+    "BookingCollaborators",
     "apply_reply",
     "booking_with_history",
+    "bookings_listed",
     "cancel_booking",
     "cancel_inquiry",
     "create_booking",
@@ -32,10 +38,14 @@ __all__ = [
     "erase_copies",
     "erase_inquiry",
     "expire_due_offers",
+    "export_case",
     "incident",
+    "incidents_reported",
     "partner",
+    "partners_listed",
     "put_partner",
     "record_incident",
     "register_partner",
+    "request_booking",
     "set_partner_active",
 ]

@@ -5,7 +5,7 @@ bookings (a note may quote the traveller), and the dead letters that mention the
 from __future__ import annotations
 
 from contracts.registry import PARTNER_REPLIES
-from services.logistics import store
+from services.logistics.store import offers
 from services.runtime.core.db import Connection
 from services.runtime.messaging import dead_letters, stream_copies
 from services.runtime.messaging.outbox import Outbox
@@ -13,8 +13,8 @@ from services.runtime.messaging.outbox import Outbox
 
 async def erase_copies(conn: Connection, outbox: Outbox, inquiry_id: str) -> None:
     """In the erasing transaction, beside `erase_inquiry`."""
-    ids = await store.ids_of_inquiry(conn, inquiry_id)
-    for partner_id in await store.partners_offered(conn, inquiry_id):
+    ids = await offers.ids_of_inquiry(conn, inquiry_id)
+    for partner_id in await offers.partners_offered(conn, inquiry_id):
         await stream_copies.scan_for(
             conn,
             stream=PARTNER_REPLIES.stream,

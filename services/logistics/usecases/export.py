@@ -8,7 +8,8 @@ import uuid
 from datetime import datetime
 
 from contracts.exports import CaseExport, CaseExportRequest, ExportedBooking, ExportedTimelineEntry
-from services.logistics import store
+from services.logistics import domain
+from services.logistics.store import bookings
 from services.runtime.core.db import Connection, Pool
 from services.runtime.privacy import disclosures
 from services.runtime.privacy.crypto import KeyRing
@@ -30,8 +31,8 @@ async def export_case(pool: Pool, keys: KeyRing, request: CaseExportRequest) -> 
         )
 
 
-async def _exported(conn: Connection, booking: store.Booking) -> ExportedBooking:
-    timeline = await store.timeline(conn, booking.id)
+async def _exported(conn: Connection, booking: domain.Booking) -> ExportedBooking:
+    timeline = await bookings.timeline(conn, booking.id)
     return ExportedBooking(
         booking_id=str(booking.id),
         kind=booking.kind,
@@ -51,11 +52,11 @@ async def _exported(conn: Connection, booking: store.Booking) -> ExportedBooking
     )
 
 
-async def _bookings_of(conn: Connection, keys: KeyRing, inquiry_id: str) -> list[store.Booking]:
-    found: list[store.Booking] = []
+async def _bookings_of(conn: Connection, keys: KeyRing, inquiry_id: str) -> list[domain.Booking]:
+    found: list[domain.Booking] = []
     after: tuple[datetime, uuid.UUID] | None = None
     while True:
-        page = await store.list_bookings(
+        page = await bookings.list_bookings(
             conn, keys, inquiry_id=inquiry_id, status=None, kind=None, after=after, limit=_PAGE
         )
         found += page

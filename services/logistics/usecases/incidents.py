@@ -10,17 +10,16 @@ from datetime import datetime
 from contracts.logistics import OperatorAlert
 from contracts.partners import IncidentReported
 from contracts.registry import OPERATOR_ALERT
-from services.logistics import incident_store, store
-from services.logistics.usecases.dispatch import Dispatch
-from services.logistics.usecases.replies import parse_id
-from services.runtime.core.db import Connection, Pool
+from services.logistics.domain import parse_id
+from services.logistics.store import bookings, incidents
+from services.logistics.usecases.collaborators import BookingCollaborators
+from services.runtime.core.db import Connection
 from services.runtime.core.errors import Conflict, Invalid, NotFound
-from services.runtime.privacy.crypto import KeyRing
 
 
 async def record_incident(
     conn: Connection,
-    d: Dispatch,
+    c: BookingCollaborators,
     report: IncidentReported,
     sender: str,
     *,
@@ -32,9 +31,9 @@ async def record_incident(
     consumer keeps it as a dead letter and nothing is stored."""
     affected = await _affected(conn, report, sender)
     incident_id = uuid.uuid4()
-    await incident_store.insert_incident(
+    await incidents.insert_incident(
         conn,
-        d.keys,
+        c.keys,
         id=incident_id,
         partner_id=sender,
         report_id=report_id,
@@ -46,22 +45,21 @@ async def record_incident(
         reported_at=now,
         affected=affected,
     )
+    # The entry records each booking's status as it stands; its details are not needed.
+    statuses = await bookings.statuses_of(conn, [b.booking_id for b in affected])
     for booking in affected:
-        held = await store.get_booking(conn, d.keys, booking.booking_id)
-        if held is None:  # pragma: no cover - bookings are never deleted
-            raise RuntimeError("an affected booking vanished")
-        await store.insert_timeline(
+        await bookings.insert_timeline(
             conn,
             booking.booking_id,
             at=now,
             entry="partner_incident",
-            status=held.status,
+            status=statuses[booking.booking_id],
             partner_id=sender,
             detail={"incident_id": str(incident_id), "category": report.category},
         )
     cases = sorted({b.inquiry_id for b in affected if b.inquiry_id is not None})
     scope = "everything it holds from us" if report.all_data else "the bookings it named"
-    await d.outbox.emit(
+    await c.outbox.emit(
         conn,
         OPERATOR_ALERT.subject(),
         OperatorAlert(
@@ -84,18 +82,18 @@ async def record_incident(
 
 async def _affected(
     conn: Connection, report: IncidentReported, sender: str
-) -> list[incident_store.AffectedBooking]:
+) -> list[incidents.AffectedBooking]:
     if report.all_data:
-        return await incident_store.bookings_offered_to(conn, sender, None)
+        return await incidents.bookings_offered_to(conn, sender, None)
     if not report.booking_ids and not report.offer_ids:
         raise Invalid.single("booking_ids", "name the affected bookings or offers, or set all_data")
     booking_ids = [parse_id(b, "booking_ids") for b in report.booking_ids]
     offer_ids = [parse_id(o, "offer_ids") for o in report.offer_ids]
-    named = await incident_store.bookings_offered_to(conn, sender, booking_ids)
+    named = await incidents.bookings_offered_to(conn, sender, booking_ids)
     foreign = sorted(set(booking_ids) - {b.booking_id for b in named})
     if foreign:
         raise Conflict(f"partner {sender} was offered no booking {', '.join(map(str, foreign))}")
-    of_offers = await incident_store.bookings_of_offers(conn, sender, offer_ids)
+    of_offers = await incidents.bookings_of_offers(conn, sender, offer_ids)
     unknown = sorted(set(offer_ids) - of_offers.keys())
     if unknown:
         raise Conflict(f"partner {sender} holds no offer {', '.join(map(str, unknown))}")
@@ -103,9 +101,17 @@ async def _affected(
     return [merged[k] for k in sorted(merged)]
 
 
-async def incident(pool: Pool, keys: KeyRing, incident_id: uuid.UUID) -> incident_store.Incident:
-    async with pool.acquire() as conn:
-        found = await incident_store.get_incident(conn, keys, incident_id)
+async def incident(c: BookingCollaborators, incident_id: uuid.UUID) -> incidents.Incident:
+    async with c.pool.acquire() as conn:
+        found = await incidents.get_incident(conn, c.keys, incident_id)
     if found is None:
         raise NotFound(f"incident {incident_id} does not exist")
     return found
+
+
+async def incidents_reported(
+    c: BookingCollaborators, *, partner_id: str | None, limit: int
+) -> list[incidents.Incident]:
+    """The newest reports first, of one partner or all."""
+    async with c.pool.acquire() as conn:
+        return await incidents.list_incidents(conn, c.keys, partner_id=partner_id, limit=limit)

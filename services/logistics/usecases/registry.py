@@ -5,7 +5,9 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from services.logistics import domain, store
+from contracts.logistics import BookingKind, BookingStatus
+from services.logistics import domain
+from services.logistics.store import bookings, offers, partners
 from services.runtime.core.db import Pool, transaction
 from services.runtime.core.errors import Conflict, NotFound
 from services.runtime.privacy.crypto import KeyRing
@@ -13,7 +15,7 @@ from services.runtime.privacy.crypto import KeyRing
 
 async def register_partner(pool: Pool, partner: domain.Partner, *, now: datetime) -> None:
     async with transaction(pool) as conn:
-        if not await store.insert_partner(conn, partner, now):
+        if not await partners.insert_partner(conn, partner, now):
             raise Conflict(
                 f"partner {partner.id} exists already; PUT /v1/partners/{partner.id} replaces it"
             )
@@ -22,7 +24,7 @@ async def register_partner(pool: Pool, partner: domain.Partner, *, now: datetime
 async def put_partner(pool: Pool, partner: domain.Partner, *, now: datetime) -> bool:
     """Create or replace; True when created."""
     async with transaction(pool) as conn:
-        return await store.upsert_partner(conn, partner, now)
+        return await partners.upsert_partner(conn, partner, now)
 
 
 async def set_partner_active(
@@ -30,7 +32,7 @@ async def set_partner_active(
 ) -> domain.Partner:
     """A deactivated partner is offered nothing new; what it holds stays with it."""
     async with transaction(pool) as conn:
-        partner = await store.set_partner_active(conn, partner_id, active, now)
+        partner = await partners.set_partner_active(conn, partner_id, active, now)
     if partner is None:
         raise NotFound(f"partner {partner_id} does not exist")
     return partner
@@ -38,21 +40,46 @@ async def set_partner_active(
 
 async def partner(pool: Pool, partner_id: str) -> domain.Partner:
     async with pool.acquire() as conn:
-        found = await store.get_partner(conn, partner_id)
+        found = await partners.get_partner(conn, partner_id)
     if found is None:
         raise NotFound(f"partner {partner_id} does not exist")
     return found
 
 
+async def partners_listed(
+    pool: Pool, *, kind: BookingKind | None, active: bool | None
+) -> list[domain.Partner]:
+    """Highest priority first."""
+    async with pool.acquire() as conn:
+        return await partners.list_partners(conn, kind=kind, active=active)
+
+
 async def booking_with_history(
     pool: Pool, keys: KeyRing, booking_id: uuid.UUID
-) -> tuple[store.Booking, list[store.TimelineEntry], list[store.OfferRow]]:
+) -> tuple[domain.Booking, list[domain.TimelineEntry], list[domain.OfferRow]]:
     async with pool.acquire() as conn:
-        booking = await store.get_booking(conn, keys, booking_id)
+        booking = await bookings.get_booking(conn, keys, booking_id)
         if booking is None:
             raise NotFound(f"booking {booking_id} does not exist")
         return (
             booking,
-            await store.timeline(conn, booking_id),
-            await store.offers_of(conn, booking_id),
+            await bookings.timeline(conn, booking_id),
+            await offers.offers_of(conn, booking_id),
+        )
+
+
+async def bookings_listed(
+    pool: Pool,
+    keys: KeyRing,
+    *,
+    inquiry_id: str | None,
+    status: BookingStatus | None,
+    kind: BookingKind | None,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> list[domain.Booking]:
+    """Oldest first, from after the (created_at, id) position `after`."""
+    async with pool.acquire() as conn:
+        return await bookings.list_bookings(
+            conn, keys, inquiry_id=inquiry_id, status=status, kind=kind, after=after, limit=limit
         )

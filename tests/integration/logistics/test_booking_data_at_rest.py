@@ -12,8 +12,8 @@ import pytest
 
 from contracts.inquiries import PersonalDataErased
 from contracts.registry import INQUIRY_ERASED
-from services.logistics import store
 from services.logistics.app import LogisticsSettings
+from services.logistics.store import bookings as store
 from services.runtime.core.settings import SettingsError, load_settings
 from services.runtime.messaging.bus import Bus
 from services.runtime.privacy.crypto import DecryptionError, KeyRing

@@ -13,7 +13,7 @@ from contracts.inquiries import PersonalDataErased
 from contracts.partners import DataErasureRequested, OfferAccepted, OfferDeclined, StatusUpdate
 from contracts.registry import INQUIRY_ERASED
 from services.logistics.domain import ERASED
-from services.logistics.store import details_aad
+from services.logistics.store.bookings import details_aad
 from services.runtime.messaging.bus import Bus
 from services.runtime.privacy.crypto import KeyRing, from_column
 from tests.integration.logistics.conftest import Client, Register, Tap, of_type, publish, reply

@@ -31,7 +31,8 @@ from contracts.partners import (
     partner_reply_decoder,
 )
 from contracts.registry import PARTNER_OFFERS, PARTNER_REPLIES, STREAMS
-from services.partner.app import PartnerSettings, ReferencePartner
+from services.partner.app import PartnerSettings
+from services.partner.consumers import ReferencePartner
 from services.runtime.messaging.bus import Bus
 from tests.partner_samples import offer
 from tests.support import eventually

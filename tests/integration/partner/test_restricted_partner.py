@@ -23,7 +23,8 @@ from contracts.partners import (
 )
 from contracts.registry import STREAMS
 from deploy.nats_auth import ADMIN, ensure_partner_consumers, partner_durable, partner_inbox_prefix
-from services.partner.app import PartnerSettings, ReferencePartner
+from services.partner.app import PartnerSettings
+from services.partner.consumers import ReferencePartner
 from services.partner.incident import report_incident
 from services.runtime.messaging.bus import Bus
 from tests.nats_auth_support import Server, authorized_nats

@@ -3,8 +3,9 @@ booking next, how a partner's progress moves it, and what erasure leaves of it."
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Sequence
-from typing import Literal, get_args
+from typing import get_args
 
 import msgspec
 
@@ -20,6 +21,7 @@ from contracts.logistics import (
     Traveller,
 )
 from contracts.partners import INTERPRETER_PROGRESS, SHIPMENT_PROGRESS, TRANSFER_PROGRESS
+from services.logistics.domain.model import Capability, Partner
 from services.runtime.core.errors import Conflict, IllegalTransition, Invalid
 
 STATUSES: tuple[BookingStatus, ...] = get_args(BookingStatus)
@@ -39,9 +41,6 @@ TRANSITIONS: dict[BookingStatus, tuple[BookingStatus, ...]] = {
     "failed": (),
 }
 TERMINAL: frozenset[BookingStatus] = frozenset(s for s, nxt in TRANSITIONS.items() if not nxt)
-
-# What a partner must be able to do beyond its kind, e.g. carry a patient lying down.
-Capability = Literal["ambulance", "informed_consent", "cold_chain"]
 
 PROGRESS: dict[BookingKind, tuple[str, ...]] = {
     "transfer": TRANSFER_PROGRESS,
@@ -76,25 +75,6 @@ def kind_of(details: BookingDetails) -> BookingKind:
 
 
 # --- dispatch --------------------------------------------------------------------------------
-
-
-class Coverage(msgspec.Struct, frozen=True, kw_only=True):
-    airports: tuple[str, ...] = ()
-    cities: tuple[str, ...] = ()
-    countries: tuple[str, ...] = ()
-
-
-class Partner(msgspec.Struct, frozen=True, kw_only=True):
-    """A provider in the registry, as dispatch sees it."""
-
-    id: str
-    name: str
-    kinds: tuple[BookingKind, ...]
-    coverage: Coverage
-    languages: tuple[str, ...]
-    capabilities: tuple[Capability, ...]
-    priority: int
-    active: bool
 
 
 def required_capabilities(details: BookingDetails) -> frozenset[Capability]:
@@ -223,3 +203,11 @@ def _sessions_erased(
     sessions: Sequence[InterpreterSession],
 ) -> tuple[InterpreterSession, ...]:
     return tuple(msgspec.structs.replace(s, place=ERASED) for s in sessions)
+
+
+def parse_id(value: str, field: str) -> uuid.UUID:
+    """An id a partner sent, as the UUID it must be (Invalid otherwise)."""
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise Invalid.single(field, "is not a UUID") from None

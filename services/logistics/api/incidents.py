@@ -10,9 +10,10 @@ from litestar import Controller, get
 from litestar.params import FromPath, FromQuery, QueryParameter
 
 from contracts.logistics import PartnerId
-from services.logistics import incident_store, usecases
+from services.logistics import usecases
+from services.logistics.api import BookingCollaboratorsDependency
+from services.logistics.store.incidents import Incident
 from services.runtime.access.staff import staff_only
-from services.runtime.service.definition import KeysDependency, RuntimeDependency
 
 MAX_LIMIT = 100
 
@@ -28,15 +29,11 @@ class IncidentController(Controller):
     )
     async def list_incidents(
         self,
-        runtime: RuntimeDependency,
-        keys: KeysDependency,
+        bookings: BookingCollaboratorsDependency,
         partner_id: FromQuery[PartnerId | None] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = 50,
-    ) -> list[incident_store.Incident]:
-        async with runtime.pool.acquire() as conn:
-            return await incident_store.list_incidents(
-                conn, keys, partner_id=partner_id, limit=limit
-            )
+    ) -> list[Incident]:
+        return await usecases.incidents_reported(bookings, partner_id=partner_id, limit=limit)
 
     @get(
         "/{incident_id:uuid}",
@@ -44,6 +41,6 @@ class IncidentController(Controller):
         **staff_only("coordinator"),
     )
     async def one(
-        self, runtime: RuntimeDependency, keys: KeysDependency, incident_id: FromPath[uuid.UUID]
-    ) -> incident_store.Incident:
-        return await usecases.incident(runtime.pool, keys, incident_id)
+        self, bookings: BookingCollaboratorsDependency, incident_id: FromPath[uuid.UUID]
+    ) -> Incident:
+        return await usecases.incident(bookings, incident_id)

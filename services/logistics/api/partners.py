@@ -1,0 +1,143 @@
+"""HTTP doors to the partner registry: coordinators register partners, replace them, and
+activate or deactivate them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, get, patch, post, put
+from litestar.params import FromPath, FromQuery, JSONBody
+
+from contracts.logistics import BookingKind, Country, Iata, Language, Line, Name, PartnerId
+from services.logistics import domain, usecases
+from services.runtime.access.staff import staff_only
+from services.runtime.core.errors import BadRequest, FieldProblem
+from services.runtime.http.validation import Form, decode_all_problems
+from services.runtime.service.definition import RuntimeDependency
+
+
+class CoverageForm(Form, frozen=True, kw_only=True):
+    airports: tuple[Iata, ...] = ()
+    cities: tuple[Line, ...] = ()
+    countries: tuple[Country, ...] = ()
+
+
+class PartnerForm(Form, frozen=True, kw_only=True):
+    name: Name
+    kinds: Annotated[tuple[BookingKind, ...], msgspec.Meta(min_length=1)]
+    coverage: CoverageForm = CoverageForm()
+    languages: tuple[Language, ...] = ()
+    capabilities: tuple[domain.Capability, ...] = ()
+    # Higher goes first.
+    priority: Annotated[int, msgspec.Meta(ge=-1000, le=1000)] = 0
+    active: bool = True
+
+
+class NewPartner(PartnerForm, frozen=True, kw_only=True):
+    id: PartnerId
+
+
+class ReplacePartner(PartnerForm, frozen=True, kw_only=True):
+    # Optional here: the path names the partner; if given it must agree.
+    id: PartnerId | None = None
+
+
+class PartnerActive(Form, frozen=True, kw_only=True):
+    active: bool
+
+
+PARTNER_BODY = (
+    'Body: {"id", "name", "kinds": ["transfer" | "interpreter" | "shipment"], "coverage": '
+    '{"airports": IATA codes, "cities", "countries": ISO codes}, "languages": ISO 639 codes '
+    '(interpreters: both of a pair), "capabilities": ["ambulance" | "informed_consent" | '
+    '"cold_chain"], "priority": higher first, "active"}. Every problem is reported at once (400).'
+)
+
+
+def _partner(partner_id: str, form: PartnerForm) -> domain.Partner:
+    return domain.Partner(
+        id=partner_id,
+        name=form.name,
+        kinds=form.kinds,
+        coverage=domain.Coverage(
+            airports=form.coverage.airports,
+            cities=form.coverage.cities,
+            countries=form.coverage.countries,
+        ),
+        languages=form.languages,
+        capabilities=form.capabilities,
+        priority=form.priority,
+        active=form.active,
+    )
+
+
+class PartnerController(Controller):
+    path = "/v1/partners"
+    tags = ("partners",)
+
+    @post(
+        "/",
+        summary="Register a partner (409 if the id exists; PUT replaces)",
+        description=PARTNER_BODY,
+        status_code=201,
+        **staff_only("coordinator"),
+    )
+    async def register(
+        self, request: Request[Any, Any, Any], runtime: RuntimeDependency
+    ) -> domain.Partner:
+        form = decode_all_problems(await request.body(), NewPartner)
+        partner = _partner(form.id, form)
+        await usecases.register_partner(runtime.pool, partner, now=datetime.now(UTC))
+        return partner
+
+    @put(
+        "/{partner_id:str}",
+        summary="Create or replace a partner (idempotent: a stack registers its partners on start)",
+        description=PARTNER_BODY,
+        **staff_only("coordinator"),
+    )
+    async def replace(
+        self,
+        request: Request[Any, Any, Any],
+        runtime: RuntimeDependency,
+        partner_id: FromPath[PartnerId],
+    ) -> Response[domain.Partner]:
+        form = decode_all_problems(await request.body(), ReplacePartner)
+        if form.id is not None and form.id != partner_id:
+            raise BadRequest(
+                [
+                    FieldProblem(
+                        field="id", message=f"is {form.id!r} but the path names {partner_id!r}"
+                    )
+                ]
+            )
+        partner = _partner(partner_id, form)
+        created = await usecases.put_partner(runtime.pool, partner, now=datetime.now(UTC))
+        return Response(partner, status_code=201 if created else 200)
+
+    @get("/", summary="List partners, highest priority first", **staff_only("coordinator"))
+    async def list_partners(
+        self,
+        runtime: RuntimeDependency,
+        kind: FromQuery[BookingKind | None] = None,
+        active: FromQuery[bool | None] = None,
+    ) -> list[domain.Partner]:
+        return await usecases.partners_listed(runtime.pool, kind=kind, active=active)
+
+    @get("/{partner_id:str}", summary="One partner", **staff_only("coordinator"))
+    async def one(self, runtime: RuntimeDependency, partner_id: FromPath[str]) -> domain.Partner:
+        return await usecases.partner(runtime.pool, partner_id)
+
+    @patch(
+        "/{partner_id:str}",
+        summary="Activate or deactivate a partner: an inactive one is offered nothing new",
+        **staff_only("coordinator"),
+    )
+    async def set_active(
+        self, runtime: RuntimeDependency, partner_id: FromPath[str], data: JSONBody[PartnerActive]
+    ) -> domain.Partner:
+        return await usecases.set_partner_active(
+            runtime.pool, partner_id, data.active, now=datetime.now(UTC)
+        )

@@ -1,0 +1,113 @@
+"""Load and save around a decision: the booking's state is read (and locked) before the domain
+decides, and the change it returns is written at once, in the caller's transaction."""
+
+from __future__ import annotations
+
+import uuid
+
+from contracts.logistics import BookingKind
+from contracts.partners import Offer
+from services.logistics import domain
+from services.logistics.store import bookings, offers, partners
+from services.logistics.usecases.collaborators import BookingCollaborators
+from services.runtime.core.db import Connection
+from services.runtime.privacy import disclosures
+from services.runtime.privacy.crypto import KeyRing
+
+
+async def lock(
+    conn: Connection, keys: KeyRing, booking_id: uuid.UUID
+) -> domain.BookingState | None:
+    """The booking under its row lock, with its offers and their partners' names."""
+    booking = await bookings.lock_booking(conn, keys, booking_id)
+    return None if booking is None else await with_offers(conn, booking)
+
+
+async def with_offers(conn: Connection, booking: domain.Booking) -> domain.BookingState:
+    """The state of a booking already read (and locked) by the caller."""
+    return domain.BookingState(
+        booking=booking,
+        offers=tuple(await offers.offers_of(conn, booking.id)),
+        partner_names=await offers.partner_names_of(conn, booking.id),
+    )
+
+
+async def offering(
+    conn: Connection, c: BookingCollaborators, kind: BookingKind | None
+) -> domain.Offering:
+    """What a decision needs to offer a booking of `kind` to the next partner (no one, for a
+    booking that does not exist)."""
+    return domain.Offering(
+        partners=tuple(await partners.active_partners(conn, kind)) if kind else (),
+        timeout=c.offer_timeout,
+        offer_id=uuid.uuid4(),
+    )
+
+
+async def save(
+    conn: Connection,
+    c: BookingCollaborators,
+    change: domain.Change,
+    *,
+    origin: str | None = None,
+    position: int | None = None,
+) -> bool:
+    """Write the change and queue its events; False (and nothing written) when it creates a
+    booking that the same requesting event (`origin`, `position`) created before."""
+    booking = change.booking
+    if change.before is None:
+        if not await bookings.insert_booking(
+            conn, c.keys, booking, origin=origin, position=position
+        ):
+            return False
+    elif change.moved:
+        await bookings.update_booking_status(
+            conn,
+            booking.id,
+            status=booking.status,
+            version=booking.version,
+            partner_id=booking.partner_id,
+            progress=booking.progress,
+            now=change.at,
+        )
+    if change.erased:
+        await bookings.replace_details(conn, c.keys, booking.id, booking.details, change.at)
+        await bookings.wipe_free_text(conn, booking.id)
+    for closed in change.closed:
+        await offers.close_offer(
+            conn, closed.id, state=closed.state, reason=closed.reason, now=change.at
+        )
+    if change.opened is not None:
+        await offers.insert_offer(
+            conn,
+            id=change.opened.id,
+            booking_id=booking.id,
+            partner_id=change.opened.partner_id,
+            sent_at=change.at,
+            respond_by=change.opened.respond_by,
+        )
+    for entry in change.timeline:
+        await bookings.insert_timeline(
+            conn,
+            booking.id,
+            at=entry.at,
+            entry=entry.entry,
+            status=entry.status,
+            partner_id=entry.partner_id,
+            detail=entry.detail,
+        )
+    for message in change.messages:
+        await c.outbox.emit(conn, message.subject, message.event, erasure_key=message.erasure_key)
+        if isinstance(message.event, Offer) and change.opened is not None:
+            # What the partner was sent about the traveller, for the case's disclosure log.
+            await disclosures.record(
+                conn,
+                inquiry_id=booking.inquiry_id,
+                kind="partner_offer",
+                recipient_type="partner",
+                recipient=change.opened.partner_id,
+                fields=disclosures.carried_fields(message.event),
+                reference=message.event.offer_id,
+                at=change.at,
+            )
+    return True
