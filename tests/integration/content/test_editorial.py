@@ -15,7 +15,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from services.content.app import ContentSettings, create_app
-from services.content.usecases import publish_due
+from services.content.usecases.editorial import publish_due
 from services.runtime.core.db import create_pool
 from services.runtime.messaging.bus import Bus
 from services.runtime.messaging.outbox import Outbox
