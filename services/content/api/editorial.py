@@ -3,7 +3,6 @@ cached."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -27,18 +26,8 @@ NO_STORE = "private, no-store"
 SignerDependency = NamedDependency[PreviewSigner]
 
 
-class DocumentState(msgspec.Struct, frozen=True, kw_only=True):
-    id: uuid.UUID
-    kind: str
-    slug: FromPath[str]
-    version: int
-    draft: dict[str, Any]
-    created_at: datetime
-    updated_at: datetime
-    published_revision: int | None
-    published_at: datetime | None
-    scheduled_revision: int | None
-    scheduled_for: datetime | None
+class DocumentState(DocumentRecord, frozen=True, kw_only=True):
+    """A document's draft and where it stands, as editors get it."""
 
 
 class RevisionSummary(msgspec.Struct, frozen=True, kw_only=True):

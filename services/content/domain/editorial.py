@@ -196,24 +196,11 @@ def publish(
     redirect_from = previous.slug if previous is not None and previous.slug != doc.slug else None
     slugs = {*old_slugs, redirect_from} - {None}
     return Publication(
-        record=msgspec.structs.replace(
-            record,
-            published_revision=revision,
-            published_at=now,
-            scheduled_revision=None,
-            scheduled_for=None,
-        ),
+        record=_standing(record, published_revision=revision, published_at=now),
         document=doc,
         revision=revision,
         redirect_from=redirect_from,
-        change=LoggedChange(
-            document_id=record.id,
-            kind=record.kind,
-            slug=doc.slug,
-            action="published",
-            revision=revision,
-            at=now,
-        ),
+        change=_logged(record, doc.slug, "published", revision, now),
         event=ContentPublished(
             kind=cast(ContentKind, record.kind),  # one of the documents table's kinds
             slug=doc.slug,
@@ -230,21 +217,8 @@ def unpublish(record: DocumentRecord, current: Published | None, *, now: datetim
     if current is None:
         raise Conflict(f"{record.kind} {record.slug!r} is not published")
     return Withdrawal(
-        record=msgspec.structs.replace(
-            record,
-            published_revision=None,
-            published_at=None,
-            scheduled_revision=None,
-            scheduled_for=None,
-        ),
-        change=LoggedChange(
-            document_id=record.id,
-            kind=record.kind,
-            slug=current.slug,
-            action="unpublished",
-            revision=current.revision,
-            at=now,
-        ),
+        record=_standing(record, published_revision=None, published_at=None),
+        change=_logged(record, current.slug, "unpublished", current.revision, now),
         event=ContentUnpublished(
             kind=cast(ContentKind, record.kind),  # one of the documents table's kinds
             slug=current.slug,
@@ -262,6 +236,36 @@ def refuse_unpublishable(
     problems = publish_problems(doc, existing, now.date())
     if problems:
         raise Invalid(problems)
+
+
+def _standing(
+    record: DocumentRecord, *, published_revision: int | None, published_at: datetime | None
+) -> DocumentRecord:
+    """Published (or not) as given; a publication or withdrawal ends any schedule."""
+    return msgspec.structs.replace(
+        record,
+        published_revision=published_revision,
+        published_at=published_at,
+        scheduled_revision=None,
+        scheduled_for=None,
+    )
+
+
+def _logged(
+    record: DocumentRecord,
+    slug: str,
+    action: Literal["published", "unpublished"],
+    revision: int,
+    now: datetime,
+) -> LoggedChange:
+    return LoggedChange(
+        document_id=record.id,
+        kind=record.kind,
+        slug=slug,
+        action=action,
+        revision=revision,
+        at=now,
+    )
 
 
 def _revision(record: DocumentRecord, author: str, *, note: str | None) -> Revision:

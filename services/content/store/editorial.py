@@ -41,27 +41,19 @@ def _document(row: Any) -> DocumentRecord:
     return msgspec.convert(fields, DocumentRecord)
 
 
-async def insert_document(conn: Connection, record: DocumentRecord) -> None:
+async def save_draft(conn: Connection, record: DocumentRecord) -> None:
+    """A new document, or the new draft (slug, body, version) of an existing one."""
     await conn.execute(
         """INSERT INTO documents (id, kind, slug, version, draft, created_at, updated_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)""",
+           VALUES ($1, $2, $3, $4, $5, $6, $7)
+           ON CONFLICT (id) DO UPDATE SET slug = EXCLUDED.slug, draft = EXCLUDED.draft,
+               version = EXCLUDED.version, updated_at = EXCLUDED.updated_at""",
         record.id,
         record.kind,
         record.slug,
         record.version,
         _json(record.draft),
         record.created_at,
-        record.updated_at,
-    )
-
-
-async def update_draft(conn: Connection, record: DocumentRecord) -> None:
-    await conn.execute(
-        "UPDATE documents SET slug = $2, draft = $3, version = $4, updated_at = $5 WHERE id = $1",
-        record.id,
-        record.slug,
-        _json(record.draft),
-        record.version,
         record.updated_at,
     )
 

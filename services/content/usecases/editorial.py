@@ -40,9 +40,7 @@ async def create_document(
         draft = editorial.create(
             doc, document_id=document_id, slug_taken=taken, author=author, now=now
         )
-        await store.insert_document(conn, draft.record)
-        await store.insert_revision(conn, draft.revision)
-        return await _reload(conn, kind, doc.slug)
+        return await _save(conn, draft)
 
 
 async def save_draft(
@@ -71,8 +69,7 @@ async def save_draft(
             now=now,
             note=note,
         )
-        await _save(conn, draft)
-        return await _reload(conn, kind, doc.slug)
+        return await _save(conn, draft)
 
 
 async def restore_revision(
@@ -250,9 +247,10 @@ async def _save_publication(conn: Connection, outbox: Outbox, decided: Publicati
     await outbox.emit(conn, CONTENT_PUBLISHED.subject(kind=row.kind), decided.event)
 
 
-async def _save(conn: Connection, draft: Draft) -> None:
+async def _save(conn: Connection, draft: Draft) -> DocumentRecord:
+    await store.save_draft(conn, draft.record)
     await store.insert_revision(conn, draft.revision)
-    await store.update_draft(conn, draft.record)
+    return await _reload(conn, draft.record.kind, draft.record.slug)
 
 
 async def _lock(conn: Connection, kind: str, slug: str) -> DocumentRecord:

@@ -3,8 +3,6 @@ and bad parameters refused before anything is read."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
 from services.content.cache import DocumentCache
@@ -15,20 +13,15 @@ from services.runtime.core.db import Pool
 from services.runtime.core.errors import BadRequest
 from services.runtime.messaging.outbox import Outbox
 from tests.content_samples import condition
+from tests.usecases.content.editing import NOW, create_and_publish
 
-NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
 SLUGS = ("angina", "endocarditis", "mitral-valve-insufficiency")
 
 
 @pytest.fixture
 async def published(pool: Pool, outbox: Outbox) -> None:
     for slug in SLUGS:
-        await editorial.create_document(
-            pool, decode_document(condition(slug)), author="Eva", now=NOW
-        )
-        await editorial.publish(
-            pool, outbox, "condition", slug, at=None, expected_version=None, now=NOW
-        )
+        await create_and_publish(pool, outbox, condition(slug))
 
 
 async def page(pool: Pool, cursor: str | None, sort: str = "slug") -> delivery.Listing:

@@ -3,7 +3,7 @@ its one transaction, and that a refused command leaves everything as it was."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -17,8 +17,8 @@ from services.runtime.core.db import Pool
 from services.runtime.core.errors import Conflict, Invalid, PreconditionFailed
 from services.runtime.messaging.outbox import Outbox
 from tests.content_samples import condition
+from tests.usecases.content.editing import NOW, create_and_publish
 
-NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
 SLUG = "mitral-valve-insufficiency"
 
 
@@ -70,10 +70,7 @@ async def test_publishing_stores_the_document_its_change_and_its_event_together(
 async def test_a_renamed_document_redirects_its_old_slug_and_names_it_in_the_event(
     pool: Pool, outbox: Outbox
 ) -> None:
-    await editorial.create_document(pool, decode_document(condition()), author="Eva", now=NOW)
-    await editorial.publish(
-        pool, outbox, "condition", SLUG, at=None, expected_version=None, now=NOW
-    )
+    await create_and_publish(pool, outbox, condition())
     renamed = decode_document(condition("mitral-regurgitation"))
     await editorial.save_draft(
         pool, "condition", SLUG, renamed, author="Eva", expected_version=1, now=NOW
@@ -144,10 +141,7 @@ async def test_unpublishing_a_draft_is_refused_and_changes_nothing(
 async def test_unpublishing_removes_the_document_and_announces_it(
     pool: Pool, outbox: Outbox
 ) -> None:
-    await editorial.create_document(pool, decode_document(condition()), author="Eva", now=NOW)
-    await editorial.publish(
-        pool, outbox, "condition", SLUG, at=None, expected_version=None, now=NOW
-    )
+    await create_and_publish(pool, outbox, condition())
 
     record = await editorial.unpublish(pool, outbox, "condition", SLUG, now=NOW)
 
