@@ -13,7 +13,7 @@ import asyncpg
 
 from deploy.stack.console import Console
 from services.content.app import DEFINITION as CONTENT
-from services.content.seeding import seed_content
+from services.content.usecases.seeding import seed_content
 from services.runtime.access import api_keys, staff
 from services.runtime.core.db import create_pool
 from services.runtime.messaging.outbox import Outbox

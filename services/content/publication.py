@@ -7,7 +7,13 @@ from typing import Any
 
 import msgspec
 
-from services.content.documents import Condition, Document, ServiceOffering, Treatment
+from services.content.domain.documents import (
+    Condition,
+    Document,
+    ServiceOffering,
+    Treatment,
+    kind_of,
+)
 from services.content.rendering import to_html, to_text
 
 # PostgreSQL text-search configuration per language: stemming for German, English.
@@ -32,10 +38,6 @@ PRICE_NOTE = {
 }
 
 SearchEntry = tuple[str, str, str, str, str, str, str]
-
-
-def kind_of(doc: Document) -> str:
-    return str(type(doc).__struct_config__.tag)
 
 
 def render(doc: Document) -> dict[str, Any]:

@@ -9,9 +9,9 @@ from typing import Any
 
 import msgspec
 
-from services.content.domain import BASE_LOCALE, compose, fallback_chain
+from services.content.domain.editorial import Published
+from services.content.domain.locales import BASE_LOCALE, compose, fallback_chain
 from services.content.publication import DISCLAIMER, PRICE_NOTE
-from services.content.store import PublishedRow
 
 COLLECTION = {"condition": "conditions", "treatment": "treatments", "service": "services"}
 SUMMARY_FIELDS = ("title", "summary")
@@ -38,12 +38,12 @@ class Encoded(msgspec.Struct, frozen=True):
     raw_not_modified: RawHeaders
 
 
-def served_locale(row: PublishedRow, locale: str) -> str:
+def served_locale(row: Published, locale: str) -> str:
     """The first locale of the reader's chain the document is written in."""
     return next((loc for loc in fallback_chain(locale) if loc in row.locales), BASE_LOCALE)
 
 
-def document(row: PublishedRow, locale: str, *, summary: bool = False) -> dict[str, Any]:
+def document(row: Published, locale: str, *, summary: bool = False) -> dict[str, Any]:
     chain = fallback_chain(locale)
     texts, served_by = compose(row.rendered["translations"], chain)
     if summary:
@@ -71,7 +71,7 @@ def document(row: PublishedRow, locale: str, *, summary: bool = False) -> dict[s
     return body
 
 
-def json_ld(row: PublishedRow, locale: str) -> dict[str, Any]:
+def json_ld(row: Published, locale: str) -> dict[str, Any]:
     """schema.org: a MedicalWebPage about a MedicalCondition, or a MedicalProcedure /
     MedicalTherapy, so third-party sites get rich results without writing it themselves."""
     doc = document(row, locale)
@@ -132,7 +132,7 @@ def json_ld(row: PublishedRow, locale: str) -> dict[str, Any]:
 
 
 def encode(
-    row: PublishedRow, payload: dict[str, Any], locale: str, media_type: str = "application/json"
+    row: Published, payload: dict[str, Any], locale: str, media_type: str = "application/json"
 ) -> Encoded:
     body = msgspec.json.encode(payload)
     etag = strong_etag(body)

@@ -20,7 +20,7 @@ import httpx
 
 from deploy.embedded import free_port
 from services.content.app import DEFINITION
-from services.content.seeding import seed_content
+from services.content.usecases.seeding import seed_content
 from services.runtime.access import api_keys
 from services.runtime.core.db import create_pool
 from services.runtime.messaging.outbox import Outbox

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,8 +15,9 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from services.content.api.preview_tokens import PreviewSigner
 from services.content.app import ContentSettings, create_app
-from services.content.usecases import publish_due
+from services.content.usecases.editorial import publish_due
 from services.runtime.core.db import create_pool
 from services.runtime.messaging.bus import Bus
 from services.runtime.messaging.outbox import Outbox
@@ -244,18 +246,27 @@ async def test_a_tampered_or_malformed_preview_token_is_refused(
 
 
 async def test_an_expired_preview_token_is_refused(
-    content_settings: ContentSettings, editor: dict[str, str]
+    client: Client, content_settings: ContentSettings, editor: dict[str, str]
 ) -> None:
-    import msgspec  # noqa: PLC0415
+    await client.post("/v1/editorial/documents", json=condition(), headers=editor)
+    asked_at = time.time()
+    link = (await client.post(f"{DOC}/preview", headers=editor)).json()
+    # The server's link lasts preview_ttl; one signed with its secret whose time has passed
+    # stands for that link once it has (issued an hour and a ttl ago), with no wait.
+    signer = PreviewSigner(content_settings.preview_secret.encode(), content_settings.preview_ttl)
+    token, _ = signer.issue(
+        "condition",
+        "mitral-valve-insufficiency",
+        1,
+        now=asked_at - content_settings.preview_ttl - 3600,
+    )
 
-    short = msgspec.structs.replace(content_settings, preview_ttl=1)
-    async with AsyncTestClient(create_app(short)) as client:
-        await client.post("/v1/editorial/documents", json=condition(), headers=editor)
-        url = (await client.post(f"{DOC}/preview", headers=editor)).json()["url"]
-        await asyncio.sleep(2.1)
+    live = await client.get(link["url"])
+    response = await client.get(f"/v1/preview/{token}")
 
-        response = await client.get(url)
-
+    expires_in = datetime.fromisoformat(link["expires_at"]).timestamp() - asked_at
+    assert content_settings.preview_ttl - 1 <= expires_in <= content_settings.preview_ttl + 1
+    assert live.status_code == 200
     assert response.status_code == 401
     assert "expired" in response.json()["detail"]
 

@@ -9,7 +9,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from services.content.seeding import load_seed_documents, seed_content
+from services.content.usecases.seeding import load_seed_documents, seed_content
 from services.runtime.core.db import Pool, create_pool
 from services.runtime.messaging.outbox import Outbox
 

@@ -7,18 +7,17 @@ from datetime import date
 import msgspec
 import pytest
 
-from services.content.documents import Condition, document_decoder
-from services.content.domain import (
-    Change,
+from services.content.api.preview_tokens import PreviewError, PreviewSigner
+from services.content.domain.documents import Condition, document_decoder
+from services.content.domain.locales import (
     LocaleError,
     compose,
-    diff,
     fallback_chain,
     negotiate,
     parse_locale,
-    publish_problems,
 )
-from services.content.preview import PreviewError, PreviewSigner
+from services.content.domain.publishing import publish_problems
+from services.content.domain.revisions import Change, diff
 from services.content.rendering import to_html, to_text
 from tests.content_samples import condition
 

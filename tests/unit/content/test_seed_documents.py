@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from services.content.documents import Condition, Document, Treatment, document_decoder
-from services.content.domain import publish_problems
-from services.content.seeding import SEED_DIR
+from services.content.domain.documents import Condition, Document, Treatment, document_decoder
+from services.content.domain.publishing import publish_problems
+from services.content.usecases.seeding import SEED_DIR
 
 SEED_FILES = sorted(SEED_DIR.glob("*.json"))
 LOCALES = {"en", "de"}

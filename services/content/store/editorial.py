@@ -1,4 +1,6 @@
-"""SQL of the content service: one function per statement, connection first, Structs out."""
+"""SQL of the editorial side: documents, their revisions, schedules, and what publishing writes
+(the published form, redirects, search entries, the change log). One function per statement,
+connection first, Structs out."""
 
 from __future__ import annotations
 
@@ -8,21 +10,13 @@ from typing import Any
 
 import msgspec
 
+from services.content.domain.editorial import (
+    DocumentRecord,
+    LoggedChange,
+    Published,
+    Revision,
+)
 from services.runtime.core.db import Connection
-
-
-class DocumentRow(msgspec.Struct, frozen=True, kw_only=True):
-    id: uuid.UUID
-    kind: str
-    slug: str
-    version: int
-    draft: dict[str, Any]
-    created_at: datetime
-    updated_at: datetime
-    published_revision: int | None
-    published_at: datetime | None
-    scheduled_revision: int | None
-    scheduled_for: datetime | None
 
 
 class RevisionRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -33,35 +27,6 @@ class RevisionRow(msgspec.Struct, frozen=True, kw_only=True):
     body: dict[str, Any]
 
 
-class PublishedRow(msgspec.Struct, frozen=True, kw_only=True):
-    document_id: uuid.UUID
-    kind: str
-    slug: str
-    revision: int
-    rendered: dict[str, Any]
-    locales: list[str]
-    updated_at: datetime
-
-
-class ChangeRow(msgspec.Struct, frozen=True, kw_only=True):
-    seq: int
-    document_id: uuid.UUID
-    kind: str
-    slug: str
-    action: str
-    revision: int
-    at: datetime
-
-
-class SearchHit(msgspec.Struct, frozen=True, kw_only=True):
-    kind: str
-    slug: str
-    locale: str
-    title: str
-    snippet: str
-    rank: float
-
-
 _DOCUMENT = """id, kind, slug, version, draft, created_at, updated_at, published_revision,
                published_at, scheduled_revision, scheduled_for"""
 
@@ -70,47 +35,50 @@ def _json(value: Any) -> str:
     return msgspec.json.encode(value).decode()
 
 
-def _document(row: Any) -> DocumentRow:
+def _document(row: Any) -> DocumentRecord:
     fields = dict(row.items())
     fields["draft"] = msgspec.json.decode(fields["draft"])
-    return msgspec.convert(fields, DocumentRow)
+    return msgspec.convert(fields, DocumentRecord)
 
 
-async def insert_document(
-    conn: Connection, *, id: uuid.UUID, kind: str, slug: str, draft: Any, now: datetime
-) -> None:
+async def save_draft(conn: Connection, record: DocumentRecord) -> None:
+    """A new document, or the new draft (slug, body, version) of an existing one."""
     await conn.execute(
         """INSERT INTO documents (id, kind, slug, version, draft, created_at, updated_at)
-           VALUES ($1, $2, $3, 1, $4, $5, $5)""",
-        id,
-        kind,
-        slug,
-        _json(draft),
-        now,
+           VALUES ($1, $2, $3, $4, $5, $6, $7)
+           ON CONFLICT (id) DO UPDATE SET slug = EXCLUDED.slug, draft = EXCLUDED.draft,
+               version = EXCLUDED.version, updated_at = EXCLUDED.updated_at""",
+        record.id,
+        record.kind,
+        record.slug,
+        record.version,
+        _json(record.draft),
+        record.created_at,
+        record.updated_at,
     )
 
 
-async def update_draft(
-    conn: Connection, *, id: uuid.UUID, slug: str, draft: Any, version: int, now: datetime
-) -> None:
+async def update_standing(conn: Connection, record: DocumentRecord) -> None:
+    """Where a document stands: the revision published and when, the one scheduled and when."""
     await conn.execute(
-        "UPDATE documents SET slug = $2, draft = $3, version = $4, updated_at = $5 WHERE id = $1",
-        id,
-        slug,
-        _json(draft),
-        version,
-        now,
+        """UPDATE documents SET published_revision = $2, published_at = $3,
+               scheduled_revision = $4, scheduled_for = $5 WHERE id = $1""",
+        record.id,
+        record.published_revision,
+        record.published_at,
+        record.scheduled_revision,
+        record.scheduled_for,
     )
 
 
-async def find_document(conn: Connection, kind: str, slug: str) -> DocumentRow | None:
+async def find_document(conn: Connection, kind: str, slug: str) -> DocumentRecord | None:
     row = await conn.fetchrow(
         f"SELECT {_DOCUMENT} FROM documents WHERE kind = $1 AND slug = $2", kind, slug
     )
     return None if row is None else _document(row)
 
 
-async def lock_document(conn: Connection, kind: str, slug: str) -> DocumentRow | None:
+async def lock_document(conn: Connection, kind: str, slug: str) -> DocumentRecord | None:
     row = await conn.fetchrow(
         f"SELECT {_DOCUMENT} FROM documents WHERE kind = $1 AND slug = $2 FOR UPDATE", kind, slug
     )
@@ -130,32 +98,23 @@ async def slug_taken(conn: Connection, kind: str, slug: str, other_than: uuid.UU
     )
 
 
-async def list_documents(conn: Connection, kind: str) -> list[DocumentRow]:
+async def list_documents(conn: Connection, kind: str) -> list[DocumentRecord]:
     rows = await conn.fetch(
         f"SELECT {_DOCUMENT} FROM documents WHERE kind = $1 ORDER BY slug", kind
     )
     return [_document(r) for r in rows]
 
 
-async def insert_revision(
-    conn: Connection,
-    *,
-    document_id: uuid.UUID,
-    number: int,
-    body: Any,
-    author: str,
-    now: datetime,
-    note: str | None = None,
-) -> None:
+async def insert_revision(conn: Connection, revision: Revision) -> None:
     await conn.execute(
         """INSERT INTO revisions (document_id, number, body, author, created_at, note)
            VALUES ($1, $2, $3, $4, $5, $6)""",
-        document_id,
-        number,
-        _json(body),
-        author,
-        now,
-        note,
+        revision.document_id,
+        revision.number,
+        _json(revision.body),
+        revision.author,
+        revision.created_at,
+        revision.note,
     )
 
 
@@ -184,18 +143,7 @@ def _revision(row: Any) -> RevisionRow:
     return msgspec.convert(fields, RevisionRow)
 
 
-async def set_schedule(
-    conn: Connection, document_id: uuid.UUID, revision: int | None, at: datetime | None
-) -> None:
-    await conn.execute(
-        "UPDATE documents SET scheduled_revision = $2, scheduled_for = $3 WHERE id = $1",
-        document_id,
-        revision,
-        at,
-    )
-
-
-async def claim_due(conn: Connection, now: datetime, limit: int) -> list[DocumentRow]:
+async def claim_due(conn: Connection, now: datetime, limit: int) -> list[DocumentRecord]:
     """Scheduled publications that are due; SKIP LOCKED so replicas never publish one twice."""
     rows = await conn.fetch(
         f"""SELECT {_DOCUMENT} FROM documents
@@ -207,29 +155,7 @@ async def claim_due(conn: Connection, now: datetime, limit: int) -> list[Documen
     return [_document(r) for r in rows]
 
 
-async def mark_published(
-    conn: Connection, document_id: uuid.UUID, revision: int | None, now: datetime | None
-) -> None:
-    await conn.execute(
-        """UPDATE documents SET published_revision = $2, published_at = $3,
-               scheduled_revision = NULL, scheduled_for = NULL WHERE id = $1""",
-        document_id,
-        revision,
-        now,
-    )
-
-
-async def find_published(conn: Connection, kind: str, slug: str) -> PublishedRow | None:
-    row = await conn.fetchrow(
-        """SELECT document_id, kind, slug, revision, rendered, locales, updated_at
-           FROM published WHERE kind = $1 AND slug = $2""",
-        kind,
-        slug,
-    )
-    return None if row is None else published_row(row)
-
-
-async def published_for(conn: Connection, document_id: uuid.UUID) -> PublishedRow | None:
+async def published_for(conn: Connection, document_id: uuid.UUID) -> Published | None:
     row = await conn.fetchrow(
         """SELECT document_id, kind, slug, revision, rendered, locales, updated_at
            FROM published WHERE document_id = $1""",
@@ -238,10 +164,10 @@ async def published_for(conn: Connection, document_id: uuid.UUID) -> PublishedRo
     return None if row is None else published_row(row)
 
 
-def published_row(row: Any) -> PublishedRow:
+def published_row(row: Any) -> Published:
     fields = dict(row.items())
     fields["rendered"] = msgspec.json.decode(fields["rendered"])
-    return msgspec.convert(fields, PublishedRow)
+    return msgspec.convert(fields, Published)
 
 
 async def upsert_published(
@@ -299,16 +225,6 @@ async def insert_redirect(
     )
 
 
-async def redirect_target(conn: Connection, kind: str, slug: str) -> str | None:
-    value = await conn.fetchval(
-        """SELECT p.slug FROM slug_redirects r JOIN published p ON p.document_id = r.document_id
-           WHERE r.kind = $1 AND r.old_slug = $2""",
-        kind,
-        slug,
-    )
-    return None if value is None else str(value)
-
-
 async def old_slugs(conn: Connection, document_id: uuid.UUID) -> list[str]:
     rows = await conn.fetch(
         "SELECT old_slug FROM slug_redirects WHERE document_id = $1 ORDER BY old_slug", document_id
@@ -334,25 +250,16 @@ async def replace_search_entries(
     )
 
 
-async def insert_change(
-    conn: Connection,
-    *,
-    document_id: uuid.UUID,
-    kind: str,
-    slug: str,
-    action: str,
-    revision: int,
-    now: datetime,
-) -> int:
+async def insert_change(conn: Connection, change: LoggedChange) -> int:
     return int(
         await conn.fetchval(
             """INSERT INTO changes (document_id, kind, slug, action, revision, at)
                VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq""",
-            document_id,
-            kind,
-            slug,
-            action,
-            revision,
-            now,
+            change.document_id,
+            change.kind,
+            change.slug,
+            change.action,
+            change.revision,
+            change.at,
         )
     )

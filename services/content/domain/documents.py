@@ -161,3 +161,8 @@ class ServiceOffering(Strict, frozen=True, kw_only=True, tag="service", tag_fiel
 
 Document = Condition | Treatment | ServiceOffering
 document_decoder = msgspec.json.Decoder(Document)
+
+
+def kind_of(doc: Document) -> str:
+    """The kind a document is tagged with: condition, treatment or service."""
+    return str(type(doc).__struct_config__.tag)

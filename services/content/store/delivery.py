@@ -1,4 +1,5 @@
-"""SQL of the public read side: lists with keyset cursors, full-text search, the change log."""
+"""SQL of the public read side: one document, lists with keyset cursors, full-text search, the
+change log that mirrors sync from."""
 
 from __future__ import annotations
 
@@ -6,11 +7,53 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from services.content.store import ChangeRow, PublishedRow, SearchHit, published_row
+import msgspec
+
+from services.content.domain.editorial import Published
+from services.content.store.editorial import published_row
 from services.runtime.core.db import Connection
 
 Sort = Literal["slug", "-slug", "updated_at", "-updated_at"]
 _COLUMNS = "document_id, kind, slug, revision, rendered, locales, updated_at"
+
+
+class ChangeRow(msgspec.Struct, frozen=True, kw_only=True):
+    seq: int
+    document_id: uuid.UUID
+    kind: str
+    slug: str
+    action: str
+    revision: int
+    at: datetime
+
+
+class SearchHit(msgspec.Struct, frozen=True, kw_only=True):
+    kind: str
+    slug: str
+    locale: str
+    title: str
+    snippet: str
+    rank: float
+
+
+async def find_published(conn: Connection, kind: str, slug: str) -> Published | None:
+    row = await conn.fetchrow(
+        """SELECT document_id, kind, slug, revision, rendered, locales, updated_at
+           FROM published WHERE kind = $1 AND slug = $2""",
+        kind,
+        slug,
+    )
+    return None if row is None else published_row(row)
+
+
+async def redirect_target(conn: Connection, kind: str, slug: str) -> str | None:
+    value = await conn.fetchval(
+        """SELECT p.slug FROM slug_redirects r JOIN published p ON p.document_id = r.document_id
+           WHERE r.kind = $1 AND r.old_slug = $2""",
+        kind,
+        slug,
+    )
+    return None if value is None else str(value)
 
 
 async def list_published(
@@ -23,7 +66,7 @@ async def list_published(
     specialty: str | None,
     tag: str | None,
     updated_since: datetime | None,
-) -> list[PublishedRow]:
+) -> list[Published]:
     """Keyset pagination on (sort column, id): a page boundary never moves when documents are
     published or unpublished elsewhere in the list, unlike an OFFSET."""
     column = sort.lstrip("-")
@@ -54,19 +97,19 @@ async def list_published(
     return [published_row(r) for r in rows]
 
 
-async def published_by_slugs(conn: Connection, kind: str, slugs: list[str]) -> list[PublishedRow]:
+async def published_by_slugs(conn: Connection, kind: str, slugs: list[str]) -> list[Published]:
     rows = await conn.fetch(
         f"SELECT {_COLUMNS} FROM published WHERE kind = $1 AND slug = ANY($2::text[])", kind, slugs
     )
     return [published_row(r) for r in rows]
 
 
-async def all_published(conn: Connection) -> list[PublishedRow]:
+async def all_published(conn: Connection) -> list[Published]:
     rows = await conn.fetch(f"SELECT {_COLUMNS} FROM published ORDER BY kind, slug")
     return [published_row(r) for r in rows]
 
 
-async def published_by_ids(conn: Connection, ids: list[uuid.UUID]) -> list[PublishedRow]:
+async def published_by_ids(conn: Connection, ids: list[uuid.UUID]) -> list[Published]:
     rows = await conn.fetch(
         f"SELECT {_COLUMNS} FROM published WHERE document_id = ANY($1::uuid[])", ids
     )

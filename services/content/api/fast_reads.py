@@ -15,7 +15,7 @@ from urllib.parse import unquote
 from litestar.types import HTTPScope
 
 from services.content.cache import DocumentCache, Key
-from services.content.domain import LocaleError, negotiate
+from services.content.domain.locales import LocaleError, negotiate
 from services.content.representation import COLLECTION, etag_matches
 from services.runtime.access.consumer_access import Ready, ReadyAnswers
 from services.runtime.http.metrics import Metrics

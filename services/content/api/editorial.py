@@ -1,25 +1,24 @@
-"""The editorial API: drafts, revisions, publishing and previews. Editors only; never cached."""
+"""The editorial API: drafts, revisions, publishing and preview links. Editors only; never
+cached."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post, put
 from litestar.di import NamedDependency
-from litestar.exceptions import NotAuthorizedException
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from services.content import publication, store, usecases
-from services.content.delivery_api import _kind, _locale
-from services.content.documents import Document
-from services.content.domain import Change, diff
-from services.content.preview import PreviewError, PreviewSigner
-from services.content.representation import document, encode
+from services.content.api.parameters import collection_kind
+from services.content.api.preview_tokens import PreviewSigner
+from services.content.domain.documents import Document
+from services.content.domain.editorial import DocumentRecord
+from services.content.domain.revisions import Change
+from services.content.usecases import editorial as usecases
 from services.runtime.access.staff import Principal, staff_only
-from services.runtime.core.errors import BadRequest, FieldProblem, NotFound
+from services.runtime.core.errors import BadRequest, FieldProblem
 from services.runtime.http.preconditions import IfMatch, etag, expected_version
 from services.runtime.service.definition import RuntimeDependency
 
@@ -27,18 +26,8 @@ NO_STORE = "private, no-store"
 SignerDependency = NamedDependency[PreviewSigner]
 
 
-class DocumentState(msgspec.Struct, frozen=True, kw_only=True):
-    id: uuid.UUID
-    kind: str
-    slug: FromPath[str]
-    version: int
-    draft: dict[str, Any]
-    created_at: datetime
-    updated_at: datetime
-    published_revision: int | None
-    published_at: datetime | None
-    scheduled_revision: int | None
-    scheduled_for: datetime | None
+class DocumentState(DocumentRecord, frozen=True, kw_only=True):
+    """A document's draft and where it stands, as editors get it."""
 
 
 class RevisionSummary(msgspec.Struct, frozen=True, kw_only=True):
@@ -66,7 +55,7 @@ class PreviewLink(msgspec.Struct, frozen=True, kw_only=True):
     expires_at: datetime
 
 
-def _state(row: store.DocumentRow) -> Response[DocumentState]:
+def _state(row: DocumentRecord) -> Response[DocumentState]:
     return Response(
         DocumentState(**msgspec.structs.asdict(row)),
         headers={"ETag": etag(row.version), "Cache-Control": NO_STORE},
@@ -103,8 +92,7 @@ class EditorialController(Controller):
     async def list_drafts(
         self, runtime: RuntimeDependency, collection: FromPath[str]
     ) -> Response[list[DocumentState]]:
-        async with runtime.pool.acquire() as conn:
-            rows = await store.list_documents(conn, _kind(collection))
+        rows = await usecases.list_documents(runtime.pool, collection_kind(collection))
         return Response(
             [DocumentState(**msgspec.structs.asdict(r)) for r in rows],
             headers={"Cache-Control": NO_STORE},
@@ -118,12 +106,7 @@ class EditorialController(Controller):
     async def read(
         self, runtime: RuntimeDependency, collection: FromPath[str], slug: FromPath[str]
     ) -> Response[DocumentState]:
-        kind = _kind(collection)
-        async with runtime.pool.acquire() as conn:
-            row = await store.find_document(conn, kind, slug)
-        if row is None:
-            raise NotFound(f"no {kind} has the slug {slug!r}")
-        return _state(row)
+        return _state(await usecases.find_document(runtime.pool, collection_kind(collection), slug))
 
     @put(
         "/{collection:str}/{slug:str}",
@@ -141,7 +124,7 @@ class EditorialController(Controller):
     ) -> Response[DocumentState]:
         row = await usecases.save_draft(
             runtime.pool,
-            _kind(collection),
+            collection_kind(collection),
             slug,
             data,
             author=_author(request),
@@ -158,12 +141,7 @@ class EditorialController(Controller):
     async def revisions(
         self, runtime: RuntimeDependency, collection: FromPath[str], slug: FromPath[str]
     ) -> Response[list[RevisionSummary]]:
-        kind = _kind(collection)
-        async with runtime.pool.acquire() as conn:
-            row = await store.find_document(conn, kind, slug)
-            if row is None:
-                raise NotFound(f"no {kind} has the slug {slug!r}")
-            revisions = await store.list_revisions(conn, row.id)
+        revisions = await usecases.list_revisions(runtime.pool, collection_kind(collection), slug)
         return Response(
             [
                 RevisionSummary(
@@ -187,23 +165,11 @@ class EditorialController(Controller):
         from_revision: Annotated[int, QueryParameter(name="from", ge=1)],
         to: FromQuery[int | None] = None,
     ) -> Response[RevisionDiff]:
-        kind = _kind(collection)
-        async with runtime.pool.acquire() as conn:
-            row = await store.find_document(conn, kind, slug)
-            if row is None:
-                raise NotFound(f"no {kind} has the slug {slug!r}")
-            target = to or row.version
-            before = await store.get_revision(conn, row.id, from_revision)
-            after = await store.get_revision(conn, row.id, target)
-        missing = [n for n, r in ((from_revision, before), (target, after)) if r is None]
-        if before is None or after is None:
-            raise NotFound(f"{kind} {slug!r} has no revision {missing[0]}")
+        target, changes = await usecases.compare_revisions(
+            runtime.pool, collection_kind(collection), slug, from_revision, to
+        )
         return Response(
-            RevisionDiff(
-                from_revision=from_revision,
-                to_revision=target,
-                changes=diff(before.body, after.body),
-            ),
+            RevisionDiff(from_revision=from_revision, to_revision=target, changes=changes),
             headers={"Cache-Control": NO_STORE},
         )
 
@@ -224,7 +190,7 @@ class EditorialController(Controller):
     ) -> Response[DocumentState]:
         row = await usecases.restore_revision(
             runtime.pool,
-            _kind(collection),
+            collection_kind(collection),
             slug,
             number,
             author=_author(request),
@@ -255,7 +221,7 @@ class EditorialController(Controller):
         row = await usecases.publish(
             runtime.pool,
             runtime.outbox,
-            _kind(collection),
+            collection_kind(collection),
             slug,
             at=at,
             expected_version=expected_version(if_match),
@@ -272,7 +238,9 @@ class EditorialController(Controller):
     async def unschedule(
         self, runtime: RuntimeDependency, collection: FromPath[str], slug: FromPath[str]
     ) -> Response[DocumentState]:
-        return _state(await usecases.cancel_schedule(runtime.pool, _kind(collection), slug))
+        return _state(
+            await usecases.cancel_schedule(runtime.pool, collection_kind(collection), slug)
+        )
 
     @post(
         "/{collection:str}/{slug:str}/unpublish",
@@ -284,7 +252,7 @@ class EditorialController(Controller):
         self, runtime: RuntimeDependency, collection: FromPath[str], slug: FromPath[str]
     ) -> Response[DocumentState]:
         row = await usecases.unpublish(
-            runtime.pool, runtime.outbox, _kind(collection), slug, now=_now()
+            runtime.pool, runtime.outbox, collection_kind(collection), slug, now=_now()
         )
         return _state(row)
 
@@ -301,12 +269,8 @@ class EditorialController(Controller):
         collection: FromPath[str],
         slug: FromPath[str],
     ) -> Response[PreviewLink]:
-        kind = _kind(collection)
-        async with runtime.pool.acquire() as conn:
-            row = await store.find_document(conn, kind, slug)
-        if row is None:
-            raise NotFound(f"no {kind} has the slug {slug!r}")
-        token, expires = signer.issue(kind, row.slug, row.version)
+        row = await usecases.find_document(runtime.pool, collection_kind(collection), slug)
+        token, expires = signer.issue(row.kind, row.slug, row.version)
         return Response(
             PreviewLink(
                 token=token,
@@ -314,51 +278,4 @@ class EditorialController(Controller):
                 expires_at=datetime.fromtimestamp(expires, UTC),
             ),
             headers={"Cache-Control": NO_STORE},
-        )
-
-
-class PreviewController(Controller):
-    path = "/v1/preview"
-    tags = ("editorial",)
-
-    @get(
-        "/{token:str}",
-        summary="A draft version exactly as it will be served; the signed token is the credential",
-        cache_control=None,
-    )
-    async def preview(
-        self,
-        request: Request[Any, Any, Any],
-        runtime: RuntimeDependency,
-        signer: SignerDependency,
-        token: FromPath[str],
-        locale: FromQuery[str | None] = None,
-    ) -> Response[bytes]:
-        try:
-            grant = signer.verify(token)
-        except PreviewError as exc:
-            raise NotAuthorizedException(str(exc)) from None
-        served = _locale(request, locale)
-        async with runtime.pool.acquire() as conn:
-            row = await store.find_document(conn, grant.kind, grant.slug)
-            revision = (
-                None if row is None else await store.get_revision(conn, row.id, grant.version)
-            )
-        if row is None or revision is None:
-            raise NotFound("the previewed draft no longer exists")
-        doc = usecases.decode_document(revision.body)
-        draft = store.PublishedRow(
-            document_id=row.id,
-            kind=row.kind,
-            slug=doc.slug,
-            revision=revision.number,
-            rendered=publication.render(doc),
-            locales=sorted(doc.translations),
-            updated_at=revision.created_at,
-        )
-        entry = encode(draft, document(draft, served), served)
-        return Response(
-            entry.body,
-            media_type="application/json",
-            headers={"Cache-Control": NO_STORE, "Content-Language": entry.content_language},
         )

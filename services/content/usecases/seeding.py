@@ -7,13 +7,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from services.content import publication, store, usecases
-from services.content.documents import Document, document_decoder
+from services.content.domain.documents import Document, document_decoder, kind_of
+from services.content.store import editorial as store
+from services.content.usecases import editorial
 from services.runtime.core.db import Pool
 from services.runtime.core.errors import Invalid
 from services.runtime.messaging.outbox import Outbox
 
-SEED_DIR = Path(__file__).parent / "seed"
+SEED_DIR = Path(__file__).parents[1] / "seed"
 SEED_AUTHOR = "carebridge-seed"
 
 
@@ -38,17 +39,17 @@ async def seed_content(
     created: list[Document] = []
     for doc in load_seed_documents(folder):
         async with pool.acquire() as conn:
-            exists = await store.find_document(conn, publication.kind_of(doc), doc.slug)
+            exists = await store.find_document(conn, kind_of(doc), doc.slug)
         if exists is None:
-            await usecases.create_document(pool, doc, author=SEED_AUTHOR, now=now)
+            await editorial.create_document(pool, doc, author=SEED_AUTHOR, now=now)
             created.append(doc)
     report.created = len(created)
     for doc in created:
         try:
-            await usecases.publish(
+            await editorial.publish(
                 pool,
                 outbox,
-                publication.kind_of(doc),
+                kind_of(doc),
                 doc.slug,
                 at=None,
                 expected_version=None,
