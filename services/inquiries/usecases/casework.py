@@ -1,5 +1,6 @@
-"""The coordinators' commands and views of a case, each command one transaction through
-`lifecycle`: lock, compare the version, decide, save, announce."""
+"""Casework: the coordinators' commands on a case (plain steps, assignment, notes, confirmation,
+discharge), each one transaction: lock, compare the version, let the domain decide, save; the
+case views; and the bookings logistics reports, onto the patient's timeline."""
 
 from __future__ import annotations
 
@@ -8,39 +9,22 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import msgspec
 
-from contracts.inquiries import InquiryConfirmed, InquiryDischarged
-from contracts.registry import INQUIRY_CONFIRMED, INQUIRY_DISCHARGED
-from services.inquiries import store
-from services.inquiries.domain import (
-    STATUSES,
-    TRANSITIONS,
-    arrival_bookings,
-    check_partner_sharing,
-    check_plain_transition,
-    check_processing_allowed,
-    check_transition,
-    confirmation_problems,
-    discharge_bookings,
-    discharge_problems,
-    traveller,
-)
-from services.inquiries.forms import (
-    CasePage,
-    CaseSummary,
-    CaseView,
-    Confirmation,
-    ConsentEntry,
-    Discharge,
-    NoteView,
-    Transition,
-)
-from services.inquiries.lifecycle import aad, lock, move, personal_data, status_of
-from services.inquiries.offers import offer_views
+from contracts.logistics import BookingStatusChanged
+from services.inquiries.domain import casework
+from services.inquiries.domain.commands import Confirmation, Discharge, Transition
+from services.inquiries.domain.lifecycle import STATUSES, TRANSITIONS
+from services.inquiries.domain.model import aad
+from services.inquiries.domain.views import CasePage, CaseSummary, CaseView, NoteView
+from services.inquiries.store import cases
+from services.inquiries.store import casework as store
+from services.inquiries.store.privacy import current_consents
+from services.inquiries.usecases.cases import Stamp, case_of, lock, personal_data, save
+from services.inquiries.usecases.offers import offer_views
+from services.inquiries.usecases.privacy.consent import consent_log
 from services.runtime.core.db import Connection, Pool, transaction
-from services.runtime.core.errors import BadRequest, FieldProblem, Invalid, NotFound
+from services.runtime.core.errors import BadRequest, FieldProblem, NotFound
 from services.runtime.http.cursors import AwareDatetime, decode_cursor, encode_cursor
 from services.runtime.messaging.outbox import Outbox
-from services.runtime.privacy import disclosures
 from services.runtime.privacy.crypto import KeyRing, from_column, to_column
 
 MAX_PAGE = 100
@@ -51,34 +35,26 @@ async def transition(
     outbox: Outbox,
     inquiry_id: uuid.UUID,
     change: Transition,
-    *,
-    by: str,
-    expected_version: int,
-    now: datetime,
-) -> store.CaseRow:
+    stamp: Stamp,
+) -> None:
     async with transaction(pool) as conn:
-        row = await lock(conn, inquiry_id, expected_version)
-        check_processing_allowed(await store.current_consents(conn, inquiry_id))
-        check_plain_transition(status_of(row), change.to)
-        return await move(conn, outbox, row, change.to, by=by, now=now, reason=change.reason)
+        row = await lock(conn, inquiry_id, stamp.expected_version)
+        consents = await current_consents(conn, inquiry_id)
+        decided = casework.transition(case_of(row), consents, change, by=stamp.by, now=stamp.now)
+        await save(conn, outbox, inquiry_id, decided)
 
 
 async def assign(
     pool: Pool,
+    outbox: Outbox,
     inquiry_id: uuid.UUID,
     coordinator: str | None,
-    *,
-    by: str,
-    expected_version: int,
-    now: datetime,
-) -> store.CaseRow:
+    stamp: Stamp,
+) -> None:
     async with transaction(pool) as conn:
-        await lock(conn, inquiry_id, expected_version)
-        row = await store.set_coordinator(conn, inquiry_id, coordinator, now)
-        await store.insert_timeline(
-            conn, inquiry_id, "assigned", {"coordinator": coordinator, "by": by}, now
-        )
-        return row
+        row = await lock(conn, inquiry_id, stamp.expected_version)
+        change = casework.assign(case_of(row), coordinator, by=stamp.by, now=stamp.now)
+        await save(conn, outbox, inquiry_id, change)
 
 
 async def add_note(
@@ -88,7 +64,7 @@ async def add_note(
     version is needed and the case's version does not change."""
     note_id = uuid.uuid4()
     async with transaction(pool) as conn:
-        if await store.find_case(conn, inquiry_id) is None:
+        if await cases.find_case(conn, inquiry_id) is None:
             raise NotFound(f"no inquiry {inquiry_id}")
         sealed = keys.encrypt(text.encode(), aad=aad(inquiry_id, f"note:{note_id}"))
         await store.insert_note(
@@ -108,44 +84,21 @@ async def confirm(
     keys: KeyRing,
     inquiry_id: uuid.UUID,
     confirmation: Confirmation,
-    *,
-    by: str,
-    expected_version: int,
-    now: datetime,
-) -> store.CaseRow:
+    stamp: Stamp,
+) -> None:
     """Record the payment and the travel plan, and ask logistics to book each planned service."""
     async with transaction(pool) as conn:
-        row = await lock(conn, inquiry_id, expected_version)
-        consents = await store.current_consents(conn, inquiry_id)
-        check_processing_allowed(consents)
-        check_transition(status_of(row), "confirmed")
-        if problems := confirmation_problems(confirmation, now.date()):
-            raise Invalid(problems)
-        patient = traveller(personal_data(keys, row).patient)
-        bookings = arrival_bookings(confirmation.plan, patient)
-        check_partner_sharing(consents, bookings)
-        await _record(conn, keys, inquiry_id, "confirmation", confirmation, by, now)
-        moved = await move(conn, outbox, row, "confirmed", by=by, now=now)
-        await store.insert_timeline(
-            conn,
-            inquiry_id,
-            "confirmed",
-            {"bookings": [b.__struct_config__.tag for b in bookings]},
-            now,
+        row = await lock(conn, inquiry_id, stamp.expected_version)
+        change = casework.confirm(
+            case_of(row),
+            await current_consents(conn, inquiry_id),
+            confirmation,
+            personal_data(keys, row),
+            by=stamp.by,
+            now=stamp.now,
         )
-        await _request_bookings(
-            conn,
-            outbox,
-            INQUIRY_CONFIRMED.subject(),
-            InquiryConfirmed(
-                inquiry_id=str(inquiry_id),
-                version=moved.version,
-                bookings=bookings,
-                confirmed_at=now,
-            ),
-            now,
-        )
-        return moved
+        await _record(conn, keys, inquiry_id, "confirmation", confirmation, stamp)
+        await save(conn, outbox, inquiry_id, change)
 
 
 async def discharge(
@@ -154,75 +107,22 @@ async def discharge(
     keys: KeyRing,
     inquiry_id: uuid.UUID,
     record: Discharge,
-    *,
-    by: str,
-    expected_version: int,
-    now: datetime,
-) -> store.CaseRow:
+    stamp: Stamp,
+) -> None:
     """Record fit-to-fly and medication, and ask for the return transfer and the shipment."""
     async with transaction(pool) as conn:
-        row = await lock(conn, inquiry_id, expected_version)
-        consents = await store.current_consents(conn, inquiry_id)
-        check_processing_allowed(consents)
-        check_transition(status_of(row), "discharged")
-        if problems := discharge_problems(record):
-            raise Invalid(problems)
-        confirmation = await confirmation_of(conn, keys, inquiry_id)
-        if confirmation is None:  # pragma: no cover - confirmed precedes in_treatment
-            raise NotFound(f"inquiry {inquiry_id} has no confirmation")
-        patient = traveller(personal_data(keys, row).patient)
-        bookings = discharge_bookings(record, confirmation.plan.clinic, patient)
-        check_partner_sharing(consents, bookings)
-        await _record(conn, keys, inquiry_id, "discharge", record, by, now)
-        moved = await move(conn, outbox, row, "discharged", by=by, now=now)
-        await store.insert_timeline(
-            conn,
-            inquiry_id,
-            "discharged",
-            {
-                "fit_to_fly": record.fit_to_fly.isoformat(),
-                "bookings": [b.__struct_config__.tag for b in bookings],
-            },
-            now,
+        row = await lock(conn, inquiry_id, stamp.expected_version)
+        change = casework.discharge(
+            case_of(row),
+            await current_consents(conn, inquiry_id),
+            record,
+            await confirmation_of(conn, keys, inquiry_id),
+            personal_data(keys, row),
+            by=stamp.by,
+            now=stamp.now,
         )
-        await _request_bookings(
-            conn,
-            outbox,
-            INQUIRY_DISCHARGED.subject(),
-            InquiryDischarged(
-                inquiry_id=str(inquiry_id),
-                version=moved.version,
-                fit_to_fly=record.fit_to_fly,
-                bookings=bookings,
-                discharged_at=now,
-            ),
-            now,
-        )
-        return moved
-
-
-async def _request_bookings(
-    conn: Connection,
-    outbox: Outbox,
-    subject: str,
-    event: InquiryConfirmed | InquiryDischarged,
-    now: datetime,
-) -> None:
-    """Announce the step; its booking requests carry the traveller's data to logistics, which
-    the disclosure log records (a step without services to book discloses nothing)."""
-    # Its bookings name the traveller: erasing the case deletes it from the stream.
-    event_id = await outbox.emit(conn, subject, event, erasure_key=event.inquiry_id)
-    if event.bookings:
-        await disclosures.record(
-            conn,
-            inquiry_id=event.inquiry_id,
-            kind="booking_request",
-            recipient_type="service",
-            recipient="logistics",
-            fields=disclosures.carried_fields(event),
-            reference=event_id,
-            at=now,
-        )
+        await _record(conn, keys, inquiry_id, "discharge", record, stamp)
+        await save(conn, outbox, inquiry_id, change)
 
 
 async def _record(
@@ -231,12 +131,16 @@ async def _record(
     inquiry_id: uuid.UUID,
     kind: str,
     body: Confirmation | Discharge,
-    by: str,
-    now: datetime,
+    stamp: Stamp,
 ) -> None:
     sealed = keys.encrypt_json(body, aad=aad(inquiry_id, kind))
     await store.insert_case_record(
-        conn, inquiry_id=inquiry_id, kind=kind, body=to_column(sealed), recorded_by=by, now=now
+        conn,
+        inquiry_id=inquiry_id,
+        kind=kind,
+        body=to_column(sealed),
+        recorded_by=stamp.by,
+        now=stamp.now,
     )
 
 
@@ -260,11 +164,11 @@ async def _discharge(conn: Connection, keys: KeyRing, inquiry_id: uuid.UUID) -> 
 
 async def case_view(pool: Pool, keys: KeyRing, inquiry_id: uuid.UUID) -> CaseView:
     async with pool.acquire() as conn:
-        row = await store.find_case(conn, inquiry_id)
+        row = await cases.find_case(conn, inquiry_id)
         if row is None:
             raise NotFound(f"no inquiry {inquiry_id}")
-        personal = None if row.personal is None else personal_data(keys, row)
-        status = status_of(row)
+        personal = personal_data(keys, row)
+        status = case_of(row).status
         return CaseView(
             id=row.id,
             status=status,
@@ -282,7 +186,7 @@ async def case_view(pool: Pool, keys: KeyRing, inquiry_id: uuid.UUID) -> CaseVie
             diagnoses=list(personal.diagnoses) if personal else [],
             preferred_dates=personal.preferred_dates if personal else None,
             consents=await consent_log(conn, inquiry_id),
-            timeline=await store.timeline(conn, inquiry_id),
+            timeline=await cases.timeline(conn, inquiry_id),
             offers=await offer_views(conn, keys, inquiry_id),
             notes=await _notes(conn, keys, inquiry_id),
             confirmation=await confirmation_of(conn, keys, inquiry_id),
@@ -307,20 +211,6 @@ async def _notes(conn: Connection, keys: KeyRing, inquiry_id: uuid.UUID) -> list
     ]
 
 
-async def consent_log(conn: Connection, inquiry_id: uuid.UUID) -> list[ConsentEntry]:
-    return [
-        msgspec.convert(msgspec.structs.asdict(c), ConsentEntry)
-        for c in await store.consents(conn, inquiry_id)
-    ]
-
-
-async def consents_of(pool: Pool, inquiry_id: uuid.UUID) -> list[ConsentEntry]:
-    async with pool.acquire() as conn:
-        if await store.find_case(conn, inquiry_id) is None:
-            raise NotFound(f"no inquiry {inquiry_id}")
-        return await consent_log(conn, inquiry_id)
-
-
 class CaseQuery(msgspec.Struct, frozen=True, kw_only=True):
     """The list filters as given in the query string, checked all at once by `_filter`."""
 
@@ -343,7 +233,7 @@ async def list_cases(pool: Pool, query: CaseQuery) -> CasePage:
         items=[
             CaseSummary(
                 id=r.id,
-                status=status_of(r),
+                status=case_of(r).status,
                 version=r.version,
                 condition_slug=r.condition_slug,
                 preferred_country=r.preferred_country,
@@ -391,3 +281,37 @@ def _filter(query: CaseQuery) -> tuple[store.CaseFilter, tuple[datetime, uuid.UU
 
 def _day(day: date | None) -> datetime | None:
     return None if day is None else datetime.combine(day, time.min, tzinfo=UTC)
+
+
+async def record_booking_progress(conn: Connection, event: BookingStatusChanged) -> None:
+    """The bookings logistics made for the trip, learned from its events (inquiries never asks
+    logistics). Events may arrive late or twice: the inbox applies each once, and the newest
+    version per booking is kept, so an older event arriving after a newer one adds nothing."""
+    if event.inquiry_id is None:
+        return
+    inquiry_id = _inquiry_id(event.inquiry_id)
+    if not await store.inquiry_exists(conn, inquiry_id):
+        # Bookings are made for inquiries this service announced: an unknown id is a fault
+        # an operator must see (a dead letter), not something to skip quietly.
+        raise NotFound(f"booking {event.booking_id} names unknown inquiry {event.inquiry_id}")
+    newest = await store.record_booking_progress(
+        conn,
+        booking_id=event.booking_id,
+        inquiry_id=inquiry_id,
+        kind=event.kind,
+        status=event.to_status,
+        version=event.version,
+        partner_name=event.partner_name,
+        progress=event.progress,
+        changed_at=event.changed_at,
+    )
+    entry = casework.booking_progress(event)
+    if newest and entry is not None:
+        await cases.insert_timeline(conn, inquiry_id, entry.kind, entry.detail, entry.at)
+
+
+def _inquiry_id(text: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        raise NotFound(f"inquiry id {text!r} is not an inquiry of this service") from None

@@ -24,8 +24,8 @@ from contracts.exports import (
     case_export_reply_decoder,
 )
 from contracts.registry import CASE_EXPORT
-from services.inquiries import casework
-from services.inquiries.forms import CaseView
+from services.inquiries.domain.views import CaseView
+from services.inquiries.usecases import casework
 from services.runtime.core.db import Pool, transaction
 from services.runtime.messaging.bus import Bus
 from services.runtime.messaging.request_reply import NoAnswer, ask

@@ -1,12 +1,12 @@
-"""What coordinators and patients send to move a case along, and what they get back.
+"""What coordinators and patients send to move a case along; the confirmation, discharge and
+offers are also what the case keeps, sealed.
 
 Money is EUR as a decimal string with two decimals ("12500.00"), in requests, answers and the
 encrypted records alike: exact, and readable by any client without float surprises."""
 
 from __future__ import annotations
 
-import uuid
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Literal
 
 import msgspec
@@ -21,14 +21,7 @@ from contracts.logistics import (
     MedicineItem,
     Specialty,
 )
-from services.inquiries.requests import (
-    Email,
-    Name,
-    PatientView,
-    Phone,
-    Text,
-    TimelineEntry,
-)
+from services.inquiries.domain.intake import Email, Name, Phone, Text
 from services.runtime.http.validation import Form
 
 Line = Annotated[str, msgspec.Meta(min_length=1, max_length=300)]
@@ -42,11 +35,6 @@ Money = Annotated[
 FlightNumber = Annotated[str, msgspec.Meta(pattern=r"^[A-Z0-9]{2}[0-9]{1,4}[A-Z]?$")]
 Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
 Mobility = Literal["none", "wheelchair", "stretcher"]
-OfferState = Literal["open", "superseded", "accepted", "expired", "withdrawn"]
-
-NON_BINDING = (
-    "A non-binding estimate: the final cost follows from the examination before treatment."
-)
 
 
 class Transition(Form, frozen=True, kw_only=True):
@@ -93,19 +81,6 @@ class OfferForm(Form, frozen=True, kw_only=True):
     programmes: Annotated[tuple[Programme, ...], msgspec.Meta(min_length=1, max_length=10)]
     valid_until: AwareDatetime
     message: Text | None = None
-
-
-class OfferView(msgspec.Struct, frozen=True, kw_only=True):
-    version: int
-    state: OfferState
-    programmes: tuple[Programme, ...]
-    currency: Literal["EUR"] = "EUR"
-    non_binding: bool = True
-    disclaimer: str = NON_BINDING
-    message: str | None = None
-    valid_until: datetime
-    sent_at: datetime
-    accepted_by: str | None = None
 
 
 # --- confirmation -------------------------------------------------------------------------------
@@ -224,71 +199,3 @@ class ConsentForm(Form, frozen=True, kw_only=True):
     purpose: ConsentPurpose
     granted: bool
     version: Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
-
-
-class ConsentEntry(msgspec.Struct, frozen=True, kw_only=True):
-    purpose: ConsentPurpose
-    granted: bool
-    version: str
-    given_by: str
-    at: datetime
-
-
-# --- case views ---------------------------------------------------------------------------------
-
-
-class NoteView(msgspec.Struct, frozen=True, kw_only=True):
-    id: uuid.UUID
-    author: str
-    text: str
-    at: datetime
-
-
-class CaseSummary(msgspec.Struct, frozen=True, kw_only=True):
-    id: uuid.UUID
-    status: InquiryStatus
-    version: int
-    condition_slug: str
-    preferred_country: str
-    services: list[str]
-    coordinator: str | None
-    submitted_at: datetime
-    updated_at: datetime
-
-
-class CasePage(msgspec.Struct, frozen=True, kw_only=True):
-    items: list[CaseSummary]
-    # Pass as ?cursor= for the next page; null on the last one.
-    next_cursor: str | None
-
-
-class CaseView(msgspec.Struct, frozen=True, kw_only=True):
-    """The whole case for coordinators, personal data decrypted (null once erased)."""
-
-    id: uuid.UUID
-    status: InquiryStatus
-    version: int
-    allowed_next: list[InquiryStatus]
-    condition_slug: str
-    preferred_country: str
-    services: list[str]
-    source: str
-    coordinator: str | None
-    submitted_at: datetime
-    updated_at: datetime
-    patient: dict[str, object] | None
-    description: str | None
-    diagnoses: list[str]
-    preferred_dates: dict[str, object] | None
-    consents: list[ConsentEntry]
-    timeline: list[TimelineEntry]
-    offers: list[OfferView]
-    notes: list[NoteView]
-    confirmation: Confirmation | None
-    discharge: Discharge | None
-
-
-class PatientCase(PatientView, frozen=True, kw_only=True):
-    """What the patient sees with their token: status, timeline and the offers to accept."""
-
-    offers: list[OfferView]

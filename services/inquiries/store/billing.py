@@ -7,16 +7,8 @@ from datetime import date
 
 import msgspec
 
+from services.inquiries.domain.billing import BookingLine
 from services.runtime.core.db import Connection
-
-
-class BookingLine(msgspec.Struct, frozen=True, kw_only=True):
-    """A booking logistics made for the case, as its newest event told: no traveller in it."""
-
-    booking_id: str
-    kind: str
-    status: str
-    partner_name: str | None
 
 
 async def booking_lines(conn: Connection, inquiry_id: uuid.UUID) -> list[BookingLine]:

@@ -12,17 +12,14 @@ case that has something to account for (an accepted offer, a payment or a bookin
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Literal, assert_never
 
 import msgspec
 
-from services.inquiries import billing_store, store
-from services.inquiries.casework import confirmation_of
-from services.inquiries.forms import Advance, Guarantee
-from services.inquiries.offers import offer_views
-from services.runtime.core.db import Connection
-from services.runtime.privacy.crypto import KeyRing
+from services.inquiries.domain.commands import Advance, Confirmation, Guarantee
+from services.inquiries.domain.views import OfferView
 
 
 class ProgrammeAmounts(msgspec.Struct, frozen=True, kw_only=True):
@@ -46,6 +43,15 @@ class PaymentStub(msgspec.Struct, frozen=True, kw_only=True):
     on: date
 
 
+class BookingLine(msgspec.Struct, frozen=True, kw_only=True):
+    """A booking logistics made for the case, as its newest event told: no traveller in it."""
+
+    booking_id: str
+    kind: str
+    status: str
+    partner_name: str | None
+
+
 class BillingStub(msgspec.Struct, frozen=True, kw_only=True):
     inquiry_id: uuid.UUID
     closed_status: str
@@ -55,7 +61,7 @@ class BillingStub(msgspec.Struct, frozen=True, kw_only=True):
     services: tuple[str, ...]
     accepted_offer: OfferAmounts | None
     payment: PaymentStub | None
-    bookings: tuple[billing_store.BookingLine, ...]
+    bookings: tuple[BookingLine, ...]
     retain_until: date
 
 
@@ -65,17 +71,22 @@ def retain_until(erased_at: datetime, years: int) -> date:
     return date(erased_at.year + years, 12, 31)
 
 
-async def keep_stub(
-    conn: Connection,
-    keys: KeyRing,
-    case: store.CaseRow,
+def stub(
     *,
+    inquiry_id: uuid.UUID,
+    closed_status: str,
+    submitted_at: datetime,
+    closed_at: datetime,
+    services: Sequence[str],
+    offers: Sequence[OfferView],
+    confirmation: Confirmation | None,
+    bookings: Sequence[BookingLine],
     years: int,
     now: datetime,
 ) -> BillingStub | None:
-    """Inside the erasure's transaction, before the wipes: read what the books need from the
-    sealed records and keep it as a stub. None when there is nothing to account for."""
-    accepted = [o for o in await offer_views(conn, keys, case.id) if o.state == "accepted"]
+    """What the books need of an erased case, from what it held; None when there is nothing to
+    account for (no accepted offer, no payment, no booking)."""
+    accepted = [o for o in offers if o.state == "accepted"]
     offer = (
         OfferAmounts(
             version=accepted[-1].version,
@@ -87,7 +98,6 @@ async def keep_stub(
         if accepted
         else None
     )
-    confirmation = await confirmation_of(conn, keys, case.id)
     payment = None
     if confirmation is not None:
         match confirmation.payment:
@@ -97,20 +107,17 @@ async def keep_stub(
                 payment = PaymentStub(kind="guarantee", amount=amount, on=on)
             case _:
                 assert_never(confirmation.payment)
-    bookings = tuple(await billing_store.booking_lines(conn, case.id))
     if offer is None and payment is None and not bookings:
         return None
-    stub = BillingStub(
-        inquiry_id=case.id,
-        closed_status=case.status,
-        submitted_at=case.submitted_at,
-        closed_at=case.updated_at,
+    return BillingStub(
+        inquiry_id=inquiry_id,
+        closed_status=closed_status,
+        submitted_at=submitted_at,
+        closed_at=closed_at,
         erased_at=now,
-        services=tuple(case.services),
+        services=tuple(services),
         accepted_offer=offer,
         payment=payment,
-        bookings=bookings,
+        bookings=tuple(bookings),
         retain_until=retain_until(now, years),
     )
-    await billing_store.insert_stub(conn, case.id, msgspec.json.encode(stub), stub.retain_until)
-    return stub

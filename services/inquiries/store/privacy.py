@@ -1,14 +1,14 @@
-"""SQL of the patient-data side of inquiries (erasure, retention, booking progress): one function
+"""SQL of the patient-data side of inquiries (consents, erasure, retention's claims): one function
 per statement, connection first."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
 
 import msgspec
 
+from services.inquiries.domain.privacy import ErasureReason
 from services.runtime.core.db import Connection
 
 # Free text coordinators wrote about one inquiry: it can describe the patient and their health
@@ -37,8 +37,6 @@ PERSONAL_DATA_WIPES: tuple[str, ...] = (
     # Coordinators' notes and free-text reasons.
     *FREE_TEXT_WIPES,
 )
-# Why the data went: a person asked (through an admin), or the retention period ran out.
-ErasureReason = Literal["request", "retention"]
 
 
 class ErasureSubject(msgspec.Struct, frozen=True, kw_only=True):
@@ -119,41 +117,51 @@ async def list_closed_before(
     return [msgspec.convert(dict(r.items()), ClosedInquiry) for r in rows]
 
 
-async def inquiry_exists(conn: Connection, inquiry_id: uuid.UUID) -> bool:
-    return bool(
-        await conn.fetchval("SELECT EXISTS (SELECT 1 FROM inquiries WHERE id = $1)", inquiry_id)
-    )
-
-
-async def record_booking_progress(
+async def insert_consent(
     conn: Connection,
     *,
-    booking_id: str,
     inquiry_id: uuid.UUID,
-    kind: str,
-    status: str,
-    version: int,
-    partner_name: str | None,
-    progress: str | None,
-    changed_at: datetime,
-) -> bool:
-    """Keep the newest version per booking; False when a newer (or the same) one is known."""
-    recorded = await conn.fetchval(
-        """INSERT INTO booking_progress (booking_id, inquiry_id, kind, status, version,
-                                         partner_name, progress, changed_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-           ON CONFLICT (booking_id) DO UPDATE SET status = EXCLUDED.status,
-               version = EXCLUDED.version, partner_name = EXCLUDED.partner_name,
-               progress = EXCLUDED.progress, changed_at = EXCLUDED.changed_at
-           WHERE booking_progress.version < EXCLUDED.version
-           RETURNING true""",
-        booking_id,
+    purpose: str,
+    granted: bool,
+    version: str,
+    given_by: str,
+    now: datetime,
+) -> None:
+    await conn.execute(
+        """INSERT INTO consents (inquiry_id, purpose, granted, version, given_by, at)
+           VALUES ($1, $2, $3, $4, $5, $6)""",
         inquiry_id,
-        kind,
-        status,
+        purpose,
+        granted,
         version,
-        partner_name,
-        progress,
-        changed_at,
+        given_by,
+        now,
     )
-    return bool(recorded)
+
+
+class ConsentRow(msgspec.Struct, frozen=True, kw_only=True):
+    purpose: str
+    granted: bool
+    version: str
+    given_by: str
+    at: datetime
+
+
+async def consents(conn: Connection, inquiry_id: uuid.UUID) -> list[ConsentRow]:
+    """The whole consent log of a case, oldest first."""
+    rows = await conn.fetch(
+        """SELECT purpose, granted, version, given_by, at FROM consents
+           WHERE inquiry_id = $1 ORDER BY id""",
+        inquiry_id,
+    )
+    return [msgspec.convert(dict(r.items()), ConsentRow) for r in rows]
+
+
+async def current_consents(conn: Connection, inquiry_id: uuid.UUID) -> dict[str, bool]:
+    """Per purpose, whether the latest word of the patient is a grant."""
+    rows = await conn.fetch(
+        """SELECT DISTINCT ON (purpose) purpose, granted FROM consents
+           WHERE inquiry_id = $1 ORDER BY purpose, id DESC""",
+        inquiry_id,
+    )
+    return {r["purpose"]: r["granted"] for r in rows}

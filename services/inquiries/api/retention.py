@@ -10,7 +10,8 @@ from litestar import Controller, get
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
-from services.inquiries.retention import Periods, store
+from services.inquiries.domain.retention import Periods
+from services.inquiries.store import retention as store
 from services.runtime.access.staff import staff_only
 from services.runtime.service.definition import RuntimeDependency
 

@@ -9,7 +9,7 @@ from typing import Literal
 
 import msgspec
 
-from services.inquiries.privacy_store import FREE_TEXT_WIPES
+from services.inquiries.store.privacy import FREE_TEXT_WIPES
 from services.runtime.core.db import Connection
 
 Trigger = Literal["schedule", "command"]

@@ -1,4 +1,5 @@
-"""Inquiry commands, each one transaction: decide, save, announce through the outbox."""
+"""Intake: a site submits an inquiry (idempotently), the patient follows it with their token,
+and the conditions an inquiry may name are learned from content's events."""
 
 from __future__ import annotations
 
@@ -7,25 +8,17 @@ import secrets
 import uuid
 from datetime import datetime
 
-import msgspec
-
-from contracts.inquiries import ConsentWithdrawn, InquirySubmitted
-from contracts.registry import INQUIRY_CONSENT_WITHDRAWN, INQUIRY_SUBMITTED
-from services.inquiries import catalogue, store
-from services.inquiries.casework import consent_log
-from services.inquiries.domain import TRANSITIONS, submission_problems
-from services.inquiries.forms import ConsentEntry, ConsentForm, PatientCase
-from services.inquiries.lifecycle import (
-    PATIENT,
-    PersonalData,
-    aad,
-    lock_for_patient,
-    move,
-    status_of,
-)
-from services.inquiries.offers import offer_views
-from services.inquiries.requests import SubmitInquiry, Submitted
-from services.runtime.core.db import Pool, transaction
+from contracts.content import ContentEvent, ContentPublished, ContentUnpublished
+from services.inquiries.domain import intake
+from services.inquiries.domain.intake import SubmitInquiry, Submitted
+from services.inquiries.domain.model import aad
+from services.inquiries.domain.views import PatientCase
+from services.inquiries.store import cases
+from services.inquiries.store import intake as store
+from services.inquiries.store.privacy import insert_consent
+from services.inquiries.usecases.cases import save
+from services.inquiries.usecases.offers import offer_views
+from services.runtime.core.db import Connection, Pool, transaction
 from services.runtime.core.errors import Invalid, NotFound
 from services.runtime.messaging.outbox import Outbox
 from services.runtime.privacy.crypto import KeyRing, from_column, to_column
@@ -78,25 +71,14 @@ async def _submit_once(
             earlier = await store.find_submission(conn, request.source, idempotency_key)
             if earlier is not None:
                 return _replay(keys, earlier, request_hash, request.source, idempotency_key)
-        dates = request.preferred_dates
-        problems = submission_problems(
-            consent_given=request.consent.health_data_processing,
-            date_of_birth=request.patient.date_of_birth,
-            preferred=(dates.from_, dates.to) if dates else None,
-            services=request.services,
-            condition_known=await catalogue.is_known(conn, request.condition_slug),
-            today=now.date(),
-        )
-        if problems:
-            raise Invalid(problems)
         inquiry_id = uuid.uuid4()
-        token = ACCESS_TOKEN_PREFIX + secrets.token_urlsafe(32)
-        personal = PersonalData(
-            patient=msgspec.to_builtins(request.patient),
-            description=request.description,
-            diagnoses=request.diagnoses,
-            preferred_dates=msgspec.to_builtins(dates) if dates else None,
+        personal, change = intake.submit(
+            request,
+            inquiry_id=inquiry_id,
+            condition_known=await store.is_known_condition(conn, request.condition_slug),
+            now=now,
         )
+        token = ACCESS_TOKEN_PREFIX + secrets.token_urlsafe(32)
         sealed = keys.encrypt_json(personal, aad=aad(inquiry_id, "personal"))
         await store.insert_inquiry(
             conn,
@@ -110,7 +92,7 @@ async def _submit_once(
             access_token_hash=hash_token(token),
             now=now,
         )
-        await store.insert_consent(
+        await insert_consent(
             conn,
             inquiry_id=inquiry_id,
             purpose="health_data_processing",
@@ -119,19 +101,7 @@ async def _submit_once(
             given_by="patient",
             now=now,
         )
-        await store.insert_timeline(conn, inquiry_id, "submitted", {}, now)
-        await outbox.emit(
-            conn,
-            INQUIRY_SUBMITTED.subject(),
-            InquirySubmitted(
-                inquiry_id=str(inquiry_id),
-                condition_slug=request.condition_slug,
-                preferred_country=request.preferred_country,
-                services=request.services,
-                source=request.source,
-                submitted_at=now,
-            ),
-        )
+        await save(conn, outbox, inquiry_id, change)
         answer = Submitted(
             id=inquiry_id,
             status="submitted",
@@ -176,7 +146,7 @@ async def patient_view(pool: Pool, keys: KeyRing, inquiry_id: uuid.UUID, token: 
         if row is None:
             # The same answer whether the inquiry exists or not: nothing to enumerate.
             raise NotFound(f"no inquiry {inquiry_id} for this access token")
-        entries = await store.timeline(conn, inquiry_id)
+        entries = await cases.timeline(conn, inquiry_id)
         offers = await offer_views(conn, keys, inquiry_id)
     return PatientCase(
         id=row.id,
@@ -190,59 +160,24 @@ async def patient_view(pool: Pool, keys: KeyRing, inquiry_id: uuid.UUID, token: 
     )
 
 
-async def record_consent(
-    pool: Pool,
-    outbox: Outbox,
-    inquiry_id: uuid.UUID,
-    token: str,
-    form: ConsentForm,
-    *,
-    now: datetime,
-) -> list[ConsentEntry]:
-    """The patient grants or withdraws one purpose. Withdrawing stops that processing at once:
-    without consent to process health data an open case is cancelled and moves no further;
-    without partner sharing no booking is requested."""
-    async with transaction(pool) as conn:
-        row = await lock_for_patient(conn, inquiry_id, hash_token(token))
-        await store.insert_consent(
-            conn,
-            inquiry_id=inquiry_id,
-            purpose=form.purpose,
-            granted=form.granted,
-            version=form.version,
-            given_by=PATIENT,
-            now=now,
-        )
-        kind = "consent_granted" if form.granted else "consent_withdrawn"
-        await store.insert_timeline(
-            conn, inquiry_id, kind, {"purpose": form.purpose, "version": form.version}, now
-        )
-        if not form.granted:
-            await outbox.emit(
-                conn,
-                INQUIRY_CONSENT_WITHDRAWN.subject(),
-                ConsentWithdrawn(
-                    inquiry_id=str(inquiry_id), purpose=form.purpose, withdrawn_at=now
-                ),
-            )
-            if (
-                form.purpose == "health_data_processing"
-                and "cancelled" in TRANSITIONS[status_of(row)]
-            ):
-                await move(
-                    conn,
-                    outbox,
-                    row,
-                    "cancelled",
-                    by=PATIENT,
-                    now=now,
-                    reason="the patient withdrew consent to process their health data",
-                )
-        return await consent_log(conn, inquiry_id)
-
-
-async def patient_consents(pool: Pool, inquiry_id: uuid.UUID, token: str) -> list[ConsentEntry]:
+async def check_patient_access(pool: Pool, inquiry_id: uuid.UUID, token: str) -> None:
+    """The token must open the inquiry. The answer is the same whether the inquiry does not
+    exist or the token is not its own: nothing to enumerate."""
     async with pool.acquire() as conn:
-        if await store.find_by_token(conn, inquiry_id, hash_token(token)) is None:
-            raise NotFound(f"no inquiry {inquiry_id} for this access token")
-        return await consent_log(conn, inquiry_id)
+        found = await store.find_by_token(conn, inquiry_id, hash_token(token))
+    if found is None:
+        raise NotFound(f"no inquiry {inquiry_id} for this access token")
+
+
+async def learn_condition(conn: Connection, event: ContentEvent) -> None:
+    """The conditions an inquiry may name, learned from content events: the inquiries service
+    never calls the content service, so a content outage cannot stop patients from submitting."""
+    if event.kind != "condition":
+        return
+    match event:
+        case ContentPublished():
+            await store.learn_condition(
+                conn, event.slug, event.revision, list(event.locales), list(event.previous_slugs)
+            )
+        case ContentUnpublished():
+            await store.forget_condition(conn, event.slug, event.revision)
