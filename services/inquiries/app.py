@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Annotated
 
@@ -10,27 +9,26 @@ import msgspec
 from litestar import Litestar
 from litestar.di import Provide
 
-from services.inquiries.api import SECURITY_SCHEMES, InquiryController
-from services.inquiries.booking_timeline import BOOKING_TIMELINE
-from services.inquiries.catalogue import CONDITION_CATALOGUE
-from services.inquiries.coordinator_api import CoordinatorController
-from services.inquiries.erasure import Erasing
-from services.inquiries.export import Exporter
-from services.inquiries.export_api import ExportController
-from services.inquiries.offers import run_expiry
-from services.inquiries.privacy_api import PrivacyController
-from services.inquiries.retention import Periods, retention_loop
-from services.inquiries.retention.api import RetentionController
+from services.inquiries import consumers
+from services.inquiries.api.casework import CoordinatorController
+from services.inquiries.api.intake import IntakeController
+from services.inquiries.api.offers import CoordinatorOfferController, PatientOfferController
+from services.inquiries.api.patient_access import SECURITY_SCHEMES
+from services.inquiries.api.privacy import ConsentController, ErasureController, ExportController
+from services.inquiries.api.retention import RetentionController
+from services.inquiries.domain.retention import Periods
+from services.inquiries.usecases.privacy.erasure import Erasing
+from services.inquiries.usecases.privacy.export import Exporter
 from services.runtime.core.settings import PositiveFloat
 from services.runtime.privacy.sealing import SealingSettings, sealing_fields
-from services.runtime.service.definition import Runtime, RuntimeDependency, ServiceDefinition
+from services.runtime.service.definition import RuntimeDependency, ServiceDefinition
 from services.runtime.service.factory import create_service_app
 
 
 class InquiriesSettings(SealingSettings, frozen=True, kw_only=True, rename="upper"):
     encryption_keys: str = sealing_fields("inquiries").keys
     active_key: str = sealing_fields("inquiries").active
-    # Retention per data class (see services/inquiries/retention), applied every interval
+    # Retention per data class (see usecases/privacy/retention.py), applied every interval
     # seconds: the personal and health data of a case closed longer than this is erased...
     inquiries_retention_days: Annotated[int, msgspec.Meta(ge=1, le=36500)] = 365
     # ...its coordinators' notes and free-text reasons sooner...
@@ -61,13 +59,16 @@ DEFINITION = ServiceDefinition(
     default_port=8002,
     migrations=Path(__file__).parent / "migrations",
     route_handlers=(
-        InquiryController,
+        IntakeController,
+        PatientOfferController,
+        ConsentController,
         CoordinatorController,
-        PrivacyController,
+        CoordinatorOfferController,
+        ErasureController,
         ExportController,
         RetentionController,
     ),
-    subscriptions=lambda _: (CONDITION_CATALOGUE, BOOKING_TIMELINE),
+    subscriptions=consumers.subscriptions,
     settings_type=InquiriesSettings,
 )
 
@@ -82,9 +83,6 @@ def create_app(settings: InquiriesSettings) -> Litestar:
             outbox=runtime.outbox, keys=keys, billing_retention_years=periods.billing_years
         )
 
-    async def offer_expiry(runtime: Runtime, stop: asyncio.Event) -> None:
-        await run_expiry(runtime.pool, runtime.outbox, stop, settings.offer_expiry_interval)
-
     return create_service_app(
         DEFINITION,
         settings,
@@ -96,10 +94,10 @@ def create_app(settings: InquiriesSettings) -> Litestar:
         },
         security_schemes=SECURITY_SCHEMES,
         background=(
-            ("offer-expiry", offer_expiry),
+            ("offer-expiry", consumers.offer_expiry(settings.offer_expiry_interval)),
             (
                 "retention",
-                retention_loop(periods, settings.inquiries_retention_interval, keys),
+                consumers.retention_loop(periods, settings.inquiries_retention_interval, keys),
             ),
         ),
     )

@@ -30,7 +30,7 @@ from contracts.partners import (
 )
 from services.inquiries.app import InquiriesSettings
 from services.inquiries.app import create_app as create_inquiries
-from services.inquiries.lifecycle import aad
+from services.inquiries.domain.model import aad
 from services.logistics.app import LogisticsSettings
 from services.logistics.app import create_app as create_logistics
 from services.logistics.store.bookings import details_aad

@@ -29,9 +29,11 @@ from typing import Any
 import msgspec
 
 from deploy.embedded import free_port
-from services.inquiries import store, usecases
 from services.inquiries.app import DEFINITION
-from services.inquiries.requests import SubmitInquiry
+from services.inquiries.domain.intake import SubmitInquiry
+from services.inquiries.domain.model import PersonalData
+from services.inquiries.store import intake as store
+from services.inquiries.usecases import intake as usecases
 from services.runtime.access import api_keys
 from services.runtime.core.db import Pool, create_pool
 from services.runtime.messaging.outbox import Outbox
@@ -149,7 +151,7 @@ async def run(servers: Servers) -> None:
         service = serve([sys.executable, "-m", "services.inquiries"], env, port)
         sealed = to_column(
             keys.encrypt_json(
-                usecases.PersonalData(
+                PersonalData(
                     patient=msgspec.to_builtins(request.patient),
                     description=request.description,
                     diagnoses=request.diagnoses,

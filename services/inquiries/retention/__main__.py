@@ -11,9 +11,10 @@ from datetime import UTC, datetime
 import asyncpg
 
 from services.inquiries.app import DEFINITION, InquiriesSettings
-from services.inquiries.erasure import Erasing
-from services.inquiries.privacy_store import ClosedInquiry
-from services.inquiries.retention import Report, cutoff, due, run
+from services.inquiries.domain.retention import Report, cutoff
+from services.inquiries.store.privacy import ClosedInquiry
+from services.inquiries.usecases.privacy.erasure import Erasing
+from services.inquiries.usecases.privacy.retention import due, run
 from services.runtime.core.db import create_pool
 from services.runtime.core.log import configure_logging
 from services.runtime.messaging.outbox import Outbox

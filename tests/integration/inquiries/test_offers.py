@@ -13,7 +13,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from services.inquiries.app import InquiriesSettings, create_app
-from services.inquiries.offers import expire_due
+from services.inquiries.usecases.offers import expire_due
 from services.runtime.core.db import create_pool
 from services.runtime.messaging.bus import Bus
 from services.runtime.messaging.outbox import Outbox

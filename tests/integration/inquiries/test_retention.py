@@ -18,8 +18,8 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from services.inquiries.app import InquiriesSettings, create_app
-from services.inquiries.erasure import Erasing
-from services.inquiries.retention import purge_due
+from services.inquiries.usecases.privacy.erasure import Erasing
+from services.inquiries.usecases.privacy.retention import purge_due
 from services.runtime.core.db import create_pool
 from services.runtime.core.settings import SettingsError, as_environ, load_settings
 from services.runtime.messaging.outbox import Outbox

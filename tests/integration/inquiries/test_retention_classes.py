@@ -15,8 +15,9 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from services.inquiries.app import InquiriesSettings, create_app
-from services.inquiries.erasure import Erasing
-from services.inquiries.retention import Periods, Report, due, run
+from services.inquiries.domain.retention import Periods, Report
+from services.inquiries.usecases.privacy.erasure import Erasing
+from services.inquiries.usecases.privacy.retention import due, run
 from services.runtime.access import staff
 from services.runtime.core.db import Pool, create_pool
 from services.runtime.core.settings import SettingsError, as_environ, load_settings

@@ -10,7 +10,7 @@ import asyncpg
 import pytest
 
 from contracts.inquiries import InquiryStatus
-from services.inquiries.domain import DEDICATED_STEPS, STATUSES, TRANSITIONS
+from services.inquiries.domain.lifecycle import DEDICATED_STEPS, STATUSES, TRANSITIONS
 from services.runtime.access import staff
 from services.runtime.messaging.bus import Bus
 from tests.inquiry_samples import DISCHARGE

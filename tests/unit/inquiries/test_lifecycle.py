@@ -20,23 +20,14 @@ from contracts.logistics import (
     TransferDetails,
     Traveller,
 )
-from services.inquiries.domain import (
-    STATUSES,
-    TERMINAL,
-    TRANSITIONS,
+from services.inquiries.domain.casework import (
     arrival_bookings,
-    check_partner_sharing,
-    check_plain_transition,
-    check_processing_allowed,
-    check_transition,
     confirmation_problems,
     discharge_bookings,
     discharge_problems,
-    offer_problems,
 )
-from services.inquiries.forms import (
+from services.inquiries.domain.commands import (
     Advance,
-    ArrivalFlight,
     Clinic,
     Confirmation,
     CostItem,
@@ -51,7 +42,18 @@ from services.inquiries.forms import (
     TransferPlan,
     TravelPlan,
 )
+from services.inquiries.domain.lifecycle import (
+    STATUSES,
+    TERMINAL,
+    TRANSITIONS,
+    check_partner_sharing,
+    check_plain_transition,
+    check_processing_allowed,
+    check_transition,
+)
+from services.inquiries.domain.offers import offer_problems
 from services.runtime.core.errors import Conflict, IllegalTransition, Invalid
+from tests import inquiry_commands
 
 PAIRS = list(itertools.product(STATUSES, STATUSES))
 
@@ -148,15 +150,7 @@ def test_bookings_need_partner_sharing_unless_there_are_none() -> None:
 
 
 def plan(services: ServicesPlan) -> TravelPlan:
-    return TravelPlan(
-        arrival=ArrivalFlight(
-            flight_number="LH1491", airport="FRA", scheduled_arrival=NOW + timedelta(days=60)
-        ),
-        clinic=Clinic(name="Herzzentrum", address="Klinikweg 1, Frankfurt"),
-        admission=(NOW + timedelta(days=61)).date(),
-        discharge=(NOW + timedelta(days=71)).date(),
-        services=services,
-    )
+    return inquiry_commands.plan(NOW, services)
 
 
 def test_the_plan_books_a_transfer_and_an_interpreter_for_the_traveller_only() -> None:

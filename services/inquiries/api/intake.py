@@ -1,0 +1,83 @@
+"""HTTP doors of intake, for third-party sites and patients: a site submits an inquiry (with its
+API key), the patient follows it with their access token."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, HeaderParameter
+
+from services.inquiries.api.patient_access import NO_STORE, PATIENT_ONLY, patient_token
+from services.inquiries.domain.intake import SubmitInquiry, Submitted
+from services.inquiries.domain.views import PatientCase
+from services.inquiries.usecases import intake
+from services.runtime.access.consumer_access import consumer_only
+from services.runtime.http.validation import decode_all_problems
+from services.runtime.service.definition import KeysDependency, RuntimeDependency
+
+IDEMPOTENCY_KEY = Annotated[
+    str | None,
+    HeaderParameter(
+        name="idempotency-key",
+        max_length=200,
+        pattern=r"^[A-Za-z0-9._:-]+$",
+        description="A retried submission returns the first answer, not a second inquiry",
+    ),
+]
+
+
+class IntakeController(Controller):
+    path = "/v1/inquiries"
+    tags = ("inquiries",)
+
+    @post(
+        "/",
+        summary="Submit a patient's inquiry",
+        description=(
+            "Body: patient (full_name, date_of_birth, sex, country, language, email, phone), "
+            "condition_slug, description, diagnoses, preferred_country (DE by default), "
+            "preferred_dates {from, to}, services (transfer, interpreter, medicine_shipment, "
+            "support), consent {health_data_processing: true, version}, source. Every problem "
+            "is reported at once: 400 for malformed fields, 422 for broken rules. The answer's "
+            "access_token is shown once. Needs the site's API key (X-API-Key)."
+        ),
+        status_code=201,
+        **consumer_only(),
+    )
+    async def submit(
+        self,
+        request: Request[Any, Any, Any],
+        runtime: RuntimeDependency,
+        keys: KeysDependency,
+        idempotency_key: IDEMPOTENCY_KEY = None,
+    ) -> Response[Submitted]:
+        body = await request.body()
+        submission = decode_all_problems(body, SubmitInquiry)
+        answer = await intake.submit(
+            runtime.pool,
+            runtime.outbox,
+            keys,
+            submission,
+            body=body,
+            idempotency_key=idempotency_key,
+            now=datetime.now(UTC),
+        )
+        return Response(answer, status_code=201, headers={"Cache-Control": NO_STORE})
+
+    @get(
+        "/{inquiry_id:uuid}",
+        summary="The patient's view of an inquiry (Authorization: Bearer <access_token>)",
+        **PATIENT_ONLY,
+    )
+    async def patient_view(
+        self,
+        request: Request[Any, Any, Any],
+        runtime: RuntimeDependency,
+        keys: KeysDependency,
+        inquiry_id: FromPath[uuid.UUID],
+    ) -> Response[PatientCase]:
+        view = await intake.patient_view(runtime.pool, keys, inquiry_id, patient_token(request))
+        return Response(view, headers={"Cache-Control": NO_STORE})

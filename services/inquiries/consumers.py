@@ -1,0 +1,91 @@
+"""The doors that are not HTTP: the NATS subscriptions (conditions from content, booking progress
+from logistics) and the timer loops (offer expiry, retention). Each decodes or wakes, calls one
+use case, and lets the inbox or the loop do the rest."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+import structlog
+
+from contracts.content import ContentEvent, content_event_decoder
+from contracts.envelope import Metadata
+from contracts.logistics import BookingStatusChanged
+from contracts.registry import BOOKING_STATUS_CHANGED, CONTENT_PUBLISHED, CONTENT_UNPUBLISHED
+from services.inquiries.domain.retention import Periods
+from services.inquiries.usecases import casework, intake, offers
+from services.inquiries.usecases.privacy import erasure, retention
+from services.runtime.core.db import Connection
+from services.runtime.core.pacing import wait_any
+from services.runtime.messaging.inbox import Subscription
+from services.runtime.privacy.crypto import KeyRing
+from services.runtime.service.definition import Runtime
+from services.runtime.service.factory import BackgroundLoop
+
+log = structlog.get_logger(__name__)
+
+# However long the retention interval, a replica looks this often whether the shared run is due.
+RETENTION_POLL_SECONDS = 60.0
+
+
+async def _learn_condition(conn: Connection, event: ContentEvent, _: Metadata) -> None:
+    await intake.learn_condition(conn, event)
+
+
+async def _record_booking_progress(
+    conn: Connection, event: BookingStatusChanged, _: Metadata
+) -> None:
+    await casework.record_booking_progress(conn, event)
+
+
+CONDITION_CATALOGUE = Subscription(
+    name="inquiries-condition-catalogue",
+    channels=(CONTENT_PUBLISHED, CONTENT_UNPUBLISHED),
+    decoder=content_event_decoder,
+    handler=_learn_condition,
+)
+BOOKING_TIMELINE = Subscription(
+    name="inquiries-booking-timeline",
+    channels=(BOOKING_STATUS_CHANGED,),
+    decoder=msgspec.json.Decoder(BookingStatusChanged),
+    handler=_record_booking_progress,
+)
+
+
+def subscriptions(_: Runtime) -> tuple[Subscription[Any], ...]:
+    return (CONDITION_CATALOGUE, BOOKING_TIMELINE)
+
+
+def offer_expiry(interval: float) -> BackgroundLoop:
+    """The scheduler: the deadlines live in the database, so a restart loses none of them."""
+
+    async def loop(runtime: Runtime, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            # A full batch means more may be due: carry on before waiting.
+            while (
+                await offers.expire_due(runtime.pool, runtime.outbox, now=datetime.now(UTC))
+                == offers.EXPIRY_BATCH
+            ):
+                pass
+            await wait_any(stop, timeout=interval)
+
+    return loop
+
+
+def retention_loop(periods: Periods, interval: float, keys: KeyRing) -> BackgroundLoop:
+    async def loop(runtime: Runtime, stop: asyncio.Event) -> None:
+        erasing = erasure.Erasing(
+            outbox=runtime.outbox, keys=keys, billing_retention_years=periods.billing_years
+        )
+        while not stop.is_set():
+            report = await retention.run_if_due(
+                runtime.pool, erasing, periods, interval=interval, now=datetime.now(UTC)
+            )
+            if report is not None:
+                log.info("retention ran", **report.counts())
+            await wait_any(stop, timeout=min(interval, RETENTION_POLL_SECONDS))
+
+    return loop

@@ -1,0 +1,144 @@
+"""Intake: what a third-party site sends to submit an inquiry (the public contract in the issue),
+the rules a submission must keep, and what the site gets back."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+import msgspec
+
+from contracts.content import Slug
+from contracts.inquiries import Country, InquiryStatus, InquirySubmitted, RequestedService
+from contracts.registry import INQUIRY_SUBMITTED
+from services.inquiries.domain.model import Announcement, Change, PersonalData, TimelineEntry
+from services.runtime.core.errors import FieldProblem, Invalid
+
+# Form is msgspec alone (forbid_unknown_fields): the commands are the domain's, and a typo in
+# one is a 400 wherever it comes in.
+from services.runtime.http.validation import Form
+
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Email = Annotated[str, msgspec.Meta(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
+Phone = Annotated[str, msgspec.Meta(pattern=r"^\+[1-9][0-9]{6,14}$")]
+Language = Annotated[str, msgspec.Meta(pattern=r"^[a-z]{2,3}$")]
+Text = Annotated[str, msgspec.Meta(min_length=1, max_length=5000)]
+
+
+class Patient(Form, frozen=True, kw_only=True):
+    full_name: Name
+    date_of_birth: date
+    sex: Literal["female", "male", "diverse", "unknown"]
+    country: Country
+    language: Language
+    email: Email
+    phone: Phone | None = None
+
+
+class DateRange(Form, frozen=True, kw_only=True):
+    from_: date = msgspec.field(name="from")
+    to: date
+
+
+class SubmissionConsent(Form, frozen=True, kw_only=True):
+    """Consent to process health data for arranging treatment: required, never bundled."""
+
+    health_data_processing: bool
+    version: Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
+
+
+class SubmitInquiry(Form, frozen=True, kw_only=True):
+    patient: Patient
+    condition_slug: Slug
+    description: Text
+    diagnoses: tuple[Annotated[str, msgspec.Meta(min_length=1, max_length=300)], ...] = ()
+    preferred_country: Country = "DE"
+    preferred_dates: DateRange | None = None
+    services: tuple[RequestedService, ...] = ()
+    consent: SubmissionConsent
+    source: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
+class Submitted(msgspec.Struct, frozen=True, kw_only=True):
+    id: uuid.UUID
+    status: InquiryStatus
+    status_url: str
+    # Shown once: only its hash is stored. The patient uses it to follow the inquiry.
+    access_token: str
+
+
+def submission_problems(
+    *,
+    consent_given: bool,
+    date_of_birth: date,
+    preferred: tuple[date, date] | None,
+    services: tuple[str, ...],
+    condition_known: bool,
+    today: date,
+) -> list[FieldProblem]:
+    """Every rule a well-formed submission can still break, at once."""
+    problems = []
+    if not consent_given:
+        problems.append(
+            FieldProblem(
+                field="consent.health_data_processing",
+                message="consent to process health data is required to arrange treatment",
+            )
+        )
+    if date_of_birth >= today:
+        problems.append(FieldProblem(field="patient.date_of_birth", message="must be in the past"))
+    if preferred is not None:
+        start, end = preferred
+        if end < start:
+            problems.append(FieldProblem(field="preferred_dates.to", message="is before from"))
+        if start < today:
+            problems.append(FieldProblem(field="preferred_dates.from", message="is in the past"))
+    if len(set(services)) != len(services):
+        problems.append(FieldProblem(field="services", message="a service is listed twice"))
+    if not condition_known:
+        problems.append(
+            FieldProblem(field="condition_slug", message="no published condition has this slug")
+        )
+    return problems
+
+
+def submit(
+    request: SubmitInquiry, *, inquiry_id: uuid.UUID, condition_known: bool, now: datetime
+) -> tuple[PersonalData, Change]:
+    """A new case from a submission, or Invalid naming every broken rule: the personal data to
+    seal, its first timeline entry and the announcement (which names no one)."""
+    dates = request.preferred_dates
+    problems = submission_problems(
+        consent_given=request.consent.health_data_processing,
+        date_of_birth=request.patient.date_of_birth,
+        preferred=(dates.from_, dates.to) if dates else None,
+        services=request.services,
+        condition_known=condition_known,
+        today=now.date(),
+    )
+    if problems:
+        raise Invalid(problems)
+    personal = PersonalData(
+        patient=msgspec.to_builtins(request.patient),
+        description=request.description,
+        diagnoses=request.diagnoses,
+        preferred_dates=msgspec.to_builtins(dates) if dates else None,
+    )
+    return personal, Change(
+        at=now,
+        timeline=(TimelineEntry(at=now, kind="submitted"),),
+        announcements=(
+            Announcement(
+                subject=INQUIRY_SUBMITTED.subject(),
+                event=InquirySubmitted(
+                    inquiry_id=str(inquiry_id),
+                    condition_slug=request.condition_slug,
+                    preferred_country=request.preferred_country,
+                    services=request.services,
+                    source=request.source,
+                    submitted_at=now,
+                ),
+            ),
+        ),
+    )

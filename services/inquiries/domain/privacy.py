@@ -1,0 +1,85 @@
+"""The patient's data rights: consent per purpose (withdrawing one stops that processing at
+once) and erasure (only of a closed case, and only once)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from contracts.inquiries import ConsentWithdrawn, PersonalDataErased
+from contracts.registry import INQUIRY_CONSENT_WITHDRAWN, INQUIRY_ERASED
+from services.inquiries.domain.commands import ConsentForm
+from services.inquiries.domain.lifecycle import TERMINAL, TRANSITIONS, move
+from services.inquiries.domain.model import PATIENT, Announcement, Case, Change, TimelineEntry
+from services.runtime.core.errors import Conflict
+
+# Why the data went: a person asked (through an admin), or the retention period ran out.
+ErasureReason = Literal["request", "retention"]
+WITHDRAWN_PROCESSING = "the patient withdrew consent to process their health data"
+
+
+def record_consent(case: Case, form: ConsentForm, *, now: datetime) -> Change:
+    """The patient grants or withdraws one purpose. Without consent to process health data an
+    open case is cancelled and moves no further; without partner sharing no booking is
+    requested (see lifecycle.check_partner_sharing)."""
+    kind = "consent_granted" if form.granted else "consent_withdrawn"
+    recorded = Change(
+        at=now,
+        timeline=(
+            TimelineEntry(
+                at=now, kind=kind, detail={"purpose": form.purpose, "version": form.version}
+            ),
+        ),
+        announcements=()
+        if form.granted
+        else (
+            Announcement(
+                subject=INQUIRY_CONSENT_WITHDRAWN.subject(),
+                event=ConsentWithdrawn(
+                    inquiry_id=str(case.id), purpose=form.purpose, withdrawn_at=now
+                ),
+            ),
+        ),
+    )
+    if (
+        not form.granted
+        and form.purpose == "health_data_processing"
+        and "cancelled" in TRANSITIONS[case.status]
+    ):
+        return recorded.then(
+            move(case, "cancelled", by=PATIENT, now=now, reason=WITHDRAWN_PROCESSING)
+        )
+    return recorded
+
+
+def check_erasable(inquiry_id: uuid.UUID, status: str, erased_at: datetime | None) -> None:
+    if erased_at is not None:
+        raise Conflict(
+            f"the personal data of inquiry {inquiry_id} was already erased at "
+            f"{erased_at.isoformat()}"
+        )
+    if status not in TERMINAL:
+        closed = ", ".join(sorted(TERMINAL))
+        raise Conflict(
+            f"inquiry {inquiry_id} is still open ({status}); cancel it first: only a "
+            f"closed case ({closed}) can be erased"
+        )
+
+
+def erase(inquiry_id: uuid.UUID, *, reason: ErasureReason, by: str | None, now: datetime) -> Change:
+    """The erasure's timeline entry (who asked, for accountability) and its announcement, so
+    every service wipes its copies."""
+    detail: dict[str, object] = {"reason": reason}
+    if by is not None:
+        detail["by"] = by
+    return Change(
+        at=now,
+        timeline=(TimelineEntry(at=now, kind="erased", detail=detail),),
+        announcements=(
+            Announcement(
+                subject=INQUIRY_ERASED.subject(),
+                event=PersonalDataErased(inquiry_id=str(inquiry_id), erased_at=now),
+            ),
+        ),
+    )

@@ -1,0 +1,191 @@
+"""Inquiry use cases on a real database: each loads, lets the domain decide and saves the change
+with its events in one transaction; a refused command leaves every table as it was."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+
+import msgspec
+import pytest
+
+from services.inquiries.domain.commands import (
+    Confirmation,
+    ServicesPlan,
+    TransferPlan,
+    Transition,
+)
+from services.inquiries.domain.intake import Patient, SubmissionConsent, SubmitInquiry
+from services.inquiries.usecases import casework, intake, offers
+from services.inquiries.usecases.cases import Stamp
+from services.runtime.core.db import Pool
+from services.runtime.core.errors import Invalid, PreconditionFailed
+from services.runtime.messaging.outbox import Outbox
+from services.runtime.privacy.crypto import KeyRing
+from tests import inquiry_commands
+from tests.usecases.inquiries.conftest import CONDITION
+
+NOW = datetime(2026, 12, 1, 9, tzinfo=UTC)
+# Every table a command of this service may write to, counted before and after a refusal.
+TABLES = ("inquiries", "timeline", "consents", "offers", "case_records", "outbox")
+
+
+def submission(condition: str = CONDITION) -> SubmitInquiry:
+    return SubmitInquiry(
+        patient=Patient(
+            full_name="Olena Kovalenko",
+            date_of_birth=date(1970, 5, 1),
+            sex="female",
+            country="UA",
+            language="uk",
+            email="olena@example.org",
+        ),
+        condition_slug=condition,
+        description="Mitral valve regurgitation",
+        consent=SubmissionConsent(health_data_processing=True, version="v1"),
+        source="heart-clinic-finder",
+    )
+
+
+def confirmation() -> Confirmation:
+    return inquiry_commands.confirmation(NOW, ServicesPlan(transfer=TransferPlan()))
+
+
+async def submit(pool: Pool, outbox: Outbox, keys: KeyRing) -> uuid.UUID:
+    answer = await intake.submit(
+        pool, outbox, keys, submission(), body=b"{}", idempotency_key=None, now=NOW
+    )
+    return answer.id
+
+
+async def offer_sent(pool: Pool, outbox: Outbox, keys: KeyRing, valid_for: timedelta) -> uuid.UUID:
+    inquiry_id = await submit(pool, outbox, keys)
+    review = Transition(to="in_review")
+    await casework.transition(pool, outbox, inquiry_id, review, stamp(version=1))
+    await offers.send_offer(
+        pool, outbox, keys, inquiry_id, inquiry_commands.offer(NOW + valid_for), stamp(2)
+    )
+    return inquiry_id
+
+
+def stamp(version: int) -> Stamp:
+    return Stamp(by="Anna Coordinator", expected_version=version, now=NOW)
+
+
+async def counts(pool: Pool) -> dict[str, int]:
+    return {table: await pool.fetchval(f"SELECT count(*) FROM {table}") for table in TABLES}
+
+
+async def case_status(pool: Pool, inquiry_id: uuid.UUID) -> tuple[str, int]:
+    row = await pool.fetchrow("SELECT status, version FROM inquiries WHERE id = $1", inquiry_id)
+    assert row is not None
+    return row["status"], row["version"]
+
+
+async def subjects(pool: Pool) -> list[str]:
+    return [r["subject"] for r in await pool.fetch("SELECT subject FROM outbox ORDER BY seq")]
+
+
+async def test_a_submission_opens_a_case_with_its_consent_and_timeline_and_announces_it(
+    pool: Pool, outbox: Outbox, keys: KeyRing
+) -> None:
+    inquiry_id = await submit(pool, outbox, keys)
+
+    assert await case_status(pool, inquiry_id) == ("submitted", 1)
+    assert await pool.fetchval("SELECT kind FROM timeline WHERE inquiry_id = $1", inquiry_id) == (
+        "submitted"
+    )
+    assert await pool.fetchval(
+        "SELECT purpose FROM consents WHERE inquiry_id = $1", inquiry_id
+    ) == ("health_data_processing")
+    assert await subjects(pool) == ["inquiries.inquiry.submitted.v1"]
+
+
+async def test_a_submission_naming_an_unknown_condition_is_refused_and_stores_nothing(
+    pool: Pool, outbox: Outbox, keys: KeyRing
+) -> None:
+    before = await counts(pool)
+
+    with pytest.raises(Invalid) as refused:
+        await intake.submit(
+            pool,
+            outbox,
+            keys,
+            submission(condition="no-such-condition"),
+            body=b"{}",
+            idempotency_key=None,
+            now=NOW,
+        )
+
+    assert [p.field for p in refused.value.problems] == ["condition_slug"]
+    assert await counts(pool) == before
+
+
+async def test_confirming_moves_the_case_records_the_plan_and_requests_the_bookings(
+    pool: Pool, outbox: Outbox, keys: KeyRing
+) -> None:
+    inquiry_id = await offer_sent(pool, outbox, keys, valid_for=timedelta(days=7))
+    await offers.accept_offer(pool, outbox, inquiry_id, 1, stamp(3))
+
+    await casework.confirm(pool, outbox, keys, inquiry_id, confirmation(), stamp(4))
+
+    assert await case_status(pool, inquiry_id) == ("confirmed", 5)
+    kinds = await pool.fetch(
+        "SELECT kind FROM timeline WHERE inquiry_id = $1 ORDER BY id DESC LIMIT 2", inquiry_id
+    )
+    assert [r["kind"] for r in kinds] == ["confirmed", "status_changed"]
+    assert (await subjects(pool))[-2:] == [
+        "inquiries.inquiry.status_changed.v1",
+        "inquiries.inquiry.confirmed.v1",
+    ]
+    disclosed = await pool.fetchrow("SELECT kind, recipient FROM disclosure_log")
+    assert disclosed is not None
+    assert (disclosed["kind"], disclosed["recipient"]) == ("booking_request", "logistics")
+    view = await casework.case_view(pool, keys, inquiry_id)
+    assert view.confirmation == confirmation()
+
+
+async def test_a_confirmation_based_on_an_older_version_changes_nothing(
+    pool: Pool, outbox: Outbox, keys: KeyRing
+) -> None:
+    inquiry_id = await offer_sent(pool, outbox, keys, valid_for=timedelta(days=7))
+    await offers.accept_offer(pool, outbox, inquiry_id, 1, stamp(3))
+    before = await counts(pool)
+
+    with pytest.raises(PreconditionFailed):
+        await casework.confirm(pool, outbox, keys, inquiry_id, confirmation(), stamp(3))
+
+    assert await counts(pool) == before
+    assert await case_status(pool, inquiry_id) == ("accepted", 4)
+
+
+async def test_a_confirmation_that_breaks_a_rule_changes_nothing(
+    pool: Pool, outbox: Outbox, keys: KeyRing
+) -> None:
+    inquiry_id = await offer_sent(pool, outbox, keys, valid_for=timedelta(days=7))
+    await offers.accept_offer(pool, outbox, inquiry_id, 1, stamp(3))
+    unpaid = msgspec.structs.replace(
+        confirmation(),
+        payment=msgspec.structs.replace(confirmation().payment, amount="0.00"),
+    )
+    before = await counts(pool)
+
+    with pytest.raises(Invalid):
+        await casework.confirm(pool, outbox, keys, inquiry_id, unpaid, stamp(4))
+
+    assert await counts(pool) == before
+
+
+async def test_an_offer_expires_with_its_case_once_now_passes_its_validity(
+    pool: Pool, outbox: Outbox, keys: KeyRing
+) -> None:
+    inquiry_id = await offer_sent(pool, outbox, keys, valid_for=timedelta(hours=1))
+
+    assert await offers.expire_due(pool, outbox, now=NOW + timedelta(minutes=59)) == 0
+    assert await case_status(pool, inquiry_id) == ("offer_sent", 3)
+
+    assert await offers.expire_due(pool, outbox, now=NOW + timedelta(hours=1)) == 1
+    assert await case_status(pool, inquiry_id) == ("expired", 4)
+    assert await pool.fetchval("SELECT state FROM offers WHERE inquiry_id = $1", inquiry_id) == (
+        "expired"
+    )
