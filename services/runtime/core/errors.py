@@ -89,3 +89,14 @@ class NotYet(Exception):
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
         self.detail = detail
+
+
+class Unavailable(Exception):
+    """Another service this request needs did not answer in time: unlike a DomainError, the
+    same request may succeed later. HTTP answers 503 with this detail and Retry-After: the
+    seconds the caller knows the peer needs."""
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.retry_after = retry_after

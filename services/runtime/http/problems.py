@@ -13,7 +13,13 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.types import ExceptionHandlersMap, Scope, Send
 
-from services.runtime.core.errors import DomainError, FieldProblem, IllegalTransition, Invalid
+from services.runtime.core.errors import (
+    DomainError,
+    FieldProblem,
+    IllegalTransition,
+    Invalid,
+    Unavailable,
+)
 from services.runtime.core.outages import RETRY_AFTER, TRANSIENT
 
 log = structlog.get_logger(__name__)
@@ -115,6 +121,13 @@ def _unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[Pr
     return problem(request, 503, UNAVAILABLE, headers={"Retry-After": str(RETRY_AFTER)})
 
 
+def _peer_unavailable(request: Request[Any, Any, Any], exc: Unavailable) -> Response[Problem]:
+    # Another service did not answer: its detail says what was not done, so the client knows
+    # nothing happened and may retry.
+    log.warning("peer unavailable", path=request.url.path, detail=exc.detail)
+    return problem(request, 503, exc.detail, headers={"Retry-After": str(exc.retry_after)})
+
+
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
     log.error("unhandled error", path=request.url.path, exc_info=exc)
     return problem(request, 500, "an unexpected error occurred; quote the request_id to support")
@@ -124,6 +137,7 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     ValidationException: _validation,
     HTTPException: _http,
     DomainError: _domain,
+    Unavailable: _peer_unavailable,
     asyncpg.exceptions.CharacterNotInRepertoireError: _unstorable_text,
     asyncpg.exceptions.UntranslatableCharacterError: _unstorable_text,
     **dict.fromkeys(TRANSIENT, _unavailable),

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import msgspec
-from litestar.exceptions import ServiceUnavailableException
 
 from contracts.exports import (
     CaseExport,
@@ -27,13 +26,14 @@ from contracts.registry import CASE_EXPORT
 from services.inquiries.domain.views import CaseView
 from services.inquiries.usecases import casework
 from services.runtime.core.db import Pool, transaction
+from services.runtime.core.errors import Unavailable
 from services.runtime.messaging.bus import Bus
 from services.runtime.messaging.request_reply import NoAnswer, ask
 from services.runtime.privacy import disclosures
 from services.runtime.privacy.crypto import KeyRing
 
 # Seconds a client is told to wait before trying again when logistics did not answer.
-RETRY_AFTER = "10"
+RETRY_AFTER = 10
 
 
 @dataclass(frozen=True)
@@ -132,7 +132,5 @@ async def _logistics_part(bus: Bus, timeout: float, inquiry_id: uuid.UUID) -> Ca
     return reply
 
 
-def _unavailable(why: str) -> ServiceUnavailableException:
-    return ServiceUnavailableException(
-        f"{why}; nothing was exported, try again", headers={"Retry-After": RETRY_AFTER}
-    )
+def _unavailable(why: str) -> Unavailable:
+    return Unavailable(f"{why}; nothing was exported, try again", retry_after=RETRY_AFTER)
