@@ -27,9 +27,10 @@ from contracts.logistics import (
     ShipmentDetails,
     TransferDetails,
 )
+from contracts.registry import RESERVED_PARTNER_IDS
 from services.logistics import domain, store, usecases
 from services.runtime.access.staff import staff_only
-from services.runtime.core.errors import BadRequest, FieldProblem
+from services.runtime.core.errors import BadRequest, FieldProblem, Invalid
 from services.runtime.http.cursors import AwareDatetime, decode_cursor, encode_cursor
 from services.runtime.http.validation import Form, decode_all_problems, field_problems
 from services.runtime.service.definition import KeysDependency, RuntimeDependency
@@ -250,6 +251,10 @@ PARTNER_BODY = (
 
 
 def _partner(partner_id: str, form: PartnerForm) -> domain.Partner:
+    if partner_id in RESERVED_PARTNER_IDS:
+        # The id is the partner's NATS user name (deploy/nats_auth.py): one a service or the
+        # admin has would make NATS refuse its configuration.
+        raise Invalid.single("id", f"{partner_id!r} is reserved for Carebridge's own use")
     return domain.Partner(
         id=partner_id,
         name=form.name,
