@@ -52,7 +52,7 @@ async def test_a_config_nats_server_refuses_is_not_written_and_the_server_keeps_
         # Two users of one name: what a partner registered as "logistics" used to render.
         accounts[f"PARTNER_{ALPHA}"]["users"][0]["user"] = "logistics"
 
-        with pytest.raises(InvalidConfig, match="(?i)duplicate user"):
+        with pytest.raises(InvalidConfig, match=r"(?i)duplicate user"):
             write_config(config, json.dumps({"accounts": accounts}))
 
         assert config.read_text() == running
@@ -94,6 +94,5 @@ def test_a_reserved_id_registered_before_the_rule_gets_no_user_and_a_warning(
     users = [u["user"] for account in accounts.values() for u in account["users"]]
     assert sorted(users) == sorted((ADMIN, *SERVICE_SUBJECTS, ALPHA))
     assert "'logistics' has a reserved id" in capsys.readouterr().err
-    assert set(json.loads((tmp_path / "s.json").read_text())[SECRETS_KEY]) == set(
-        (ADMIN, *SERVICE_SUBJECTS, ALPHA)
-    )
+    stored = json.loads((tmp_path / "s.json").read_text())[SECRETS_KEY]
+    assert set(stored) == {ADMIN, *SERVICE_SUBJECTS, ALPHA}
