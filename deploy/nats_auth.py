@@ -25,6 +25,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import secrets
 import signal
 import subprocess
@@ -214,7 +215,13 @@ def render_config(
     if pid_file is not None:
         # Where `kill -HUP $(cat <pid_file>)` finds the server to reload a config rendered anew.
         config["pid_file"] = str(pid_file)
-    return json.dumps(config, indent=2) + "\n"
+    # A password given as `$NATS_PASSWORD_…` names the server's environment variable: nats-server
+    # reads a variable only unquoted. Issued passwords never hold `$`, bcrypt hashes (`$2a$…`)
+    # do not match.
+    return _ENV_REFERENCE.sub(r"\1", json.dumps(config, indent=2)) + "\n"
+
+
+_ENV_REFERENCE = re.compile(r'"(\$NATS_PASSWORD_[A-Z0-9_]+)"')
 
 
 class InvalidConfig(ValueError):
@@ -229,6 +236,8 @@ def check_config(text: str, scratch: Path) -> None:
     candidate = scratch / ".nats-config-check.conf"
     candidate.touch(mode=0o600)
     candidate.write_text(text)
+    # Passwords named by environment variables are the server's to know: any value will do.
+    placeholders = dict.fromkeys(re.findall(r"\$(NATS_PASSWORD_[A-Z0-9_]+)", text), "unset")
     try:
         checked = subprocess.run(
             [str(nats_server_binary()), "-t", "-c", str(candidate)],
@@ -236,6 +245,7 @@ def check_config(text: str, scratch: Path) -> None:
             text=True,
             timeout=30,
             check=False,
+            env={**os.environ, **placeholders},
         )
     finally:
         candidate.unlink(missing_ok=True)
@@ -302,19 +312,30 @@ async def registered_partners(database_url: str) -> list[str]:
 def _arguments(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m deploy.nats_auth",
-        description="Render a nats-server authorization config from the partner registry. "
-        "Passwords come from (and new ones are added to) the JSON file --passwords.",
+        description="Render a nats-server accounts config for the services and the partners "
+        "(logistics' registry, or --partner), checked by nats-server before it is written; "
+        "and make each partner's durable consumer (--nats-url).",
     )
-    parser.add_argument("--database-url", required=True, help="where logistics.partners is")
-    parser.add_argument(
+    partners = parser.add_mutually_exclusive_group(required=True)
+    partners.add_argument("--database-url", help="where logistics.partners is")
+    partners.add_argument(
+        "--partner", action="append", help="a partner id (repeat), instead of the registry"
+    )
+    passwords = parser.add_mutually_exclusive_group(required=True)
+    passwords.add_argument(
         "--secrets",
         type=Path,
-        required=True,
         help=f'JSON file with the passwords under "{SECRETS_KEY}" (user -> password), as the '
-        "stack's .stack/secrets.json",
+        "stack's .stack/secrets.json; passwords it lacks are made and added",
+    )
+    passwords.add_argument(
+        "--passwords-from-env",
+        action="store_true",
+        help="the config names each user's password by an environment variable of the server, "
+        "NATS_PASSWORD_<USER> (upper case, - as _), as a production deployment gives them",
     )
     parser.add_argument("--namespace", default="", help="the deployment's NATS_NAMESPACE")
-    parser.add_argument("--output", type=Path, required=True, help="the config file to write")
+    parser.add_argument("--output", type=Path, help="the config file to write")
     parser.add_argument(
         "--pid-file", type=Path, help="the server's pid_file (the stack's: .stack/nats.pid)"
     )
@@ -325,41 +346,56 @@ def _arguments(argv: Sequence[str]) -> argparse.Namespace:
     )
     parser.add_argument(
         "--nats-url",
-        help="a server to create each partner's durable consumer on, as the admin user "
-        "(nats://host:port, without credentials)",
+        help="a server to declare the streams and each partner's durable consumer on, as the "
+        "admin user (nats://host:port, without credentials)",
     )
     return parser.parse_args(argv)
 
 
+def env_password(user: str) -> str:
+    """The server's environment variable that holds `user`'s password (or bcrypt hash)."""
+    return "NATS_PASSWORD_" + user.upper().replace("-", "_")
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     args = _arguments(sys.argv[1:] if argv is None else argv)
-    partners = asyncio.run(registered_partners(args.database_url))
-    stored = json.loads(args.secrets.read_text()) if args.secrets.exists() else {}
+    partners = args.partner or asyncio.run(registered_partners(args.database_url))
     services = tuple(SERVICE_SUBJECTS)
-    passwords = issue_passwords(stored.get(SECRETS_KEY, {}), (ADMIN, *services, *partners))
-    try:
-        write_config(
-            args.output,
-            render_config(
-                passwords=passwords,
-                services=services,
-                partners=partners,
-                namespace=args.namespace,
-                pid_file=args.pid_file,
-            ),
-        )
-    except (ReservedPartnerId, InvalidConfig) as exc:
-        # The server keeps running on the config it has, which is left as it was.
-        sys.exit(f"{exc}; {args.output} left as it was, do not reload")
-    if passwords != stored.get(SECRETS_KEY):
+    users = (ADMIN, *services, *partners)
+    stored: dict[str, Any] = {}
+    if args.passwords_from_env:
+        passwords = {u: f"${env_password(u)}" for u in users}
+    else:
+        stored = json.loads(args.secrets.read_text()) if args.secrets.exists() else {}
+        passwords = issue_passwords(stored.get(SECRETS_KEY, {}), users)
+    if args.output is not None:
+        try:
+            write_config(
+                args.output,
+                render_config(
+                    passwords=passwords,
+                    services=services,
+                    partners=partners,
+                    namespace=args.namespace,
+                    pid_file=args.pid_file,
+                ),
+            )
+        except (ReservedPartnerId, InvalidConfig) as exc:
+            # The server keeps running on the config it has, which is left as it was.
+            sys.exit(f"{exc}; {args.output} left as it was, do not reload")
+        print(f"wrote {args.output}: {len(services)} services, {len(partners)} partners")
+    if not args.passwords_from_env and passwords != stored.get(SECRETS_KEY):
         write_private_json(args.secrets, {**stored, SECRETS_KEY: passwords})
     if args.reload:
         if args.pid_file is None:
             sys.exit("--reload needs --pid-file: the server to reload")
         reload_server(args.pid_file)
     if args.nats_url:
-        asyncio.run(_create_consumers(user_url(args.nats_url, ADMIN, passwords[ADMIN]), args))
-    print(f"wrote {args.output}: {len(services)} services, {len(partners)} partners")
+        admin_password = (
+            os.environ.get(env_password(ADMIN), "") if args.passwords_from_env else passwords[ADMIN]
+        )
+        url = user_url(args.nats_url, ADMIN, admin_password)
+        asyncio.run(_create_consumers(url, args.namespace, partners))
 
 
 # Between the two reloads of `reload_server`.
@@ -377,10 +413,13 @@ def reload_server(pid_file: Path) -> None:
     os.kill(pid, signal.SIGHUP)
 
 
-async def _create_consumers(url: str, args: argparse.Namespace) -> None:
-    bus = await Bus.connect(url, name="nats-auth", namespace=args.namespace)
+async def _create_consumers(url: str, namespace: str, partners: Sequence[str]) -> None:
+    """The streams first (idempotent, as every service declares them): a partner's consumer
+    needs PARTNERS, and a deployment's partners may be set up before any service started."""
+    bus = await Bus.connect(url, name="nats-auth", namespace=namespace)
     try:
-        await ensure_partner_consumers(bus, await registered_partners(args.database_url))
+        await bus.provision(STREAMS)
+        await ensure_partner_consumers(bus, partners)
     finally:
         await bus.close()
 
