@@ -1,18 +1,14 @@
-"""A NATS server started with the accounts config deploy/nats_auth.py renders; as a pytest
-plugin (`pytest_plugins = ["tests.nats_auth_support"]`), a session's server of that kind."""
+"""A NATS server started with the accounts config deploy/nats_auth.py renders."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 from deploy.embedded import EmbeddedNats, free_port, start_nats
 from deploy.nats_auth import ADMIN, SERVICE_SUBJECTS, issue_passwords, render_config, user_url
-from services.runtime.messaging.bus import Bus
 
 
 @dataclass
@@ -41,28 +37,3 @@ def authorized_nats(root: Path, partners: Iterable[str], namespace: str) -> Iter
         yield Server(server, passwords)
     finally:
         server.stop()
-
-
-# The namespace of the session's accounts server: a config names its streams, so the tests that
-# run on it share one namespace and start from emptied streams (`accounts_namespace`).
-ACCOUNTS_NAMESPACE = "acct"
-
-
-@pytest.fixture(scope="session")
-def accounts_nats(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """A second nats-server for the session, with the accounts config `make run` renders: each
-    service may do only what its user may there (erasure's deletes included)."""
-    with authorized_nats(tmp_path_factory.mktemp("nats-accounts"), (), ACCOUNTS_NAMESPACE) as s:
-        yield s
-
-
-@pytest.fixture
-async def accounts_namespace(accounts_nats: Server) -> AsyncIterator[str]:
-    """The accounts server's namespace, its streams deleted after the test."""
-    yield ACCOUNTS_NAMESPACE
-    admin = await Bus.connect(accounts_nats.url(ADMIN), name="test-cleanup")
-    try:
-        for info in await admin.js.streams_info():
-            await admin.js.delete_stream(info.config.name or "")
-    finally:
-        await admin.close()

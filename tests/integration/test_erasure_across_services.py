@@ -51,7 +51,7 @@ from tests.support import eventually, every_message
 if TYPE_CHECKING:
     from tests.nats_auth_support import Server
 
-pytest_plugins = ["tests.nats_auth_support"]
+pytest_plugins = ["tests.nats_accounts"]
 
 Client = AsyncTestClient[Litestar]
 # The patient's name, email, phone and diagnosis, and her date of birth, as she submitted them.

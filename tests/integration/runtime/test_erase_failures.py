@@ -24,7 +24,7 @@ from tests.support import eventually
 if TYPE_CHECKING:
     from tests.nats_auth_support import Server
 
-pytest_plugins = ["tests.nats_auth_support"]
+pytest_plugins = ["tests.nats_accounts"]
 
 SCHEMA = "inquiries"
 # Well within the time a refused delete takes to fail (the JetStream request's timeout).
