@@ -228,6 +228,30 @@ PARTNER_ID = Parameter(
     description="The partner's id in the partner registry",
     pattern=r"[a-z0-9]+(-[a-z0-9]+)*",
 )
+# Ids a partner cannot take. A partner's id is its NATS user name, and a server's user names are
+# one space: a partner named like a service or the admin would make the server refuse its config
+# (duplicate user) at the next start. Also the services to come and names an operator reads as
+# Carebridge's own, so a partner's messages never pass for ours.
+RESERVED_PARTNER_IDS = frozenset(
+    {
+        "content",
+        "inquiries",
+        "logistics",
+        "support",
+        "notifications",
+        "console",
+        "partner",
+        "partners",
+        "carebridge",
+        "carebridge-admin",
+        "admin",
+        "operator",
+        "system",
+        "sys",
+        "nats",
+        "stack",
+    }
+)
 PARTNER_OFFERS = Channel(
     address="partners.{partner_id}.offers.{kind}",
     stream="PARTNERS",

@@ -3,14 +3,21 @@ deploy/secrets/ (git-ignored); existing ones are kept, so running it again chang
 
 from __future__ import annotations
 
+import functools
 import secrets
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from deploy.nats_auth import ADMIN, SERVICE_SUBJECTS, env_password, user_url
 from services.runtime.privacy.crypto import KeyRing
 
 FOLDER = Path(__file__).parent / "secrets"
+# The reference partners compose runs, one per kind: NATS users of deploy/nats/accounts.conf.
+REFERENCE_PARTNERS = ("reference-transfer", "reference-interpreter", "reference-shipment")
+NATS_USERS = (ADMIN, *SERVICE_SUBJECTS, *REFERENCE_PARTNERS)
+# The NATS server's environment (env_file): each user's password, NATS_PASSWORD_<USER>.
+NATS_ENV = "nats.env"
 
 
 def generate(folder: Path) -> list[str]:
@@ -26,6 +33,16 @@ def generate(folder: Path) -> list[str]:
         "inquiries_encryption_keys": lambda: KeyRing.generate_setting("k1"),
         "logistics_encryption_keys": lambda: KeyRing.generate_setting("k1"),
         "preview_secret": lambda: secrets.token_urlsafe(32),
+        NATS_ENV: lambda: "\n".join(
+            f"{env_password(user)}={secrets.token_urlsafe(24)}" for user in NATS_USERS
+        ),
+    }
+    # Each service's and partner's URL with its password, once the server's passwords exist
+    # (the admin's is read from nats.env by nats-setup).
+    makers |= {
+        nats_url_secret(user): functools.partial(_nats_url, folder / NATS_ENV, user)
+        for user in NATS_USERS
+        if user != ADMIN
     }
     written = []
     for name, make in makers.items():
@@ -36,6 +53,15 @@ def generate(folder: Path) -> list[str]:
         path.chmod(0o644)
         written.append(name)
     return written
+
+
+def nats_url_secret(user: str) -> str:
+    return f"nats_url_{user}"
+
+
+def _nats_url(env_file: Path, user: str) -> str:
+    passwords = dict(line.split("=", 1) for line in env_file.read_text().splitlines() if line)
+    return user_url("nats://nats:4222", user, passwords[env_password(user)])
 
 
 def _database_url(password: str) -> str:

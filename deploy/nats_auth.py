@@ -1,12 +1,20 @@
-"""Who may do what on NATS: an authorization config rendered from the services and the partner
+"""Who may do what on NATS: an accounts config rendered from the services and the partner
 registry, and the durable consumer each partner reads its offers through.
 
-Services are trusted components: each publishes its own domain's subjects and manages the
-streams and consumers it runs on. A partner is an outside company: it may read only its own
-offers, through the durable consumer Carebridge made for it, and publish only its own replies.
-It never gets `$JS.>` (it could read, create or delete any stream or consumer) nor `_INBOX.>`
-(it could read every other client's replies, JetStream's answers included): its replies come
-to its own inbox prefix, `_INBOX_<partner>`.
+Services are trusted components: the admin and each service are users of one account,
+CAREBRIDGE, that holds the streams; each service publishes its own domain's subjects, manages
+the streams and consumers it runs on, and deletes from the streams it owns what erasure asks.
+
+A partner is an outside company: it is the only user of an account of its own, which holds no
+stream and sees nothing of CAREBRIDGE but four subjects CAREBRIDGE exports to it alone as
+services: its replies subject, and its durable consumer's fetch, info and ack subjects. Accounts,
+not permissions, are the wall: NATS never checks a message's reply subject against the sender's
+publish permissions, so in one account a partner could have the server answer (a PubAck, a
+fetched offer) onto any subject, the services' streams included. Across an account boundary,
+the answer to an imported service goes back to the importing account only, so a reply subject
+can name nothing outside the partner's own account. Within its account the partner still gets
+user permissions: never `$JS.>` nor `_INBOX.>`, its replies come to its own inbox prefix,
+`_INBOX_<partner>`.
 
 `python -m deploy.nats_auth` renders the config for a partner registered after the server
 started (see docs/partners.md, "NATS permissions")."""
@@ -16,8 +24,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import re
 import secrets
+import signal
+import subprocess
 import sys
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +39,15 @@ from typing import Any
 import asyncpg
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
-from contracts.registry import PARTNER_OFFERS, PARTNER_REPLIES, REQUEST_CHANNELS, STREAMS
+from contracts.registry import (
+    PARTNER_OFFERS,
+    PARTNER_REPLIES,
+    REQUEST_CHANNELS,
+    RESERVED_PARTNER_IDS,
+    STREAMS,
+    stream_named,
+)
+from deploy.embedded import nats_server_binary
 from deploy.stack.files import write_private_json
 from services.runtime.messaging.bus import Bus
 
@@ -40,6 +61,14 @@ SERVICE_SUBJECTS: Mapping[str, tuple[str, ...]] = {
     "inquiries": ("inquiries.>",),
     "logistics": ("logistics.>", PARTNER_OFFERS.address.format(partner_id="*", kind=">")),
 }
+# The streams whose messages a service deletes when a person is erased (stream_copies.py): those
+# it publishes events naming people to, and, for logistics, the partners' replies it scans.
+ERASES: Mapping[str, tuple[str, ...]] = {
+    "inquiries": ("INQUIRIES",),
+    "logistics": ("LOGISTICS", "PARTNERS"),
+}
+# The account of the admin and the services, which holds every stream.
+CAREBRIDGE_ACCOUNT = "CAREBRIDGE"
 # How long a partner may hold an offer before JetStream hands it out again; the reference
 # partner's REPLY_DELAY must stay below it.
 PARTNER_ACK_WAIT = 30.0
@@ -66,18 +95,33 @@ def partner_inbox_prefix(partner_id: str) -> str:
     return f"_INBOX_{partner_id}"
 
 
-def partner_permissions(partner_id: str, ns: Namespacing) -> dict[str, Any]:
+def partner_account(partner_id: str) -> str:
+    """Partner ids are lower case (contracts.registry.PARTNER_ID): never CAREBRIDGE."""
+    return f"PARTNER_{partner_id}"
+
+
+class ReservedPartnerId(ValueError):
+    """A partner id that is a service's, the admin's or another reserved name."""
+
+
+def partner_services(partner_id: str, ns: Namespacing) -> list[tuple[str, str]]:
+    """What CAREBRIDGE exports to the partner's account, as (subject, response type): its
+    replies (the PubAck is the answer), and its durable consumer's fetch (answered with up to a
+    batch of offers: a stream of answers), info and acks (ack_sync waits for an answer)."""
     stream = ns.stream(PARTNER_OFFERS.stream)
     durable = partner_durable(partner_id)
+    return [
+        (ns.subject(PARTNER_REPLIES.subject(partner_id=partner_id)), "singleton"),
+        (f"$JS.API.CONSUMER.MSG.NEXT.{stream}.{durable}", "stream"),
+        (f"$JS.API.CONSUMER.INFO.{stream}.{durable}", "singleton"),
+        (f"$JS.ACK.{stream}.{durable}.>", "singleton"),
+    ]
+
+
+def partner_permissions(partner_id: str, ns: Namespacing) -> dict[str, Any]:
+    """Within its own account: the subjects it imports, and its own inbox prefix."""
     return {
-        "publish": {
-            "allow": [
-                ns.subject(PARTNER_REPLIES.subject(partner_id=partner_id)),
-                f"$JS.API.CONSUMER.MSG.NEXT.{stream}.{durable}",
-                f"$JS.API.CONSUMER.INFO.{stream}.{durable}",
-                f"$JS.ACK.{stream}.{durable}.>",
-            ]
-        },
+        "publish": {"allow": [subject for subject, _ in partner_services(partner_id, ns)]},
         "subscribe": {"allow": [f"{partner_inbox_prefix(partner_id)}.>"]},
     }
 
@@ -98,6 +142,15 @@ def service_permissions(service: str, ns: Namespacing) -> dict[str, Any]:
             f"$JS.API.CONSUMER.DURABLE.CREATE.{name}.>",
             f"$JS.API.CONSUMER.MSG.NEXT.{name}.>",
             f"$JS.ACK.{name}.>",
+        ]
+    # Erasure (stream_copies.py): delete the copies of a person's data in the streams it
+    # owns, and read a subject there for the messages that mention them.
+    for name in ERASES.get(service, ()):
+        if stream_named(name).deny_delete:
+            raise ValueError(f"{name} refuses deletes: {service} cannot erase from it")
+        jetstream += [
+            f"$JS.API.STREAM.MSG.DELETE.{ns.stream(name)}",
+            f"$JS.API.STREAM.MSG.GET.{ns.stream(name)}",
         ]
     # Request/reply between services: the asker publishes the request, the responder
     # subscribes to it and may answer on the reply subject of each request it received.
@@ -123,24 +176,82 @@ def render_config(
     namespace: str = "",
     pid_file: Path | None = None,
 ) -> str:
-    """The `authorization` block for nats-server (its config format reads JSON). `passwords`
-    holds one per user: the admin, each service and each partner; a bcrypt hash (`$2a$…`) works
-    as well as a plain password. `pid_file`: where the server writes its pid."""
+    """The `accounts` block for nats-server (its config format reads JSON). `passwords` holds
+    one per user: the admin, each service and each partner; a bcrypt hash (`$2a$…`) works as
+    well as a plain password. `pid_file`: where the server writes its pid. A partner id that is
+    reserved (a service's or the admin's name: NATS user names are one space per server) is
+    refused, naming it."""
     ns = Namespacing(namespace)
+    partner_ids = tuple(partners)
+    if reserved := sorted(p for p in partner_ids if p in RESERVED_PARTNER_IDS):
+        raise ReservedPartnerId(f"partner ids {', '.join(reserved)} are reserved names")
     users: list[dict[str, Any]] = [{"user": ADMIN, "password": passwords[ADMIN]}]
     users += [
         {"user": s, "password": passwords[s], "permissions": service_permissions(s, ns)}
         for s in services
     ]
-    users += [
-        {"user": p, "password": passwords[p], "permissions": partner_permissions(p, ns)}
-        for p in partners
-    ]
-    config: dict[str, Any] = {"authorization": {"users": users}}
+    accounts: dict[str, Any] = {
+        CAREBRIDGE_ACCOUNT: {
+            "jetstream": "enabled",
+            "users": users,
+            "exports": [
+                {"service": subject, "response_type": response, "accounts": [partner_account(p)]}
+                for p in partner_ids
+                for subject, response in partner_services(p, ns)
+            ],
+        }
+    }
+    for p in partner_ids:
+        accounts[partner_account(p)] = {
+            "users": [
+                {"user": p, "password": passwords[p], "permissions": partner_permissions(p, ns)}
+            ],
+            "imports": [
+                {"service": {"account": CAREBRIDGE_ACCOUNT, "subject": subject}}
+                for subject, _ in partner_services(p, ns)
+            ],
+        }
+    config: dict[str, Any] = {"accounts": accounts}
     if pid_file is not None:
         # Where `kill -HUP $(cat <pid_file>)` finds the server to reload a config rendered anew.
         config["pid_file"] = str(pid_file)
-    return json.dumps(config, indent=2) + "\n"
+    # A password given as `$NATS_PASSWORD_…` names the server's environment variable: nats-server
+    # reads a variable only unquoted. Issued passwords never hold `$`, bcrypt hashes (`$2a$…`)
+    # do not match.
+    return _ENV_REFERENCE.sub(r"\1", json.dumps(config, indent=2)) + "\n"
+
+
+_ENV_REFERENCE = re.compile(r'"(\$NATS_PASSWORD_[A-Z0-9_]+)"')
+
+
+class InvalidConfig(ValueError):
+    """nats-server refused a rendered config: the message carries its words."""
+
+
+def check_config(text: str, scratch: Path) -> None:
+    """Have nats-server read `text` (`nats-server -t`) before it replaces a config a server
+    runs on: a config it refuses would stop the next start, and a reload keeps the old one
+    anyway but only says so in the server's log. `scratch`: a folder for the file it reads."""
+    scratch.mkdir(parents=True, exist_ok=True)
+    candidate = scratch / ".nats-config-check.conf"
+    candidate.touch(mode=0o600)
+    candidate.write_text(text)
+    # Passwords named by environment variables are the server's to know: any value will do.
+    placeholders = dict.fromkeys(re.findall(r"\$(NATS_PASSWORD_[A-Z0-9_]+)", text), "unset")
+    try:
+        checked = subprocess.run(
+            [str(nats_server_binary()), "-t", "-c", str(candidate)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+            env={**os.environ, **placeholders},
+        )
+    finally:
+        candidate.unlink(missing_ok=True)
+    if checked.returncode != 0:
+        words = (checked.stderr or checked.stdout).strip().replace(str(candidate), "config")
+        raise InvalidConfig(f"nats-server refuses the rendered config: {words}")
 
 
 def issue_passwords(known: Mapping[str, str], users: Iterable[str]) -> dict[str, str]:
@@ -181,75 +292,143 @@ async def ensure_partner_consumers(bus: Bus, partner_ids: Iterable[str]) -> None
 
 async def registered_partners(database_url: str) -> list[str]:
     """The ids in logistics' partner registry, active or not: a deactivated partner still
-    answers offers it already holds."""
+    answers offers it already holds. A reserved id (registered before logistics refused them)
+    is left out, with a warning: it would take a service's or the admin's NATS user."""
     conn = await asyncpg.connect(database_url)
     try:
         rows = await conn.fetch("SELECT id FROM logistics.partners ORDER BY id")
     finally:
         await conn.close()
-    return [str(row["id"]) for row in rows]
+    ids = [str(row["id"]) for row in rows]
+    for reserved in (i for i in ids if i in RESERVED_PARTNER_IDS):
+        print(
+            f"partner {reserved!r} has a reserved id and gets no NATS user: register it anew "
+            "under another id",
+            file=sys.stderr,
+        )
+    return [i for i in ids if i not in RESERVED_PARTNER_IDS]
 
 
 def _arguments(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m deploy.nats_auth",
-        description="Render a nats-server authorization config from the partner registry. "
-        "Passwords come from (and new ones are added to) the JSON file --passwords.",
+        description="Render a nats-server accounts config for the services and the partners "
+        "(logistics' registry, or --partner), checked by nats-server before it is written; "
+        "and make each partner's durable consumer (--nats-url).",
     )
-    parser.add_argument("--database-url", required=True, help="where logistics.partners is")
-    parser.add_argument(
+    partners = parser.add_mutually_exclusive_group(required=True)
+    partners.add_argument("--database-url", help="where logistics.partners is")
+    partners.add_argument(
+        "--partner", action="append", help="a partner id (repeat), instead of the registry"
+    )
+    passwords = parser.add_mutually_exclusive_group(required=True)
+    passwords.add_argument(
         "--secrets",
         type=Path,
-        required=True,
         help=f'JSON file with the passwords under "{SECRETS_KEY}" (user -> password), as the '
-        "stack's .stack/secrets.json",
+        "stack's .stack/secrets.json; passwords it lacks are made and added",
+    )
+    passwords.add_argument(
+        "--passwords-from-env",
+        action="store_true",
+        help="the config names each user's password by an environment variable of the server, "
+        "NATS_PASSWORD_<USER> (upper case, - as _), as a production deployment gives them",
     )
     parser.add_argument("--namespace", default="", help="the deployment's NATS_NAMESPACE")
-    parser.add_argument("--output", type=Path, required=True, help="the config file to write")
+    parser.add_argument("--output", type=Path, help="the config file to write")
     parser.add_argument(
         "--pid-file", type=Path, help="the server's pid_file (the stack's: .stack/nats.pid)"
     )
     parser.add_argument(
+        "--reload",
+        action="store_true",
+        help="have the server of --pid-file read the new config (SIGHUP) once it is written",
+    )
+    parser.add_argument(
         "--nats-url",
-        help="a server to create each partner's durable consumer on, as the admin user "
-        "(nats://host:port, without credentials)",
+        help="a server to declare the streams and each partner's durable consumer on, as the "
+        "admin user (nats://host:port, without credentials)",
     )
     return parser.parse_args(argv)
 
 
+def env_password(user: str) -> str:
+    """The server's environment variable that holds `user`'s password (or bcrypt hash)."""
+    return "NATS_PASSWORD_" + user.upper().replace("-", "_")
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     args = _arguments(sys.argv[1:] if argv is None else argv)
-    partners = asyncio.run(registered_partners(args.database_url))
-    stored = json.loads(args.secrets.read_text()) if args.secrets.exists() else {}
+    partners = args.partner or asyncio.run(registered_partners(args.database_url))
     services = tuple(SERVICE_SUBJECTS)
-    passwords = issue_passwords(stored.get(SECRETS_KEY, {}), (ADMIN, *services, *partners))
-    if passwords != stored.get(SECRETS_KEY):
+    users = (ADMIN, *services, *partners)
+    stored: dict[str, Any] = {}
+    if args.passwords_from_env:
+        passwords = {u: f"${env_password(u)}" for u in users}
+    else:
+        stored = json.loads(args.secrets.read_text()) if args.secrets.exists() else {}
+        passwords = issue_passwords(stored.get(SECRETS_KEY, {}), users)
+    if args.output is not None:
+        try:
+            write_config(
+                args.output,
+                render_config(
+                    passwords=passwords,
+                    services=services,
+                    partners=partners,
+                    namespace=args.namespace,
+                    pid_file=args.pid_file,
+                ),
+            )
+        except (ReservedPartnerId, InvalidConfig) as exc:
+            # The server keeps running on the config it has, which is left as it was.
+            sys.exit(f"{exc}; {args.output} left as it was, do not reload")
+        print(f"wrote {args.output}: {len(services)} services, {len(partners)} partners")
+    if not args.passwords_from_env and passwords != stored.get(SECRETS_KEY):
         write_private_json(args.secrets, {**stored, SECRETS_KEY: passwords})
-    write_config(
-        args.output,
-        render_config(
-            passwords=passwords,
-            services=services,
-            partners=partners,
-            namespace=args.namespace,
-            pid_file=args.pid_file,
-        ),
-    )
+    if args.reload:
+        if args.pid_file is None:
+            sys.exit("--reload needs --pid-file: the server to reload")
+        reload_server(args.pid_file)
     if args.nats_url:
-        asyncio.run(_create_consumers(user_url(args.nats_url, ADMIN, passwords[ADMIN]), args))
-    print(f"wrote {args.output}: {len(services)} services, {len(partners)} partners")
+        admin_password = (
+            os.environ.get(env_password(ADMIN), "") if args.passwords_from_env else passwords[ADMIN]
+        )
+        url = user_url(args.nats_url, ADMIN, admin_password)
+        asyncio.run(_create_consumers(url, args.namespace, partners))
 
 
-async def _create_consumers(url: str, args: argparse.Namespace) -> None:
-    bus = await Bus.connect(url, name="nats-auth", namespace=args.namespace)
+# Between the two reloads of `reload_server`.
+_RELOAD_PAUSE = 1.0
+
+
+def reload_server(pid_file: Path) -> None:
+    """SIGHUP the server twice. nats-server (2.15.1) wires the imports of an account that a
+    reload adds only partly: a new partner's replies reach CAREBRIDGE, but its fetches of the
+    JetStream API find no responder until the next reload. A second reload of the same config
+    changes nothing for the others (tests/integration/deploy/test_nats_auth.py)."""
+    pid = int(pid_file.read_text().strip())
+    os.kill(pid, signal.SIGHUP)
+    time.sleep(_RELOAD_PAUSE)
+    os.kill(pid, signal.SIGHUP)
+
+
+async def _create_consumers(url: str, namespace: str, partners: Sequence[str]) -> None:
+    """The streams first (idempotent, as every service declares them): a partner's consumer
+    needs PARTNERS, and a deployment's partners may be set up before any service started."""
+    bus = await Bus.connect(url, name="nats-auth", namespace=namespace)
     try:
-        await ensure_partner_consumers(bus, await registered_partners(args.database_url))
+        await bus.provision(STREAMS)
+        await ensure_partner_consumers(bus, partners)
     finally:
         await bus.close()
 
 
 def write_config(path: Path, text: str) -> None:
-    """Readable by its owner only: it holds passwords (unless bcrypt-hashed)."""
+    """Checked by nats-server first (`check_config`): a refused config is not written and the
+    file a server runs on stays as it was. Readable by its owner only: it holds passwords
+    (unless bcrypt-hashed)."""
+    check_config(text, path.parent)
     path.touch(mode=0o600)
     path.chmod(0o600)
     path.write_text(text)

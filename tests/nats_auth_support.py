@@ -1,4 +1,4 @@
-"""A NATS server started with the authorization config deploy/nats_auth.py renders."""
+"""A NATS server started with the accounts config deploy/nats_auth.py renders."""
 
 from __future__ import annotations
 

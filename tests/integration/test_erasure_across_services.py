@@ -1,6 +1,8 @@
 """One erasure request, and no table of any service holds the patient any more.
 
-Inquiries and logistics run side by side on one PostgreSQL and one NATS, as in production. A
+Inquiries and logistics run side by side on one PostgreSQL and one NATS, as in production: NATS
+with the accounts config `make run` renders, each service on its own user, so the relays delete
+the stream copies with the grants they have there (issue 15, finding 7). A
 case goes the whole way: submitted, offered, confirmed (bookings offered to partners, accepted,
 a driver's note naming the patient), a partner's breach report, cancelled with a reason that
 names the patient and her diagnosis, and then erased by an admin. Afterwards every column of
@@ -13,7 +15,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import pytest
@@ -28,6 +30,7 @@ from contracts.partners import (
     StatusUpdate,
     partner_offer_decoder,
 )
+from deploy.nats_auth import ADMIN
 from services.inquiries.app import InquiriesSettings
 from services.inquiries.app import create_app as create_inquiries
 from services.inquiries.domain.model import aad
@@ -44,6 +47,11 @@ from tests.integration.logistics.conftest import Tap, of_type, reply
 from tests.integration.logistics.test_dispatch import offer_to
 from tests.logistics_samples import partner
 from tests.support import eventually, every_message
+
+if TYPE_CHECKING:
+    from tests.nats_auth_support import Server
+
+pytest_plugins = ["tests.nats_accounts"]
 
 Client = AsyncTestClient[Litestar]
 # The patient's name, email, phone and diagnosis, and her date of birth, as she submitted them.
@@ -73,6 +81,19 @@ def environ(settings: ServiceSettings) -> dict[str, str]:
 
 
 @pytest.fixture
+def namespace(accounts_namespace: str) -> str:
+    return accounts_namespace
+
+
+@pytest.fixture
+async def bus(accounts_nats: Server, namespace: str) -> AsyncIterator[Bus]:
+    """The test's own view, as the admin: it reads every stream and replies for partners."""
+    bus = await Bus.connect(accounts_nats.url(ADMIN), name="test", namespace=namespace)
+    yield bus
+    await bus.close()
+
+
+@pytest.fixture
 def rings() -> dict[str, str]:
     return {
         "inquiries": KeyRing.generate_setting("i1"),
@@ -82,19 +103,28 @@ def rings() -> dict[str, str]:
 
 @pytest.fixture
 async def services(
-    settings: ServiceSettings, rings: dict[str, str], database_url: str
+    settings: ServiceSettings, rings: dict[str, str], database_url: str, accounts_nats: Server
 ) -> AsyncIterator[tuple[Client, Client]]:
     env = environ(settings)
     inquiries = create_inquiries(
         load_settings(
             InquiriesSettings,
-            environ=env | {"INQUIRIES_ENCRYPTION_KEYS": rings["inquiries"]},
+            environ=env
+            | {
+                "INQUIRIES_ENCRYPTION_KEYS": rings["inquiries"],
+                "NATS_URL": accounts_nats.url("inquiries"),
+            },
         )
     )
     logistics = create_logistics(
         load_settings(
             LogisticsSettings,
-            environ=env | {"LOGISTICS_ENCRYPTION_KEYS": rings["logistics"], "OFFER_TIMEOUT": "600"},
+            environ=env
+            | {
+                "LOGISTICS_ENCRYPTION_KEYS": rings["logistics"],
+                "OFFER_TIMEOUT": "600",
+                "NATS_URL": accounts_nats.url("logistics"),
+            },
         )
     )
     conn = await asyncpg.connect(database_url)

@@ -21,6 +21,7 @@ from contracts.logistics import (
     Traveller,
 )
 from contracts.partners import INTERPRETER_PROGRESS, SHIPMENT_PROGRESS, TRANSFER_PROGRESS
+from contracts.registry import RESERVED_PARTNER_IDS
 from services.logistics.domain.model import Capability, Partner
 from services.runtime.core.errors import Conflict, IllegalTransition, Invalid
 
@@ -55,6 +56,13 @@ REPEATABLE_PROGRESS = frozenset({"session_done"})
 SHIPMENT_POINT_OF_NO_RETURN = "dispatched"
 
 ERASED = "[erased]"
+
+
+def check_partner_id(partner_id: str) -> None:
+    """A partner's id is its NATS user and account name (deploy/nats_auth.py): one a service
+    or the admin has would make NATS refuse the whole configuration."""
+    if partner_id in RESERVED_PARTNER_IDS:
+        raise Invalid.single("id", f"{partner_id!r} is reserved for Carebridge's own use")
 
 
 def check_transition(current: BookingStatus, target: BookingStatus) -> None:

@@ -14,6 +14,7 @@ from services.runtime.privacy.crypto import KeyRing
 
 
 async def register_partner(pool: Pool, partner: domain.Partner, *, now: datetime) -> None:
+    domain.check_partner_id(partner.id)
     async with transaction(pool) as conn:
         if not await partners.insert_partner(conn, partner, now):
             raise Conflict(
@@ -23,6 +24,7 @@ async def register_partner(pool: Pool, partner: domain.Partner, *, now: datetime
 
 async def put_partner(pool: Pool, partner: domain.Partner, *, now: datetime) -> bool:
     """Create or replace; True when created."""
+    domain.check_partner_id(partner.id)
     async with transaction(pool) as conn:
         return await partners.upsert_partner(conn, partner, now)
 

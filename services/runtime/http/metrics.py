@@ -33,6 +33,12 @@ class Metrics:
         self.outbox_published = Counter(
             "outbox_published", "Events published by the outbox relay", registry=self.registry
         )
+        self.stream_copy_erase_failures = Counter(
+            "stream_copy_erase_failures",
+            "Rounds of the relay that failed to delete copies of erased people's data from "
+            "their streams (an alert: the copies wait in stream_copies with the error)",
+            registry=self.registry,
+        )
         self.consumer_pending = Gauge(
             "consumer_lag",
             "Messages in the stream not yet delivered or not yet acknowledged, per consumer",

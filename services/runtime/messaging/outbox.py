@@ -176,6 +176,7 @@ class Relay:
         poll_interval: float,
         listen_dsn: str | None = None,
         on_published: Callable[[int], None] = lambda _: None,
+        on_erase_failed: Callable[[], None] = lambda: None,
         keys: KeyRing | None = None,
     ) -> None:
         self.pool = pool
@@ -188,7 +189,10 @@ class Relay:
         # lifetime and must not starve requests of pool slots.
         self.listen_dsn = listen_dsn
         self.on_published = on_published
+        self.on_erase_failed = on_erase_failed
         self._wake = asyncio.Event()
+        # Deleting copies (stream_copies) runs beside publishing, woken by the same commits.
+        self._erase_wake = asyncio.Event()
         self._listener: asyncpg.Connection[asyncpg.Record] | None = None
         self._forgot_at = -math.inf
 
@@ -209,33 +213,72 @@ class Relay:
             self.on_published(len(rows))
 
     async def run(self, stop: asyncio.Event) -> None:
-        backoff = Backoff()
+        """Publish, and beside it delete the copies erasure asks for: two loops, so a delete
+        that keeps failing (or a long scan) never holds up an event."""
         try:
-            while not stop.is_set():
-                self._wake.clear()
-                try:
-                    await self._ensure_listening()
-                    await self.publish_pending()
-                    unfinished = await stream_copies.delete_retracted(
-                        self.pool, self.bus, batch=self.batch_size
-                    )
-                    if time.monotonic() - self._forgot_at >= stream_copies.FORGET_EVERY:
-                        await stream_copies.forget_aged(self.pool)
-                        self._forgot_at = time.monotonic()
-                except (NatsError, TimeoutError, OSError, asyncpg.PostgresError) as exc:
-                    delay = backoff.next()
-                    log.warning(
-                        "outbox relay retrying", error=type(exc).__name__, retry_in=round(delay, 2)
-                    )
-                    # Only stop ends the wait: NOTIFYs during an outage would defeat the backoff.
-                    await wait_any(stop, timeout=delay)
-                    continue
-                backoff.reset()
-                if not unfinished:
-                    await wait_any(stop, self._wake, timeout=self.poll_interval)
+            async with asyncio.TaskGroup() as loops:
+                loops.create_task(self._publish(stop))
+                loops.create_task(self._erase(stop))
         finally:
             # Also when cancelled: nothing of the relay may outlive it.
             await self._stop_listening()
+
+    async def _publish(self, stop: asyncio.Event) -> None:
+        backoff = Backoff()
+        while not stop.is_set():
+            self._wake.clear()
+            try:
+                await self._ensure_listening()
+                await self.publish_pending()
+            except (NatsError, TimeoutError, OSError, asyncpg.PostgresError) as exc:
+                delay = backoff.next()
+                log.warning(
+                    "outbox relay retrying", error=type(exc).__name__, retry_in=round(delay, 2)
+                )
+                # Only stop ends the wait: NOTIFYs during an outage would defeat the backoff.
+                await wait_any(stop, timeout=delay)
+                continue
+            backoff.reset()
+            await wait_any(stop, self._wake, timeout=self.poll_interval)
+
+    async def _erase(self, stop: asyncio.Event) -> None:
+        backoff = Backoff(cap=stream_copies.RETRY_CAP)
+        while not stop.is_set():
+            self._erase_wake.clear()
+            try:
+                unfinished = await stream_copies.delete_retracted(
+                    self.pool, self.bus, batch=self.batch_size
+                )
+                if time.monotonic() - self._forgot_at >= stream_copies.FORGET_EVERY:
+                    await stream_copies.forget_aged(self.pool)
+                    self._forgot_at = time.monotonic()
+            except stream_copies.EraseFailed as exc:
+                # Not an outage to wait out: a grant or a stream setting is wrong, and personal
+                # data stays in a stream until an operator fixes it. Say so, every time.
+                delay = backoff.next()
+                # The error names the stream and the server's answer; a traceback adds nothing.
+                log.error(  # noqa: TRY400
+                    "stream copies not erased", error=str(exc), retry_in=round(delay, 2)
+                )
+                self.on_erase_failed()
+                try:
+                    await stream_copies.record_failure(self.pool, str(exc))
+                except (OSError, TimeoutError, asyncpg.PostgresError) as db_exc:
+                    log.warning("erase failure not recorded", error=type(db_exc).__name__)
+                await wait_any(stop, timeout=delay)
+                continue
+            except (NatsError, TimeoutError, OSError, asyncpg.PostgresError) as exc:
+                delay = backoff.next()
+                log.warning(
+                    "stream copies erasure retrying",
+                    error=type(exc).__name__,
+                    retry_in=round(delay, 2),
+                )
+                await wait_any(stop, timeout=delay)
+                continue
+            backoff.reset()
+            if not unfinished:
+                await wait_any(stop, self._erase_wake, timeout=self.poll_interval)
 
     async def _ensure_listening(self) -> None:
         """LISTEN for commits; if the connection is lost, polling carries on until it is back."""
@@ -253,6 +296,7 @@ class Relay:
 
     def _on_notify(self, *_: object) -> None:
         self._wake.set()
+        self._erase_wake.set()
 
     async def _stop_listening(self) -> None:
         listener, self._listener = self._listener, None

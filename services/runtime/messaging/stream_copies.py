@@ -14,13 +14,18 @@ is the partner's to erase.
 
 What others published has no erasure key: a partner's reply may quote the traveller in a note.
 `scan_for` asks the relay to read a subject (a partner's replies) and delete the messages that
-mention one of a person's ids; the subject keeps the read to that partner's messages."""
+mention one of a person's ids; the subject keeps the read to that partner's messages.
+
+Deleting is the relay's side task: one that keeps failing never holds up publishing. Each failure
+is an operator alert (an error log, a metric, and `record_failure` on the waiting rows), and
+the relay tries again with a growing pause."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
 import structlog
+from nats.errors import Error as NatsError
 from nats.js.api import PubAck
 from nats.js.errors import APIError
 
@@ -38,6 +43,14 @@ _NO_MORE = 10037
 # Messages a scan reads per round of the relay: about a second's work (some 600 reads/s on a
 # busy 2-core machine), so the relay publishes between rounds of a long scan.
 SCAN_STEP = 500
+
+# A copy waiting longer than this after a failure is tried again at the latest this late.
+RETRY_CAP = 60.0
+
+
+class EraseFailed(Exception):
+    """A copy could not be deleted (or a subject read) in its stream; says which and why."""
+
 
 # A copy older than every stream's max age has aged out of its stream: nothing left to delete.
 _FORGET_AFTER = max(spec.max_age_seconds for spec in STREAMS)
@@ -110,12 +123,35 @@ async def forget_aged(pool: Pool) -> None:
     )
 
 
+async def record_failure(pool: Pool, error: str) -> None:
+    """On every copy and scan still waiting: that deleting failed again, and why, for the
+    operator's list (SELECT … FROM stream_copies WHERE erase_failures > 0)."""
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(
+            """UPDATE stream_copies SET erase_failures = erase_failures + 1,
+                   last_erase_error = $1, last_erase_failed_at = now()
+               WHERE erase_requested_at IS NOT NULL""",
+            error,
+        )
+        await conn.execute(
+            """UPDATE stream_scans SET erase_failures = erase_failures + 1,
+                   last_erase_error = $1, last_erase_failed_at = now()""",
+            error,
+        )
+
+
 async def _delete(bus: Bus, stream: str, seq: int) -> None:
     try:
         await bus.js.delete_msg(stream, seq)
     except APIError as exc:
         if exc.err_code not in _GONE:
-            raise
+            raise EraseFailed(f"deleting message {seq} of {stream}: {exc}") from exc
+    except (NatsError, TimeoutError) as exc:
+        # A server that refuses the request (no grant for $JS.API.STREAM.MSG.DELETE) only
+        # says so on the connection: the request times out.
+        raise EraseFailed(
+            f"deleting message {seq} of {stream}: {type(exc).__name__} {exc}".strip()
+        ) from exc
 
 
 async def _delete_batch(pool: Pool, bus: Bus, limit: int) -> int:
@@ -152,9 +188,13 @@ async def _scan_step(pool: Pool, bus: Bus) -> tuple[int, bool]:
                 msg = await bus.js.get_msg(stream, seq, subject=subject, next=True)
             except APIError as exc:
                 if exc.err_code not in _GONE | {_NO_MORE}:
-                    raise
+                    raise EraseFailed(f"reading {subject} in {stream}: {exc}") from exc
                 await conn.execute("DELETE FROM stream_scans WHERE id = $1", scan["id"])
                 return deleted, True
+            except (NatsError, TimeoutError) as exc:
+                raise EraseFailed(
+                    f"reading {subject} in {stream}: {type(exc).__name__} {exc}".strip()
+                ) from exc
             at = msg.seq or seq  # the server always names the sequence it found
             if any(n in (msg.data or b"") for n in needles):
                 await _delete(bus, stream, at)

@@ -138,6 +138,7 @@ def create_service_app(
                 poll_interval=settings.relay_poll_interval,
                 listen_dsn=settings.database_url,
                 on_published=metrics.outbox_published.inc,
+                on_erase_failed=metrics.stream_copy_erase_failures.inc,
                 keys=runtime.outbox.keys,
             )
             tasks.append(_supervise("outbox-relay", relay.run, runtime.stop))

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import secrets
-import signal
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -40,6 +38,7 @@ from deploy.nats_auth import (
     SERVICE_SUBJECTS,
     ensure_partner_consumers,
     main,
+    partner_account,
     partner_durable,
     partner_inbox_prefix,
     render_config,
@@ -258,8 +257,10 @@ def test_the_rendered_config_grants_a_partner_no_wildcard_on_jetstream_or_inboxe
         services=("logistics",),
         partners=(ALPHA,),
     )
-    users = msgspec.json.decode(rendered)["authorization"]["users"]
-    [partner] = [u for u in users if u["user"] == ALPHA]
+    accounts = msgspec.json.decode(rendered)["accounts"]
+    # The partner is the only user of an account of its own, which imports only its subjects.
+    [partner] = accounts[partner_account(ALPHA)]["users"]
+    assert partner["user"] == ALPHA
     grants = (
         partner["permissions"]["publish"]["allow"] + partner["permissions"]["subscribe"]["allow"]
     )
@@ -315,7 +316,8 @@ def test_the_command_renders_every_registered_partner_and_keeps_known_passwords(
     assert stored["staff"] == {"x": "y"}
     assert stored[SECRETS_KEY][ALPHA] == "kept"
     assert set(stored[SECRETS_KEY]) == {ADMIN, *SERVICE_SUBJECTS, ALPHA, BETA}
-    users = json.loads(output.read_text())["authorization"]["users"]
+    accounts = json.loads(output.read_text())["accounts"]
+    users = [u for account in accounts.values() for u in account["users"]]
     assert {u["user"]: u["password"] for u in users} == stored[SECRETS_KEY]
     assert output.stat().st_mode & 0o777 == 0o600
 
@@ -345,10 +347,9 @@ async def test_a_partner_registered_later_connects_after_a_rendering_and_a_reloa
                 [
                     *("--database-url", database_url, "--secrets", str(secrets_file)),
                     *("--namespace", NAMESPACE, "--output", str(config)),
-                    *("--pid-file", str(pid_file), "--nats-url", nats_server.url),
+                    *("--pid-file", str(pid_file), "--reload", "--nats-url", nats_server.url),
                 ],
             )
-            os.kill(int(pid_file.read_text()), signal.SIGHUP)
 
             password = json.loads(secrets_file.read_text())[SECRETS_KEY][BETA]
 

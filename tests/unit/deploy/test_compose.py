@@ -17,7 +17,7 @@ import msgspec
 import pytest
 import yaml
 
-from deploy import compose_secrets
+from deploy import compose_secrets, nats_auth
 from deploy.embedded import nats_server_binary
 from services.content.app import DEFINITION as CONTENT
 from services.inquiries.app import DEFINITION as INQUIRIES
@@ -71,7 +71,7 @@ def test_postgres_and_nats_come_from_official_images_with_health_checks(
 
 
 def test_nats_runs_the_production_config_with_every_write_synced(
-    compose: dict[str, Any],
+    compose: dict[str, Any], tmp_path: Path
 ) -> None:
     nats = compose["services"]["nats"]
     mounts = dict(m.split(":")[:2] for m in nats["volumes"])
@@ -84,13 +84,35 @@ def test_nats_runs_the_production_config_with_every_write_synced(
     assert store is not None
     # JetStream's files live on the named volume, not in the container's layer.
     assert any(store.group(1).startswith(inside) for inside in mounts.values())
+    # The accounts it includes are mounted beside it, their passwords in the server's env_file.
+    assert mounts["./nats/accounts.conf"] == str(Path(config_path).parent / "accounts.conf")
+    assert nats["env_file"] == f"./secrets/{compose_secrets.NATS_ENV}"
+    compose_secrets.generate(tmp_path)
+    env = dict(
+        line.split("=", 1) for line in (tmp_path / compose_secrets.NATS_ENV).read_text().split()
+    )
     check = subprocess.run(
         [str(nats_server_binary()), "-c", str(DEPLOY / source), "-t"],
         capture_output=True,
         text=True,
         check=False,
+        env=env,
     )
     assert check.returncode == 0, check.stderr
+
+
+def test_the_accounts_nats_runs_are_those_the_renderer_makes_for_the_reference_partners(
+    tmp_path: Path,
+) -> None:
+    rendered = tmp_path / "accounts.conf"
+    nats_auth.main(
+        [
+            "--passwords-from-env",
+            *(a for p in compose_secrets.REFERENCE_PARTNERS for a in ("--partner", p)),
+            *("--output", str(rendered)),
+        ]
+    )
+    assert (DEPLOY / "nats" / "accounts.conf").read_text() == rendered.read_text()
 
 
 def test_each_service_waits_for_healthy_infrastructure_and_reports_readiness(
@@ -136,8 +158,17 @@ def test_one_reference_partner_per_kind_on_nats(compose: dict[str, Any]) -> None
     for partner in partners.values():
         env = partner["environment"]
         assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", env["PARTNER_ID"])
-        assert env["NATS_URL"] == compose["services"]["content"]["environment"]["NATS_URL"]
+        # Its own user, its own inbox prefix, bound to the consumer nats-setup made for it.
+        user = env["PARTNER_ID"]
+        assert env["NATS_URL_FILE"] == f"/run/secrets/{compose_secrets.nats_url_secret(user)}"
+        assert partner["secrets"] == [compose_secrets.nats_url_secret(user)]
+        assert env["NATS_INBOX_PREFIX"] == f"_INBOX_{user}"
+        assert env["PARTNER_CONSUMER"] == "bind"
+        assert user in compose_secrets.REFERENCE_PARTNERS
         assert partner["depends_on"]["nats"] == {"condition": "service_healthy"}
+        assert partner["depends_on"]["nats-setup"] == {
+            "condition": "service_completed_successfully"
+        }
 
 
 def test_the_image_installs_the_project_from_pypi_and_runs_as_a_user() -> None:
@@ -167,7 +198,8 @@ def test_the_secrets_the_file_mounts_are_generated_once_and_load_as_settings(
     again = compose_secrets.generate(folder)
 
     declared = {s["file"].removeprefix("./secrets/") for s in compose["secrets"].values()}
-    assert set(written) == declared
+    # nats.env is the NATS server's env_file, not a mounted secret.
+    assert set(written) == declared | {compose_secrets.NATS_ENV}
     assert again == []
     assert folder.stat().st_mode & 0o777 == 0o700
     password = (folder / "postgres_password").read_text().strip()
@@ -181,3 +213,4 @@ def test_the_secrets_the_file_mounts_are_generated_once_and_load_as_settings(
         }
         settings = load_settings(definition.settings_type, environ=mounted, port=1)
         assert settings.database_url.startswith("postgresql://carebridge:")
+        assert settings.nats_url.startswith(f"nats://{definition.name}:")
