@@ -73,7 +73,6 @@ def create_app(settings: LogisticsSettings) -> Litestar:
         settings,
         dependencies={
             "bookings": Provide(bookings, sync_to_thread=False),
-            "keys": Provide(lambda: keys, sync_to_thread=False),
         },
         background=(("offer-deadlines", deadlines), ("case-exports", case_exports)),
     )

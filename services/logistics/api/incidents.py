@@ -12,7 +12,7 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from contracts.logistics import PartnerId
 from services.logistics import usecases
 from services.logistics.api import BookingCollaboratorsDependency
-from services.logistics.store.incidents import Incident
+from services.logistics.domain import Incident
 from services.runtime.access.staff import staff_only
 
 MAX_LIMIT = 100

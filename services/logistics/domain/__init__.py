@@ -3,6 +3,7 @@ framework, no clock (a decision is given `now`). `rules` answers questions (whic
 follow which, which partner is next), `decisions` decides a command's change, `model` holds
 what they work on."""
 
+from services.logistics.domain import incidents
 from services.logistics.domain.decisions import (
     CANCELLED,
     Offering,
@@ -17,6 +18,7 @@ from services.logistics.domain.decisions import (
     expire,
     report_progress,
 )
+from services.logistics.domain.incidents import AffectedBooking, Incident
 from services.logistics.domain.model import (
     Booking,
     BookingState,
@@ -62,11 +64,13 @@ __all__ = [
     "STATUSES",
     "TERMINAL",
     "TRANSITIONS",
+    "AffectedBooking",
     "Booking",
     "BookingState",
     "Capability",
     "Change",
     "Coverage",
+    "Incident",
     "Message",
     "OfferRow",
     "OfferState",
@@ -86,6 +90,7 @@ __all__ = [
     "erase",
     "erased",
     "expire",
+    "incidents",
     "kind_of",
     "next_partner",
     "parse_id",

@@ -3,34 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 import asyncpg
 import msgspec
 
+from services.logistics.domain.incidents import AffectedBooking, Incident
 from services.runtime.core.db import Connection
 from services.runtime.privacy.crypto import KeyRing, from_column, to_column
-
-
-class AffectedBooking(msgspec.Struct, frozen=True, kw_only=True):
-    booking_id: uuid.UUID
-    inquiry_id: str | None
-
-
-class Incident(msgspec.Struct, frozen=True, kw_only=True):
-    id: uuid.UUID
-    partner_id: str
-    report_id: str
-    category: str
-    description: str
-    detected_at: datetime
-    occurred_at: datetime | None
-    all_data: bool
-    reported_at: datetime
-    affected_bookings: list[AffectedBooking]
-    # The pseudonymous cases the affected bookings belong to: whose patients to tell (Art. 34).
-    affected_inquiry_ids: list[str]
-
 
 _INCIDENT = """id, partner_id, report_id, category, sealed_description, detected_at,
                occurred_at, all_data, reported_at"""
@@ -72,39 +51,25 @@ async def bookings_of_offers(
     }
 
 
-async def insert_incident(
-    conn: Connection,
-    keys: KeyRing,
-    *,
-    id: uuid.UUID,
-    partner_id: str,
-    report_id: str,
-    category: str,
-    description: str,
-    detected_at: datetime,
-    occurred_at: datetime | None,
-    all_data: bool,
-    reported_at: datetime,
-    affected: list[AffectedBooking],
-) -> None:
-    sealed = keys.encrypt_json(description, aad=description_aad(id))
+async def insert_incident(conn: Connection, keys: KeyRing, incident: Incident) -> None:
+    sealed = keys.encrypt_json(incident.description, aad=description_aad(incident.id))
     await conn.execute(
         f"""INSERT INTO partner_incidents ({_INCIDENT})
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)""",
-        id,
-        partner_id,
-        report_id,
-        category,
+        incident.id,
+        incident.partner_id,
+        incident.report_id,
+        incident.category,
         to_column(sealed),
-        detected_at,
-        occurred_at,
-        all_data,
-        reported_at,
+        incident.detected_at,
+        incident.occurred_at,
+        incident.all_data,
+        incident.reported_at,
     )
     await conn.executemany(
         """INSERT INTO partner_incident_bookings (incident_id, booking_id, inquiry_id)
            VALUES ($1, $2, $3)""",
-        [(id, a.booking_id, a.inquiry_id) for a in affected],
+        [(incident.id, a.booking_id, a.inquiry_id) for a in incident.affected_bookings],
     )
 
 
