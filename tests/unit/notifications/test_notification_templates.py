@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 import pytest
 
 from services.notifications.domain.decisions import LANGUAGES
 from services.notifications.domain.model import KINDS, Composed
+from services.notifications.preview import write_previews
 from services.notifications.rendering import Templates
 from tests.inquiry_samples import SUBMISSION
 
@@ -93,3 +95,9 @@ def test_a_full_sample_shows_none_of_the_patients_health_or_contact_data(
             whole = rendered.subject + rendered.text + rendered.html
             for secret in secrets:
                 assert secret not in whole, (kind, language, secret)
+
+
+def test_the_preview_writes_every_template_in_every_language(tmp_path: Path) -> None:
+    written = write_previews(tmp_path)
+    assert len(written) == len(KINDS) * len(LANGUAGES) * 2
+    assert 'dir="rtl"' in (tmp_path / "offer_expiring.ar.html").read_text("utf-8")
