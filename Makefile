@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run cluster reset status tokens token revoke-token api-keys api-key revoke-api-key retention test lint fmt contracts bench soak check clean docs docs-build docs-config
+.PHONY: help install run cluster reset status tokens token revoke-token api-keys api-key revoke-api-key retention test lint fmt contracts bench soak check clean docs docs-build docs-config notifications-preview mail
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -94,3 +94,9 @@ check: lint test ## Exactly what CI runs
 clean: ## Remove caches and build output (keeps .venv and the stack's data)
 	@rm -rf .pytest_cache .mypy_cache .ruff_cache .import_linter_cache build dist *.egg-info .bench .soak site
 	@find . -name __pycache__ -type d -not -path './$(VENV)/*' -prune -exec rm -rf {} +
+
+notifications-preview: $(STAMP) ## Write every notification template in every language to .notifications-preview/
+	@$(BIN)/python -m services.notifications.preview .notifications-preview
+
+mail: $(STAMP) ## List the latest messages the local stack's SMTP catcher holds (.stack/mail/)
+	@$(BIN)/python -m deploy.stack.mail

@@ -22,6 +22,13 @@ from contracts.inquiries import (
     PersonalDataErased,
 )
 from contracts.logistics import BookingCreated, BookingStatusChanged, OperatorAlert
+from contracts.notifications import (
+    Contact,
+    ContactLookupFailed,
+    ContactRequest,
+    ContactUnavailable,
+    NotificationFailed,
+)
 from contracts.partners import (
     DataErasureRequested,
     IncidentReported,
@@ -135,6 +142,11 @@ STREAMS: tuple[StreamSpec, ...] = (
             "gets its offers when it returns and no reply is lost while logistics is down"
         ),
     ),
+    StreamSpec(
+        name="NOTIFICATIONS",
+        subjects=("notifications.>",),
+        description="Messages to patients and staff that could not be delivered",
+    ),
 )
 
 CONTENT_PUBLISHED = Channel(
@@ -224,6 +236,16 @@ OPERATOR_ALERT = Channel(
     description="An operator must act: no partner left for a booking, or a partner incident.",
 )
 
+NOTIFICATION_FAILED = Channel(
+    address="notifications.notification.failed.v1",
+    stream="NOTIFICATIONS",
+    messages=(NotificationFailed,),
+    description=(
+        "A message to a patient or to staff could not be delivered for good (a permanent "
+        "refusal, or retries exhausted): staff must reach the person another way."
+    ),
+)
+
 PARTNER_ID = Parameter(
     description="The partner's id in the partner registry",
     pattern=r"[a-z0-9]+(-[a-z0-9]+)*",
@@ -298,6 +320,7 @@ CHANNELS: tuple[Channel, ...] = (
     BOOKING_CREATED,
     BOOKING_STATUS_CHANGED,
     OPERATOR_ALERT,
+    NOTIFICATION_FAILED,
     PARTNER_OFFERS,
     PARTNER_REPLIES,
 )
@@ -334,7 +357,20 @@ CASE_EXPORT = RequestChannel(
     ),
 )
 
-REQUEST_CHANNELS: tuple[RequestChannel, ...] = (CASE_EXPORT,)
+CONTACT = RequestChannel(
+    address="rpc.inquiries.contact.v1",
+    request=ContactRequest,
+    replies=(Contact, ContactUnavailable, ContactLookupFailed),
+    responder="inquiries",
+    requesters=("notifications",),
+    description=(
+        "Notifications asks inquiries for a case's contact (email, phone, language, agreed "
+        "channels) when it sends a message, so no stream holds an address; an erased case or a "
+        "withdrawn consent answers that there is nobody to write to."
+    ),
+)
+
+REQUEST_CHANNELS: tuple[RequestChannel, ...] = (CASE_EXPORT, CONTACT)
 
 
 def stream_named(name: str) -> StreamSpec:

@@ -17,6 +17,7 @@ from contracts.generate import SCHEMAS_DIR, render_documents, render_json
 from services.content import app as content
 from services.inquiries import app as inquiries
 from services.logistics import app as logistics
+from services.notifications import app as notifications
 from services.runtime.core.settings import load_settings
 from services.runtime.privacy.crypto import KeyRing
 from services.runtime.service.definition import ServiceDefinition
@@ -27,12 +28,14 @@ SERVICES: tuple[ServiceDefinition, ...] = (
     content.DEFINITION,
     inquiries.DEFINITION,
     logistics.DEFINITION,
+    notifications.DEFINITION,
 )
 # Each service's own app factory: it adds what the shared runtime does not know about.
 FACTORIES: dict[str, Callable[[Any], Litestar]] = {
     "content": content.create_app,
     "inquiries": inquiries.create_app,
     "logistics": logistics.create_app,
+    "notifications": notifications.create_app,
 }
 # Everything in these directories is generated, so a file the code no longer renders is stale.
 GENERATED_DIRS = (SCHEMAS_DIR, OPENAPI_DIR)
@@ -41,6 +44,8 @@ _OFFLINE_ENVIRON = {
     "DATABASE_URL": "postgresql://localhost/openapi",
     "INQUIRIES_ENCRYPTION_KEYS": KeyRing.generate_setting(),
     "LOGISTICS_ENCRYPTION_KEYS": KeyRing.generate_setting(),
+    "NOTIFICATIONS_ENCRYPTION_KEYS": KeyRing.generate_setting(),
+    "NOTIFICATIONS_ONCALL_EMAIL": "oncall@carebridge.example",
 }
 
 

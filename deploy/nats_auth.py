@@ -60,6 +60,7 @@ SERVICE_SUBJECTS: Mapping[str, tuple[str, ...]] = {
     "content": ("content.>",),
     "inquiries": ("inquiries.>",),
     "logistics": ("logistics.>", PARTNER_OFFERS.address.format(partner_id="*", kind=">")),
+    "notifications": ("notifications.>",),
 }
 # The streams whose messages a service deletes when a person is erased (stream_copies.py): those
 # it publishes events naming people to, and, for logistics, the partners' replies it scans.

@@ -25,7 +25,7 @@ from services.runtime.core.settings import ServiceSettings
 from services.runtime.service.definition import ServiceDefinition
 
 PAGE = Path(__file__).resolve().parents[1] / "docs" / "operations" / "configuration.md"
-SERVICES = ("content", "inquiries", "logistics")
+SERVICES = ("content", "inquiries", "logistics", "notifications")
 
 # What each variable is for, by variable name; a name shared by services and the reference
 # partner means the same thing in both.
@@ -87,6 +87,33 @@ DESCRIPTIONS: dict[str, str] = {
     "the next",
     "DEADLINE_INTERVAL": "seconds between scans for unanswered offers",
     "DEADLINE_BATCH": "due offers claimed per transaction",
+    # notifications
+    "NOTIFICATIONS_ENCRYPTION_KEYS": "named AES-256 keys, notifications' own, that seal the "
+    "providers' answers (which may quote an address) (`make run` generates one)",
+    "NOTIFICATIONS_ACTIVE_KEY": "id of the key that seals new values (empty: the last key listed)",
+    "NOTIFICATIONS_ONCALL_EMAIL": "where staff alerts go: unassigned bookings, partner "
+    "incidents, messages that failed",
+    "NOTIFICATIONS_STATUS_URL": "the patient's status page, `{inquiry_id}` replaced; never "
+    "carries the access token",
+    "NOTIFICATIONS_STAFF_LANGUAGE": "language of the staff alerts",
+    "NOTIFICATIONS_SMTP_HOST": "the SMTP server messages are sent through",
+    "NOTIFICATIONS_SMTP_PORT": "its port (465 with `tls`, 587 with `starttls`)",
+    "NOTIFICATIONS_SMTP_SECURITY": "`tls` (implicit), `starttls`, or `none` (a local catcher only)",
+    "NOTIFICATIONS_SMTP_USERNAME": "login at the SMTP server (empty: none)",
+    "NOTIFICATIONS_SMTP_PASSWORD": "its password; never logged",
+    "NOTIFICATIONS_SMTP_TIMEOUT": "seconds an SMTP exchange may take",
+    "NOTIFICATIONS_SENDER": "the From of every message, `Name <address>`; its domain ends "
+    "each Message-ID",
+    "NOTIFICATIONS_REPLY_TO": "the Reply-To of every message (empty: none)",
+    "NOTIFICATIONS_SEND_INTERVAL": "seconds between scans for due messages",
+    "NOTIFICATIONS_SEND_BATCH": "due messages claimed at once",
+    "NOTIFICATIONS_RETRY_BASE": "seconds before the first retry after a provider error; doubling",
+    "NOTIFICATIONS_RETRY_CAP": "longest wait between retries, in seconds",
+    "NOTIFICATIONS_MAX_ATTEMPTS": "attempts before a message fails for good and on-call is told",
+    "NOTIFICATIONS_LEASE": "seconds a replica holds a message it is sending (longer than the "
+    "SMTP timeout); a crash hands it on after",
+    "NOTIFICATIONS_CONTACT_TIMEOUT": "seconds to wait for inquiries' answer with a patient's "
+    "contact",
     # the reference partner
     "PARTNER_ID": "the partner's id in the registry: its subjects and its durable (`partner-{id}`)",
     "PARTNER_KINDS": "comma-separated kinds it serves; an offer of another kind is declined "

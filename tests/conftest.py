@@ -15,12 +15,13 @@ from deploy.embedded import free_port, start_nats, start_postgres
 from services.content.app import DEFINITION as CONTENT
 from services.inquiries.app import DEFINITION as INQUIRIES
 from services.logistics.app import DEFINITION as LOGISTICS
+from services.notifications.app import DEFINITION as NOTIFICATIONS
 from services.runtime.core.db import create_pool
 from services.runtime.core.settings import ServiceSettings, load_settings
 from services.runtime.messaging.bus import Bus
 from services.runtime.service.definition import ServiceDefinition
 
-DEFINITIONS: tuple[ServiceDefinition, ...] = (CONTENT, INQUIRIES, LOGISTICS)
+DEFINITIONS: tuple[ServiceDefinition, ...] = (CONTENT, INQUIRIES, LOGISTICS, NOTIFICATIONS)
 
 
 @pytest.fixture(scope="session")

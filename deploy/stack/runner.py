@@ -26,14 +26,16 @@ from deploy.stack.access import NatsAccess, prepare_authorization
 from deploy.stack.console import Console
 from deploy.stack.errors import StackError
 from deploy.stack.files import StackPaths, read_json, write_private_json
+from deploy.stack.mail import start_catcher
 from deploy.stack.partners import LOCAL_PARTNERS, register_partners
 from deploy.stack.seed import SERVICE_ENV, SeedContext, seed
 from deploy.stack.services import ChildProcess, ServiceProcess, wait_until_ready
 from services.content.app import DEFINITION as CONTENT
 from services.inquiries.app import DEFINITION as INQUIRIES
 from services.logistics.app import DEFINITION as LOGISTICS
+from services.notifications.app import DEFINITION as NOTIFICATIONS
 
-DEFINITIONS = (CONTENT, INQUIRIES, LOGISTICS)
+DEFINITIONS = (CONTENT, INQUIRIES, LOGISTICS, NOTIFICATIONS)
 SERVICE_NAMES = tuple(d.name for d in DEFINITIONS)
 PARTNER_NAMES = tuple(p.id for p in LOCAL_PARTNERS)
 # Everything whose output the console relays, each under its name.
@@ -113,6 +115,7 @@ class Stack:
         self.servers: list[ManagedProcess] = []
         self.services: list[ServiceProcess] = []
         self.partners: list[ChildProcess] = []
+        self.mail: dict[str, str] = {}
 
     async def start(self, resources: AsyncExitStack, started: float) -> None:
         # Any stack.json now is a leftover of a runner that was killed; it describes nothing.
@@ -137,6 +140,16 @@ class Stack:
             k: v for k, v in stored.items() if k not in (SERVICE_ENV, NATS_SECRETS)
         }
         credentials["partners"] = nats.partner_credentials()
+        catcher = start_catcher(self.paths.root / "mail")
+        resources.callback(catcher.stop)
+        self.mail = {"smtp": f"smtp://127.0.0.1:{catcher.port}", "dir": ".stack/mail"}
+        service_env = {
+            "NOTIFICATIONS_SMTP_HOST": "127.0.0.1",
+            "NOTIFICATIONS_SMTP_PORT": str(catcher.port),
+            "NOTIFICATIONS_SMTP_SECURITY": "none",
+            "NOTIFICATIONS_ONCALL_EMAIL": "oncall@carebridge.example",
+            **service_env,
+        }
         resources.push_async_callback(self._stop_services)
         await self._start_services(database_url, nats, service_env)
         self.console.say("waiting for the services to be ready…")
@@ -295,6 +308,7 @@ class Stack:
             "services": {s.name: s.url for s in self.services},
             "database_url": database_url,
             "nats_url": nats_url,
+            "mail": self.mail,
             "credentials": credentials,
             "partners": {p.id: {"name": p.name, "kinds": list(p.kinds)} for p in LOCAL_PARTNERS},
             "pid": os.getpid(),

@@ -99,6 +99,7 @@ def create_app(settings: InquiriesSettings) -> Litestar:
                 "retention",
                 consumers.retention_loop(periods, settings.inquiries_retention_interval, keys),
             ),
+            ("contact-answers", consumers.contact_answers(keys)),
         ),
     )
 

@@ -14,13 +14,20 @@ import structlog
 from contracts.content import ContentEvent, content_event_decoder
 from contracts.envelope import Metadata
 from contracts.logistics import BookingStatusChanged
-from contracts.registry import BOOKING_STATUS_CHANGED, CONTENT_PUBLISHED, CONTENT_UNPUBLISHED
+from contracts.notifications import ContactLookupFailed, contact_request_decoder
+from contracts.registry import (
+    BOOKING_STATUS_CHANGED,
+    CONTACT,
+    CONTENT_PUBLISHED,
+    CONTENT_UNPUBLISHED,
+)
 from services.inquiries.domain.retention import Periods
-from services.inquiries.usecases import casework, intake, offers
+from services.inquiries.usecases import casework, contact, intake, offers
 from services.inquiries.usecases.privacy import erasure, retention
 from services.runtime.core.db import Connection
 from services.runtime.core.pacing import wait_any
 from services.runtime.messaging.inbox import Subscription
+from services.runtime.messaging.request_reply import answer
 from services.runtime.privacy.crypto import KeyRing
 from services.runtime.service.definition import Runtime
 from services.runtime.service.factory import BackgroundLoop
@@ -87,5 +94,21 @@ def retention_loop(periods: Periods, interval: float, keys: KeyRing) -> Backgrou
             if report is not None:
                 log.info("retention ran", **report.counts())
             await wait_any(stop, timeout=min(interval, RETENTION_POLL_SECONDS))
+
+    return loop
+
+
+def contact_answers(keys: KeyRing) -> BackgroundLoop:
+    """Notifications' contact requests, answered from the sealed case at the moment of sending."""
+
+    async def loop(runtime: Runtime, stop: asyncio.Event) -> None:
+        await answer(
+            runtime.bus,
+            CONTACT,
+            contact_request_decoder,
+            lambda request: contact.contact_for(runtime.pool, keys, request),
+            lambda reason: ContactLookupFailed(reason=reason),
+            stop,
+        )
 
     return loop

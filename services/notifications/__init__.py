@@ -1,0 +1,2 @@
+"""Notifications: patients and staff hear what happens to a case, by email, in their language,
+once."""

@@ -1,0 +1,1 @@
+"""HTTP doors of the notifications service: the staff's view of delivery."""

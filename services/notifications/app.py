@@ -1,0 +1,151 @@
+"""Wiring of the notifications service."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Literal
+
+import msgspec
+from litestar import Litestar
+
+from contracts.notifications import ContactReply, ContactRequest, contact_reply_decoder
+from contracts.registry import CONTACT
+from services.notifications import consumers
+from services.notifications.api.deliveries import NotificationController
+from services.notifications.delivery.email import EmailSender, SmtpConfig
+from services.notifications.domain.decisions import LANGUAGES
+from services.notifications.rendering import Templates
+from services.notifications.usecases import Notifying, Retries
+from services.runtime.core.settings import Port, PositiveFloat, PositiveInt
+from services.runtime.messaging.request_reply import ask
+from services.runtime.privacy.sealing import SealingSettings, sealing_fields
+from services.runtime.service.definition import Runtime, ServiceDefinition
+from services.runtime.service.factory import create_service_app
+
+Email = Annotated[str, msgspec.Meta(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
+# "Name <address>" or a bare address.
+Mailbox = Annotated[str, msgspec.Meta(pattern=r"^([^<>\r\n]*<)?[^@\s<>]+@[^@\s<>]+>?$")]
+StatusUrl = Annotated[str, msgspec.Meta(pattern=r"^https?://\S*\{inquiry_id\}\S*$")]
+
+
+class NotificationsSettings(SealingSettings, frozen=True, kw_only=True, rename="upper"):
+    encryption_keys: str = sealing_fields("notifications").keys
+    active_key: str = sealing_fields("notifications").active
+    # Where staff alerts go (unassigned bookings, partner incidents, failed messages).
+    notifications_oncall_email: Email
+    # The patient's status page; `{inquiry_id}` is replaced. Never carries the access token.
+    notifications_status_url: StatusUrl = "http://127.0.0.1:3000/status?inquiry={inquiry_id}"
+    notifications_staff_language: Literal["en", "de", "uk", "ru", "ar"] = "en"
+    # The SMTP server: "tls" (implicit, usually 465), "starttls" (usually 587) or "none" (a
+    # local catcher only).
+    notifications_smtp_host: str = "127.0.0.1"
+    notifications_smtp_port: Port = 587
+    notifications_smtp_security: Literal["none", "starttls", "tls"] = "starttls"
+    notifications_smtp_username: str = ""
+    # Never logged.
+    notifications_smtp_password: str = ""
+    notifications_smtp_timeout: PositiveFloat = 30.0
+    notifications_sender: Mailbox = "Carebridge <noreply@carebridge.example>"
+    notifications_reply_to: str = ""
+    # The sender loop: how often it looks for due messages, how many it takes at once.
+    notifications_send_interval: PositiveFloat = 1.0
+    notifications_send_batch: PositiveInt = 20
+    # Retries of a provider error: first after this many seconds, doubling to the cap; after
+    # max attempts the message fails and on-call is told.
+    notifications_retry_base: PositiveFloat = 30.0
+    notifications_retry_cap: PositiveFloat = 3600.0
+    notifications_max_attempts: PositiveInt = 12
+    # Seconds a replica holds a message it is sending: longer than an SMTP exchange can take.
+    notifications_lease: PositiveFloat = 120.0
+    # Seconds to wait for inquiries' answer with a patient's contact.
+    notifications_contact_timeout: PositiveFloat = 5.0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.notifications_lease <= self.notifications_smtp_timeout:
+            raise ValueError(
+                "NOTIFICATIONS_LEASE is invalid: it must be longer than NOTIFICATIONS_SMTP_TIMEOUT"
+            )
+
+    def smtp(self) -> SmtpConfig:
+        return SmtpConfig(
+            host=self.notifications_smtp_host,
+            port=self.notifications_smtp_port,
+            security=self.notifications_smtp_security,
+            username=self.notifications_smtp_username,
+            password=self.notifications_smtp_password,
+            sender=self.notifications_sender,
+            reply_to=self.notifications_reply_to,
+            timeout=self.notifications_smtp_timeout,
+        )
+
+    def retries(self) -> Retries:
+        return Retries(
+            base=timedelta(seconds=self.notifications_retry_base),
+            cap=timedelta(seconds=self.notifications_retry_cap),
+            max_attempts=self.notifications_max_attempts,
+            lease=timedelta(seconds=self.notifications_lease),
+        )
+
+
+DEFINITION = ServiceDefinition(
+    name="notifications",
+    title="Carebridge notifications API",
+    description=(
+        "Messages to patients and staff, by email, in their language, once: what was sent, "
+        f"is pending or failed. Templates in {', '.join(LANGUAGES)}."
+    ),
+    default_port=8005,
+    migrations=Path(__file__).parent / "migrations",
+    route_handlers=(NotificationController,),
+    subscriptions=consumers.subscriptions,
+    settings_type=NotificationsSettings,
+)
+
+
+def create_app(settings: NotificationsSettings) -> Litestar:
+    keys = settings.key_ring()
+    templates = Templates(status_url=settings.notifications_status_url)
+    email = EmailSender(settings.smtp())
+
+    def notifying(runtime: Runtime) -> Notifying:
+        async def contact(inquiry_id: str) -> ContactReply:
+            return await ask(
+                runtime.bus,
+                CONTACT,
+                ContactRequest(inquiry_id=inquiry_id),
+                contact_reply_decoder,
+                timeout=settings.notifications_contact_timeout,
+            )
+
+        return Notifying(
+            pool=runtime.pool,
+            outbox=runtime.outbox,
+            keys=keys,
+            templates=templates,
+            contact=contact,
+            send=email.send,
+            oncall_email=settings.notifications_oncall_email,
+            staff_language=settings.notifications_staff_language,
+            retries=settings.retries(),
+        )
+
+    async def sender(runtime: Runtime, stop: asyncio.Event) -> None:
+        run = consumers.sender(
+            notifying(runtime),
+            interval=settings.notifications_send_interval,
+            batch=settings.notifications_send_batch,
+        )
+        await run(stop)
+
+    return create_service_app(DEFINITION, settings, background=(("sender", sender),))
+
+
+def app_from_env() -> Litestar:
+    """The factory granian calls in each worker."""
+    settings = DEFINITION.load_settings()
+    if not isinstance(settings, NotificationsSettings):  # settings_type above makes this impossible
+        raise TypeError(type(settings))
+    return create_app(settings)

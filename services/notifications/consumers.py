@@ -1,0 +1,81 @@
+"""The doors that are not HTTP: the inquiry lifecycle and the logistics facts, each decoded,
+handed to one use case and left to the inbox to settle; and the sender loop, which delivers
+what is due (new messages, retries, reminders whose time came)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from contracts.envelope import Metadata
+from contracts.inquiries import InquiryEvent, inquiry_event_decoder
+from contracts.logistics import LogisticsEvent, logistics_event_decoder
+from contracts.registry import (
+    BOOKING_STATUS_CHANGED,
+    INQUIRY_CANCELLED,
+    INQUIRY_CONFIRMED,
+    INQUIRY_CONSENT_WITHDRAWN,
+    INQUIRY_DISCHARGED,
+    INQUIRY_ERASED,
+    INQUIRY_OFFER_SENT,
+    INQUIRY_STATUS_CHANGED,
+    INQUIRY_SUBMITTED,
+    OPERATOR_ALERT,
+)
+from services.notifications import usecases
+from services.notifications.usecases import Notifying
+from services.runtime.core.db import Connection
+from services.runtime.core.pacing import wait_any
+from services.runtime.messaging.inbox import Subscription
+
+Loop = Callable[[asyncio.Event], Awaitable[None]]
+
+
+async def _inquiry_fact(conn: Connection, event: InquiryEvent, _: Metadata) -> None:
+    await usecases.apply_inquiry_event(conn, event, datetime.now(UTC))
+
+
+async def _logistics_fact(conn: Connection, event: LogisticsEvent, _: Metadata) -> None:
+    await usecases.apply_logistics_event(conn, event, datetime.now(UTC))
+
+
+INQUIRY_FACTS = Subscription(
+    name="notifications-inquiry-lifecycle",
+    channels=(
+        INQUIRY_SUBMITTED,
+        INQUIRY_STATUS_CHANGED,
+        INQUIRY_OFFER_SENT,
+        INQUIRY_CONFIRMED,
+        INQUIRY_DISCHARGED,
+        INQUIRY_CANCELLED,
+        INQUIRY_CONSENT_WITHDRAWN,
+        INQUIRY_ERASED,
+    ),
+    decoder=inquiry_event_decoder,
+    handler=_inquiry_fact,
+)
+LOGISTICS_FACTS = Subscription(
+    name="notifications-logistics",
+    channels=(BOOKING_STATUS_CHANGED, OPERATOR_ALERT),
+    decoder=logistics_event_decoder,
+    handler=_logistics_fact,
+)
+
+
+def subscriptions(_: object) -> tuple[Subscription[Any], ...]:
+    return (INQUIRY_FACTS, LOGISTICS_FACTS)
+
+
+def sender(d: Notifying, *, interval: float, batch: int) -> Loop:
+    """Messages live in the database, so a restart loses none; replicas share them through
+    SKIP LOCKED. Looks every `interval` seconds, at once again while it finds a full batch."""
+
+    async def run(stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            taken = await usecases.send_due(d, now=datetime.now(UTC), limit=batch)
+            if taken < batch:
+                await wait_any(stop, timeout=interval)
+
+    return run

@@ -1,0 +1,1 @@
+"""The channels a message leaves by: email over SMTP."""

@@ -1,0 +1,108 @@
+"""Email over SMTP with aiosmtplib: implicit TLS, STARTTLS or plain (a local catcher),
+authentication when configured, the sender and reply-to from the settings.
+
+Each message carries `Message-ID: <notification id@sender's domain>`: a send repeated after a
+crash (sent, not yet recorded) is the same message to the receiving side."""
+
+from __future__ import annotations
+
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import formatdate, parseaddr
+from typing import Literal
+
+import aiosmtplib
+import msgspec
+
+from services.notifications.domain.model import Composed
+from services.notifications.rendering import Rendered
+
+Security = Literal["none", "starttls", "tls"]
+
+
+class SmtpConfig(msgspec.Struct, frozen=True, kw_only=True):
+    host: str
+    port: int
+    security: Security
+    username: str = ""
+    password: str = ""
+    sender: str
+    reply_to: str = ""
+    timeout: float = 30.0
+
+
+class DeliveryFailed(Exception):
+    """The provider did not take the message. `permanent` (an SMTP 5xx) means retrying cannot
+    help; otherwise it is retried with backoff. `summary` names the code only; `reply` is the
+    server's whole answer, which may quote the address and is kept sealed."""
+
+    def __init__(self, *, permanent: bool, summary: str, reply: str = "") -> None:
+        super().__init__(summary)
+        self.permanent = permanent
+        self.summary = summary
+        self.reply = reply
+
+
+def message_id(notification_id: str, sender: str) -> str:
+    _, address = parseaddr(sender)
+    domain = address.rpartition("@")[2] or "carebridge.invalid"
+    return f"<{notification_id}@{domain}>"
+
+
+def build(config: SmtpConfig, message: Composed, rendered: Rendered) -> EmailMessage:
+    email = EmailMessage()
+    email["Message-ID"] = message_id(message.notification_id, config.sender)
+    email["Date"] = formatdate(localtime=False)
+    email["From"] = config.sender
+    email["To"] = Address(addr_spec=message.to)
+    if config.reply_to:
+        email["Reply-To"] = config.reply_to
+    email["Subject"] = rendered.subject
+    # Automated: auto-responders and vacation replies should not answer it (RFC 3834).
+    email["Auto-Submitted"] = "auto-generated"
+    email.set_content(rendered.text)
+    email.add_alternative(rendered.html, subtype="html")
+    # After the parts: setting content clears the Content-* headers set before it.
+    email["Content-Language"] = rendered.language
+    return email
+
+
+class EmailSender:
+    def __init__(self, config: SmtpConfig) -> None:
+        self.config = config
+
+    async def send(self, message: Composed, rendered: Rendered) -> None:
+        config = self.config
+        try:
+            await aiosmtplib.send(
+                build(config, message, rendered),
+                hostname=config.host,
+                port=config.port,
+                username=config.username or None,
+                password=config.password or None,
+                use_tls=config.security == "tls",
+                start_tls=config.security == "starttls",
+                timeout=config.timeout,
+            )
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            codes = [r.code for r in exc.recipients]
+            raise DeliveryFailed(
+                permanent=all(code >= 500 for code in codes),
+                summary=f"smtp {min(codes)} recipient refused",
+                reply="; ".join(f"{r.code} {r.message}" for r in exc.recipients),
+            ) from None
+        except aiosmtplib.SMTPResponseException as exc:
+            # Only a refusal of this message is its own fault: a refused login, sender or
+            # greeting is the configuration's, which an operator fixes, and the message waits.
+            message_refused = isinstance(
+                exc, aiosmtplib.SMTPDataError | aiosmtplib.SMTPRecipientRefused
+            )
+            raise DeliveryFailed(
+                permanent=message_refused and exc.code >= 500,
+                summary=f"smtp {exc.code} {type(exc).__name__}",
+                reply=f"{exc.code} {exc.message}",
+            ) from None
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            # Connection refused, timed out, dropped, TLS failed: the provider is away, the
+            # message is fine. Never permanent.
+            raise DeliveryFailed(permanent=False, summary=f"smtp {type(exc).__name__}") from None

@@ -1,0 +1,1 @@
+"""The notifications domain: pure decisions, given the fact and `now`."""

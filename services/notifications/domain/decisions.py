@@ -1,0 +1,214 @@
+"""Which message a fact brings, for whom, when, in which language; and what a failed attempt
+leads to. Pure: given the fact and `now`."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import assert_never
+
+from contracts.inquiries import (
+    ConsentWithdrawn,
+    InquiryCancelled,
+    InquiryConfirmed,
+    InquiryDischarged,
+    InquiryEvent,
+    InquiryOfferSent,
+    InquiryStatusChanged,
+    InquirySubmitted,
+    PersonalDataErased,
+)
+from contracts.logistics import (
+    BookingCreated,
+    BookingStatusChanged,
+    LogisticsEvent,
+    OperatorAlert,
+)
+from services.notifications.domain.model import (
+    Composed,
+    Decision,
+    Pending,
+    Planned,
+    Recipient,
+)
+
+# The reminder before an offer's validity ends.
+REMINDER_BEFORE = timedelta(hours=48)
+# Languages every template is written in; any other falls back to English, as content does.
+LANGUAGES = ("en", "de", "uk", "ru", "ar")
+FALLBACK_LANGUAGE = "en"
+RIGHT_TO_LEFT = frozenset({"ar"})
+# Withdrawing this consent stops the case, and every message about it still pending.
+STOPPING_CONSENT = "health_data_processing"
+# Statuses after which an offer reminder has nothing left to remind of.
+OFFER_SETTLED = frozenset(
+    {"accepted", "confirmed", "declined", "cancelled", "expired", "completed"}
+)
+
+
+def offer_reminder_key(inquiry_id: str) -> str:
+    return f"offer_expiring:{inquiry_id}"
+
+
+def decide_inquiry_event(event: InquiryEvent, now: datetime) -> Decision:  # noqa: PLR0911 - one answer per fact
+    match event:
+        case InquirySubmitted():
+            return _to_patient(event.inquiry_id, "inquiry_received", now)
+        case InquiryStatusChanged():
+            cancel = (
+                (offer_reminder_key(event.inquiry_id),) if event.to_status in OFFER_SETTLED else ()
+            )
+            if event.to_status == "records_requested":
+                return _to_patient(event.inquiry_id, "records_requested", now)
+            return Decision(cancel_keys=cancel)
+        case InquiryOfferSent():
+            valid_until = event.valid_until.isoformat()
+            planned = [
+                Planned(
+                    kind="offer_sent",
+                    audience="patient",
+                    inquiry_id=event.inquiry_id,
+                    params={"valid_until": valid_until, "offer_version": event.offer_version},
+                    send_after=now,
+                )
+            ]
+            remind_at = event.valid_until - REMINDER_BEFORE
+            if remind_at > now:
+                planned.append(
+                    Planned(
+                        kind="offer_expiring",
+                        audience="patient",
+                        inquiry_id=event.inquiry_id,
+                        params={"valid_until": valid_until, "offer_version": event.offer_version},
+                        send_after=remind_at,
+                        key=offer_reminder_key(event.inquiry_id),
+                    )
+                )
+            # A newer offer replaces the reminder of the one it supersedes (same key).
+            return Decision(
+                planned=tuple(planned), cancel_keys=(offer_reminder_key(event.inquiry_id),)
+            )
+        case InquiryConfirmed():
+            return _to_patient(event.inquiry_id, "inquiry_confirmed", now)
+        case InquiryDischarged():
+            return _to_patient(event.inquiry_id, "inquiry_discharged", now)
+        case InquiryCancelled():
+            return Decision(cancel_case=event.inquiry_id)
+        case ConsentWithdrawn():
+            if event.purpose == STOPPING_CONSENT:
+                return Decision(cancel_case=event.inquiry_id)
+            return Decision()
+        case PersonalDataErased():
+            return Decision(cancel_case=event.inquiry_id, erase_case=True)
+        case _:
+            assert_never(event)
+
+
+def decide_logistics_event(event: LogisticsEvent, now: datetime) -> Decision:
+    match event:
+        case BookingCreated():
+            return Decision()
+        case BookingStatusChanged():
+            if event.to_status != "confirmed" or event.inquiry_id is None:
+                return Decision()
+            return Decision(
+                planned=(
+                    Planned(
+                        kind="booking_confirmed",
+                        audience="patient",
+                        inquiry_id=event.inquiry_id,
+                        booking_id=event.booking_id,
+                        params={"booking_kind": event.kind, "partner_name": event.partner_name},
+                        send_after=now,
+                    ),
+                )
+            )
+        case OperatorAlert():
+            return Decision(planned=(_staff_alert(event, now),))
+        case _:
+            assert_never(event)
+
+
+def _staff_alert(alert: OperatorAlert, now: datetime) -> Planned:
+    if alert.alert == "booking_unassigned":
+        return Planned(
+            kind="booking_unassigned",
+            audience="staff",
+            inquiry_id=alert.inquiry_id,
+            booking_id=alert.booking_id,
+            # Logistics writes the detail (which partners were tried), never the patient.
+            params={"detail": alert.detail, "raised_at": alert.raised_at.isoformat()},
+            send_after=now,
+        )
+    return Planned(
+        kind="partner_incident",
+        audience="staff",
+        params={
+            "partner_id": alert.partner_id,
+            "incident_id": alert.incident_id,
+            "affected_cases": len(alert.affected_inquiry_ids),
+            "affected_bookings": len(alert.affected_booking_ids),
+            "raised_at": alert.raised_at.isoformat(),
+            # GDPR Art. 33: the authority must hear within 72 hours of detection.
+            "report_by": (alert.raised_at + timedelta(hours=72)).isoformat(),
+        },
+        send_after=now,
+    )
+
+
+def _to_patient(inquiry_id: str, kind: str, now: datetime) -> Decision:
+    return Decision(
+        planned=(
+            Planned(
+                kind=kind,  # type: ignore[arg-type]  # the callers above pass Kind literals
+                audience="patient",
+                inquiry_id=inquiry_id,
+                params={},
+                send_after=now,
+            ),
+        )
+    )
+
+
+def language_for(preferred: str | None) -> str:
+    """The patient's language when a template speaks it, English otherwise."""
+    return preferred if preferred in LANGUAGES else FALLBACK_LANGUAGE
+
+
+def compose(message: Pending, recipient: Recipient) -> Composed | None:
+    """The message as it goes out, or None when the recipient agreed to no channel we have."""
+    if "email" not in recipient.channels:
+        return None
+    return Composed(
+        notification_id=message.id,
+        kind=message.kind,
+        channel="email",
+        to=recipient.address,
+        language=language_for(recipient.language),
+        inquiry_id=message.inquiry_id,
+        params=message.params | ({"booking_id": message.booking_id} if message.booking_id else {}),
+    )
+
+
+def failure_alert(message: Pending, reason: str, now: datetime) -> Planned | None:
+    """A message that failed for good tells on-call, unless it was itself such an alert (an
+    on-call address that refuses mail must not alert itself for ever)."""
+    if message.kind == "notification_failed":
+        return None
+    return Planned(
+        kind="notification_failed",
+        audience="staff",
+        inquiry_id=message.inquiry_id,
+        booking_id=message.booking_id,
+        params={
+            "failed_kind": message.kind,
+            "notification_id": message.id,
+            "audience": message.audience,
+            "reason": reason[:300],
+        },
+        send_after=now,
+    )
+
+
+def retry_delay(attempts: int, *, base: float, cap: float) -> timedelta:
+    """Exponential backoff after the `attempts`-th failed attempt: base, 2 base, 4 base … cap."""
+    return timedelta(seconds=min(cap, base * 2 ** max(attempts - 1, 0)))

@@ -1,0 +1,19 @@
+"""Notifications commands: facts turned into messages (in the inbox's transaction), the sender
+that delivers them, the staff's view of their delivery."""
+
+from services.notifications.usecases.collaborators import ContactLookup, Notifying, Retries, Send
+from services.notifications.usecases.facts import apply_inquiry_event, apply_logistics_event
+from services.notifications.usecases.listing import notifications_listed
+from services.notifications.usecases.sending import send_due, send_one
+
+__all__ = [
+    "ContactLookup",
+    "Notifying",
+    "Retries",
+    "Send",
+    "apply_inquiry_event",
+    "apply_logistics_event",
+    "notifications_listed",
+    "send_due",
+    "send_one",
+]
