@@ -6,15 +6,15 @@ CAREBRIDGE, that holds the streams; each service publishes its own domain's subj
 the streams and consumers it runs on, and deletes from the streams it owns what erasure asks.
 
 A partner is an outside company: it is the only user of an account of its own, which holds no
-stream and sees nothing of CAREBRIDGE but four subjects CAREBRIDGE exports to it alone as
-services: its replies subject, and its durable consumer's fetch, info and ack subjects. Accounts,
-not permissions, are the wall: NATS never checks a message's reply subject against the sender's
+stream and sees nothing of CAREBRIDGE but what one service export, `partner-gateway.<id>.>`,
+carries to it alone: its replies, and its durable consumer's fetch and acks. Accounts, not
+permissions, are the wall: NATS never checks a message's reply subject against the sender's
 publish permissions, so in one account a partner could have the server answer (a PubAck, a
 fetched offer) onto any subject, the services' streams included. Across an account boundary,
-the answer to an imported service goes back to the importing account only, so a reply subject
-can name nothing outside the partner's own account. Within its account the partner still gets
-user permissions: never `$JS.>` nor `_INBOX.>`, its replies come to its own inbox prefix,
-`_INBOX_<partner>`.
+the answer to an imported service goes back to the importing account only; and one export, not
+one per subject, keeps an answer addressed to the partner's own replies subject from coming back
+into PARTNERS (`partner_gateway`). Within its account the partner still gets user permissions:
+never `$JS.>` nor `_INBOX.>`, its replies come to its own inbox prefix, `_INBOX_<partner>`.
 
 `python -m deploy.nats_auth` renders the config for a partner registered after the server
 started (see docs/partners.md, "NATS permissions")."""
@@ -69,6 +69,8 @@ ERASES: Mapping[str, tuple[str, ...]] = {
 }
 # The account of the admin and the services, which holds every stream.
 CAREBRIDGE_ACCOUNT = "CAREBRIDGE"
+# CAREBRIDGE's subjects that carry what a partner sends (`partner_gateway`); no stream holds them.
+PARTNER_GATEWAY = "partner-gateway"
 # How long a partner may hold an offer before JetStream hands it out again; the reference
 # partner's REPLY_DELAY must stay below it.
 PARTNER_ACK_WAIT = 30.0
@@ -104,24 +106,55 @@ class ReservedPartnerId(ValueError):
     """A partner id that is a service's, the admin's or another reserved name."""
 
 
-def partner_services(partner_id: str, ns: Namespacing) -> list[tuple[str, str]]:
-    """What CAREBRIDGE exports to the partner's account, as (subject, response type): its
-    replies (the PubAck is the answer), and its durable consumer's fetch (answered with up to a
-    batch of offers: a stream of answers), info and acks (ack_sync waits for an answer)."""
+@dataclass(frozen=True)
+class PartnerRoute:
+    """One subject a partner publishes on (`local`, in its own account), the subject of
+    CAREBRIDGE's one export to it that carries it (`gateway`), and the subject in CAREBRIDGE
+    the gateway subject is mapped to (`target`). Wildcards (`>`) pass through all three."""
+
+    local: str
+    gateway: str
+    target: str
+
+
+def partner_gateway(partner_id: str, ns: Namespacing) -> str:
+    """The one service CAREBRIDGE exports to a partner's account: every route of
+    `partner_routes` is a subject under it. One export, not one per route, is what keeps the
+    server's answers out of PARTNERS: an answer from an export (a PubAck, a fetched offer,
+    a consumer's info) that the partner addressed to its own replies subject reaches the import
+    of that same export again, and nats-server drops a message that would cross an export it
+    has just come back from (its service import cycle check)."""
+    return ns.subject(f"{PARTNER_GATEWAY}.{partner_id}.>")
+
+
+def partner_routes(partner_id: str, ns: Namespacing) -> list[PartnerRoute]:
+    """What a partner reaches of CAREBRIDGE: its replies (the PubAck is the answer), and its
+    durable consumer's fetch (up to a batch of offers) and acks (ack_sync waits for an answer).
+    The partner publishes on the subjects it always did (its replies subject, the JetStream
+    API's), CAREBRIDGE's account mappings turn the gateway subjects into them.
+
+    Not its consumer's info: an account without JetStream has the server's own JetStream API
+    answer every `$JS.API.>` request it makes ("JetStream not enabled", from the system
+    account), an answer from outside the gateway that the cycle check does not stop, so one
+    addressed to the partner's replies subject would be stored in PARTNERS. The fetch is the
+    exception the server makes: it never answers a fetch there."""
     stream = ns.stream(PARTNER_OFFERS.stream)
     durable = partner_durable(partner_id)
+    gateway = partner_gateway(partner_id, ns).removesuffix(".>")
+    replies = ns.subject(PARTNER_REPLIES.subject(partner_id=partner_id))
+    fetch = f"$JS.API.CONSUMER.MSG.NEXT.{stream}.{durable}"
+    acks = f"$JS.ACK.{stream}.{durable}.>"
     return [
-        (ns.subject(PARTNER_REPLIES.subject(partner_id=partner_id)), "singleton"),
-        (f"$JS.API.CONSUMER.MSG.NEXT.{stream}.{durable}", "stream"),
-        (f"$JS.API.CONSUMER.INFO.{stream}.{durable}", "singleton"),
-        (f"$JS.ACK.{stream}.{durable}.>", "singleton"),
+        PartnerRoute(replies, f"{gateway}.replies", replies),
+        PartnerRoute(fetch, f"{gateway}.next", fetch),
+        PartnerRoute(acks, f"{gateway}.ack.>", acks),
     ]
 
 
 def partner_permissions(partner_id: str, ns: Namespacing) -> dict[str, Any]:
     """Within its own account: the subjects it imports, and its own inbox prefix."""
     return {
-        "publish": {"allow": [subject for subject, _ in partner_services(partner_id, ns)]},
+        "publish": {"allow": [route.local for route in partner_routes(partner_id, ns)]},
         "subscribe": {"allow": [f"{partner_inbox_prefix(partner_id)}.>"]},
     }
 
@@ -194,11 +227,19 @@ def render_config(
         CAREBRIDGE_ACCOUNT: {
             "jetstream": "enabled",
             "users": users,
+            # A fetch answers with up to a batch of offers: a stream of answers, for every route
+            # of the export (a PubAck or an ack's answer is a stream of one).
             "exports": [
-                {"service": subject, "response_type": response, "accounts": [partner_account(p)]}
+                {
+                    "service": partner_gateway(p, ns),
+                    "response_type": "stream",
+                    "accounts": [partner_account(p)],
+                }
                 for p in partner_ids
-                for subject, response in partner_services(p, ns)
             ],
+            "mappings": {
+                route.gateway: route.target for p in partner_ids for route in partner_routes(p, ns)
+            },
         }
     }
     for p in partner_ids:
@@ -207,8 +248,11 @@ def render_config(
                 {"user": p, "password": passwords[p], "permissions": partner_permissions(p, ns)}
             ],
             "imports": [
-                {"service": {"account": CAREBRIDGE_ACCOUNT, "subject": subject}}
-                for subject, _ in partner_services(p, ns)
+                {
+                    "service": {"account": CAREBRIDGE_ACCOUNT, "subject": route.gateway},
+                    "to": route.local,
+                }
+                for route in partner_routes(p, ns)
             ],
         }
     config: dict[str, Any] = {"accounts": accounts}
