@@ -214,6 +214,26 @@ def render_config(
     well as a plain password. `pid_file`: where the server writes its pid. A partner id that is
     reserved (a service's or the admin's name: NATS user names are one space per server) is
     refused, naming it."""
+    config = accounts_config(
+        passwords=passwords, services=services, partners=partners, namespace=namespace
+    )
+    if pid_file is not None:
+        # Where `kill -HUP $(cat <pid_file>)` finds the server to reload a config rendered anew.
+        config["pid_file"] = str(pid_file)
+    # A password given as `$NATS_PASSWORD_…` names the server's environment variable: nats-server
+    # reads a variable only unquoted. Issued passwords never hold `$`, bcrypt hashes (`$2a$…`)
+    # do not match.
+    return _ENV_REFERENCE.sub(r"\1", json.dumps(config, indent=2)) + "\n"
+
+
+def accounts_config(
+    *,
+    passwords: Mapping[str, str],
+    services: Iterable[str],
+    partners: Iterable[str],
+    namespace: str = "",
+) -> dict[str, Any]:
+    """`{"accounts": …}`, as `render_config` writes it."""
     ns = Namespacing(namespace)
     partner_ids = tuple(partners)
     if reserved := sorted(p for p in partner_ids if p in RESERVED_PARTNER_IDS):
@@ -255,17 +275,44 @@ def render_config(
                 for route in partner_routes(p, ns)
             ],
         }
-    config: dict[str, Any] = {"accounts": accounts}
-    if pid_file is not None:
-        # Where `kill -HUP $(cat <pid_file>)` finds the server to reload a config rendered anew.
-        config["pid_file"] = str(pid_file)
-    # A password given as `$NATS_PASSWORD_…` names the server's environment variable: nats-server
-    # reads a variable only unquoted. Issued passwords never hold `$`, bcrypt hashes (`$2a$…`)
-    # do not match.
-    return _ENV_REFERENCE.sub(r"\1", json.dumps(config, indent=2)) + "\n"
+    return {"accounts": accounts}
 
 
 _ENV_REFERENCE = re.compile(r'"(\$NATS_PASSWORD_[A-Z0-9_]+)"')
+
+
+# The Kubernetes Secret that holds every NATS user's password (key: the user's name), which the
+# Helm values hand to the server as NATS_PASSWORD_<USER> (docs/operations/index.md).
+HELM_SECRET = "carebridge-nats-passwords"  # noqa: S105 - a Secret's name, no password
+
+
+def render_helm_values(
+    *, services: Iterable[str], partners: Iterable[str], namespace: str = ""
+) -> str:
+    """Values for the official NATS Helm chart that carry the same accounts as `render_config`:
+    `config.merge.accounts`, each password the server's variable `<< $NATS_PASSWORD_<USER> >>`
+    (the chart writes `<< … >>` unquoted), and `container.env` filling each variable from the
+    Secret HELM_SECRET. JSON, which YAML reads: `helm … -f` takes it as it is."""
+    service_ids, partner_ids = tuple(services), tuple(partners)
+    users = (ADMIN, *service_ids, *partner_ids)
+    config = accounts_config(
+        passwords={u: f"<< ${env_password(u)} >>" for u in users},
+        services=service_ids,
+        partners=partner_ids,
+        namespace=namespace,
+    )
+    env = {
+        env_password(u): {"valueFrom": {"secretKeyRef": {"name": HELM_SECRET, "key": u}}}
+        for u in users
+    }
+    values = {"config": {"merge": config}, "container": {"env": env}}
+    return json.dumps(values, indent=2) + "\n"
+
+
+def helm_values_as_config(values: Mapping[str, Any]) -> str:
+    """The nats.conf fragment the chart makes of `render_helm_values`' `config.merge`: JSON, with
+    each `"<< … >>"` written bare."""
+    return re.sub(r'"<<\s+(.*?)\s+>>"', r"\1", json.dumps(values["config"]["merge"], indent=2))
 
 
 class InvalidConfig(ValueError):
@@ -365,6 +412,11 @@ def _arguments(argv: Sequence[str]) -> argparse.Namespace:
     partners.add_argument(
         "--partner", action="append", help="a partner id (repeat), instead of the registry"
     )
+    partners.add_argument(
+        "--no-partners",
+        action="store_true",
+        help="no partner yet: a new deployment's config, rendered again once partners register",
+    )
     passwords = parser.add_mutually_exclusive_group(required=True)
     passwords.add_argument(
         "--secrets",
@@ -380,6 +432,12 @@ def _arguments(argv: Sequence[str]) -> argparse.Namespace:
     )
     parser.add_argument("--namespace", default="", help="the deployment's NATS_NAMESPACE")
     parser.add_argument("--output", type=Path, help="the config file to write")
+    parser.add_argument(
+        "--helm-values",
+        type=Path,
+        help="write the accounts as values for the NATS Helm chart instead (passwords from the "
+        f"Secret {HELM_SECRET}; implies --passwords-from-env)",
+    )
     parser.add_argument(
         "--pid-file", type=Path, help="the server's pid_file (the stack's: .stack/nats.pid)"
     )
@@ -403,7 +461,7 @@ def env_password(user: str) -> str:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = _arguments(sys.argv[1:] if argv is None else argv)
-    partners = args.partner or asyncio.run(registered_partners(args.database_url))
+    partners = _partners(args)
     services = tuple(SERVICE_SUBJECTS)
     users = (ADMIN, *services, *partners)
     stored: dict[str, Any] = {}
@@ -412,6 +470,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     else:
         stored = json.loads(args.secrets.read_text()) if args.secrets.exists() else {}
         passwords = issue_passwords(stored.get(SECRETS_KEY, {}), users)
+    if args.helm_values is not None:
+        write_helm_values(args.helm_values, services, partners, args.namespace)
     if args.output is not None:
         try:
             write_config(
@@ -440,6 +500,25 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
         url = user_url(args.nats_url, ADMIN, admin_password)
         asyncio.run(_create_consumers(url, args.namespace, partners))
+
+
+def _partners(args: argparse.Namespace) -> list[str]:
+    if args.no_partners:
+        return []
+    return list(args.partner or asyncio.run(registered_partners(args.database_url)))
+
+
+def write_helm_values(
+    path: Path, services: Sequence[str], partners: Sequence[str], namespace: str
+) -> None:
+    """Checked by nats-server first, as `write_config`: a refused config is not written."""
+    try:
+        values = render_helm_values(services=services, partners=partners, namespace=namespace)
+        check_config(helm_values_as_config(json.loads(values)), path.parent)
+    except (ReservedPartnerId, InvalidConfig) as exc:
+        sys.exit(f"{exc}; {path} left as it was")
+    path.write_text(values)
+    print(f"wrote {path}: {len(services)} services, {len(partners)} partners")
 
 
 # Between the two reloads of `reload_server`.
