@@ -6,15 +6,15 @@ CAREBRIDGE, that holds the streams; each service publishes its own domain's subj
 the streams and consumers it runs on, and deletes from the streams it owns what erasure asks.
 
 A partner is an outside company: it is the only user of an account of its own, which holds no
-stream and sees nothing of CAREBRIDGE but four subjects CAREBRIDGE exports to it alone as
-services: its replies subject, and its durable consumer's fetch, info and ack subjects. Accounts,
-not permissions, are the wall: NATS never checks a message's reply subject against the sender's
+stream and sees nothing of CAREBRIDGE but what one service export, `partner-gateway.<id>.>`,
+carries to it alone: its replies, and its durable consumer's fetch and acks. Accounts, not
+permissions, are the wall: NATS never checks a message's reply subject against the sender's
 publish permissions, so in one account a partner could have the server answer (a PubAck, a
 fetched offer) onto any subject, the services' streams included. Across an account boundary,
-the answer to an imported service goes back to the importing account only, so a reply subject
-can name nothing outside the partner's own account. Within its account the partner still gets
-user permissions: never `$JS.>` nor `_INBOX.>`, its replies come to its own inbox prefix,
-`_INBOX_<partner>`.
+the answer to an imported service goes back to the importing account only; and one export, not
+one per subject, keeps an answer addressed to the partner's own replies subject from coming back
+into PARTNERS (`partner_gateway`). Within its account the partner still gets user permissions:
+never `$JS.>` nor `_INBOX.>`, its replies come to its own inbox prefix, `_INBOX_<partner>`.
 
 `python -m deploy.nats_auth` renders the config for a partner registered after the server
 started (see docs/partners.md, "NATS permissions")."""
@@ -70,6 +70,8 @@ ERASES: Mapping[str, tuple[str, ...]] = {
 }
 # The account of the admin and the services, which holds every stream.
 CAREBRIDGE_ACCOUNT = "CAREBRIDGE"
+# CAREBRIDGE's subjects that carry what a partner sends (`partner_gateway`); no stream holds them.
+PARTNER_GATEWAY = "partner-gateway"
 # How long a partner may hold an offer before JetStream hands it out again; the reference
 # partner's REPLY_DELAY must stay below it.
 PARTNER_ACK_WAIT = 30.0
@@ -105,24 +107,55 @@ class ReservedPartnerId(ValueError):
     """A partner id that is a service's, the admin's or another reserved name."""
 
 
-def partner_services(partner_id: str, ns: Namespacing) -> list[tuple[str, str]]:
-    """What CAREBRIDGE exports to the partner's account, as (subject, response type): its
-    replies (the PubAck is the answer), and its durable consumer's fetch (answered with up to a
-    batch of offers: a stream of answers), info and acks (ack_sync waits for an answer)."""
+@dataclass(frozen=True)
+class PartnerRoute:
+    """One subject a partner publishes on (`local`, in its own account), the subject of
+    CAREBRIDGE's one export to it that carries it (`gateway`), and the subject in CAREBRIDGE
+    the gateway subject is mapped to (`target`). Wildcards (`>`) pass through all three."""
+
+    local: str
+    gateway: str
+    target: str
+
+
+def partner_gateway(partner_id: str, ns: Namespacing) -> str:
+    """The one service CAREBRIDGE exports to a partner's account: every route of
+    `partner_routes` is a subject under it. One export, not one per route, is what keeps the
+    server's answers out of PARTNERS: an answer from an export (a PubAck, a fetched offer,
+    a consumer's info) that the partner addressed to its own replies subject reaches the import
+    of that same export again, and nats-server drops a message that would cross an export it
+    has just come back from (its service import cycle check)."""
+    return ns.subject(f"{PARTNER_GATEWAY}.{partner_id}.>")
+
+
+def partner_routes(partner_id: str, ns: Namespacing) -> list[PartnerRoute]:
+    """What a partner reaches of CAREBRIDGE: its replies (the PubAck is the answer), and its
+    durable consumer's fetch (up to a batch of offers) and acks (ack_sync waits for an answer).
+    The partner publishes on the subjects it always did (its replies subject, the JetStream
+    API's), CAREBRIDGE's account mappings turn the gateway subjects into them.
+
+    Not its consumer's info: an account without JetStream has the server's own JetStream API
+    answer every `$JS.API.>` request it makes ("JetStream not enabled", from the system
+    account), an answer from outside the gateway that the cycle check does not stop, so one
+    addressed to the partner's replies subject would be stored in PARTNERS. The fetch is the
+    exception the server makes: it never answers a fetch there."""
     stream = ns.stream(PARTNER_OFFERS.stream)
     durable = partner_durable(partner_id)
+    gateway = partner_gateway(partner_id, ns).removesuffix(".>")
+    replies = ns.subject(PARTNER_REPLIES.subject(partner_id=partner_id))
+    fetch = f"$JS.API.CONSUMER.MSG.NEXT.{stream}.{durable}"
+    acks = f"$JS.ACK.{stream}.{durable}.>"
     return [
-        (ns.subject(PARTNER_REPLIES.subject(partner_id=partner_id)), "singleton"),
-        (f"$JS.API.CONSUMER.MSG.NEXT.{stream}.{durable}", "stream"),
-        (f"$JS.API.CONSUMER.INFO.{stream}.{durable}", "singleton"),
-        (f"$JS.ACK.{stream}.{durable}.>", "singleton"),
+        PartnerRoute(replies, f"{gateway}.replies", replies),
+        PartnerRoute(fetch, f"{gateway}.next", fetch),
+        PartnerRoute(acks, f"{gateway}.ack.>", acks),
     ]
 
 
 def partner_permissions(partner_id: str, ns: Namespacing) -> dict[str, Any]:
     """Within its own account: the subjects it imports, and its own inbox prefix."""
     return {
-        "publish": {"allow": [subject for subject, _ in partner_services(partner_id, ns)]},
+        "publish": {"allow": [route.local for route in partner_routes(partner_id, ns)]},
         "subscribe": {"allow": [f"{partner_inbox_prefix(partner_id)}.>"]},
     }
 
@@ -182,6 +215,26 @@ def render_config(
     well as a plain password. `pid_file`: where the server writes its pid. A partner id that is
     reserved (a service's or the admin's name: NATS user names are one space per server) is
     refused, naming it."""
+    config = accounts_config(
+        passwords=passwords, services=services, partners=partners, namespace=namespace
+    )
+    if pid_file is not None:
+        # Where `kill -HUP $(cat <pid_file>)` finds the server to reload a config rendered anew.
+        config["pid_file"] = str(pid_file)
+    # A password given as `$NATS_PASSWORD_…` names the server's environment variable: nats-server
+    # reads a variable only unquoted. Issued passwords never hold `$`, bcrypt hashes (`$2a$…`)
+    # do not match.
+    return _ENV_REFERENCE.sub(r"\1", json.dumps(config, indent=2)) + "\n"
+
+
+def accounts_config(
+    *,
+    passwords: Mapping[str, str],
+    services: Iterable[str],
+    partners: Iterable[str],
+    namespace: str = "",
+) -> dict[str, Any]:
+    """`{"accounts": …}`, as `render_config` writes it."""
     ns = Namespacing(namespace)
     partner_ids = tuple(partners)
     if reserved := sorted(p for p in partner_ids if p in RESERVED_PARTNER_IDS):
@@ -195,11 +248,19 @@ def render_config(
         CAREBRIDGE_ACCOUNT: {
             "jetstream": "enabled",
             "users": users,
+            # A fetch answers with up to a batch of offers: a stream of answers, for every route
+            # of the export (a PubAck or an ack's answer is a stream of one).
             "exports": [
-                {"service": subject, "response_type": response, "accounts": [partner_account(p)]}
+                {
+                    "service": partner_gateway(p, ns),
+                    "response_type": "stream",
+                    "accounts": [partner_account(p)],
+                }
                 for p in partner_ids
-                for subject, response in partner_services(p, ns)
             ],
+            "mappings": {
+                route.gateway: route.target for p in partner_ids for route in partner_routes(p, ns)
+            },
         }
     }
     for p in partner_ids:
@@ -208,21 +269,51 @@ def render_config(
                 {"user": p, "password": passwords[p], "permissions": partner_permissions(p, ns)}
             ],
             "imports": [
-                {"service": {"account": CAREBRIDGE_ACCOUNT, "subject": subject}}
-                for subject, _ in partner_services(p, ns)
+                {
+                    "service": {"account": CAREBRIDGE_ACCOUNT, "subject": route.gateway},
+                    "to": route.local,
+                }
+                for route in partner_routes(p, ns)
             ],
         }
-    config: dict[str, Any] = {"accounts": accounts}
-    if pid_file is not None:
-        # Where `kill -HUP $(cat <pid_file>)` finds the server to reload a config rendered anew.
-        config["pid_file"] = str(pid_file)
-    # A password given as `$NATS_PASSWORD_…` names the server's environment variable: nats-server
-    # reads a variable only unquoted. Issued passwords never hold `$`, bcrypt hashes (`$2a$…`)
-    # do not match.
-    return _ENV_REFERENCE.sub(r"\1", json.dumps(config, indent=2)) + "\n"
+    return {"accounts": accounts}
 
 
 _ENV_REFERENCE = re.compile(r'"(\$NATS_PASSWORD_[A-Z0-9_]+)"')
+
+
+# The Kubernetes Secret that holds every NATS user's password (key: the user's name), which the
+# Helm values hand to the server as NATS_PASSWORD_<USER> (docs/operations/index.md).
+HELM_SECRET = "carebridge-nats-passwords"  # noqa: S105 - a Secret's name, no password
+
+
+def render_helm_values(
+    *, services: Iterable[str], partners: Iterable[str], namespace: str = ""
+) -> str:
+    """Values for the official NATS Helm chart that carry the same accounts as `render_config`:
+    `config.merge.accounts`, each password the server's variable `<< $NATS_PASSWORD_<USER> >>`
+    (the chart writes `<< … >>` unquoted), and `container.env` filling each variable from the
+    Secret HELM_SECRET. JSON, which YAML reads: `helm … -f` takes it as it is."""
+    service_ids, partner_ids = tuple(services), tuple(partners)
+    users = (ADMIN, *service_ids, *partner_ids)
+    config = accounts_config(
+        passwords={u: f"<< ${env_password(u)} >>" for u in users},
+        services=service_ids,
+        partners=partner_ids,
+        namespace=namespace,
+    )
+    env = {
+        env_password(u): {"valueFrom": {"secretKeyRef": {"name": HELM_SECRET, "key": u}}}
+        for u in users
+    }
+    values = {"config": {"merge": config}, "container": {"env": env}}
+    return json.dumps(values, indent=2) + "\n"
+
+
+def helm_values_as_config(values: Mapping[str, Any]) -> str:
+    """The nats.conf fragment the chart makes of `render_helm_values`' `config.merge`: JSON, with
+    each `"<< … >>"` written bare."""
+    return re.sub(r'"<<\s+(.*?)\s+>>"', r"\1", json.dumps(values["config"]["merge"], indent=2))
 
 
 class InvalidConfig(ValueError):
@@ -322,6 +413,11 @@ def _arguments(argv: Sequence[str]) -> argparse.Namespace:
     partners.add_argument(
         "--partner", action="append", help="a partner id (repeat), instead of the registry"
     )
+    partners.add_argument(
+        "--no-partners",
+        action="store_true",
+        help="no partner yet: a new deployment's config, rendered again once partners register",
+    )
     passwords = parser.add_mutually_exclusive_group(required=True)
     passwords.add_argument(
         "--secrets",
@@ -337,6 +433,12 @@ def _arguments(argv: Sequence[str]) -> argparse.Namespace:
     )
     parser.add_argument("--namespace", default="", help="the deployment's NATS_NAMESPACE")
     parser.add_argument("--output", type=Path, help="the config file to write")
+    parser.add_argument(
+        "--helm-values",
+        type=Path,
+        help="write the accounts as values for the NATS Helm chart instead (passwords from the "
+        f"Secret {HELM_SECRET}; implies --passwords-from-env)",
+    )
     parser.add_argument(
         "--pid-file", type=Path, help="the server's pid_file (the stack's: .stack/nats.pid)"
     )
@@ -360,7 +462,7 @@ def env_password(user: str) -> str:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = _arguments(sys.argv[1:] if argv is None else argv)
-    partners = args.partner or asyncio.run(registered_partners(args.database_url))
+    partners = _partners(args)
     services = tuple(SERVICE_SUBJECTS)
     users = (ADMIN, *services, *partners)
     stored: dict[str, Any] = {}
@@ -369,6 +471,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     else:
         stored = json.loads(args.secrets.read_text()) if args.secrets.exists() else {}
         passwords = issue_passwords(stored.get(SECRETS_KEY, {}), users)
+    if args.helm_values is not None:
+        write_helm_values(args.helm_values, services, partners, args.namespace)
     if args.output is not None:
         try:
             write_config(
@@ -397,6 +501,25 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
         url = user_url(args.nats_url, ADMIN, admin_password)
         asyncio.run(_create_consumers(url, args.namespace, partners))
+
+
+def _partners(args: argparse.Namespace) -> list[str]:
+    if args.no_partners:
+        return []
+    return list(args.partner or asyncio.run(registered_partners(args.database_url)))
+
+
+def write_helm_values(
+    path: Path, services: Sequence[str], partners: Sequence[str], namespace: str
+) -> None:
+    """Checked by nats-server first, as `write_config`: a refused config is not written."""
+    try:
+        values = render_helm_values(services=services, partners=partners, namespace=namespace)
+        check_config(helm_values_as_config(json.loads(values)), path.parent)
+    except (ReservedPartnerId, InvalidConfig) as exc:
+        sys.exit(f"{exc}; {path} left as it was")
+    path.write_text(values)
+    print(f"wrote {path}: {len(services)} services, {len(partners)} partners")
 
 
 # Between the two reloads of `reload_server`.

@@ -10,7 +10,7 @@ import pytest
 
 from deploy.nats_auth import ADMIN
 from services.runtime.messaging.bus import Bus
-from tests.nats_auth_support import Server, authorized_nats
+from tests.nats_auth_support import ACCOUNTS_PARTNERS, Server, authorized_nats
 
 # The namespace of the session's accounts server: a config names its streams, so the tests that
 # run on it share one namespace and start from emptied streams (`accounts_namespace`).
@@ -21,7 +21,8 @@ ACCOUNTS_NAMESPACE = "acct"
 def accounts_nats(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A second nats-server for the session, with the accounts config `make run` renders: each
     service may do only what its user may there (erasure's deletes included)."""
-    with authorized_nats(tmp_path_factory.mktemp("nats-accounts"), (), ACCOUNTS_NAMESPACE) as s:
+    root = tmp_path_factory.mktemp("nats-accounts")
+    with authorized_nats(root, ACCOUNTS_PARTNERS, ACCOUNTS_NAMESPACE) as s:
         yield s
 
 

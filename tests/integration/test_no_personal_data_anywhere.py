@@ -7,7 +7,9 @@ applied and a booking request that cannot be read end as dead letters. Then the 
 contact and health data are searched for in what both services logged (debug, JSON), their
 metrics pages, their dead letters and every message of every stream. They are found only in the
 offers to partners whose job needs them (each offer holding no field beyond its kind's list) and
-in the booking requests logistics needs; once the patient is erased, nowhere."""
+in the booking requests logistics needs; once the patient is erased, nowhere. NATS runs the
+accounts config `make run` renders: each service on its own user (erasure's deletes are grants of
+theirs), each partner in an account of its own, bound to the durable consumer the admin made."""
 
 from __future__ import annotations
 
@@ -27,7 +29,8 @@ from litestar.testing import AsyncTestClient
 from contracts.envelope import CE_TYPE, Event, Metadata, event_type
 from contracts.inquiries import InquiryConfirmed
 from contracts.partners import Offer, StatusUpdate
-from contracts.registry import INQUIRY_CONFIRMED, PARTNER_REPLIES
+from contracts.registry import INQUIRY_CONFIRMED, PARTNER_REPLIES, STREAMS
+from deploy.nats_auth import ADMIN, ensure_partner_consumers, partner_inbox_prefix
 from services.inquiries.app import InquiriesSettings
 from services.inquiries.app import create_app as inquiries_app
 from services.logistics import need_to_know
@@ -42,6 +45,7 @@ from services.runtime.privacy.crypto import KeyRing
 from tests.inquiry_samples import DISCHARGE, SUBMISSION
 from tests.integration.inquiries.casefile import CONFIRMATION, offer
 from tests.logistics_samples import partner
+from tests.nats_auth_support import ACCOUNTS_PARTNERS, Server
 from tests.support import StoredMessage, eventually, every_message, every_value
 
 Client = AsyncTestClient[Litestar]
@@ -131,6 +135,20 @@ OFFER = event_type(Offer)
 PARTNER_OF = {"transfer": "rhein-shuttle", "interpreter": "medilingua", "shipment": "ua-courier"}
 
 
+pytest_plugins = ["tests.nats_accounts"]
+
+
+@pytest.fixture
+def nats_url(accounts_nats: Server) -> str:
+    """The test's own view (and its streams' cleanup): the admin's, on the accounts server."""
+    return accounts_nats.url(ADMIN)
+
+
+@pytest.fixture
+def namespace(accounts_namespace: str) -> str:
+    return accounts_namespace
+
+
 def verbose(cls: type[ServiceSettings], settings: ServiceSettings, **extra: str) -> Any:
     env = as_environ(settings)
     return load_settings(cls, environ=env | {"LOG_LEVEL": "debug", "LOG_FORMAT": "json"} | extra)
@@ -166,17 +184,31 @@ class Stack:
 
 
 @asynccontextmanager
-async def running_partners(nats_url: str, namespace: str) -> AsyncIterator[None]:
+async def running_partners(server: Server, admin: Bus) -> AsyncIterator[None]:
+    """Each partner as its own user, bound to the consumer the admin made (as `make run`)."""
+    assert set(PARTNER_OF.values()) <= set(ACCOUNTS_PARTNERS)
+    await admin.provision(STREAMS)
+    await ensure_partner_consumers(admin, PARTNER_OF.values())
     stop = asyncio.Event()
-    buses = [await Bus.connect(nats_url, name=p, namespace=namespace) for p in PARTNER_OF.values()]
+    buses = [
+        await Bus.connect(
+            server.url(p),
+            name=p,
+            namespace=admin.namespace,
+            inbox_prefix=partner_inbox_prefix(p),
+        )
+        for p in PARTNER_OF.values()
+    ]
     tasks = [
         asyncio.create_task(
             ReferencePartner(
                 PartnerSettings(
                     partner_id=partner_id,
                     partner_kinds=kind,
-                    nats_url=nats_url,
-                    nats_namespace=namespace,
+                    nats_url=server.url(partner_id),
+                    nats_namespace=admin.namespace,
+                    nats_inbox_prefix=partner_inbox_prefix(partner_id),
+                    partner_consumer="bind",
                     reply_delay=0.05,
                     step_delay=0.05,
                     random_seed=1,
@@ -198,17 +230,22 @@ async def running_partners(nats_url: str, namespace: str) -> AsyncIterator[None]
 @pytest.fixture
 async def stack(
     settings: ServiceSettings,
-    nats_url: str,
-    namespace: str,
+    accounts_nats: Server,
     bus: Bus,
     site: str,
     capsys: pytest.CaptureFixture[str],  # first: the services log into its capture
 ) -> AsyncIterator[Stack]:
     inquiries = verbose(
-        InquiriesSettings, settings, INQUIRIES_ENCRYPTION_KEYS=KeyRing.generate_setting("i1")
+        InquiriesSettings,
+        settings,
+        INQUIRIES_ENCRYPTION_KEYS=KeyRing.generate_setting("i1"),
+        NATS_URL=accounts_nats.url("inquiries"),
     )
     logistics = verbose(
-        LogisticsSettings, settings, LOGISTICS_ENCRYPTION_KEYS=KeyRing.generate_setting("l1")
+        LogisticsSettings,
+        settings,
+        LOGISTICS_ENCRYPTION_KEYS=KeyRing.generate_setting("l1"),
+        NATS_URL=accounts_nats.url("logistics"),
     )
     async with AsyncExitStack() as running:
         inq = await running.enter_async_context(
@@ -218,7 +255,7 @@ async def stack(
         log = await running.enter_async_context(
             AsyncTestClient(logistics_app(logistics), raise_server_exceptions=False)
         )
-        await running.enter_async_context(running_partners(nats_url, namespace))
+        await running.enter_async_context(running_partners(accounts_nats, bus))
         yield Stack(inq, log, bus)
 
 

@@ -3,7 +3,10 @@ rendered accounts config. NATS does not check a message's reply subject against 
 publish permissions, so in one account a partner had the server answer onto the services'
 subjects: a consumer's info into INQUIRIES, a PubAck into LOGISTICS, a message on another
 partner's replies, undecodable traffic on `content.>`, and its own offers fetched into any
-stream. In an account of its own, every answer goes back to the partner's account only."""
+stream. In an account of its own, every answer goes back to the partner's account only; and
+there, an answer addressed to the partner's own replies subject (or to its acks) would go back
+into PARTNERS through its import, unless the server drops it: it does, since every route
+between the two accounts is one export (deploy/nats_auth.py, `partner_gateway`)."""
 
 from __future__ import annotations
 
@@ -178,3 +181,86 @@ async def test_a_fetched_offer_is_copied_nowhere_the_reply_names(
     await watch.assert_nothing_landed()
     partners = await watch.stream("PARTNERS")
     assert partners.state.messages == 1  # the offer, and no copy of it
+
+
+class PartnersWatch:
+    """Every message stored in PARTNERS, as (subject, body)."""
+
+    def __init__(self, admin: Bus) -> None:
+        self.admin = admin
+
+    async def stored(self) -> list[tuple[str, bytes]]:
+        await asyncio.sleep(SETTLE)
+        stream = self.admin.stream("PARTNERS")
+        last = (await self.admin.js.stream_info(stream)).state.last_seq
+        found = []
+        for seq in range(1, last + 1):
+            try:
+                msg = await self.admin.js.get_msg(stream, seq)
+            except nats.js.errors.NotFoundError:
+                continue
+            found.append((msg.subject or "", msg.data or b""))
+        return found
+
+
+OWN_REPLIES = ns(f"partners.{ALPHA}.replies")
+OFFER = (ns(f"partners.{ALPHA}.offers.transfer"), b'{"name": "A. Patient"}')
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [OWN_REPLIES, f"$JS.API.CONSUMER.MSG.NEXT.{NAMESPACE}_PARTNERS.{partner_durable(ALPHA)}"],
+)
+async def test_a_fetched_offer_is_not_copied_back_through_the_partners_own_imports(
+    watch: Watch, partner: Client, reply: str
+) -> None:
+    await offer_for_alpha(watch)
+
+    await partner.publish(
+        f"$JS.API.CONSUMER.MSG.NEXT.{NAMESPACE}_PARTNERS.{partner_durable(ALPHA)}",
+        b'{"batch": 1, "expires": 1000000000}',
+        reply=reply,
+    )
+    await partner.flush()
+
+    assert await PartnersWatch(watch.admin).stored() == [OFFER]
+
+
+async def test_a_consumer_info_answer_is_not_stored_as_the_partners_reply(
+    watch: Watch, partner: Client
+) -> None:
+    # Refused: the partner's account would have the server's own JetStream API answer it
+    # ("not enabled"), from outside the gateway (deploy/nats_auth.py, `partner_routes`).
+    await partner.publish(
+        f"$JS.API.CONSUMER.INFO.{NAMESPACE}_PARTNERS.{partner_durable(ALPHA)}",
+        b"",
+        reply=OWN_REPLIES,
+    )
+    await partner.flush()
+
+    assert await PartnersWatch(watch.admin).stored() == []
+
+
+async def test_a_pub_ack_is_not_stored_as_the_partners_next_reply(
+    watch: Watch, partner: Client
+) -> None:
+    await partner.publish(OWN_REPLIES, b'{"kind": "mine"}', reply=OWN_REPLIES)
+    await partner.flush()
+
+    assert await PartnersWatch(watch.admin).stored() == [(OWN_REPLIES, b'{"kind": "mine"}')]
+
+
+async def test_an_acks_answer_and_the_next_offer_are_not_stored_as_replies(
+    watch: Watch, partner: Client
+) -> None:
+    await offer_for_alpha(watch)
+    await offer_for_alpha(watch)
+    js = partner.jetstream()
+    sub = await js.pull_subscribe_bind(partner_durable(ALPHA), f"{NAMESPACE}_PARTNERS")
+    (first,) = await sub.fetch(1, timeout=5)
+
+    # `+NXT` acks this offer and has the next one sent to the reply subject.
+    await partner.publish(first.reply, b"+NXT", reply=OWN_REPLIES)
+    await partner.flush()
+
+    assert await PartnersWatch(watch.admin).stored() == [OFFER, OFFER]

@@ -12,7 +12,7 @@ import msgspec
 
 from contracts.envelope import Metadata, event_type
 from contracts.logistics import BookingStatusChanged
-from contracts.partners import OfferAccepted, OfferDeclined, StatusUpdate
+from contracts.partners import Offer, OfferAccepted, OfferDeclined, StatusUpdate
 from services.runtime.messaging.bus import Bus
 from tests.integration.logistics.conftest import (
     Client,
@@ -112,10 +112,12 @@ async def test_progress_sent_before_the_acceptance_is_applied_after_it(
     assert names.index("offer_accepted") < names.index("en_route")
 
 
-async def publish_raw(bus: Bus, partner_id: str, body: bytes) -> None:
+async def publish_raw(
+    bus: Bus, partner_id: str, body: bytes, *, kind: type = OfferAccepted
+) -> None:
     meta = Metadata(
         id=str(uuid.uuid4()),
-        type=event_type(OfferAccepted),
+        type=event_type(kind),
         source=f"/partners/{partner_id}",
         time=datetime.now(UTC),
     )
@@ -150,3 +152,25 @@ async def test_a_reply_to_a_declined_offer_is_stale(
         "type": "offer_accepted",
         "offer_id": offer.offer_id,
     }
+
+
+async def test_an_offer_copied_onto_the_replies_subject_is_never_taken_for_a_reply(
+    client: Client, register: Register, bus: Bus, offers: Tap, db: asyncpg.Connection
+) -> None:
+    # What a partner could have the server do before its account had one gateway
+    # (tests/integration/deploy/test_nats_reply_probes.py), or do by hand: its offer, headers
+    # and all, sent back on its replies subject.
+    await register("rhein-shuttle", "transfer")
+    await confirm(bus, confirmed(str(uuid.uuid4()), ("transfer", transfer())))
+    offer = offer_to(await offers.until(lambda s: len(s) == 1), "rhein-shuttle")
+    before = dict(await booking_row(db, offer.booking_id))
+
+    await publish_raw(bus, "rhein-shuttle", msgspec.json.encode(offer), kind=Offer)
+
+    async def dead_lettered() -> list[tuple[str, str]] | None:
+        return await dead_letters(db) or None
+
+    [(consumer, error)] = await eventually(dead_lettered, timeout=15)
+    assert consumer == "logistics-partner-replies"
+    assert "undecodable message" in error
+    assert dict(await booking_row(db, offer.booking_id)) == before

@@ -4,6 +4,7 @@ runs offline), and every service deployable as docs/operations/index.md promises
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sysconfig
 from pathlib import Path
@@ -14,6 +15,16 @@ import msgspec
 import pytest
 import yaml
 
+from deploy.nats_auth import (
+    ADMIN,
+    CAREBRIDGE_ACCOUNT,
+    HELM_SECRET,
+    SERVICE_SUBJECTS,
+    check_config,
+    env_password,
+    helm_values_as_config,
+    render_helm_values,
+)
 from services.content.app import DEFINITION as CONTENT
 from services.inquiries.app import DEFINITION as INQUIRIES
 from services.logistics.app import DEFINITION as LOGISTICS
@@ -24,10 +35,11 @@ KUBERNETES_VERSION = "1.37.0"
 SERVICES = {d.name: d for d in (CONTENT, INQUIRIES, LOGISTICS)}
 # What each service reads from a mounted secret rather than from the ConfigMap.
 SECRET_SETTINGS = {
-    "content": {"PREVIEW_SECRET_FILE"},
-    "inquiries": {"INQUIRIES_ENCRYPTION_KEYS_FILE"},
-    "logistics": {"LOGISTICS_ENCRYPTION_KEYS_FILE"},
+    "content": {"PREVIEW_SECRET_FILE", "NATS_URL_FILE"},
+    "inquiries": {"INQUIRIES_ENCRYPTION_KEYS_FILE", "NATS_URL_FILE"},
+    "logistics": {"LOGISTICS_ENCRYPTION_KEYS_FILE", "NATS_URL_FILE"},
 }
+NATS_ACCOUNTS = KUBERNETES / "nats" / "accounts.yaml"
 
 
 def render(kustomization: str) -> list[dict[str, Any]]:
@@ -143,7 +155,7 @@ def test_production_replicates_services_and_streams_and_pins_the_image() -> None
 def test_production_speaks_tls_to_nats_and_trusts_its_ca() -> None:
     docs = render("overlays/production")
     (config,) = by_kind(docs, "ConfigMap").values()
-    assert config["data"]["NATS_URL"].startswith("tls://")
+    # The tls:// URL is each service's own, in its secret (the next test).
     ca_file = config["data"]["NATS_TLS_CA_FILE"]
     for name, deployment in by_kind(docs, "Deployment").items():
         (container,) = deployment["spec"]["template"]["spec"]["containers"]
@@ -172,3 +184,41 @@ def test_nats_and_postgres_are_replicated_and_durable() -> None:
     deployment = by_kind(render("base"), "Deployment")["logistics"]
     volumes = {v["name"]: v for v in deployment["spec"]["template"]["spec"]["volumes"]}
     assert volumes["database"]["secret"]["secretName"] == f"{cluster['metadata']['name']}-app"
+
+
+def test_each_service_connects_to_nats_as_its_own_user_from_its_own_secret(
+    rendered: list[dict[str, Any]],
+) -> None:
+    (config,) = by_kind(rendered, "ConfigMap").values()
+    # A NATS_URL there would win over each service's NATS_URL_FILE.
+    assert "NATS_URL" not in config["data"]
+    accounts = json.loads(NATS_ACCOUNTS.read_text())["config"]["merge"]["accounts"]
+    users = {u["user"] for u in accounts[CAREBRIDGE_ACCOUNT]["users"]}
+    for name, deployment in by_kind(rendered, "Deployment").items():
+        pod = deployment["spec"]["template"]["spec"]
+        (container,) = pod["containers"]
+        path = {e["name"]: e["value"] for e in container["env"]}["NATS_URL_FILE"]
+        mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+        volumes = {v["name"]: v for v in pod["volumes"]}
+        secret = volumes[mounts[str(Path(path).parent)]]["secret"]
+        assert secret["secretName"] == f"carebridge-nats-{name}"
+        assert name in users
+
+
+def test_the_nats_chart_carries_the_accounts_with_passwords_from_a_secret(tmp_path: Path) -> None:
+    """accounts.yaml is what `python -m deploy.nats_auth --helm-values` renders (before any
+    partner registers), and nats-server reads the config the chart makes of it."""
+    text = NATS_ACCOUNTS.read_text()
+    assert text == render_helm_values(services=tuple(SERVICE_SUBJECTS), partners=())
+    values = yaml.safe_load(text)
+    accounts = values["config"]["merge"]["accounts"]
+    users = [u for account in accounts.values() for u in account["users"]]
+    assert {u["user"] for u in users} == {ADMIN, *SERVICE_SUBJECTS}
+    env = values["container"]["env"]
+    for user in users:
+        variable = env_password(user["user"])
+        assert user["password"] == f"<< ${variable} >>"
+        assert env[variable] == {
+            "valueFrom": {"secretKeyRef": {"name": HELM_SECRET, "key": user["user"]}}
+        }
+    check_config(helm_values_as_config(values), tmp_path)
