@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from deploy.nats_auth import ADMIN, SERVICE_SUBJECTS, env_password, user_url
+from deploy.nats_auth import ADMIN, SERVICE_SUBJECTS, env_password, new_password, user_url
 from services.runtime.privacy.crypto import KeyRing
 
 FOLDER = Path(__file__).parent / "secrets"
@@ -34,7 +34,7 @@ def generate(folder: Path) -> list[str]:
         "logistics_encryption_keys": lambda: KeyRing.generate_setting("k1"),
         "preview_secret": lambda: secrets.token_urlsafe(32),
         NATS_ENV: lambda: "\n".join(
-            f"{env_password(user)}={secrets.token_urlsafe(24)}" for user in NATS_USERS
+            f"{env_password(user)}={new_password()}" for user in NATS_USERS
         ),
     }
     # Each service's and partner's URL with its password, once the server's passwords exist

@@ -346,11 +346,19 @@ def check_config(text: str, scratch: Path) -> None:
         raise InvalidConfig(f"nats-server refuses the rendered config: {words}")
 
 
+def new_password() -> str:
+    """A random password that nats-server reads as a string wherever it stands. Its config
+    parser types an unquoted value by its first characters, `$VARIABLE` expansions included: a
+    draw that began like a date (`2026-01-`) failed to parse and refused the whole config, and
+    one spelling a boolean would not be a string. A leading `p` is neither."""
+    return f"p{secrets.token_urlsafe(24)}"
+
+
 def issue_passwords(known: Mapping[str, str], users: Iterable[str]) -> dict[str, str]:
     """`known` plus a new password for each user without one."""
     issued = dict(known)
     for user in users:
-        issued.setdefault(user, secrets.token_urlsafe(24))
+        issued.setdefault(user, new_password())
     return issued
 
 
