@@ -1,5 +1,5 @@
-"""A 3-node NATS cluster for the session, beside the single server of tests/conftest.py: tests
-here kill its nodes, and each test finds all three running again."""
+"""A 3-node NATS cluster for the session, beside the single server of tests/support/servers.py:
+tests here kill its nodes, and each test finds all three running again."""
 
 from __future__ import annotations
 

@@ -26,9 +26,9 @@ from deploy.nats_auth import ADMIN, ensure_partner_consumers, partner_durable, p
 from services.partner.app import PartnerSettings, ReferencePartner
 from services.partner.incident import report_incident
 from services.runtime.messaging.bus import Bus
-from tests.nats_auth_support import Server, authorized_nats
 from tests.partner_samples import offer as offer_sample
 from tests.support import eventually
+from tests.support.nats_auth import Server, authorized_nats
 
 NAMESPACE = "restricted"
 ALPHA = "alpha-shuttle"
