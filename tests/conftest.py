@@ -12,7 +12,7 @@ from deploy.embedded import free_port
 from services.runtime.core.settings import ServiceSettings, load_settings
 from services.runtime.messaging.bus import Bus
 
-pytest_plugins = ["tests.support.servers"]
+pytest_plugins = ["tests.support.servers", "tests.support.groups"]
 
 
 @pytest.fixture
