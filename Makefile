@@ -65,10 +65,12 @@ retention: $(STAMP) ## Apply the retention periods per data class now on the run
 WORKERS ?= 3
 
 test: $(STAMP) ## Run the whole suite in parallel on real PostgreSQL and NATS (WORKERS=3; TEST_*_URL to use yours)
+	@mkdir -p .pytest-tmp
 	@$(BIN)/pytest -n $(WORKERS) --dist loadgroup --basetemp=.pytest-tmp/test $(ARGS)
 
 # In one process: starting workers costs more than these tests take.
 test-fast: $(STAMP) ## Unit and use-case tests only (no app boot, under a minute): the loop while coding
+	@mkdir -p .pytest-tmp
 	@$(BIN)/pytest --basetemp=.pytest-tmp/test-fast tests/unit tests/usecases $(ARGS)
 
 lint: $(STAMP) ## ruff (lint + format check), mypy --strict, import layering
