@@ -85,9 +85,11 @@ SERVERS = pytest.StashKey[RunServers]()
 
 def pytest_configure(config: pytest.Config) -> None:
     # A worker is handed the controller's servers; anyone else starts its own when needed.
-    given = getattr(config, "workerinput", None) or {
-        k: os.environ.get(k, "") for k in (POSTGRES, NATS)
-    }
+    worker: dict[str, str] | None = getattr(config, "workerinput", None)
+    if worker is not None:
+        given = {key: worker.get(key, "") for key in (POSTGRES, NATS, TEMPLATE)}
+    else:
+        given = {key: os.environ.get(key, "") for key in (POSTGRES, NATS)}
     servers = RunServers(given, lambda name: _run_temp(config).mktemp(name))
     config.stash[SERVERS] = servers
     config.add_cleanup(servers.stop)
@@ -115,12 +117,17 @@ def _run_temp(config: pytest.Config) -> pytest.TempPathFactory:
     return factory
 
 
-async def _create_template(admin_url: str, name: str) -> None:
+async def _on_server(admin_url: str, statement: str) -> None:
+    """One statement on a connection of its own (CREATE and DROP DATABASE take no transaction)."""
     admin = await asyncpg.connect(admin_url)
     try:
-        await admin.execute(f"CREATE DATABASE {name}")
+        await admin.execute(statement)
     finally:
         await admin.close()
+
+
+async def _create_template(admin_url: str, name: str) -> None:
+    await _on_server(admin_url, f"CREATE DATABASE {name}")
     for definition in DEFINITIONS:
         pool = await create_pool(
             database_url(admin_url, name), schema=definition.schema, min_size=1, max_size=1
@@ -132,11 +139,7 @@ async def _create_template(admin_url: str, name: str) -> None:
 
 
 async def drop_database(admin_url: str, name: str) -> None:
-    admin = await asyncpg.connect(admin_url)
-    try:
-        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    finally:
-        await admin.close()
+    await _on_server(admin_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def database_url(admin_url: str, database: str) -> str:
@@ -165,11 +168,7 @@ def template_database(pytestconfig: pytest.Config) -> str:
 async def own_database_url(postgres_admin_url: str, template_database: str) -> AsyncIterator[str]:
     """A database of the test's own, cloned from the template; dropped afterwards."""
     name = f"cb_test_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(postgres_admin_url)
-    try:
-        await admin.execute(f"CREATE DATABASE {name} TEMPLATE {template_database}")
-    finally:
-        await admin.close()
+    await _on_server(postgres_admin_url, f"CREATE DATABASE {name} TEMPLATE {template_database}")
     yield database_url(postgres_admin_url, name)
     await drop_database(postgres_admin_url, name)
 
@@ -179,10 +178,15 @@ async def namespace(nats_url: str) -> AsyncIterator[str]:
     """A subject/stream prefix of this test's own; its streams are deleted afterwards."""
     ns = f"t{uuid.uuid4().hex[:10]}"
     yield ns
-    bus = await Bus.connect(nats_url, name="test-cleanup", namespace=ns)
+    await delete_streams(nats_url, ns)
+
+
+async def delete_streams(nats_url: str, namespace: str) -> None:
+    """Delete every stream of `namespace`, as a test's namespace fixture does afterwards."""
+    bus = await Bus.connect(nats_url, name="test-cleanup", namespace=namespace)
     try:
         for info in await bus.js.streams_info():
-            if (info.config.name or "").startswith(f"{ns}_"):
+            if (info.config.name or "").startswith(f"{namespace}_"):
                 await bus.js.delete_stream(info.config.name or "")
     finally:
         await bus.close()
