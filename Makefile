@@ -59,8 +59,8 @@ retention: $(STAMP) ## Apply the retention periods per data class now on the run
 	@$(BIN)/python -m deploy.stack.with_env $(BIN)/python -m services.inquiries.retention $(ARGS)
 
 # The suite waits on servers more than it computes, so it runs in more workers than cores (3 on
-# 2 cores halved a serial run); the xdist controller starts one PostgreSQL and one NATS for all of
-# them. Each target keeps its temp folder in the checkout (.pytest-tmp/<target>, emptied when the
+# 2 cores took 0.45 of a serial run's time); the xdist controller starts one PostgreSQL and one
+# NATS for all of them. Each target keeps its temp folder in the checkout (.pytest-tmp/<target>, emptied when the
 # target starts): pytest's shared one under /tmp prunes older runs, those of other clones too.
 WORKERS ?= 3
 
