@@ -1,5 +1,5 @@
-"""A 3-node NATS cluster for the session, beside the single server of tests/conftest.py: tests
-here kill its nodes, and each test finds all three running again."""
+"""A 3-node NATS cluster for the session, beside the single server of tests/support/servers.py:
+tests here kill its nodes, and each test finds all three running again."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from deploy.cluster import NatsCluster, NodePorts
-from services.runtime.messaging.bus import Bus
+from tests.support.servers import delete_streams
 
 
 @pytest.fixture(scope="session")
@@ -38,10 +38,4 @@ async def cluster_namespace(cluster: NatsCluster) -> AsyncIterator[str]:
     """A subject/stream prefix of this test's own on the cluster; its streams go afterwards."""
     ns = f"c{uuid.uuid4().hex[:10]}"
     yield ns
-    bus = await Bus.connect(cluster.urls, name="test-cleanup", namespace=ns)
-    try:
-        for info in await bus.js.streams_info():
-            if (info.config.name or "").startswith(f"{ns}_"):
-                await bus.js.delete_stream(info.config.name or "")
-    finally:
-        await bus.close()
+    await delete_streams(cluster.urls, ns)

@@ -47,8 +47,8 @@ from deploy.nats_auth import (
 from deploy.stack.access import prepare_authorization
 from services.runtime.messaging.bus import Bus
 from services.runtime.messaging.request_reply import NoAnswer, answer, ask
-from tests.nats_auth_support import Server, authorized_nats
 from tests.support import eventually
+from tests.support.nats_auth import Server, authorized_nats
 
 NAMESPACE = "authz"
 ALPHA = "alpha-shuttle"

@@ -27,9 +27,9 @@ from services.partner.app import PartnerSettings
 from services.partner.consumers import ReferencePartner
 from services.partner.incident import report_incident
 from services.runtime.messaging.bus import Bus
-from tests.nats_auth_support import Server, authorized_nats
 from tests.partner_samples import offer as offer_sample
 from tests.support import eventually
+from tests.support.nats_auth import Server, authorized_nats
 
 NAMESPACE = "restricted"
 ALPHA = "alpha-shuttle"

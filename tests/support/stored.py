@@ -1,35 +1,13 @@
-"""Helpers shared by tests."""
+"""Everything a test left stored: each table of a schema and each message of a namespace's
+streams, as text to search (the no-personal-data tests look for a name anywhere)."""
 
 from __future__ import annotations
-
-import asyncio
-from collections.abc import Awaitable, Callable
-from typing import Any
 
 import asyncpg
 import msgspec
 from nats.js.errors import NotFoundError
 
 from services.runtime.messaging.bus import Bus
-
-
-async def eventually(
-    check: Callable[[], Awaitable[Any]], *, timeout: float = 10.0, interval: float = 0.05
-) -> Any:
-    """Poll `check` until it returns a truthy value (returned) or raises no AssertionError."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        try:
-            result = await check()
-        except AssertionError:
-            if asyncio.get_running_loop().time() > deadline:
-                raise
-        else:
-            if result:
-                return result
-            if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(f"condition not met within {timeout}s (last: {result!r})")
-        await asyncio.sleep(interval)
 
 
 async def every_value(db: asyncpg.Connection, schema: str) -> dict[str, str]:

@@ -1,0 +1,37 @@
+"""Where the heavy tests run under pytest-xdist (`make test`: `--dist loadgroup`). The suites that
+start a whole local stack (tests/e2e, tests/faults) run one after another on one worker, so two
+stacks never compete for the cores and the fault suite's deadlines hold; the cluster tests share
+one worker and with it the one 3-node cluster their session fixture starts. The rest spread
+freely, one test at a time.
+
+The groups are told by folder, in the controller, rather than by `xdist_group` marks: with
+pytest 9.2 xdist's loadgroup no longer sees the marks (it renames node ids, which pytest now
+ignores; pytest-xdist issue 1386), and the folders are where these suites live anyway."""
+
+from __future__ import annotations
+
+import pytest
+from xdist.scheduler import LoadGroupScheduling
+
+GROUPS = {
+    "tests/e2e/": "whole-stack",
+    "tests/faults/": "whole-stack",
+    "tests/integration/cluster/": "nats-cluster",
+}
+
+
+class FolderGroups(LoadGroupScheduling):
+    """xdist's loadgroup scheduling, with the groups above added to those marked."""
+
+    def _split_scope(self, nodeid: str) -> str:
+        for folder, group in GROUPS.items():
+            if nodeid.startswith(folder):
+                return group
+        return super()._split_scope(nodeid)
+
+
+@pytest.hookimpl(optionalhook=True, tryfirst=True)  # before xdist's own choice
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> FolderGroups | None:
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    return FolderGroups(config, log)  # type: ignore[arg-type]
