@@ -22,6 +22,7 @@ from contracts.registry import STREAMS
 from services.runtime.access import consumer_access, staff
 from services.runtime.access.api_keys import KeyDirectory
 from services.runtime.access.audit import audit_middleware
+from services.runtime.access.client_address import ClientAddresses
 from services.runtime.access.consumer_access import ReadyAnswers
 from services.runtime.access.rate_limit import RateLimiter
 from services.runtime.core.db import Pool, create_pool
@@ -229,6 +230,12 @@ def create_service_app(
         directory=KeyDirectory(settings.api_key_refresh),
         limiter=RateLimiter(),
         anonymous_limit=settings.anonymous_rate_limit,
+        token_limits=consumer_access.TokenLimits(
+            staff=settings.staff_rate_limit,
+            patient=settings.patient_rate_limit,
+            refused=settings.auth_failure_rate_limit,
+        ),
+        addresses=ClientAddresses(settings.trusted_networks(), settings.forwarded_header),
         on_refused=metrics.count_refusal,
         ready=None if ready is None else ready(metrics),
     )
