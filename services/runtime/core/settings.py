@@ -83,6 +83,9 @@ class ServiceSettings(msgspec.Struct, frozen=True, kw_only=True, rename="upper")
     api_key_refresh: PositiveFloat = 5.0
     # Largest request body accepted, in bytes; larger ones get 413 before they are read whole.
     request_max_body: PositiveInt = 1_048_576
+    # Bytes of a message a dead letter keeps; a larger one is stored truncated with its size
+    # and SHA-256 (and cannot be replayed), so no sender can fill the table with big messages.
+    dead_letter_max_payload: PositiveInt = 65_536
 
     def outbox_keys(self) -> KeyRing | None:
         """The key ring that seals outbox rows naming a person; a service holding personal

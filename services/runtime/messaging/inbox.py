@@ -156,6 +156,11 @@ async def replay_dead_letter(
             raise NotFound(f"dead letter {dead_letter_id} does not exist")
         if stored.replayed:
             raise Conflict(f"dead letter {dead_letter_id} was already replayed")
+        if stored.truncated:
+            raise Conflict(
+                f"dead letter {dead_letter_id} kept only the start of a message larger than "
+                "the dead-letter cap: there is no whole message to replay"
+            )
         if stored.erased:
             raise Conflict(
                 f"dead letter {dead_letter_id} was emptied when the personal data it held was "
@@ -186,8 +191,10 @@ class Consumer:
         max_deliver: int,
         ack_wait: float,
         on_outcome: Callable[[str, str], None] = lambda *_: None,
+        dead_letter_max_payload: int = dead_letters.DEFAULT_MAX_PAYLOAD,
     ) -> None:
         self.pool = pool
+        self.dead_letter_max_payload = dead_letter_max_payload
         self.bus = bus
         self.sub: Subscription[object] = sub  # type: ignore[assignment]
         self.batch_size = batch_size
@@ -320,6 +327,7 @@ class Consumer:
                     payload=msg.data,
                     error=error,
                     attempts=attempt,
+                    max_payload=self.dead_letter_max_payload,
                 )
         except TRANSIENT as exc:
             # Not stored, so not terminated: the message comes back once the database does.

@@ -125,6 +125,7 @@ def create_service_app(
                     max_deliver=settings.consumer_max_deliver,
                     ack_wait=settings.consumer_ack_wait,
                     on_outcome=metrics.count_message,
+                    dead_letter_max_payload=settings.dead_letter_max_payload,
                 )
                 for sub in definition.subscriptions(runtime)
             ]
