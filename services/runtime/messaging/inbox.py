@@ -50,6 +50,13 @@ class Subscription(Generic[E]):
     channels: tuple[Channel, ...]
     decoder: msgspec.json.Decoder[E]
     handler: Handler[E]
+    # Senders outside Carebridge (partners) choose their own event ids: ids are then only
+    # unique per subject, so one sender cannot spend another's id and have its message taken
+    # for a duplicate. The inbox and the dead letters key them by subject and id.
+    ids_per_subject: bool = False
+
+    def event_key(self, subject: str, event_id: str) -> str:
+        return f"{subject}:{event_id}" if self.ids_per_subject else event_id
 
     @property
     def stream(self) -> str:
@@ -120,7 +127,7 @@ async def apply_decoded(
         """INSERT INTO inbox (consumer, event_id) VALUES ($1, $2)
            ON CONFLICT DO NOTHING RETURNING true""",
         sub.name,
-        meta.id,
+        sub.event_key(meta.subject or "", meta.id),
     )
     if not first_time:
         return Outcome.DUPLICATE
@@ -322,7 +329,9 @@ class Consumer:
                     conn,
                     consumer=self.durable,
                     subject=subject,
-                    event_id=headers.get("ce-id"),
+                    event_id=None
+                    if (event_id := headers.get("ce-id")) is None
+                    else self.sub.event_key(subject, event_id),
                     headers=headers,
                     payload=msg.data,
                     error=error,
