@@ -136,6 +136,7 @@ def settings(database_url: str, nats_url: str, namespace: str) -> ServiceSetting
             "RELAY_POLL_INTERVAL": "0.2",
             "CONSUMER_MAX_DELIVER": "3",
             "DB_POOL_MIN": "1",
+            "METRICS_PORT": str(free_port()),
         },
         port=free_port(),
     )

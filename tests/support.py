@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
+import httpx
 import msgspec
 from nats.js.errors import NotFoundError
 
@@ -75,3 +76,14 @@ async def every_message(bus: Bus, namespace: str) -> list[StoredMessage]:
                 StoredMessage(bus.unprefix(msg.subject or ""), msg.headers or {}, msg.data or b"")
             )
     return messages
+
+
+async def metrics_page(client: Any) -> str:
+    """The metrics page of the service a test client runs, read from its metrics listener (the
+    API port never serves it)."""
+    port = client.app.state.runtime.metrics_port
+    assert port is not None, "the service has no metrics listener"
+    async with httpx.AsyncClient(timeout=5.0) as http:
+        response = await http.get(f"http://127.0.0.1:{port}/metrics")
+    response.raise_for_status()
+    return response.text

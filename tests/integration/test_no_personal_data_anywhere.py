@@ -42,7 +42,7 @@ from services.runtime.privacy.crypto import KeyRing
 from tests.inquiry_samples import DISCHARGE, SUBMISSION
 from tests.integration.inquiries.casefile import CONFIRMATION, offer
 from tests.logistics_samples import partner
-from tests.support import StoredMessage, eventually, every_message, every_value
+from tests.support import StoredMessage, eventually, every_message, every_value, metrics_page
 
 Client = AsyncTestClient[Litestar]
 CASES = "/v1/coordinator/inquiries"
@@ -300,9 +300,8 @@ def found(text: str, secrets: tuple[str, ...]) -> list[str]:
 
 
 async def metrics_pages(stack: Stack) -> str:
-    pages = [await c.get("/metrics") for c in (stack.inquiries, stack.logistics)]
-    assert all(p.status_code == 200 for p in pages)
-    return " ".join(p.text for p in pages)
+    pages = [await metrics_page(c) for c in (stack.inquiries, stack.logistics)]
+    return " ".join(pages)
 
 
 async def dead_letters(db: asyncpg.Connection) -> list[asyncpg.Record]:

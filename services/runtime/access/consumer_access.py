@@ -40,7 +40,7 @@ API_KEY_HEADER = "x-api-key"
 API_KEY_HEADER_RAW = API_KEY_HEADER.encode()
 SECURITY_SCHEME = "apiKey"
 # Operational endpoints are polled by orchestrators and scrapers, never by consumers.
-UNLIMITED_PREFIXES = ("/health/", "/metrics", "/schema")
+UNLIMITED_PREFIXES = ("/health/", "/schema")
 ALLOWED_METHODS = b"GET, POST, PUT, PATCH, DELETE"
 ALLOWED_HEADERS = (
     b"authorization, content-type, idempotency-key, if-match, if-none-match, "

@@ -83,6 +83,9 @@ class ServiceSettings(msgspec.Struct, frozen=True, kw_only=True, rename="upper")
     api_key_refresh: PositiveFloat = 5.0
     # Largest request body accepted, in bytes; larger ones get 413 before they are read whole.
     request_max_body: PositiveInt = 1_048_576
+    # The port of the metrics listener (GET /metrics), apart from the API's: unset, the API's
+    # port + 1000; 0: no listener. The API port never serves /metrics.
+    metrics_port: Annotated[int, msgspec.Meta(ge=0, le=65535)] | None = None
     # Bytes of a message a dead letter keeps; a larger one is stored truncated with its size
     # and SHA-256 (and cannot be replayed), so no sender can fill the table with big messages.
     dead_letter_max_payload: PositiveInt = 65_536
@@ -91,6 +94,13 @@ class ServiceSettings(msgspec.Struct, frozen=True, kw_only=True, rename="upper")
         """The key ring that seals outbox rows naming a person; a service holding personal
         data returns its own."""
         return None
+
+    @property
+    def metrics_listen_port(self) -> int:
+        """The metrics listener's port; 0 for none."""
+        if self.metrics_port is not None:
+            return self.metrics_port
+        return self.port + 1000 if self.port + 1000 <= 65535 else 0
 
     def trusted_networks(self) -> tuple[Network, ...]:
         return parse_networks(self.trusted_proxies)
@@ -183,6 +193,8 @@ def as_environ(settings: msgspec.Struct) -> dict[str, str]:
     """`settings` as the environment that would build them again: each value under its
     variable's name (a field's encoded name, which a service may set apart from the field's)."""
     return {
-        field.encode_name: str(getattr(settings, field.name))
+        field.encode_name: str(value)
         for field in msgspec.structs.fields(settings)
+        # None is what an unset variable gives.
+        if (value := getattr(settings, field.name)) is not None
     }

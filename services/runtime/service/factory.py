@@ -40,11 +40,12 @@ from services.runtime.messaging.bus import Bus
 from services.runtime.messaging.inbox import TRANSIENT_RETRY_CAP, Consumer
 from services.runtime.messaging.outbox import Outbox, Relay
 from services.runtime.service.definition import Runtime, ServiceDefinition
+from services.runtime.service.metrics_listener import bound_port, start_metrics_listener
 from services.runtime.service.operations import (
     AuditController,
     DeadLetterController,
     HealthController,
-    metrics_endpoint,
+    metrics_page,
 )
 from services.runtime.service.serve import DRAIN_SIGNAL
 
@@ -92,6 +93,7 @@ def create_service_app(
             max_size=settings.db_pool_max,
         )
         bus: Bus | None = None
+        metrics_server: asyncio.Server | None = None
         tasks: list[asyncio.Task[None]] = []
         try:
             await prepare_database(pool, definition)
@@ -151,6 +153,7 @@ def create_service_app(
                 _supervise(name, functools.partial(loop, runtime), runtime.stop)
                 for name, loop in background
             )
+            metrics_server = await _metrics_listener(runtime)
             _listen_for_drain(runtime)
             log.info("service ready", port=settings.port, event_loop=event_loop_name())
             yield
@@ -159,6 +162,8 @@ def create_service_app(
             await _finish(tasks, settings.shutdown_grace)
         finally:
             _stop_listening_for_drain()
+            if metrics_server is not None:
+                metrics_server.close()
             for task in tasks:
                 task.cancel()
             # Let cancelled loops run their cleanup before their connections go away.
@@ -179,7 +184,6 @@ def create_service_app(
             HealthController,
             DeadLetterController,
             AuditController,
-            metrics_endpoint,
             *definition.route_handlers,
         ],
         lifespan=[lifespan],
@@ -241,6 +245,18 @@ def create_service_app(
         ready=None if ready is None else ready(metrics),
     )
     return app
+
+
+async def _metrics_listener(runtime: Runtime) -> asyncio.Server | None:
+    """The metrics page on its own port, when the settings name one."""
+    port = runtime.settings.metrics_listen_port
+    if not port:
+        return None
+    server = await start_metrics_listener(
+        runtime.settings.host, port, functools.partial(metrics_page, runtime)
+    )
+    runtime.metrics_port = bound_port(server)
+    return server
 
 
 def _runtime(state: State) -> Runtime:
