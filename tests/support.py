@@ -11,6 +11,7 @@ import httpx
 import msgspec
 from nats.js.errors import NotFoundError
 
+from deploy.embedded import free_port
 from services.runtime.messaging.bus import Bus
 
 
@@ -76,6 +77,11 @@ async def every_message(bus: Bus, namespace: str) -> list[StoredMessage]:
                 StoredMessage(bus.unprefix(msg.subject or ""), msg.headers or {}, msg.data or b"")
             )
     return messages
+
+
+def own_metrics_port() -> dict[str, str]:
+    """Settings that give one service a metrics listener of its own."""
+    return {"METRICS_PORT": str(free_port())}
 
 
 async def metrics_page(client: Any) -> str:

@@ -42,7 +42,14 @@ from services.runtime.privacy.crypto import KeyRing
 from tests.inquiry_samples import DISCHARGE, SUBMISSION
 from tests.integration.inquiries.casefile import CONFIRMATION, offer
 from tests.logistics_samples import partner
-from tests.support import StoredMessage, eventually, every_message, every_value, metrics_page
+from tests.support import (
+    StoredMessage,
+    eventually,
+    every_message,
+    every_value,
+    metrics_page,
+    own_metrics_port,
+)
 
 Client = AsyncTestClient[Litestar]
 CASES = "/v1/coordinator/inquiries"
@@ -133,7 +140,9 @@ PARTNER_OF = {"transfer": "rhein-shuttle", "interpreter": "medilingua", "shipmen
 
 def verbose(cls: type[ServiceSettings], settings: ServiceSettings, **extra: str) -> Any:
     env = as_environ(settings)
-    return load_settings(cls, environ=env | {"LOG_LEVEL": "debug", "LOG_FORMAT": "json"} | extra)
+    return load_settings(
+        cls, environ=env | {"LOG_LEVEL": "debug", "LOG_FORMAT": "json"} | own_metrics_port() | extra
+    )
 
 
 @pytest.fixture

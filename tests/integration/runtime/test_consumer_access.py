@@ -21,7 +21,7 @@ from services.runtime.core.settings import ServiceSettings, as_environ, load_set
 from services.runtime.http.metrics import Metrics
 from services.runtime.service.definition import ServiceDefinition
 from services.runtime.service.factory import create_service_app
-from tests.support import eventually, metrics_page
+from tests.support import eventually, metrics_page, own_metrics_port
 
 PROBLEM = "application/problem+json"
 SITE = "https://heart-clinic-finder.example"
@@ -61,7 +61,7 @@ def make_client(settings: ServiceSettings) -> Callable[..., Any]:
 
     def make(**changes: str) -> Client:
         env = as_environ(settings)
-        env |= {"API_KEY_REFRESH": "0.05", **changes}
+        env |= {"API_KEY_REFRESH": "0.05", **own_metrics_port(), **changes}
         tuned = load_settings(ServiceSettings, environ=env)
         return AsyncTestClient(create_service_app(DEFINITION, tuned))
 

@@ -21,11 +21,11 @@ from contracts.registry import CONTENT_PUBLISHED
 from services.runtime.access import staff
 from services.runtime.core.db import transaction
 from services.runtime.core.errors import FieldProblem, IllegalTransition, Invalid
-from services.runtime.core.settings import ServiceSettings
+from services.runtime.core.settings import ServiceSettings, as_environ, load_settings
 from services.runtime.messaging.bus import Bus
 from services.runtime.service.definition import RuntimeDependency, ServiceDefinition
 from services.runtime.service.factory import create_service_app
-from tests.support import eventually, metrics_page
+from tests.support import eventually, metrics_page, own_metrics_port
 
 PROBLEM = "application/problem+json"
 
@@ -98,7 +98,8 @@ DEFINITION = ServiceDefinition(
 
 @pytest.fixture
 async def app(settings: ServiceSettings) -> Litestar:
-    return create_service_app(DEFINITION, settings)
+    own = load_settings(ServiceSettings, environ=as_environ(settings) | own_metrics_port())
+    return create_service_app(DEFINITION, own)
 
 
 @pytest.fixture
