@@ -67,13 +67,20 @@ SEALED: dict[tuple[str, str, str], Callable[[Row], bytes]] = {
     ("inquiries", "offers", "body"): lambda r: aad(r["inquiry_id"], f"offer:{r['version']}"),
     ("inquiries", "case_records", "body"): lambda r: aad(r["inquiry_id"], r["kind"]),
     ("inquiries", "idempotent_submissions", "response"): (
-        lambda r: f"idempotency:{r['source']}:{r['key']}".encode()
+        lambda r: f"idempotency:{r['consumer_id']}:{r['key']}".encode()
     ),
     ("logistics", "bookings", "sealed_details"): lambda r: details_aad(r["id"]),
     ("logistics", "partner_incidents", "sealed_description"): lambda r: description_aad(r["id"]),
 }
 # bytea columns that hold digests (of tokens and keys) or plain JSON: read as bytes.
-UNSEALED_BYTEA = {"access_token_hash", "request_hash", "token_hash", "key_hash", "payload"}
+UNSEALED_BYTEA = {
+    "access_token_hash",
+    "request_hash",
+    "token_hash",
+    "key_hash",
+    "payload",
+    "payload_sha256",
+}
 
 
 def environ(settings: ServiceSettings) -> dict[str, str]:

@@ -131,7 +131,9 @@ def consumer_access(
                 return
             limits, retry_after = limiter.take(key.name, key.rate_per_minute, now)
             extra = limits if origin_raw is None else _cors(origin_raw) + limits
-        elif (token := _bearer_token(headers.get(b"authorization"))) is not None:
+        elif (auth := headers.get(b"authorization")) is not None and (
+            token := _bearer_token(auth)
+        ) is not None:
             # Staff or a patient: a bucket per token, never the anonymous one of its address.
             extra, retry_after, send = bearers.take(
                 limiter, client_addresses.of(scope), token, now, send
@@ -208,10 +210,10 @@ def _refusal(key: ApiKey | None, origin: str | None) -> tuple[str, int, str]:
     return "origin", 403, f"origin {origin} may not use this API key"
 
 
-def _bearer_token(authorization: bytes | None) -> bytes | None:
+def _bearer_token(authorization: bytes) -> bytes | None:
     """The token of an `Authorization: Bearer` field, or None. Which person or inquiry it
     opens is the guards' business: here it only names the bucket."""
-    if authorization is None or authorization[:7].lower() != _BEARER:
+    if authorization[:7].lower() != _BEARER:
         return None
     return authorization[7:].strip() or None
 
