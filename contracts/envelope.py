@@ -72,6 +72,12 @@ class Metadata(msgspec.Struct, frozen=True, kw_only=True):
         return headers
 
 
+def sender_msg_id(sender: str, event_id: str) -> str:
+    """The `Nats-Msg-Id` a sender outside Carebridge (a partner) sets: its own id first, so the
+    ids of two senders sharing a stream never collide in its duplicate window."""
+    return f"{sender}:{event_id}"
+
+
 class InvalidMetadata(ValueError):
     """A message lacks a required CloudEvents attribute or carries a malformed one."""
 

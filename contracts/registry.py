@@ -301,7 +301,11 @@ PARTNER_REPLIES = Channel(
     description=(
         "A partner's answers: accept or decline an offer, then report progress of the booking; "
         "and a data breach touching what Carebridge sent. A reply for an offer or booking the "
-        "partner does not hold changes nothing."
+        "partner does not hold changes nothing. Set `Nats-Msg-Id` to `<partner_id>:<ce-id>`: "
+        "the stream's duplicate window is shared by every partner, and ids that begin with your "
+        "own partner id never meet another partner's. Carebridge keys replies by subject and "
+        "`ce-id`, so another partner can never have yours taken for a duplicate. Replies past "
+        "the per-partner limit (PARTNER_REPLY_RATE_LIMIT a minute) wait and are applied later."
     ),
     parameters={"partner_id": PARTNER_ID},
 )

@@ -60,6 +60,23 @@ DESCRIPTIONS: dict[str, str] = {
     "API_KEY_REFRESH": "seconds a replica uses its snapshot of API keys before reading them "
     "again: how long a new or revoked key takes to count",
     "REQUEST_MAX_BODY": "largest request body in bytes; larger is a 413",
+    "STAFF_RATE_LIMIT": "requests a minute per staff token (a bucket of its own, never the "
+    "anonymous one of its address); 0 for no limit",
+    "PATIENT_RATE_LIMIT": "requests a minute per patient access token (one inquiry); 0 for no "
+    "limit",
+    "AUTH_FAILURE_RATE_LIMIT": "requests a minute per client address whose bearer tokens were "
+    "refused (401, or 404 for a patient's token): past it, that address's token requests get "
+    "429; 0 for no limit",
+    "TRUSTED_PROXIES": "CIDRs or addresses, comma-separated, of the proxies in front (an "
+    "ingress, a CDN): only a request whose socket peer is one of them has its forwarding header "
+    "read, and the right-most address no trusted proxy wrote is the client. Empty: the socket "
+    "peer is the client",
+    "FORWARDED_HEADER": "which header the trusted proxies write: x-forwarded-for or forwarded "
+    "(RFC 7239); the other is never read",
+    "METRICS_PORT": "port of the metrics listener (GET /metrics only); unset: the API port + "
+    "1000; 0: none. The API port never serves /metrics",
+    "DEAD_LETTER_MAX_PAYLOAD": "bytes of a message a dead letter keeps; a larger one is stored "
+    "truncated with its size and SHA-256, and cannot be replayed",
     # content
     "PREVIEW_SECRET": "signs preview links; replicas must share one (empty: random per process)",
     "PREVIEW_TTL": "seconds a preview link stays valid",
@@ -114,6 +131,9 @@ DESCRIPTIONS: dict[str, str] = {
     "SMTP timeout); a crash hands it on after",
     "NOTIFICATIONS_CONTACT_TIMEOUT": "seconds to wait for inquiries' answer with a patient's "
     "contact",
+    "PARTNER_REPLY_RATE_LIMIT": "replies a minute each partner may have applied; the excess "
+    "is handed back to come again later, and dead-lettered if still over after many attempts; "
+    "0 for no limit",
     # the reference partner
     "PARTNER_ID": "the partner's id in the registry: its subjects and its durable (`partner-{id}`)",
     "PARTNER_KINDS": "comma-separated kinds it serves; an offer of another kind is declined "

@@ -27,6 +27,9 @@ def settings(database_url: str, nats_url: str, namespace: str) -> ServiceSetting
             "RELAY_POLL_INTERVAL": "0.2",
             "CONSUMER_MAX_DELIVER": "3",
             "DB_POOL_MIN": "1",
+            # No metrics listener: tests start several services from these settings. A test
+            # that reads metrics gives its service a port of its own (own_metrics_port).
+            "METRICS_PORT": "0",
         },
         port=free_port(),
     )

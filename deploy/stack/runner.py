@@ -306,6 +306,7 @@ class Stack:
     ) -> None:
         manifest = {
             "services": {s.name: s.url for s in self.services},
+            "metrics": {s.name: s.metrics_url for s in self.services},
             "database_url": database_url,
             "nats_url": nats_url,
             "mail": self.mail,
@@ -323,7 +324,10 @@ class Stack:
         width = max(len(name) for name in (*SERVICE_NAMES, "PostgreSQL"))
         say(f"ready in {elapsed:.1f}s")
         for service in self.services:
-            say(f"  {service.name:<{width}}  {service.url}   API docs: {service.url}/schema")
+            say(
+                f"  {service.name:<{width}}  {service.url}   API docs: {service.url}/schema"
+                f"   metrics: {service.metrics_url or 'off'}"
+            )
         say(f"  {'PostgreSQL':<{width}}  {infra.display_url(database_url)}")
         say(f"  {'NATS':<{width}}  {infra.display_url(nats_url)}")
         for partner in LOCAL_PARTNERS:

@@ -135,6 +135,13 @@ class ServiceProcess(ChildProcess):
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def metrics_url(self) -> str | None:
+        """Its metrics page, on the listener apart from the API (METRICS_PORT, by default the
+        API port + 1000); None when the listener is off."""
+        port = int(self.env.get("METRICS_PORT") or self.port + 1000)
+        return f"http://127.0.0.1:{port}/metrics" if port else None
+
     async def is_ready(self, client: httpx.AsyncClient) -> bool:
         try:
             response = await client.get(f"{self.url}/health/ready", timeout=2.0)

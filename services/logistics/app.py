@@ -15,7 +15,7 @@ from services.logistics.api.bookings import BookingController
 from services.logistics.api.incidents import IncidentController
 from services.logistics.api.partners import PartnerController
 from services.logistics.usecases import BookingCollaborators
-from services.runtime.core.settings import PositiveFloat, PositiveInt
+from services.runtime.core.settings import Limit, PositiveFloat, PositiveInt
 from services.runtime.privacy.sealing import SealingSettings, sealing_fields
 from services.runtime.service.definition import Runtime, RuntimeDependency, ServiceDefinition
 from services.runtime.service.factory import create_service_app
@@ -29,6 +29,9 @@ class LogisticsSettings(SealingSettings, frozen=True, kw_only=True, rename="uppe
     # How often the deadline loop looks for unanswered offers, and how many it takes at once.
     deadline_interval: PositiveFloat = 1.0
     deadline_batch: PositiveInt = 100
+    # Replies a minute each partner may have applied; the excess comes again later (and is
+    # dead-lettered if it keeps coming), so no partner floods logistics. 0: no limit.
+    partner_reply_rate_limit: Limit = 600
 
 
 DEFINITION = ServiceDefinition(
@@ -66,7 +69,10 @@ def create_app(settings: LogisticsSettings) -> Litestar:
         await consumers.case_exports(bookings(runtime), runtime.bus)(stop)
 
     definition = dataclasses.replace(
-        DEFINITION, subscriptions=lambda runtime: consumers.subscriptions(bookings(runtime))
+        DEFINITION,
+        subscriptions=lambda runtime: consumers.subscriptions(
+            bookings(runtime), reply_limit=settings.partner_reply_rate_limit
+        ),
     )
     return create_service_app(
         definition,

@@ -6,6 +6,7 @@ export, answered over request/reply."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -31,8 +32,9 @@ from contracts.registry import (
 )
 from services.logistics import usecases
 from services.logistics.usecases import BookingCollaborators
+from services.runtime.access.rate_limit import RateLimiter
 from services.runtime.core.db import Connection
-from services.runtime.core.errors import Invalid
+from services.runtime.core.errors import Invalid, NotYet
 from services.runtime.core.pacing import wait_any
 from services.runtime.messaging.bus import Bus
 from services.runtime.messaging.inbox import Subscription
@@ -42,7 +44,14 @@ from services.runtime.messaging.request_reply import answer
 Loop = Callable[[asyncio.Event], Awaitable[None]]
 
 
-def subscriptions(d: BookingCollaborators) -> tuple[Subscription[Any], ...]:
+def subscriptions(
+    d: BookingCollaborators, *, reply_limit: int = 0
+) -> tuple[Subscription[Any], ...]:
+    """`reply_limit`: replies a minute each partner may have applied (0: no limit). The excess
+    is handed back to come again later, and kept as a dead letter if it is still over the
+    limit after many attempts: a partner flooding its subject slows only itself."""
+    replies = RateLimiter()
+
     async def apply_inquiry_event(conn: Connection, event: InquiryEvent, _: Metadata) -> None:
         now = datetime.now(UTC)
         match event:
@@ -72,6 +81,8 @@ def subscriptions(d: BookingCollaborators) -> tuple[Subscription[Any], ...]:
 
     async def apply_partner_reply(conn: Connection, reply: PartnerReply, meta: Metadata) -> None:
         sender, now = sender_of(meta), datetime.now(UTC)
+        if reply_limit and replies.take(sender, reply_limit, time.monotonic())[1]:
+            raise NotYet(f"partner {sender} is over its {reply_limit} replies a minute")
         match reply:
             case IncidentReported():
                 await usecases.record_incident(conn, d, reply, sender, report_id=meta.id, now=now)
@@ -90,6 +101,7 @@ def subscriptions(d: BookingCollaborators) -> tuple[Subscription[Any], ...]:
             channels=(PARTNER_REPLIES,),
             decoder=partner_reply_decoder,
             handler=apply_partner_reply,
+            ids_per_subject=True,
         ),
     )
 

@@ -26,7 +26,14 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 
-from contracts.envelope import InvalidMetadata, Metadata, event_type, metadata_from_headers
+from contracts.envelope import (
+    NATS_MSG_ID,
+    InvalidMetadata,
+    Metadata,
+    event_type,
+    metadata_from_headers,
+    sender_msg_id,
+)
 from contracts.partners import (
     DataErasureRequested,
     Offer,
@@ -359,7 +366,8 @@ class ReferencePartner:
         await self.bus.js.publish(
             self.replies,
             msgspec.json.encode(reply),
-            headers=meta.headers(),
+            headers=meta.headers()
+            | {NATS_MSG_ID: sender_msg_id(self.settings.partner_id, meta.id)},
             timeout=_PUBLISH_TIMEOUT,
         )
 

@@ -16,7 +16,7 @@ from typing import get_args
 
 import msgspec
 
-from contracts.envelope import Metadata, event_type
+from contracts.envelope import NATS_MSG_ID, Metadata, event_type, sender_msg_id
 from contracts.partners import IncidentCategory, IncidentReported
 from contracts.registry import PARTNER_REPLIES
 from services.partner.app import PartnerSettings
@@ -38,7 +38,7 @@ async def report_incident(bus: Bus, partner_id: str, incident: IncidentReported)
     await bus.js.publish(
         bus.subject(PARTNER_REPLIES.subject(partner_id=partner_id)),
         msgspec.json.encode(incident),
-        headers=meta.headers(),
+        headers=meta.headers() | {NATS_MSG_ID: sender_msg_id(partner_id, meta.id)},
         timeout=_PUBLISH_TIMEOUT,
     )
     return meta.id

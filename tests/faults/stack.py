@@ -80,7 +80,8 @@ class FaultyStack:
         """A second instance of service `name`: same environment, database and streams, its
         own port; stopped with the stack."""
         first = next(s for s in self.stack.services if s.name == name)
-        replica = await ServiceProcess.serve(name, free_port(), first.env, first.console)
+        env = {**first.env, "METRICS_PORT": str(free_port())}
+        replica = await ServiceProcess.serve(name, free_port(), env, first.console)
         self.stack.services.append(replica)
         await wait_until_ready([replica], timeout=90.0)
         return replica
@@ -198,11 +199,11 @@ async def running_stack(
             yield FaultyStack(stack, manifest, admin, root / "stack.log")
 
 
-async def work_done(url: str) -> tuple[float, float]:
+async def work_done(metrics_url: str) -> tuple[float, float]:
     """(events published by its relay, messages its consumers applied) as one service instance
-    counts them in its /metrics."""
+    counts them on its metrics page."""
     async with httpx.AsyncClient(timeout=5.0) as client:
-        response = await client.get(f"{url}/metrics")
+        response = await client.get(metrics_url)
     response.raise_for_status()
     published = applied = 0.0
     for family in text_string_to_metric_families(response.text):

@@ -31,7 +31,8 @@ async def test_two_instances_of_each_service_share_the_work_and_never_do_it_twic
             name: [s.url for s in stack.stack.services if s.name == name] for name in SERVICES
         }
         assert all(len(urls) == 2 for urls in instances.values())
-        before = {url: await work_done(url) for urls in instances.values() for url in urls}
+        pages = {s.url: s.metrics_url or "" for s in stack.stack.services}
+        before = {url: await work_done(pages[url]) for urls in instances.values() for url in urls}
         traffic = Traffic(
             stack.manifest, rate=RATE, run_id=uuid.uuid4().hex[:8], urls=instances["inquiries"]
         )
@@ -43,7 +44,7 @@ async def test_two_instances_of_each_service_share_the_work_and_never_do_it_twic
         assert traffic.failures == []
         inquiries = traffic.inquiries
         ledger = await settle(stack, 2 * len(inquiries), 90)
-        after = {url: await work_done(url) for urls in instances.values() for url in urls}
+        after = {url: await work_done(pages[url]) for urls in instances.values() for url in urls}
         assert stack.errors_logged() == []
 
     # Never twice: each case booked once per kind, each booking offered once, all done.

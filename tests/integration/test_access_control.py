@@ -30,7 +30,6 @@ PUBLIC: dict[str, set[tuple[str, str]]] = {
     "*": {
         ("GET", "/health/live"),
         ("GET", "/health/ready"),
-        ("GET", "/metrics"),
     },
     "content": {
         # conditions, treatments, services

@@ -49,9 +49,9 @@ from tests.logistics_samples import partner
 from tests.support import eventually, every_message
 
 if TYPE_CHECKING:
-    from tests.nats_auth_support import Server
+    from tests.support.nats_auth import Server
 
-pytest_plugins = ["tests.nats_accounts"]
+pytest_plugins = ["tests.support.nats_accounts"]
 
 Client = AsyncTestClient[Litestar]
 # The patient's name, email, phone and diagnosis, and her date of birth, as she submitted them.
@@ -67,13 +67,20 @@ SEALED: dict[tuple[str, str, str], Callable[[Row], bytes]] = {
     ("inquiries", "offers", "body"): lambda r: aad(r["inquiry_id"], f"offer:{r['version']}"),
     ("inquiries", "case_records", "body"): lambda r: aad(r["inquiry_id"], r["kind"]),
     ("inquiries", "idempotent_submissions", "response"): (
-        lambda r: f"idempotency:{r['source']}:{r['key']}".encode()
+        lambda r: f"idempotency:{r['consumer_id']}:{r['key']}".encode()
     ),
     ("logistics", "bookings", "sealed_details"): lambda r: details_aad(r["id"]),
     ("logistics", "partner_incidents", "sealed_description"): lambda r: description_aad(r["id"]),
 }
 # bytea columns that hold digests (of tokens and keys) or plain JSON: read as bytes.
-UNSEALED_BYTEA = {"access_token_hash", "request_hash", "token_hash", "key_hash", "payload"}
+UNSEALED_BYTEA = {
+    "access_token_hash",
+    "request_hash",
+    "token_hash",
+    "key_hash",
+    "payload",
+    "payload_sha256",
+}
 
 
 def environ(settings: ServiceSettings) -> dict[str, str]:

@@ -45,8 +45,15 @@ from services.runtime.privacy.crypto import KeyRing
 from tests.inquiry_samples import DISCHARGE, SUBMISSION
 from tests.integration.inquiries.casefile import CONFIRMATION, offer
 from tests.logistics_samples import partner
-from tests.nats_auth_support import ACCOUNTS_PARTNERS, Server
-from tests.support import StoredMessage, eventually, every_message, every_value
+from tests.support import (
+    StoredMessage,
+    eventually,
+    every_message,
+    every_value,
+    metrics_page,
+    own_metrics_port,
+)
+from tests.support.nats_auth import ACCOUNTS_PARTNERS, Server
 
 Client = AsyncTestClient[Litestar]
 CASES = "/v1/coordinator/inquiries"
@@ -135,7 +142,7 @@ OFFER = event_type(Offer)
 PARTNER_OF = {"transfer": "rhein-shuttle", "interpreter": "medilingua", "shipment": "ua-courier"}
 
 
-pytest_plugins = ["tests.nats_accounts"]
+pytest_plugins = ["tests.support.nats_accounts"]
 
 
 @pytest.fixture
@@ -151,7 +158,9 @@ def namespace(accounts_namespace: str) -> str:
 
 def verbose(cls: type[ServiceSettings], settings: ServiceSettings, **extra: str) -> Any:
     env = as_environ(settings)
-    return load_settings(cls, environ=env | {"LOG_LEVEL": "debug", "LOG_FORMAT": "json"} | extra)
+    return load_settings(
+        cls, environ=env | {"LOG_LEVEL": "debug", "LOG_FORMAT": "json"} | own_metrics_port() | extra
+    )
 
 
 @pytest.fixture
@@ -337,9 +346,8 @@ def found(text: str, secrets: tuple[str, ...]) -> list[str]:
 
 
 async def metrics_pages(stack: Stack) -> str:
-    pages = [await c.get("/metrics") for c in (stack.inquiries, stack.logistics)]
-    assert all(p.status_code == 200 for p in pages)
-    return " ".join(p.text for p in pages)
+    pages = [await metrics_page(c) for c in (stack.inquiries, stack.logistics)]
+    return " ".join(pages)
 
 
 async def dead_letters(db: asyncpg.Connection) -> list[asyncpg.Record]:

@@ -44,6 +44,8 @@ from tests.perf.servers import Servers
 
 SLUG = "mitral-valve-insufficiency"
 SECONDS = 10.0  # as long as each wrk run
+# The consumer submitting: idempotency answers are kept per consumer.
+CONSUMER = uuid.uuid4()
 POOL_SIZE = 10  # the service's default DB_POOL_MAX, so both sides wait for connections alike
 
 
@@ -180,7 +182,14 @@ async def run(servers: Servers) -> None:
 
         async def use_case() -> None:
             await usecases.submit(
-                pool, outbox, keys, request, body=body, idempotency_key=None, now=datetime.now(UTC)
+                pool,
+                outbox,
+                keys,
+                request,
+                body=body,
+                consumer_id=CONSUMER,
+                idempotency_key=None,
+                now=datetime.now(UTC),
             )
 
         print(

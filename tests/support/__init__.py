@@ -3,7 +3,15 @@
 The helpers most tests use are importable from here, so `from tests.support import eventually`
 reads the same wherever the helper lives."""
 
+from tests.support.metrics import metrics_page, own_metrics_port
 from tests.support.stored import StoredMessage, every_message, every_value
 from tests.support.waiting import eventually
 
-__all__ = ["StoredMessage", "eventually", "every_message", "every_value"]
+__all__ = [
+    "StoredMessage",
+    "eventually",
+    "every_message",
+    "every_value",
+    "metrics_page",
+    "own_metrics_port",
+]

@@ -11,8 +11,8 @@ from deploy.embedded import EmbeddedNats, free_port, start_nats
 from deploy.nats_auth import ADMIN, SERVICE_SUBJECTS, issue_passwords, render_config, user_url
 
 # The partners with a user (and an account) of their own on the session's accounts server
-# (tests/nats_accounts.py): the reference partners the tests run, each reading its offers through
-# the durable consumer the admin made.
+# (tests/support/nats_accounts.py): the reference partners the tests run, each reading its
+# offers through the durable consumer the admin made.
 ACCOUNTS_PARTNERS = ("rhein-shuttle", "medilingua", "ua-courier")
 
 

@@ -62,6 +62,7 @@ class IntakeController(Controller):
             keys,
             submission,
             body=body,
+            consumer_id=request.state.consumer.id,
             idempotency_key=idempotency_key,
             now=datetime.now(UTC),
         )

@@ -13,6 +13,7 @@ from litestar.openapi.spec import SecurityScheme
 
 from services.inquiries.usecases import intake
 from services.runtime.access import staff
+from services.runtime.http.route_policy import personal_data
 from services.runtime.service.definition import Runtime
 
 NO_STORE = "private, no-store"
@@ -53,7 +54,11 @@ async def patient_or_admin(
 
 
 # Routes the patient calls with their own token.
-PATIENT_ONLY: dict[str, Any] = {"guards": [patient_guard], "security": [{PATIENT_SCHEME: []}]}
+PATIENT_ONLY: dict[str, Any] = {
+    "guards": [patient_guard],
+    "security": [{PATIENT_SCHEME: []}],
+    "opt": personal_data("key"),
+}
 
 
 def patient_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str:

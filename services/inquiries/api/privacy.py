@@ -29,6 +29,7 @@ from services.inquiries.usecases.privacy.erasure import ErasureReceipt
 from services.runtime.access import audit, staff
 from services.runtime.access.staff import Principal, staff_only
 from services.runtime.http.problems import MEDIA_TYPE, Problem
+from services.runtime.http.route_policy import personal_data
 from services.runtime.service.definition import RuntimeDependency
 
 # How routes ask for what an erasure needs: `erasing: ErasingDependency`.
@@ -155,7 +156,7 @@ class ExportController(Controller):
             )
         },
         guards=[patient_or_admin],
-        opt={audit.AUDIT_READS: True},
+        opt={audit.AUDIT_READS: True, **personal_data("key")},
         security=[{PATIENT_SCHEME: []}, {staff.SECURITY_SCHEME: ["admin"]}],
     )
     async def export_case(

@@ -68,10 +68,13 @@ class StoredSubmission(msgspec.Struct, frozen=True):
     response: bytes
 
 
-async def find_submission(conn: Connection, source: str, key: str) -> StoredSubmission | None:
+async def find_submission(
+    conn: Connection, consumer_id: uuid.UUID, key: str
+) -> StoredSubmission | None:
     row = await conn.fetchrow(
-        "SELECT request_hash, response FROM idempotent_submissions WHERE source = $1 AND key = $2",
-        source,
+        """SELECT request_hash, response FROM idempotent_submissions
+           WHERE consumer_id = $1 AND key = $2""",
+        consumer_id,
         key,
     )
     return None if row is None else StoredSubmission(bytes(row[0]), bytes(row[1]))
@@ -80,6 +83,7 @@ async def find_submission(conn: Connection, source: str, key: str) -> StoredSubm
 async def record_submission(
     conn: Connection,
     *,
+    consumer_id: uuid.UUID,
     source: str,
     key: str,
     request_hash: bytes,
@@ -90,9 +94,10 @@ async def record_submission(
     """False when a racing request with the same key recorded its submission first."""
     inserted = await conn.fetchval(
         """INSERT INTO idempotent_submissions
-               (source, key, request_hash, inquiry_id, response, created_at)
-           VALUES ($1, $2, $3, $4, $5, $6)
-           ON CONFLICT (source, key) DO NOTHING RETURNING true""",
+               (consumer_id, source, key, request_hash, inquiry_id, response, created_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)
+           ON CONFLICT (consumer_id, key) DO NOTHING RETURNING true""",
+        consumer_id,
         source,
         key,
         request_hash,

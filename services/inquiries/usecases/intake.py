@@ -41,16 +41,19 @@ async def submit(
     request: SubmitInquiry,
     *,
     body: bytes,
+    consumer_id: uuid.UUID,
     idempotency_key: str | None,
     now: datetime,
 ) -> Submitted:
     """Create an inquiry; with an Idempotency-Key a retry gets the first answer back, even when
-    retries race (the key is unique; the loser rolls back and reads the winner's answer)."""
+    retries race (the key is unique; the loser rolls back and reads the winner's answer). Keys
+    are the submitting consumer's own (`consumer_id`, its API key's): the answer holds the
+    patient's access token, which no other consumer may replay out of it."""
     request_hash = hashlib.sha256(body).digest()
     for _ in range(2):
         try:
             return await _submit_once(
-                pool, outbox, keys, request, request_hash, idempotency_key, now
+                pool, outbox, keys, request, request_hash, (consumer_id, idempotency_key), now
             )
         except _LostRace:
             continue
@@ -63,14 +66,15 @@ async def _submit_once(
     keys: KeyRing,
     request: SubmitInquiry,
     request_hash: bytes,
-    idempotency_key: str | None,
+    idempotency: tuple[uuid.UUID, str | None],
     now: datetime,
 ) -> Submitted:
+    consumer_id, idempotency_key = idempotency
     async with transaction(pool) as conn:
         if idempotency_key is not None:
-            earlier = await store.find_submission(conn, request.source, idempotency_key)
+            earlier = await store.find_submission(conn, consumer_id, idempotency_key)
             if earlier is not None:
-                return _replay(keys, earlier, request_hash, request.source, idempotency_key)
+                return _replay(keys, earlier, request_hash, consumer_id, idempotency_key)
         inquiry_id = uuid.uuid4()
         personal, change = intake.submit(
             request,
@@ -109,9 +113,10 @@ async def _submit_once(
             access_token=token,
         )
         if idempotency_key is not None:
-            stored = keys.encrypt_json(answer, aad=_answer_aad(request.source, idempotency_key))
+            stored = keys.encrypt_json(answer, aad=_answer_aad(consumer_id, idempotency_key))
             recorded = await store.record_submission(
                 conn,
+                consumer_id=consumer_id,
                 source=request.source,
                 key=idempotency_key,
                 request_hash=request_hash,
@@ -125,19 +130,23 @@ async def _submit_once(
 
 
 def _replay(
-    keys: KeyRing, earlier: store.StoredSubmission, request_hash: bytes, source: str, key: str
+    keys: KeyRing,
+    earlier: store.StoredSubmission,
+    request_hash: bytes,
+    consumer_id: uuid.UUID,
+    key: str,
 ) -> Submitted:
     if earlier.request_hash != request_hash:
         raise Invalid.single(
             "Idempotency-Key", "was used before for a different submission; use a new key"
         )
     return keys.decrypt_json(
-        from_column(earlier.response), aad=_answer_aad(source, key), type=Submitted
+        from_column(earlier.response), aad=_answer_aad(consumer_id, key), type=Submitted
     )
 
 
-def _answer_aad(source: str, key: str) -> bytes:
-    return f"idempotency:{source}:{key}".encode()
+def _answer_aad(consumer_id: uuid.UUID, key: str) -> bytes:
+    return f"idempotency:{consumer_id}:{key}".encode()
 
 
 async def patient_view(pool: Pool, keys: KeyRing, inquiry_id: uuid.UUID, token: str) -> PatientCase:

@@ -1,6 +1,11 @@
 """Who is calling, from where, and how often: API keys of third-party consumers, CORS answered
-per key, and rate limits per key (or per address for anonymous callers), with RateLimit headers
-on every answer and 429 + Retry-After past the limit.
+per key, and rate limits by identity, with RateLimit headers on every answer and 429 +
+Retry-After past the limit. Each caller has a bucket of its own: a consumer per API key, a staff
+member per staff token, a patient per access token (one inquiry), an anonymous caller per client
+address (behind trusted proxies, the address they forwarded: client_address.py). So a burst of
+anonymous traffic from one address never costs a coordinator or a patient a request. Bearer
+tokens are checked by the routes' guards, after this layer; a token they refuse (401) is charged
+to its address's budget for refused tokens, so guessing tokens stays bounded too.
 
 It runs before everything else of a service, so no path escapes the limits. It also sends the
 answers a service has ready before the framework (content's cached reads, `ready`): a ready
@@ -10,27 +15,32 @@ here is in the request state as `consumer`."""
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException
 from litestar.handlers.base import BaseRouteHandler
-from litestar.types import ASGIApp, HTTPScope, Receive, Scope, Send
+from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
 
 from services.runtime.access.api_keys import ApiKey, KeyDirectory
+from services.runtime.access.client_address import ClientAddresses
 from services.runtime.access.rate_limit import RateLimiter
+from services.runtime.access.staff import TOKEN_PREFIX as STAFF_TOKEN_PREFIX
 from services.runtime.core.db import Pool
 from services.runtime.core.outages import TRANSIENT
 from services.runtime.http.problems import send_problem, send_unavailable
 from services.runtime.http.request_context import HTTP, HeaderMap, RawHeaders, pass_on
+from services.runtime.http.route_policy import personal_data
 
 API_KEY_HEADER = "x-api-key"
 API_KEY_HEADER_RAW = API_KEY_HEADER.encode()
 SECURITY_SCHEME = "apiKey"
 # Operational endpoints are polled by orchestrators and scrapers, never by consumers.
-UNLIMITED_PREFIXES = ("/health/", "/metrics", "/schema")
+UNLIMITED_PREFIXES = ("/health/", "/schema")
 ALLOWED_METHODS = b"GET, POST, PUT, PATCH, DELETE"
 ALLOWED_HEADERS = (
     b"authorization, content-type, idempotency-key, if-match, if-none-match, "
@@ -41,6 +51,17 @@ EXPOSED_HEADERS = (
     b"ratelimit, ratelimit-policy"
 )
 PREFLIGHT_MAX_AGE = b"600"
+# Anonymous answers are public content any page may show, with or without an Origin: a shared
+# cache may hand the answer to any browser, so it must carry the field for all of them.
+# Routes for one caller (staff, patients) drop it again (route_policy.py).
+_ANY_ORIGIN: RawHeaders = [
+    (b"access-control-allow-origin", b"*"),
+    (b"access-control-expose-headers", EXPOSED_HEADERS),
+]
+_BEARER = b"bearer "
+_STAFF_TOKEN = STAFF_TOKEN_PREFIX.encode()
+_STAFF_REFUSED = frozenset({401})
+_PATIENT_REFUSED = frozenset({401, 404})
 # A ready answer: status, header fields and body.
 Ready = tuple[int, RawHeaders, bytes]
 # Gives the ready answer to a request, or None to let the app answer it.
@@ -54,14 +75,21 @@ def consumer_access(
     directory: KeyDirectory,
     limiter: RateLimiter,
     anonymous_limit: int,
+    token_limits: TokenLimits | None = None,
+    addresses: ClientAddresses | None = None,
     on_refused: Callable[[str], None] = lambda _: None,
     clock: Callable[[], float] = time.monotonic,
     ready: ReadyAnswers | None = None,
 ) -> ASGIApp:
     """`pool` gives the running service's pool (it exists only once the lifespan started);
-    `anonymous_limit` is requests a minute per client address without a key, 0 for none;
+    `anonymous_limit` is requests a minute per client address without a key or token, 0 for
+    none; `token_limits` those of bearer tokens (by default none);
+    `addresses` finds a request's client address (by default its socket peer);
     `clock` is the directory's and the limiter's time (monotonic seconds); `ready` gives the
     answers sent without the app, once the caller is admitted."""
+
+    client_addresses = addresses or ClientAddresses((), "x-forwarded-for")
+    bearers = token_limits or TokenLimits()
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != HTTP or scope["path"].startswith(UNLIMITED_PREFIXES):
@@ -103,13 +131,20 @@ def consumer_access(
                 return
             limits, retry_after = limiter.take(key.name, key.rate_per_minute, now)
             extra = limits if origin_raw is None else _cors(origin_raw) + limits
-        elif anonymous_limit:
-            # Anonymous reads are public content: any page may show them.
-            limits, retry_after = limiter.take(_address(scope), anonymous_limit, now)
-            extra = limits if origin_raw is None else _cors(b"*") + limits
+        elif (auth := headers.get(b"authorization")) is not None and (
+            token := _bearer_token(auth)
+        ) is not None:
+            # Staff or a patient: a bucket per token, never the anonymous one of its address.
+            extra, retry_after, send = bearers.take(
+                limiter, client_addresses.of(scope), token, now, send
+            )
         else:
-            retry_after = 0
-            extra = [] if origin_raw is None else _cors(b"*")
+            extra, retry_after = (
+                limiter.take("@" + client_addresses.of(scope), anonymous_limit, now)
+                if anonymous_limit
+                else ([], 0)
+            )
+            extra += _ANY_ORIGIN
 
         if retry_after:
             on_refused("rate_limited")
@@ -136,6 +171,38 @@ def consumer_access(
     return middleware
 
 
+@dataclass(frozen=True)
+class TokenLimits:
+    """Requests a minute per staff token, per patient access token, and per client address
+    whose bearer tokens the guards refused (401); 0: no limit."""
+
+    staff: int = 0
+    patient: int = 0
+    refused: int = 0
+
+    def take(
+        self, limiter: RateLimiter, address: str, token: bytes, now: float, send: Send
+    ) -> tuple[RawHeaders, int, Send]:
+        """A bearer request's RateLimit fields, Retry-After, and its `send`, which charges a
+        401 to the address's budget of refused tokens."""
+        staff = token.startswith(_STAFF_TOKEN)
+        if self.refused:
+            refusals = "!" + address
+            if limiter.exhausted(refusals, self.refused, now):
+                # Taking from an exhausted bucket takes nothing: it gives the Retry-After.
+                limits, retry_after = limiter.take(refusals, self.refused, now)
+                return limits, retry_after, send
+            # A patient's token that opens no inquiry is a 404 (nothing to enumerate).
+            refused = _STAFF_REFUSED if staff else _PATIENT_REFUSED
+            send = _charging_refusals(send, limiter, refusals, self.refused, now, refused)
+        limit = self.staff if staff else self.patient
+        if not limit:
+            return [], 0, send
+        identity = ("staff:" if staff else "patient:") + hashlib.sha256(token).hexdigest()
+        limits, retry_after = limiter.take(identity, limit, now)
+        return limits, retry_after, send
+
+
 def _refusal(key: ApiKey | None, origin: str | None) -> tuple[str, int, str]:
     """(reason, status, detail) of a key that may not make this request."""
     if key is None:
@@ -143,10 +210,31 @@ def _refusal(key: ApiKey | None, origin: str | None) -> tuple[str, int, str]:
     return "origin", 403, f"origin {origin} may not use this API key"
 
 
-def _address(scope: Scope) -> str:
-    """The anonymous caller's bucket: "@" keeps it apart from key names, which have none."""
-    client = scope.get("client")
-    return "@" + client[0] if client else "@unknown"
+def _bearer_token(authorization: bytes) -> bytes | None:
+    """The token of an `Authorization: Bearer` field, or None. Which person or inquiry it
+    opens is the guards' business: here it only names the bucket."""
+    if authorization[:7].lower() != _BEARER:
+        return None
+    return authorization[7:].strip() or None
+
+
+def _charging_refusals(
+    send: Send,
+    limiter: RateLimiter,
+    address: str,
+    limit: int,
+    now: float,
+    refused: frozenset[int],
+) -> Send:
+    """`send` that charges `address`'s budget of refused tokens when the answer's status is
+    one of `refused`."""
+
+    async def charging(message: Message) -> None:
+        if message["type"] == "http.response.start" and message["status"] in refused:
+            limiter.take(address, limit, now)
+        await send(message)
+
+    return charging
 
 
 def _cors(origin: bytes) -> RawHeaders:
@@ -192,5 +280,11 @@ async def _require_key(
 
 
 def consumer_only() -> dict[str, Any]:
-    """Route options for a route only registered consumers may call (with their API key)."""
-    return {"guards": [_require_key], "security": [{SECURITY_SCHEME: []}]}
+    """Route options for a route only registered consumers may call (with their API key). Such
+    a route acts for a person (a submission answers with the patient's access token), so its
+    answers are never stored by caches; the key's own origins may read them."""
+    return {
+        "guards": [_require_key],
+        "security": [{SECURITY_SCHEME: []}],
+        "opt": personal_data("key"),
+    }

@@ -64,6 +64,12 @@ class RateLimiter:
         state = remainders.get(left) or _remainder(remainders, left)
         return [policy, (b"ratelimit", state + _SECONDS[int(drained + 1 - _SLACK)])], retry_after
 
+    def exhausted(self, identity: str, limit: int, now: float) -> bool:
+        """Whether `identity` has no token left, without taking one: for a budget charged only
+        after the answer is known (refused bearer tokens)."""
+        interval = WINDOW / limit
+        return self._full_at.get(identity, now) - now + interval > _BURST
+
     def _encode(self, limit: int) -> tuple[float, Header, dict[int, bytes]]:
         fixed = self._limits[limit] = (
             WINDOW / limit,

@@ -16,6 +16,7 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.types import Guard
 
 from services.runtime.core.db import Connection, Pool
+from services.runtime.http.route_policy import personal_data
 
 Role = Literal["admin", "editor", "coordinator"]
 ROLES: tuple[str, ...] = get_args(Role)
@@ -123,4 +124,9 @@ def staff_only(role: Role) -> dict[str, Any]:
     """Route options for a staff-only handler: the guard plus its OpenAPI security entry, which
     names the role (OpenAPI 3.1 lists roles for non-OAuth schemes), so clients and the access
     tests read from the document which role a route needs."""
-    return {"guards": [requires(role)], "security": [{SECURITY_SCHEME: [role]}]}
+    return {
+        "guards": [requires(role)],
+        "security": [{SECURITY_SCHEME: [role]}],
+        # Staff answers are for one person: never stored by a cache, never read cross-origin.
+        "opt": personal_data("none"),
+    }

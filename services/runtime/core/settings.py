@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import sys
@@ -23,6 +24,11 @@ NatsUrl = Annotated[str, msgspec.Meta(pattern=r"^(nats|tls)://[^\s,]+(,(nats|tls
 # A NATS subject prefix for a client's inboxes, such as `_INBOX_rhein-shuttle`.
 InboxPrefix = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")]
 Namespace = Annotated[str, msgspec.Meta(pattern=r"^([a-z][a-z0-9]{0,30})?$")]
+# The header the operator's proxies write. One, not either: a client can always add the other
+# one, and its right-most entry would then be the client's own invention.
+ForwardedHeader = Literal["x-forwarded-for", "forwarded"]
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+Limit = Annotated[int, msgspec.Meta(ge=0)]
 
 
 class ServiceSettings(msgspec.Struct, frozen=True, kw_only=True, rename="upper"):
@@ -57,22 +63,69 @@ class ServiceSettings(msgspec.Struct, frozen=True, kw_only=True, rename="upper")
     nats_stream_max_bytes: Annotated[int, msgspec.Meta(ge=0)] = 0
     # Requests a minute per client address without an API key (0: no limit). Keys carry their
     # own limit.
-    anonymous_rate_limit: Annotated[int, msgspec.Meta(ge=0)] = 600
+    anonymous_rate_limit: Limit = 600
+    # Requests a minute per staff token, and per patient access token (one inquiry): staff and
+    # patients never share the anonymous callers' buckets, so a burst from an address costs
+    # them nothing. 0: no limit.
+    staff_rate_limit: Limit = 1200
+    patient_rate_limit: Limit = 120
+    # Requests a minute per client address whose bearer token was refused (401): guessing
+    # tokens costs a lookup each, so it has a budget of its own. 0: no limit.
+    auth_failure_rate_limit: Limit = 60
+    # Proxies (CIDRs or addresses, comma-separated) whose forwarding header names the client:
+    # only a request whose socket peer is one of them has the header read, and then its
+    # right-most address no trusted proxy wrote is the client. Empty: the peer is the client.
+    trusted_proxies: str = ""
+    # Which header those proxies write (RFC 7239 `forwarded` or `x-forwarded-for`).
+    forwarded_header: ForwardedHeader = "x-forwarded-for"
     # Seconds a replica serves from its snapshot of API keys before reading them again: how long
     # a new or revoked key takes to count.
     api_key_refresh: PositiveFloat = 5.0
     # Largest request body accepted, in bytes; larger ones get 413 before they are read whole.
     request_max_body: PositiveInt = 1_048_576
+    # The port of the metrics listener (GET /metrics), apart from the API's: unset, the API's
+    # port + 1000; 0: no listener. The API port never serves /metrics.
+    metrics_port: Annotated[int, msgspec.Meta(ge=0, le=65535)] | None = None
+    # Bytes of a message a dead letter keeps; a larger one is stored truncated with its size
+    # and SHA-256 (and cannot be replayed), so no sender can fill the table with big messages.
+    dead_letter_max_payload: PositiveInt = 65_536
 
     def outbox_keys(self) -> KeyRing | None:
         """The key ring that seals outbox rows naming a person; a service holding personal
         data returns its own."""
         return None
 
+    @property
+    def metrics_listen_port(self) -> int:
+        """The metrics listener's port; 0 for none."""
+        if self.metrics_port is not None:
+            return self.metrics_port
+        return self.port + 1000 if self.port + 1000 <= 65535 else 0
+
+    def trusted_networks(self) -> tuple[Network, ...]:
+        return parse_networks(self.trusted_proxies)
+
     def __post_init__(self) -> None:
         check_ca_file(self.nats_tls_ca_file)
+        parse_networks(self.trusted_proxies)
         if self.db_pool_min > self.db_pool_max:
             raise ValueError("DB_POOL_MIN is invalid: it is larger than DB_POOL_MAX")
+
+
+def parse_networks(text: str) -> tuple[Network, ...]:
+    """`TRUSTED_PROXIES`: CIDRs (or single addresses) separated by commas; ValueError names the
+    first one that is not."""
+    networks = []
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ValueError(
+                f"TRUSTED_PROXIES is invalid: {item!r} is not an address or CIDR"
+            ) from None
+    return tuple(networks)
 
 
 def check_ca_file(path: str) -> None:
@@ -140,6 +193,8 @@ def as_environ(settings: msgspec.Struct) -> dict[str, str]:
     """`settings` as the environment that would build them again: each value under its
     variable's name (a field's encoded name, which a service may set apart from the field's)."""
     return {
-        field.encode_name: str(getattr(settings, field.name))
+        field.encode_name: str(value)
         for field in msgspec.structs.fields(settings)
+        # None is what an unset variable gives.
+        if (value := getattr(settings, field.name)) is not None
     }

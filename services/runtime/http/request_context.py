@@ -12,6 +12,8 @@ from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from services.runtime.http.route_policy import apply_route_policy
+
 # Headers an outer layer wants on the answer (rate limits, CORS), left in the scope rather than
 # added by a `send` wrapper of its own: every answer passes here or through a fast path that
 # reads them, and one wrapper less is measurable on cached reads.
@@ -46,7 +48,7 @@ def request_context_middleware(app: ASGIApp) -> ASGIApp:
                 out = MutableScopeHeaders.from_message(message)
                 out[REQUEST_ID] = request_id
                 out[CORRELATION_ID] = correlation_id
-                extra = response_headers(scope)
+                extra = apply_route_policy(scope, out, response_headers(scope))
                 if extra:
                     message["headers"] = [*message["headers"], *extra]
             await send(message)

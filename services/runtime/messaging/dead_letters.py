@@ -4,10 +4,14 @@ operator can list them and replay them once the cause is fixed.
 A message can name a patient (a booking request, a partner's note), so erasing a patient empties
 every dead letter that mentions one of the patient's ids (`erase_mentioning`): the row stays, with
 its subject, headers and reason, for the operator's count, and can no longer be replayed. The
-reason never quotes the message (inbox.py keeps exception texts to types and paths)."""
+reason never quotes the message (inbox.py keeps exception texts to types and paths).
+
+A message larger than the service's cap (`DEAD_LETTER_MAX_PAYLOAD`) is kept truncated, with the
+size and SHA-256 of the whole: enough to tell what arrived, not enough to replay it."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
 import asyncpg
@@ -28,6 +32,16 @@ class DeadLetter(msgspec.Struct, frozen=True, kw_only=True):
     created_at: datetime
     replayed_at: datetime | None
     payload_erased_at: datetime | None = None
+    # The whole message's size and SHA-256 (hex); `payload` holds its first bytes only when
+    # `payload_truncated`. None for letters stored before sizes were kept.
+    payload_size: int | None = None
+    payload_sha256: str | None = None
+    payload_truncated: bool = False
+
+
+# Bytes of a message a dead letter keeps by default: every event we or a partner publish fits
+# many times over; anything larger is not a message a consumer could apply anyway.
+DEFAULT_MAX_PAYLOAD = 64 * 1024
 
 
 async def insert_dead_letter(
@@ -40,12 +54,14 @@ async def insert_dead_letter(
     payload: bytes,
     error: str,
     attempts: int,
+    max_payload: int = DEFAULT_MAX_PAYLOAD,
 ) -> int:
     return int(
         await conn.fetchval(
             """INSERT INTO dead_letters
-                   (consumer, subject, event_id, headers, payload, error, attempts)
-               VALUES ($1, $2, $3, $4, $5, $6, $7)
+                   (consumer, subject, event_id, headers, payload, error, attempts,
+                    payload_size, payload_sha256, payload_truncated)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
                ON CONFLICT (consumer, event_id) WHERE event_id IS NOT NULL AND replayed_at IS NULL
                DO UPDATE SET attempts = EXCLUDED.attempts
                RETURNING id""",
@@ -53,16 +69,20 @@ async def insert_dead_letter(
             subject,
             event_id,
             msgspec.json.encode(headers).decode(),
-            payload,
+            payload[:max_payload],
             error,
             attempts,
+            len(payload),
+            hashlib.sha256(payload).digest(),
+            len(payload) > max_payload,
         )
     )
 
 
 _COLUMNS = (
     "id, consumer, subject, event_id, headers, payload, error, attempts, created_at, replayed_at, "
-    "payload_erased_at"
+    "payload_erased_at, payload_size, encode(payload_sha256, 'hex') AS payload_sha256, "
+    "payload_truncated"
 )
 
 
@@ -87,12 +107,13 @@ class StoredMessage(msgspec.Struct, frozen=True, kw_only=True):
     payload: bytes
     replayed: bool
     erased: bool
+    truncated: bool = False
 
 
 async def lock_for_replay(conn: Connection, dead_letter_id: int) -> StoredMessage | None:
     row = await conn.fetchrow(
         """SELECT consumer, subject, headers, payload, replayed_at IS NOT NULL AS replayed,
-                  payload_erased_at IS NOT NULL AS erased
+                  payload_erased_at IS NOT NULL AS erased, payload_truncated AS truncated
            FROM dead_letters WHERE id = $1 FOR UPDATE""",
         dead_letter_id,
     )
@@ -105,6 +126,7 @@ async def lock_for_replay(conn: Connection, dead_letter_id: int) -> StoredMessag
         payload=bytes(row["payload"]),
         replayed=row["replayed"],
         erased=row["erased"],
+        truncated=row["truncated"],
     )
 
 

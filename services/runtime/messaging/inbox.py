@@ -50,6 +50,13 @@ class Subscription(Generic[E]):
     channels: tuple[Channel, ...]
     decoder: msgspec.json.Decoder[E]
     handler: Handler[E]
+    # Senders outside Carebridge (partners) choose their own event ids: ids are then only
+    # unique per subject, so one sender cannot spend another's id and have its message taken
+    # for a duplicate. The inbox and the dead letters key them by subject and id.
+    ids_per_subject: bool = False
+
+    def event_key(self, subject: str, event_id: str) -> str:
+        return f"{subject}:{event_id}" if self.ids_per_subject else event_id
 
     @property
     def stream(self) -> str:
@@ -120,7 +127,7 @@ async def apply_decoded(
         """INSERT INTO inbox (consumer, event_id) VALUES ($1, $2)
            ON CONFLICT DO NOTHING RETURNING true""",
         sub.name,
-        meta.id,
+        sub.event_key(meta.subject or "", meta.id),
     )
     if not first_time:
         return Outcome.DUPLICATE
@@ -156,6 +163,11 @@ async def replay_dead_letter(
             raise NotFound(f"dead letter {dead_letter_id} does not exist")
         if stored.replayed:
             raise Conflict(f"dead letter {dead_letter_id} was already replayed")
+        if stored.truncated:
+            raise Conflict(
+                f"dead letter {dead_letter_id} kept only the start of a message larger than "
+                "the dead-letter cap: there is no whole message to replay"
+            )
         if stored.erased:
             raise Conflict(
                 f"dead letter {dead_letter_id} was emptied when the personal data it held was "
@@ -186,8 +198,10 @@ class Consumer:
         max_deliver: int,
         ack_wait: float,
         on_outcome: Callable[[str, str], None] = lambda *_: None,
+        dead_letter_max_payload: int = dead_letters.DEFAULT_MAX_PAYLOAD,
     ) -> None:
         self.pool = pool
+        self.dead_letter_max_payload = dead_letter_max_payload
         self.bus = bus
         self.sub: Subscription[object] = sub  # type: ignore[assignment]
         self.batch_size = batch_size
@@ -315,11 +329,14 @@ class Consumer:
                     conn,
                     consumer=self.durable,
                     subject=subject,
-                    event_id=headers.get("ce-id"),
+                    event_id=None
+                    if (event_id := headers.get("ce-id")) is None
+                    else self.sub.event_key(subject, event_id),
                     headers=headers,
                     payload=msg.data,
                     error=error,
                     attempts=attempt,
+                    max_payload=self.dead_letter_max_payload,
                 )
         except TRANSIENT as exc:
             # Not stored, so not terminated: the message comes back once the database does.

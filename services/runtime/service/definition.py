@@ -78,6 +78,8 @@ class Runtime:
         self.consumers: list[Consumer] = []
         self.accepting = True
         self.stop = asyncio.Event()
+        # Where the metrics page is served, once its listener is bound; None when it is not.
+        self.metrics_port: int | None = None
 
 
 # How routes ask for the runtime: `runtime: RuntimeDependency`.

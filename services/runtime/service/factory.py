@@ -22,6 +22,7 @@ from contracts.registry import STREAMS
 from services.runtime.access import consumer_access, staff
 from services.runtime.access.api_keys import KeyDirectory
 from services.runtime.access.audit import audit_middleware
+from services.runtime.access.client_address import ClientAddresses
 from services.runtime.access.consumer_access import ReadyAnswers
 from services.runtime.access.rate_limit import RateLimiter
 from services.runtime.core.db import Pool, create_pool
@@ -39,11 +40,12 @@ from services.runtime.messaging.bus import Bus
 from services.runtime.messaging.inbox import TRANSIENT_RETRY_CAP, Consumer
 from services.runtime.messaging.outbox import Outbox, Relay
 from services.runtime.service.definition import Runtime, ServiceDefinition
+from services.runtime.service.metrics_listener import bound_port, start_metrics_listener
 from services.runtime.service.operations import (
     AuditController,
     DeadLetterController,
     HealthController,
-    metrics_endpoint,
+    metrics_page,
 )
 from services.runtime.service.serve import DRAIN_SIGNAL
 
@@ -91,6 +93,7 @@ def create_service_app(
             max_size=settings.db_pool_max,
         )
         bus: Bus | None = None
+        metrics_server: asyncio.Server | None = None
         tasks: list[asyncio.Task[None]] = []
         try:
             await prepare_database(pool, definition)
@@ -124,6 +127,7 @@ def create_service_app(
                     max_deliver=settings.consumer_max_deliver,
                     ack_wait=settings.consumer_ack_wait,
                     on_outcome=metrics.count_message,
+                    dead_letter_max_payload=settings.dead_letter_max_payload,
                 )
                 for sub in definition.subscriptions(runtime)
             ]
@@ -149,6 +153,7 @@ def create_service_app(
                 _supervise(name, functools.partial(loop, runtime), runtime.stop)
                 for name, loop in background
             )
+            metrics_server = await _metrics_listener(runtime)
             _listen_for_drain(runtime)
             log.info("service ready", port=settings.port, event_loop=event_loop_name())
             yield
@@ -157,6 +162,8 @@ def create_service_app(
             await _finish(tasks, settings.shutdown_grace)
         finally:
             _stop_listening_for_drain()
+            if metrics_server is not None:
+                metrics_server.close()
             for task in tasks:
                 task.cancel()
             # Let cancelled loops run their cleanup before their connections go away.
@@ -177,7 +184,6 @@ def create_service_app(
             HealthController,
             DeadLetterController,
             AuditController,
-            metrics_endpoint,
             *definition.route_handlers,
         ],
         lifespan=[lifespan],
@@ -229,10 +235,28 @@ def create_service_app(
         directory=KeyDirectory(settings.api_key_refresh),
         limiter=RateLimiter(),
         anonymous_limit=settings.anonymous_rate_limit,
+        token_limits=consumer_access.TokenLimits(
+            staff=settings.staff_rate_limit,
+            patient=settings.patient_rate_limit,
+            refused=settings.auth_failure_rate_limit,
+        ),
+        addresses=ClientAddresses(settings.trusted_networks(), settings.forwarded_header),
         on_refused=metrics.count_refusal,
         ready=None if ready is None else ready(metrics),
     )
     return app
+
+
+async def _metrics_listener(runtime: Runtime) -> asyncio.Server | None:
+    """The metrics page on its own port, when the settings name one."""
+    port = runtime.settings.metrics_listen_port
+    if not port:
+        return None
+    server = await start_metrics_listener(
+        runtime.settings.host, port, functools.partial(metrics_page, runtime)
+    )
+    runtime.metrics_port = bound_port(server)
+    return server
 
 
 def _runtime(state: State) -> Runtime:

@@ -1,4 +1,5 @@
-"""Routes every service serves for operators and orchestrators: health, metrics, dead letters."""
+"""Routes every service serves for operators and orchestrators: health, dead letters, audit;
+and the metrics page, served on a port of its own."""
 
 from __future__ import annotations
 
@@ -11,13 +12,13 @@ import msgspec
 from litestar import Controller, Response, get, post
 from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, FromQuery, QueryParameter
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import generate_latest
 
 from services.runtime.access import audit
 from services.runtime.access.staff import staff_only
 from services.runtime.messaging import dead_letters, outbox
 from services.runtime.messaging.inbox import Outcome, replay_dead_letter
-from services.runtime.service.definition import RuntimeDependency
+from services.runtime.service.definition import Runtime, RuntimeDependency
 
 
 class HealthCheck(msgspec.Struct, frozen=True, kw_only=True):
@@ -68,9 +69,9 @@ async def _check(probe: Awaitable[object]) -> str:
     return "ok"
 
 
-@get("/metrics", summary="Prometheus metrics", tags=["operations"], media_type=CONTENT_TYPE_LATEST)
-async def metrics_endpoint(runtime: RuntimeDependency) -> bytes:
-    """Gauges that need a query are refreshed at scrape time, so an idle service costs nothing."""
+async def metrics_page(runtime: Runtime) -> bytes:
+    """The Prometheus page, served on the metrics port (metrics_listener.py). Gauges that need
+    a query are refreshed at scrape time, so an idle service costs nothing."""
     async with runtime.pool.acquire() as conn:
         runtime.metrics.outbox_backlog.set(await outbox.count_backlog(conn))
         open_letters = await dead_letters.count_open_by_consumer(conn)

@@ -12,12 +12,13 @@ from litestar.testing import AsyncTestClient
 from services.content.app import ContentSettings, create_app
 from services.runtime.access import staff
 from services.runtime.core.settings import ServiceSettings, load_settings
+from tests.support import own_metrics_port
 
 
 @pytest.fixture
 def content_settings(settings: ServiceSettings) -> ContentSettings:
     env = {k.upper(): str(v) for k, v in __import__("msgspec").structs.asdict(settings).items()}
-    env |= {"PREVIEW_SECRET": "test-secret", "SCHEDULE_INTERVAL": "0.2"}
+    env |= {"PREVIEW_SECRET": "test-secret", "SCHEDULE_INTERVAL": "0.2", **own_metrics_port()}
     return load_settings(ContentSettings, environ=env)
 
 

@@ -10,7 +10,7 @@ from litestar.testing import AsyncTestClient
 
 from services.content.app import ContentSettings, create_app
 from tests.content_samples import condition, create_and_publish, treatment
-from tests.support import eventually
+from tests.support import eventually, metrics_page
 
 Client = AsyncTestClient[Litestar]
 
@@ -254,21 +254,21 @@ async def test_reads_served_from_the_cache_are_counted_on_the_metrics_page(
         return None if "x-correlation-id" in response.headers else response
 
     await eventually(from_cache, timeout=5)
-    before = _counted(await client.get("/metrics"))
+    before = _counted(await metrics_page(client))
     await client.get(path)
     await client.get(path)
     revalidated = await client.get(path, headers={"If-None-Match": first.headers["etag"]})
-    after = _counted(await client.get("/metrics"))
+    after = _counted(await metrics_page(client))
 
     assert revalidated.status_code == 304
     assert after[200] - before[200] == 2
     assert after[304] - before[304] == 1
 
 
-def _counted(metrics: Any) -> dict[int, float]:
+def _counted(metrics: str) -> dict[int, float]:
     """Counts of the document route by status, from the Prometheus text."""
     counts = {200: 0.0, 304: 0.0}
-    for line in metrics.text.splitlines():
+    for line in metrics.splitlines():
         for status in counts:
             prefix = (
                 'http_requests_total{method="GET",route="/v1/{collection}/{slug}",'

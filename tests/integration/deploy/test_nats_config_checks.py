@@ -23,7 +23,7 @@ from deploy.nats_auth import (
     render_config,
     write_config,
 )
-from tests.nats_auth_support import authorized_nats
+from tests.support.nats_auth import authorized_nats
 
 ALPHA = "alpha-shuttle"
 

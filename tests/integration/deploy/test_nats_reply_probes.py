@@ -22,8 +22,8 @@ from nats.js.api import StreamInfo
 from contracts.registry import STREAMS
 from deploy.nats_auth import ADMIN, ensure_partner_consumers, partner_durable, partner_inbox_prefix
 from services.runtime.messaging.bus import Bus
-from tests.nats_auth_support import Server, authorized_nats
 from tests.support import eventually
+from tests.support.nats_auth import Server, authorized_nats
 
 NAMESPACE = "probe"
 ALPHA = "medilingua"

@@ -12,6 +12,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from services.runtime.access import api_keys
 from tests.inquiry_samples import SUBMISSION
 
 Client = AsyncTestClient[Litestar]
@@ -202,3 +203,30 @@ async def test_a_submission_needs_the_sites_api_key_and_without_it_writes_nothin
     keyed = await client.post("/v1/inquiries", json=SUBMISSION, headers={"X-API-Key": key})
     assert keyed.status_code == 201, keyed.text
     assert keyed.headers["ratelimit-policy"] == '"default";q=10000;w=60'
+
+
+async def test_idempotency_keys_are_each_consumers_own(
+    client: Client, db: asyncpg.Connection, database_url: str
+) -> None:
+    """Another consumer naming the same source and key neither gets the first answer (which
+    holds the patient's access token) back nor is refused: its submission is its own."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        _, other_key = await api_keys.create_api_key(
+            conn, name="copycat-site", origins=(), rate_per_minute=100
+        )
+    finally:
+        await conn.close()
+    headers = {"Idempotency-Key": "submit-42"}
+    first = await client.post("/v1/inquiries", json=SUBMISSION, headers=headers)
+
+    replayed = await client.post(
+        "/v1/inquiries", json=SUBMISSION, headers=headers | {"X-API-Key": other_key}
+    )
+    again = await client.post("/v1/inquiries", json=SUBMISSION, headers=headers)
+
+    assert (first.status_code, replayed.status_code) == (201, 201)
+    assert replayed.json()["id"] != first.json()["id"]
+    assert replayed.json()["access_token"] != first.json()["access_token"]
+    assert again.json() == first.json(), "the first consumer's own retry still gets its answer"
+    assert await count(db) == 2

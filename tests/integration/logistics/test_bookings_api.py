@@ -196,3 +196,27 @@ async def test_a_booking_is_read_with_its_timeline_and_offers(
     ]
     assert body["timeline"][1]["partner_id"] == "kyiv-courier"
     assert [o["partner_id"] for o in body["offers"]] == ["kyiv-courier"]
+
+
+async def test_bookings_and_dead_letters_are_never_stored_by_a_cache(
+    client: Client, coordinator: dict[str, str], db: asyncpg.Connection, register: Register
+) -> None:
+    await register("kyiv-courier", "shipment")
+    _, admin = await staff.create_token(db, person="Ada Admin", roles=("admin",))
+    created = await client.post(
+        "/v1/bookings", json={"kind": "shipment", "details": shipment()}, headers=coordinator
+    )
+    booking_id = created.json()["booking"]["id"]
+
+    answers = [
+        created,
+        await client.get("/v1/bookings", headers=coordinator),
+        await client.get(f"/v1/bookings/{booking_id}", headers=coordinator),
+        await client.get("/admin/dead-letters/", headers={"Authorization": f"Bearer {admin}"}),
+        await client.get("/v1/bookings", headers={"Origin": "https://anywhere.example"}),
+    ]
+
+    assert [a.status_code for a in answers] == [201, 200, 200, 200, 401]
+    for answer in answers:
+        assert answer.headers["cache-control"] == "private, no-store", answer.url
+        assert "access-control-allow-origin" not in answer.headers, answer.url

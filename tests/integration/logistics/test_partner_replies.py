@@ -17,10 +17,12 @@ from services.runtime.messaging.bus import Bus
 from tests.integration.logistics.conftest import (
     Client,
     Register,
+    Start,
     Tap,
     booking_row,
     dead_letters,
     of_type,
+    publish,
     reply,
 )
 from tests.integration.logistics.test_dispatch import confirm, confirmed, offer_to
@@ -174,3 +176,59 @@ async def test_an_offer_copied_onto_the_replies_subject_is_never_taken_for_a_rep
     assert consumer == "logistics-partner-replies"
     assert "undecodable message" in error
     assert dict(await booking_row(db, offer.booking_id)) == before
+
+
+def stray_decline() -> OfferDeclined:
+    """A reply logistics reads and refuses (no such offer): a dead letter shows it was read."""
+    return OfferDeclined(offer_id=str(uuid.uuid4()), reason="other")
+
+
+async def test_a_partner_flooding_its_replies_waits_while_another_is_read_at_once(
+    start: Start, bus: Bus, db: asyncpg.Connection
+) -> None:
+    async with start(PARTNER_REPLY_RATE_LIMIT="1"):
+        for _ in range(3):
+            await reply(bus, "rhein-shuttle", stray_decline())
+        await reply(bus, "main-taxi", stray_decline())
+
+        async def both_read() -> list[str] | None:
+            letters = await dead_letters(db)
+            found = [e for _, e in letters]
+            return found if len(found) == 2 else None
+
+        read = await eventually(both_read, timeout=15)
+        assert sum("partner main-taxi" in e for e in read) == 1
+        assert sum("partner rhein-shuttle" in e for e in read) == 1
+
+        async def excess_handed_back() -> bool:
+            info = await bus.js.consumer_info(bus.stream("PARTNERS"), "logistics-partner-replies")
+            return info.num_redelivered >= 1
+
+        await eventually(excess_handed_back, timeout=15)
+        assert len(await dead_letters(db)) == 2, "the excess waits; it is not applied meanwhile"
+
+
+async def test_a_partner_cannot_spend_another_partners_event_id(
+    client: Client, bus: Bus, db: asyncpg.Connection
+) -> None:
+    taken = str(uuid.uuid4())
+    for partner in ("main-taxi", "rhein-shuttle"):
+        # Each under its own Nats-Msg-Id: the same ce-id from two senders.
+        await publish(
+            bus,
+            f"partners.{partner}.replies",
+            stray_decline(),
+            source=f"/partners/{partner}",
+            event_id=taken,
+            msg_id=f"{partner}:{taken}",
+        )
+
+    async def both_read() -> list[tuple[str, str]] | None:
+        letters = await dead_letters(db)
+        return letters if len(letters) == 2 else None
+
+    letters = await eventually(both_read, timeout=15)
+    assert {("main-taxi" in e, "rhein-shuttle" in e) for _, e in letters} == {
+        (True, False),
+        (False, True),
+    }

@@ -14,13 +14,14 @@ from litestar.params import JSONBody
 from litestar.testing import AsyncTestClient
 from litestar.types import HTTPScope
 
-from services.runtime.access import api_keys
+from services.runtime.access import api_keys, staff
 from services.runtime.access.consumer_access import Ready, ReadyAnswers, consumer_only
+from services.runtime.access.staff import staff_only
 from services.runtime.core.settings import ServiceSettings, as_environ, load_settings
 from services.runtime.http.metrics import Metrics
 from services.runtime.service.definition import ServiceDefinition
 from services.runtime.service.factory import create_service_app
-from tests.support import eventually
+from tests.support import eventually, metrics_page, own_metrics_port
 
 PROBLEM = "application/problem+json"
 SITE = "https://heart-clinic-finder.example"
@@ -36,13 +37,18 @@ async def submit(request: Request[Any, Any, Any], data: JSONBody[dict[str, Any]]
     return {"consumer": request.state.consumer.name, "size": len(data)}
 
 
+@get("/v1/staff-things", **staff_only("coordinator"))
+async def staff_things() -> list[str]:
+    return ["for staff"]
+
+
 DEFINITION = ServiceDefinition(
     name="content",
     title="test service",
     description="consumer access under test",
     migrations=Path("/nonexistent"),
     default_port=0,
-    route_handlers=(things, submit),
+    route_handlers=(things, submit, staff_things),
 )
 
 Client = AsyncTestClient[Litestar]
@@ -55,7 +61,7 @@ def make_client(settings: ServiceSettings) -> Callable[..., Any]:
 
     def make(**changes: str) -> Client:
         env = as_environ(settings)
-        env |= {"API_KEY_REFRESH": "0.05", **changes}
+        env |= {"API_KEY_REFRESH": "0.05", **own_metrics_port(), **changes}
         tuned = load_settings(ServiceSettings, environ=env)
         return AsyncTestClient(create_service_app(DEFINITION, tuned))
 
@@ -213,11 +219,10 @@ async def test_anonymous_callers_are_limited_per_address_and_may_read_from_any_p
     assert [a.status_code for a in answers] == [200, 200, 200, 429]
     assert answers[0].headers["ratelimit-policy"] == '"default";q=3;w=60'
     assert answers[0].headers["access-control-allow-origin"] == "*"
-    # Probes and scrapers are never limited.
+    # Probes are never limited; the scraper has a port of its own.
     for _ in range(5):
         assert (await client.get("/health/live")).status_code == 200
-        assert (await client.get("/metrics")).status_code == 200
-    metrics = (await client.get("/metrics")).text
+    metrics = await metrics_page(client)
     assert 'http_refused_total{reason="rate_limited"} 1.0' in metrics
 
 
@@ -273,3 +278,38 @@ async def test_a_bad_key_definition_is_refused_and_stores_nothing(
     with pytest.raises(ValueError, match=message):
         await api_keys.create_api_key(db, name=name, origins=origins, rate_per_minute=rate)
     assert await db.fetchval("SELECT count(*) FROM staff.api_keys") == 0
+
+
+async def test_anonymous_public_reads_are_for_any_page_with_or_without_an_origin(
+    client: Client,
+) -> None:
+    plain = await client.get("/v1/things")
+    from_page = await client.get("/v1/things", headers={"Origin": SITE})
+
+    # A shared cache may hand either answer to any browser: both carry the field, and neither
+    # depends on the Origin sent.
+    for answer in (plain, from_page):
+        assert answer.headers["access-control-allow-origin"] == "*"
+        assert "origin" not in answer.headers.get("vary", "").lower()
+        assert "no-store" not in answer.headers.get("cache-control", "")
+
+
+async def test_answers_of_staff_routes_are_never_cached_nor_shared_with_other_origins(
+    client: Client, db: asyncpg.Connection
+) -> None:
+    _, token = await staff.create_token(db, person="Carla Coordinator", roles=("coordinator",))
+    key = await new_key(db, "site-a", rate=100)
+
+    refused = await client.get("/v1/staff-things", headers={"Origin": SITE})
+    served = await client.get(
+        "/v1/staff-things", headers={"Origin": SITE, "Authorization": f"Bearer {token}"}
+    )
+    with_key = await client.get(
+        "/v1/staff-things",
+        headers={"Origin": SITE, "Authorization": f"Bearer {token}", "X-API-Key": key},
+    )
+
+    assert (refused.status_code, served.status_code, with_key.status_code) == (401, 200, 200)
+    for answer in (refused, served, with_key):
+        assert answer.headers["cache-control"] == "private, no-store"
+        assert "access-control-allow-origin" not in answer.headers

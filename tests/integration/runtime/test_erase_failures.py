@@ -22,9 +22,9 @@ from services.runtime.messaging.outbox import Outbox, Relay
 from tests.support import eventually
 
 if TYPE_CHECKING:
-    from tests.nats_auth_support import Server
+    from tests.support.nats_auth import Server
 
-pytest_plugins = ["tests.nats_accounts"]
+pytest_plugins = ["tests.support.nats_accounts"]
 
 SCHEMA = "inquiries"
 # Well within the time a refused delete takes to fail (the JetStream request's timeout).

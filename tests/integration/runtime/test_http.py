@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import asyncpg
+import httpx
 import msgspec
 import pytest
 from litestar import Litestar, get, post
@@ -20,11 +21,11 @@ from contracts.registry import CONTENT_PUBLISHED
 from services.runtime.access import staff
 from services.runtime.core.db import transaction
 from services.runtime.core.errors import FieldProblem, IllegalTransition, Invalid
-from services.runtime.core.settings import ServiceSettings
+from services.runtime.core.settings import ServiceSettings, as_environ, load_settings
 from services.runtime.messaging.bus import Bus
 from services.runtime.service.definition import RuntimeDependency, ServiceDefinition
 from services.runtime.service.factory import create_service_app
-from tests.support import eventually
+from tests.support import eventually, metrics_page, own_metrics_port
 
 PROBLEM = "application/problem+json"
 
@@ -97,7 +98,8 @@ DEFINITION = ServiceDefinition(
 
 @pytest.fixture
 async def app(settings: ServiceSettings) -> Litestar:
-    return create_service_app(DEFINITION, settings)
+    own = load_settings(ServiceSettings, environ=as_environ(settings) | own_metrics_port())
+    return create_service_app(DEFINITION, own)
 
 
 @pytest.fixture
@@ -328,7 +330,7 @@ async def test_metrics_count_requests_by_route_template(
     await client.get("/health/live")
     await client.post("/admin/dead-letters/31337/replay", headers=bearer(tokens["admin"]))
 
-    text = (await client.get("/metrics")).text
+    text = await metrics_page(client)
 
     assert 'http_requests_total{method="GET",route="/health/live",status="200"} 1.0' in text
     assert (
@@ -337,7 +339,7 @@ async def test_metrics_count_requests_by_route_template(
     ) in text
     assert "31337" not in _labels(text), "raw ids from URLs must never become metric labels"
     await client.get("/no/such/page/4242")
-    unmatched = (await client.get("/metrics")).text
+    unmatched = await metrics_page(client)
     assert 'http_requests_total{method="GET",route="unmatched",status="404"} 1.0' in unmatched
     assert "4242" not in _labels(unmatched)
     assert "outbox_backlog 0.0" in text
@@ -366,3 +368,18 @@ async def test_text_the_database_cannot_hold_is_a_400_not_a_crash(
     assert nul.status_code == 400
     assert nul.headers["content-type"] == PROBLEM
     assert nul.json()["detail"] == "text must not contain the NUL character (U+0000)"
+
+
+async def test_metrics_are_served_on_their_own_port_and_never_on_the_api_port(
+    client: AsyncTestClient[Litestar],
+) -> None:
+    public = await client.get("/metrics")
+    page = await metrics_page(client)
+    port = client.app.state.runtime.metrics_port
+    async with httpx.AsyncClient(timeout=5.0) as http:
+        elsewhere = await http.get(f"http://127.0.0.1:{port}/admin/dead-letters/")
+        posted = await http.post(f"http://127.0.0.1:{port}/metrics")
+
+    assert public.status_code == 404
+    assert "http_requests_total" in page
+    assert (elsewhere.status_code, posted.status_code) == (404, 405)

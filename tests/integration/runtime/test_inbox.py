@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -204,6 +205,25 @@ async def test_an_undecodable_message_is_dead_lettered_at_once_with_its_reason(
     assert letters[0].attempts == 1
     assert letters[0].error == "undecodable message: Expected `str`, got `int` - at `$.slug`"
     assert catalogue.calls == 0
+
+
+async def test_a_large_message_is_dead_lettered_truncated_with_its_size_and_hash(
+    pool: Pool, provisioned: Bus, running: Running, catalogue: Catalogue
+) -> None:
+    body = b'{"type": "content_published", "slug": 7, "padding": "' + b"x" * 300_000 + b'"}'
+    await publish(provisioned, body, metadata().headers())
+
+    letters = await eventually(lambda: open_dead_letters(pool))
+    letter = letters[0]
+    assert len(letter.payload.encode()) == dead_letters.DEFAULT_MAX_PAYLOAD
+    assert body.decode().startswith(letter.payload)
+    assert (letter.payload_size, letter.payload_truncated) == (len(body), True)
+    assert letter.payload_sha256 == hashlib.sha256(body).hexdigest()
+    stored = await pool.fetchval("SELECT octet_length(payload) FROM dead_letters")
+    assert stored == dead_letters.DEFAULT_MAX_PAYLOAD
+    # Only a start is kept: there is nothing whole to apply again.
+    with pytest.raises(Conflict, match="larger than the dead-letter cap"):
+        await replay_dead_letter(pool, {running.consumer.durable: running.consumer.sub}, letter.id)
 
 
 async def test_a_message_without_cloudevents_headers_is_dead_lettered(

@@ -137,7 +137,11 @@ def test_each_service_waits_for_healthy_infrastructure_and_reports_readiness(
         assert "/health/ready" in " ".join(service["healthcheck"]["test"])
         env = service["environment"]
         assert env["PORT"] == str(definition.default_port)
-        assert service["ports"] == [f"{definition.default_port}:{definition.default_port}"]
+        metrics = definition.default_port + 1000
+        assert service["ports"] == [
+            f"{definition.default_port}:{definition.default_port}",
+            f"127.0.0.1:{metrics}:{metrics}",  # the metrics listener, for this host only
+        ]
         for key in env:
             assert key.removesuffix("_FILE") in known, f"{name}: {key}"
         for key, path in env.items():

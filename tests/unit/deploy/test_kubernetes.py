@@ -99,7 +99,13 @@ def test_each_service_is_deployed_probed_bounded_and_locked_down(
         labels = pod["metadata"]["labels"]
         (container,) = pod["spec"]["containers"]
         assert container["command"] == ["python", "-m", f"services.{name}"]
-        assert container["ports"] == [{"name": "http", "containerPort": definition.default_port}]
+        metrics = definition.default_port + 1000
+        assert container["ports"] == [
+            {"name": "http", "containerPort": definition.default_port},
+            {"name": "metrics", "containerPort": metrics},
+        ]
+        # Scraped on the metrics listener: the API port does not serve /metrics.
+        assert pod["metadata"]["annotations"]["prometheus.io/port"] == str(metrics)
         assert container["readinessProbe"]["httpGet"]["path"] == "/health/ready"
         assert container["livenessProbe"]["httpGet"]["path"] == "/health/live"
         assert set(container["resources"]) == {"requests", "limits"}

@@ -53,7 +53,14 @@ def confirmation() -> Confirmation:
 
 async def submit(pool: Pool, outbox: Outbox, keys: KeyRing) -> uuid.UUID:
     answer = await intake.submit(
-        pool, outbox, keys, submission(), body=b"{}", idempotency_key=None, now=NOW
+        pool,
+        outbox,
+        keys,
+        submission(),
+        body=b"{}",
+        consumer_id=uuid.uuid4(),
+        idempotency_key=None,
+        now=NOW,
     )
     return answer.id
 
@@ -113,6 +120,7 @@ async def test_a_submission_naming_an_unknown_condition_is_refused_and_stores_no
             keys,
             submission(condition="no-such-condition"),
             body=b"{}",
+            consumer_id=uuid.uuid4(),
             idempotency_key=None,
             now=NOW,
         )

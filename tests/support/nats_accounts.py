@@ -1,4 +1,4 @@
-"""A pytest plugin (`pytest_plugins = ["tests.nats_accounts"]` in a test module): a second
+"""A pytest plugin (`pytest_plugins = ["tests.support.nats_accounts"]` in a test module): a second
 nats-server for the session, with the accounts config `make run` renders, for the tests that
 must run with the services' real grants (erasure's deletes above all)."""
 
@@ -10,7 +10,7 @@ import pytest
 
 from deploy.nats_auth import ADMIN
 from services.runtime.messaging.bus import Bus
-from tests.nats_auth_support import ACCOUNTS_PARTNERS, Server, authorized_nats
+from tests.support.nats_auth import ACCOUNTS_PARTNERS, Server, authorized_nats
 
 # The namespace of the session's accounts server: a config names its streams, so the tests that
 # run on it share one namespace and start from emptied streams (`accounts_namespace`).
