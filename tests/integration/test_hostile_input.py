@@ -279,3 +279,14 @@ async def test_a_submission_lists_at_most_fifty_diagnoses(
 
     assert answer.status_code == 400, answer.text
     assert "diagnoses" in _problem_fields(answer)
+
+
+async def test_a_document_lists_at_most_a_hundred_items(
+    content: Client, caller: dict[str, str]
+) -> None:
+    body = {**condition(), "tags": [f"tag-{n}" for n in range(101)]}
+
+    answer = await content.post("/v1/editorial/documents", json=body, headers=caller)
+
+    assert answer.status_code == 400, answer.text
+    assert "tags" in _problem_fields(answer)
