@@ -5,9 +5,9 @@ object key given once (msgspec keeps the last of a repeated key, silently), and 
 characters in any string but tab, line feed and carriage return (a NUL in a name is stored
 otherwise, and is invisible in every page that shows it).
 
-Every body read goes through `json_body`: Litestar's own decoding of `data:` parameters does
-through `JSONRequest`, the app's request class, and routes that read the body themselves call
-it. Invalid JSON is left to the decoder, which names the error."""
+Every body read goes through `json_body`: Litestar's own decoding of `data:` parameters, by
+way of `JSONRequest` (the app's request class), and the routes that read the body themselves, by
+calling it. Invalid JSON is left to the decoder, which names the error."""
 
 from __future__ import annotations
 
