@@ -126,3 +126,41 @@ def test_generated_requests_get_no_5xx_and_answers_match_the_document(
             failures.append(f"{operation.label}: {exc}")
     assert operations > 3
     assert not failures, "\n\n".join(failures)
+
+
+def test_hostile_requests_over_the_served_port_get_a_4xx_and_head_no_body(
+    service_url: str, database_url: str
+) -> None:
+    """The cases of tests/integration/test_hostile_input.py through the real server (granian),
+    which answers HEAD and reads bodies on its own."""
+    headers = _credentials(database_url)
+    deep = b"[" * 1000 + b"]" * 1000
+    replay = httpx.post(
+        f"{service_url}/admin/dead-letters/{2**63}/replay", headers=headers, timeout=10
+    )
+    document = httpx.get(f"{service_url}/schema/openapi.json").json()
+    bodies = [
+        (method.upper(), path)
+        for path, item in document["paths"].items()
+        for method in ("post", "put")
+        if method in item and "{" not in path
+    ]
+    answers = {
+        f"{method} {path}": httpx.request(
+            method,
+            f"{service_url}{path}",
+            content=deep,
+            headers={**headers, "Content-Type": "application/json"},
+            timeout=10,
+        ).status_code
+        for method, path in bodies
+    }
+    got = httpx.get(f"{service_url}/health/live", timeout=10)
+    head = httpx.head(f"{service_url}/health/live", timeout=10)
+
+    assert replay.status_code == 400, replay.text
+    assert bodies
+    assert set(answers.values()) == {400}, answers
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head.headers["content-length"] == got.headers["content-length"]

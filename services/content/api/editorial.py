@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, Response, get, post, put
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from services.content.api.parameters import collection_kind
 from services.content.api.preview_tokens import PreviewSigner
@@ -19,6 +19,7 @@ from services.content.domain.revisions import Change
 from services.content.usecases import editorial as usecases
 from services.runtime.access.staff import Principal, staff_only
 from services.runtime.core.errors import BadRequest, FieldProblem
+from services.runtime.http.parameters import BIGINT_MAX, PositiveBigint
 from services.runtime.http.preconditions import IfMatch, etag, expected_version
 from services.runtime.service.definition import RuntimeDependency
 
@@ -162,8 +163,8 @@ class EditorialController(Controller):
         runtime: RuntimeDependency,
         collection: FromPath[str],
         slug: FromPath[str],
-        from_revision: Annotated[int, QueryParameter(name="from", ge=1)],
-        to: FromQuery[int | None] = None,
+        from_revision: Annotated[int, QueryParameter(name="from", ge=1, le=BIGINT_MAX)],
+        to: Annotated[int | None, QueryParameter(ge=1, le=BIGINT_MAX)] = None,
     ) -> Response[RevisionDiff]:
         target, changes = await usecases.compare_revisions(
             runtime.pool, collection_kind(collection), slug, from_revision, to
@@ -185,7 +186,7 @@ class EditorialController(Controller):
         runtime: RuntimeDependency,
         collection: FromPath[str],
         slug: FromPath[str],
-        number: FromPath[int],
+        number: PositiveBigint,
         if_match: IfMatch = None,
     ) -> Response[DocumentState]:
         row = await usecases.restore_revision(

@@ -19,6 +19,9 @@ Icd10 = Annotated[str, msgspec.Meta(pattern=r"^[A-Z][0-9]{2}(\.[0-9A-Z]{1,4})?$"
 Tag = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=60)]
 Url = Annotated[str, msgspec.Meta(pattern=r"^https?://\S+$", max_length=2000)]
 Euro = Annotated[int, msgspec.Meta(ge=0)]
+# Every list in a document is bounded (a list without one took 100,000 items elsewhere): far
+# more sections, FAQs, tags or translations than a page shows.
+LISTED = msgspec.Meta(max_length=100)
 
 SectionKey = Literal[
     "overview",
@@ -92,16 +95,16 @@ class Trust(Strict, frozen=True, kw_only=True):
     medical_reviewer: Person
     last_reviewed: date
     next_review_due: date
-    sources: tuple[Source, ...] = ()
+    sources: Annotated[tuple[Source, ...], LISTED] = ()
 
 
 class ConditionText(Strict, frozen=True, kw_only=True):
     title: ShortText
     summary: LongText
-    sections: tuple[Section, ...] = ()
-    symptoms: tuple[ShortText, ...] = ()
-    risk_factors: tuple[ShortText, ...] = ()
-    faqs: tuple[Faq, ...] = ()
+    sections: Annotated[tuple[Section, ...], LISTED] = ()
+    symptoms: Annotated[tuple[ShortText, ...], LISTED] = ()
+    risk_factors: Annotated[tuple[ShortText, ...], LISTED] = ()
+    faqs: Annotated[tuple[Faq, ...], LISTED] = ()
     seo: Seo | None = None
     translation_reviewer: Person | None = None
 
@@ -109,8 +112,8 @@ class ConditionText(Strict, frozen=True, kw_only=True):
 class TreatmentText(Strict, frozen=True, kw_only=True):
     title: ShortText
     summary: LongText
-    sections: tuple[Section, ...] = ()
-    faqs: tuple[Faq, ...] = ()
+    sections: Annotated[tuple[Section, ...], LISTED] = ()
+    faqs: Annotated[tuple[Faq, ...], LISTED] = ()
     price_note: LongText | None = None
     seo: Seo | None = None
     translation_reviewer: Person | None = None
@@ -119,9 +122,9 @@ class TreatmentText(Strict, frozen=True, kw_only=True):
 class ServiceText(Strict, frozen=True, kw_only=True):
     title: ShortText
     summary: LongText
-    included: tuple[ShortText, ...] = ()
+    included: Annotated[tuple[ShortText, ...], LISTED] = ()
     how_to_book: LongText | None = None
-    faqs: tuple[Faq, ...] = ()
+    faqs: Annotated[tuple[Faq, ...], LISTED] = ()
     price_note: LongText | None = None
     seo: Seo | None = None
     translation_reviewer: Person | None = None
@@ -129,34 +132,34 @@ class ServiceText(Strict, frozen=True, kw_only=True):
 
 class Condition(Strict, frozen=True, kw_only=True, tag="condition", tag_field="kind"):
     slug: Slug
-    icd10: tuple[Icd10, ...] = ()
+    icd10: Annotated[tuple[Icd10, ...], LISTED] = ()
     specialty: Tag
-    tags: tuple[Tag, ...] = ()
-    related_treatments: tuple[Slug, ...] = ()
-    related_services: tuple[Slug, ...] = ()
+    tags: Annotated[tuple[Tag, ...], LISTED] = ()
+    related_treatments: Annotated[tuple[Slug, ...], LISTED] = ()
+    related_services: Annotated[tuple[Slug, ...], LISTED] = ()
     trust: Trust
-    translations: dict[Locale, ConditionText]
+    translations: Annotated[dict[Locale, ConditionText], LISTED]
 
 
 class Treatment(Strict, frozen=True, kw_only=True, tag="treatment", tag_field="kind"):
     slug: Slug
     treatment_kind: TreatmentKind
     specialty: Tag
-    tags: tuple[Tag, ...] = ()
+    tags: Annotated[tuple[Tag, ...], LISTED] = ()
     length_of_stay: StayRange | None = None
     price: PriceRange | None = None
-    related_conditions: tuple[Slug, ...] = ()
-    related_services: tuple[Slug, ...] = ()
+    related_conditions: Annotated[tuple[Slug, ...], LISTED] = ()
+    related_services: Annotated[tuple[Slug, ...], LISTED] = ()
     trust: Trust
-    translations: dict[Locale, TreatmentText]
+    translations: Annotated[dict[Locale, TreatmentText], LISTED]
 
 
 class ServiceOffering(Strict, frozen=True, kw_only=True, tag="service", tag_field="kind"):
     slug: Slug
     service: ServiceKind
-    tags: tuple[Tag, ...] = ()
+    tags: Annotated[tuple[Tag, ...], LISTED] = ()
     price_from: PriceRange | None = None
-    translations: dict[Locale, ServiceText]
+    translations: Annotated[dict[Locale, ServiceText], LISTED]
 
 
 Document = Condition | Treatment | ServiceOffering

@@ -29,6 +29,7 @@ from services.content.store import delivery as store
 from services.content.store.delivery import ChangeRow, SearchHit, Sort
 from services.runtime.core.db import Connection, Pool
 from services.runtime.core.errors import BadRequest, FieldProblem, NotFound
+from services.runtime.core.integers import parse_bigint
 from services.runtime.http.cursors import NOT_OURS, decode_cursor, encode_cursor
 
 JSON_LD = "application/ld+json"
@@ -237,10 +238,11 @@ def decode_sync_token(token: str) -> int:
         text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise refused from None
-    prefix, _, seq = text.partition(":")
-    if prefix != "sync" or not seq.isdigit():
+    prefix, _, digits = text.partition(":")
+    seq = parse_bigint(digits) if prefix == "sync" else None
+    if seq is None:
         raise refused
-    return int(seq)
+    return seq
 
 
 async def embed(

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post, put
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from services.inquiries.api.case_commands import (
     CHANGE,
@@ -57,7 +57,7 @@ class CoordinatorController(Controller):
         submitted_to: FromQuery[date | None] = None,
         coordinator: FromQuery[str | None] = None,
         cursor: FromQuery[str | None] = None,
-        limit: FromQuery[int] = 50,
+        limit: Annotated[int, QueryParameter(ge=1, le=casework.MAX_PAGE)] = 50,
     ) -> Response[CasePage]:
         query = casework.CaseQuery(
             status=status,

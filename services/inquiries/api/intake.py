@@ -15,6 +15,7 @@ from services.inquiries.domain.intake import SubmitInquiry, Submitted
 from services.inquiries.domain.views import PatientCase
 from services.inquiries.usecases import intake
 from services.runtime.access.consumer_access import consumer_only
+from services.runtime.http.json_input import json_body
 from services.runtime.http.validation import decode_all_problems
 from services.runtime.service.definition import KeysDependency, RuntimeDependency
 
@@ -54,7 +55,7 @@ class IntakeController(Controller):
         keys: KeysDependency,
         idempotency_key: IDEMPOTENCY_KEY = None,
     ) -> Response[Submitted]:
-        body = await request.body()
+        body = await json_body(request)
         submission = decode_all_problems(body, SubmitInquiry)
         answer = await intake.submit(
             runtime.pool,

@@ -15,6 +15,7 @@ from services.inquiries.api.patient_access import NO_STORE, PATIENT_ONLY, patien
 from services.inquiries.domain.commands import OfferForm
 from services.inquiries.domain.views import CaseView, PatientCase
 from services.inquiries.usecases import intake, offers
+from services.runtime.http.parameters import PositiveBigint
 from services.runtime.service.definition import KeysDependency, RuntimeDependency
 
 
@@ -47,7 +48,7 @@ class CoordinatorOfferController(Controller):
         **COORDINATOR,
     )
     async def accept_offer(
-        self, inquiry_id: FromPath[uuid.UUID], offer_version: FromPath[int], cmd: Command
+        self, inquiry_id: FromPath[uuid.UUID], offer_version: PositiveBigint, cmd: Command
     ) -> Response[CaseView]:
         # The case's id is the command's; named here too so the document lists the path in
         # order (inquiry, offer version, If-Match) as it always has.
@@ -76,7 +77,7 @@ class PatientOfferController(Controller):
         runtime: RuntimeDependency,
         keys: KeysDependency,
         inquiry_id: FromPath[uuid.UUID],
-        offer_version: FromPath[int],
+        offer_version: PositiveBigint,
     ) -> Response[PatientCase]:
         token = patient_token(request)
         await offers.accept_offer_as_patient(

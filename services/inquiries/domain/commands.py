@@ -22,9 +22,9 @@ from contracts.logistics import (
     Specialty,
 )
 from services.inquiries.domain.intake import Email, Name, Phone, Text
-from services.runtime.http.validation import Form
+from services.runtime.http.validation import SINGLE_LINE, Form
 
-Line = Annotated[str, msgspec.Meta(min_length=1, max_length=300)]
+Line = Annotated[str, SINGLE_LINE, msgspec.Meta(min_length=1, max_length=300)]
 Money = Annotated[
     str,
     msgspec.Meta(

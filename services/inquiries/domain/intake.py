@@ -17,9 +17,14 @@ from services.runtime.core.errors import FieldProblem, Invalid
 
 # Form is msgspec alone (forbid_unknown_fields): the commands are the domain's, and a typo in
 # one is a 400 wherever it comes in.
-from services.runtime.http.validation import Form
+from services.runtime.http.validation import SINGLE_LINE, Form
 
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Name = Annotated[str, SINGLE_LINE, msgspec.Meta(min_length=1, max_length=200)]
+# Far more than any referral letter lists; a list without a bound took 100,000.
+MAX_DIAGNOSES = 50
+# The oldest date of birth taken: no one alive was born before it, so an earlier one is a typo
+# (or 0001-01-01, a date picker's empty value).
+EARLIEST_BIRTH = date(1900, 1, 1)
 Email = Annotated[str, msgspec.Meta(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
 Phone = Annotated[str, msgspec.Meta(pattern=r"^\+[1-9][0-9]{6,14}$")]
 Language = Annotated[str, msgspec.Meta(pattern=r"^[a-z]{2,3}$")]
@@ -52,10 +57,13 @@ class SubmitInquiry(Form, frozen=True, kw_only=True):
     patient: Patient
     condition_slug: Slug
     description: Text
-    diagnoses: tuple[Annotated[str, msgspec.Meta(min_length=1, max_length=300)], ...] = ()
+    diagnoses: Annotated[
+        tuple[Annotated[str, msgspec.Meta(min_length=1, max_length=300)], ...],
+        msgspec.Meta(max_length=MAX_DIAGNOSES),
+    ] = ()
     preferred_country: Country = "DE"
     preferred_dates: DateRange | None = None
-    services: tuple[RequestedService, ...] = ()
+    services: Annotated[tuple[RequestedService, ...], msgspec.Meta(max_length=10)] = ()
     consent: SubmissionConsent
     source: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 
@@ -88,6 +96,12 @@ def submission_problems(
         )
     if date_of_birth >= today:
         problems.append(FieldProblem(field="patient.date_of_birth", message="must be in the past"))
+    elif date_of_birth < EARLIEST_BIRTH:
+        problems.append(
+            FieldProblem(
+                field="patient.date_of_birth", message=f"must be on or after {EARLIEST_BIRTH}"
+            )
+        )
     if preferred is not None:
         start, end = preferred
         if end < start:

@@ -26,6 +26,7 @@ from services.logistics.usecases import BookingCollaborators
 from services.runtime.access.staff import staff_only
 from services.runtime.core.errors import BadRequest, FieldProblem
 from services.runtime.http.cursors import AwareDatetime, decode_cursor, encode_cursor
+from services.runtime.http.json_input import json_body
 from services.runtime.http.validation import Form, field_problems
 
 MAX_LIMIT = 100
@@ -105,7 +106,7 @@ class BookingController(Controller):
     async def create(
         self, request: Request[Any, Any, Any], bookings: BookingCollaboratorsDependency
     ) -> BookingView:
-        inquiry_id, details = decode_new_booking(await request.body())
+        inquiry_id, details = decode_new_booking(await json_body(request))
         booking_id = await usecases.request_booking(
             bookings, details, inquiry_id=inquiry_id, now=datetime.now(UTC)
         )

@@ -14,22 +14,26 @@ from contracts.logistics import BookingKind, Country, Iata, Language, Line, Name
 from services.logistics import domain, usecases
 from services.runtime.access.staff import staff_only
 from services.runtime.core.errors import BadRequest, FieldProblem
+from services.runtime.http.json_input import json_body
 from services.runtime.http.validation import Form, decode_all_problems
 from services.runtime.service.definition import RuntimeDependency
 
+# A partner's coverage and skills, each a short list: bounded, as every list in a Form is.
+MAX_LISTED = 200
+
 
 class CoverageForm(Form, frozen=True, kw_only=True):
-    airports: tuple[Iata, ...] = ()
-    cities: tuple[Line, ...] = ()
-    countries: tuple[Country, ...] = ()
+    airports: Annotated[tuple[Iata, ...], msgspec.Meta(max_length=MAX_LISTED)] = ()
+    cities: Annotated[tuple[Line, ...], msgspec.Meta(max_length=MAX_LISTED)] = ()
+    countries: Annotated[tuple[Country, ...], msgspec.Meta(max_length=MAX_LISTED)] = ()
 
 
 class PartnerForm(Form, frozen=True, kw_only=True):
     name: Name
     kinds: Annotated[tuple[BookingKind, ...], msgspec.Meta(min_length=1)]
     coverage: CoverageForm = CoverageForm()
-    languages: tuple[Language, ...] = ()
-    capabilities: tuple[domain.Capability, ...] = ()
+    languages: Annotated[tuple[Language, ...], msgspec.Meta(max_length=MAX_LISTED)] = ()
+    capabilities: Annotated[tuple[domain.Capability, ...], msgspec.Meta(max_length=MAX_LISTED)] = ()
     # Higher goes first.
     priority: Annotated[int, msgspec.Meta(ge=-1000, le=1000)] = 0
     active: bool = True
@@ -87,7 +91,7 @@ class PartnerController(Controller):
     async def register(
         self, request: Request[Any, Any, Any], runtime: RuntimeDependency
     ) -> domain.Partner:
-        form = decode_all_problems(await request.body(), NewPartner)
+        form = decode_all_problems(await json_body(request), NewPartner)
         partner = _partner(form.id, form)
         await usecases.register_partner(runtime.pool, partner, now=datetime.now(UTC))
         return partner
@@ -104,7 +108,7 @@ class PartnerController(Controller):
         runtime: RuntimeDependency,
         partner_id: FromPath[PartnerId],
     ) -> Response[domain.Partner]:
-        form = decode_all_problems(await request.body(), ReplacePartner)
+        form = decode_all_problems(await json_body(request), ReplacePartner)
         if form.id is not None and form.id != partner_id:
             raise BadRequest(
                 [

@@ -58,6 +58,13 @@ class PreconditionRequired(DomainError):
     title = "Precondition required"
 
 
+class UnsupportedMediaType(DomainError):
+    """A body in a format the route does not take (text where JSON is expected)."""
+
+    status = 415
+    title = "Unsupported media type"
+
+
 class Invalid(DomainError):
     """Input breaks rules a schema cannot express; lists every problem at once."""
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Litestar
-from litestar.types import ASGIApp
+from litestar.types import ASGIApp, Message, Send
 
 from services.runtime.http.request_context import HTTP
 
@@ -27,7 +27,22 @@ class ServiceApp(Litestar):
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         # Any, as Litestar's own signature unions lifespan and HTTP types that a layer for
         # HTTP alone does not take.
+        if scope["type"] == HTTP and scope["method"] == "HEAD":
+            # HEAD is GET without the body (RFC 9110 §9.3.2), for every GET route and the ready
+            # answers alike: the same status and header fields, Content-Length and ETag
+            # included. Litestar would answer 405 on a route declared for GET alone.
+            scope = {**scope, "method": "GET"}
+            send = _without_body(send)
         if self.front is not None and scope["type"] == HTTP:
             await self.front(scope, receive, send)
             return
         await super().__call__(scope, receive, send)
+
+
+def _without_body(send: Send) -> Send:
+    async def send_head(message: Message) -> None:
+        if message["type"] == "http.response.body":
+            message = {**message, "body": b""}
+        await send(message)
+
+    return send_head

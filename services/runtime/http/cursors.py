@@ -32,6 +32,6 @@ def decode_cursor(cursor: str, key_type: type[T]) -> T:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         return msgspec.json.decode(raw, type=key_type)
-    except (binascii.Error, ValueError, msgspec.DecodeError):
+    except (binascii.Error, ValueError, RecursionError, msgspec.DecodeError):
         # msgspec.ValidationError is a DecodeError; ValueError covers non-ASCII input.
         raise BadRequest([FieldProblem(field="cursor", message=NOT_OURS)]) from None

@@ -8,7 +8,13 @@ from typing import Annotated
 
 from litestar.params import HeaderParameter
 
-from services.runtime.core.errors import BadRequest, FieldProblem, PreconditionRequired
+from services.runtime.core.errors import (
+    BadRequest,
+    FieldProblem,
+    PreconditionFailed,
+    PreconditionRequired,
+)
+from services.runtime.core.integers import parse_bigint
 
 IfMatch = Annotated[
     str | None,
@@ -27,10 +33,17 @@ def expected_version(if_match: str | None) -> int | None:
     """The version named by If-Match, or None when the header is absent."""
     if if_match is None:
         return None
-    tag = if_match.strip().removeprefix("W/").strip('"')
-    if not tag.isdigit():
+    tag = if_match.strip()
+    if tag.startswith("W/"):
+        # If-Match compares strongly (RFC 9110 §13.1.1): a weak tag never matches, whatever it
+        # names, so the condition is false.
+        raise PreconditionFailed(
+            'a weak ETag (W/"3") never matches If-Match; send the strong one: If-Match: "3"'
+        )
+    version = parse_bigint(tag.strip('"'))
+    if version is None:
         raise BadRequest([FieldProblem(field="If-Match", message='expected a version such as "3"')])
-    return int(tag)
+    return version
 
 
 def required_version(if_match: str | None) -> int:

@@ -67,6 +67,11 @@ def _struct_type(tp: Any) -> type[msgspec.Struct] | None:
     return tp if isinstance(tp, type) and issubclass(tp, msgspec.Struct) else None
 
 
+# A name or a one-line label: no control character at all, line breaks included. Every JSON body
+# is already refused with other control characters (services/runtime/http/json_input.py).
+SINGLE_LINE = msgspec.Meta(pattern=r"^[^\x00-\x1f\x7f]*$")
+
+
 class Form(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """HTTP input: a misspelt field is an error, not silently dropped. Every request body
     Struct derives from it."""

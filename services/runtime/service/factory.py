@@ -32,6 +32,7 @@ from services.runtime.core.outages import TRANSIENT
 from services.runtime.core.pacing import Backoff, wait_any
 from services.runtime.core.settings import ServiceSettings
 from services.runtime.http.asgi import ServiceApp
+from services.runtime.http.json_input import JSONRequest
 from services.runtime.http.metrics import Metrics
 from services.runtime.http.problem_docs import document_problems
 from services.runtime.http.problems import EXCEPTION_HANDLERS
@@ -219,6 +220,8 @@ def create_service_app(
         logging_config=None,
         debug=False,
         request_max_body_size=settings.request_max_body,
+        # Every `data:` body is checked (JSON type, depth, repeated keys) before it is decoded.
+        request_class=JSONRequest,
     )
     document_problems(app.openapi_schema, staff.SECURITY_SCHEME, consumer_access.SECURITY_SCHEME)
     # Around routing, not inside it (as Litestar's route middleware is), so unmatched paths and

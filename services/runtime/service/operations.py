@@ -11,11 +11,12 @@ from typing import Annotated
 import msgspec
 from litestar import Controller, Response, get, post
 from litestar.openapi import ResponseSpec
-from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.params import FromQuery, QueryParameter
 from prometheus_client import generate_latest
 
 from services.runtime.access import audit
 from services.runtime.access.staff import staff_only
+from services.runtime.http.parameters import BIGINT_MAX, PositiveBigint
 from services.runtime.messaging import dead_letters, outbox
 from services.runtime.messaging.inbox import Outcome, replay_dead_letter
 from services.runtime.service.definition import Runtime, RuntimeDependency
@@ -109,7 +110,7 @@ class DeadLetterController(Controller):
         **staff_only("admin"),
     )
     async def replay(
-        self, runtime: RuntimeDependency, dead_letter_id: FromPath[int]
+        self, runtime: RuntimeDependency, dead_letter_id: PositiveBigint
     ) -> ReplayResult:
         subscriptions = {c.durable: c.sub for c in runtime.consumers}
         outcome: Outcome = await replay_dead_letter(runtime.pool, subscriptions, dead_letter_id)
@@ -135,7 +136,7 @@ class AuditController(Controller):
         person: FromQuery[str | None] = None,
         route: FromQuery[str | None] = None,
         since: FromQuery[datetime | None] = None,
-        before_id: Annotated[int | None, QueryParameter(ge=1, le=2**63 - 1)] = None,
+        before_id: Annotated[int | None, QueryParameter(ge=1, le=BIGINT_MAX)] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
     ) -> list[audit.AuditEntry]:
         async with runtime.pool.acquire() as conn:

@@ -85,8 +85,10 @@ async def test_pages_follow_one_another_without_skipping_or_repeating(
     ("query", "field"),
     [
         ("status=lost", "status"),
-        ("limit=0", "limit"),
-        ("limit=101", "limit"),
+        # Bounded where the route declares it, as every limit of every service is.
+        ("limit=0", "query.limit"),
+        ("limit=101", "query.limit"),
+        (f"limit={2**63}", "query.limit"),
         ("cursor=not-a-cursor", "cursor"),
         ("submitted_from=2026-11-05&submitted_to=2026-11-01", "submitted_to"),
         ("submitted_from=yesterday", "query.submitted_from"),
