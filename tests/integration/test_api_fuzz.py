@@ -174,7 +174,8 @@ def test_the_catalogues_reads_answer_200_with_bodies_that_match_the_document(
         case = operation.Case(path_parameters=path_parameters, query=query)
         response = case.call(base_url=service_url, headers=headers, timeout=10)
         assert response.status_code == 200, (path, query, response.text)
-        assert response.json(), (path, "an empty answer checks nothing")
+        # Each read names a mitral document of the catalogue: an empty page would check nothing.
+        assert "mitral" in response.text, (path, query, response.text)
         case.validate_response(response, checks=CHECKS)
 
 
