@@ -17,7 +17,7 @@ from tests.e2e.local_stack import REPO, STOP_DEADLINE, Runner, Stacks
 
 pytestmark = pytest.mark.e2e
 
-SERVICES = {"content", "inquiries", "logistics"}
+SERVICES = {"content", "inquiries", "logistics", "notifications"}
 PARTNERS = {
     "rhein-shuttle": ["transfer"],
     "medilingua": ["interpreter"],
@@ -60,8 +60,14 @@ def _assert_manifest(manifest: dict[str, Any], runner: Runner) -> None:
         "partners",
         "pid",
         "started_at",
+        "metrics",
+        "mail",
     }
     assert set(manifest["services"]) == SERVICES
+    # Each service's metrics on a listener of its own, never on its API port.
+    assert set(manifest["metrics"]) == SERVICES
+    assert not set(manifest["metrics"].values()) & set(manifest["services"].values())
+    assert manifest["mail"]["smtp"].startswith("smtp://127.0.0.1:")
     assert manifest["pid"] == runner.process.pid
     staff = manifest["credentials"]["staff"]
     assert set(staff) == ROLES

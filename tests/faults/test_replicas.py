@@ -52,7 +52,7 @@ async def test_two_instances_of_each_service_share_the_work_and_never_do_it_twic
     assert len(ledger.bookings) == 2 * len(inquiries)
     assert sum(ledger.lost(i) for i in inquiries) == 0
     assert sum(ledger.duplicated(i) for i in inquiries) == 0
-    assert ledger.outbox_rows == {"content": 0, "inquiries": 0, "logistics": 0}
+    assert set(ledger.outbox_rows.values()) == {0}, ledger.outbox_rows
     assert ledger.dead_letters == {"content": [], "inquiries": [], "logistics": []}
     # Shared: both instances of inquiries and logistics published and applied some of it.
     for name in ("inquiries", "logistics"):

@@ -21,8 +21,8 @@ from litestar.testing import AsyncTestClient
 from deploy.api_documents import FACTORIES, SERVICES
 from services.runtime.access import consumer_access, staff
 from services.runtime.core.settings import ServiceSettings, as_environ, load_settings
-from services.runtime.privacy.crypto import KeyRing
 from services.runtime.service.definition import ServiceDefinition
+from tests.support.service_env import every_service_environ
 
 # (method, path template) of routes anyone may call, per service: every other route declares how
 # it authenticates (a staff role, a consumer's API key or the patient's access token).
@@ -41,6 +41,7 @@ PUBLIC: dict[str, set[tuple[str, str]]] = {
     },
     "inquiries": set(),
     "logistics": set(),
+    "notifications": set(),
 }
 # For each required role, a role that must be refused (admin may do everything).
 WRONG_ROLE: dict[str, staff.Role] = {
@@ -99,11 +100,7 @@ def concrete(route: Route) -> str:
 
 def service_settings(definition: ServiceDefinition, settings: ServiceSettings) -> ServiceSettings:
     env = as_environ(settings)
-    env |= {
-        "INQUIRIES_ENCRYPTION_KEYS": KeyRing.generate_setting("t1"),
-        "LOGISTICS_ENCRYPTION_KEYS": KeyRing.generate_setting("t1"),
-        "PREVIEW_SECRET": "test-secret",
-    }
+    env |= every_service_environ()
     return load_settings(definition.settings_type, environ=env)
 
 

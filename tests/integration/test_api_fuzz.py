@@ -32,7 +32,7 @@ from services.runtime.access import api_keys, staff
 from services.runtime.core.db import create_pool
 from services.runtime.core.settings import ServiceSettings, as_environ
 from services.runtime.messaging.outbox import Outbox
-from services.runtime.privacy.crypto import KeyRing
+from tests.support.service_env import every_service_environ
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "6"))
@@ -82,11 +82,7 @@ def service_url(
     env |= {
         "PORT": str(port),
         "LOG_FORMAT": "json",
-        "INQUIRIES_ENCRYPTION_KEYS": KeyRing.generate_setting("f1"),
-        "LOGISTICS_ENCRYPTION_KEYS": KeyRing.generate_setting("f1"),
-        "NOTIFICATIONS_ENCRYPTION_KEYS": KeyRing.generate_setting("f1"),
-        "NOTIFICATIONS_ONCALL_EMAIL": "oncall@carebridge.example",
-        "PREVIEW_SECRET": "fuzz",
+        **every_service_environ("f1"),
     }
     log = tmp_path / f"{request.param}.log"
     with log.open("wb") as out:

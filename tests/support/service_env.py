@@ -1,0 +1,32 @@
+"""What every service needs beyond the shared settings to start at all: its own key ring (each
+sealing service reads its own variable) and its own required settings. One place, so a new
+service is added here once rather than in every test that starts all of them."""
+
+from __future__ import annotations
+
+import msgspec
+
+from deploy.stack.runner import DEFINITIONS
+from services.runtime.privacy.crypto import KeyRing
+from services.runtime.privacy.sealing import SealingSettings
+
+# Required settings that are not keys, with a value fit for tests.
+REQUIRED = {
+    "PREVIEW_SECRET": "test-secret",
+    "NOTIFICATIONS_ONCALL_EMAIL": "oncall@carebridge.example",
+}
+
+
+def every_service_environ(key_id: str = "t1") -> dict[str, str]:
+    """Variables under which every service of the stack starts: a fresh ring for each sealing
+    service, named as that service reads it, and the other required settings."""
+    env = dict(REQUIRED)
+    for definition in DEFINITIONS:
+        if issubclass(definition.settings_type, SealingSettings):
+            variable = next(
+                f.encode_name
+                for f in msgspec.structs.fields(definition.settings_type)
+                if f.name == "encryption_keys"
+            )
+            env[variable] = KeyRing.generate_setting(key_id)
+    return env
