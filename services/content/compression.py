@@ -30,6 +30,8 @@ COMPRESSORS: dict[str, Callable[[bytes], bytes]] = {
     "gzip": lambda body: gzip.compress(body, compresslevel=_GZIP_LEVEL, mtime=0),
 }
 _ALIASES = {"x-gzip": "gzip"}
+# Below the smallest q-value a reader can write (0.001).
+_UNNAMED_IDENTITY = 0.0001
 # Longer header values are parsed each time rather than cached: a client sending odd, long
 # values must not fill the parse cache.
 _CACHED_HEADER = 256
@@ -66,8 +68,9 @@ def _parse(header: bytes) -> tuple[str, ...]:
     for rank, coding in enumerate(PREFERENCE):
         q = weights.get(coding, wildcard)
         if q is None:
-            # Not named and no wildcard: identity stays acceptable, the others are not.
-            q = 1.0 if coding == IDENTITY else 0.0
+            # Not named and no wildcard: identity stays acceptable (RFC 9110 section 12.5.3),
+            # after every coding the reader named; the others are not acceptable.
+            q = _UNNAMED_IDENTITY if coding == IDENTITY else 0.0
         if q > 0:
             ranked.append((-q, rank, coding))
     return tuple(coding for _, _, coding in sorted(ranked))
