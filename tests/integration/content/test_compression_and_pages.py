@@ -158,3 +158,22 @@ async def test_a_publish_outdates_search_and_sync_pages(
     await eventually(found, timeout=5)
     after = await client.get("/v1/sync")
     assert len(after.json()["published"]) == len(sync.json()["published"]) + 1
+
+
+async def test_search_finds_rare_and_common_words_and_typos_in_english_and_german(
+    client: Client, editor: dict[str, str], published: dict[str, Any]
+) -> None:
+    await create_and_publish(client, editor, treatment())
+
+    async def slugs(query: str, locale: str) -> list[str]:
+        page = (await client.get(f"/v1/search?q={query}&locale={locale}")).json()
+        return [hit["slug"] for hit in page["items"]]
+
+    rare = (await client.get("/v1/search?q=ventricle&locale=en")).json()["items"]
+    assert [h["slug"] for h in rare] == ["mitral-valve-insufficiency"]
+    assert "<mark>ventricle</mark>" in rare[0]["snippet"]
+    assert set(await slugs("mitral", "en")) == {"mitral-valve-insufficiency", "mitral-valve-repair"}
+    # Typos in a title, found by trigram word similarity: English and German.
+    assert (await slugs("mitral insuficiency", "en"))[0] == "mitral-valve-insufficiency"
+    assert (await slugs("Mitralklapeninsufizienz", "de"))[0] == "mitral-valve-insufficiency"
+    assert await slugs("zzqxw", "en") == []
