@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Hashable
 
-from services.content.representation import Encoded
+from services.content.representation import OVERHEAD, Encoded
 
 # A document: (kind, slug, locale, representation). A page: ("page", path, query, locale).
 Key = tuple[str, ...]
@@ -43,6 +43,11 @@ class DocumentCache:
         # Bumped by every invalidation: a read that started before one must not cache its result.
         self._generations: dict[Hashable, int] = {}
         self._cleared = 0
+
+    def admits(self, body_bytes: int) -> bool:
+        """Whether an answer of this size could be stored at all (compressed or not): one that
+        cannot is compressed only in the coding it is sent in."""
+        return body_bytes + OVERHEAD <= self.max_bytes
 
     def get(self, key: Key) -> Encoded | None:
         found = self._entries.get(key)

@@ -15,7 +15,7 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 
 from services.content.api.parameters import collection_kind, reader_locale
 from services.content.cache import SEARCH, SYNC, DocumentCache, Key, collection_tag
-from services.content.compression import accepted
+from services.content.compression import CODINGS, accepted
 from services.content.domain.editorial import Published
 from services.content.representation import (
     COLLECTION,
@@ -132,7 +132,7 @@ class DeliveryController(Controller):
                 include=include,
             )
             page = Page(items=listing.items, next_cursor=listing.next_cursor)
-            return _page(page, PAGE_CACHE, PAGE_VARY, served)
+            return _page(request, cache, page, PAGE_CACHE, PAGE_VARY, served)
 
         if include:
             # Embedded documents of other collections: no single collection's event outdates
@@ -202,7 +202,7 @@ class DeliveryController(Controller):
                 ],
                 token=synced.token,
             )
-            return _page(page, SYNC_CACHE, SYNC_VARY)
+            return _page(request, cache, page, SYNC_CACHE, SYNC_VARY)
 
         # The same for every reader: no locale in the key.
         key = page_key(request, "")
@@ -242,7 +242,7 @@ class DeliveryController(Controller):
                 for h in hits
             ]
             page = SearchPage(query=q, locale=served, items=items)
-            return _page(page, PAGE_CACHE, PAGE_VARY, served)
+            return _page(request, cache, page, PAGE_CACHE, PAGE_VARY, served)
 
         key = page_key(request, served)
         return _send(request, await delivery.cached_page(cache, key, SEARCH, build))
@@ -280,14 +280,23 @@ def page_key(request: Request[Any, Any, Any], locale: str) -> Key:
 
 
 def _page(
-    page: msgspec.Struct, cache_control: str, vary: str, locale: str | None = None
+    request: Request[Any, Any, Any],
+    cache: DocumentCache,
+    page: msgspec.Struct,
+    cache_control: str,
+    vary: str,
+    locale: str | None = None,
 ) -> Encoded:
+    """The page encoded in every coding if the cache can keep it; otherwise only in the one
+    it is sent in now."""
+    body = msgspec.json.encode(page)
     return represent(
-        msgspec.json.encode(page),
+        body,
         media_type=JSON,
         cache_control=cache_control,
         vary=vary,
         content_language=locale,
+        codings=CODINGS if cache.admits(len(body)) else _codings(request)[:1],
     )
 
 

@@ -15,6 +15,14 @@ from services.runtime.core.db import Connection
 
 Sort = Literal["slug", "-slug", "updated_at", "-updated_at"]
 _COLUMNS = "document_id, kind, slug, revision, rendered, locales, updated_at"
+# A list item's texts only (title and summary per locale): a whole rendered document is tens of
+# kilobytes of JSON to send and decode, for two fields of it.
+_SUMMARY_COLUMNS = """document_id, kind, slug, revision, locales, updated_at,
+    jsonb_build_object(
+        'shared', '{}'::jsonb,
+        'translations', (SELECT jsonb_object_agg(t.key, jsonb_build_object(
+                             'title', t.value -> 'title', 'summary', t.value -> 'summary'))
+                         FROM jsonb_each(rendered -> 'translations') AS t)) AS rendered"""
 
 
 class ChangeRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -66,9 +74,11 @@ async def list_published(
     specialty: str | None,
     tag: str | None,
     updated_since: datetime | None,
+    summary: bool = False,
 ) -> list[Published]:
     """Keyset pagination on (sort column, id): a page boundary never moves when documents are
-    published or unpublished elsewhere in the list, unlike an OFFSET."""
+    published or unpublished elsewhere in the list, unlike an OFFSET. With `summary`, each
+    row's `rendered` holds only the titles and summaries of its locales."""
     column = sort.lstrip("-")
     descending = sort.startswith("-")
     comparison = "<" if descending else ">"
@@ -90,7 +100,8 @@ async def list_published(
         )
     params.append(limit)
     rows = await conn.fetch(
-        f"""SELECT {_COLUMNS} FROM published WHERE {" AND ".join(conditions)}
+        f"""SELECT {_SUMMARY_COLUMNS if summary else _COLUMNS} FROM published
+            WHERE {" AND ".join(conditions)}
             ORDER BY {column} {direction}, document_id {direction} LIMIT ${len(params)}""",
         *params,
     )

@@ -161,6 +161,7 @@ async def list_documents(
             specialty=specialty,
             tag=tag,
             updated_since=updated_since,
+            summary=not (selected or embeds),
         )
         page, more = rows[:limit], len(rows) > limit
         items = [pick(document(row, locale, summary=not selected), selected) for row in page]

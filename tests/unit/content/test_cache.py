@@ -105,3 +105,10 @@ def test_clear_empties_the_cache_and_outdates_reads_in_flight() -> None:
     assert len(cache) == 0
     assert cache.bytes == 0
     assert cache.get(key("a")) is None
+
+
+def test_the_cache_says_which_answers_it_could_keep_at_all() -> None:
+    cache = DocumentCache(max_bytes=10_000)
+
+    assert cache.admits(5_000)
+    assert not cache.admits(10_000)
