@@ -103,7 +103,9 @@ def cached_reads(cache: DocumentCache) -> Callable[[Metrics], ReadyAnswers]:
                 headers.get(b"accept-language"),
                 headers.get(b"accept"),
             )
-            entry = None if key is None else cache.get(key)
+            if key is None:
+                return None
+            entry = cache.get(key)
             if entry is None:
                 return None
             variant = entry.choose(accepted(headers.get(b"accept-encoding")))
@@ -113,7 +115,7 @@ def cached_reads(cache: DocumentCache) -> Callable[[Metrics], ReadyAnswers]:
             fresh = if_none_match is not None and (
                 if_none_match in entry.raw_etags or entry.fresh(if_none_match.decode("latin-1"))
             )
-            ok, not_modified = tallies[_route(key)]  # type: ignore[arg-type]
+            ok, not_modified = tallies[_route(key)]
             if fresh:
                 not_modified[0] += 1
                 status, out, body = 304, variant.raw_not_modified, b""
