@@ -81,7 +81,10 @@ DESCRIPTIONS: dict[str, str] = {
     "PREVIEW_SECRET": "signs preview links; replicas must share one (empty: random per process)",
     "PREVIEW_TTL": "seconds a preview link stays valid",
     "SCHEDULE_INTERVAL": "seconds between checks for due scheduled publications",
-    "CACHE_ENTRIES": "encoded documents kept in memory per replica",
+    "CONTENT_CACHE_BYTES": (
+        "bytes of encoded answers (documents, lists, search and sync pages, in every content "
+        "coding) kept in memory per replica; the entries read longest ago go first"
+    ),
     # inquiries
     "INQUIRIES_ENCRYPTION_KEYS": "named AES-256 keys, `k1:<base64url>,k2:<base64url>`, that "
     "seal and open patient data (`make run` generates one)",

@@ -14,7 +14,7 @@ from services.content.api.editorial import EditorialController
 from services.content.api.fast_reads import cached_reads
 from services.content.api.preview import PreviewController
 from services.content.api.preview_tokens import PreviewSigner
-from services.content.cache import DocumentCache
+from services.content.cache import DEFAULT_BYTES, DocumentCache
 from services.runtime.core.settings import PositiveFloat, PositiveInt, ServiceSettings
 from services.runtime.service.definition import ServiceDefinition
 from services.runtime.service.factory import create_service_app
@@ -25,7 +25,8 @@ class ContentSettings(ServiceSettings, frozen=True, kw_only=True, rename="upper"
     preview_secret: str = ""
     preview_ttl: PositiveInt = 900
     schedule_interval: PositiveFloat = 5.0
-    cache_entries: PositiveInt = 10_000
+    # Bytes the delivery cache holds per replica (every content coding of every answer).
+    content_cache_bytes: PositiveInt = DEFAULT_BYTES
 
 
 DEFINITION = ServiceDefinition(
@@ -43,7 +44,7 @@ DEFINITION = ServiceDefinition(
 
 
 def create_app(settings: ContentSettings) -> Litestar:
-    cache = DocumentCache(settings.cache_entries)
+    cache = DocumentCache(settings.content_cache_bytes)
     secret = settings.preview_secret.encode() or secrets.token_bytes(32)
     signer = PreviewSigner(secret, settings.preview_ttl)
 

@@ -1,56 +1,107 @@
-"""Pre-encoded published documents per (kind, slug, locale, representation), in process.
+"""Encoded answers of the delivery API, in process: documents per (kind, slug, locale,
+representation), and list, search and sync pages per request.
 
-Every replica drops entries when a `content.*` event names their document, and drops everything
-when it may have missed one (a NATS reconnect), so a stale page outlives a publish by at most
-the time the event takes to arrive."""
+Every entry is stored under one tag that names what it was made from: a document, a collection,
+all of search, all of sync. A `content.*` event about a document drops the entries of the tags
+it touches (the document, its collection's lists, search and sync pages) through an index, never
+by scanning the cache. Every replica does this, and drops everything when it may have missed an
+event (a NATS reconnect), so a stale answer outlives a publish by at most the time the event
+takes to arrive."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Hashable
 
-from services.content.representation import Encoded
+from services.content.representation import OVERHEAD, Encoded
 
-Key = tuple[str, str, str, str]
+# A document: (kind, slug, locale, representation). A page: ("page", path, query, locale).
+Key = tuple[str, ...]
+Tag = tuple[str, ...]
+SEARCH: Tag = ("search",)
+SYNC: Tag = ("sync",)
+DEFAULT_BYTES = 256 * 1024 * 1024
+
+
+def document_tag(kind: str, slug: str) -> Tag:
+    return ("document", kind, slug)
+
+
+def collection_tag(kind: str) -> Tag:
+    return ("collection", kind)
 
 
 class DocumentCache:
-    """Bounded: past `max_entries`, the entries stored longest ago go first. A hit does not
-    reorder entries: keeping recency would cost every cached read more than an occasional miss
-    costs, and a replica holds a whole catalogue of normal size well within the bound."""
+    """Bounded by the bytes it holds (`max_bytes`, bodies in every coding plus a fixed overhead
+    per variant): past it, the entries read longest ago go first."""
 
-    get: Callable[[Key], Encoded | None]
-
-    def __init__(self, max_entries: int = 10_000) -> None:
-        self.max_entries = max_entries
-        self._entries: dict[Key, Encoded] = {}
-        # The dict's own lookup: a cached read calls it without a method of ours in between.
-        self.get = self._entries.get
+    def __init__(self, max_bytes: int = DEFAULT_BYTES) -> None:
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        self._entries: OrderedDict[Key, tuple[Encoded, Tag]] = OrderedDict()
+        self._by_tag: dict[Tag, set[Key]] = {}
         # Bumped by every invalidation: a read that started before one must not cache its result.
-        self._generations: dict[tuple[str, str], int] = {}
+        self._generations: dict[Hashable, int] = {}
+        self._cleared = 0
 
-    def generation(self, kind: str, slug: str) -> int:
-        return self._generations.get((kind, slug), 0)
+    def admits(self, body_bytes: int) -> bool:
+        """Whether an answer of this size could be stored at all (compressed or not): one that
+        cannot is compressed only in the coding it is sent in."""
+        return body_bytes + OVERHEAD <= self.max_bytes
 
-    def put(self, key: Key, entry: Encoded, generation: int) -> None:
-        """Store `entry` unless its document was invalidated since `generation` was read."""
-        if self.generation(key[0], key[1]) != generation:
+    def get(self, key: Key) -> Encoded | None:
+        found = self._entries.get(key)
+        if found is None:
+            return None
+        # Recency kept in C (OrderedDict): a small share of a cached read's microseconds.
+        self._entries.move_to_end(key)
+        return found[0]
+
+    def generation(self, tag: Tag) -> tuple[int, int]:
+        return self._cleared, self._generations.get(tag, 0)
+
+    def put(self, key: Key, entry: Encoded, tag: Tag, generation: tuple[int, int]) -> None:
+        """Store `entry` unless `tag` was invalidated since `generation` was read, or the entry
+        alone is larger than the bound."""
+        if self.generation(tag) != generation or entry.size > self.max_bytes:
             return
-        self._entries[key] = entry
-        while len(self._entries) > self.max_entries:
-            del self._entries[next(iter(self._entries))]
+        self._drop(key)
+        self._entries[key] = (entry, tag)
+        self._by_tag.setdefault(tag, set()).add(key)
+        self.bytes += entry.size
+        while self.bytes > self.max_bytes:
+            self._drop(next(iter(self._entries)))
 
     def invalidate(self, kind: str, slugs: set[str]) -> int:
-        for slug in slugs:
-            self._generations[kind, slug] = self.generation(kind, slug) + 1
-        stale = [k for k in self._entries if k[0] == kind and k[1] in slugs]
-        for key in stale:
-            del self._entries[key]
-        return len(stale)
+        """Drop what a change to the documents `slugs` of `kind` outdates: their own entries,
+        their collection's lists, search pages and sync pages. Returns how many went."""
+        tags = [document_tag(kind, slug) for slug in slugs]
+        tags += [collection_tag(kind), SEARCH, SYNC]
+        dropped = 0
+        for tag in tags:
+            self._generations[tag] = self._generations.get(tag, 0) + 1
+            for key in self._by_tag.pop(tag, set()):
+                dropped += self._drop(key)
+        return dropped
 
     def clear(self) -> None:
-        for kind, slug, _, _ in self._entries:
-            self._generations[kind, slug] = self.generation(kind, slug) + 1
+        self._cleared += 1
         self._entries.clear()
+        self._by_tag.clear()
+        self.bytes = 0
+
+    def _drop(self, key: Key) -> int:
+        found = self._entries.pop(key, None)
+        if found is None:
+            return 0
+        entry, tag = found
+        self.bytes -= entry.size
+        keys = self._by_tag.get(tag)
+        if keys is not None:
+            keys.discard(key)
+            if not keys:
+                del self._by_tag[tag]
+        return 1
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -1,14 +1,17 @@
 """How a published document is served: composed for a locale with per-field fallback, as JSON or
-as schema.org JSON-LD, encoded once with its strong ETag."""
+as schema.org JSON-LD, encoded once in every content coding, each with its strong ETag. Lists,
+search and sync pages are encoded the same way."""
 
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from email.utils import format_datetime
 from typing import Any
 
 import msgspec
 
+from services.content.compression import CODINGS, COMPRESSORS, IDENTITY, MIN_SIZE
 from services.content.domain.editorial import Published
 from services.content.domain.locales import BASE_LOCALE, compose, fallback_chain
 from services.content.publication import DISCLAIMER, PRICE_NOTE
@@ -18,24 +21,132 @@ SUMMARY_FIELDS = ("title", "summary")
 
 
 PUBLIC_CACHE = "public, max-age=300, stale-while-revalidate=86400"
-VARY = "Accept-Language, Accept"
+VARY = "Accept-Language, Accept, Accept-Encoding"
+# Lists and search pages: short-lived in shared caches, one representation per query.
+PAGE_CACHE = "public, max-age=60"
+PAGE_VARY = "Accept-Language, Accept-Encoding"
+# Sync pages are a consumer's own mirror state: revalidated every time, never shared.
+SYNC_CACHE = "private, no-cache"
+SYNC_VARY = "Accept-Encoding"
 
 
 RawHeaders = list[tuple[bytes, bytes]]
+Headers = tuple[tuple[str, str], ...]
+# A rough count of what an entry holds besides its bodies (header lists, the structs): it
+# keeps the cache's byte bound honest for small answers.
+OVERHEAD = 1024
 
 
-class Encoded(msgspec.Struct, frozen=True):
-    """Bytes ready to send, with their response headers built once: as (name, value) for the
-    framework, and as raw ASGI header lists for the fast path, each for a 200 and a 304."""
+class Variant(msgspec.Struct, frozen=True):
+    """One content coding of an answer: its bytes and its own strong ETag (a gzip body is a
+    different representation from the identity one), with the response headers built once:
+    as (name, value) for the framework, and as raw ASGI header lists for the fast path, each
+    for a 200 and a 304."""
 
     body: bytes
     etag: str
-    raw_etag: bytes
-    headers: tuple[tuple[str, str], ...]
-    not_modified_headers: tuple[tuple[str, str], ...]
-    content_language: str
+    headers: Headers
+    not_modified_headers: Headers
     raw_ok: RawHeaders
     raw_not_modified: RawHeaders
+
+
+class Encoded(msgspec.Struct, frozen=True):
+    """An answer ready to send, in every content coding it was compressed in (identity always).
+    `etags` holds every variant's tag: a reader revalidating with any of them holds this
+    representation, whatever coding it was sent in."""
+
+    variants: dict[str, Variant]
+    etags: frozenset[str]
+    raw_etags: frozenset[bytes]
+    content_language: str | None
+    size: int
+
+    @property
+    def body(self) -> bytes:
+        return self.variants[IDENTITY].body
+
+    def choose(self, codings: tuple[str, ...]) -> Variant | None:
+        """The variant of the first coding in `codings` (best first) held here."""
+        for coding in codings:
+            variant = self.variants.get(coding)
+            if variant is not None:
+                return variant
+        return None
+
+    def fresh(self, if_none_match: str | None) -> bool:
+        """Whether If-None-Match names this representation, in any of its codings."""
+        if not if_none_match:
+            return False
+        if if_none_match in self.etags:  # what a revalidating client sends nearly always
+            return True
+        if if_none_match.strip() == "*":
+            return True
+        candidates = {c.strip().removeprefix("W/") for c in if_none_match.split(",")}
+        return not self.etags.isdisjoint(candidates)
+
+
+def represent(
+    body: bytes,
+    *,
+    media_type: str,
+    cache_control: str,
+    vary: str,
+    content_language: str | None = None,
+    last_modified: datetime | None = None,
+    codings: tuple[str, ...] = CODINGS,
+) -> Encoded:
+    """`body` ready to send, compressed in `codings` (when it is large enough and it pays)."""
+    identity_tag = strong_etag(body)
+    extra: Headers = ()
+    if last_modified is not None:
+        extra += (("Last-Modified", format_datetime(last_modified, usegmt=True)),)
+    if content_language is not None:
+        extra += (("Content-Language", content_language),)
+    variants = {IDENTITY: _variant(body, identity_tag, media_type, cache_control, vary, extra)}
+    if len(body) >= MIN_SIZE:
+        for coding in codings:
+            if coding == IDENTITY:
+                continue
+            compressed = COMPRESSORS[coding](body)
+            if len(compressed) < len(body):
+                variants[coding] = _variant(
+                    compressed,
+                    f'{identity_tag[:-1]}-{coding}"',
+                    media_type,
+                    cache_control,
+                    vary,
+                    (*extra, ("Content-Encoding", coding)),
+                )
+    etags = frozenset(v.etag for v in variants.values())
+    return Encoded(
+        variants=variants,
+        etags=etags,
+        raw_etags=frozenset(e.encode() for e in etags),
+        content_language=content_language,
+        size=sum(len(v.body) + OVERHEAD for v in variants.values()),
+    )
+
+
+def _variant(
+    body: bytes, etag: str, media_type: str, cache_control: str, vary: str, extra: Headers
+) -> Variant:
+    # What a 304 must repeat of the 200 (RFC 9110 section 15.4.5). It omits the representation's
+    # other metadata, which the client already holds: fewer fields, and a cheaper 304.
+    not_modified = (("ETag", etag), ("Cache-Control", cache_control), ("Vary", vary))
+    headers = (*not_modified, *extra)
+    return Variant(
+        body=body,
+        etag=etag,
+        headers=headers,
+        not_modified_headers=not_modified,
+        raw_ok=[
+            *_raw(headers),
+            (b"content-type", media_type.encode()),
+            (b"content-length", str(len(body)).encode()),
+        ],
+        raw_not_modified=_raw(not_modified),
+    )
 
 
 def served_locale(row: Published, locale: str) -> str:
@@ -132,32 +243,20 @@ def json_ld(row: Published, locale: str) -> dict[str, Any]:
 
 
 def encode(
-    row: Published, payload: dict[str, Any], locale: str, media_type: str = "application/json"
+    row: Published,
+    payload: dict[str, Any],
+    locale: str,
+    media_type: str = "application/json",
+    codings: tuple[str, ...] = CODINGS,
 ) -> Encoded:
-    body = msgspec.json.encode(payload)
-    etag = strong_etag(body)
-    language = served_locale(row, locale)
-    # What a 304 must repeat of the 200 (RFC 9110 section 15.4.5). It omits the representation's
-    # other metadata, which the client already holds: fewer fields, and a cheaper 304.
-    not_modified = (("ETag", etag), ("Cache-Control", PUBLIC_CACHE), ("Vary", VARY))
-    headers = (
-        *not_modified,
-        ("Last-Modified", format_datetime(row.updated_at, usegmt=True)),
-        ("Content-Language", language),
-    )
-    return Encoded(
-        body=body,
-        etag=etag,
-        raw_etag=etag.encode(),
-        headers=headers,
-        not_modified_headers=not_modified,
-        content_language=language,
-        raw_ok=[
-            *_raw(headers),
-            (b"content-type", media_type.encode()),
-            (b"content-length", str(len(body)).encode()),
-        ],
-        raw_not_modified=_raw(not_modified),
+    return represent(
+        msgspec.json.encode(payload),
+        media_type=media_type,
+        cache_control=PUBLIC_CACHE,
+        vary=VARY,
+        content_language=served_locale(row, locale),
+        last_modified=row.updated_at,
+        codings=codings,
     )
 
 
@@ -167,15 +266,3 @@ def _raw(headers: tuple[tuple[str, str], ...]) -> RawHeaders:
 
 def strong_etag(body: bytes) -> str:
     return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-
-
-def etag_matches(if_none_match: str | None, etag: str) -> bool:
-    """RFC 9110 weak comparison, as If-None-Match requires."""
-    if not if_none_match:
-        return False
-    if if_none_match == etag:  # what a revalidating client sends nearly always
-        return True
-    if if_none_match.strip() == "*":
-        return True
-    candidates = {c.strip().removeprefix("W/") for c in if_none_match.split(",")}
-    return etag in candidates

@@ -28,6 +28,8 @@ def toy_size(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(content_bench, "DURATION", "1s")
     monkeypatch.setattr(content_bench, "SECONDS", 1.0)
     monkeypatch.setattr(content_bench, "ROUNDS", 1)
+    monkeypatch.setattr(content_bench, "DOCUMENTS", 24)
+    monkeypatch.setattr(content_bench, "PUBLISHES", 3)
     monkeypatch.setattr(inquiries_bench, "SECONDS", 1.0)
     # The logistics benchmark quietens the whole process's logging, which would outlast it.
     monkeypatch.setattr(logistics_bench, "configure_logging", lambda **_: None)
@@ -80,7 +82,7 @@ async def test_the_logistics_benchmark_books_and_confirms_every_booking(
 
 
 @needs_wrk
-async def test_the_content_benchmark_reads_the_page_and_revalidates_it(
+async def test_the_content_benchmark_reads_pages_revalidates_and_searches_a_catalogue(
     toy_size: None, database_url: str, nats_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # wrk's failed answers stop the benchmark, so a 304 path that answered 4xx would fail here.
@@ -90,11 +92,30 @@ async def test_the_content_benchmark_reads_the_page_and_revalidates_it(
     for label in (
         "ceiling: bare ASGI app, same bytes (200)",
         "content service, cached condition (200)",
+        "content service, cached condition, br (200)",
         "content service, If-None-Match (304)",
+        "content service, cached first list page (200)",
+        "content service, cached search page (200)",
     ):
         rate, p50, p99, _, cpu, _ = figures(out, label)
         assert_measured(rate, p50, p99)
         assert cpu > 0
+    decoded, on_the_wire = figures(out, "br:")
+    assert on_the_wire * 4 < decoded
+    published, *_ = figures(out, "catalogue:")
+    assert published == 24
+    # (publishes): p50 <ms>, p99 <ms>
+    _, _, p50, _, p99 = figures(out, "publish -> visible on the cached replica")
+    assert 0 < p50 <= p99
+    synced, *_ = figures(out, "sync full pass (uncached):")
+    assert synced >= 24
+    for label in (
+        "first list page, uncached",
+        "first list page, cached",
+        "search rare word, uncached",
+        "search typo (insuficiency, en), uncached",
+    ):
+        assert_measured(*figures(out, label))
 
 
 @needs_wrk

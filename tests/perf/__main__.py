@@ -1,8 +1,11 @@
 """`make bench`: every benchmark, on real servers, one table per benchmark.
-`python -m tests.perf inquiries` runs only the ones named."""
+`python -m tests.perf inquiries` runs only the ones named;
+`python -m tests.perf content --documents 10000` adds a generated catalogue of that size to the
+content benchmark (uncached lists and search, a sync full pass, memory)."""
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 
@@ -26,7 +29,14 @@ async def run(names: Sequence[str]) -> None:
 
 
 def main() -> None:
-    names = sys.argv[1:] or list(BENCHMARKS)
+    parser = argparse.ArgumentParser(prog="python -m tests.perf")
+    parser.add_argument("names", nargs="*", help=f"benchmarks to run, of {list(BENCHMARKS)}")
+    parser.add_argument(
+        "--documents", type=int, default=0, help="content: publish a catalogue of this many"
+    )
+    args = parser.parse_args()
+    content_bench.DOCUMENTS = args.documents
+    names = args.names or list(BENCHMARKS)
     unknown = set(names) - set(BENCHMARKS)
     if unknown:
         sys.exit(f"unknown benchmarks {sorted(unknown)}; choose from {list(BENCHMARKS)}")

@@ -13,7 +13,7 @@ HEADERS = [
     (b"etag", os.environ["CEILING_ETAG"].encode()),
     (b"cache-control", b"public, max-age=300, stale-while-revalidate=86400"),
     (b"content-language", b"en"),
-    (b"vary", b"Accept-Language, Accept"),
+    (b"vary", b"Accept-Language, Accept, Accept-Encoding"),
     (b"content-length", str(len(BODY)).encode()),
 ]
 

@@ -1,6 +1,7 @@
 """Content read benchmark: one condition served by the content service (one granian worker,
-from its in-process cache), a 304 revalidation, and the same bytes from a bare ASGI app (the
-ceiling), all measured by wrk in the same run."""
+from its in-process cache) as identity and br, a 304 revalidation, the first list page and a
+search page (cached too), and the same identity bytes from a bare ASGI app (the ceiling), all
+measured by wrk in the same run."""
 
 from __future__ import annotations
 
@@ -20,26 +21,40 @@ import httpx
 
 from deploy.embedded import free_port
 from services.content.app import DEFINITION
+from services.content.representation import COLLECTION
 from services.content.usecases.seeding import seed_content
 from services.runtime.access import api_keys
-from services.runtime.core.db import create_pool
+from services.runtime.core.db import Pool, create_pool
 from services.runtime.messaging.outbox import Outbox
 from services.runtime.service.factory import prepare_database
 from services.runtime.service.serve import EVENT_LOOP
+from tests.perf import catalogue
 from tests.perf.servers import Servers
 
 URL_PATH = "/v1/conditions/mitral-valve-insufficiency"
+LIST = "/v1/conditions?limit=20"
+SEARCH = "/v1/search?q=valve&locale=en"
 DURATION = "10s"
 SECONDS = 10.0
 CONNECTIONS = 32
 ROUNDS = 3
+# Documents of the generated catalogue (`--documents`); 0 leaves the catalogue part out.
+DOCUMENTS = 0
+# Uncached reads are measured as the issue states its targets: 16 connections.
+UNCACHED_CONNECTIONS = 16
+PUBLISHES = 50
 
 
 def wrk(
-    url: str, headers: dict[str, str] | None = None, script: Path | None = None
+    url: str,
+    headers: dict[str, str] | None = None,
+    script: Path | None = None,
+    connections: int | None = None,
 ) -> tuple[float, float, float]:
     """Requests/s, p50 and p99 in ms; `script` is a wrk Lua script (to POST, say)."""
-    command = ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{DURATION}", "--latency", url]
+    command = [
+        "wrk", "-t1", f"-c{connections or CONNECTIONS}", f"-d{DURATION}", "--latency", url
+    ]  # fmt: skip
     for name, value in (headers or {}).items():
         command += ["-H", f"{name}: {value}"]
     if script is not None:
@@ -151,7 +166,24 @@ async def run(servers: Servers) -> None:
             f"{ROUNDS} interleaved rounds, medians"
         )
         revalidate = {**consumer, "If-None-Match": first.headers["etag"]}
-        runs: dict[str, list[tuple[float, ...]]] = {"ceiling": [], "ok": [], "304": []}
+        brotli = {**consumer, "Accept-Encoding": "br"}
+        base = f"http://127.0.0.1:{port}"
+        compressed = httpx.get(url, headers=brotli)
+        print(
+            f"br: {len(compressed.content):,} bytes decoded from "
+            f"{compressed.headers['content-length']} on the wire"
+        )
+        # (label, url, headers): each read once first, so it is cached before it is measured.
+        rows = {
+            "ok": ("content service, cached condition (200)", url, consumer),
+            "br": ("content service, cached condition, br (200)", url, brotli),
+            "304": ("content service, If-None-Match (304)", url, revalidate),
+            "list": ("content service, cached first list page (200)", LIST, consumer),
+            "search": ("content service, cached search page (200)", SEARCH, consumer),
+        }
+        for _, path, headers in rows.values():
+            httpx.get(path if path.startswith("http") else base + path, headers=headers)
+        runs: dict[str, list[tuple[float, ...]]] = {"ceiling": [], **{name: [] for name in rows}}
         # Interleaved rounds and medians: on a shared machine the speed drifts within a minute,
         # and a ratio of two runs far apart in time measures the drift.
         for _ in range(ROUNDS):
@@ -159,30 +191,146 @@ async def run(servers: Servers) -> None:
             # not what they are sent.
             ceiling_url = f"http://127.0.0.1:{ceiling_port}/"
             runs["ceiling"].append(measured(ceiling, ceiling_url, consumer))
-            runs["ok"].append(measured(service, url, consumer))
-            runs["304"].append(measured(service, url, revalidate))
+            for name, (_, path, headers) in rows.items():
+                target = path if path.startswith("http") else base + path
+                runs[name].append(measured(service, target, headers))
         top = _median(runs["ceiling"])
         print(
-            f"{'':<44} {'req/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'of ceiling':>11}"
+            f"{'':<48} {'req/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'of ceiling':>11}"
             f" {'CPU us/req':>11} {'of ceiling':>11}"
         )
-        for name, (rate, p50, p99, cpu) in (
-            ("ceiling: bare ASGI app, same bytes (200)", top),
-            ("content service, cached condition (200)", _median(runs["ok"])),
-            ("content service, If-None-Match (304)", _median(runs["304"])),
-        ):
+        table = [("ceiling: bare ASGI app, same bytes (200)", top)]
+        table += [(label, _median(runs[name])) for name, (label, _, _) in rows.items()]
+        for label, (rate, p50, p99, cpu) in table:
             print(
-                f"{name:<44} {rate:>9,.0f} {p50:>7.2f} {p99:>7.2f} {rate / top[0]:>10.2f}x"
+                f"{label:<48} {rate:>9,.0f} {p50:>7.2f} {p99:>7.2f} {rate / top[0]:>10.2f}x"
                 f" {cpu:>11.1f} {top[3] / cpu:>10.2f}x"
             )
-        for name in ("ok", "304"):
+        for name in rows:
             ratios = [r[0] / c[0] for r, c in zip(runs[name], runs["ceiling"], strict=True)]
             print(f"  {name} of ceiling per round: " + ", ".join(f"{x:.2f}x" for x in ratios))
+        if DOCUMENTS:
+            await _catalogue(servers, env, service, base, consumer)
     finally:
         for process in (service, ceiling):
             if process is not None:
                 process.terminate()
                 process.wait(10)
+
+
+async def _catalogue(
+    servers: Servers,
+    env: dict[str, str],
+    service: subprocess.Popen[bytes],
+    base: str,
+    consumer: dict[str, str],
+) -> None:
+    """The generated catalogue: published through the use cases while the cached service
+    listens, then read uncached from a second replica whose cache holds nothing
+    (`CONTENT_CACHE_BYTES=1`: every answer is larger than that)."""
+    pool = await create_pool(servers.database_url, schema=DEFINITION.schema, min_size=1, max_size=4)
+    try:
+        outbox = Outbox(source="/carebridge/content", schema=DEFINITION.schema)
+        started = time.perf_counter()
+        count = await catalogue.publish_catalogue(pool, outbox, DOCUMENTS, now=datetime.now(UTC))
+        took = time.perf_counter() - started
+        async with pool.acquire() as conn:
+            total = await conn.fetchval("SELECT count(*) FROM published")
+        print(
+            f"\ncatalogue: {count:,} documents published in {took:.1f} s "
+            f"({count / took:,.0f}/s), {total:,} in all, en and de"
+        )
+        visible = await _publish_to_visible(pool, outbox, base, consumer)
+    finally:
+        await pool.close()
+    print(
+        f"publish -> visible on the cached replica ({len(visible)} publishes): "
+        f"p50 {statistics.median(visible):.1f} ms, p99 {_p99(visible):.1f} ms"
+    )
+    port = free_port()
+    uncached = serve(
+        [sys.executable, "-m", "services.content"],
+        {**env, "PORT": str(port), "CONTENT_CACHE_BYTES": "1"},
+        port,
+    )
+    try:
+        other = f"http://127.0.0.1:{port}"
+        started = time.perf_counter()
+        sync = httpx.get(f"{other}/v1/sync", headers=consumer, timeout=120)
+        sync.raise_for_status()
+        sync_seconds = time.perf_counter() - started
+        print(
+            f"sync full pass (uncached): {len(sync.json()['published']):,} documents, "
+            f"{len(sync.content) / 1e6:,.1f} MB in {sync_seconds:.2f} s"
+        )
+        rows = {
+            "first list page, uncached": f"{other}{LIST}",
+            "first list page, cached": f"{base}{LIST}",
+            f"search common word ({catalogue.COMMON['en']}, en), uncached":
+                f"{other}/v1/search?q={catalogue.COMMON['en']}&locale=en",
+            f"search common word ({catalogue.COMMON['de']}, de), uncached":
+                f"{other}/v1/search?q={catalogue.COMMON['de']}&locale=de",
+            "search rare word, uncached": f"{other}/v1/search?q={catalogue.rare_word(1)}&locale=en",
+            f"search typo ({catalogue.TYPO['en']}, en), uncached":
+                f"{other}/v1/search?q={catalogue.TYPO['en']}&locale=en",
+            f"search typo ({catalogue.TYPO['de']}, de), uncached":
+                f"{other}/v1/search?q={catalogue.TYPO['de']}&locale=de",
+        }  # fmt: skip
+        print(
+            f"{'wrk -c' + str(UNCACHED_CONNECTIONS):<48} {'req/s':>9} {'p50 ms':>7} {'p99 ms':>7}"
+        )
+        for label, url in rows.items():
+            rate, p50, p99 = wrk(url, consumer, connections=UNCACHED_CONNECTIONS)
+            print(f"{label:<48} {rate:>9,.0f} {p50:>7.2f} {p99:>7.2f}")
+        print(f"memory of the cached replica (RSS): {_rss_mb(service.pid):,.0f} MB")
+    finally:
+        uncached.terminate()
+        uncached.wait(10)
+
+
+async def _publish_to_visible(
+    pool: Pool, outbox: Outbox, base: str, consumer: dict[str, str]
+) -> list[float]:
+    """Milliseconds from an editor's publish (the use case called here) to the new revision
+    answered by the service's replica, whose cache held the old one: the event's way through
+    the outbox, NATS and the replica's invalidation."""
+    raw = catalogue.documents(1)[0]
+    url = f"{base}/v1/{COLLECTION[raw['kind']]}/{raw['slug']}"
+    latencies = []
+    async with httpx.AsyncClient(headers=consumer) as client:
+        for n in range(PUBLISHES):
+            raw["translations"]["en"]["summary"] += f" Revised ({n})."
+            before = (await client.get(url)).json()["revision"]
+            await client.get(url)  # now cached
+            started = time.perf_counter()
+            await catalogue.republish(pool, outbox, raw, now=datetime.now(UTC))
+            revision = before
+            while revision == before:  # each read is the wait: no sleep to blur the figure
+                revision = (await client.get(url)).json()["revision"]
+            latencies.append((time.perf_counter() - started) * 1000)
+    return latencies
+
+
+def _p99(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
+
+
+def _rss_mb(root: int) -> float:
+    """Resident memory of `root` and its children (granian's worker), in MB."""
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        pid, parent = int(entry.name), int(fields["PPid"])
+        if root in (pid, parent) and "VmRSS" in fields:
+            total += int(fields["VmRSS"].split()[0])
+    return total / 1024
 
 
 async def _seed(database_url: str) -> str:

@@ -9,15 +9,27 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
+from litestar.exceptions import HTTPException
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, FromQuery, QueryParameter
 
 from services.content.api.parameters import collection_kind, reader_locale
-from services.content.cache import DocumentCache
+from services.content.cache import SEARCH, SYNC, DocumentCache, Key, collection_tag
+from services.content.compression import CODINGS, accepted
 from services.content.domain.editorial import Published
-from services.content.representation import COLLECTION, PUBLIC_CACHE, VARY, Encoded, etag_matches
+from services.content.representation import (
+    COLLECTION,
+    PAGE_CACHE,
+    PAGE_VARY,
+    PUBLIC_CACHE,
+    SYNC_CACHE,
+    SYNC_VARY,
+    Encoded,
+    represent,
+)
 from services.content.store.delivery import Sort
 from services.content.usecases import delivery
-from services.content.usecases.delivery import JSON_LD, Moved
+from services.content.usecases.delivery import JSON, JSON_LD, Moved
 from services.runtime.service.definition import RuntimeDependency
 
 MAX_LIMIT = 100
@@ -82,11 +94,15 @@ class DeliveryController(Controller):
         "/{collection:str}",
         summary="List published documents of a collection (conditions, treatments, services)",
         cache_control=None,
+        responses={
+            200: ResponseSpec(Page, generate_examples=False, description="A page of the collection")
+        },
     )
     async def list_documents(
         self,
         request: Request[Any, Any, Any],
         runtime: RuntimeDependency,
+        cache: CacheDependency,
         collection: FromPath[str],
         locale: FromQuery[str | None] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = 20,
@@ -97,24 +113,33 @@ class DeliveryController(Controller):
         updated_since: FromQuery[datetime | None] = None,
         fields: FromQuery[str | None] = None,
         include: FromQuery[str | None] = None,
-    ) -> Response[Page]:
-        listing = await delivery.list_documents(
-            runtime.pool,
-            kind=collection_kind(collection),
-            locale=reader_locale(request, locale),
-            limit=limit,
-            cursor=cursor,
-            sort=sort,
-            specialty=specialty,
-            tag=tag,
-            updated_since=updated_since,
-            fields=fields,
-            include=include,
-        )
-        return Response(
-            Page(items=listing.items, next_cursor=listing.next_cursor),
-            headers={"Cache-Control": "public, max-age=60", "Vary": VARY},
-        )
+    ) -> Response[bytes]:
+        kind = collection_kind(collection)
+        served = reader_locale(request, locale)
+
+        async def build() -> Encoded:
+            listing = await delivery.list_documents(
+                runtime.pool,
+                kind=kind,
+                locale=served,
+                limit=limit,
+                cursor=cursor,
+                sort=sort,
+                specialty=specialty,
+                tag=tag,
+                updated_since=updated_since,
+                fields=fields,
+                include=include,
+            )
+            page = Page(items=listing.items, next_cursor=listing.next_cursor)
+            return _page(request, cache, page, PAGE_CACHE, PAGE_VARY, served)
+
+        if include:
+            # Embedded documents of other collections: no single collection's event outdates
+            # the page, so it is built every time.
+            return _send(request, await build())
+        key = page_key(request, served)
+        return _send(request, await delivery.cached_page(cache, key, collection_tag(kind), build))
 
     @get(
         "/{collection:str}/{slug:str}",
@@ -133,6 +158,7 @@ class DeliveryController(Controller):
         include: FromQuery[str | None] = None,
     ) -> Response[bytes]:
         ld = JSON_LD in request.headers.get("accept", "")
+        codings = _codings(request)
         found = await delivery.read_document(
             runtime.pool,
             cache,
@@ -142,10 +168,11 @@ class DeliveryController(Controller):
             representation="ld" if ld else "json",
             fields=fields,
             include=include,
+            codings=codings,
         )
         if isinstance(found, Moved):
             return _moved(request, collection, found)
-        return _conditional(request, found, JSON_LD if ld else None)
+        return _send(request, found, JSON_LD if ld else JSON, codings)
 
     @get(
         "/sync",
@@ -156,46 +183,69 @@ class DeliveryController(Controller):
             "new token."
         ),
         cache_control=None,
+        responses={200: ResponseSpec(SyncPage, generate_examples=False, description="A sync page")},
     )
     async def sync(
-        self, runtime: RuntimeDependency, token: FromQuery[str | None] = None
-    ) -> Response[SyncPage]:
-        synced = await delivery.sync(runtime.pool, token)
-        page = SyncPage(
-            full=synced.full,
-            published=[_synced(r) for r in synced.published],
-            removed=[Removed(id=c.document_id, kind=c.kind, slug=c.slug) for c in synced.removed],
-            token=synced.token,
-        )
-        return Response(page, headers={"Cache-Control": "private, no-cache"})
+        self,
+        request: Request[Any, Any, Any],
+        runtime: RuntimeDependency,
+        cache: CacheDependency,
+        token: FromQuery[str | None] = None,
+    ) -> Response[bytes]:
+        async def build() -> Encoded:
+            synced = await delivery.sync(runtime.pool, token)
+            page = SyncPage(
+                full=synced.full,
+                published=[_synced(r) for r in synced.published],
+                removed=[
+                    Removed(id=c.document_id, kind=c.kind, slug=c.slug) for c in synced.removed
+                ],
+                token=synced.token,
+            )
+            return _page(request, cache, page, SYNC_CACHE, SYNC_VARY)
 
-    @get("/search", summary="Full-text search over published content", cache_control=None)
+        # The same for every reader: no locale in the key.
+        key = page_key(request, "")
+        return _send(request, await delivery.cached_page(cache, key, SYNC, build))
+
+    @get(
+        "/search",
+        summary="Full-text search over published content",
+        cache_control=None,
+        responses={
+            200: ResponseSpec(SearchPage, generate_examples=False, description="A page of hits")
+        },
+    )
     async def search(
         self,
         request: Request[Any, Any, Any],
         runtime: RuntimeDependency,
+        cache: CacheDependency,
         q: Annotated[str, QueryParameter(min_length=1, max_length=200)],
         locale: FromQuery[str | None] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=50)] = 10,
-    ) -> Response[SearchPage]:
+    ) -> Response[bytes]:
         served = reader_locale(request, locale)
-        hits = await delivery.search(runtime.pool, query=q, locale=served, limit=limit)
-        items = [
-            SearchResult(
-                kind=h.kind,
-                slug=h.slug,
-                url=f"/v1/{COLLECTION[h.kind]}/{h.slug}",
-                locale=h.locale,
-                title=h.title,
-                snippet=h.snippet,
-                rank=round(h.rank, 6),
-            )
-            for h in hits
-        ]
-        return Response(
-            SearchPage(query=q, locale=served, items=items),
-            headers={"Cache-Control": "public, max-age=60", "Vary": VARY},
-        )
+
+        async def build() -> Encoded:
+            hits = await delivery.search(runtime.pool, query=q, locale=served, limit=limit)
+            items = [
+                SearchResult(
+                    kind=h.kind,
+                    slug=h.slug,
+                    url=f"/v1/{COLLECTION[h.kind]}/{h.slug}",
+                    locale=h.locale,
+                    title=h.title,
+                    snippet=h.snippet,
+                    rank=round(h.rank, 6),
+                )
+                for h in hits
+            ]
+            page = SearchPage(query=q, locale=served, items=items)
+            return _page(request, cache, page, PAGE_CACHE, PAGE_VARY, served)
+
+        key = page_key(request, served)
+        return _send(request, await delivery.cached_page(cache, key, SEARCH, build))
 
 
 def _synced(row: Published) -> SyncedDocument:
@@ -223,11 +273,56 @@ def _moved(request: Request[Any, Any, Any], collection: str, moved: Moved) -> Re
     )
 
 
-def _conditional(
-    request: Request[Any, Any, Any], entry: Encoded, media_type: str | None
-) -> Response[bytes]:
-    if etag_matches(request.headers.get("if-none-match"), entry.etag):
-        return Response(b"", status_code=304, headers=dict(entry.not_modified_headers))
-    return Response(
-        entry.body, media_type=media_type or "application/json", headers=dict(entry.headers)
+def page_key(request: Request[Any, Any, Any], locale: str) -> Key:
+    """The cache key of a list, search or sync page: what the fast path reads from a request
+    (api/fast_reads.py), so it finds the page without parsing its parameters."""
+    return ("page", request.scope["path"], request.scope["query_string"].decode("latin-1"), locale)
+
+
+def _page(
+    request: Request[Any, Any, Any],
+    cache: DocumentCache,
+    page: msgspec.Struct,
+    cache_control: str,
+    vary: str,
+    locale: str | None = None,
+) -> Encoded:
+    """The page encoded in every coding if the cache can keep it; otherwise only in the one
+    it is sent in now."""
+    body = msgspec.json.encode(page)
+    return represent(
+        body,
+        media_type=JSON,
+        cache_control=cache_control,
+        vary=vary,
+        content_language=locale,
+        codings=CODINGS if cache.admits(len(body)) else _codings(request)[:1],
     )
+
+
+def _codings(request: Request[Any, Any, Any]) -> tuple[str, ...]:
+    raw = request.headers.get("accept-encoding")
+    codings = accepted(None if raw is None else raw.encode("latin-1"))
+    if not codings:
+        raise HTTPException(
+            status_code=406,
+            detail="no content coding acceptable to Accept-Encoding is available; "
+            "accept identity, br, zstd or gzip",
+        )
+    return codings
+
+
+def _send(
+    request: Request[Any, Any, Any],
+    entry: Encoded,
+    media_type: str = JSON,
+    codings: tuple[str, ...] | None = None,
+) -> Response[bytes]:
+    """The entry in the best coding the reader accepts; a 304 when If-None-Match names the
+    entry in any coding, with the tag of the coding it would have been sent in."""
+    variant = entry.choose(codings or _codings(request))
+    if variant is None:  # only identity was made (a small body) and the reader refuses it
+        raise HTTPException(status_code=406, detail="this answer is only available as identity")
+    if entry.fresh(request.headers.get("if-none-match")):
+        return Response(b"", status_code=304, headers=dict(variant.not_modified_headers))
+    return Response(variant.body, media_type=media_type, headers=dict(variant.headers))

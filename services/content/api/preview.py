@@ -47,5 +47,5 @@ class PreviewController(Controller):
         return Response(
             entry.body,
             media_type="application/json",
-            headers={"Cache-Control": NO_STORE, "Content-Language": entry.content_language},
+            headers={"Cache-Control": NO_STORE, "Content-Language": entry.content_language or ""},
         )

@@ -15,6 +15,14 @@ from services.runtime.core.db import Connection
 
 Sort = Literal["slug", "-slug", "updated_at", "-updated_at"]
 _COLUMNS = "document_id, kind, slug, revision, rendered, locales, updated_at"
+# A list item's texts only (title and summary per locale): a whole rendered document is tens of
+# kilobytes of JSON to send and decode, for two fields of it.
+_SUMMARY_COLUMNS = """document_id, kind, slug, revision, locales, updated_at,
+    jsonb_build_object(
+        'shared', '{}'::jsonb,
+        'translations', (SELECT jsonb_object_agg(t.key, jsonb_build_object(
+                             'title', t.value -> 'title', 'summary', t.value -> 'summary'))
+                         FROM jsonb_each(rendered -> 'translations') AS t)) AS rendered"""
 
 
 class ChangeRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -66,9 +74,11 @@ async def list_published(
     specialty: str | None,
     tag: str | None,
     updated_since: datetime | None,
+    summary: bool = False,
 ) -> list[Published]:
     """Keyset pagination on (sort column, id): a page boundary never moves when documents are
-    published or unpublished elsewhere in the list, unlike an OFFSET."""
+    published or unpublished elsewhere in the list, unlike an OFFSET. With `summary`, each
+    row's `rendered` holds only the titles and summaries of its locales."""
     column = sort.lstrip("-")
     descending = sort.startswith("-")
     comparison = "<" if descending else ">"
@@ -90,7 +100,8 @@ async def list_published(
         )
     params.append(limit)
     rows = await conn.fetch(
-        f"""SELECT {_COLUMNS} FROM published WHERE {" AND ".join(conditions)}
+        f"""SELECT {_SUMMARY_COLUMNS if summary else _COLUMNS} FROM published
+            WHERE {" AND ".join(conditions)}
             ORDER BY {column} {direction}, document_id {direction} LIMIT ${len(params)}""",
         *params,
     )
@@ -119,38 +130,54 @@ async def published_by_ids(conn: Connection, ids: list[uuid.UUID]) -> list[Publi
 async def search(
     conn: Connection, *, query: str, locales: tuple[str, ...], config: str, limit: int
 ) -> list[SearchHit]:
-    """Full text in the reader's language (stemmed, ranked, highlighted); per document the
-    entry in the most preferred locale. Falls back to trigram similarity on titles when the
-    words match nothing, so a typo still finds the page."""
+    """Full text in the reader's language (stemmed, weighted: title, summary, body), through the
+    GIN index on the stored tsvector; per document the entry in the most preferred locale. The
+    snippet (`ts_headline`, which re-parses the text) is made for the returned page only. When
+    the words match nothing, titles close to the query by trigrams (`<%`, word similarity,
+    through the trigram index) are the hits, so a typo still finds the page."""
     rows = await conn.fetch(
         """WITH q AS (SELECT websearch_to_tsquery($2::regconfig, $1) AS query),
-           hits AS (
-               SELECT DISTINCT ON (e.document_id) e.kind, e.slug, e.locale, e.title,
-                      ts_headline($2::regconfig, e.summary || ' ' || e.body, q.query,
-                                  'StartSel=<mark>, StopSel=</mark>, MaxWords=30, MinWords=12')
-                          AS snippet,
+           matched AS (
+               SELECT DISTINCT ON (e.document_id) e.document_id, e.locale,
                       ts_rank_cd(e.document, q.query) AS rank
                FROM search_entries e, q
                WHERE e.locale = ANY($3::text[]) AND e.document @@ q.query
-               ORDER BY e.document_id, array_position($3::text[], e.locale))
-           SELECT * FROM hits ORDER BY rank DESC, slug LIMIT $4""",
+               ORDER BY e.document_id, array_position($3::text[], e.locale)),
+           page AS (
+               SELECT m.*, e.slug FROM matched m
+               JOIN search_entries e USING (document_id, locale)
+               ORDER BY m.rank DESC, e.slug LIMIT $4)
+           SELECT e.kind, e.slug, e.locale, e.title, p.rank,
+                  ts_headline($2::regconfig, e.summary || ' ' || e.body, q.query,
+                              'StartSel=<mark>, StopSel=</mark>, MaxWords=30, MinWords=12')
+                      AS snippet
+           FROM page p JOIN search_entries e USING (document_id, locale), q
+           ORDER BY p.rank DESC, e.slug""",
         query,
         config,
         list(locales),
         limit,
     )
     if not rows:
-        rows = await conn.fetch(
-            """SELECT DISTINCT ON (document_id) kind, slug, locale, title,
-                      left(summary, 200) AS snippet,
-                      public.similarity(title, $1)::float8 AS rank
-               FROM search_entries
-               WHERE locale = ANY($2::text[]) AND public.similarity(title, $1) > 0.2
-               ORDER BY document_id, array_position($2::text[], locale)""",
-            query,
-            list(locales),
-        )
-        rows = sorted(rows, key=lambda r: -r["rank"])[:limit]
+        async with conn.transaction():
+            # Word similarity: the query against the closest run of words in a title, so a
+            # short query is not diluted by a long title. Local to this transaction.
+            await conn.execute(
+                "SELECT set_config('pg_trgm.word_similarity_threshold', '0.5', true)"
+            )
+            rows = await conn.fetch(
+                """WITH matched AS (
+                       SELECT DISTINCT ON (document_id) kind, slug, locale, title,
+                              left(summary, 200) AS snippet,
+                              public.word_similarity($1, title)::float8 AS rank
+                       FROM search_entries
+                       WHERE locale = ANY($2::text[]) AND $1 OPERATOR(public.<%) title
+                       ORDER BY document_id, array_position($2::text[], locale))
+                   SELECT * FROM matched ORDER BY rank DESC, slug LIMIT $3""",
+                query,
+                list(locales),
+                limit,
+            )
     return [
         SearchHit(
             kind=r["kind"],

@@ -7,12 +7,14 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, Literal
 
 import msgspec
 
-from services.content.cache import DocumentCache
+from services.content.cache import DocumentCache, Key, Tag, document_tag
+from services.content.compression import CODINGS
 from services.content.domain.documents import (
     Condition,
     ConditionText,
@@ -85,16 +87,20 @@ async def read_document(
     representation: Representation,
     fields: str | None,
     include: str | None,
+    codings: tuple[str, ...] = CODINGS,
 ) -> Encoded | Moved:
     """One published document, encoded; the plain case (no field selection, no embedding) is
-    cached until a `content.*` event names the document."""
+    cached, in every content coding, until a `content.*` event names the document. Otherwise
+    it is compressed only in `codings` (the ones the reader accepts)."""
     selected = select(fields, FIELDS[kind], "fields")
     embeds = select(include, set(INCLUDES[kind]), "include")
+    cacheable = not (selected or embeds)
     key = (kind, slug, locale, representation)
-    entry = cache.get(key) if not (selected or embeds) else None
+    entry = cache.get(key) if cacheable else None
     if entry is not None:
         return entry
-    generation = cache.generation(kind, slug)
+    tag = document_tag(kind, slug)
+    generation = cache.generation(tag)
     async with pool.acquire() as conn:
         row = await store.find_published(conn, kind, slug)
         if row is None:
@@ -107,9 +113,25 @@ async def read_document(
         else:
             payload = pick(document(row, locale), selected)
             await embed(conn, payload, row, embeds, locale)
-    entry = encode(row, payload, locale, JSON_LD if representation == "ld" else JSON)
-    if not (selected or embeds):
-        cache.put(key, entry, generation)
+    media_type = JSON_LD if representation == "ld" else JSON
+    entry = encode(row, payload, locale, media_type, CODINGS if cacheable else codings)
+    if cacheable:
+        cache.put(key, entry, tag, generation)
+    return entry
+
+
+async def cached_page(
+    cache: DocumentCache, key: Key, tag: Tag, build: Callable[[], Awaitable[Encoded]]
+) -> Encoded:
+    """A list, search or sync page from the cache, or built and cached until a `content.*`
+    event touches `tag`. `key` names the request (its path, query and locale), so the fast path
+    finds the page again without parsing it."""
+    entry = cache.get(key)
+    if entry is not None:
+        return entry
+    generation = cache.generation(tag)
+    entry = await build()
+    cache.put(key, entry, tag, generation)
     return entry
 
 
@@ -140,6 +162,7 @@ async def list_documents(
             specialty=specialty,
             tag=tag,
             updated_since=updated_since,
+            summary=not (selected or embeds),
         )
         page, more = rows[:limit], len(rows) > limit
         items = [pick(document(row, locale, summary=not selected), selected) for row in page]

@@ -28,4 +28,5 @@ async def preview_draft(pool: Pool, *, kind: str, slug: str, version: int, local
         locales=sorted(doc.translations),
         updated_at=revision.created_at,
     )
-    return encode(draft, document(draft, locale), locale)
+    # Never cached nor compressed: a preview is read once, by an editor.
+    return encode(draft, document(draft, locale), locale, codings=())

@@ -1,0 +1,179 @@
+"""Delivery answers in the content coding the reader accepts, revalidated across codings, and
+list, search and sync pages cached until a publish in what they show."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from tests.content_samples import condition, create_and_publish, treatment
+from tests.support import eventually
+
+Client = AsyncTestClient[Litestar]
+PAGE = "/v1/conditions/mitral-valve-insufficiency"
+
+
+@pytest.fixture
+async def published(client: Client, editor: dict[str, str]) -> dict[str, Any]:
+    return await create_and_publish(client, editor, condition())
+
+
+async def cached(client: Client, path: str, headers: dict[str, str] | None = None) -> Any:
+    """The answer once it comes from the cache's fast path (no correlation id: only the
+    framework adds one), after the publish event has come and gone."""
+
+    async def from_cache() -> Any:
+        response = await client.get(path, headers=headers)
+        return None if "x-correlation-id" in response.headers else response
+
+    return await eventually(from_cache, timeout=5)
+
+
+@pytest.mark.parametrize("coding", ["br", "zstd", "gzip"])
+async def test_each_coding_is_sent_when_asked_for_and_decodes_to_the_same_document(
+    client: Client, published: dict[str, Any], coding: str
+) -> None:
+    identity = await client.get(PAGE, headers={"Accept-Encoding": "identity"})
+    framework = await client.get(PAGE, headers={"Accept-Encoding": coding})
+    fast = await cached(client, PAGE, {"Accept-Encoding": coding})
+
+    assert "content-encoding" not in identity.headers
+    for response in (framework, fast):
+        assert response.headers["content-encoding"] == coding
+        assert "Accept-Encoding" in response.headers["vary"]
+        # httpx decoded it: the document is the identity one.
+        assert response.content == identity.content
+        assert response.headers["etag"] == identity.headers["etag"][:-1] + f'-{coding}"'
+        assert int(response.headers["content-length"]) < len(identity.content)
+
+
+async def test_the_highest_q_value_wins_and_q_0_refuses(
+    client: Client, published: dict[str, Any]
+) -> None:
+    preferred = await client.get(PAGE, headers={"Accept-Encoding": "br;q=0.2, gzip;q=0.8"})
+    refused = await client.get(PAGE, headers={"Accept-Encoding": "br;q=0, zstd;q=0, *"})
+    plain = await client.get(PAGE, headers={"Accept-Encoding": "br;q=0, gzip;q=0"})
+
+    assert preferred.headers["content-encoding"] == "gzip"
+    assert refused.headers["content-encoding"] == "gzip"
+    assert "content-encoding" not in plain.headers
+
+
+@pytest.mark.parametrize("header", ["identity;q=0", "*;q=0", "deflate, identity;q=0"])
+async def test_refusing_identity_and_every_coding_we_have_is_a_406(
+    client: Client, published: dict[str, Any], header: str
+) -> None:
+    for _ in range(2):  # the framework, then with the page cached
+        response = await client.get(PAGE, headers={"Accept-Encoding": header})
+        assert response.status_code == 406, response.text
+        assert response.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_refusing_identity_alone_gets_a_compressed_answer(
+    client: Client, published: dict[str, Any]
+) -> None:
+    response = await client.get(PAGE, headers={"Accept-Encoding": "identity;q=0, gzip"})
+
+    assert response.status_code == 200
+    assert response.headers["content-encoding"] == "gzip"
+
+
+async def test_a_tag_of_any_coding_revalidates_the_document_in_every_coding(
+    client: Client, published: dict[str, Any]
+) -> None:
+    br = await client.get(PAGE, headers={"Accept-Encoding": "br"})
+    gzip = await client.get(PAGE, headers={"Accept-Encoding": "gzip"})
+    await cached(client, PAGE, {"Accept-Encoding": "br"})
+
+    for held in (br.headers["etag"], gzip.headers["etag"]):
+        for coding in ("br", "zstd", "gzip", "identity"):
+            response = await client.get(
+                PAGE, headers={"Accept-Encoding": coding, "If-None-Match": held}
+            )
+            assert response.status_code == 304, (held, coding)
+            # The tag of what would have been sent, so the client stores the right one.
+            assert response.headers["etag"].endswith('"' if coding == "identity" else f'-{coding}"')
+            assert "Accept-Encoding" in response.headers["vary"]
+
+
+async def test_lists_search_and_sync_answer_304_on_their_etag(
+    client: Client, published: dict[str, Any]
+) -> None:
+    for path in ("/v1/conditions", "/v1/search?q=mitral", "/v1/sync"):
+        first = await client.get(path)
+        assert first.status_code == 200, path
+        again = await client.get(path, headers={"If-None-Match": first.headers["etag"]})
+        assert again.status_code == 304, path
+        assert again.headers["etag"] == first.headers["etag"]
+
+
+async def test_a_list_page_read_again_comes_from_the_cache(
+    client: Client, published: dict[str, Any]
+) -> None:
+    first = await client.get("/v1/conditions?locale=de&limit=5")
+    second = await cached(client, "/v1/conditions?locale=de&limit=5")
+
+    assert second.status_code == 200
+    assert second.content == first.content
+    assert second.json()["items"][0]["title"] == "Mitralklappeninsuffizienz"
+
+
+async def test_a_publish_outdates_the_lists_of_its_collection_and_no_other(
+    client: Client, editor: dict[str, str], published: dict[str, Any]
+) -> None:
+    await create_and_publish(client, editor, treatment())
+    conditions = await cached(client, "/v1/conditions")
+    treatments = await cached(client, "/v1/treatments")
+
+    await create_and_publish(client, editor, treatment("mitral-valve-replacement"))
+
+    async def treatments_list_renewed() -> Any:
+        response = await client.get("/v1/treatments")
+        return len(response.json()["items"]) == 2
+
+    await eventually(treatments_list_renewed, timeout=5)
+    # The conditions list was never dropped: still answered by the fast path, unchanged.
+    still = await client.get("/v1/conditions")
+    assert "x-correlation-id" not in still.headers
+    assert still.content == conditions.content
+    assert treatments.json()["items"][0]["slug"] == "mitral-valve-repair"
+
+
+async def test_a_publish_outdates_search_and_sync_pages(
+    client: Client, editor: dict[str, str], published: dict[str, Any]
+) -> None:
+    before = await cached(client, "/v1/search?q=repair")
+    sync = await cached(client, "/v1/sync")
+    assert before.json()["items"] == []
+
+    await create_and_publish(client, editor, treatment())
+
+    async def found() -> Any:
+        hits = (await client.get("/v1/search?q=repair")).json()["items"]
+        return [h["slug"] for h in hits] == ["mitral-valve-repair"]
+
+    await eventually(found, timeout=5)
+    after = await client.get("/v1/sync")
+    assert len(after.json()["published"]) == len(sync.json()["published"]) + 1
+
+
+async def test_search_finds_rare_and_common_words_and_typos_in_english_and_german(
+    client: Client, editor: dict[str, str], published: dict[str, Any]
+) -> None:
+    await create_and_publish(client, editor, treatment())
+
+    async def slugs(query: str, locale: str) -> list[str]:
+        page = (await client.get(f"/v1/search?q={query}&locale={locale}")).json()
+        return [hit["slug"] for hit in page["items"]]
+
+    rare = (await client.get("/v1/search?q=ventricle&locale=en")).json()["items"]
+    assert [h["slug"] for h in rare] == ["mitral-valve-insufficiency"]
+    assert "<mark>ventricle</mark>" in rare[0]["snippet"]
+    assert set(await slugs("mitral", "en")) == {"mitral-valve-insufficiency", "mitral-valve-repair"}
+    # Typos in a title, found by trigram word similarity: English and German.
+    assert (await slugs("mitral insuficiency", "en"))[0] == "mitral-valve-insufficiency"
+    assert (await slugs("Mitralklapeninsufizienz", "de"))[0] == "mitral-valve-insufficiency"
+    assert await slugs("zzqxw", "en") == []
