@@ -99,7 +99,16 @@ async def test_every_body_route_answers_hostile_json_with_a_4xx_problem(
                 if why not in _problem_fields(answer).get(field, ""):
                     failures.append(f"{where}: {answer.text[:200]}")
     assert not failures, "\n".join(failures)
-    assert reached, f"no body route of {name} read the hostile bodies"
+    if not reached:
+        # Only a service none of whose routes takes a body (notifications) reads none.
+        document = (await client.get("/schema/openapi.json")).json()
+        takes_a_body = [
+            f"{method.upper()} {path}"
+            for path, item in document["paths"].items()
+            for method, operation in item.items()
+            if isinstance(operation, dict) and "requestBody" in operation
+        ]
+        assert not takes_a_body, f"no body route of {name} read the hostile bodies"
 
 
 async def test_json_with_a_charset_or_a_json_suffix_is_taken(
