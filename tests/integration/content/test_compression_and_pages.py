@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import asyncpg
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from services.content.consumers import INVALIDATION_LISTENER
+from services.runtime.messaging.bus import Bus
 from tests.content_samples import condition, create_and_publish, treatment
 from tests.support import eventually
 
@@ -177,3 +180,31 @@ async def test_search_finds_rare_and_common_words_and_typos_in_english_and_germa
     assert (await slugs("mitral insuficiency", "en"))[0] == "mitral-valve-insufficiency"
     assert (await slugs("Mitralklapeninsufizienz", "de"))[0] == "mitral-valve-insufficiency"
     assert await slugs("zzqxw", "en") == []
+
+
+async def test_a_message_that_is_no_content_event_is_kept_as_a_dead_letter_and_flushes_nothing(
+    client: Client, published: dict[str, Any], bus: Bus, db: asyncpg.Connection
+) -> None:
+    document = await cached(client, "/v1/conditions/mitral-valve-insufficiency")
+    listing = await cached(client, "/v1/conditions")
+
+    await bus.nc.publish(bus.subject("content.document.published.v1"), b"{not an event")
+    await bus.nc.flush()
+
+    async def kept() -> Any:
+        return await db.fetchrow(
+            "SELECT subject, error FROM content.dead_letters WHERE consumer = $1",
+            INVALIDATION_LISTENER,
+        )
+
+    letter = await eventually(kept, timeout=5)
+    assert letter["subject"] == "content.document.published.v1"
+    assert letter["error"].startswith("undecodable message")
+    # Both still come from the fast path, unchanged: nothing was dropped for it.
+    for before, path in (
+        (document, "/v1/conditions/mitral-valve-insufficiency"),
+        (listing, "/v1/conditions"),
+    ):
+        again = await client.get(path)
+        assert "x-correlation-id" not in again.headers, path
+        assert again.content == before.content
