@@ -18,8 +18,8 @@ from services.content.usecases.editorial import publish_due
 from services.runtime.core.outages import TRANSIENT
 from services.runtime.core.pacing import wait_any
 from services.runtime.messaging import dead_letters
-from services.runtime.service.definition import Runtime
 from services.runtime.service.factory import BackgroundLoop
+from services.runtime.service.running import Runtime
 
 log = structlog.get_logger(__name__)
 

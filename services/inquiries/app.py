@@ -21,8 +21,9 @@ from services.inquiries.usecases.privacy.erasure import Erasing
 from services.inquiries.usecases.privacy.export import Exporter
 from services.runtime.core.settings import PositiveFloat
 from services.runtime.privacy.sealing import SealingSettings, sealing_fields
-from services.runtime.service.definition import RuntimeDependency, ServiceDefinition
+from services.runtime.service.definition import ServiceDefinition
 from services.runtime.service.factory import create_service_app
+from services.runtime.service.running import RuntimeDependency
 
 
 class InquiriesSettings(SealingSettings, frozen=True, kw_only=True, rename="upper"):

@@ -29,8 +29,8 @@ from services.runtime.core.pacing import wait_any
 from services.runtime.messaging.inbox import Subscription
 from services.runtime.messaging.request_reply import answer
 from services.runtime.privacy.crypto import KeyRing
-from services.runtime.service.definition import Runtime
 from services.runtime.service.factory import BackgroundLoop
+from services.runtime.service.running import Runtime
 
 log = structlog.get_logger(__name__)
 

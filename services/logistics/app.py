@@ -17,8 +17,9 @@ from services.logistics.api.partners import PartnerController
 from services.logistics.usecases import BookingCollaborators
 from services.runtime.core.settings import Limit, PositiveFloat, PositiveInt
 from services.runtime.privacy.sealing import SealingSettings, sealing_fields
-from services.runtime.service.definition import Runtime, RuntimeDependency, ServiceDefinition
+from services.runtime.service.definition import ServiceDefinition
 from services.runtime.service.factory import create_service_app
+from services.runtime.service.running import Runtime, RuntimeDependency
 
 
 class LogisticsSettings(SealingSettings, frozen=True, kw_only=True, rename="upper"):

@@ -21,8 +21,9 @@ from services.notifications.usecases import Notifying, Retries
 from services.runtime.core.settings import Port, PositiveFloat, PositiveInt
 from services.runtime.messaging.request_reply import ask
 from services.runtime.privacy.sealing import SealingSettings, sealing_fields
-from services.runtime.service.definition import Runtime, ServiceDefinition
+from services.runtime.service.definition import ServiceDefinition
 from services.runtime.service.factory import create_service_app
+from services.runtime.service.running import Runtime
 
 Email = Annotated[str, msgspec.Meta(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
 # "Name <address>" or a bare address.

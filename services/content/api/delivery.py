@@ -30,7 +30,7 @@ from services.content.representation import (
 from services.content.store.delivery import Sort
 from services.content.usecases import delivery
 from services.content.usecases.delivery import JSON, JSON_LD, Moved
-from services.runtime.service.definition import RuntimeDependency
+from services.runtime.service.running import RuntimeDependency
 
 MAX_LIMIT = 100
 

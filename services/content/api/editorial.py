@@ -21,7 +21,7 @@ from services.runtime.access.staff import Principal, staff_only
 from services.runtime.core.errors import BadRequest, FieldProblem
 from services.runtime.http.parameters import BIGINT_MAX, PositiveBigint
 from services.runtime.http.preconditions import IfMatch, etag, expected_version
-from services.runtime.service.definition import RuntimeDependency
+from services.runtime.service.running import RuntimeDependency
 
 NO_STORE = "private, no-store"
 SignerDependency = NamedDependency[PreviewSigner]

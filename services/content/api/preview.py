@@ -13,7 +13,7 @@ from services.content.api.editorial import NO_STORE, SignerDependency
 from services.content.api.parameters import reader_locale
 from services.content.api.preview_tokens import PreviewError
 from services.content.usecases.previews import preview_draft
-from services.runtime.service.definition import RuntimeDependency
+from services.runtime.service.running import RuntimeDependency
 
 
 class PreviewController(Controller):

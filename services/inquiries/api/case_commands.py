@@ -28,7 +28,7 @@ from services.runtime.http.preconditions import IfMatch, etag, required_version
 from services.runtime.http.problems import MEDIA_TYPE, Problem
 from services.runtime.messaging.outbox import Outbox
 from services.runtime.privacy.crypto import KeyRing
-from services.runtime.service.definition import KeysDependency, RuntimeDependency
+from services.runtime.service.running import KeysDependency, RuntimeDependency
 
 COORDINATOR = staff_only("coordinator")
 

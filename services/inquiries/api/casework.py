@@ -30,7 +30,7 @@ from services.inquiries.domain.commands import (
 from services.inquiries.domain.views import CasePage, CaseView, ConsentEntry, NoteView
 from services.inquiries.usecases import casework
 from services.inquiries.usecases.privacy import consent
-from services.runtime.service.definition import KeysDependency, RuntimeDependency
+from services.runtime.service.running import KeysDependency, RuntimeDependency
 
 
 class CoordinatorController(Controller):

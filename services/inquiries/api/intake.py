@@ -17,7 +17,7 @@ from services.inquiries.usecases import intake
 from services.runtime.access.consumer_access import consumer_only
 from services.runtime.http.json_input import json_body
 from services.runtime.http.validation import decode_all_problems
-from services.runtime.service.definition import KeysDependency, RuntimeDependency
+from services.runtime.service.running import KeysDependency, RuntimeDependency
 
 IDEMPOTENCY_KEY = Annotated[
     str | None,

@@ -16,7 +16,7 @@ from services.inquiries.domain.commands import OfferForm
 from services.inquiries.domain.views import CaseView, PatientCase
 from services.inquiries.usecases import intake, offers
 from services.runtime.http.parameters import PositiveBigint
-from services.runtime.service.definition import KeysDependency, RuntimeDependency
+from services.runtime.service.running import KeysDependency, RuntimeDependency
 
 
 class CoordinatorOfferController(Controller):

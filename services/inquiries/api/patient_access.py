@@ -14,7 +14,7 @@ from litestar.openapi.spec import SecurityScheme
 from services.inquiries.usecases import intake
 from services.runtime.access import staff
 from services.runtime.http.route_policy import personal_data
-from services.runtime.service.definition import Runtime
+from services.runtime.service.running import Runtime
 
 NO_STORE = "private, no-store"
 PATIENT_SCHEME = "patientToken"

@@ -30,7 +30,7 @@ from services.runtime.access import audit, staff
 from services.runtime.access.staff import Principal, staff_only
 from services.runtime.http.problems import MEDIA_TYPE, Problem
 from services.runtime.http.route_policy import personal_data
-from services.runtime.service.definition import RuntimeDependency
+from services.runtime.service.running import RuntimeDependency
 
 # How routes ask for what an erasure needs: `erasing: ErasingDependency`.
 ErasingDependency = NamedDependency[erasure.Erasing]

@@ -13,7 +13,7 @@ from litestar.params import QueryParameter
 from services.inquiries.domain.retention import Periods
 from services.inquiries.store import retention as store
 from services.runtime.access.staff import staff_only
-from services.runtime.service.definition import RuntimeDependency
+from services.runtime.service.running import RuntimeDependency
 
 PeriodsDependency = NamedDependency[Periods]
 

@@ -16,7 +16,7 @@ from services.runtime.access.staff import staff_only
 from services.runtime.core.errors import BadRequest, FieldProblem
 from services.runtime.http.json_input import json_body
 from services.runtime.http.validation import Form, decode_all_problems
-from services.runtime.service.definition import RuntimeDependency
+from services.runtime.service.running import RuntimeDependency
 
 # A partner's coverage and skills, each a short list: bounded, as every list in a Form is.
 MAX_LISTED = 200

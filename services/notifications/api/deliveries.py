@@ -12,7 +12,7 @@ from litestar.params import FromQuery, QueryParameter
 from services.notifications import usecases
 from services.notifications.store.notifications import NotificationRow
 from services.runtime.access.staff import staff_only
-from services.runtime.service.definition import RuntimeDependency
+from services.runtime.service.running import RuntimeDependency
 
 MAX_LIMIT = 200
 

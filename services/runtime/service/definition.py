@@ -1,25 +1,23 @@
-"""What a service is (its definition) and what it has while running (its runtime)."""
+"""What makes a service itself: its name, schema, migrations, routes, subscriptions and
+settings. What it has while running is in running.py."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from litestar.di import NamedDependency
 from litestar.types import ControllerRouterHandler
 
 from services.runtime.access import staff
-from services.runtime.core.db import Pool
 from services.runtime.core.migrate import RUNTIME_MIGRATIONS, Migration, load_migrations
 from services.runtime.core.settings import ServiceSettings, load_settings_or_exit
-from services.runtime.http.metrics import Metrics
-from services.runtime.messaging.bus import Bus
-from services.runtime.messaging.inbox import Consumer, Subscription
-from services.runtime.messaging.outbox import Outbox
-from services.runtime.privacy.crypto import KeyRing
+from services.runtime.messaging.inbox import Subscription
+
+if TYPE_CHECKING:
+    # Only named in a type: a running service is built from its definition, not the reverse.
+    from services.runtime.service.running import Runtime
 
 STAFF_MIGRATIONS = Path(__file__).parents[1] / "access" / "staff_migrations"
 
@@ -52,38 +50,3 @@ class ServiceDefinition:
             self.schema: load_migrations("runtime", RUNTIME_MIGRATIONS)
             + load_migrations(self.name, self.migrations),
         }
-
-
-class Runtime:
-    """The live parts of a running service, shared by its routes, consumers and loops.
-
-    A plain class on purpose: Litestar inspects the fields of dataclasses it injects."""
-
-    def __init__(
-        self,
-        *,
-        definition: ServiceDefinition,
-        settings: ServiceSettings,
-        pool: Pool,
-        bus: Bus,
-        outbox: Outbox,
-        metrics: Metrics,
-    ) -> None:
-        self.definition = definition
-        self.settings = settings
-        self.pool = pool
-        self.bus = bus
-        self.outbox = outbox
-        self.metrics = metrics
-        self.consumers: list[Consumer] = []
-        self.accepting = True
-        self.stop = asyncio.Event()
-        # Where the metrics page is served, once its listener is bound; None when it is not.
-        self.metrics_port: int | None = None
-
-
-# How routes ask for the runtime: `runtime: RuntimeDependency`.
-RuntimeDependency = NamedDependency[Runtime]
-# How routes ask for the key ring that opens personal data, which a service that seals any
-# provides as dependency "keys": `keys: KeysDependency`.
-KeysDependency = NamedDependency[KeyRing]

@@ -40,7 +40,7 @@ from services.runtime.http.request_context import request_context_middleware
 from services.runtime.messaging.bus import Bus
 from services.runtime.messaging.inbox import TRANSIENT_RETRY_CAP, Consumer
 from services.runtime.messaging.outbox import Outbox, Relay
-from services.runtime.service.definition import Runtime, ServiceDefinition
+from services.runtime.service.definition import ServiceDefinition
 from services.runtime.service.metrics_listener import bound_port, start_metrics_listener
 from services.runtime.service.operations import (
     AuditController,
@@ -48,6 +48,7 @@ from services.runtime.service.operations import (
     HealthController,
     metrics_page,
 )
+from services.runtime.service.running import Runtime
 from services.runtime.service.serve import DRAIN_SIGNAL
 
 log = structlog.get_logger(__name__)

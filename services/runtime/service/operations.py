@@ -19,7 +19,7 @@ from services.runtime.access.staff import staff_only
 from services.runtime.http.parameters import BIGINT_MAX, PositiveBigint
 from services.runtime.messaging import dead_letters, outbox
 from services.runtime.messaging.inbox import Outcome, replay_dead_letter
-from services.runtime.service.definition import Runtime, RuntimeDependency
+from services.runtime.service.running import Runtime, RuntimeDependency
 
 
 class HealthCheck(msgspec.Struct, frozen=True, kw_only=True):

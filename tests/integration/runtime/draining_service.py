@@ -18,8 +18,9 @@ from contracts.envelope import Metadata
 from contracts.registry import CONTENT_PUBLISHED
 from services.runtime.core.db import Connection
 from services.runtime.messaging.inbox import Subscription
-from services.runtime.service.definition import Runtime, ServiceDefinition
+from services.runtime.service.definition import ServiceDefinition
 from services.runtime.service.factory import create_service_app
+from services.runtime.service.running import Runtime
 from services.runtime.service.serve import serve
 
 MODULE = "tests.integration.runtime.draining_service"

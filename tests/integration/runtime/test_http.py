@@ -23,8 +23,9 @@ from services.runtime.core.db import transaction
 from services.runtime.core.errors import FieldProblem, IllegalTransition, Invalid
 from services.runtime.core.settings import ServiceSettings, as_environ, load_settings
 from services.runtime.messaging.bus import Bus
-from services.runtime.service.definition import RuntimeDependency, ServiceDefinition
+from services.runtime.service.definition import ServiceDefinition
 from services.runtime.service.factory import create_service_app
+from services.runtime.service.running import RuntimeDependency
 from tests.support import eventually, metrics_page, own_metrics_port
 
 PROBLEM = "application/problem+json"
