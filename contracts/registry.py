@@ -136,11 +136,26 @@ STREAMS: tuple[StreamSpec, ...] = (
     ),
     StreamSpec(
         name="PARTNERS",
-        subjects=("partners.>",),
+        subjects=("partners.*.offers.>",),
         description=(
-            "Offers to partners and their replies, both kept, so a partner that was offline "
-            "gets its offers when it returns and no reply is lost while logistics is down"
+            "Offers to partners, kept so a partner that was offline gets its offers when it returns"
         ),
+    ),
+    # After PARTNERS: provisioning an existing deployment first narrows PARTNERS (which once
+    # held `partners.>`) and only then creates this stream, whose subjects would overlap.
+    StreamSpec(
+        name="PARTNER_REPLIES",
+        subjects=("partners.*.replies",),
+        description=(
+            "Partners' replies, kept so none is lost while logistics is down; deduplicated by "
+            "logistics' inbox, per partner (subject and ce-id), not by the stream"
+        ),
+        # A stream's duplicate window is one map of Nats-Msg-Id for every publisher, which
+        # partners choose: with the outbox's 15 minutes, one partner publishing another's id
+        # first had the other's reply dropped. The server's smallest window (100 ms; it refuses
+        # 0 as "use the default") leaves a partner that guesses another's id 100 ms to be
+        # first: docs/decisions/0005-partner-replies-stream.md.
+        duplicate_window_seconds=0.1,
     ),
     StreamSpec(
         name="NOTIFICATIONS",
@@ -295,17 +310,18 @@ PARTNER_OFFERS = Channel(
 )
 PARTNER_REPLIES = Channel(
     address="partners.{partner_id}.replies",
-    stream="PARTNERS",
+    stream="PARTNER_REPLIES",
     messages=(OfferAccepted, OfferDeclined, StatusUpdate, IncidentReported),
     action="receive",
     description=(
         "A partner's answers: accept or decline an offer, then report progress of the booking; "
         "and a data breach touching what Carebridge sent. A reply for an offer or booking the "
-        "partner does not hold changes nothing. Set `Nats-Msg-Id` to `<partner_id>:<ce-id>`: "
-        "the stream's duplicate window is shared by every partner, and ids that begin with your "
-        "own partner id never meet another partner's. Carebridge keys replies by subject and "
-        "`ce-id`, so another partner can never have yours taken for a duplicate. Replies past "
-        "the per-partner limit (PARTNER_REPLY_RATE_LIMIT a minute) wait and are applied later."
+        "partner does not hold changes nothing. Replies are stored in a stream of their own whose "
+        "duplicate window is 100 ms, the server's least; Carebridge deduplicates them by subject "
+        "and `ce-id`, so a retry with the same `ce-id` counts once, and no other partner's "
+        "message can spend your `ce-id`. Set `Nats-Msg-Id` to `<partner_id>:<ce-id>`. Replies "
+        "past the per-partner limit (PARTNER_REPLY_RATE_LIMIT a minute) wait and are applied "
+        "later."
     ),
     parameters={"partner_id": PARTNER_ID},
 )

@@ -12,9 +12,10 @@ permissions, are the wall: NATS never checks a message's reply subject against t
 publish permissions, so in one account a partner could have the server answer (a PubAck, a
 fetched offer) onto any subject, the services' streams included. Across an account boundary,
 the answer to an imported service goes back to the importing account only; and one export, not
-one per subject, keeps an answer addressed to the partner's own replies subject from coming back
-into PARTNERS (`partner_gateway`). Within its account the partner still gets user permissions:
-never `$JS.>` nor `_INBOX.>`, its replies come to its own inbox prefix, `_INBOX_<partner>`.
+one per subject, keeps an answer addressed to the partner's own replies subject from coming
+back into PARTNER_REPLIES (`partner_gateway`). Within its account the partner still gets user
+permissions: never `$JS.>` nor `_INBOX.>`, its replies come to its own inbox prefix,
+`_INBOX_<partner>`.
 
 `python -m deploy.nats_auth` renders the config for a partner registered after the server
 started (see docs/partners.md, "NATS permissions")."""
@@ -63,10 +64,11 @@ SERVICE_SUBJECTS: Mapping[str, tuple[str, ...]] = {
     "notifications": ("notifications.>",),
 }
 # The streams whose messages a service deletes when a person is erased (stream_copies.py): those
-# it publishes events naming people to, and, for logistics, the partners' replies it scans.
+# it publishes events naming people to (offers in PARTNERS), and, for logistics, the partners'
+# replies it scans (PARTNER_REPLIES).
 ERASES: Mapping[str, tuple[str, ...]] = {
     "inquiries": ("INQUIRIES",),
-    "logistics": ("LOGISTICS", "PARTNERS"),
+    "logistics": ("LOGISTICS", PARTNER_OFFERS.stream, PARTNER_REPLIES.stream),
 }
 # The account of the admin and the services, which holds every stream.
 CAREBRIDGE_ACCOUNT = "CAREBRIDGE"
@@ -121,7 +123,7 @@ class PartnerRoute:
 def partner_gateway(partner_id: str, ns: Namespacing) -> str:
     """The one service CAREBRIDGE exports to a partner's account: every route of
     `partner_routes` is a subject under it. One export, not one per route, is what keeps the
-    server's answers out of PARTNERS: an answer from an export (a PubAck, a fetched offer,
+    server's answers out of PARTNER_REPLIES: an answer from an export (a PubAck, a fetched offer,
     a consumer's info) that the partner addressed to its own replies subject reaches the import
     of that same export again, and nats-server drops a message that would cross an export it
     has just come back from (its service import cycle check)."""
@@ -137,8 +139,8 @@ def partner_routes(partner_id: str, ns: Namespacing) -> list[PartnerRoute]:
     Not its consumer's info: an account without JetStream has the server's own JetStream API
     answer every `$JS.API.>` request it makes ("JetStream not enabled", from the system
     account), an answer from outside the gateway that the cycle check does not stop, so one
-    addressed to the partner's replies subject would be stored in PARTNERS. The fetch is the
-    exception the server makes: it never answers a fetch there."""
+    addressed to the partner's replies subject would be stored in PARTNER_REPLIES. The fetch is
+    the exception the server makes: it never answers a fetch there."""
     stream = ns.stream(PARTNER_OFFERS.stream)
     durable = partner_durable(partner_id)
     gateway = partner_gateway(partner_id, ns).removesuffix(".>")

@@ -1,6 +1,7 @@
 """Erasure beyond the bookings: the copies of a traveller's data that left them. The offers
-still in the PARTNERS stream (or the outbox), the partners' replies there that mention the
-bookings (a note may quote the traveller), and the dead letters that mention the inquiry."""
+still in the PARTNERS stream (or the outbox), the partners' replies in PARTNER_REPLIES that
+mention the bookings (a note may quote the traveller), and the dead letters that mention the
+inquiry."""
 
 from __future__ import annotations
 

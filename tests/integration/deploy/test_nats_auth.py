@@ -54,6 +54,7 @@ NAMESPACE = "authz"
 ALPHA = "alpha-shuttle"
 BETA = "beta-courier"
 STREAM = f"{NAMESPACE}_PARTNERS"
+REPLIES_STREAM = f"{NAMESPACE}_PARTNER_REPLIES"
 # JetStream's "error creating store for stream".
 STORE_NOT_YET_REMOVED = 10049
 
@@ -155,8 +156,8 @@ async def test_a_partner_fetches_its_own_offers_and_publishes_its_replies(
     await msg.ack_sync()
     ack = await js.publish(f"{NAMESPACE}.partners.{ALPHA}.replies", b'{"reply": 1}', timeout=5.0)
 
-    assert ack.stream == STREAM
-    stored = await admin.js.get_last_msg(STREAM, f"{NAMESPACE}.partners.{ALPHA}.replies")
+    assert ack.stream == REPLIES_STREAM
+    stored = await admin.js.get_last_msg(REPLIES_STREAM, f"{NAMESPACE}.partners.{ALPHA}.replies")
     assert stored.data == b'{"reply": 1}'
     assert await pending(admin, ALPHA) == 0
     assert alpha.errors == []

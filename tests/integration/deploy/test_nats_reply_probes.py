@@ -5,7 +5,7 @@ subjects: a consumer's info into INQUIRIES, a PubAck into LOGISTICS, a message o
 partner's replies, undecodable traffic on `content.>`, and its own offers fetched into any
 stream. In an account of its own, every answer goes back to the partner's account only; and
 there, an answer addressed to the partner's own replies subject (or to its acks) would go back
-into PARTNERS through its import, unless the server drops it: it does, since every route
+into PARTNER_REPLIES through its import, unless the server drops it: it does, since every route
 between the two accounts is one export (deploy/nats_auth.py, `partner_gateway`)."""
 
 from __future__ import annotations
@@ -62,10 +62,11 @@ class Watch:
         for name in ("CONTENT", "INQUIRIES", "LOGISTICS"):
             assert (await self.stream(name)).state.messages == 0, name
         beta = self.admin.subject(f"partners.{BETA}.>")
-        partners = await self.admin.js.stream_info(
-            self.admin.stream("PARTNERS"), subjects_filter=beta
-        )
-        assert not partners.state.subjects, partners.state.subjects
+        for name in ("PARTNERS", "PARTNER_REPLIES"):
+            partners = await self.admin.js.stream_info(
+                self.admin.stream(name), subjects_filter=beta
+            )
+            assert not partners.state.subjects, (name, partners.state.subjects)
         assert [m.subject for m in self.seen] == []
 
 
@@ -151,7 +152,7 @@ async def test_a_pub_ack_for_a_reply_lands_nowhere_the_reply_names(
     await watch.assert_nothing_landed()
     # The reply itself is the partner's to send, on its own subject.
     mine = await watch.admin.js.get_last_msg(
-        watch.admin.stream("PARTNERS"), ns(f"partners.{ALPHA}.replies")
+        watch.admin.stream("PARTNER_REPLIES"), ns(f"partners.{ALPHA}.replies")
     )
     assert mine.data == b"{}"
 
@@ -181,25 +182,27 @@ async def test_a_fetched_offer_is_copied_nowhere_the_reply_names(
     await watch.assert_nothing_landed()
     partners = await watch.stream("PARTNERS")
     assert partners.state.messages == 1  # the offer, and no copy of it
+    assert (await watch.stream("PARTNER_REPLIES")).state.messages == 0
 
 
 class PartnersWatch:
-    """Every message stored in PARTNERS, as (subject, body)."""
+    """Every message stored in PARTNERS (offers), then in PARTNER_REPLIES, as (subject, body)."""
 
     def __init__(self, admin: Bus) -> None:
         self.admin = admin
 
     async def stored(self) -> list[tuple[str, bytes]]:
         await asyncio.sleep(SETTLE)
-        stream = self.admin.stream("PARTNERS")
-        last = (await self.admin.js.stream_info(stream)).state.last_seq
         found = []
-        for seq in range(1, last + 1):
-            try:
-                msg = await self.admin.js.get_msg(stream, seq)
-            except nats.js.errors.NotFoundError:
-                continue
-            found.append((msg.subject or "", msg.data or b""))
+        for name in ("PARTNERS", "PARTNER_REPLIES"):
+            stream = self.admin.stream(name)
+            last = (await self.admin.js.stream_info(stream)).state.last_seq
+            for seq in range(1, last + 1):
+                try:
+                    msg = await self.admin.js.get_msg(stream, seq)
+                except nats.js.errors.NotFoundError:
+                    continue
+                found.append((msg.subject or "", msg.data or b""))
         return found
 
 

@@ -201,7 +201,9 @@ async def test_a_partner_flooding_its_replies_waits_while_another_is_read_at_onc
         assert sum("partner rhein-shuttle" in e for e in read) == 1
 
         async def excess_handed_back() -> bool:
-            info = await bus.js.consumer_info(bus.stream("PARTNERS"), "logistics-partner-replies")
+            info = await bus.js.consumer_info(
+                bus.stream("PARTNER_REPLIES"), "logistics-partner-replies"
+            )
             return info.num_redelivered >= 1
 
         await eventually(excess_handed_back, timeout=15)

@@ -48,7 +48,7 @@ async def streams(bus: Bus) -> Bus:
 async def last_reply(bus: Bus) -> tuple[str, IncidentReported] | None:
     subject = bus.subject(PARTNER_REPLIES.subject(partner_id=PARTNER))
     try:
-        msg = await bus.js.get_last_msg(bus.stream("PARTNERS"), subject)
+        msg = await bus.js.get_last_msg(bus.stream(PARTNER_REPLIES.stream), subject)
     except NotFoundError:
         return None
     meta = metadata_from_headers(dict(msg.headers or {}))

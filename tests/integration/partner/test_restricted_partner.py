@@ -87,7 +87,7 @@ async def test_the_reference_partner_answers_with_restricted_credentials(server:
 
         async def accepted() -> bool:
             try:
-                last = await admin.js.get_last_msg(admin.stream("PARTNERS"), replies)
+                last = await admin.js.get_last_msg(admin.stream("PARTNER_REPLIES"), replies)
             except NotFoundError:
                 return False
             return isinstance(partner_reply_decoder.decode(last.data or b""), OfferAccepted)
@@ -155,7 +155,7 @@ async def test_data_rights_messages_fit_a_partners_permissions(server: Server) -
         )
 
         last = await admin.js.get_last_msg(
-            admin.stream("PARTNERS"), admin.subject(f"partners.{ALPHA}.replies")
+            admin.stream("PARTNER_REPLIES"), admin.subject(f"partners.{ALPHA}.replies")
         )
         assert (last.headers or {})["ce-id"] == report_id
         assert isinstance(partner_reply_decoder.decode(last.data or b""), IncidentReported)
