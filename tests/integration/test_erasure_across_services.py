@@ -38,6 +38,7 @@ from services.logistics.app import LogisticsSettings
 from services.logistics.app import create_app as create_logistics
 from services.logistics.store.bookings import details_aad
 from services.logistics.store.incidents import description_aad
+from services.notifications.store.notifications import reply_aad
 from services.runtime.access import api_keys, staff
 from services.runtime.core.settings import ServiceSettings, as_environ, load_settings
 from services.runtime.messaging.bus import Bus
@@ -71,6 +72,7 @@ SEALED: dict[tuple[str, str, str], Callable[[Row], bytes]] = {
     ),
     ("logistics", "bookings", "sealed_details"): lambda r: details_aad(r["id"]),
     ("logistics", "partner_incidents", "sealed_description"): lambda r: description_aad(r["id"]),
+    ("notifications", "notifications", "sealed_reply"): lambda r: reply_aad(str(r["id"])),
 }
 # bytea columns that hold digests (of tokens and keys) or plain JSON: read as bytes.
 UNSEALED_BYTEA = {
@@ -311,6 +313,8 @@ async def _bytea_texts(
     rows = await db.fetch(f'SELECT * FROM "{schema}"."{table}" WHERE "{column}" IS NOT NULL')
     opener = SEALED.get((schema, table, column))
     if opener is not None:
+        if not rows:
+            return []
         ring = keys[schema]
         return [
             ring.decrypt(from_column(r[column]), aad=opener(dict(r.items()))).decode() for r in rows
