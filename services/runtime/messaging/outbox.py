@@ -25,10 +25,15 @@ from nats.js.api import PubAck
 
 from contracts.envelope import CE_ID, Event, Metadata, event_type
 from services.runtime.core.db import Connection, Pool
+from services.runtime.core.outages import TRANSIENT
 from services.runtime.core.pacing import Backoff, wait_any
 from services.runtime.messaging import stream_copies
 from services.runtime.messaging.bus import Bus
 from services.runtime.privacy.crypto import KeyRing, from_column, to_column
+
+# What the relay's loops wait out and retry: NATS or PostgreSQL away, restarting or refusing
+# (a restart closes pooled connections with InterfaceError, which is no PostgresError).
+OUTAGES: tuple[type[Exception], ...] = (NatsError, asyncpg.PostgresError, *TRANSIENT)
 
 log = structlog.get_logger(__name__)
 
@@ -190,6 +195,9 @@ class Relay:
         self.listen_dsn = listen_dsn
         self.on_published = on_published
         self.on_erase_failed = on_erase_failed
+        # Rounds of publishing that met an outage and were put off: what the relay did while
+        # NATS or PostgreSQL was away, read by whoever watches it (and the tests).
+        self.rounds_put_off = 0
         self._wake = asyncio.Event()
         # Deleting copies (stream_copies) runs beside publishing, woken by the same commits.
         self._erase_wake = asyncio.Event()
@@ -230,8 +238,9 @@ class Relay:
             try:
                 await self._ensure_listening()
                 await self.publish_pending()
-            except (NatsError, TimeoutError, OSError, asyncpg.PostgresError) as exc:
+            except OUTAGES as exc:
                 delay = backoff.next()
+                self.rounds_put_off += 1
                 log.warning(
                     "outbox relay retrying", error=type(exc).__name__, retry_in=round(delay, 2)
                 )
@@ -267,7 +276,7 @@ class Relay:
                     log.warning("erase failure not recorded", error=type(db_exc).__name__)
                 await wait_any(stop, timeout=delay)
                 continue
-            except (NatsError, TimeoutError, OSError, asyncpg.PostgresError) as exc:
+            except OUTAGES as exc:
                 delay = backoff.next()
                 log.warning(
                     "stream copies erasure retrying",

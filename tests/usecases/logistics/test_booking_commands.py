@@ -103,7 +103,8 @@ async def test_a_decline_offers_the_booking_to_the_next_partner(
 
     booking, _, offers = await usecases.booking_with_history(pool, bookings.keys, booking_id)
     assert booking.status == "offered"
-    assert [(o.partner_id, o.state) for o in offers] == [("first", "declined"), ("second", "open")]
+    # Both offers were made at NOW: their order in the history is not what is tested.
+    assert {(o.partner_id, o.state) for o in offers} == {("first", "declined"), ("second", "open")}
 
 
 async def test_progress_before_the_acceptance_is_not_yet_and_saves_nothing(
