@@ -149,6 +149,7 @@ def create_service_app(
                 on_published=metrics.outbox_published.inc,
                 on_erase_failed=metrics.stream_copy_erase_failures.inc,
                 keys=runtime.outbox.keys,
+                on_event=metrics.count_event,
             )
             tasks.append(_supervise("outbox-relay", relay.run, runtime.stop))
             tasks.extend(
@@ -192,6 +193,9 @@ def create_service_app(
             *definition.route_handlers,
         ],
         lifespan=[lifespan],
+        # What the app exports, readable before it runs: the dashboards' and alert rules' test
+        # compares the metrics they name with these.
+        state=State({"metrics": metrics}),
         dependencies={"runtime": Provide(_runtime, sync_to_thread=False), **(dependencies or {})},
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=OpenAPIConfig(

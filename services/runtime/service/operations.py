@@ -83,6 +83,7 @@ async def metrics_page(runtime: Runtime) -> bytes:
     a query are refreshed at scrape time, so an idle service costs nothing."""
     async with runtime.pool.acquire() as conn:
         runtime.metrics.outbox_backlog.set(await outbox.count_backlog(conn))
+        runtime.metrics.outbox_oldest_age.set(await outbox.oldest_age(conn))
         open_letters = await dead_letters.count_open_by_consumer(conn)
     for consumer in runtime.consumers:
         runtime.metrics.dead_letters.labels(consumer=consumer.durable).set(
