@@ -62,10 +62,16 @@ def render_openapi_documents() -> dict[Path, str]:
 
 
 def openapi_document(definition: ServiceDefinition) -> dict[str, Any]:
+    return offline_app(definition).openapi_schema.to_schema()
+
+
+def offline_app(definition: ServiceDefinition) -> Litestar:
+    """The service's app as its factory builds it, with settings that connect to nothing (it is
+    never started): for what an app declares, its document and its metrics."""
     settings = load_settings(
         definition.settings_type, environ=_OFFLINE_ENVIRON, port=definition.default_port
     )
-    return FACTORIES[definition.name](settings).openapi_schema.to_schema()
+    return FACTORIES[definition.name](settings)
 
 
 def drift(root: Path, documents: dict[Path, str]) -> list[str]:

@@ -37,6 +37,10 @@ DESCRIPTIONS: dict[str, str] = {
     "PORT": "listen port",
     "LOG_LEVEL": "the least severe log level written",
     "LOG_FORMAT": "`console` on a terminal and `json` otherwise when `auto`",
+    "ACCESS_LOG": "one log line per HTTP request (method, route template, status, duration_ms, "
+    "bytes, request_id, trace_id; never bodies, tokens or query values); `false`: none",
+    "ACCESS_LOG_SAMPLE_CACHED": "share (0 to 1) of cached reads answered by the fast path "
+    "(content) that get an access log line; 0: none, 1: all",
     "NATS_NAMESPACE": "prefix for every subject (`ns.content.…`) and stream (`ns_CONTENT`): "
     "isolates tenants or test runs sharing one NATS",
     "NATS_TLS_CA_FILE": "the CA that signed the NATS servers' certificates, when not a public "

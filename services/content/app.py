@@ -40,6 +40,8 @@ DEFINITION = ServiceDefinition(
     migrations=Path(__file__).parent / "migrations",
     route_handlers=(DeliveryController, EditorialController, PreviewController),
     settings_type=ContentSettings,
+    # Reads need PostgreSQL and the cache only: a NATS outage degrades invalidation, not reads.
+    ready_needs_nats=False,
 )
 
 

@@ -115,7 +115,8 @@ def cached_reads(cache: DocumentCache) -> Callable[[Metrics], ReadyAnswers]:
             fresh = if_none_match is not None and (
                 if_none_match in entry.raw_etags or entry.fresh(if_none_match.decode("latin-1"))
             )
-            ok, not_modified = tallies[_route(key)]
+            route = _route(key)
+            ok, not_modified = tallies[route]
             if fresh:
                 not_modified[0] += 1
                 status, out, body = 304, variant.raw_not_modified, b""
@@ -130,7 +131,7 @@ def cached_reads(cache: DocumentCache) -> Callable[[Metrics], ReadyAnswers]:
             ):
                 out = [*out, (b"x-request-id", request_id)]
             # The entry's own header list: whoever sends it adds to a copy.
-            return status, out, body
+            return status, out, body, route
 
         return answer
 

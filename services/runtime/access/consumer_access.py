@@ -32,8 +32,16 @@ from services.runtime.access.rate_limit import RateLimiter
 from services.runtime.access.staff import TOKEN_PREFIX as STAFF_TOKEN_PREFIX
 from services.runtime.core.db import Pool
 from services.runtime.core.outages import TRANSIENT
+from services.runtime.http.access_log import AccessLog
 from services.runtime.http.problems import send_problem, send_unavailable
-from services.runtime.http.request_context import HTTP, HeaderMap, RawHeaders, pass_on
+from services.runtime.http.request_context import (
+    HTTP,
+    REQUEST_ID_RAW,
+    HeaderMap,
+    RawHeaders,
+    pass_on,
+    safe_header_id,
+)
 from services.runtime.http.route_policy import personal_data
 
 API_KEY_HEADER = "x-api-key"
@@ -62,8 +70,9 @@ _BEARER = b"bearer "
 _STAFF_TOKEN = STAFF_TOKEN_PREFIX.encode()
 _STAFF_REFUSED = frozenset({401})
 _PATIENT_REFUSED = frozenset({401, 404})
-# A ready answer: status, header fields and body.
-Ready = tuple[int, RawHeaders, bytes]
+# A ready answer: status, header fields, body, and the route template it answers (for its
+# access log line).
+Ready = tuple[int, RawHeaders, bytes, str]
 # Gives the ready answer to a request, or None to let the app answer it.
 ReadyAnswers = Callable[[HTTPScope, HeaderMap], Ready | None]
 
@@ -80,18 +89,27 @@ def consumer_access(
     on_refused: Callable[[str], None] = lambda _: None,
     clock: Callable[[], float] = time.monotonic,
     ready: ReadyAnswers | None = None,
+    access_log: AccessLog | None = None,
 ) -> ASGIApp:
     """`pool` gives the running service's pool (it exists only once the lifespan started);
     `anonymous_limit` is requests a minute per client address without a key or token, 0 for
     none; `token_limits` those of bearer tokens (by default none);
     `addresses` finds a request's client address (by default its socket peer);
     `clock` is the directory's and the limiter's time (monotonic seconds); `ready` gives the
-    answers sent without the app, once the caller is admitted."""
+    answers sent without the app, once the caller is admitted; `access_log` writes the lines
+    of the answers sent here (every refusal, a sample of the ready answers)."""
 
     client_addresses = addresses or ClientAddresses((), "x-forwarded-for")
     bearers = token_limits or TokenLimits()
+    lines = access_log or AccessLog(enabled=False)
+    # The share of ready answers logged; 0 (lines off, or no sample) costs a ready answer one
+    # float test, and any other share one random() comparison.
+    sample = lines.sample_cached
 
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+    # One function on purpose, branches and all: a call less is measurable on a cached read.
+    async def middleware(  # noqa: PLR0912
+        scope: Scope, receive: Receive, send: Send
+    ) -> None:
         if scope["type"] != HTTP or scope["path"].startswith(UNLIMITED_PREFIXES):
             await app(scope, receive, send)
             return
@@ -109,7 +127,9 @@ def consumer_access(
                 and b"access-control-request-method" in headers
             ):
                 known = await directory.origin_known(pool(), origin)
-                await _preflight(scope, send, origin, known)
+                await _preflight(
+                    scope, lines.sender(scope["method"], send, now, headers), origin, known
+                )
                 return
             if key_raw is None:
                 key = None
@@ -120,14 +140,16 @@ def consumer_access(
         except TRANSIENT:
             # The key directory could not be read (PostgreSQL away). Outside the app, so its
             # exception handlers never see this.
-            await send_unavailable(scope, send)
+            await send_unavailable(scope, lines.sender(scope["method"], send, now, headers))
             return
 
         if key_raw is not None:
             if key is None or (origin is not None and origin not in key.allowed_origins):
                 reason, status, detail = _refusal(key, origin)
                 on_refused(reason)
-                await send_problem(scope, send, status, detail)
+                await send_problem(
+                    scope, lines.sender(scope["method"], send, now, headers), status, detail
+                )
                 return
             limits, retry_after = limiter.take(key.name, key.rate_per_minute, now)
             extra = limits if origin_raw is None else _cors(origin_raw) + limits
@@ -150,12 +172,16 @@ def consumer_access(
             on_refused("rate_limited")
             extra.append((b"retry-after", str(retry_after).encode()))
             await send_problem(
-                scope, send, 429, "too many requests; retry after the time given", extra
+                scope,
+                lines.sender(scope["method"], send, now, headers),
+                429,
+                "too many requests; retry after the time given",
+                extra,
             )
             return
         answer = None if ready is None else ready(scope, headers)
         if answer is not None:
-            status, out, body = answer
+            status, out, body, route = answer
             await send(
                 {
                     "type": "http.response.start",
@@ -164,6 +190,16 @@ def consumer_access(
                 }
             )
             await send({"type": "http.response.body", "body": body, "more_body": False})
+            if sample and lines.sampled():
+                lines.write(
+                    method=scope["method"],
+                    route=route,
+                    status=status,
+                    duration=clock() - now,
+                    size=len(body),
+                    request_id=safe_header_id(headers.get(REQUEST_ID_RAW)),
+                    headers=headers,
+                )
             return
         pass_on(scope, headers, extra, consumer=key)
         await app(scope, receive, send)

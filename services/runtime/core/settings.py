@@ -89,6 +89,11 @@ class ServiceSettings(msgspec.Struct, frozen=True, kw_only=True, rename="upper")
     # Bytes of a message a dead letter keeps; a larger one is stored truncated with its size
     # and SHA-256 (and cannot be replayed), so no sender can fill the table with big messages.
     dead_letter_max_payload: PositiveInt = 65_536
+    # One structured line per HTTP request (method, route template, status, duration, bytes,
+    # request and trace id), and the share of cached reads answered by the fast path that get
+    # one: a line costs more than such a read.
+    access_log: bool = True
+    access_log_sample_cached: Annotated[float, msgspec.Meta(ge=0, le=1)] = 0.01
 
     def outbox_keys(self) -> KeyRing | None:
         """The key ring that seals outbox rows naming a person; a service holding personal

@@ -30,6 +30,18 @@ class Metrics:
         self.outbox_backlog = Gauge(
             "outbox_backlog", "Events committed but not yet published", registry=self.registry
         )
+        self.outbox_oldest_age = Gauge(
+            "outbox_oldest_age_seconds",
+            "Seconds the oldest event committed but not yet published has waited (0: none)",
+            registry=self.registry,
+        )
+        self.events_published = Counter(
+            "events_published",
+            "Events published by the outbox relay, by CloudEvents type (operator alerts, "
+            "failed notifications and every other fact a service announces)",
+            ["type"],
+            registry=self.registry,
+        )
         self.outbox_published = Counter(
             "outbox_published", "Events published by the outbox relay", registry=self.registry
         )
@@ -88,6 +100,9 @@ class Metrics:
 
     def count_refusal(self, reason: str) -> None:
         self.consumer_refusals.labels(reason=reason).inc()
+
+    def count_event(self, event_type: str) -> None:
+        self.events_published.labels(type=event_type).inc()
 
     def count_message(self, consumer: str, outcome: str) -> None:
         self.consumer_messages.labels(consumer=consumer, outcome=outcome).inc()

@@ -4,6 +4,7 @@ event it emits; both are echoed in response headers so a caller can quote them."
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from typing import Any, Final, cast
 
@@ -12,6 +13,7 @@ from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from services.runtime.http.access_log import AccessLog
 from services.runtime.http.route_policy import apply_route_policy
 
 # Headers an outer layer wants on the answer (rate limits, CORS), left in the scope rather than
@@ -30,33 +32,57 @@ HEADER_MAP = "carebridge.header_map"
 HTTP: Final = ScopeType.HTTP
 REQUEST_ID = "x-request-id"
 CORRELATION_ID = "x-correlation-id"
+REQUEST_ID_RAW = REQUEST_ID.encode()
 # Caller-supplied ids are echoed into logs and headers, so only plain tokens are accepted.
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
-def request_context_middleware(app: ASGIApp) -> ASGIApp:
+def request_context_middleware(app: ASGIApp, access_log: AccessLog | None = None) -> ASGIApp:
+    """`access_log`, when given and enabled, writes each request's line once it is answered."""
+    logging = access_log is not None and access_log.enabled
+
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != HTTP:
             await app(scope, receive, send)
             return
+        started = time.perf_counter()
         headers = header_map(scope)
-        request_id = _header_id(headers.get(REQUEST_ID.encode())) or uuid.uuid4().hex
-        correlation_id = _header_id(headers.get(CORRELATION_ID.encode())) or request_id
+        request_id = safe_header_id(headers.get(REQUEST_ID.encode())) or uuid.uuid4().hex
+        correlation_id = safe_header_id(headers.get(CORRELATION_ID.encode())) or request_id
+        status = 500
+        size = 0
 
         async def send_with_ids(message: Message) -> None:
+            nonlocal status, size
             if message["type"] == "http.response.start":
+                status = message["status"]
                 out = MutableScopeHeaders.from_message(message)
                 out[REQUEST_ID] = request_id
                 out[CORRELATION_ID] = correlation_id
                 extra = apply_route_policy(scope, out, response_headers(scope))
                 if extra:
                     message["headers"] = [*message["headers"], *extra]
+            elif message["type"] == "http.response.body":
+                size += len(message.get("body", b""))
             await send(message)
 
         with structlog.contextvars.bound_contextvars(
             request_id=request_id, correlation_id=correlation_id
         ):
-            await app(scope, receive, send_with_ids)
+            try:
+                await app(scope, receive, send_with_ids)
+            finally:
+                if logging:
+                    cast(AccessLog, access_log).write(
+                        method=scope["method"],
+                        # The template Litestar routed to (set once routed), never the path.
+                        route=cast(_AnyScope, scope).get("path_template") or "unmatched",
+                        status=status,
+                        duration=time.perf_counter() - started,
+                        size=size,
+                        request_id=request_id,
+                        headers=headers,
+                    )
 
     return middleware
 
@@ -85,7 +111,8 @@ def response_headers(scope: Scope) -> RawHeaders:
     return found
 
 
-def _header_id(value: bytes | None) -> str | None:
+def safe_header_id(value: bytes | None) -> str | None:
+    """A plain id token sent in a header field, or None."""
     return None if value is None else safe_id(value.decode("latin-1"))
 
 

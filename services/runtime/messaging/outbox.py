@@ -23,7 +23,7 @@ import structlog
 from nats.errors import Error as NatsError
 from nats.js.api import PubAck
 
-from contracts.envelope import CE_ID, Event, Metadata, event_type
+from contracts.envelope import CE_ID, CE_TYPE, Event, Metadata, event_type
 from services.runtime.core.db import Connection, Pool
 from services.runtime.core.outages import TRANSIENT
 from services.runtime.core.pacing import Backoff, wait_any
@@ -153,6 +153,16 @@ async def count_backlog(conn: Connection) -> int:
     return int(await conn.fetchval("SELECT count(*) FROM outbox"))
 
 
+async def oldest_age(conn: Connection) -> float:
+    """Seconds the oldest unpublished event has waited; 0 when none waits. A backlog that is
+    steady but old means the relay is stuck, which a count alone does not show."""
+    return float(
+        await conn.fetchval(
+            "SELECT coalesce(extract(epoch FROM now() - min(created_at)), 0) FROM outbox"
+        )
+    )
+
+
 async def publish_rows(
     bus: Bus, rows: list[OutboxRow], keys: KeyRing | None = None
 ) -> list[PubAck]:
@@ -183,6 +193,7 @@ class Relay:
         on_published: Callable[[int], None] = lambda _: None,
         on_erase_failed: Callable[[], None] = lambda: None,
         keys: KeyRing | None = None,
+        on_event: Callable[[str], None] = lambda _: None,
     ) -> None:
         self.pool = pool
         self.keys = keys
@@ -198,6 +209,8 @@ class Relay:
         # Rounds of publishing that met an outage and were put off: what the relay did while
         # NATS or PostgreSQL was away, read by whoever watches it (and the tests).
         self.rounds_put_off = 0
+        # Told each published event's CloudEvents type (a bounded set: one per contract).
+        self.on_event = on_event
         self._wake = asyncio.Event()
         # Deleting copies (stream_copies) runs beside publishing, woken by the same commits.
         self._erase_wake = asyncio.Event()
@@ -219,6 +232,8 @@ class Relay:
                 await delete_rows(conn, [r.seq for r in rows])
             total += len(rows)
             self.on_published(len(rows))
+            for row in rows:
+                self.on_event(row.headers.get(CE_TYPE, "unknown"))
 
     async def run(self, stop: asyncio.Event) -> None:
         """Publish, and beside it delete the copies erasure asks for: two loops, so a delete

@@ -35,6 +35,11 @@ class ServiceDefinition:
     subscriptions: Callable[[Runtime], Sequence[Subscription[Any]]] = lambda _: ()
     settings_type: type[ServiceSettings] = ServiceSettings
     version: str = "1.0.0"
+    # Whether the service is unready without NATS. A service whose answers need only
+    # PostgreSQL (content's reads, with their cache) stays in the load balancer through a
+    # NATS outage: its readiness then names NATS "degraded" (its caches are not invalidated
+    # by events until NATS returns) rather than taking its reads away.
+    ready_needs_nats: bool = True
 
     def load_settings(self) -> ServiceSettings:
         """From the environment; a bad value ends the process naming the variable."""

@@ -31,6 +31,7 @@ from services.runtime.core.migrate import migrate
 from services.runtime.core.outages import TRANSIENT
 from services.runtime.core.pacing import Backoff, wait_any
 from services.runtime.core.settings import ServiceSettings
+from services.runtime.http.access_log import AccessLog
 from services.runtime.http.asgi import ServiceApp
 from services.runtime.http.json_input import JSONRequest
 from services.runtime.http.metrics import Metrics
@@ -80,6 +81,9 @@ def create_service_app(
     `security_schemes` are the service's own ways to authenticate (a patient's token), beside
     the staff tokens and API keys every service knows, so its routes can name them."""
     metrics = Metrics(definition.name)
+    access_log = AccessLog(
+        enabled=settings.access_log, sample_cached=settings.access_log_sample_cached
+    )
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -146,6 +150,7 @@ def create_service_app(
                 on_published=metrics.outbox_published.inc,
                 on_erase_failed=metrics.stream_copy_erase_failures.inc,
                 keys=runtime.outbox.keys,
+                on_event=metrics.count_event,
             )
             tasks.append(_supervise("outbox-relay", relay.run, runtime.stop))
             tasks.extend(
@@ -189,6 +194,9 @@ def create_service_app(
             *definition.route_handlers,
         ],
         lifespan=[lifespan],
+        # What the app exports, readable before it runs: the dashboards' and alert rules' test
+        # compares the metrics they name with these.
+        state=State({"metrics": metrics}),
         dependencies={"runtime": Provide(_runtime, sync_to_thread=False), **(dependencies or {})},
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=OpenAPIConfig(
@@ -230,7 +238,8 @@ def create_service_app(
     app.asgi_handler = request_context_middleware(
         metrics.middleware(
             audit_middleware(app.asgi_handler, pool=lambda: _runtime(app.state).pool)
-        )
+        ),
+        access_log,
     )
     # Outermost, so answers served before the framework are limited too.
     app.front = consumer_access.consumer_access(
@@ -247,6 +256,7 @@ def create_service_app(
         addresses=ClientAddresses(settings.trusted_networks(), settings.forwarded_header),
         on_refused=metrics.count_refusal,
         ready=None if ready is None else ready(metrics),
+        access_log=access_log,
     )
     return app
 

@@ -46,19 +46,27 @@ class HealthController(Controller):
     @get(
         "/ready",
         summary="PostgreSQL and NATS answer and the service is not shutting down",
+        description=(
+            "200 while the service can do its work. A service that needs NATS for it (the "
+            "booking services) is 503 without NATS; one that serves reads from PostgreSQL "
+            "alone (content) stays 200 with status `degraded` and its NATS check `degraded`: "
+            "its caches are not invalidated by events until NATS returns."
+        ),
         responses={503: ResponseSpec(data_container=HealthCheck, description="Not ready")},
         cache=False,
     )
     async def ready(self, runtime: RuntimeDependency) -> Response[HealthCheck]:
+        needs_nats = runtime.definition.ready_needs_nats
+        nats = "ok" if runtime.bus.connected else "disconnected" if needs_nats else "degraded"
         checks = {
             "postgres": await _check(runtime.pool.fetchval("SELECT 1")),
-            "nats": "ok" if runtime.bus.connected else "disconnected",
+            "nats": nats,
             "lifecycle": "ok" if runtime.accepting else "shutting down",
         }
-        healthy = all(v == "ok" for v in checks.values())
+        healthy = all(v in ("ok", "degraded") for v in checks.values())
+        status = "unavailable" if not healthy else "degraded" if nats == "degraded" else "ok"
         return Response(
-            HealthCheck(status="ok" if healthy else "unavailable", checks=checks),
-            status_code=200 if healthy else 503,
+            HealthCheck(status=status, checks=checks), status_code=200 if healthy else 503
         )
 
 
@@ -75,6 +83,7 @@ async def metrics_page(runtime: Runtime) -> bytes:
     a query are refreshed at scrape time, so an idle service costs nothing."""
     async with runtime.pool.acquire() as conn:
         runtime.metrics.outbox_backlog.set(await outbox.count_backlog(conn))
+        runtime.metrics.outbox_oldest_age.set(await outbox.oldest_age(conn))
         open_letters = await dead_letters.count_open_by_consumer(conn)
     for consumer in runtime.consumers:
         runtime.metrics.dead_letters.labels(consumer=consumer.durable).set(

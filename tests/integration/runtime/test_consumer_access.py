@@ -128,7 +128,8 @@ async def test_answers_ready_before_the_app_pass_the_same_checks_and_carry_the_s
         def answer(scope: HTTPScope, headers: dict[bytes, bytes]) -> Ready | None:
             if scope["path"] != "/v1/ready":
                 return None
-            return 200, [(b"content-type", b"text/plain")], b"ready:" + headers.get(b"x-echo", b"")
+            body = b"ready:" + headers.get(b"x-echo", b"")
+            return 200, [(b"content-type", b"text/plain")], body, "/v1/ready"
 
         return answer
 

@@ -347,6 +347,32 @@ async def test_metrics_count_requests_by_route_template(
     assert "http_request_duration_seconds_bucket" in text
 
 
+async def test_metrics_show_events_published_by_type_and_how_long_the_oldest_waits(
+    client: AsyncTestClient[Litestar], db: asyncpg.Connection, tokens: dict[str, str]
+) -> None:
+    published = 'events_published_total{type="org.carebridge.content_published.v1"} 1.0'
+    assert "outbox_oldest_age_seconds 0.0" in await metrics_page(client)
+    await db.execute(
+        "INSERT INTO content.outbox (id, subject, headers, payload, created_at) "
+        "VALUES (gen_random_uuid(), 'held.back', '{}', '', now() - interval '90 seconds')"
+    )
+    # Claimed by no relay round: the subject is outside every stream, so it stays and ages.
+    page = await metrics_page(client)
+    assert 90 <= _gauge(page, "outbox_oldest_age_seconds") < 200
+    await db.execute("DELETE FROM content.outbox WHERE subject = 'held.back'")
+
+    assert (await client.post("/publish", headers=bearer(tokens["editor"]))).status_code == 201
+
+    async def counted() -> bool:
+        return published in await metrics_page(client)
+
+    await eventually(counted, timeout=10)
+
+
+def _gauge(page: str, name: str) -> float:
+    return next(float(line.split()[1]) for line in page.splitlines() if line.startswith(name + " "))
+
+
 async def test_openapi_document_and_ui_are_served(client: AsyncTestClient[Litestar]) -> None:
     document = await client.get("/schema/openapi.json")
     ui = await client.get("/schema")
