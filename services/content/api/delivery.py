@@ -14,6 +14,13 @@ from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, FromQuery, QueryParameter
 
 from services.content.api.parameters import collection_kind, reader_locale
+from services.content.api.shapes import (
+    DOCUMENT_RESPONSES,
+    RenderedText,
+    ServedDocument,
+    SharedFacts,
+    WithJsonLd,
+)
 from services.content.cache import SEARCH, SYNC, DocumentCache, Key, collection_tag
 from services.content.compression import CODINGS, accepted
 from services.content.domain.editorial import Published
@@ -38,7 +45,7 @@ CacheDependency = NamedDependency[DocumentCache]
 
 
 class Page(msgspec.Struct, frozen=True, kw_only=True):
-    items: list[dict[str, Any]]
+    items: list[ServedDocument]
     next_cursor: str | None
 
 
@@ -51,8 +58,8 @@ class SyncedDocument(msgspec.Struct, frozen=True, kw_only=True):
     revision: int
     updated_at: datetime
     locales: list[str]
-    shared: dict[str, Any]
-    translations: dict[str, Any]
+    shared: SharedFacts
+    translations: dict[str, RenderedText]
 
 
 class Removed(msgspec.Struct, frozen=True, kw_only=True):
@@ -145,6 +152,8 @@ class DeliveryController(Controller):
         "/{collection:str}/{slug:str}",
         summary="One published document, localised; JSON-LD with Accept: application/ld+json",
         cache_control=None,
+        responses=DOCUMENT_RESPONSES,
+        operation_class=WithJsonLd,
     )
     async def get_document(
         self,
