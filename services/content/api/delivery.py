@@ -79,7 +79,7 @@ class SyncPage(msgspec.Struct, frozen=True, kw_only=True):
 
 class SearchResult(msgspec.Struct, frozen=True, kw_only=True):
     kind: str
-    slug: FromPath[str]
+    slug: str
     url: str
     locale: str
     title: str

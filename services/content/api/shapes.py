@@ -98,7 +98,8 @@ _SERVED: dict[str, Any] = {
     "field_locales": dict[str, str],
     "disclaimer": str,
     "price_disclaimer": str,
-    "included": dict[str, list[Any]],
+    # Related documents embedded by `include=`, as summaries; resolved by name (it is this union).
+    "included": dict[str, list["ServedDocument"]],
 }
 
 
