@@ -194,7 +194,7 @@ class DeliveryController(Controller):
         cache_control=None,
         responses={200: ResponseSpec(SyncPage, generate_examples=False, description="A sync page")},
     )
-    async def sync(
+    async def sync_content(
         self,
         request: Request[Any, Any, Any],
         runtime: RuntimeDependency,
@@ -225,7 +225,7 @@ class DeliveryController(Controller):
             200: ResponseSpec(SearchPage, generate_examples=False, description="A page of hits")
         },
     )
-    async def search(
+    async def search_content(
         self,
         request: Request[Any, Any, Any],
         runtime: RuntimeDependency,

@@ -32,7 +32,7 @@ class PreviewController(Controller):
             )
         },
     )
-    async def preview(
+    async def get_preview(
         self,
         request: Request[Any, Any, Any],
         runtime: RuntimeDependency,

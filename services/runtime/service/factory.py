@@ -34,6 +34,7 @@ from services.runtime.core.settings import ServiceSettings
 from services.runtime.http.asgi import ServiceApp
 from services.runtime.http.json_input import JSONRequest
 from services.runtime.http.metrics import Metrics
+from services.runtime.http.operation_ids import operation_id
 from services.runtime.http.problem_docs import document_problems
 from services.runtime.http.problems import EXCEPTION_HANDLERS
 from services.runtime.http.request_context import request_context_middleware
@@ -195,6 +196,7 @@ def create_service_app(
             version=definition.version,
             description=definition.description,
             path="/schema",
+            operation_id_creator=operation_id,
             render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
             components=Components(
                 security_schemes={

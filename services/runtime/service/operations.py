@@ -40,7 +40,7 @@ class HealthController(Controller):
     tags = ("operations",)
 
     @get("/live", summary="The process is up", cache=False)
-    async def live(self) -> HealthCheck:
+    async def check_liveness(self) -> HealthCheck:
         return HealthCheck(status="ok")
 
     @get(
@@ -49,7 +49,7 @@ class HealthController(Controller):
         responses={503: ResponseSpec(data_container=HealthCheck, description="Not ready")},
         cache=False,
     )
-    async def ready(self, runtime: RuntimeDependency) -> Response[HealthCheck]:
+    async def check_readiness(self, runtime: RuntimeDependency) -> Response[HealthCheck]:
         checks = {
             "postgres": await _check(runtime.pool.fetchval("SELECT 1")),
             "nats": "ok" if runtime.bus.connected else "disconnected",
@@ -92,7 +92,7 @@ class DeadLetterController(Controller):
     tags = ("operations",)
 
     @get("/", summary="List dead letters", **staff_only("admin"))
-    async def list_letters(
+    async def list_dead_letters(
         self,
         runtime: RuntimeDependency,
         include_replayed: FromQuery[bool] = False,
@@ -109,7 +109,7 @@ class DeadLetterController(Controller):
         status_code=200,
         **staff_only("admin"),
     )
-    async def replay(
+    async def replay_dead_letter(
         self, runtime: RuntimeDependency, dead_letter_id: PositiveBigint
     ) -> ReplayResult:
         subscriptions = {c.durable: c.sub for c in runtime.consumers}
@@ -130,7 +130,7 @@ class AuditController(Controller):
         ),
         **staff_only("admin"),
     )
-    async def list_entries(
+    async def list_audit_entries(
         self,
         runtime: RuntimeDependency,
         person: FromQuery[str | None] = None,
