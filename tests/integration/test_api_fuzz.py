@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -197,6 +198,34 @@ def test_the_catalogues_reads_answer_200_with_bodies_that_match_the_document(
         assert response.status_code == 200, (path, query, response.text)
         assert expected in response.text, (path, query, response.text)
         case.validate_response(response, checks=CHECKS)
+
+
+def test_the_docs_page_loads_every_script_stylesheet_and_icon_from_the_service_itself(
+    service_url: str,
+) -> None:
+    """No CDN: on a network without one the page must still work."""
+    page = httpx.get(f"{service_url}/schema", timeout=10)
+    loaded = _loaded_urls(page.text)
+    answers = {url: httpx.get(f"{service_url}{url}", timeout=10) for url in loaded}
+
+    assert page.status_code == 200
+    assert loaded, page.text
+    assert [u for u in loaded if not u.startswith("/")] == []
+    assert {u: a.status_code for u, a in answers.items()} == dict.fromkeys(loaded, 200)
+    assert all(len(a.content) > 0 for a in answers.values())
+
+
+def _loaded_urls(html: str) -> list[str]:
+    """Every URL a page's <script src> and <link href> name."""
+    urls: list[str] = []
+
+    class Collect(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            wanted = {"script": "src", "link": "href"}.get(tag)
+            urls.extend(v for k, v in attrs if k == wanted and v)
+
+    Collect().feed(html)
+    return urls
 
 
 def test_hostile_requests_over_the_served_port_get_a_4xx_and_head_no_body(

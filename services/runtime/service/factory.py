@@ -15,7 +15,6 @@ from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from contracts.registry import STREAMS
@@ -32,6 +31,7 @@ from services.runtime.core.outages import TRANSIENT
 from services.runtime.core.pacing import Backoff, wait_any
 from services.runtime.core.settings import ServiceSettings
 from services.runtime.http.asgi import ServiceApp
+from services.runtime.http.docs_ui import docs_ui, get_docs_asset
 from services.runtime.http.json_input import JSONRequest
 from services.runtime.http.metrics import Metrics
 from services.runtime.http.operation_ids import operation_id
@@ -186,6 +186,7 @@ def create_service_app(
             HealthController,
             DeadLetterController,
             AuditController,
+            get_docs_asset,
             *definition.route_handlers,
         ],
         lifespan=[lifespan],
@@ -197,7 +198,7 @@ def create_service_app(
             description=definition.description,
             path="/schema",
             operation_id_creator=operation_id,
-            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            render_plugins=[docs_ui()],
             components=Components(
                 security_schemes={
                     staff.SECURITY_SCHEME: SecurityScheme(
