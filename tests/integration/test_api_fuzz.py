@@ -200,6 +200,25 @@ def test_the_catalogues_reads_answer_200_with_bodies_that_match_the_document(
         case.validate_response(response, checks=CHECKS)
 
 
+@pytest.mark.parametrize("service_url", ["content"], indirect=True)
+def test_a_json_ld_read_and_a_revalidation_match_the_document(service_url: str) -> None:
+    document: dict[str, Any] = httpx.get(f"{service_url}/schema/openapi.json").json()
+    operation = schemathesis.openapi.from_dict(document)["/v1/{collection}/{slug}"]["GET"]
+    mitral = {"collection": "conditions", "slug": "mitral-valve-insufficiency"}
+    ld = operation.Case(path_parameters=mitral, headers={"Accept": "application/ld+json"})
+    ld_answer = ld.call(base_url=service_url, timeout=10)
+    etag = httpx.get(f"{service_url}/v1/conditions/mitral-valve-insufficiency").headers["etag"]
+    again = operation.Case(path_parameters=mitral, headers={"If-None-Match": etag})
+    again_answer = again.call(base_url=service_url, timeout=10)
+
+    assert ld_answer.status_code == 200, ld_answer.text
+    assert ld_answer.headers["content-type"][0].startswith("application/ld+json")
+    assert ld_answer.json()["@type"] == "MedicalWebPage"
+    ld.validate_response(ld_answer, checks=CHECKS)
+    assert again_answer.status_code == 304
+    again.validate_response(again_answer, checks=CHECKS)
+
+
 def test_the_docs_page_loads_every_script_stylesheet_and_icon_from_the_service_itself(
     service_url: str,
 ) -> None:

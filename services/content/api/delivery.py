@@ -16,6 +16,7 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from services.content.api.parameters import collection_kind, reader_locale
 from services.content.api.shapes import (
     DOCUMENT_RESPONSES,
+    NOT_MODIFIED,
     RenderedText,
     ServedDocument,
     SharedFacts,
@@ -102,7 +103,10 @@ class DeliveryController(Controller):
         summary="List published documents of a collection (conditions, treatments, services)",
         cache_control=None,
         responses={
-            200: ResponseSpec(Page, generate_examples=False, description="A page of the collection")
+            200: ResponseSpec(
+                Page, generate_examples=False, description="A page of the collection"
+            ),
+            304: NOT_MODIFIED,
         },
     )
     async def list_documents(
@@ -192,7 +196,10 @@ class DeliveryController(Controller):
             "new token."
         ),
         cache_control=None,
-        responses={200: ResponseSpec(SyncPage, generate_examples=False, description="A sync page")},
+        responses={
+            200: ResponseSpec(SyncPage, generate_examples=False, description="A sync page"),
+            304: NOT_MODIFIED,
+        },
     )
     async def sync_content(
         self,
@@ -222,7 +229,8 @@ class DeliveryController(Controller):
         summary="Full-text search over published content",
         cache_control=None,
         responses={
-            200: ResponseSpec(SearchPage, generate_examples=False, description="A page of hits")
+            200: ResponseSpec(SearchPage, generate_examples=False, description="A page of hits"),
+            304: NOT_MODIFIED,
         },
     )
     async def search_content(

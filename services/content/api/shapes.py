@@ -198,6 +198,9 @@ class WithJsonLd(Operation):
             ok.content["application/ld+json"] = OpenAPIMediaType(schema=JSON_LD_PAGE)
 
 
+NOT_MODIFIED = ResponseSpec(
+    None, description="Not modified: `If-None-Match` names this representation"
+)
 DOCUMENT_RESPONSES = {
     200: ResponseSpec(
         ServedDocument,
@@ -207,5 +210,5 @@ DOCUMENT_RESPONSES = {
     301: ResponseSpec(
         None, description="The slug was renamed: `Location` names the document's current URL"
     ),
-    304: ResponseSpec(None, description="Not modified: `If-None-Match` names this representation"),
+    304: NOT_MODIFIED,
 }
