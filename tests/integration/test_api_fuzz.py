@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -149,12 +150,37 @@ def test_generated_requests_get_no_5xx_and_answers_match_the_document(
 
 
 # Reads of the loaded catalogue that must answer 200, each body checked against the document.
+# Each read with a text its answer must hold, so an empty page cannot pass.
 CATALOGUE_READS = (
-    ("/v1/{collection}", {"collection": "conditions"}, {}),
-    ("/v1/{collection}", {"collection": "treatments"}, {"locale": "de"}),
-    ("/v1/search", {}, {"q": "mitral"}),
-    ("/v1/sync", {}, {}),
-    ("/v1/editorial/{collection}", {"collection": "conditions"}, {}),
+    ("/v1/{collection}", {"collection": "conditions"}, {}, "mitral"),
+    ("/v1/{collection}", {"collection": "treatments"}, {"locale": "de"}, "mitral"),
+    ("/v1/search", {}, {"q": "mitral"}, "mitral"),
+    ("/v1/sync", {}, {}, "mitral"),
+    ("/v1/editorial/{collection}", {"collection": "conditions"}, {}, "mitral"),
+    (
+        "/v1/{collection}/{slug}",
+        {"collection": "conditions", "slug": "mitral-valve-insufficiency"},
+        {},
+        "mitral",
+    ),
+    (
+        "/v1/{collection}/{slug}",
+        {"collection": "treatments", "slug": "mitral-valve-repair"},
+        {"locale": "de", "include": "related_conditions,related_services"},
+        "mitral",
+    ),
+    (
+        "/v1/{collection}/{slug}",
+        {"collection": "services", "slug": "airport-transfer"},
+        {},
+        "airport-transfer",
+    ),
+    (
+        "/v1/{collection}",
+        {"collection": "conditions"},
+        {"fields": "title,sections,faqs,trust", "include": "related_treatments"},
+        "mitral",
+    ),
 )
 
 
@@ -165,14 +191,60 @@ def test_the_catalogues_reads_answer_200_with_bodies_that_match_the_document(
     document: dict[str, Any] = httpx.get(f"{service_url}/schema/openapi.json").json()
     schema = schemathesis.openapi.from_dict(document)
     headers = _credentials(database_url)
-    for path, path_parameters, query in CATALOGUE_READS:
+    for path, path_parameters, query, expected in CATALOGUE_READS:
         operation = schema[path]["GET"]
         case = operation.Case(path_parameters=path_parameters, query=query)
         response = case.call(base_url=service_url, headers=headers, timeout=10)
         assert response.status_code == 200, (path, query, response.text)
-        # Each read names a mitral document of the catalogue: an empty page would check nothing.
-        assert "mitral" in response.text, (path, query, response.text)
+        assert expected in response.text, (path, query, response.text)
         case.validate_response(response, checks=CHECKS)
+
+
+@pytest.mark.parametrize("service_url", ["content"], indirect=True)
+def test_a_json_ld_read_and_a_revalidation_match_the_document(service_url: str) -> None:
+    document: dict[str, Any] = httpx.get(f"{service_url}/schema/openapi.json").json()
+    operation = schemathesis.openapi.from_dict(document)["/v1/{collection}/{slug}"]["GET"]
+    mitral = {"collection": "conditions", "slug": "mitral-valve-insufficiency"}
+    ld = operation.Case(path_parameters=mitral, headers={"Accept": "application/ld+json"})
+    ld_answer = ld.call(base_url=service_url, timeout=10)
+    etag = httpx.get(f"{service_url}/v1/conditions/mitral-valve-insufficiency").headers["etag"]
+    again = operation.Case(path_parameters=mitral, headers={"If-None-Match": etag})
+    again_answer = again.call(base_url=service_url, timeout=10)
+
+    assert ld_answer.status_code == 200, ld_answer.text
+    assert ld_answer.headers["content-type"][0].startswith("application/ld+json")
+    assert ld_answer.json()["@type"] == "MedicalWebPage"
+    ld.validate_response(ld_answer, checks=CHECKS)
+    assert again_answer.status_code == 304
+    again.validate_response(again_answer, checks=CHECKS)
+
+
+def test_the_docs_page_loads_every_script_stylesheet_and_icon_from_the_service_itself(
+    service_url: str,
+) -> None:
+    """No CDN: on a network without one the page must still work."""
+    page = httpx.get(f"{service_url}/schema", timeout=10)
+    loaded = _loaded_urls(page.text)
+    answers = {url: httpx.get(f"{service_url}{url}", timeout=10) for url in loaded}
+
+    assert page.status_code == 200
+    assert loaded, page.text
+    assert [u for u in loaded if not u.startswith("/")] == []
+    assert {u: a.status_code for u, a in answers.items()} == dict.fromkeys(loaded, 200)
+    assert all(len(a.content) > 0 for a in answers.values())
+
+
+def _loaded_urls(html: str) -> list[str]:
+    """Every URL a page's <script src> and <link href> name."""
+    urls: list[str] = []
+
+    class Collect(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            wanted = {"script": "src", "link": "href"}.get(tag)
+            urls.extend(v for k, v in attrs if k == wanted and v)
+
+    Collect().feed(html)
+    return urls
 
 
 def test_hostile_requests_over_the_served_port_get_a_4xx_and_head_no_body(

@@ -14,6 +14,14 @@ from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, FromQuery, QueryParameter
 
 from services.content.api.parameters import collection_kind, reader_locale
+from services.content.api.shapes import (
+    DOCUMENT_RESPONSES,
+    NOT_MODIFIED,
+    RenderedText,
+    ServedDocument,
+    SharedFacts,
+    WithJsonLd,
+)
 from services.content.cache import SEARCH, SYNC, DocumentCache, Key, collection_tag
 from services.content.compression import CODINGS, accepted
 from services.content.domain.editorial import Published
@@ -38,7 +46,7 @@ CacheDependency = NamedDependency[DocumentCache]
 
 
 class Page(msgspec.Struct, frozen=True, kw_only=True):
-    items: list[dict[str, Any]]
+    items: list[ServedDocument]
     next_cursor: str | None
 
 
@@ -51,8 +59,8 @@ class SyncedDocument(msgspec.Struct, frozen=True, kw_only=True):
     revision: int
     updated_at: datetime
     locales: list[str]
-    shared: dict[str, Any]
-    translations: dict[str, Any]
+    shared: SharedFacts
+    translations: dict[str, RenderedText]
 
 
 class Removed(msgspec.Struct, frozen=True, kw_only=True):
@@ -72,7 +80,7 @@ class SyncPage(msgspec.Struct, frozen=True, kw_only=True):
 
 class SearchResult(msgspec.Struct, frozen=True, kw_only=True):
     kind: str
-    slug: FromPath[str]
+    slug: str
     url: str
     locale: str
     title: str
@@ -95,7 +103,10 @@ class DeliveryController(Controller):
         summary="List published documents of a collection (conditions, treatments, services)",
         cache_control=None,
         responses={
-            200: ResponseSpec(Page, generate_examples=False, description="A page of the collection")
+            200: ResponseSpec(
+                Page, generate_examples=False, description="A page of the collection"
+            ),
+            304: NOT_MODIFIED,
         },
     )
     async def list_documents(
@@ -145,6 +156,8 @@ class DeliveryController(Controller):
         "/{collection:str}/{slug:str}",
         summary="One published document, localised; JSON-LD with Accept: application/ld+json",
         cache_control=None,
+        responses=DOCUMENT_RESPONSES,
+        operation_class=WithJsonLd,
     )
     async def get_document(
         self,
@@ -183,9 +196,12 @@ class DeliveryController(Controller):
             "new token."
         ),
         cache_control=None,
-        responses={200: ResponseSpec(SyncPage, generate_examples=False, description="A sync page")},
+        responses={
+            200: ResponseSpec(SyncPage, generate_examples=False, description="A sync page"),
+            304: NOT_MODIFIED,
+        },
     )
-    async def sync(
+    async def sync_content(
         self,
         request: Request[Any, Any, Any],
         runtime: RuntimeDependency,
@@ -213,10 +229,11 @@ class DeliveryController(Controller):
         summary="Full-text search over published content",
         cache_control=None,
         responses={
-            200: ResponseSpec(SearchPage, generate_examples=False, description="A page of hits")
+            200: ResponseSpec(SearchPage, generate_examples=False, description="A page of hits"),
+            304: NOT_MODIFIED,
         },
     )
-    async def search(
+    async def search_content(
         self,
         request: Request[Any, Any, Any],
         runtime: RuntimeDependency,

@@ -77,7 +77,7 @@ class EditorialController(Controller):
     tags = ("editorial",)
 
     @post("/documents", summary="Create a document as a draft (revision 1)", **staff_only("editor"))
-    async def create(
+    async def create_draft(
         self, request: Request[Any, Any, Any], runtime: RuntimeDependency, data: JSONBody[Document]
     ) -> Response[DocumentState]:
         row = await usecases.create_document(
@@ -104,7 +104,7 @@ class EditorialController(Controller):
         summary="A document's draft and state",
         **staff_only("editor"),
     )
-    async def read(
+    async def get_draft(
         self, runtime: RuntimeDependency, collection: FromPath[str], slug: FromPath[str]
     ) -> Response[DocumentState]:
         return _state(await usecases.find_document(runtime.pool, collection_kind(collection), slug))
@@ -114,7 +114,7 @@ class EditorialController(Controller):
         summary="Save the draft as a new revision (If-Match: the version you edited)",
         **staff_only("editor"),
     )
-    async def save(
+    async def save_draft(
         self,
         request: Request[Any, Any, Any],
         runtime: RuntimeDependency,
@@ -139,7 +139,7 @@ class EditorialController(Controller):
         summary="Every saved revision, oldest first",
         **staff_only("editor"),
     )
-    async def revisions(
+    async def list_revisions(
         self, runtime: RuntimeDependency, collection: FromPath[str], slug: FromPath[str]
     ) -> Response[list[RevisionSummary]]:
         revisions = await usecases.list_revisions(runtime.pool, collection_kind(collection), slug)
@@ -158,7 +158,7 @@ class EditorialController(Controller):
         summary="Field-level differences between two revisions",
         **staff_only("editor"),
     )
-    async def revision_diff(
+    async def diff_revisions(
         self,
         runtime: RuntimeDependency,
         collection: FromPath[str],
@@ -180,7 +180,7 @@ class EditorialController(Controller):
         status_code=200,
         **staff_only("editor"),
     )
-    async def restore(
+    async def restore_revision(
         self,
         request: Request[Any, Any, Any],
         runtime: RuntimeDependency,
@@ -206,7 +206,7 @@ class EditorialController(Controller):
         status_code=200,
         **staff_only("editor"),
     )
-    async def publish(
+    async def publish_document(
         self,
         runtime: RuntimeDependency,
         collection: FromPath[str],
@@ -236,7 +236,7 @@ class EditorialController(Controller):
         status_code=200,
         **staff_only("editor"),
     )
-    async def unschedule(
+    async def unschedule_publication(
         self, runtime: RuntimeDependency, collection: FromPath[str], slug: FromPath[str]
     ) -> Response[DocumentState]:
         return _state(
@@ -249,7 +249,7 @@ class EditorialController(Controller):
         status_code=200,
         **staff_only("editor"),
     )
-    async def unpublish(
+    async def unpublish_document(
         self, runtime: RuntimeDependency, collection: FromPath[str], slug: FromPath[str]
     ) -> Response[DocumentState]:
         row = await usecases.unpublish(
@@ -263,7 +263,7 @@ class EditorialController(Controller):
         status_code=201,
         **staff_only("editor"),
     )
-    async def preview_link(
+    async def create_preview_link(
         self,
         runtime: RuntimeDependency,
         signer: SignerDependency,

@@ -7,11 +7,13 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get
 from litestar.exceptions import NotAuthorizedException
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, FromQuery
 
 from services.content.api.editorial import NO_STORE, SignerDependency
 from services.content.api.parameters import reader_locale
 from services.content.api.preview_tokens import PreviewError
+from services.content.api.shapes import ServedDocument
 from services.content.usecases.previews import preview_draft
 from services.runtime.service.running import RuntimeDependency
 
@@ -24,8 +26,13 @@ class PreviewController(Controller):
         "/{token:str}",
         summary="A draft version exactly as it will be served; the signed token is the credential",
         cache_control=None,
+        responses={
+            200: ResponseSpec(
+                ServedDocument, generate_examples=False, description="The draft, as it will read"
+            )
+        },
     )
-    async def preview(
+    async def get_preview(
         self,
         request: Request[Any, Any, Any],
         runtime: RuntimeDependency,

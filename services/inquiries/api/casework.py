@@ -48,7 +48,7 @@ class CoordinatorController(Controller):
         ),
         **COORDINATOR,
     )
-    async def list_cases(
+    async def list_inquiries(
         self,
         runtime: RuntimeDependency,
         status: FromQuery[str | None] = None,
@@ -76,7 +76,7 @@ class CoordinatorController(Controller):
         summary="One case in full: personal data, consents, timeline, offers, notes",
         **COORDINATOR,
     )
-    async def read(
+    async def get_inquiry(
         self, runtime: RuntimeDependency, keys: KeysDependency, inquiry_id: FromPath[uuid.UUID]
     ) -> Response[CaseView]:
         return await case_answer(runtime.pool, keys, inquiry_id)
@@ -87,7 +87,9 @@ class CoordinatorController(Controller):
         responses=CHANGE,
         **COORDINATOR,
     )
-    async def assign(self, cmd: Command, data: JSONBody[Assignment]) -> Response[CaseView]:
+    async def assign_coordinator(
+        self, cmd: Command, data: JSONBody[Assignment]
+    ) -> Response[CaseView]:
         await casework.assign(cmd.pool, cmd.outbox, cmd.id, data.coordinator, cmd.stamp)
         return await cmd.answer()
 
@@ -122,7 +124,9 @@ class CoordinatorController(Controller):
         responses=CHANGE,
         **COORDINATOR,
     )
-    async def transition(self, cmd: Command, data: JSONBody[Transition]) -> Response[CaseView]:
+    async def transition_inquiry(
+        self, cmd: Command, data: JSONBody[Transition]
+    ) -> Response[CaseView]:
         await casework.transition(cmd.pool, cmd.outbox, cmd.id, data, cmd.stamp)
         return await cmd.answer()
 
@@ -141,7 +145,9 @@ class CoordinatorController(Controller):
         responses=CHANGE,
         **COORDINATOR,
     )
-    async def confirm(self, cmd: Command, data: JSONBody[Confirmation]) -> Response[CaseView]:
+    async def confirm_inquiry(
+        self, cmd: Command, data: JSONBody[Confirmation]
+    ) -> Response[CaseView]:
         await casework.confirm(cmd.pool, cmd.outbox, cmd.keys, cmd.id, data, cmd.stamp)
         return await cmd.answer()
 
@@ -152,7 +158,7 @@ class CoordinatorController(Controller):
         responses=CHANGE,
         **COORDINATOR,
     )
-    async def discharge(self, cmd: Command, data: JSONBody[Discharge]) -> Response[CaseView]:
+    async def record_discharge(self, cmd: Command, data: JSONBody[Discharge]) -> Response[CaseView]:
         await casework.discharge(cmd.pool, cmd.outbox, cmd.keys, cmd.id, data, cmd.stamp)
         return await cmd.answer()
 
@@ -161,7 +167,7 @@ class CoordinatorController(Controller):
         summary="The case's consent log per purpose, oldest first",
         **COORDINATOR,
     )
-    async def consents(
+    async def review_consents(
         self, runtime: RuntimeDependency, inquiry_id: FromPath[uuid.UUID]
     ) -> Response[list[ConsentEntry]]:
         entries = await consent.consents_of(runtime.pool, inquiry_id)

@@ -48,7 +48,7 @@ class IntakeController(Controller):
         status_code=201,
         **consumer_only(),
     )
-    async def submit(
+    async def submit_inquiry(
         self,
         request: Request[Any, Any, Any],
         runtime: RuntimeDependency,
@@ -74,7 +74,7 @@ class IntakeController(Controller):
         summary="The patient's view of an inquiry (Authorization: Bearer <access_token>)",
         **PATIENT_ONLY,
     )
-    async def patient_view(
+    async def get_inquiry_status(
         self,
         request: Request[Any, Any, Any],
         runtime: RuntimeDependency,

@@ -47,7 +47,7 @@ class CoordinatorOfferController(Controller):
         responses=CHANGE,
         **COORDINATOR,
     )
-    async def accept_offer(
+    async def record_offer_acceptance(
         self, inquiry_id: FromPath[uuid.UUID], offer_version: PositiveBigint, cmd: Command
     ) -> Response[CaseView]:
         # The case's id is the command's; named here too so the document lists the path in

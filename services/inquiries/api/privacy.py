@@ -47,7 +47,7 @@ class ConsentController(Controller):
         summary="The patient's consent log, oldest first (Authorization: Bearer <access_token>)",
         **PATIENT_ONLY,
     )
-    async def consents(
+    async def list_consents(
         self,
         request: Request[Any, Any, Any],
         runtime: RuntimeDependency,
@@ -106,7 +106,7 @@ class ErasureController(Controller):
         status_code=200,
         **staff_only("admin"),
     )
-    async def erase(
+    async def erase_inquiry(
         self,
         request: Request[Any, Any, Any],
         runtime: RuntimeDependency,
@@ -124,7 +124,7 @@ class ErasureController(Controller):
         description="404 when the case's personal data was not erased (or the id is unknown).",
         **staff_only("admin"),
     )
-    async def erasure_receipt(
+    async def get_erasure_receipt(
         self, runtime: RuntimeDependency, inquiry_id: FromPath[uuid.UUID]
     ) -> ErasureReceipt:
         return await erasure.receipt(runtime.pool, inquiry_id)
@@ -159,7 +159,7 @@ class ExportController(Controller):
         opt={audit.AUDIT_READS: True, **personal_data("key")},
         security=[{PATIENT_SCHEME: []}, {staff.SECURITY_SCHEME: ["admin"]}],
     )
-    async def export_case(
+    async def export_inquiry(
         self,
         request: Request[Any, Any, Any],
         runtime: RuntimeDependency,

@@ -38,7 +38,7 @@ class RetentionController(Controller):
         ),
         **staff_only("admin"),
     )
-    async def overview(
+    async def get_retention_overview(
         self,
         runtime: RuntimeDependency,
         retention_periods: PeriodsDependency,

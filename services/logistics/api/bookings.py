@@ -103,7 +103,7 @@ class BookingController(Controller):
         status_code=201,
         **staff_only("coordinator"),
     )
-    async def create(
+    async def create_booking(
         self, request: Request[Any, Any, Any], bookings: BookingCollaboratorsDependency
     ) -> BookingView:
         inquiry_id, details = decode_new_booking(await json_body(request))
@@ -147,7 +147,7 @@ class BookingController(Controller):
         summary="One booking with its timeline and the offers made for it",
         **staff_only("coordinator"),
     )
-    async def one(
+    async def get_booking(
         self, bookings: BookingCollaboratorsDependency, booking_id: FromPath[uuid.UUID]
     ) -> BookingView:
         return await _view(bookings, booking_id)
@@ -158,7 +158,7 @@ class BookingController(Controller):
         status_code=200,
         **staff_only("coordinator"),
     )
-    async def cancel(
+    async def cancel_booking(
         self,
         bookings: BookingCollaboratorsDependency,
         booking_id: FromPath[uuid.UUID],
@@ -174,7 +174,7 @@ class BookingController(Controller):
         status_code=200,
         **staff_only("coordinator"),
     )
-    async def dispatch_again(
+    async def redispatch_booking(
         self, bookings: BookingCollaboratorsDependency, booking_id: FromPath[uuid.UUID]
     ) -> BookingView:
         await usecases.dispatch_again(bookings, booking_id, now=datetime.now(UTC))

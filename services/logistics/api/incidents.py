@@ -40,7 +40,7 @@ class IncidentController(Controller):
         summary="One data-breach report with the bookings and cases it affects",
         **staff_only("coordinator"),
     )
-    async def one(
+    async def get_incident(
         self, bookings: BookingCollaboratorsDependency, incident_id: FromPath[uuid.UUID]
     ) -> Incident:
         return await usecases.incident(bookings, incident_id)

@@ -88,7 +88,7 @@ class PartnerController(Controller):
         status_code=201,
         **staff_only("coordinator"),
     )
-    async def register(
+    async def register_partner(
         self, request: Request[Any, Any, Any], runtime: RuntimeDependency
     ) -> domain.Partner:
         form = decode_all_problems(await json_body(request), NewPartner)
@@ -102,7 +102,7 @@ class PartnerController(Controller):
         description=PARTNER_BODY,
         **staff_only("coordinator"),
     )
-    async def replace(
+    async def replace_partner(
         self,
         request: Request[Any, Any, Any],
         runtime: RuntimeDependency,
@@ -131,7 +131,9 @@ class PartnerController(Controller):
         return await usecases.partners_listed(runtime.pool, kind=kind, active=active)
 
     @get("/{partner_id:str}", summary="One partner", **staff_only("coordinator"))
-    async def one(self, runtime: RuntimeDependency, partner_id: FromPath[str]) -> domain.Partner:
+    async def get_partner(
+        self, runtime: RuntimeDependency, partner_id: FromPath[str]
+    ) -> domain.Partner:
         return await usecases.partner(runtime.pool, partner_id)
 
     @patch(
@@ -139,7 +141,7 @@ class PartnerController(Controller):
         summary="Activate or deactivate a partner: an inactive one is offered nothing new",
         **staff_only("coordinator"),
     )
-    async def set_active(
+    async def set_partner_active(
         self, runtime: RuntimeDependency, partner_id: FromPath[str], data: JSONBody[PartnerActive]
     ) -> domain.Partner:
         return await usecases.set_partner_active(

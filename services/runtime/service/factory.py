@@ -15,7 +15,6 @@ from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from contracts.registry import STREAMS
@@ -33,8 +32,10 @@ from services.runtime.core.pacing import Backoff, wait_any
 from services.runtime.core.settings import ServiceSettings
 from services.runtime.http.access_log import AccessLog
 from services.runtime.http.asgi import ServiceApp
+from services.runtime.http.docs_ui import docs_ui, get_docs_asset
 from services.runtime.http.json_input import JSONRequest
 from services.runtime.http.metrics import Metrics
+from services.runtime.http.operation_ids import operation_id
 from services.runtime.http.problem_docs import document_problems
 from services.runtime.http.problems import EXCEPTION_HANDLERS
 from services.runtime.http.request_context import request_context_middleware
@@ -191,6 +192,7 @@ def create_service_app(
             HealthController,
             DeadLetterController,
             AuditController,
+            get_docs_asset,
             *definition.route_handlers,
         ],
         lifespan=[lifespan],
@@ -204,7 +206,8 @@ def create_service_app(
             version=definition.version,
             description=definition.description,
             path="/schema",
-            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            operation_id_creator=operation_id,
+            render_plugins=[docs_ui()],
             components=Components(
                 security_schemes={
                     staff.SECURITY_SCHEME: SecurityScheme(

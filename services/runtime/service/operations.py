@@ -40,7 +40,7 @@ class HealthController(Controller):
     tags = ("operations",)
 
     @get("/live", summary="The process is up", cache=False)
-    async def live(self) -> HealthCheck:
+    async def check_liveness(self) -> HealthCheck:
         return HealthCheck(status="ok")
 
     @get(
@@ -55,7 +55,7 @@ class HealthController(Controller):
         responses={503: ResponseSpec(data_container=HealthCheck, description="Not ready")},
         cache=False,
     )
-    async def ready(self, runtime: RuntimeDependency) -> Response[HealthCheck]:
+    async def check_readiness(self, runtime: RuntimeDependency) -> Response[HealthCheck]:
         needs_nats = runtime.definition.ready_needs_nats
         nats = "ok" if runtime.bus.connected else "disconnected" if needs_nats else "degraded"
         checks = {
@@ -101,7 +101,7 @@ class DeadLetterController(Controller):
     tags = ("operations",)
 
     @get("/", summary="List dead letters", **staff_only("admin"))
-    async def list_letters(
+    async def list_dead_letters(
         self,
         runtime: RuntimeDependency,
         include_replayed: FromQuery[bool] = False,
@@ -118,7 +118,7 @@ class DeadLetterController(Controller):
         status_code=200,
         **staff_only("admin"),
     )
-    async def replay(
+    async def replay_dead_letter(
         self, runtime: RuntimeDependency, dead_letter_id: PositiveBigint
     ) -> ReplayResult:
         subscriptions = {c.durable: c.sub for c in runtime.consumers}
@@ -139,7 +139,7 @@ class AuditController(Controller):
         ),
         **staff_only("admin"),
     )
-    async def list_entries(
+    async def list_audit_entries(
         self,
         runtime: RuntimeDependency,
         person: FromQuery[str | None] = None,

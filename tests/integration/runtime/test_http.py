@@ -383,6 +383,21 @@ async def test_openapi_document_and_ui_are_served(client: AsyncTestClient[Litest
     assert paths["/admin/dead-letters"]["get"]["security"] == [{"staffToken": ["admin"]}]
     assert ui.status_code == 200
     assert "text/html" in ui.headers["content-type"]
+    assert "cdn" not in ui.text.lower()
+
+
+async def test_the_docs_assets_are_the_files_the_page_loads_and_no_other(
+    client: AsyncTestClient[Litestar],
+) -> None:
+    script = await client.get("/schema/assets/swagger-ui-bundle.js")
+    source_map = await client.get("/schema/assets/swagger-ui-bundle.js.map")
+    escape = await client.get("/schema/assets/..%2Fswagger-ui.css")
+
+    assert script.status_code == 200
+    assert "javascript" in script.headers["content-type"]
+    assert "max-age=86400" in script.headers["cache-control"]
+    assert source_map.status_code == 404
+    assert escape.status_code == 404
 
 
 async def test_text_the_database_cannot_hold_is_a_400_not_a_crash(
