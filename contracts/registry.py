@@ -12,6 +12,7 @@ from contracts.content import ContentPublished, ContentUnpublished
 from contracts.envelope import Event
 from contracts.exports import CaseExport, CaseExportFailed, CaseExportRequest
 from contracts.inquiries import (
+    AccessTokenReissued,
     ConsentWithdrawn,
     InquiryCancelled,
     InquiryConfirmed,
@@ -216,6 +217,15 @@ INQUIRY_ERASED = Channel(
     messages=(PersonalDataErased,),
     description="The patient's personal data was erased; every service wipes its copies.",
 )
+INQUIRY_TOKEN_REISSUED = Channel(
+    address="inquiries.inquiry.access_token_reissued.v1",
+    stream="INQUIRIES",
+    messages=(AccessTokenReissued,),
+    description=(
+        "The patient recovered their access with the email on file: a new access token replaced "
+        "the old one and must be sent to that address (the token is not in the event)."
+    ),
+)
 
 BOOKING_CREATED = Channel(
     address="logistics.booking.created.v1",
@@ -317,6 +327,7 @@ CHANNELS: tuple[Channel, ...] = (
     INQUIRY_CANCELLED,
     INQUIRY_CONSENT_WITHDRAWN,
     INQUIRY_ERASED,
+    INQUIRY_TOKEN_REISSUED,
     BOOKING_CREATED,
     BOOKING_STATUS_CHANGED,
     OPERATOR_ALERT,

@@ -15,6 +15,7 @@ from services.inquiries.api.intake import IntakeController
 from services.inquiries.api.offers import CoordinatorOfferController, PatientOfferController
 from services.inquiries.api.patient_access import SECURITY_SCHEMES
 from services.inquiries.api.privacy import ConsentController, ErasureController, ExportController
+from services.inquiries.api.recovery import TokenRecoveryController
 from services.inquiries.api.retention import RetentionController
 from services.inquiries.domain.retention import Periods
 from services.inquiries.usecases.privacy.erasure import Erasing
@@ -60,6 +61,7 @@ DEFINITION = ServiceDefinition(
     migrations=Path(__file__).parent / "migrations",
     route_handlers=(
         IntakeController,
+        TokenRecoveryController,
         PatientOfferController,
         ConsentController,
         CoordinatorController,

@@ -111,11 +111,11 @@ def create_app(settings: NotificationsSettings) -> Litestar:
     email = EmailSender(settings.smtp())
 
     def notifying(runtime: Runtime) -> Notifying:
-        async def contact(inquiry_id: str) -> ContactReply:
+        async def contact(inquiry_id: str, token_reissue_id: str | None) -> ContactReply:
             return await ask(
                 runtime.bus,
                 CONTACT,
-                ContactRequest(inquiry_id=inquiry_id),
+                ContactRequest(inquiry_id=inquiry_id, token_reissue_id=token_reissue_id),
                 contact_reply_decoder,
                 timeout=settings.notifications_contact_timeout,
             )

@@ -22,6 +22,7 @@ from contracts.registry import (
     INQUIRY_OFFER_SENT,
     INQUIRY_STATUS_CHANGED,
     INQUIRY_SUBMITTED,
+    INQUIRY_TOKEN_REISSUED,
     OPERATOR_ALERT,
 )
 from services.notifications import usecases
@@ -52,6 +53,7 @@ INQUIRY_FACTS = Subscription(
         INQUIRY_CANCELLED,
         INQUIRY_CONSENT_WITHDRAWN,
         INQUIRY_ERASED,
+        INQUIRY_TOKEN_REISSUED,
     ),
     decoder=inquiry_event_decoder,
     handler=_inquiry_fact,

@@ -3,7 +3,8 @@
 
 The HTML is autoescaped; what a template may show is the message's `params` (ids, dates, a
 partner's company name) and the status link, nothing else: no contact or health data reaches a
-template, because none is given to it."""
+template, because none is given to it. The one secret a message may carry, a reissued access
+token, is put in its params at the moment of sending and never stored."""
 
 from __future__ import annotations
 
@@ -143,4 +144,6 @@ SAMPLE_PARAMS: dict[str, Param] = {
     "notification_id": "9c8b7a6f-5e4d-4c3b-8a29-1f0e9d8c7b6a",
     "audience": "patient",
     "reason": "smtp 550",
+    "reissue_id": "3e4f5a6b-7c8d-4e9f-8a0b-1c2d3e4f5a6b",
+    "access_token": "cbp_SAMPLE-not-a-real-token",
 }

@@ -14,7 +14,12 @@ REQUIRED_CONSENT = "health_data_processing"
 
 
 def contact_answer(
-    inquiry_id: str, personal: PersonalData | None, *, exists: bool, consents: dict[str, bool]
+    inquiry_id: str,
+    personal: PersonalData | None,
+    *,
+    exists: bool,
+    consents: dict[str, bool],
+    access_token: str | None = None,
 ) -> ContactReply:
     if not exists:
         return ContactUnavailable(inquiry_id=inquiry_id, reason="unknown")
@@ -33,4 +38,5 @@ def contact_answer(
         phone=str(phone) if phone else None,
         language=str(patient.get("language") or "en"),
         channels=channels,
+        access_token=access_token,
     )

@@ -26,7 +26,8 @@ PERSONAL_DATA_WIPES: tuple[str, ...] = (
     # The access token is replaced by a hash no token has: whoever holds it can no longer tie
     # the anonymous record to a person.
     """UPDATE inquiries SET personal = NULL, key_id = NULL,
-                            access_token_hash = sha256(uuid_send(gen_random_uuid()))
+                            access_token_hash = sha256(uuid_send(gen_random_uuid())),
+                            reissued_token = NULL
        WHERE id = $1""",
     # Stored answers hold the access token and tie the submitting site's key to the case.
     "DELETE FROM idempotent_submissions WHERE inquiry_id = $1",

@@ -34,6 +34,10 @@ def hash_token(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
 
+def new_access_token() -> str:
+    return ACCESS_TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
 async def submit(
     pool: Pool,
     outbox: Outbox,
@@ -78,7 +82,7 @@ async def _submit_once(
             condition_known=await store.is_known_condition(conn, request.condition_slug),
             now=now,
         )
-        token = ACCESS_TOKEN_PREFIX + secrets.token_urlsafe(32)
+        token = new_access_token()
         sealed = keys.encrypt_json(personal, aad=aad(inquiry_id, "personal"))
         await store.insert_inquiry(
             conn,

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import assert_never
 
 from contracts.inquiries import (
+    AccessTokenReissued,
     ConsentWithdrawn,
     InquiryCancelled,
     InquiryConfirmed,
@@ -49,7 +50,24 @@ def offer_reminder_key(inquiry_id: str) -> str:
     return f"offer_expiring:{inquiry_id}"
 
 
-def decide_inquiry_event(event: InquiryEvent, now: datetime) -> Decision:  # noqa: PLR0911 - one answer per fact
+def token_mail_key(inquiry_id: str) -> str:
+    return f"access_token_reissued:{inquiry_id}"
+
+
+# The one kind whose message carries a secret: the reissued access token, asked of inquiries
+# with the contact at the moment of sending (by `reissue_id`), never kept here.
+TOKEN_KIND = "access_token_reissued"  # noqa: S105 - a message kind, not a secret
+
+
+def token_reissue_of(message: Pending) -> str | None:
+    """The reissue whose token this message carries, for the contact request."""
+    if message.kind != TOKEN_KIND:
+        return None
+    reissue = message.params.get("reissue_id")
+    return reissue if isinstance(reissue, str) else None
+
+
+def decide_inquiry_event(event: InquiryEvent, now: datetime) -> Decision:  # noqa: PLR0911, PLR0912 - one answer per fact
     match event:
         case InquirySubmitted():
             return _to_patient(event.inquiry_id, "inquiry_received", now)
@@ -99,6 +117,22 @@ def decide_inquiry_event(event: InquiryEvent, now: datetime) -> Decision:  # noq
             return Decision()
         case PersonalDataErased():
             return Decision(cancel_case=event.inquiry_id, erase_case=True)
+        case AccessTokenReissued():
+            # A newer reissue replaces the pending mail of the one before: its token is dead.
+            key = token_mail_key(event.inquiry_id)
+            return Decision(
+                planned=(
+                    Planned(
+                        kind="access_token_reissued",
+                        audience="patient",
+                        inquiry_id=event.inquiry_id,
+                        params={"reissue_id": event.reissue_id},
+                        send_after=now,
+                        key=key,
+                    ),
+                ),
+                cancel_keys=(key,),
+            )
         case _:
             assert_never(event)
 
@@ -185,7 +219,9 @@ def compose(message: Pending, recipient: Recipient) -> Composed | None:
         to=recipient.address,
         language=language_for(recipient.language),
         inquiry_id=message.inquiry_id,
-        params=message.params | ({"booking_id": message.booking_id} if message.booking_id else {}),
+        params=message.params
+        | ({"booking_id": message.booking_id} if message.booking_id else {})
+        | ({"access_token": recipient.access_token} if recipient.access_token else {}),
     )
 
 

@@ -19,6 +19,7 @@ Kind = Literal[
     "inquiry_confirmed",
     "booking_confirmed",
     "inquiry_discharged",
+    "access_token_reissued",
     # to staff (the on-call address)
     "booking_unassigned",
     "partner_incident",
@@ -32,6 +33,7 @@ PATIENT_KINDS: tuple[Kind, ...] = (
     "inquiry_confirmed",
     "booking_confirmed",
     "inquiry_discharged",
+    "access_token_reissued",
 )
 STAFF_KINDS: tuple[Kind, ...] = ("booking_unassigned", "partner_incident", "notification_failed")
 KINDS: tuple[Kind, ...] = PATIENT_KINDS + STAFF_KINDS
@@ -87,6 +89,8 @@ class Recipient(msgspec.Struct, frozen=True, kw_only=True):
     address: str
     language: str
     channels: tuple[ContactChannel, ...] = ("email",)
+    # A reissued access token, for the one message that carries it; held in memory only.
+    access_token: str | None = None
 
 
 class Composed(msgspec.Struct, frozen=True, kw_only=True):

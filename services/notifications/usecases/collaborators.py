@@ -13,8 +13,9 @@ from services.runtime.core.db import Pool
 from services.runtime.messaging.outbox import Outbox
 from services.runtime.privacy.crypto import KeyRing
 
-# Asks inquiries for a case's contact (request/reply); raises NoAnswer when nobody answers.
-ContactLookup = Callable[[str], Awaitable[ContactReply]]
+# Asks inquiries for a case's contact (request/reply), and for a reissued access token when the
+# second argument names the reissue; raises NoAnswer when nobody answers.
+ContactLookup = Callable[[str, str | None], Awaitable[ContactReply]]
 # Hands a message to its channel; raises DeliveryFailed when the provider does not take it.
 Send = Callable[[Composed, Rendered], Awaitable[None]]
 

@@ -78,10 +78,19 @@ async def _recipient(d: Notifying, message: Pending) -> Recipient:
         return Recipient(address=d.oncall_email, language=d.staff_language)
     if message.inquiry_id is None:
         raise _Stop("no case to write to")
-    reply = await d.contact(message.inquiry_id)
+    reissue = decisions.token_reissue_of(message)
+    reply = await d.contact(message.inquiry_id, reissue)
     match reply:
         case Contact():
-            return Recipient(address=reply.email, language=reply.language, channels=reply.channels)
+            if reissue is not None and reply.access_token is None:
+                # A newer reissue replaced it, or it is no longer fresh: it opens nothing.
+                raise _Stop("reissued token no longer current")
+            return Recipient(
+                address=reply.email,
+                language=reply.language,
+                channels=reply.channels,
+                access_token=reply.access_token if reissue is not None else None,
+            )
         case ContactUnavailable():
             raise _Stop(f"contact {reply.reason}")
         case ContactLookupFailed():

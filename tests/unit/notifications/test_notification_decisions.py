@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from contracts.inquiries import (
+    AccessTokenReissued,
     ConsentWithdrawn,
     InquiryOfferSent,
     InquiryStatusChanged,
@@ -184,3 +185,34 @@ def msgspec_replace(message: Pending, **changes: object) -> Pending:
     import msgspec  # noqa: PLC0415
 
     return msgspec.structs.replace(message, **changes)
+
+
+def test_a_reissued_token_brings_one_message_naming_the_reissue_not_the_token() -> None:
+    reissue = str(uuid.uuid4())
+    event = AccessTokenReissued(inquiry_id=CASE, reissue_id=reissue, reissued_at=NOW)
+
+    decision = decisions.decide_inquiry_event(event, NOW)
+
+    [planned] = decision.planned
+    assert (planned.kind, planned.audience, planned.params) == (
+        "access_token_reissued",
+        "patient",
+        {"reissue_id": reissue},
+    )
+    # A newer reissue replaces the pending message of the one before.
+    assert decision.cancel_keys == (planned.key,)
+    message = Pending(
+        id=str(uuid.uuid4()),
+        kind=planned.kind,
+        audience="patient",
+        inquiry_id=CASE,
+        booking_id=None,
+        params=planned.params,
+        attempts=1,
+    )
+    assert decisions.token_reissue_of(message) == reissue
+    composed = decisions.compose(
+        message, Recipient(address="a@b.c", language="uk", access_token="cbp_new")
+    )
+    assert composed is not None
+    assert composed.params["access_token"] == "cbp_new"
