@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Annotated
 
@@ -70,7 +71,6 @@ DEFINITION = ServiceDefinition(
         ExportController,
         RetentionController,
     ),
-    subscriptions=consumers.subscriptions,
     settings_type=InquiriesSettings,
 )
 
@@ -85,8 +85,12 @@ def create_app(settings: InquiriesSettings) -> Litestar:
             outbox=runtime.outbox, keys=keys, billing_retention_years=periods.billing_years
         )
 
+    # The booking timeline seals what partners reported for the patient with the case's keys.
+    definition = dataclasses.replace(
+        DEFINITION, subscriptions=lambda _: consumers.subscriptions(keys)
+    )
     return create_service_app(
-        DEFINITION,
+        definition,
         settings,
         dependencies={
             "keys": Provide(lambda: keys, sync_to_thread=False),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
@@ -100,7 +101,6 @@ DEFINITION = ServiceDefinition(
     default_port=8005,
     migrations=Path(__file__).parent / "migrations",
     route_handlers=(NotificationController,),
-    subscriptions=consumers.subscriptions,
     settings_type=NotificationsSettings,
 )
 
@@ -140,7 +140,10 @@ def create_app(settings: NotificationsSettings) -> Litestar:
         )
         await run(stop)
 
-    return create_service_app(DEFINITION, settings, background=(("sender", sender),))
+    definition = dataclasses.replace(
+        DEFINITION, subscriptions=lambda _: consumers.subscriptions(keys)
+    )
+    return create_service_app(definition, settings, background=(("sender", sender),))
 
 
 def app_from_env() -> Litestar:

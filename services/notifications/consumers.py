@@ -30,44 +30,48 @@ from services.notifications.usecases import Notifying
 from services.runtime.core.db import Connection
 from services.runtime.core.pacing import wait_any
 from services.runtime.messaging.inbox import Subscription
+from services.runtime.privacy.crypto import KeyRing
 
 Loop = Callable[[asyncio.Event], Awaitable[None]]
 
 
-async def _inquiry_fact(conn: Connection, event: InquiryEvent, _: Metadata) -> None:
-    await usecases.apply_inquiry_event(conn, event, datetime.now(UTC))
+def subscriptions(keys: KeyRing) -> tuple[Subscription[Any], ...]:
+    """The inquiry lifecycle and the logistics facts; what a fact brings that names people
+    (a driver, a meeting point) is sealed with `keys` as it is written."""
+
+    async def inquiry_fact(conn: Connection, event: InquiryEvent, _: Metadata) -> None:
+        await usecases.apply_inquiry_event(conn, keys, event, datetime.now(UTC))
+
+    async def logistics_fact(conn: Connection, event: LogisticsEvent, _: Metadata) -> None:
+        await usecases.apply_logistics_event(conn, keys, event, datetime.now(UTC))
+
+    return (
+        Subscription(
+            name="notifications-inquiry-lifecycle",
+            channels=INQUIRY_CHANNELS,
+            decoder=inquiry_event_decoder,
+            handler=inquiry_fact,
+        ),
+        Subscription(
+            name="notifications-logistics",
+            channels=(BOOKING_STATUS_CHANGED, OPERATOR_ALERT),
+            decoder=logistics_event_decoder,
+            handler=logistics_fact,
+        ),
+    )
 
 
-async def _logistics_fact(conn: Connection, event: LogisticsEvent, _: Metadata) -> None:
-    await usecases.apply_logistics_event(conn, event, datetime.now(UTC))
-
-
-INQUIRY_FACTS = Subscription(
-    name="notifications-inquiry-lifecycle",
-    channels=(
-        INQUIRY_SUBMITTED,
-        INQUIRY_STATUS_CHANGED,
-        INQUIRY_OFFER_SENT,
-        INQUIRY_CONFIRMED,
-        INQUIRY_DISCHARGED,
-        INQUIRY_CANCELLED,
-        INQUIRY_CONSENT_WITHDRAWN,
-        INQUIRY_ERASED,
-        INQUIRY_TOKEN_REISSUED,
-    ),
-    decoder=inquiry_event_decoder,
-    handler=_inquiry_fact,
+INQUIRY_CHANNELS = (
+    INQUIRY_SUBMITTED,
+    INQUIRY_STATUS_CHANGED,
+    INQUIRY_OFFER_SENT,
+    INQUIRY_CONFIRMED,
+    INQUIRY_DISCHARGED,
+    INQUIRY_CANCELLED,
+    INQUIRY_CONSENT_WITHDRAWN,
+    INQUIRY_ERASED,
+    INQUIRY_TOKEN_REISSUED,
 )
-LOGISTICS_FACTS = Subscription(
-    name="notifications-logistics",
-    channels=(BOOKING_STATUS_CHANGED, OPERATOR_ALERT),
-    decoder=logistics_event_decoder,
-    handler=_logistics_fact,
-)
-
-
-def subscriptions(_: object) -> tuple[Subscription[Any], ...]:
-    return (INQUIRY_FACTS, LOGISTICS_FACTS)
 
 
 def sender(d: Notifying, *, interval: float, batch: int) -> Loop:

@@ -125,7 +125,7 @@ def _shown(name: str, value: Param, texts: dict[str, Any]) -> str:
     return str(value)
 
 
-DATETIME_PARAMS = frozenset({"valid_until", "raised_at", "report_by"})
+DATETIME_PARAMS = frozenset({"valid_until", "raised_at", "report_by", "session_at"})
 SAMPLE_ID = "0b6f3c2e-8d4a-4f3e-9a51-6c1f2d7e8a90"
 SAMPLE_PARAMS: dict[str, Param] = {
     "valid_until": "2026-05-01T14:00:00+00:00",
@@ -146,4 +146,12 @@ SAMPLE_PARAMS: dict[str, Param] = {
     "reason": "smtp 550",
     "reissue_id": "3e4f5a6b-7c8d-4e9f-8a0b-1c2d3e4f5a6b",
     "access_token": "cbp_SAMPLE-not-a-real-token",
+    "driver_name": "Jan Berger",
+    "driver_phone": "+4915112345678",
+    "vehicle": "Mercedes V-Class, F-CB 1234",
+    "meeting_point": "FRA arrivals hall, exit A",
+    "interpreter_name": "Oksana Melnyk",
+    "session_at": "2026-05-04T09:00:00+02:00",
+    "carrier": "DHL Express",
+    "tracking_number": "CB1234567890DE",
 }

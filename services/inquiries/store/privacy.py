@@ -35,6 +35,8 @@ PERSONAL_DATA_WIPES: tuple[str, ...] = (
     # travel plan, medication plan): sealed, but personal all the same.
     "UPDATE offers SET body = NULL WHERE inquiry_id = $1",
     "UPDATE case_records SET body = NULL WHERE inquiry_id = $1",
+    # What partners reported for the trip (driver, meeting point, tracking number).
+    "UPDATE booking_progress SET arrangement = NULL WHERE inquiry_id = $1",
     # Coordinators' notes and free-text reasons.
     *FREE_TEXT_WIPES,
 )

@@ -16,6 +16,7 @@ from services.inquiries.domain.views import PatientCase
 from services.inquiries.store import cases
 from services.inquiries.store import intake as store
 from services.inquiries.store.privacy import insert_consent
+from services.inquiries.usecases.bookings import booking_views
 from services.inquiries.usecases.cases import save
 from services.inquiries.usecases.offers import offer_views
 from services.runtime.core.db import Connection, Pool, transaction
@@ -152,6 +153,7 @@ async def patient_view(pool: Pool, keys: KeyRing, inquiry_id: uuid.UUID, token: 
             raise NotFound(f"no inquiry {inquiry_id} for this access token")
         entries = await cases.timeline(conn, inquiry_id)
         offers = await offer_views(conn, keys, inquiry_id)
+        bookings = await booking_views(conn, keys, inquiry_id)
     return PatientCase(
         id=row.id,
         status=row.status,  # type: ignore[arg-type]  # the table only holds lifecycle states
@@ -161,6 +163,7 @@ async def patient_view(pool: Pool, keys: KeyRing, inquiry_id: uuid.UUID, token: 
         updated_at=row.updated_at,
         timeline=entries,
         offers=offers,
+        bookings=bookings,
     )
 
 

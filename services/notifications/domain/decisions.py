@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import assert_never
 
+import msgspec
+
 from contracts.inquiries import (
     AccessTokenReissued,
     ConsentWithdrawn,
@@ -19,6 +21,7 @@ from contracts.inquiries import (
     PersonalDataErased,
 )
 from contracts.logistics import (
+    Arrangement,
     BookingCreated,
     BookingStatusChanged,
     LogisticsEvent,
@@ -27,6 +30,8 @@ from contracts.logistics import (
 from services.notifications.domain.model import (
     Composed,
     Decision,
+    Kind,
+    Param,
     Pending,
     Planned,
     Recipient,
@@ -142,24 +147,58 @@ def decide_logistics_event(event: LogisticsEvent, now: datetime) -> Decision:
         case BookingCreated():
             return Decision()
         case BookingStatusChanged():
-            if event.to_status != "confirmed" or event.inquiry_id is None:
-                return Decision()
-            return Decision(
-                planned=(
-                    Planned(
-                        kind="booking_confirmed",
-                        audience="patient",
-                        inquiry_id=event.inquiry_id,
-                        booking_id=event.booking_id,
-                        params={"booking_kind": event.kind, "partner_name": event.partner_name},
-                        send_after=now,
-                    ),
-                )
-            )
+            return _booking_step(event, now)
         case OperatorAlert():
             return Decision(planned=(_staff_alert(event, now),))
         case _:
             assert_never(event)
+
+
+# The partner's step that brings what the patient needs, and the message that tells them.
+ARRANGED: dict[str, tuple[str, Kind]] = {
+    "transfer": ("driver_assigned", "transfer_arranged"),
+    "interpreter": ("interpreter_assigned", "interpreter_arranged"),
+    "shipment": ("dispatched", "shipment_dispatched"),
+}
+
+
+def _booking_step(event: BookingStatusChanged, now: datetime) -> Decision:
+    """A confirmed booking tells the patient who serves it; the partner's step that reports the
+    driver, the interpreter or the tracking number tells them those, with whatever the
+    partner had reported by then."""
+    if event.inquiry_id is None:
+        return Decision()
+    details = booking_details(event.arrangement)
+    params: dict[str, Param] = {"booking_kind": event.kind, "partner_name": event.partner_name}
+    step, arranged_kind = ARRANGED[event.kind]
+    kind: Kind
+    if event.to_status == "confirmed":
+        kind = "booking_confirmed"
+    elif event.progress == step and details:
+        kind = arranged_kind
+    else:
+        return Decision()
+    return Decision(
+        planned=(
+            Planned(
+                kind=kind,
+                audience="patient",
+                inquiry_id=event.inquiry_id,
+                booking_id=event.booking_id,
+                params=params,
+                details=details,
+                send_after=now,
+            ),
+        )
+    )
+
+
+def booking_details(arrangement: Arrangement | None) -> dict[str, Param]:
+    """The arrangement's reported fields, as a template shows them (times as ISO 8601)."""
+    if arrangement is None:
+        return {}
+    shown = msgspec.to_builtins(arrangement)
+    return {name: str(value) for name, value in shown.items() if value is not None}
 
 
 def _staff_alert(alert: OperatorAlert, now: datetime) -> Planned:
@@ -208,8 +247,11 @@ def language_for(preferred: str | None) -> str:
     return preferred if preferred in LANGUAGES else FALLBACK_LANGUAGE
 
 
-def compose(message: Pending, recipient: Recipient) -> Composed | None:
-    """The message as it goes out, or None when the recipient agreed to no channel we have."""
+def compose(
+    message: Pending, recipient: Recipient, details: dict[str, Param] | None = None
+) -> Composed | None:
+    """The message as it goes out, or None when the recipient agreed to no channel we have.
+    `details` are the message's opened `Planned.details`."""
     if "email" not in recipient.channels:
         return None
     return Composed(
@@ -220,6 +262,7 @@ def compose(message: Pending, recipient: Recipient) -> Composed | None:
         language=language_for(recipient.language),
         inquiry_id=message.inquiry_id,
         params=message.params
+        | (details or {})
         | ({"booking_id": message.booking_id} if message.booking_id else {})
         | ({"access_token": recipient.access_token} if recipient.access_token else {}),
     )

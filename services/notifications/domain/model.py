@@ -20,6 +20,9 @@ Kind = Literal[
     "booking_confirmed",
     "inquiry_discharged",
     "access_token_reissued",
+    "transfer_arranged",
+    "interpreter_arranged",
+    "shipment_dispatched",
     # to staff (the on-call address)
     "booking_unassigned",
     "partner_incident",
@@ -34,6 +37,9 @@ PATIENT_KINDS: tuple[Kind, ...] = (
     "booking_confirmed",
     "inquiry_discharged",
     "access_token_reissued",
+    "transfer_arranged",
+    "interpreter_arranged",
+    "shipment_dispatched",
 )
 STAFF_KINDS: tuple[Kind, ...] = ("booking_unassigned", "partner_incident", "notification_failed")
 KINDS: tuple[Kind, ...] = PATIENT_KINDS + STAFF_KINDS
@@ -57,6 +63,9 @@ class Planned(msgspec.Struct, frozen=True, kw_only=True):
     params: dict[str, Param] = {}
     send_after: datetime
     key: str | None = None
+    # What the patient needs to meet a booked service (the driver and their phone, the meeting
+    # point, the tracking number): personal data, so sealed at rest, not in `params`.
+    details: dict[str, Param] = {}
 
 
 class Decision(msgspec.Struct, frozen=True, kw_only=True):
@@ -80,6 +89,8 @@ class Pending(msgspec.Struct, frozen=True, kw_only=True):
     booking_id: str | None
     params: dict[str, Param]
     attempts: int
+    # `Planned.details`, as the store keeps them (sealed); opened by the sender.
+    sealed_details: bytes | None = None
 
 
 class Recipient(msgspec.Struct, frozen=True, kw_only=True):

@@ -22,11 +22,11 @@ from contracts.notifications import (
 from contracts.registry import NOTIFICATION_FAILED
 from services.notifications.delivery.email import DeliveryFailed
 from services.notifications.domain import decisions
-from services.notifications.domain.model import Pending, Recipient, Status
+from services.notifications.domain.model import Param, Pending, Recipient, Status
 from services.notifications.store import notifications as store
 from services.notifications.usecases.collaborators import Notifying
 from services.runtime.messaging.request_reply import NoAnswer
-from services.runtime.privacy.crypto import to_column
+from services.runtime.privacy.crypto import from_column, to_column
 
 log = structlog.get_logger(__name__)
 
@@ -55,7 +55,16 @@ async def send_one(d: Notifying, message: Pending) -> None:
     except (NoAnswer, _LookupFailed) as exc:
         await _failed_attempt(d, message, DeliveryFailed(permanent=False, summary=str(exc)))
         return
-    composed = decisions.compose(message, recipient)
+    details = (
+        None
+        if message.sealed_details is None
+        else d.keys.decrypt_json(
+            from_column(message.sealed_details),
+            aad=store.details_aad(message.id),
+            type=dict[str, Param],
+        )
+    )
+    composed = decisions.compose(message, recipient, details)
     if composed is None:
         await _settle(d, message, status="cancelled", error="no agreed channel")
         return

@@ -15,7 +15,7 @@ from contracts.inquiries import (
     InquirySubmitted,
     PersonalDataErased,
 )
-from contracts.logistics import BookingStatusChanged, OperatorAlert
+from contracts.logistics import Arrangement, BookingStatusChanged, OperatorAlert
 from services.notifications.domain import decisions
 from services.notifications.domain.model import Pending, Recipient
 
@@ -216,3 +216,54 @@ def test_a_reissued_token_brings_one_message_naming_the_reissue_not_the_token() 
     )
     assert composed is not None
     assert composed.params["access_token"] == "cbp_new"
+
+
+@pytest.mark.parametrize(
+    ("kind", "progress", "arrangement", "message"),
+    [
+        ("transfer", "driver_assigned", Arrangement(driver_name="Jan"), "transfer_arranged"),
+        (
+            "interpreter",
+            "interpreter_assigned",
+            Arrangement(interpreter_name="Oksana"),
+            "interpreter_arranged",
+        ),
+        ("shipment", "dispatched", Arrangement(tracking_number="CB1"), "shipment_dispatched"),
+    ],
+)
+def test_the_step_that_reports_the_details_tells_the_patient_them_sealed(
+    kind: str, progress: str, arrangement: Arrangement, message: str
+) -> None:
+    event = BookingStatusChanged(
+        booking_id=str(uuid.uuid4()),
+        inquiry_id=CASE,
+        kind=kind,  # type: ignore[arg-type]
+        from_status="confirmed",
+        to_status="in_progress",
+        version=4,
+        partner_id="p",
+        partner_name="Partner GmbH",
+        progress=progress,
+        changed_at=NOW,
+        arrangement=arrangement,
+    )
+    [planned] = decisions.decide_logistics_event(event, NOW).planned
+    assert planned.kind == message
+    # The details go sealed (Planned.details), never into the plain params.
+    assert planned.details == decisions.booking_details(arrangement)
+    assert set(planned.params) == {"booking_kind", "partner_name"}
+
+
+def test_a_later_step_with_the_same_details_brings_no_second_message() -> None:
+    event = BookingStatusChanged(
+        booking_id=str(uuid.uuid4()),
+        inquiry_id=CASE,
+        kind="transfer",
+        from_status="in_progress",
+        to_status="in_progress",
+        version=5,
+        progress="picked_up",
+        changed_at=NOW,
+        arrangement=Arrangement(driver_name="Jan"),
+    )
+    assert decisions.decide_logistics_event(event, NOW).planned == ()
