@@ -114,6 +114,15 @@ DESCRIPTIONS: dict[str, str] = {
     "SMTP timeout); a crash hands it on after",
     "NOTIFICATIONS_CONTACT_TIMEOUT": "seconds to wait for inquiries' answer with a patient's "
     "contact",
+    "NOTIFICATIONS_SMS": "SMS to patients who agreed to it: `none` (email only), `api` (a "
+    "provider's HTTP API shaped like Twilio's Messages API) or `sink` (JSON files: the local "
+    "stack)",
+    "NOTIFICATIONS_SMS_URL": "the SMS API's base URL; messages are posted to "
+    "`/2010-04-01/Accounts/{account}/Messages.json`",
+    "NOTIFICATIONS_SMS_ACCOUNT": "the SMS API account (the basic-auth user and part of the path)",
+    "NOTIFICATIONS_SMS_KEY": "the SMS API key (the basic-auth password); never logged",
+    "NOTIFICATIONS_SMS_SENDER": "the SMS `From`: a number in E.164 or an alphanumeric sender id",
+    "NOTIFICATIONS_SMS_DIR": "where the `sink` writes each SMS as a JSON file",
     # the reference partner
     "PARTNER_ID": "the partner's id in the registry: its subjects and its durable (`partner-{id}`)",
     "PARTNER_KINDS": "comma-separated kinds it serves; an offer of another kind is declined "

@@ -33,6 +33,8 @@ class Rendered(msgspec.Struct, frozen=True, kw_only=True):
     html: str
     language: str
     direction: str
+    # The SMS: the subject, the lines and the status link, no greeting or footer.
+    short: str = ""
 
 
 class _Blank(dict[str, str]):
@@ -94,12 +96,14 @@ class Templates:
             "language": language,
             "direction": "rtl" if language in RIGHT_TO_LEFT else "ltr",
         }
+        short = " ".join([subject + ".", *context["lines"], *([action.url] if action else [])])
         return Rendered(
             subject=subject,
             text=self._text.render(context),
             html=self._html.render(context),
             language=language,
             direction=context["direction"],
+            short=" ".join(short.split())[:SMS_LIMIT],
         )
 
     def every_template(self) -> list[tuple[Kind, str, Rendered]]:
@@ -125,6 +129,8 @@ def _shown(name: str, value: Param, texts: dict[str, Any]) -> str:
     return str(value)
 
 
+# Ten concatenated SMS segments of Unicode text (67 characters each) at most.
+SMS_LIMIT = 670
 DATETIME_PARAMS = frozenset({"valid_until", "raised_at", "report_by", "session_at"})
 SAMPLE_ID = "0b6f3c2e-8d4a-4f3e-9a51-6c1f2d7e8a90"
 SAMPLE_PARAMS: dict[str, Param] = {

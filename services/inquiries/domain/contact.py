@@ -29,9 +29,7 @@ def contact_answer(
         return ContactUnavailable(inquiry_id=inquiry_id, reason="withdrawn")
     patient = personal.patient
     phone = patient.get("phone")
-    # The intake form asks for an email (required) as the way to reach the patient about the
-    # case; it asks no separate agreement to SMS, so SMS is not offered until it does.
-    channels: tuple[ContactChannel, ...] = ("email",)
+    channels = agreed_channels(patient.get("channels"), has_phone=bool(phone))
     return Contact(
         inquiry_id=inquiry_id,
         email=str(patient["email"]),
@@ -40,3 +38,12 @@ def contact_answer(
         channels=channels,
         access_token=access_token,
     )
+
+
+def agreed_channels(given: object, *, has_phone: bool) -> tuple[ContactChannel, ...]:
+    """The channels the patient agreed to at submission; email for a case submitted before
+    the form asked (email was the only way then). SMS only with a phone to send it to."""
+    if not isinstance(given, list | tuple):
+        return ("email",)
+    known: dict[object, ContactChannel] = {"email": "email", "sms": "sms"}
+    return tuple(known[c] for c in given if c == "email" or (c == "sms" and has_phone))

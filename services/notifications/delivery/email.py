@@ -16,6 +16,7 @@ from typing import Any, Literal
 import aiosmtplib
 import msgspec
 
+from services.notifications.delivery.failure import DeliveryFailed
 from services.notifications.domain.model import Composed
 from services.notifications.rendering import Rendered
 
@@ -31,18 +32,6 @@ class SmtpConfig(msgspec.Struct, frozen=True, kw_only=True):
     sender: str
     reply_to: str = ""
     timeout: float = 30.0
-
-
-class DeliveryFailed(Exception):
-    """The provider did not take the message. `permanent` (an SMTP 5xx) means retrying cannot
-    help; otherwise it is retried with backoff. `summary` names the code only; `reply` is the
-    server's whole answer, which may quote the address and is kept sealed."""
-
-    def __init__(self, *, permanent: bool, summary: str, reply: str = "") -> None:
-        super().__init__(summary)
-        self.permanent = permanent
-        self.summary = summary
-        self.reply = reply
 
 
 class _WordSafeSubject(EmailPolicy):

@@ -27,6 +27,7 @@ from contracts.logistics import (
     LogisticsEvent,
     OperatorAlert,
 )
+from contracts.notifications import ContactChannel
 from services.notifications.domain.model import (
     Composed,
     Decision,
@@ -247,24 +248,39 @@ def language_for(preferred: str | None) -> str:
     return preferred if preferred in LANGUAGES else FALLBACK_LANGUAGE
 
 
+# Messages that go by email only: the access token is a secret an SMS (often shown on a locked
+# screen) must not carry; staff are reached at the on-call address.
+EMAIL_ONLY: frozenset[str] = frozenset({TOKEN_KIND})
+
+
 def compose(
     message: Pending, recipient: Recipient, details: dict[str, Param] | None = None
-) -> Composed | None:
-    """The message as it goes out, or None when the recipient agreed to no channel we have.
-    `details` are the message's opened `Planned.details`."""
-    if "email" not in recipient.channels:
-        return None
-    return Composed(
-        notification_id=message.id,
-        kind=message.kind,
-        channel="email",
-        to=recipient.address,
-        language=language_for(recipient.language),
-        inquiry_id=message.inquiry_id,
-        params=message.params
+) -> tuple[Composed, ...]:
+    """The message once per channel the recipient agreed to (and it may go by) that has not
+    taken it yet; empty when there is none. `details` are the message's opened
+    `Planned.details`."""
+    params = (
+        message.params
         | (details or {})
         | ({"booking_id": message.booking_id} if message.booking_id else {})
-        | ({"access_token": recipient.access_token} if recipient.access_token else {}),
+        | ({"access_token": recipient.access_token} if recipient.access_token else {})
+    )
+    addresses: dict[ContactChannel, str | None] = {
+        "email": recipient.address,
+        "sms": None if message.kind in EMAIL_ONLY else recipient.phone,
+    }
+    return tuple(
+        Composed(
+            notification_id=message.id,
+            kind=message.kind,
+            channel=channel,
+            to=to,
+            language=language_for(recipient.language),
+            inquiry_id=message.inquiry_id,
+            params=params,
+        )
+        for channel in recipient.channels
+        if (to := addresses.get(channel)) and channel not in message.delivered
     )
 
 

@@ -91,6 +91,8 @@ class Pending(msgspec.Struct, frozen=True, kw_only=True):
     attempts: int
     # `Planned.details`, as the store keeps them (sealed); opened by the sender.
     sealed_details: bytes | None = None
+    # Channels that took it already: a retry sends only to the others.
+    delivered: tuple[str, ...] = ()
 
 
 class Recipient(msgspec.Struct, frozen=True, kw_only=True):
@@ -100,6 +102,7 @@ class Recipient(msgspec.Struct, frozen=True, kw_only=True):
     address: str
     language: str
     channels: tuple[ContactChannel, ...] = ("email",)
+    phone: str | None = None
     # A reissued access token, for the one message that carries it; held in memory only.
     access_token: str | None = None
 

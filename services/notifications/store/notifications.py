@@ -111,7 +111,7 @@ async def claim_due(
            SET attempts = n.attempts + 1, send_after = $2, updated_at = $1
            FROM due WHERE n.id = due.id
            RETURNING n.id, n.kind, n.audience, n.inquiry_id, n.booking_id, n.params,
-                     n.attempts, n.sealed_details""",
+                     n.attempts, n.sealed_details, n.channel""",
         now,
         lease_until,
         limit,
@@ -129,13 +129,15 @@ def _pending(r: Any) -> Pending:
         params=_params.decode(r["params"]),
         attempts=r["attempts"],
         sealed_details=r["sealed_details"],
+        delivered=tuple(r["channel"].split(",")) if r["channel"] else (),
     )
 
 
 async def lock_pending(conn: Connection, notification_id: str) -> Pending | None:
     """The message, if still pending (an erasure may have cancelled it meanwhile)."""
     row = await conn.fetchrow(
-        """SELECT id, kind, audience, inquiry_id, booking_id, params, attempts, sealed_details
+        """SELECT id, kind, audience, inquiry_id, booking_id, params, attempts, sealed_details,
+                  channel
            FROM notifications WHERE id = $1 AND status = 'pending' FOR UPDATE""",
         uuid.UUID(notification_id),
     )
@@ -144,6 +146,19 @@ async def lock_pending(conn: Connection, notification_id: str) -> Pending | None
 
 def reply_aad(notification_id: str) -> bytes:
     return f"notification:{notification_id}:reply".encode()
+
+
+async def mark_delivered(conn: Connection, notification_id: str, channel: str) -> None:
+    """A channel took the message: `channel` lists the channels it went out on, so a retry
+    after another channel's failure does not send it on this one again."""
+    await conn.execute(
+        """UPDATE notifications
+           SET channel = CASE WHEN channel IS NULL OR channel = '' THEN $2
+                              ELSE channel || ',' || $2 END
+           WHERE id = $1""",
+        uuid.UUID(notification_id),
+        channel,
+    )
 
 
 async def settle(

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
-from contracts.notifications import ContactReply
+from contracts.notifications import ContactChannel, ContactReply
 from services.notifications.domain.model import Composed
 from services.notifications.rendering import Rendered, Templates
 from services.runtime.core.db import Pool
@@ -38,7 +38,8 @@ class Notifying:
     keys: KeyRing
     templates: Templates
     contact: ContactLookup
-    send: Send
+    # The channels this process sends by: email always, SMS when configured.
+    senders: Mapping[ContactChannel, Send]
     oncall_email: str
     staff_language: str
     retries: Retries

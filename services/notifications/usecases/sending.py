@@ -15,12 +15,13 @@ import structlog
 
 from contracts.notifications import (
     Contact,
+    ContactChannel,
     ContactLookupFailed,
     ContactUnavailable,
     NotificationFailed,
 )
 from contracts.registry import NOTIFICATION_FAILED
-from services.notifications.delivery.email import DeliveryFailed
+from services.notifications.delivery.failure import DeliveryFailed
 from services.notifications.domain import decisions
 from services.notifications.domain.model import Param, Pending, Recipient, Status
 from services.notifications.store import notifications as store
@@ -64,18 +65,21 @@ async def send_one(d: Notifying, message: Pending) -> None:
             type=dict[str, Param],
         )
     )
-    composed = decisions.compose(message, recipient, details)
-    if composed is None:
+    # Only the channels this process can send by (SMS may be off).
+    composed = [c for c in decisions.compose(message, recipient, details) if c.channel in d.senders]
+    if not composed and not message.delivered:
         await _settle(d, message, status="cancelled", error="no agreed channel")
         return
-    rendered = d.templates.render(composed)
-    try:
-        await d.send(composed, rendered)
-    except DeliveryFailed as failure:
-        await _failed_attempt(d, message, failure)
-        return
-    await _settle(d, message, status="sent", channel=composed.channel, any_status=True)
-    log_.info("notification sent", channel=composed.channel)
+    for one in composed:
+        try:
+            await d.senders[one.channel](one, d.templates.render(one))
+        except DeliveryFailed as failure:
+            await _failed_attempt(d, message, failure, channel=one.channel)
+            return
+        async with d.pool.acquire() as conn:
+            await store.mark_delivered(conn, message.id, one.channel)
+        log_.info("notification sent", channel=one.channel)
+    await _settle(d, message, status="sent", any_status=True)
 
 
 class _LookupFailed(Exception):
@@ -96,6 +100,7 @@ async def _recipient(d: Notifying, message: Pending) -> Recipient:
                 raise _Stop("reissued token no longer current")
             return Recipient(
                 address=reply.email,
+                phone=reply.phone,
                 language=reply.language,
                 channels=reply.channels,
                 access_token=reply.access_token if reissue is not None else None,
@@ -106,7 +111,9 @@ async def _recipient(d: Notifying, message: Pending) -> Recipient:
             raise _LookupFailed("contact lookup failed")
 
 
-async def _failed_attempt(d: Notifying, message: Pending, failure: DeliveryFailed) -> None:
+async def _failed_attempt(
+    d: Notifying, message: Pending, failure: DeliveryFailed, *, channel: ContactChannel = "email"
+) -> None:
     now = datetime.now(UTC)
     if not failure.permanent and message.attempts < d.retries.max_attempts:
         delay = decisions.retry_delay(
@@ -143,7 +150,6 @@ async def _failed_attempt(d: Notifying, message: Pending, failure: DeliveryFaile
             message.id,
             status="failed",
             now=now,
-            channel="email",
             error=reason,
             reply=_sealed(d, message, failure.reply),
         )
@@ -154,7 +160,7 @@ async def _failed_attempt(d: Notifying, message: Pending, failure: DeliveryFaile
                 notification_id=message.id,
                 kind=message.kind,
                 audience=message.audience,
-                channel="email",
+                channel=channel,
                 inquiry_id=message.inquiry_id,
                 booking_id=message.booking_id,
                 attempts=message.attempts,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import msgspec
 import pytest
 
 from contracts.inquiries import (
@@ -168,12 +169,35 @@ def test_no_agreed_channel_composes_nothing() -> None:
         params={},
         attempts=1,
     )
-    assert (
-        decisions.compose(message, Recipient(address="a@b.c", language="de", channels=())) is None
-    )
-    composed = decisions.compose(message, Recipient(address="a@b.c", language="pl"))
-    assert composed is not None
+    assert decisions.compose(message, Recipient(address="a@b.c", language="de", channels=())) == ()
+    [composed] = decisions.compose(message, Recipient(address="a@b.c", language="pl"))
     assert composed.language == "en"
+
+
+def test_each_agreed_channel_gets_the_message_once_and_the_token_only_by_email() -> None:
+    message = Pending(
+        id=str(uuid.uuid4()),
+        kind="offer_sent",
+        audience="patient",
+        inquiry_id=CASE,
+        booking_id=None,
+        params={},
+        attempts=2,
+    )
+    both = Recipient(
+        address="a@b.c", phone="+380501234567", language="uk", channels=("email", "sms")
+    )
+    assert [(c.channel, c.to) for c in decisions.compose(message, both)] == [
+        ("email", "a@b.c"),
+        ("sms", "+380501234567"),
+    ]
+    # A retry after the SMS provider failed sends the SMS only.
+    retried = msgspec.structs.replace(message, delivered=("email",))
+    assert [c.channel for c in decisions.compose(retried, both)] == ["sms"]
+    token = msgspec.structs.replace(message, kind="access_token_reissued")
+    assert [c.channel for c in decisions.compose(token, both)] == ["email"]
+    no_phone = msgspec.structs.replace(both, phone=None)
+    assert [c.channel for c in decisions.compose(message, no_phone)] == ["email"]
 
 
 def test_retries_back_off_exponentially_to_a_cap() -> None:
@@ -211,10 +235,9 @@ def test_a_reissued_token_brings_one_message_naming_the_reissue_not_the_token() 
         attempts=1,
     )
     assert decisions.token_reissue_of(message) == reissue
-    composed = decisions.compose(
+    [composed] = decisions.compose(
         message, Recipient(address="a@b.c", language="uk", access_token="cbp_new")
     )
-    assert composed is not None
     assert composed.params["access_token"] == "cbp_new"
 
 
