@@ -30,6 +30,7 @@ from contracts.notifications import (
     ContactUnavailable,
     NotificationFailed,
 )
+from contracts.operations import DeadLetterRecorded
 from contracts.partners import (
     DataErasureRequested,
     IncidentReported,
@@ -256,6 +257,27 @@ NOTIFICATION_FAILED = Channel(
     ),
 )
 
+
+def _dead_letters(service: str, stream: str) -> Channel:
+    return Channel(
+        address=f"{service}.dead_letter.recorded.v1",
+        stream=stream,
+        messages=(DeadLetterRecorded,),
+        description=(
+            f"A message {service} could not apply was set aside in its dead-letter store: "
+            "on-call must look (the service's `/admin/dead-letters`), fix the cause, replay it."
+        ),
+    )
+
+
+# Each service announces its dead letters on its own stream (its outbox publishes nowhere else).
+DEAD_LETTERS_RECORDED: dict[str, Channel] = {
+    "content": _dead_letters("content", "CONTENT"),
+    "inquiries": _dead_letters("inquiries", "INQUIRIES"),
+    "logistics": _dead_letters("logistics", "LOGISTICS"),
+    "notifications": _dead_letters("notifications", "NOTIFICATIONS"),
+}
+
 PARTNER_ID = Parameter(
     description="The partner's id in the partner registry",
     pattern=r"[a-z0-9]+(-[a-z0-9]+)*",
@@ -332,6 +354,7 @@ CHANNELS: tuple[Channel, ...] = (
     BOOKING_STATUS_CHANGED,
     OPERATOR_ALERT,
     NOTIFICATION_FAILED,
+    *DEAD_LETTERS_RECORDED.values(),
     PARTNER_OFFERS,
     PARTNER_REPLIES,
 )

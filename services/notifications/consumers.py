@@ -12,8 +12,10 @@ from typing import Any
 from contracts.envelope import Metadata
 from contracts.inquiries import InquiryEvent, inquiry_event_decoder
 from contracts.logistics import LogisticsEvent, logistics_event_decoder
+from contracts.operations import DeadLetterRecorded, operations_event_decoder
 from contracts.registry import (
     BOOKING_STATUS_CHANGED,
+    DEAD_LETTERS_RECORDED,
     INQUIRY_CANCELLED,
     INQUIRY_CONFIRMED,
     INQUIRY_CONSENT_WITHDRAWN,
@@ -26,6 +28,7 @@ from contracts.registry import (
     OPERATOR_ALERT,
 )
 from services.notifications import usecases
+from services.notifications.domain.decisions import DEAD_LETTER_CONSUMER_PREFIX
 from services.notifications.usecases import Notifying
 from services.runtime.core.db import Connection
 from services.runtime.core.pacing import wait_any
@@ -45,7 +48,21 @@ def subscriptions(keys: KeyRing) -> tuple[Subscription[Any], ...]:
     async def logistics_fact(conn: Connection, event: LogisticsEvent, _: Metadata) -> None:
         await usecases.apply_logistics_event(conn, keys, event, datetime.now(UTC))
 
+    async def dead_letter(conn: Connection, event: DeadLetterRecorded, _: Metadata) -> None:
+        await usecases.apply_dead_letter(conn, keys, event, datetime.now(UTC))
+
+    # One consumer per stream (a consumer reads one): each service announces on its own.
+    dead_letters = tuple(
+        Subscription(
+            name=f"{DEAD_LETTER_CONSUMER_PREFIX}{service}",
+            channels=(channel,),
+            decoder=operations_event_decoder,
+            handler=dead_letter,
+        )
+        for service, channel in DEAD_LETTERS_RECORDED.items()
+    )
     return (
+        *dead_letters,
         Subscription(
             name="notifications-inquiry-lifecycle",
             channels=INQUIRY_CHANNELS,

@@ -160,4 +160,10 @@ SAMPLE_PARAMS: dict[str, Param] = {
     "session_at": "2026-05-04T09:00:00+02:00",
     "carrier": "DHL Express",
     "tracking_number": "CB1234567890DE",
+    "service": "logistics",
+    "dead_letter_id": 42,
+    "consumer": "logistics-partner-replies",
+    "subject": "partners.rhein-shuttle.replies",
+    "error_type": "ValidationError",
+    "attempts": 5,
 }

@@ -17,7 +17,7 @@ from tests.e2e.local_stack import REPO, STOP_DEADLINE, Runner, Stacks
 
 pytestmark = pytest.mark.e2e
 
-SERVICES = {"content", "inquiries", "logistics"}
+SERVICES = {"content", "inquiries", "logistics", "notifications"}
 PARTNERS = {
     "rhein-shuttle": ["transfer"],
     "medilingua": ["interpreter"],
@@ -60,8 +60,13 @@ def _assert_manifest(manifest: dict[str, Any], runner: Runner) -> None:
         "partners",
         "pid",
         "started_at",
+        "mail",
+        "sms",
     }
     assert set(manifest["services"]) == SERVICES
+    # The SMTP catcher on loopback, and where the caught mail and SMS are kept.
+    assert manifest["mail"]["smtp"].startswith("smtp://127.0.0.1:")
+    assert (manifest["mail"]["dir"], manifest["sms"]["dir"]) == (".stack/mail", ".stack/sms")
     assert manifest["pid"] == runner.process.pid
     staff = manifest["credentials"]["staff"]
     assert set(staff) == ROLES

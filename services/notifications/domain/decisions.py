@@ -28,6 +28,7 @@ from contracts.logistics import (
     OperatorAlert,
 )
 from contracts.notifications import ContactChannel
+from contracts.operations import DeadLetterRecorded
 from services.notifications.domain.model import (
     Composed,
     Decision,
@@ -200,6 +201,36 @@ def booking_details(arrangement: Arrangement | None) -> dict[str, Param]:
         return {}
     shown = msgspec.to_builtins(arrangement)
     return {name: str(value) for name, value in shown.items() if value is not None}
+
+
+# The consumers of notifications that read dead-letter announcements: a dead letter of one of
+# them is not announced to on-call by mail (it would fail the same way, for ever); its count
+# still shows in the service's metrics and `/admin/dead-letters`.
+DEAD_LETTER_CONSUMER_PREFIX = "notifications-dead-letters-"
+
+
+def decide_dead_letter(event: DeadLetterRecorded, now: datetime) -> Decision:
+    """A new dead letter in any service tells on-call what to do about it."""
+    if event.service == "notifications" and event.consumer.startswith(DEAD_LETTER_CONSUMER_PREFIX):
+        return Decision()
+    return Decision(
+        planned=(
+            Planned(
+                kind="dead_letter_recorded",
+                audience="staff",
+                params={
+                    "service": event.service,
+                    "dead_letter_id": event.dead_letter_id,
+                    "consumer": event.consumer,
+                    "subject": event.subject,
+                    "error_type": event.error_type,
+                    "attempts": event.attempts,
+                    "raised_at": event.recorded_at.isoformat(),
+                },
+                send_after=now,
+            ),
+        )
+    )
 
 
 def _staff_alert(alert: OperatorAlert, now: datetime) -> Planned:

@@ -27,6 +27,7 @@ Kind = Literal[
     "booking_unassigned",
     "partner_incident",
     "notification_failed",
+    "dead_letter_recorded",
 ]
 PATIENT_KINDS: tuple[Kind, ...] = (
     "inquiry_received",
@@ -41,7 +42,12 @@ PATIENT_KINDS: tuple[Kind, ...] = (
     "interpreter_arranged",
     "shipment_dispatched",
 )
-STAFF_KINDS: tuple[Kind, ...] = ("booking_unassigned", "partner_incident", "notification_failed")
+STAFF_KINDS: tuple[Kind, ...] = (
+    "booking_unassigned",
+    "partner_incident",
+    "notification_failed",
+    "dead_letter_recorded",
+)
 KINDS: tuple[Kind, ...] = PATIENT_KINDS + STAFF_KINDS
 
 Status = Literal["pending", "sent", "failed", "cancelled"]

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from contracts.inquiries import InquiryEvent
 from contracts.logistics import LogisticsEvent
+from contracts.operations import DeadLetterRecorded
 from services.notifications.domain import decisions
 from services.notifications.domain.model import Decision
 from services.notifications.store import notifications as store
@@ -25,6 +26,12 @@ async def apply_logistics_event(
     conn: Connection, keys: KeyRing, event: LogisticsEvent, now: datetime
 ) -> None:
     await save(conn, keys, decisions.decide_logistics_event(event, now), now)
+
+
+async def apply_dead_letter(
+    conn: Connection, keys: KeyRing, event: DeadLetterRecorded, now: datetime
+) -> None:
+    await save(conn, keys, decisions.decide_dead_letter(event, now), now)
 
 
 async def save(conn: Connection, keys: KeyRing, decision: Decision, now: datetime) -> None:
