@@ -131,7 +131,7 @@ async def test_a_permanent_refusal_is_recorded_and_alerts_on_call(
     ndb: asyncpg.Connection,
     bus: Bus,
 ) -> None:
-    tap = Tap(bus, "NOTIFICATIONS", "notifications.>", notification_event_decoder)
+    tap = Tap(bus, "NOTIFICATIONS", "notifications.notification.>", notification_event_decoder)
     await tap.open()
     mailbox.refused[PATIENT] = "550 5.1.1 <olena@example.org>: mailbox unavailable"
     submitted = await submit(inquiries)
