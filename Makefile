@@ -110,5 +110,5 @@ clean: ## Remove caches and build output (keeps .venv and the stack's data)
 notifications-preview: $(STAMP) ## Write every notification template in every language to .notifications-preview/
 	@$(BIN)/python -m services.notifications.preview .notifications-preview
 
-mail: $(STAMP) ## List the latest messages the local stack's SMTP catcher holds (.stack/mail/)
+mail: $(STAMP) ## List the latest messages the local stack caught: email (.stack/mail/) and SMS (.stack/sms/)
 	@$(BIN)/python -m deploy.stack.mail

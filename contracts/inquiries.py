@@ -118,6 +118,17 @@ class PersonalDataErased(Event, frozen=True, kw_only=True, tag="inquiry_personal
     erased_at: AwareDatetime
 
 
+class AccessTokenReissued(Event, frozen=True, kw_only=True, tag="inquiry_access_token_reissued"):
+    """The patient asked for a new access token with the email on file: the old token no longer
+    opens the case, and the new one must be sent to that address. The token itself is not here
+    (a stream keeps what it carries): the sender asks for it with its contact request, naming
+    `reissue_id`, while it is fresh."""
+
+    inquiry_id: InquiryId
+    reissue_id: Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f-]{36}$")]
+    reissued_at: AwareDatetime
+
+
 InquiryEvent = (
     InquirySubmitted
     | InquiryStatusChanged
@@ -127,5 +138,6 @@ InquiryEvent = (
     | InquiryCancelled
     | ConsentWithdrawn
     | PersonalDataErased
+    | AccessTokenReissued
 )
 inquiry_event_decoder = msgspec.json.Decoder(InquiryEvent)

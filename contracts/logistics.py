@@ -130,6 +130,22 @@ class BookingCreated(Event, frozen=True, kw_only=True, tag="booking_created"):
     created_at: AwareDatetime
 
 
+class Arrangement(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """What the patient needs to meet the service, as its partner reported it: the driver, their
+    phone, the vehicle and where to meet; the interpreter and when; the carrier and tracking
+    number. Personal data (the driver's and interpreter's, and what ties the trip to the
+    patient): sealed at rest, erased with the case, never logged."""
+
+    driver_name: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+    driver_phone: Phone | None = None
+    vehicle: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+    meeting_point: Annotated[str, msgspec.Meta(max_length=300)] | None = None
+    interpreter_name: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+    session_at: AwareDatetime | None = None
+    carrier: Annotated[str, msgspec.Meta(max_length=100)] | None = None
+    tracking_number: Annotated[str, msgspec.Meta(max_length=100)] | None = None
+
+
 class BookingStatusChanged(Event, frozen=True, kw_only=True, tag="booking_status_changed"):
     """A booking moved to another state; `version` orders changes, not arrival."""
 
@@ -144,6 +160,9 @@ class BookingStatusChanged(Event, frozen=True, kw_only=True, tag="booking_status
     # The partner's last status update, e.g. "driver_assigned" or "delivered".
     progress: str | None = None
     changed_at: AwareDatetime
+    # What the patient needs, as the partner has reported it so far (None before it reports any):
+    # the event is then sealed in logistics' outbox and deleted from the stream on erasure.
+    arrangement: Arrangement | None = None
 
 
 class OperatorAlert(Event, frozen=True, kw_only=True, tag="operator_alert"):

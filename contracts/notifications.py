@@ -19,9 +19,11 @@ Audience = Literal["patient", "staff"]
 
 
 class ContactRequest(Event, frozen=True, kw_only=True, tag="contact_request"):
-    """Notifications asks inquiries where and in which language to reach a case's patient."""
+    """Notifications asks inquiries where and in which language to reach a case's patient;
+    naming a token reissue (`AccessTokenReissued.reissue_id`) also asks for that new token."""
 
     inquiry_id: InquiryId
+    token_reissue_id: Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f-]{36}$")] | None = None
 
 
 class Contact(Event, frozen=True, kw_only=True, tag="contact"):
@@ -33,6 +35,10 @@ class Contact(Event, frozen=True, kw_only=True, tag="contact"):
     phone: str | None = None
     language: Annotated[str, msgspec.Meta(pattern=r"^[a-z]{2,3}$")]
     channels: tuple[ContactChannel, ...] = ("email",)
+    # The reissued access token the request named, while it is the case's current one and
+    # fresh; None otherwise (then the message that would carry it is cancelled). A secret: it
+    # travels only in this reply, never in a stream, a log line or notifications' tables.
+    access_token: str | None = None
 
 
 class ContactUnavailable(Event, frozen=True, kw_only=True, tag="contact_unavailable"):

@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from contracts.envelope import AwareDatetime, Event
-from contracts.logistics import BookingDetails, BookingId, BookingKind
+from contracts.logistics import BookingDetails, BookingId, BookingKind, Phone
 
 OfferId = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f-]{36}$")]
 Note = Annotated[str, msgspec.Meta(max_length=500)]
@@ -85,7 +85,11 @@ class OfferDeclined(Event, frozen=True, kw_only=True, tag="offer_declined"):
 
 
 class StatusUpdate(Event, frozen=True, kw_only=True, tag="status_update"):
-    """Progress of an accepted booking. Fields beyond `status` as the kind has them."""
+    """Progress of an accepted booking. Fields beyond `status` as the kind has them; the patient
+    sees them (and hears of them by email): for a transfer the driver's name and phone, the
+    vehicle and the meeting point (with `driver_assigned`); for an interpreter their name and
+    the session's time (`interpreter_assigned`); for a shipment the carrier and tracking number
+    (`dispatched`). A field left out keeps what an earlier update reported."""
 
     booking_id: BookingId
     status: Progress
@@ -96,6 +100,9 @@ class StatusUpdate(Event, frozen=True, kw_only=True, tag="status_update"):
     carrier: Annotated[str, msgspec.Meta(max_length=100)] | None = None
     tracking_number: Annotated[str, msgspec.Meta(max_length=100)] | None = None
     at: AwareDatetime | None = None
+    driver_phone: Phone | None = None
+    meeting_point: Annotated[str, msgspec.Meta(max_length=300)] | None = None
+    session_at: AwareDatetime | None = None
 
 
 IncidentCategory = Literal[

@@ -12,6 +12,7 @@ from contracts.content import ContentPublished, ContentUnpublished
 from contracts.envelope import Event
 from contracts.exports import CaseExport, CaseExportFailed, CaseExportRequest
 from contracts.inquiries import (
+    AccessTokenReissued,
     ConsentWithdrawn,
     InquiryCancelled,
     InquiryConfirmed,
@@ -29,6 +30,7 @@ from contracts.notifications import (
     ContactUnavailable,
     NotificationFailed,
 )
+from contracts.operations import DeadLetterRecorded
 from contracts.partners import (
     DataErasureRequested,
     IncidentReported,
@@ -231,6 +233,15 @@ INQUIRY_ERASED = Channel(
     messages=(PersonalDataErased,),
     description="The patient's personal data was erased; every service wipes its copies.",
 )
+INQUIRY_TOKEN_REISSUED = Channel(
+    address="inquiries.inquiry.access_token_reissued.v1",
+    stream="INQUIRIES",
+    messages=(AccessTokenReissued,),
+    description=(
+        "The patient recovered their access with the email on file: a new access token replaced "
+        "the old one and must be sent to that address (the token is not in the event)."
+    ),
+)
 
 BOOKING_CREATED = Channel(
     address="logistics.booking.created.v1",
@@ -260,6 +271,27 @@ NOTIFICATION_FAILED = Channel(
         "refusal, or retries exhausted): staff must reach the person another way."
     ),
 )
+
+
+def _dead_letters(service: str, stream: str) -> Channel:
+    return Channel(
+        address=f"{service}.dead_letter.recorded.v1",
+        stream=stream,
+        messages=(DeadLetterRecorded,),
+        description=(
+            f"A message {service} could not apply was set aside in its dead-letter store: "
+            "on-call must look (the service's `/admin/dead-letters`), fix the cause, replay it."
+        ),
+    )
+
+
+# Each service announces its dead letters on its own stream (its outbox publishes nowhere else).
+DEAD_LETTERS_RECORDED: dict[str, Channel] = {
+    "content": _dead_letters("content", "CONTENT"),
+    "inquiries": _dead_letters("inquiries", "INQUIRIES"),
+    "logistics": _dead_letters("logistics", "LOGISTICS"),
+    "notifications": _dead_letters("notifications", "NOTIFICATIONS"),
+}
 
 PARTNER_ID = Parameter(
     description="The partner's id in the partner registry",
@@ -337,10 +369,12 @@ CHANNELS: tuple[Channel, ...] = (
     INQUIRY_CANCELLED,
     INQUIRY_CONSENT_WITHDRAWN,
     INQUIRY_ERASED,
+    INQUIRY_TOKEN_REISSUED,
     BOOKING_CREATED,
     BOOKING_STATUS_CHANGED,
     OPERATOR_ALERT,
     NOTIFICATION_FAILED,
+    *DEAD_LETTERS_RECORDED.values(),
     PARTNER_OFFERS,
     PARTNER_REPLIES,
 )

@@ -141,6 +141,15 @@ DESCRIPTIONS: dict[str, str] = {
     "PARTNER_REPLY_RATE_LIMIT": "replies a minute each partner may have applied; the excess "
     "is handed back to come again later, and dead-lettered if still over after many attempts; "
     "0 for no limit",
+    "NOTIFICATIONS_SMS": "SMS to patients who agreed to it: `none` (email only), `api` (a "
+    "provider's HTTP API shaped like Twilio's Messages API) or `sink` (JSON files: the local "
+    "stack)",
+    "NOTIFICATIONS_SMS_URL": "the SMS API's base URL; messages are posted to "
+    "`/2010-04-01/Accounts/{account}/Messages.json`",
+    "NOTIFICATIONS_SMS_ACCOUNT": "the SMS API account (the basic-auth user and part of the path)",
+    "NOTIFICATIONS_SMS_KEY": "the SMS API key (the basic-auth password); never logged",
+    "NOTIFICATIONS_SMS_SENDER": "the SMS `From`: a number in E.164 or an alphanumeric sender id",
+    "NOTIFICATIONS_SMS_DIR": "where the `sink` writes each SMS as a JSON file",
     # the reference partner
     "PARTNER_ID": "the partner's id in the registry: its subjects and its durable (`partner-{id}`)",
     "PARTNER_KINDS": "comma-separated kinds it serves; an offer of another kind is declined "

@@ -38,17 +38,22 @@ def latest(folder: Path, count: int = 20) -> list[Path]:
 
 
 def main() -> None:
-    """`make mail`: the latest messages caught, newest last: time, recipient, subject."""
+    """`make mail`: the latest messages caught, newest last: time, recipient, subject; then
+    the latest SMS the notifications sink wrote (.stack/sms/)."""
+    import json  # noqa: PLC0415
     from email import message_from_bytes, policy  # noqa: PLC0415
 
     folder = Path(".stack/mail")
     files = latest(folder)
     if not files:
         print(f"no messages in {folder}")
-        return
     for path in files:
         message = message_from_bytes(path.read_bytes(), policy=policy.default)
         print(f"{path.name}  to {message['To']}  {message['Subject']}")
+    texts = sorted(Path(".stack/sms").glob("*.json"), key=lambda p: p.stat().st_mtime)[-20:]
+    for path in texts:
+        sms = json.loads(path.read_text("utf-8"))
+        print(f"sms {sms['at'][:19]}  to {sms['to']}  {sms['body'][:70]}")
 
 
 if __name__ == "__main__":

@@ -116,6 +116,7 @@ class Stack:
         self.services: list[ServiceProcess] = []
         self.partners: list[ChildProcess] = []
         self.mail: dict[str, str] = {}
+        self.sms: dict[str, str] = {}
 
     async def start(self, resources: AsyncExitStack, started: float) -> None:
         # Any stack.json now is a leftover of a runner that was killed; it describes nothing.
@@ -143,7 +144,11 @@ class Stack:
         catcher = start_catcher(self.paths.root / "mail")
         resources.callback(catcher.stop)
         self.mail = {"smtp": f"smtp://127.0.0.1:{catcher.port}", "dir": ".stack/mail"}
+        self.sms = {"dir": ".stack/sms"}
         service_env = {
+            # SMS to patients who agreed to it, as JSON files beside the mail.
+            "NOTIFICATIONS_SMS": "sink",
+            "NOTIFICATIONS_SMS_DIR": str(self.paths.root / "sms"),
             "NOTIFICATIONS_SMTP_HOST": "127.0.0.1",
             "NOTIFICATIONS_SMTP_PORT": str(catcher.port),
             "NOTIFICATIONS_SMTP_SECURITY": "none",
@@ -310,6 +315,7 @@ class Stack:
             "database_url": database_url,
             "nats_url": nats_url,
             "mail": self.mail,
+            "sms": self.sms,
             "credentials": credentials,
             "partners": {p.id: {"name": p.name, "kinds": list(p.kinds)} for p in LOCAL_PARTNERS},
             "pid": os.getpid(),

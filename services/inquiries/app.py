@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Annotated
 
@@ -15,6 +16,7 @@ from services.inquiries.api.intake import IntakeController
 from services.inquiries.api.offers import CoordinatorOfferController, PatientOfferController
 from services.inquiries.api.patient_access import SECURITY_SCHEMES
 from services.inquiries.api.privacy import ConsentController, ErasureController, ExportController
+from services.inquiries.api.recovery import TokenRecoveryController
 from services.inquiries.api.retention import RetentionController
 from services.inquiries.domain.retention import Periods
 from services.inquiries.usecases.privacy.erasure import Erasing
@@ -61,6 +63,7 @@ DEFINITION = ServiceDefinition(
     migrations=Path(__file__).parent / "migrations",
     route_handlers=(
         IntakeController,
+        TokenRecoveryController,
         PatientOfferController,
         ConsentController,
         CoordinatorController,
@@ -69,7 +72,6 @@ DEFINITION = ServiceDefinition(
         ExportController,
         RetentionController,
     ),
-    subscriptions=consumers.subscriptions,
     settings_type=InquiriesSettings,
 )
 
@@ -84,8 +86,12 @@ def create_app(settings: InquiriesSettings) -> Litestar:
             outbox=runtime.outbox, keys=keys, billing_retention_years=periods.billing_years
         )
 
+    # The booking timeline seals what partners reported for the patient with the case's keys.
+    definition = dataclasses.replace(
+        DEFINITION, subscriptions=lambda _: consumers.subscriptions(keys)
+    )
     return create_service_app(
-        DEFINITION,
+        definition,
         settings,
         dependencies={
             "keys": Provide(lambda: keys, sync_to_thread=False),

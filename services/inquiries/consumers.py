@@ -42,28 +42,30 @@ async def _learn_condition(conn: Connection, event: ContentEvent, _: Metadata) -
     await intake.learn_condition(conn, event)
 
 
-async def _record_booking_progress(
-    conn: Connection, event: BookingStatusChanged, _: Metadata
-) -> None:
-    await casework.record_booking_progress(conn, event)
-
-
 CONDITION_CATALOGUE = Subscription(
     name="inquiries-condition-catalogue",
     channels=(CONTENT_PUBLISHED, CONTENT_UNPUBLISHED),
     decoder=content_event_decoder,
     handler=_learn_condition,
 )
-BOOKING_TIMELINE = Subscription(
-    name="inquiries-booking-timeline",
-    channels=(BOOKING_STATUS_CHANGED,),
-    decoder=msgspec.json.Decoder(BookingStatusChanged),
-    handler=_record_booking_progress,
-)
 
 
-def subscriptions(_: Runtime) -> tuple[Subscription[Any], ...]:
-    return (CONDITION_CATALOGUE, BOOKING_TIMELINE)
+def booking_timeline(keys: KeyRing) -> Subscription[BookingStatusChanged]:
+    """Logistics' booking steps, with what the patient needs to meet each (sealed here)."""
+
+    async def record(conn: Connection, event: BookingStatusChanged, _: Metadata) -> None:
+        await casework.record_booking_progress(conn, keys, event)
+
+    return Subscription(
+        name="inquiries-booking-timeline",
+        channels=(BOOKING_STATUS_CHANGED,),
+        decoder=msgspec.json.Decoder(BookingStatusChanged),
+        handler=record,
+    )
+
+
+def subscriptions(keys: KeyRing) -> tuple[Subscription[Any], ...]:
+    return (CONDITION_CATALOGUE, booking_timeline(keys))
 
 
 def offer_expiry(interval: float) -> BackgroundLoop:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
@@ -10,14 +11,20 @@ from typing import Annotated, Literal
 import msgspec
 from litestar import Litestar
 
-from contracts.notifications import ContactReply, ContactRequest, contact_reply_decoder
+from contracts.notifications import (
+    ContactChannel,
+    ContactReply,
+    ContactRequest,
+    contact_reply_decoder,
+)
 from contracts.registry import CONTACT
 from services.notifications import consumers
 from services.notifications.api.deliveries import NotificationController
 from services.notifications.delivery.email import EmailSender, SmtpConfig
+from services.notifications.delivery.sms import ProviderSms, SmsApiConfig, SmsSink
 from services.notifications.domain.decisions import LANGUAGES
 from services.notifications.rendering import Templates
-from services.notifications.usecases import Notifying, Retries
+from services.notifications.usecases import Notifying, Retries, Send
 from services.runtime.core.settings import Port, PositiveFloat, PositiveInt
 from services.runtime.messaging.request_reply import ask
 from services.runtime.privacy.sealing import SealingSettings, sealing_fields
@@ -62,6 +69,17 @@ class NotificationsSettings(SealingSettings, frozen=True, kw_only=True, rename="
     notifications_lease: PositiveFloat = 120.0
     # Seconds to wait for inquiries' answer with a patient's contact.
     notifications_contact_timeout: PositiveFloat = 5.0
+    # SMS to patients who agreed to it: "none" (email only), "api" (a provider's HTTP API in the
+    # shape of Twilio's Messages API, at URL with account and key) or "sink" (JSON files in
+    # NOTIFICATIONS_SMS_DIR: the local stack).
+    notifications_sms: Literal["none", "api", "sink"] = "none"
+    notifications_sms_url: str = ""
+    notifications_sms_account: str = ""
+    # Never logged.
+    notifications_sms_key: str = ""
+    # The sending number (E.164) or alphanumeric sender id.
+    notifications_sms_sender: str = ""
+    notifications_sms_dir: str = ".stack/sms"
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -69,6 +87,31 @@ class NotificationsSettings(SealingSettings, frozen=True, kw_only=True, rename="
             raise ValueError(
                 "NOTIFICATIONS_LEASE is invalid: it must be longer than NOTIFICATIONS_SMTP_TIMEOUT"
             )
+        if self.notifications_sms == "api":
+            for name in ("url", "account", "key", "sender"):
+                if not getattr(self, f"notifications_sms_{name}"):
+                    variable = f"NOTIFICATIONS_SMS_{name.upper()}"
+                    raise ValueError(f"{variable} is required when NOTIFICATIONS_SMS=api")
+            if not self.notifications_sms_url.startswith(("https://", "http://")):
+                raise ValueError("NOTIFICATIONS_SMS_URL is invalid: it must be an http(s) URL")
+
+    def sms(self) -> ProviderSms | SmsSink | None:
+        """The SMS channel, made by the sender loop that uses and closes it."""
+        match self.notifications_sms:
+            case "api":
+                return ProviderSms(
+                    SmsApiConfig(
+                        url=self.notifications_sms_url,
+                        account=self.notifications_sms_account,
+                        key=self.notifications_sms_key,
+                        sender=self.notifications_sms_sender,
+                        timeout=self.notifications_smtp_timeout,
+                    )
+                )
+            case "sink":
+                return SmsSink(Path(self.notifications_sms_dir))
+            case "none":
+                return None
 
     def smtp(self) -> SmtpConfig:
         return SmtpConfig(
@@ -101,7 +144,6 @@ DEFINITION = ServiceDefinition(
     default_port=8005,
     migrations=Path(__file__).parent / "migrations",
     route_handlers=(NotificationController,),
-    subscriptions=consumers.subscriptions,
     settings_type=NotificationsSettings,
 )
 
@@ -111,12 +153,18 @@ def create_app(settings: NotificationsSettings) -> Litestar:
     templates = Templates(status_url=settings.notifications_status_url)
     email = EmailSender(settings.smtp())
 
-    def notifying(runtime: Runtime) -> Notifying:
-        async def contact(inquiry_id: str) -> ContactReply:
+    def senders(sms: ProviderSms | SmsSink | None) -> dict[ContactChannel, Send]:
+        channels: dict[ContactChannel, Send] = {"email": email.send}
+        if sms is not None:
+            channels["sms"] = sms.send
+        return channels
+
+    def notifying(runtime: Runtime, sms: ProviderSms | SmsSink | None) -> Notifying:
+        async def contact(inquiry_id: str, token_reissue_id: str | None) -> ContactReply:
             return await ask(
                 runtime.bus,
                 CONTACT,
-                ContactRequest(inquiry_id=inquiry_id),
+                ContactRequest(inquiry_id=inquiry_id, token_reissue_id=token_reissue_id),
                 contact_reply_decoder,
                 timeout=settings.notifications_contact_timeout,
             )
@@ -127,21 +175,29 @@ def create_app(settings: NotificationsSettings) -> Litestar:
             keys=keys,
             templates=templates,
             contact=contact,
-            send=email.send,
+            senders=senders(sms),
             oncall_email=settings.notifications_oncall_email,
             staff_language=settings.notifications_staff_language,
             retries=settings.retries(),
         )
 
     async def sender(runtime: Runtime, stop: asyncio.Event) -> None:
-        run = consumers.sender(
-            notifying(runtime),
-            interval=settings.notifications_send_interval,
-            batch=settings.notifications_send_batch,
-        )
-        await run(stop)
+        sms = settings.sms()
+        try:
+            run = consumers.sender(
+                notifying(runtime, sms),
+                interval=settings.notifications_send_interval,
+                batch=settings.notifications_send_batch,
+            )
+            await run(stop)
+        finally:
+            if sms is not None:
+                await sms.close()
 
-    return create_service_app(DEFINITION, settings, background=(("sender", sender),))
+    definition = dataclasses.replace(
+        DEFINITION, subscriptions=lambda _: consumers.subscriptions(keys)
+    )
+    return create_service_app(definition, settings, background=(("sender", sender),))
 
 
 def app_from_env() -> Litestar:

@@ -12,8 +12,10 @@ from typing import Any
 from contracts.envelope import Metadata
 from contracts.inquiries import InquiryEvent, inquiry_event_decoder
 from contracts.logistics import LogisticsEvent, logistics_event_decoder
+from contracts.operations import DeadLetterRecorded, operations_event_decoder
 from contracts.registry import (
     BOOKING_STATUS_CHANGED,
+    DEAD_LETTERS_RECORDED,
     INQUIRY_CANCELLED,
     INQUIRY_CONFIRMED,
     INQUIRY_CONSENT_WITHDRAWN,
@@ -22,50 +24,71 @@ from contracts.registry import (
     INQUIRY_OFFER_SENT,
     INQUIRY_STATUS_CHANGED,
     INQUIRY_SUBMITTED,
+    INQUIRY_TOKEN_REISSUED,
     OPERATOR_ALERT,
 )
 from services.notifications import usecases
+from services.notifications.domain.decisions import DEAD_LETTER_CONSUMER_PREFIX
 from services.notifications.usecases import Notifying
 from services.runtime.core.db import Connection
 from services.runtime.core.pacing import wait_any
 from services.runtime.messaging.inbox import Subscription
+from services.runtime.privacy.crypto import KeyRing
 
 Loop = Callable[[asyncio.Event], Awaitable[None]]
 
 
-async def _inquiry_fact(conn: Connection, event: InquiryEvent, _: Metadata) -> None:
-    await usecases.apply_inquiry_event(conn, event, datetime.now(UTC))
+def subscriptions(keys: KeyRing) -> tuple[Subscription[Any], ...]:
+    """The inquiry lifecycle and the logistics facts; what a fact brings that names people
+    (a driver, a meeting point) is sealed with `keys` as it is written."""
+
+    async def inquiry_fact(conn: Connection, event: InquiryEvent, _: Metadata) -> None:
+        await usecases.apply_inquiry_event(conn, keys, event, datetime.now(UTC))
+
+    async def logistics_fact(conn: Connection, event: LogisticsEvent, _: Metadata) -> None:
+        await usecases.apply_logistics_event(conn, keys, event, datetime.now(UTC))
+
+    async def dead_letter(conn: Connection, event: DeadLetterRecorded, _: Metadata) -> None:
+        await usecases.apply_dead_letter(conn, keys, event, datetime.now(UTC))
+
+    # One consumer per stream (a consumer reads one): each service announces on its own.
+    dead_letters = tuple(
+        Subscription(
+            name=f"{DEAD_LETTER_CONSUMER_PREFIX}{service}",
+            channels=(channel,),
+            decoder=operations_event_decoder,
+            handler=dead_letter,
+        )
+        for service, channel in DEAD_LETTERS_RECORDED.items()
+    )
+    return (
+        *dead_letters,
+        Subscription(
+            name="notifications-inquiry-lifecycle",
+            channels=INQUIRY_CHANNELS,
+            decoder=inquiry_event_decoder,
+            handler=inquiry_fact,
+        ),
+        Subscription(
+            name="notifications-logistics",
+            channels=(BOOKING_STATUS_CHANGED, OPERATOR_ALERT),
+            decoder=logistics_event_decoder,
+            handler=logistics_fact,
+        ),
+    )
 
 
-async def _logistics_fact(conn: Connection, event: LogisticsEvent, _: Metadata) -> None:
-    await usecases.apply_logistics_event(conn, event, datetime.now(UTC))
-
-
-INQUIRY_FACTS = Subscription(
-    name="notifications-inquiry-lifecycle",
-    channels=(
-        INQUIRY_SUBMITTED,
-        INQUIRY_STATUS_CHANGED,
-        INQUIRY_OFFER_SENT,
-        INQUIRY_CONFIRMED,
-        INQUIRY_DISCHARGED,
-        INQUIRY_CANCELLED,
-        INQUIRY_CONSENT_WITHDRAWN,
-        INQUIRY_ERASED,
-    ),
-    decoder=inquiry_event_decoder,
-    handler=_inquiry_fact,
+INQUIRY_CHANNELS = (
+    INQUIRY_SUBMITTED,
+    INQUIRY_STATUS_CHANGED,
+    INQUIRY_OFFER_SENT,
+    INQUIRY_CONFIRMED,
+    INQUIRY_DISCHARGED,
+    INQUIRY_CANCELLED,
+    INQUIRY_CONSENT_WITHDRAWN,
+    INQUIRY_ERASED,
+    INQUIRY_TOKEN_REISSUED,
 )
-LOGISTICS_FACTS = Subscription(
-    name="notifications-logistics",
-    channels=(BOOKING_STATUS_CHANGED, OPERATOR_ALERT),
-    decoder=logistics_event_decoder,
-    handler=_logistics_fact,
-)
-
-
-def subscriptions(_: object) -> tuple[Subscription[Any], ...]:
-    return (INQUIRY_FACTS, LOGISTICS_FACTS)
 
 
 def sender(d: Notifying, *, interval: float, batch: int) -> Loop:

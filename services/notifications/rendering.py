@@ -3,7 +3,8 @@
 
 The HTML is autoescaped; what a template may show is the message's `params` (ids, dates, a
 partner's company name) and the status link, nothing else: no contact or health data reaches a
-template, because none is given to it."""
+template, because none is given to it. The one secret a message may carry, a reissued access
+token, is put in its params at the moment of sending and never stored."""
 
 from __future__ import annotations
 
@@ -32,6 +33,8 @@ class Rendered(msgspec.Struct, frozen=True, kw_only=True):
     html: str
     language: str
     direction: str
+    # The SMS: the subject, the lines and the status link, no greeting or footer.
+    short: str = ""
 
 
 class _Blank(dict[str, str]):
@@ -93,12 +96,14 @@ class Templates:
             "language": language,
             "direction": "rtl" if language in RIGHT_TO_LEFT else "ltr",
         }
+        short = " ".join([subject + ".", *context["lines"], *([action.url] if action else [])])
         return Rendered(
             subject=subject,
             text=self._text.render(context),
             html=self._html.render(context),
             language=language,
             direction=context["direction"],
+            short=" ".join(short.split())[:SMS_LIMIT],
         )
 
     def every_template(self) -> list[tuple[Kind, str, Rendered]]:
@@ -124,7 +129,9 @@ def _shown(name: str, value: Param, texts: dict[str, Any]) -> str:
     return str(value)
 
 
-DATETIME_PARAMS = frozenset({"valid_until", "raised_at", "report_by"})
+# Ten concatenated SMS segments of Unicode text (67 characters each) at most.
+SMS_LIMIT = 670
+DATETIME_PARAMS = frozenset({"valid_until", "raised_at", "report_by", "session_at"})
 SAMPLE_ID = "0b6f3c2e-8d4a-4f3e-9a51-6c1f2d7e8a90"
 SAMPLE_PARAMS: dict[str, Param] = {
     "valid_until": "2026-05-01T14:00:00+00:00",
@@ -143,4 +150,20 @@ SAMPLE_PARAMS: dict[str, Param] = {
     "notification_id": "9c8b7a6f-5e4d-4c3b-8a29-1f0e9d8c7b6a",
     "audience": "patient",
     "reason": "smtp 550",
+    "reissue_id": "3e4f5a6b-7c8d-4e9f-8a0b-1c2d3e4f5a6b",
+    "access_token": "cbp_SAMPLE-not-a-real-token",
+    "driver_name": "Jan Berger",
+    "driver_phone": "+4915112345678",
+    "vehicle": "Mercedes V-Class, F-CB 1234",
+    "meeting_point": "FRA arrivals hall, exit A",
+    "interpreter_name": "Oksana Melnyk",
+    "session_at": "2026-05-04T09:00:00+02:00",
+    "carrier": "DHL Express",
+    "tracking_number": "CB1234567890DE",
+    "service": "logistics",
+    "dead_letter_id": 42,
+    "consumer": "logistics-partner-replies",
+    "subject": "partners.rhein-shuttle.replies",
+    "error_type": "ValidationError",
+    "attempts": 5,
 }

@@ -8,6 +8,7 @@ import random
 import uuid
 from datetime import datetime
 from typing import Literal, assert_never, cast
+from zoneinfo import ZoneInfo
 
 from contracts.logistics import (
     BookingDetails,
@@ -85,8 +86,9 @@ def reply_id(offer_id: str, step: int | None = None) -> str:
 def status_update(
     booking_id: str, details: BookingDetails, status: Progress, *, at: datetime
 ) -> StatusUpdate:
-    """The report of one step. Names, vehicles and tracking numbers are derived from the
-    booking id, so the same booking always reports the same driver or parcel."""
+    """The report of one step, with what the patient needs (the driver, their phone, vehicle
+    and meeting point; the interpreter and the first session's time; carrier and tracking
+    number). Derived from the booking id, so the same booking always reports the same."""
     pick = random.Random(booking_id)  # noqa: S311 - a simulation, not cryptography
     match status, details:
         case "driver_assigned", TransferDetails():
@@ -96,7 +98,10 @@ def status_update(
                 booking_id=booking_id,
                 status=status,
                 driver_name=driver,
+                driver_phone=f"+49151{pick.randrange(10**7, 10**8)}",
                 vehicle=vehicle,
+                # Where the booking asked, or the arrivals hall of the airport.
+                meeting_point=details.meeting_point or f"{details.airport} arrivals hall, exit A",
                 note=f"{driver} will meet the traveller, {vehicle}",
                 at=at,
             )
@@ -106,6 +111,7 @@ def status_update(
                 booking_id=booking_id,
                 status=status,
                 interpreter_name=interpreter,
+                session_at=_session_start(details),
                 note=f"{interpreter}, {details.language_from}->{details.language_to}",
                 at=at,
             )
@@ -122,6 +128,12 @@ def status_update(
             )
         case _:
             return StatusUpdate(booking_id=booking_id, status=status, at=at)
+
+
+def _session_start(details: InterpreterDetails) -> datetime:
+    # Sessions are in the clinic's local time (the clinics are in Germany).
+    first = details.sessions[0]
+    return datetime.combine(first.date, first.start, tzinfo=ZoneInfo("Europe/Berlin"))
 
 
 def _vehicle(details: TransferDetails, pick: random.Random) -> str:

@@ -62,12 +62,15 @@ def _assert_manifest(manifest: dict[str, Any], runner: Runner) -> None:
         "started_at",
         "metrics",
         "mail",
+        "sms",
     }
     assert set(manifest["services"]) == SERVICES
     # Each service's metrics on a listener of its own, never on its API port.
     assert set(manifest["metrics"]) == SERVICES
     assert not set(manifest["metrics"].values()) & set(manifest["services"].values())
+    # The SMTP catcher on loopback, and where the caught mail and SMS are kept.
     assert manifest["mail"]["smtp"].startswith("smtp://127.0.0.1:")
+    assert (manifest["mail"]["dir"], manifest["sms"]["dir"]) == (".stack/mail", ".stack/sms")
     assert manifest["pid"] == runner.process.pid
     staff = manifest["credentials"]["staff"]
     assert set(staff) == ROLES

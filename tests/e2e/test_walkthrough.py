@@ -2,10 +2,16 @@
 a coordinator takes it through review, offer, acceptance and confirmation, logistics books the
 trip, and the reference partners confirm and complete every booking; after discharge the same
 happens to the return transfer and the medicine shipment, and the patient's timeline shows every
-booking completed by its partner."""
+booking completed by its partner, and the details each partner reported (driver, interpreter,
+tracking number). The patient heard of each step once, in Ukrainian, by email (the stack's SMTP
+catcher) and SMS (its sink), never of her health."""
 
 from __future__ import annotations
 
+import copy
+import email
+import email.policy
+import json
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -94,11 +100,11 @@ PARTNER_OF = {
 
 @pytest.fixture
 def stack(tmp_path: Path) -> Iterator[dict[str, Any]]:
-    """A running stack whose partners answer and progress quickly."""
+    """A running stack whose partners answer and progress quickly; `root` is its data folder."""
     stacks = Stacks(tmp_path, env={"REPLY_DELAY": "0.2", "STEP_DELAY": "0.3"})
     try:
         manifest, _ = stacks.wait_ready(stacks.start())
-        yield manifest
+        yield manifest | {"root": stacks.data_dir}
     finally:
         stacks.cleanup()
 
@@ -118,9 +124,12 @@ class Walk:
     def submit(self) -> dict[str, Any] | None:
         """The inquiry, or None while the catalogue has not yet learned the seeded condition
         from the content events (a few hundred milliseconds after a first start)."""
+        # She agrees to hear from us by SMS too.
+        body = copy.deepcopy(SUBMISSION)
+        body["patient"]["channels"] = ["email", "sms"]
         response = self.inquiries.post(
             "/v1/inquiries",
-            json=SUBMISSION,
+            json=body,
             headers={**self.site, "Idempotency-Key": "walkthrough-1"},
         )
         if response.status_code == 422 and "condition_slug" in response.text:
@@ -211,6 +220,52 @@ def test_an_inquiry_becomes_bookings_the_partners_confirm_and_complete(
     entries = until(timeline_shows_every_booking_completed, "the patient's timeline")
     partners = {e["detail"]["partner_name"] for e in entries if e["detail"]["partner_name"]}
     assert partners == {stack["partners"][partner]["name"] for partner in PARTNER_OF.values()}
+
+    # What each partner reported for her, on her view.
+    bookings = walk.patient_view(submitted)["bookings"]
+    arranged = {b["kind"]: b["arrangement"] for b in bookings}
+    assert {"driver_name", "driver_phone", "vehicle", "meeting_point"} <= set(arranged["transfer"])
+    assert {"interpreter_name", "session_at"} <= set(arranged["interpreter"])
+    assert {"carrier", "tracking_number"} <= set(arranged["shipment"])
+
+    # By email and SMS, each step once, in Ukrainian, with the status link, without her health.
+    mails = until(lambda: patient_mail(stack["root"], PATIENT_MAILS), "the patient's email")
+    subjects = [str(m["Subject"]) for m in mails]
+    assert len({m["Message-ID"] for m in mails}) == PATIENT_MAILS
+    assert "Ми отримали ваш запит" in subjects
+    assert all(m["Content-Language"] == "uk" for m in mails)
+    texts = [m.get_body(("plain",)).get_content() for m in mails]
+    assert any(f"inquiry={inquiry_id}" in text for text in texts)
+    ride = next(b for b in bookings if b["kind"] == "transfer")["arrangement"]
+    assert any(ride["driver_name"] in t and ride["driver_phone"] in t for t in texts)
+    tracking = arranged["shipment"]["tracking_number"]
+    assert any(tracking in t for t in texts)
+    texts_sms = until(lambda: patient_sms(stack["root"], PATIENT_MAILS), "the patient's SMS")
+    for text in [*texts, *subjects, *texts_sms]:
+        for health in HEALTH:
+            assert health.lower() not in text.lower()
+
+
+# Received, offer, confirmed, discharged; each of the four bookings confirmed and its details.
+PATIENT_MAILS = 12
+HEALTH = ("mitral", "regurgitation", SUBMISSION["description"], SUBMISSION["condition_slug"])
+
+
+def patient_mail(root: Path, count: int) -> list[email.message.EmailMessage] | None:
+    mails = [
+        email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        for path in sorted((root / "mail").glob("*.eml"))
+    ]
+    mine = [m for m in mails if m["To"] == SUBMISSION["patient"]["email"]]
+    assert len(mine) <= count, [str(m["Subject"]) for m in mine]
+    return mine if len(mine) == count else None  # type: ignore[return-value]
+
+
+def patient_sms(root: Path, count: int) -> list[str] | None:
+    texts = [json.loads(path.read_text("utf-8")) for path in sorted((root / "sms").glob("*.json"))]
+    mine = [t["body"] for t in texts if t["to"] == SUBMISSION["patient"]["phone"]]
+    assert len(mine) <= count, mine
+    return mine if len(mine) == count else None
 
 
 def all_completed(walk: Walk, inquiry_id: str, count: int) -> list[dict[str, Any]] | None:

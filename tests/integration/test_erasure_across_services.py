@@ -36,8 +36,9 @@ from services.inquiries.app import create_app as create_inquiries
 from services.inquiries.domain.model import aad
 from services.logistics.app import LogisticsSettings
 from services.logistics.app import create_app as create_logistics
-from services.logistics.store.bookings import details_aad
+from services.logistics.store.bookings import arrangement_aad, details_aad
 from services.logistics.store.incidents import description_aad
+from services.notifications.store.notifications import details_aad as notification_details_aad
 from services.notifications.store.notifications import reply_aad
 from services.runtime.access import api_keys, staff
 from services.runtime.core.settings import ServiceSettings, as_environ, load_settings
@@ -70,8 +71,18 @@ SEALED: dict[tuple[str, str, str], Callable[[Row], bytes]] = {
     ("inquiries", "idempotent_submissions", "response"): (
         lambda r: f"idempotency:{r['consumer_id']}:{r['key']}".encode()
     ),
+    ("inquiries", "booking_progress", "arrangement"): (
+        lambda r: aad(r["inquiry_id"], f"booking:{r['booking_id']}:arrangement")
+    ),
+    ("inquiries", "inquiries", "reissued_token"): (
+        lambda r: aad(r["id"], f"reissued_token:{r['reissue_id']}")
+    ),
     ("logistics", "bookings", "sealed_details"): lambda r: details_aad(r["id"]),
+    ("logistics", "bookings", "sealed_arrangement"): lambda r: arrangement_aad(r["id"]),
     ("logistics", "partner_incidents", "sealed_description"): lambda r: description_aad(r["id"]),
+    ("notifications", "notifications", "sealed_details"): lambda r: notification_details_aad(
+        r["id"]
+    ),
     ("notifications", "notifications", "sealed_reply"): lambda r: reply_aad(str(r["id"])),
 }
 # bytea columns that hold digests (of tokens and keys) or plain JSON: read as bytes.
@@ -107,6 +118,7 @@ def rings() -> dict[str, str]:
     return {
         "inquiries": KeyRing.generate_setting("i1"),
         "logistics": KeyRing.generate_setting("l1"),
+        "notifications": KeyRing.generate_setting("n1"),
     }
 
 

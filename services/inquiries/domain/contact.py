@@ -14,7 +14,12 @@ REQUIRED_CONSENT = "health_data_processing"
 
 
 def contact_answer(
-    inquiry_id: str, personal: PersonalData | None, *, exists: bool, consents: dict[str, bool]
+    inquiry_id: str,
+    personal: PersonalData | None,
+    *,
+    exists: bool,
+    consents: dict[str, bool],
+    access_token: str | None = None,
 ) -> ContactReply:
     if not exists:
         return ContactUnavailable(inquiry_id=inquiry_id, reason="unknown")
@@ -24,13 +29,21 @@ def contact_answer(
         return ContactUnavailable(inquiry_id=inquiry_id, reason="withdrawn")
     patient = personal.patient
     phone = patient.get("phone")
-    # The intake form asks for an email (required) as the way to reach the patient about the
-    # case; it asks no separate agreement to SMS, so SMS is not offered until it does.
-    channels: tuple[ContactChannel, ...] = ("email",)
+    channels = agreed_channels(patient.get("channels"), has_phone=bool(phone))
     return Contact(
         inquiry_id=inquiry_id,
         email=str(patient["email"]),
         phone=str(phone) if phone else None,
         language=str(patient.get("language") or "en"),
         channels=channels,
+        access_token=access_token,
     )
+
+
+def agreed_channels(given: object, *, has_phone: bool) -> tuple[ContactChannel, ...]:
+    """The channels the patient agreed to at submission; email for a case submitted before
+    the form asked (email was the only way then). SMS only with a phone to send it to."""
+    if not isinstance(given, list | tuple):
+        return ("email",)
+    known: dict[object, ContactChannel] = {"email": "email", "sms": "sms"}
+    return tuple(known[c] for c in given if c == "email" or (c == "sms" and has_phone))

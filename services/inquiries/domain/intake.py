@@ -11,6 +11,7 @@ import msgspec
 
 from contracts.content import Slug
 from contracts.inquiries import Country, InquiryStatus, InquirySubmitted, RequestedService
+from contracts.notifications import ContactChannel
 from contracts.registry import INQUIRY_SUBMITTED
 from services.inquiries.domain.model import Announcement, Change, PersonalData, TimelineEntry
 from services.runtime.core.errors import FieldProblem, Invalid
@@ -39,6 +40,11 @@ class Patient(Form, frozen=True, kw_only=True):
     language: Language
     email: Email
     phone: Phone | None = None
+    # Where the patient agrees to hear from us about the case: email always works (it is
+    # required); "sms" needs `phone`. Messages never carry health data on either.
+    channels: Annotated[tuple[ContactChannel, ...], msgspec.Meta(min_length=1, max_length=2)] = (
+        "email",
+    )
 
 
 class DateRange(Form, frozen=True, kw_only=True):
@@ -84,9 +90,17 @@ def submission_problems(
     services: tuple[str, ...],
     condition_known: bool,
     today: date,
+    channels: tuple[str, ...] = ("email",),
+    phone: str | None = None,
 ) -> list[FieldProblem]:
     """Every rule a well-formed submission can still break, at once."""
     problems = []
+    if len(set(channels)) != len(channels):
+        problems.append(FieldProblem(field="patient.channels", message="a channel is listed twice"))
+    if "sms" in channels and phone is None:
+        problems.append(
+            FieldProblem(field="patient.channels", message="sms needs the patient's phone")
+        )
     if not consent_given:
         problems.append(
             FieldProblem(
@@ -130,6 +144,8 @@ def submit(
         services=request.services,
         condition_known=condition_known,
         today=now.date(),
+        channels=request.patient.channels,
+        phone=request.patient.phone,
     )
     if problems:
         raise Invalid(problems)

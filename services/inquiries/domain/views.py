@@ -10,6 +10,7 @@ from typing import Literal
 import msgspec
 
 from contracts.inquiries import ConsentPurpose, InquiryStatus
+from contracts.logistics import Arrangement
 from services.inquiries.domain.commands import Confirmation, Discharge, Programme
 from services.inquiries.domain.model import OfferState, TimelineEntry
 
@@ -100,7 +101,22 @@ class CaseView(msgspec.Struct, frozen=True, kw_only=True):
     discharge: Discharge | None
 
 
+class BookingView(msgspec.Struct, frozen=True, kw_only=True):
+    """A booking made for the trip, as the patient sees it: who serves it, how far it is, and
+    what they need to meet it (the driver, vehicle and meeting point; the interpreter and when;
+    the tracking number) as the partner reported it."""
+
+    booking_id: str
+    kind: str
+    status: str
+    partner_name: str | None
+    progress: str | None
+    arrangement: Arrangement | None = None
+
+
 class PatientCase(PatientView, frozen=True, kw_only=True):
-    """What the patient sees with their token: status, timeline and the offers to accept."""
+    """What the patient sees with their token: status, timeline, the offers to accept and the
+    bookings made (confirmed ones and later)."""
 
     offers: list[OfferView]
+    bookings: list[BookingView] = []

@@ -128,15 +128,17 @@ async def record_booking_progress(
     partner_name: str | None,
     progress: str | None,
     changed_at: datetime,
+    arrangement: bytes | None = None,
 ) -> bool:
     """Keep the newest version per booking; False when a newer (or the same) one is known."""
     recorded = await conn.fetchval(
         """INSERT INTO booking_progress (booking_id, inquiry_id, kind, status, version,
-                                         partner_name, progress, changed_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                                         partner_name, progress, changed_at, arrangement)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
            ON CONFLICT (booking_id) DO UPDATE SET status = EXCLUDED.status,
                version = EXCLUDED.version, partner_name = EXCLUDED.partner_name,
-               progress = EXCLUDED.progress, changed_at = EXCLUDED.changed_at
+               progress = EXCLUDED.progress, changed_at = EXCLUDED.changed_at,
+               arrangement = EXCLUDED.arrangement
            WHERE booking_progress.version < EXCLUDED.version
            RETURNING true""",
         booking_id,
@@ -147,5 +149,28 @@ async def record_booking_progress(
         partner_name,
         progress,
         changed_at,
+        arrangement,
     )
     return bool(recorded)
+
+
+class BookingRow(msgspec.Struct, frozen=True, kw_only=True):
+    booking_id: str
+    kind: str
+    status: str
+    partner_name: str | None
+    progress: str | None
+    arrangement: bytes | None
+
+
+async def bookings_shown(
+    conn: Connection, inquiry_id: uuid.UUID, statuses: tuple[str, ...]
+) -> list[BookingRow]:
+    rows = await conn.fetch(
+        """SELECT booking_id, kind, status, partner_name, progress, arrangement
+           FROM booking_progress WHERE inquiry_id = $1 AND status = ANY($2::text[])
+           ORDER BY changed_at, booking_id""",
+        inquiry_id,
+        list(statuses),
+    )
+    return [msgspec.convert(dict(r.items()), BookingRow) for r in rows]

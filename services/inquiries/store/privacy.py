@@ -26,7 +26,8 @@ PERSONAL_DATA_WIPES: tuple[str, ...] = (
     # The access token is replaced by a hash no token has: whoever holds it can no longer tie
     # the anonymous record to a person.
     """UPDATE inquiries SET personal = NULL, key_id = NULL,
-                            access_token_hash = sha256(uuid_send(gen_random_uuid()))
+                            access_token_hash = sha256(uuid_send(gen_random_uuid())),
+                            reissued_token = NULL
        WHERE id = $1""",
     # Stored answers hold the access token and tie the submitting site's key to the case.
     "DELETE FROM idempotent_submissions WHERE inquiry_id = $1",
@@ -34,6 +35,8 @@ PERSONAL_DATA_WIPES: tuple[str, ...] = (
     # travel plan, medication plan): sealed, but personal all the same.
     "UPDATE offers SET body = NULL WHERE inquiry_id = $1",
     "UPDATE case_records SET body = NULL WHERE inquiry_id = $1",
+    # What partners reported for the trip (driver, meeting point, tracking number).
+    "UPDATE booking_progress SET arrangement = NULL WHERE inquiry_id = $1",
     # Coordinators' notes and free-text reasons.
     *FREE_TEXT_WIPES,
 )

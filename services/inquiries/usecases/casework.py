@@ -18,6 +18,7 @@ from services.inquiries.domain.views import CasePage, CaseSummary, CaseView, Not
 from services.inquiries.store import cases
 from services.inquiries.store import casework as store
 from services.inquiries.store.privacy import current_consents
+from services.inquiries.usecases.bookings import arrangement_aad
 from services.inquiries.usecases.cases import Stamp, case_of, lock, personal_data, save
 from services.inquiries.usecases.offers import offer_views
 from services.inquiries.usecases.privacy.consent import consent_log
@@ -283,7 +284,9 @@ def _day(day: date | None) -> datetime | None:
     return None if day is None else datetime.combine(day, time.min, tzinfo=UTC)
 
 
-async def record_booking_progress(conn: Connection, event: BookingStatusChanged) -> None:
+async def record_booking_progress(
+    conn: Connection, keys: KeyRing, event: BookingStatusChanged
+) -> None:
     """The bookings logistics made for the trip, learned from its events (inquiries never asks
     logistics). Events may arrive late or twice: the inbox applies each once, and the newest
     version per booking is kept, so an older event arriving after a newer one adds nothing."""
@@ -304,6 +307,11 @@ async def record_booking_progress(conn: Connection, event: BookingStatusChanged)
         partner_name=event.partner_name,
         progress=event.progress,
         changed_at=event.changed_at,
+        arrangement=None
+        if event.arrangement is None
+        else to_column(
+            keys.encrypt_json(event.arrangement, aad=arrangement_aad(inquiry_id, event.booking_id))
+        ),
     )
     entry = casework.booking_progress(event)
     if newest and entry is not None:

@@ -16,6 +16,7 @@ from services.inquiries.domain.views import PatientCase
 from services.inquiries.store import cases
 from services.inquiries.store import intake as store
 from services.inquiries.store.privacy import insert_consent
+from services.inquiries.usecases.bookings import booking_views
 from services.inquiries.usecases.cases import save
 from services.inquiries.usecases.offers import offer_views
 from services.runtime.core.db import Connection, Pool, transaction
@@ -32,6 +33,10 @@ class _LostRace(Exception):
 
 def hash_token(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
+
+
+def new_access_token() -> str:
+    return ACCESS_TOKEN_PREFIX + secrets.token_urlsafe(32)
 
 
 async def submit(
@@ -82,7 +87,7 @@ async def _submit_once(
             condition_known=await store.is_known_condition(conn, request.condition_slug),
             now=now,
         )
-        token = ACCESS_TOKEN_PREFIX + secrets.token_urlsafe(32)
+        token = new_access_token()
         sealed = keys.encrypt_json(personal, aad=aad(inquiry_id, "personal"))
         await store.insert_inquiry(
             conn,
@@ -157,6 +162,7 @@ async def patient_view(pool: Pool, keys: KeyRing, inquiry_id: uuid.UUID, token: 
             raise NotFound(f"no inquiry {inquiry_id} for this access token")
         entries = await cases.timeline(conn, inquiry_id)
         offers = await offer_views(conn, keys, inquiry_id)
+        bookings = await booking_views(conn, keys, inquiry_id)
     return PatientCase(
         id=row.id,
         status=row.status,  # type: ignore[arg-type]  # the table only holds lifecycle states
@@ -166,6 +172,7 @@ async def patient_view(pool: Pool, keys: KeyRing, inquiry_id: uuid.UUID, token: 
         updated_at=row.updated_at,
         timeline=entries,
         offers=offers,
+        bookings=bookings,
     )
 
 

@@ -14,6 +14,7 @@ import msgspec
 
 from contracts.envelope import Event
 from contracts.logistics import (
+    Arrangement,
     BookingCreated,
     BookingDetails,
     BookingStatus,
@@ -191,22 +192,35 @@ def report_progress(
         return None
     draft = _Draft(state, now)
     draft.reach(update.status)
-    draft.move(
-        target,
-        entry=update.status,
-        detail=_without_none(
-            {
-                "note": update.note,
-                "driver_name": update.driver_name,
-                "vehicle": update.vehicle,
-                "interpreter_name": update.interpreter_name,
-                "carrier": update.carrier,
-                "tracking_number": update.tracking_number,
-                "at": update.at.isoformat() if update.at else None,
-            }
-        ),
+    arrangement, reported = arranged(booking.arrangement, update)
+    draft.arrange(arrangement)
+    # The timeline says which details came (their values are sealed with the booking).
+    detail: dict[str, Any] = _without_none(
+        {"note": update.note, "at": update.at.isoformat() if update.at else None}
     )
+    if reported:
+        detail["reported"] = reported
+    draft.move(target, entry=update.status, detail=detail)
     return draft.change()
+
+
+ARRANGEMENT_FIELDS = tuple(msgspec.structs.fields(Arrangement))
+
+
+def arranged(
+    current: Arrangement | None, update: StatusUpdate
+) -> tuple[Arrangement | None, list[str]]:
+    """The booking's arrangement with what `update` reports (a field it leaves out keeps the
+    earlier value), and the names of the fields it reported."""
+    reported = {
+        f.name: getattr(update, f.name)
+        for f in ARRANGEMENT_FIELDS
+        if getattr(update, f.name, None) is not None
+    }
+    if not reported:
+        return current, []
+    base = current if current is not None else Arrangement()
+    return msgspec.structs.replace(base, **reported), sorted(reported)
 
 
 def awaits_acceptance(state: BookingState, sender: str) -> bool:
@@ -260,7 +274,7 @@ def erase(state: BookingState, *, now: datetime) -> Change | None:
         return None
     draft = _Draft(state, now)
     draft.booking = msgspec.structs.replace(
-        booking, details=erased(booking.details), erased_at=now, updated_at=now
+        booking, details=erased(booking.details), arrangement=None, erased_at=now, updated_at=now
     )
     draft.erased = True
     draft.note("personal_data_erased", detail=None)
@@ -347,6 +361,10 @@ class _Draft:
         """The booking's partner from the next move on."""
         self.booking = msgspec.structs.replace(self.booking, partner_id=partner_id)
 
+    def arrange(self, arrangement: Arrangement | None) -> None:
+        """The patient's details of the booking, announced with the next move."""
+        self.booking = msgspec.structs.replace(self.booking, arrangement=arrangement)
+
     def reach(self, step: str) -> None:
         """The partner's latest step, set with the next move."""
         self.booking = msgspec.structs.replace(self.booking, progress=step)
@@ -372,7 +390,10 @@ class _Draft:
         holder = moved.partner_id
         self.announce(
             BOOKING_STATUS_CHANGED.subject(),
-            BookingStatusChanged(
+            # With the arrangement it names people and the trip: sealed in the outbox and
+            # deleted from the stream when the case is erased.
+            erasure_key=moved.inquiry_id if moved.arrangement is not None else None,
+            event=BookingStatusChanged(
                 booking_id=str(moved.id),
                 inquiry_id=moved.inquiry_id,
                 kind=moved.kind,
@@ -383,6 +404,7 @@ class _Draft:
                 partner_name=self.state.partner_names.get(holder) if holder else None,
                 progress=moved.progress,
                 changed_at=self.now,
+                arrangement=moved.arrangement,
             ),
         )
 

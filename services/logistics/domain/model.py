@@ -10,7 +10,7 @@ from typing import Any, Literal
 import msgspec
 
 from contracts.envelope import Event
-from contracts.logistics import BookingDetails, BookingKind, BookingStatus
+from contracts.logistics import Arrangement, BookingDetails, BookingKind, BookingStatus
 
 OfferState = str  # open, accepted, declined, expired, withdrawn
 
@@ -30,6 +30,8 @@ class Booking(msgspec.Struct, frozen=True, kw_only=True):
     created_at: datetime
     updated_at: datetime
     erased_at: datetime | None
+    # What the partner reported for the patient (driver, interpreter, tracking); sealed at rest.
+    arrangement: Arrangement | None = None
 
 
 class TimelineEntry(msgspec.Struct, frozen=True, kw_only=True):

@@ -10,14 +10,19 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from contracts.logistics import BookingDetails, BookingStatus
+from contracts.logistics import Arrangement, BookingDetails, BookingStatus
 from services.logistics.domain.model import Booking, TimelineEntry
 from services.runtime.core.db import Connection
 from services.runtime.privacy.crypto import KeyRing, from_column, to_column
 
 _BOOKING = """id, inquiry_id, kind, status, version, sealed_details, partner_id, progress,
-              created_at, updated_at, erased_at"""
+              created_at, updated_at, erased_at, sealed_arrangement"""
 _details_decoder = msgspec.json.Decoder(BookingDetails)
+_arrangement_decoder = msgspec.json.Decoder(Arrangement)
+
+
+def arrangement_aad(booking_id: uuid.UUID) -> bytes:
+    return f"booking:{booking_id}:arrangement".encode()
 
 
 def details_aad(booking_id: uuid.UUID) -> bytes:
@@ -35,7 +40,16 @@ def _booking(row: asyncpg.Record, keys: KeyRing) -> Booking:
     fields = dict(row.items())
     sealed = from_column(fields.pop("sealed_details"))
     opened = keys.decrypt(sealed, aad=details_aad(fields["id"]))
-    return Booking(**fields, details=_details_decoder.decode(opened))
+    arrangement = fields.pop("sealed_arrangement")
+    return Booking(
+        **fields,
+        details=_details_decoder.decode(opened),
+        arrangement=None
+        if arrangement is None
+        else _arrangement_decoder.decode(
+            keys.decrypt(from_column(arrangement), aad=arrangement_aad(fields["id"]))
+        ),
+    )
 
 
 async def insert_booking(
@@ -151,6 +165,20 @@ async def update_booking_status(
         partner_id,
         progress,
         now,
+    )
+
+
+async def replace_arrangement(
+    conn: Connection, keys: KeyRing, booking_id: uuid.UUID, arrangement: Arrangement | None
+) -> None:
+    """Seal the patient's details of the booking as the partner reported them (None: none)."""
+    sealed = (
+        None
+        if arrangement is None
+        else to_column(keys.encrypt_json(arrangement, aad=arrangement_aad(booking_id)))
+    )
+    await conn.execute(
+        "UPDATE bookings SET sealed_arrangement = $2 WHERE id = $1", booking_id, sealed
     )
 
 

@@ -70,6 +70,8 @@ async def save(
             progress=booking.progress,
             now=change.at,
         )
+    if change.before is not None and booking.arrangement != change.before.arrangement:
+        await bookings.replace_arrangement(conn, c.keys, booking.id, booking.arrangement)
     if change.erased:
         await bookings.replace_details(conn, c.keys, booking.id, booking.details, change.at)
         await bookings.wipe_free_text(conn, booking.id)

@@ -6,14 +6,17 @@ crash (sent, not yet recorded) is the same message to the receiving side."""
 
 from __future__ import annotations
 
+from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
+from email.policy import SMTP, EmailPolicy
 from email.utils import formatdate, parseaddr
-from typing import Literal
+from typing import Any, Literal
 
 import aiosmtplib
 import msgspec
 
+from services.notifications.delivery.failure import DeliveryFailed
 from services.notifications.domain.model import Composed
 from services.notifications.rendering import Rendered
 
@@ -31,16 +34,29 @@ class SmtpConfig(msgspec.Struct, frozen=True, kw_only=True):
     timeout: float = 30.0
 
 
-class DeliveryFailed(Exception):
-    """The provider did not take the message. `permanent` (an SMTP 5xx) means retrying cannot
-    help; otherwise it is retried with backoff. `summary` names the code only; `reply` is the
-    server's whole answer, which may quote the address and is kept sealed."""
+class _WordSafeSubject(EmailPolicy):
+    """The SMTP policy, but the subject is folded the way `email.header` does it. The modern
+    folder of Python 3.11 drops the space where it splits a line between two encoded words
+    ("трансфер з" arrived as "трансферз"), and puts a long unbroken subject (one with an id)
+    on a line of its own, so it arrived with a leading space."""
 
-    def __init__(self, *, permanent: bool, summary: str, reply: str = "") -> None:
-        super().__init__(summary)
-        self.permanent = permanent
-        self.summary = summary
-        self.reply = reply
+    def fold(self, name: str, value: Any) -> str:
+        if name.lower() == "subject":
+            text = str(value)
+            charset = "us-ascii" if text.isascii() else "utf-8"
+            encoded = Header(text, charset, header_name=name).encode(linesep=self.linesep)
+            return f"{name}: {encoded}{self.linesep}"
+        folded: str = super().fold(name, value)
+        return folded
+
+    def fold_binary(self, name: str, value: Any) -> bytes:
+        if name.lower() == "subject":
+            return self.fold(name, value).encode("ascii")
+        folded: bytes = super().fold_binary(name, value)
+        return folded
+
+
+WIRE = _WordSafeSubject(**SMTP.__dict__)
 
 
 def message_id(notification_id: str, sender: str) -> str:
@@ -75,7 +91,10 @@ class EmailSender:
         config = self.config
         try:
             await aiosmtplib.send(
-                build(config, message, rendered),
+                # Flattened here: aiosmtplib would flatten with the stock SMTP policy.
+                build(config, message, rendered).as_bytes(policy=WIRE),
+                sender=parseaddr(config.sender)[1],
+                recipients=[message.to],
                 hostname=config.host,
                 port=config.port,
                 username=config.username or None,

@@ -6,7 +6,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import assert_never
 
+import msgspec
+
 from contracts.inquiries import (
+    AccessTokenReissued,
     ConsentWithdrawn,
     InquiryCancelled,
     InquiryConfirmed,
@@ -18,14 +21,19 @@ from contracts.inquiries import (
     PersonalDataErased,
 )
 from contracts.logistics import (
+    Arrangement,
     BookingCreated,
     BookingStatusChanged,
     LogisticsEvent,
     OperatorAlert,
 )
+from contracts.notifications import ContactChannel
+from contracts.operations import DeadLetterRecorded
 from services.notifications.domain.model import (
     Composed,
     Decision,
+    Kind,
+    Param,
     Pending,
     Planned,
     Recipient,
@@ -49,7 +57,24 @@ def offer_reminder_key(inquiry_id: str) -> str:
     return f"offer_expiring:{inquiry_id}"
 
 
-def decide_inquiry_event(event: InquiryEvent, now: datetime) -> Decision:  # noqa: PLR0911 - one answer per fact
+def token_mail_key(inquiry_id: str) -> str:
+    return f"access_token_reissued:{inquiry_id}"
+
+
+# The one kind whose message carries a secret: the reissued access token, asked of inquiries
+# with the contact at the moment of sending (by `reissue_id`), never kept here.
+TOKEN_KIND = "access_token_reissued"  # noqa: S105 - a message kind, not a secret
+
+
+def token_reissue_of(message: Pending) -> str | None:
+    """The reissue whose token this message carries, for the contact request."""
+    if message.kind != TOKEN_KIND:
+        return None
+    reissue = message.params.get("reissue_id")
+    return reissue if isinstance(reissue, str) else None
+
+
+def decide_inquiry_event(event: InquiryEvent, now: datetime) -> Decision:  # noqa: PLR0911, PLR0912 - one answer per fact
     match event:
         case InquirySubmitted():
             return _to_patient(event.inquiry_id, "inquiry_received", now)
@@ -99,6 +124,22 @@ def decide_inquiry_event(event: InquiryEvent, now: datetime) -> Decision:  # noq
             return Decision()
         case PersonalDataErased():
             return Decision(cancel_case=event.inquiry_id, erase_case=True)
+        case AccessTokenReissued():
+            # A newer reissue replaces the pending mail of the one before: its token is dead.
+            key = token_mail_key(event.inquiry_id)
+            return Decision(
+                planned=(
+                    Planned(
+                        kind="access_token_reissued",
+                        audience="patient",
+                        inquiry_id=event.inquiry_id,
+                        params={"reissue_id": event.reissue_id},
+                        send_after=now,
+                        key=key,
+                    ),
+                ),
+                cancel_keys=(key,),
+            )
         case _:
             assert_never(event)
 
@@ -108,24 +149,88 @@ def decide_logistics_event(event: LogisticsEvent, now: datetime) -> Decision:
         case BookingCreated():
             return Decision()
         case BookingStatusChanged():
-            if event.to_status != "confirmed" or event.inquiry_id is None:
-                return Decision()
-            return Decision(
-                planned=(
-                    Planned(
-                        kind="booking_confirmed",
-                        audience="patient",
-                        inquiry_id=event.inquiry_id,
-                        booking_id=event.booking_id,
-                        params={"booking_kind": event.kind, "partner_name": event.partner_name},
-                        send_after=now,
-                    ),
-                )
-            )
+            return _booking_step(event, now)
         case OperatorAlert():
             return Decision(planned=(_staff_alert(event, now),))
         case _:
             assert_never(event)
+
+
+# The partner's step that brings what the patient needs, and the message that tells them.
+ARRANGED: dict[str, tuple[str, Kind]] = {
+    "transfer": ("driver_assigned", "transfer_arranged"),
+    "interpreter": ("interpreter_assigned", "interpreter_arranged"),
+    "shipment": ("dispatched", "shipment_dispatched"),
+}
+
+
+def _booking_step(event: BookingStatusChanged, now: datetime) -> Decision:
+    """A confirmed booking tells the patient who serves it; the partner's step that reports the
+    driver, the interpreter or the tracking number tells them those, with whatever the
+    partner had reported by then."""
+    if event.inquiry_id is None:
+        return Decision()
+    details = booking_details(event.arrangement)
+    params: dict[str, Param] = {"booking_kind": event.kind, "partner_name": event.partner_name}
+    step, arranged_kind = ARRANGED[event.kind]
+    kind: Kind
+    if event.to_status == "confirmed":
+        kind = "booking_confirmed"
+    elif event.progress == step and details:
+        kind = arranged_kind
+    else:
+        return Decision()
+    return Decision(
+        planned=(
+            Planned(
+                kind=kind,
+                audience="patient",
+                inquiry_id=event.inquiry_id,
+                booking_id=event.booking_id,
+                params=params,
+                details=details,
+                send_after=now,
+            ),
+        )
+    )
+
+
+def booking_details(arrangement: Arrangement | None) -> dict[str, Param]:
+    """The arrangement's reported fields, as a template shows them (times as ISO 8601)."""
+    if arrangement is None:
+        return {}
+    shown = msgspec.to_builtins(arrangement)
+    return {name: str(value) for name, value in shown.items() if value is not None}
+
+
+# The consumers of notifications that read dead-letter announcements: a dead letter of one of
+# them is not announced to on-call by mail (it would fail the same way, for ever); its count
+# still shows in the service's metrics and `/admin/dead-letters`.
+DEAD_LETTER_CONSUMER_PREFIX = "notifications-dead-letters-"
+
+
+def decide_dead_letter(event: DeadLetterRecorded, now: datetime) -> Decision:
+    """A new dead letter in any service tells on-call what to do about it."""
+    if event.service == "notifications" and event.consumer.startswith(DEAD_LETTER_CONSUMER_PREFIX):
+        return Decision()
+    return Decision(
+        planned=(
+            Planned(
+                kind="dead_letter_recorded",
+                audience="staff",
+                params={
+                    "service": event.service,
+                    "dead_letter_id": event.dead_letter_id,
+                    "consumer": event.consumer,
+                    "subject": event.subject,
+                    "error_type": event.error_type,
+                    "attempts": event.attempts,
+                    "raised_at": event.recorded_at.isoformat(),
+                },
+                send_after=now,
+            ),
+        )
+    )
 
 
 def _staff_alert(alert: OperatorAlert, now: datetime) -> Planned:
@@ -174,18 +279,39 @@ def language_for(preferred: str | None) -> str:
     return preferred if preferred in LANGUAGES else FALLBACK_LANGUAGE
 
 
-def compose(message: Pending, recipient: Recipient) -> Composed | None:
-    """The message as it goes out, or None when the recipient agreed to no channel we have."""
-    if "email" not in recipient.channels:
-        return None
-    return Composed(
-        notification_id=message.id,
-        kind=message.kind,
-        channel="email",
-        to=recipient.address,
-        language=language_for(recipient.language),
-        inquiry_id=message.inquiry_id,
-        params=message.params | ({"booking_id": message.booking_id} if message.booking_id else {}),
+# Messages that go by email only: the access token is a secret an SMS (often shown on a locked
+# screen) must not carry; staff are reached at the on-call address.
+EMAIL_ONLY: frozenset[str] = frozenset({TOKEN_KIND})
+
+
+def compose(
+    message: Pending, recipient: Recipient, details: dict[str, Param] | None = None
+) -> tuple[Composed, ...]:
+    """The message once per channel the recipient agreed to (and it may go by) that has not
+    taken it yet; empty when there is none. `details` are the message's opened
+    `Planned.details`."""
+    params = (
+        message.params
+        | (details or {})
+        | ({"booking_id": message.booking_id} if message.booking_id else {})
+        | ({"access_token": recipient.access_token} if recipient.access_token else {})
+    )
+    addresses: dict[ContactChannel, str | None] = {
+        "email": recipient.address,
+        "sms": None if message.kind in EMAIL_ONLY else recipient.phone,
+    }
+    return tuple(
+        Composed(
+            notification_id=message.id,
+            kind=message.kind,
+            channel=channel,
+            to=to,
+            language=language_for(recipient.language),
+            inquiry_id=message.inquiry_id,
+            params=params,
+        )
+        for channel in recipient.channels
+        if (to := addresses.get(channel)) and channel not in message.delivered
     )
 
 

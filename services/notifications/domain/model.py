@@ -19,10 +19,15 @@ Kind = Literal[
     "inquiry_confirmed",
     "booking_confirmed",
     "inquiry_discharged",
+    "access_token_reissued",
+    "transfer_arranged",
+    "interpreter_arranged",
+    "shipment_dispatched",
     # to staff (the on-call address)
     "booking_unassigned",
     "partner_incident",
     "notification_failed",
+    "dead_letter_recorded",
 ]
 PATIENT_KINDS: tuple[Kind, ...] = (
     "inquiry_received",
@@ -32,8 +37,17 @@ PATIENT_KINDS: tuple[Kind, ...] = (
     "inquiry_confirmed",
     "booking_confirmed",
     "inquiry_discharged",
+    "access_token_reissued",
+    "transfer_arranged",
+    "interpreter_arranged",
+    "shipment_dispatched",
 )
-STAFF_KINDS: tuple[Kind, ...] = ("booking_unassigned", "partner_incident", "notification_failed")
+STAFF_KINDS: tuple[Kind, ...] = (
+    "booking_unassigned",
+    "partner_incident",
+    "notification_failed",
+    "dead_letter_recorded",
+)
 KINDS: tuple[Kind, ...] = PATIENT_KINDS + STAFF_KINDS
 
 Status = Literal["pending", "sent", "failed", "cancelled"]
@@ -55,6 +69,9 @@ class Planned(msgspec.Struct, frozen=True, kw_only=True):
     params: dict[str, Param] = {}
     send_after: datetime
     key: str | None = None
+    # What the patient needs to meet a booked service (the driver and their phone, the meeting
+    # point, the tracking number): personal data, so sealed at rest, not in `params`.
+    details: dict[str, Param] = {}
 
 
 class Decision(msgspec.Struct, frozen=True, kw_only=True):
@@ -78,6 +95,10 @@ class Pending(msgspec.Struct, frozen=True, kw_only=True):
     booking_id: str | None
     params: dict[str, Param]
     attempts: int
+    # `Planned.details`, as the store keeps them (sealed); opened by the sender.
+    sealed_details: bytes | None = None
+    # Channels that took it already: a retry sends only to the others.
+    delivered: tuple[str, ...] = ()
 
 
 class Recipient(msgspec.Struct, frozen=True, kw_only=True):
@@ -87,6 +108,9 @@ class Recipient(msgspec.Struct, frozen=True, kw_only=True):
     address: str
     language: str
     channels: tuple[ContactChannel, ...] = ("email",)
+    phone: str | None = None
+    # A reissued access token, for the one message that carries it; held in memory only.
+    access_token: str | None = None
 
 
 class Composed(msgspec.Struct, frozen=True, kw_only=True):

@@ -29,13 +29,25 @@ class NotificationRow(msgspec.Struct, frozen=True, kw_only=True):
     sent_at: datetime | None
 
 
-async def insert(conn: Connection, planned: Planned, now: datetime) -> uuid.UUID:
-    notification_id = uuid.uuid4()
+def details_aad(notification_id: uuid.UUID | str) -> bytes:
+    return f"notification:{notification_id}:details".encode()
+
+
+async def insert(
+    conn: Connection,
+    planned: Planned,
+    now: datetime,
+    *,
+    notification_id: uuid.UUID | None = None,
+    sealed_details: bytes | None = None,
+) -> uuid.UUID:
+    """`sealed_details`, when given, was sealed for `notification_id` (see `details_aad`)."""
+    notification_id = notification_id or uuid.uuid4()
     await conn.execute(
         """INSERT INTO notifications
                (id, kind, audience, inquiry_id, booking_id, params, key, send_after,
-                created_at, updated_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)""",
+                created_at, updated_at, sealed_details)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10)""",
         notification_id,
         planned.kind,
         planned.audience,
@@ -45,6 +57,7 @@ async def insert(conn: Connection, planned: Planned, now: datetime) -> uuid.UUID
         planned.key,
         planned.send_after,
         now,
+        sealed_details,
     )
     return notification_id
 
@@ -73,8 +86,10 @@ async def cancel_case(conn: Connection, inquiry_id: str, now: datetime, reason: 
 async def erase_case(conn: Connection, inquiry_id: str, now: datetime) -> None:
     """What the case's messages said goes too; that they existed, and when, stays."""
     await conn.execute(
-        """UPDATE notifications SET params = '{}', sealed_reply = NULL, updated_at = $2
-           WHERE inquiry_id = $1 AND (params <> '{}' OR sealed_reply IS NOT NULL)""",
+        """UPDATE notifications SET params = '{}', sealed_reply = NULL, sealed_details = NULL,
+                                    updated_at = $2
+           WHERE inquiry_id = $1
+             AND (params <> '{}' OR sealed_reply IS NOT NULL OR sealed_details IS NOT NULL)""",
         uuid.UUID(inquiry_id),
         now,
     )
@@ -96,7 +111,7 @@ async def claim_due(
            SET attempts = n.attempts + 1, send_after = $2, updated_at = $1
            FROM due WHERE n.id = due.id
            RETURNING n.id, n.kind, n.audience, n.inquiry_id, n.booking_id, n.params,
-                     n.attempts""",
+                     n.attempts, n.sealed_details, n.channel""",
         now,
         lease_until,
         limit,
@@ -113,13 +128,16 @@ def _pending(r: Any) -> Pending:
         booking_id=None if r["booking_id"] is None else str(r["booking_id"]),
         params=_params.decode(r["params"]),
         attempts=r["attempts"],
+        sealed_details=r["sealed_details"],
+        delivered=tuple(r["channel"].split(",")) if r["channel"] else (),
     )
 
 
 async def lock_pending(conn: Connection, notification_id: str) -> Pending | None:
     """The message, if still pending (an erasure may have cancelled it meanwhile)."""
     row = await conn.fetchrow(
-        """SELECT id, kind, audience, inquiry_id, booking_id, params, attempts
+        """SELECT id, kind, audience, inquiry_id, booking_id, params, attempts, sealed_details,
+                  channel
            FROM notifications WHERE id = $1 AND status = 'pending' FOR UPDATE""",
         uuid.UUID(notification_id),
     )
@@ -128,6 +146,19 @@ async def lock_pending(conn: Connection, notification_id: str) -> Pending | None
 
 def reply_aad(notification_id: str) -> bytes:
     return f"notification:{notification_id}:reply".encode()
+
+
+async def mark_delivered(conn: Connection, notification_id: str, channel: str) -> None:
+    """A channel took the message: `channel` lists the channels it went out on, so a retry
+    after another channel's failure does not send it on this one again."""
+    await conn.execute(
+        """UPDATE notifications
+           SET channel = CASE WHEN channel IS NULL OR channel = '' THEN $2
+                              ELSE channel || ',' || $2 END
+           WHERE id = $1""",
+        uuid.UUID(notification_id),
+        channel,
+    )
 
 
 async def settle(

@@ -2,7 +2,11 @@
 that delivers them, the staff's view of their delivery."""
 
 from services.notifications.usecases.collaborators import ContactLookup, Notifying, Retries, Send
-from services.notifications.usecases.facts import apply_inquiry_event, apply_logistics_event
+from services.notifications.usecases.facts import (
+    apply_dead_letter,
+    apply_inquiry_event,
+    apply_logistics_event,
+)
 from services.notifications.usecases.listing import notifications_listed
 from services.notifications.usecases.sending import send_due, send_one
 
@@ -11,6 +15,7 @@ __all__ = [
     "Notifying",
     "Retries",
     "Send",
+    "apply_dead_letter",
     "apply_inquiry_event",
     "apply_logistics_event",
     "notifications_listed",

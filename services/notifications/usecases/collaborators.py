@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
-from contracts.notifications import ContactReply
+from contracts.notifications import ContactChannel, ContactReply
 from services.notifications.domain.model import Composed
 from services.notifications.rendering import Rendered, Templates
 from services.runtime.core.db import Pool
 from services.runtime.messaging.outbox import Outbox
 from services.runtime.privacy.crypto import KeyRing
 
-# Asks inquiries for a case's contact (request/reply); raises NoAnswer when nobody answers.
-ContactLookup = Callable[[str], Awaitable[ContactReply]]
+# Asks inquiries for a case's contact (request/reply), and for a reissued access token when the
+# second argument names the reissue; raises NoAnswer when nobody answers.
+ContactLookup = Callable[[str, str | None], Awaitable[ContactReply]]
 # Hands a message to its channel; raises DeliveryFailed when the provider does not take it.
 Send = Callable[[Composed, Rendered], Awaitable[None]]
 
@@ -37,7 +38,8 @@ class Notifying:
     keys: KeyRing
     templates: Templates
     contact: ContactLookup
-    send: Send
+    # The channels this process sends by: email always, SMS when configured.
+    senders: Mapping[ContactChannel, Send]
     oncall_email: str
     staff_language: str
     retries: Retries

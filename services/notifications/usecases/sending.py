@@ -15,18 +15,19 @@ import structlog
 
 from contracts.notifications import (
     Contact,
+    ContactChannel,
     ContactLookupFailed,
     ContactUnavailable,
     NotificationFailed,
 )
 from contracts.registry import NOTIFICATION_FAILED
-from services.notifications.delivery.email import DeliveryFailed
+from services.notifications.delivery.failure import DeliveryFailed
 from services.notifications.domain import decisions
-from services.notifications.domain.model import Pending, Recipient, Status
+from services.notifications.domain.model import Param, Pending, Recipient, Status
 from services.notifications.store import notifications as store
 from services.notifications.usecases.collaborators import Notifying
 from services.runtime.messaging.request_reply import NoAnswer
-from services.runtime.privacy.crypto import to_column
+from services.runtime.privacy.crypto import from_column, to_column
 
 log = structlog.get_logger(__name__)
 
@@ -55,18 +56,30 @@ async def send_one(d: Notifying, message: Pending) -> None:
     except (NoAnswer, _LookupFailed) as exc:
         await _failed_attempt(d, message, DeliveryFailed(permanent=False, summary=str(exc)))
         return
-    composed = decisions.compose(message, recipient)
-    if composed is None:
+    details = (
+        None
+        if message.sealed_details is None
+        else d.keys.decrypt_json(
+            from_column(message.sealed_details),
+            aad=store.details_aad(message.id),
+            type=dict[str, Param],
+        )
+    )
+    # Only the channels this process can send by (SMS may be off).
+    composed = [c for c in decisions.compose(message, recipient, details) if c.channel in d.senders]
+    if not composed and not message.delivered:
         await _settle(d, message, status="cancelled", error="no agreed channel")
         return
-    rendered = d.templates.render(composed)
-    try:
-        await d.send(composed, rendered)
-    except DeliveryFailed as failure:
-        await _failed_attempt(d, message, failure)
-        return
-    await _settle(d, message, status="sent", channel=composed.channel, any_status=True)
-    log_.info("notification sent", channel=composed.channel)
+    for one in composed:
+        try:
+            await d.senders[one.channel](one, d.templates.render(one))
+        except DeliveryFailed as failure:
+            await _failed_attempt(d, message, failure, channel=one.channel)
+            return
+        async with d.pool.acquire() as conn:
+            await store.mark_delivered(conn, message.id, one.channel)
+        log_.info("notification sent", channel=one.channel)
+    await _settle(d, message, status="sent", any_status=True)
 
 
 class _LookupFailed(Exception):
@@ -78,17 +91,29 @@ async def _recipient(d: Notifying, message: Pending) -> Recipient:
         return Recipient(address=d.oncall_email, language=d.staff_language)
     if message.inquiry_id is None:
         raise _Stop("no case to write to")
-    reply = await d.contact(message.inquiry_id)
+    reissue = decisions.token_reissue_of(message)
+    reply = await d.contact(message.inquiry_id, reissue)
     match reply:
         case Contact():
-            return Recipient(address=reply.email, language=reply.language, channels=reply.channels)
+            if reissue is not None and reply.access_token is None:
+                # A newer reissue replaced it, or it is no longer fresh: it opens nothing.
+                raise _Stop("reissued token no longer current")
+            return Recipient(
+                address=reply.email,
+                phone=reply.phone,
+                language=reply.language,
+                channels=reply.channels,
+                access_token=reply.access_token if reissue is not None else None,
+            )
         case ContactUnavailable():
             raise _Stop(f"contact {reply.reason}")
         case ContactLookupFailed():
             raise _LookupFailed("contact lookup failed")
 
 
-async def _failed_attempt(d: Notifying, message: Pending, failure: DeliveryFailed) -> None:
+async def _failed_attempt(
+    d: Notifying, message: Pending, failure: DeliveryFailed, *, channel: ContactChannel = "email"
+) -> None:
     now = datetime.now(UTC)
     if not failure.permanent and message.attempts < d.retries.max_attempts:
         delay = decisions.retry_delay(
@@ -125,7 +150,6 @@ async def _failed_attempt(d: Notifying, message: Pending, failure: DeliveryFaile
             message.id,
             status="failed",
             now=now,
-            channel="email",
             error=reason,
             reply=_sealed(d, message, failure.reply),
         )
@@ -136,7 +160,7 @@ async def _failed_attempt(d: Notifying, message: Pending, failure: DeliveryFaile
                 notification_id=message.id,
                 kind=message.kind,
                 audience=message.audience,
-                channel="email",
+                channel=channel,
                 inquiry_id=message.inquiry_id,
                 booking_id=message.booking_id,
                 attempts=message.attempts,

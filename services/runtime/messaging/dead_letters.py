@@ -44,6 +44,17 @@ class DeadLetter(msgspec.Struct, frozen=True, kw_only=True):
 DEFAULT_MAX_PAYLOAD = 64 * 1024
 
 
+class Recorded(msgspec.Struct, frozen=True, kw_only=True):
+    """A new dead letter, as it may be announced: no payload, the error's type only."""
+
+    id: int
+    consumer: str
+    subject: str
+    event_id: str | None
+    error_type: str
+    attempts: int
+
+
 async def insert_dead_letter(
     conn: Connection,
     *,
@@ -56,27 +67,57 @@ async def insert_dead_letter(
     attempts: int,
     max_payload: int = DEFAULT_MAX_PAYLOAD,
 ) -> int:
-    return int(
-        await conn.fetchval(
-            """INSERT INTO dead_letters
-                   (consumer, subject, event_id, headers, payload, error, attempts,
-                    payload_size, payload_sha256, payload_truncated)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-               ON CONFLICT (consumer, event_id) WHERE event_id IS NOT NULL AND replayed_at IS NULL
-               DO UPDATE SET attempts = EXCLUDED.attempts
-               RETURNING id""",
-            consumer,
-            subject,
-            event_id,
-            msgspec.json.encode(headers).decode(),
-            payload[:max_payload],
-            error,
-            attempts,
-            len(payload),
-            hashlib.sha256(payload).digest(),
-            len(payload) > max_payload,
+    return (
+        await record_dead_letter(
+            conn,
+            consumer=consumer,
+            subject=subject,
+            event_id=event_id,
+            headers=headers,
+            payload=payload,
+            error=error,
+            attempts=attempts,
+            max_payload=max_payload,
         )
+    )[0]
+
+
+async def record_dead_letter(
+    conn: Connection,
+    *,
+    consumer: str,
+    subject: str,
+    event_id: str | None,
+    headers: dict[str, str],
+    payload: bytes,
+    error: str,
+    attempts: int,
+    max_payload: int = DEFAULT_MAX_PAYLOAD,
+) -> tuple[int, bool]:
+    """(its id, whether it is new): the same event dead-lettered again (not yet replayed)
+    updates its row and is not news. A payload past `max_payload` is kept truncated, with the
+    whole message's size and SHA-256."""
+    row = await conn.fetchrow(
+        """INSERT INTO dead_letters
+               (consumer, subject, event_id, headers, payload, error, attempts,
+                payload_size, payload_sha256, payload_truncated)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+           ON CONFLICT (consumer, event_id) WHERE event_id IS NOT NULL AND replayed_at IS NULL
+           DO UPDATE SET attempts = EXCLUDED.attempts
+           RETURNING id, xmax = 0 AS inserted""",
+        consumer,
+        subject,
+        event_id,
+        msgspec.json.encode(headers).decode(),
+        payload[:max_payload],
+        error,
+        attempts,
+        len(payload),
+        hashlib.sha256(payload).digest(),
+        len(payload) > max_payload,
     )
+    assert row is not None  # noqa: S101 - INSERT … RETURNING always returns its row
+    return int(row["id"]), bool(row["inserted"])
 
 
 _COLUMNS = (

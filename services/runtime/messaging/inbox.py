@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -185,6 +186,21 @@ async def replay_dead_letter(
         return outcome
 
 
+_ERROR_TYPE = re.compile(r"^[A-Za-z_][A-Za-z0-9_. ]{0,59}$")
+
+
+def _error_type(error: str) -> str:
+    """What comes before the first colon ("NotFound", "still premature"), when it reads as a
+    type: never the text after it, which may quote the message."""
+    head = error.partition(":")[0]
+    return head if _ERROR_TYPE.match(head) else "error"
+
+
+# Called in the transaction that stores a new dead letter: whatever it writes (the service's
+# announcement, through its outbox) exists exactly when the dead letter does.
+DeadLetterHook = Callable[[Connection, dead_letters.Recorded], Awaitable[None]]
+
+
 class Consumer:
     """Runs one Subscription as a JetStream durable pull consumer."""
 
@@ -199,9 +215,11 @@ class Consumer:
         ack_wait: float,
         on_outcome: Callable[[str, str], None] = lambda *_: None,
         dead_letter_max_payload: int = dead_letters.DEFAULT_MAX_PAYLOAD,
+        on_dead_letter: DeadLetterHook | None = None,
     ) -> None:
         self.pool = pool
         self.dead_letter_max_payload = dead_letter_max_payload
+        self.on_dead_letter = on_dead_letter
         self.bus = bus
         self.sub: Subscription[object] = sub  # type: ignore[assignment]
         self.batch_size = batch_size
@@ -324,8 +342,8 @@ class Consumer:
     async def _dead_letter(self, msg: Msg, subject: str, error: str, attempt: int) -> None:
         headers = dict(msg.headers or {})
         try:
-            async with self.pool.acquire() as conn:
-                await dead_letters.insert_dead_letter(
+            async with self.pool.acquire() as conn, conn.transaction():
+                dead_letter_id, new = await dead_letters.record_dead_letter(
                     conn,
                     consumer=self.durable,
                     subject=subject,
@@ -338,6 +356,18 @@ class Consumer:
                     attempts=attempt,
                     max_payload=self.dead_letter_max_payload,
                 )
+                if new and self.on_dead_letter is not None:
+                    await self.on_dead_letter(
+                        conn,
+                        dead_letters.Recorded(
+                            id=dead_letter_id,
+                            consumer=self.durable,
+                            subject=subject,
+                            event_id=headers.get("ce-id"),
+                            error_type=_error_type(error),
+                            attempts=attempt,
+                        ),
+                    )
         except TRANSIENT as exc:
             # Not stored, so not terminated: the message comes back once the database does.
             log.warning(

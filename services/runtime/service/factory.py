@@ -9,6 +9,7 @@ import contextlib
 import functools
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 
 import structlog
 from litestar import Litestar
@@ -17,14 +18,15 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
-from contracts.registry import STREAMS
+from contracts.operations import DeadLetterRecorded
+from contracts.registry import DEAD_LETTERS_RECORDED, STREAMS
 from services.runtime.access import consumer_access, staff
 from services.runtime.access.api_keys import KeyDirectory
 from services.runtime.access.audit import audit_middleware
 from services.runtime.access.client_address import ClientAddresses
 from services.runtime.access.consumer_access import ReadyAnswers
 from services.runtime.access.rate_limit import RateLimiter
-from services.runtime.core.db import Pool, create_pool
+from services.runtime.core.db import Connection, Pool, create_pool
 from services.runtime.core.log import configure_logging, event_loop_name
 from services.runtime.core.migrate import migrate
 from services.runtime.core.outages import TRANSIENT
@@ -39,8 +41,9 @@ from services.runtime.http.operation_ids import operation_id
 from services.runtime.http.problem_docs import document_problems
 from services.runtime.http.problems import EXCEPTION_HANDLERS
 from services.runtime.http.request_context import request_context_middleware
+from services.runtime.messaging import dead_letters
 from services.runtime.messaging.bus import Bus
-from services.runtime.messaging.inbox import TRANSIENT_RETRY_CAP, Consumer
+from services.runtime.messaging.inbox import TRANSIENT_RETRY_CAP, Consumer, DeadLetterHook
 from services.runtime.messaging.outbox import Outbox, Relay
 from services.runtime.service.definition import ServiceDefinition
 from services.runtime.service.metrics_listener import bound_port, start_metrics_listener
@@ -63,6 +66,33 @@ async def prepare_database(pool: Pool, definition: ServiceDefinition) -> None:
 
 
 BackgroundLoop = Callable[[Runtime, asyncio.Event], Awaitable[None]]
+
+
+def announce_dead_letter(service: str, outbox: Outbox) -> DeadLetterHook | None:
+    """On-call hears of each new dead letter: `<service>.dead_letter.recorded.v1` through the
+    service's own outbox, in the dead letter's transaction (a service without such a channel,
+    a test's, announces nothing)."""
+    channel = DEAD_LETTERS_RECORDED.get(service)
+    if channel is None:
+        return None
+
+    async def announce(conn: Connection, recorded: dead_letters.Recorded) -> None:
+        await outbox.emit(
+            conn,
+            channel.address,
+            DeadLetterRecorded(
+                service=service,
+                dead_letter_id=recorded.id,
+                consumer=recorded.consumer,
+                subject=recorded.subject,
+                event_id=recorded.event_id,
+                error_type=recorded.error_type[:100],
+                attempts=recorded.attempts,
+                recorded_at=datetime.now(UTC),
+            ),
+        )
+
+    return announce
 
 
 def create_service_app(
@@ -135,6 +165,7 @@ def create_service_app(
                     ack_wait=settings.consumer_ack_wait,
                     on_outcome=metrics.count_message,
                     dead_letter_max_payload=settings.dead_letter_max_payload,
+                    on_dead_letter=announce_dead_letter(definition.name, runtime.outbox),
                 )
                 for sub in definition.subscriptions(runtime)
             ]

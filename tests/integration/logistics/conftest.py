@@ -18,7 +18,8 @@ from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from contracts.envelope import NATS_MSG_ID, Event, Metadata, event_type
-from contracts.logistics import LogisticsEvent, logistics_event_decoder
+from contracts.logistics import LogisticsEvent
+from contracts.operations import DeadLetterRecorded
 from contracts.partners import PartnerOffer, partner_offer_decoder
 from contracts.registry import STREAMS
 from services.logistics.app import LogisticsSettings, create_app
@@ -189,8 +190,10 @@ async def offers(bus: Bus) -> AsyncIterator[Tap]:
 
 @pytest.fixture
 async def events(bus: Bus) -> AsyncIterator[Tap]:
-    """Booking events and operator alerts."""
-    tap = Tap(bus, "LOGISTICS", "logistics.>", logistics_event_decoder)
+    """Booking events and operator alerts, and the announcements of dead letters."""
+    tap = Tap(
+        bus, "LOGISTICS", "logistics.>", msgspec.json.Decoder(LogisticsEvent | DeadLetterRecorded)
+    )
     await tap.open()
     yield tap
     await tap.close()

@@ -9,9 +9,15 @@ from datetime import UTC, datetime
 import asyncpg
 
 from contracts.inquiries import InquirySubmitted, PersonalDataErased
-from contracts.logistics import OperatorAlert
+from contracts.logistics import BookingStatusChanged, OperatorAlert
 from contracts.notifications import NotificationFailed, notification_event_decoder
-from contracts.registry import INQUIRY_ERASED, INQUIRY_SUBMITTED, OPERATOR_ALERT
+from contracts.operations import DeadLetterRecorded, operations_event_decoder
+from contracts.registry import (
+    BOOKING_STATUS_CHANGED,
+    INQUIRY_ERASED,
+    INQUIRY_SUBMITTED,
+    OPERATOR_ALERT,
+)
 from services.runtime.messaging.bus import Bus
 from tests.inquiry_samples import SUBMISSION
 from tests.integration.inquiries.casefile import submit
@@ -125,7 +131,7 @@ async def test_a_permanent_refusal_is_recorded_and_alerts_on_call(
     ndb: asyncpg.Connection,
     bus: Bus,
 ) -> None:
-    tap = Tap(bus, "NOTIFICATIONS", "notifications.>", notification_event_decoder)
+    tap = Tap(bus, "NOTIFICATIONS", "notifications.notification.>", notification_event_decoder)
     await tap.open()
     mailbox.refused[PATIENT] = "550 5.1.1 <olena@example.org>: mailbox unavailable"
     submitted = await submit(inquiries)
@@ -223,3 +229,42 @@ async def _sent(ndb: asyncpg.Connection, inquiry_id: str, attempts: int) -> bool
 
 async def _mail_to(mailbox: Mailbox, address: str) -> list[object]:
     return mailbox.to(address)
+
+
+async def test_a_dead_letter_in_another_service_reaches_on_call_with_what_to_do(
+    inquiries: Client,
+    notifications: Client,
+    mailbox: Mailbox,
+    bus: Bus,
+    ndb: asyncpg.Connection,
+) -> None:
+    tap = Tap(bus, "INQUIRIES", "inquiries.dead_letter.>", operations_event_decoder)
+    await tap.open()
+    # A booking of an inquiry inquiries never announced: a fault an operator must see.
+    stray = BookingStatusChanged(
+        booking_id=str(uuid.uuid4()),
+        inquiry_id=str(uuid.uuid4()),
+        kind="transfer",
+        from_status="offered",
+        to_status="confirmed",
+        version=2,
+        changed_at=datetime.now(UTC),
+    )
+    await publish(bus, BOOKING_STATUS_CHANGED.address, stray, source="/carebridge/logistics")
+
+    [message] = await eventually(lambda: _mail_to(mailbox, ONCALL), timeout=20)
+    [(subject, event)] = await tap.until(lambda seen: len(seen) >= 1)
+    assert subject == "inquiries.dead_letter.recorded.v1"
+    assert isinstance(event, DeadLetterRecorded)
+    assert (event.service, event.consumer, event.error_type) == (
+        "inquiries",
+        "inquiries-booking-timeline",
+        "NotFound",
+    )
+    assert message["Subject"] == "Action needed: a dead letter in inquiries"
+    text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert f"/admin/dead-letters/{event.dead_letter_id}/replay" in text
+    # Ids, the consumer and the error's type: never the message itself.
+    assert stray.inquiry_id not in text
+    assert stray.inquiry_id not in await ndb.fetchval("SELECT params::text FROM notifications")
+    await tap.close()

@@ -22,11 +22,12 @@ from deploy.embedded import nats_server_binary
 from services.content.app import DEFINITION as CONTENT
 from services.inquiries.app import DEFINITION as INQUIRIES
 from services.logistics.app import DEFINITION as LOGISTICS
+from services.notifications.app import DEFINITION as NOTIFICATIONS
 from services.runtime.core.settings import load_settings
 
 DEPLOY = Path(__file__).resolve().parents[3] / "deploy"
 REPO = DEPLOY.parent
-SERVICES = {d.name: d for d in (CONTENT, INQUIRIES, LOGISTICS)}
+SERVICES = {d.name: d for d in (CONTENT, INQUIRIES, LOGISTICS, NOTIFICATIONS)}
 PARTNER_KINDS = {"transfer", "interpreter", "shipment"}
 
 
@@ -215,6 +216,7 @@ def test_the_secrets_the_file_mounts_are_generated_once_and_load_as_settings(
             for key, value in env.items()
             if key.endswith("_FILE")
         }
-        settings = load_settings(definition.settings_type, environ=mounted, port=1)
+        plain = {key: value for key, value in env.items() if not key.endswith("_FILE")}
+        settings = load_settings(definition.settings_type, environ=plain | mounted, port=1)
         assert settings.database_url.startswith("postgresql://carebridge:")
         assert settings.nats_url.startswith(f"nats://{definition.name}:")

@@ -28,16 +28,22 @@ from deploy.nats_auth import (
 from services.content.app import DEFINITION as CONTENT
 from services.inquiries.app import DEFINITION as INQUIRIES
 from services.logistics.app import DEFINITION as LOGISTICS
+from services.notifications.app import DEFINITION as NOTIFICATIONS
 
 KUBERNETES = Path(__file__).resolve().parents[3] / "deploy" / "kubernetes"
 KUBECTL = Path(sysconfig.get_path("scripts")) / "kubectl"
 KUBERNETES_VERSION = "1.37.0"
-SERVICES = {d.name: d for d in (CONTENT, INQUIRIES, LOGISTICS)}
+SERVICES = {d.name: d for d in (CONTENT, INQUIRIES, LOGISTICS, NOTIFICATIONS)}
 # What each service reads from a mounted secret rather than from the ConfigMap.
 SECRET_SETTINGS = {
     "content": {"PREVIEW_SECRET_FILE", "NATS_URL_FILE"},
     "inquiries": {"INQUIRIES_ENCRYPTION_KEYS_FILE", "NATS_URL_FILE"},
     "logistics": {"LOGISTICS_ENCRYPTION_KEYS_FILE", "NATS_URL_FILE"},
+    "notifications": {
+        "NOTIFICATIONS_ENCRYPTION_KEYS_FILE",
+        "NOTIFICATIONS_SMTP_PASSWORD_FILE",
+        "NATS_URL_FILE",
+    },
 }
 NATS_ACCOUNTS = KUBERNETES / "nats" / "accounts.yaml"
 

@@ -10,7 +10,12 @@ from typing import Any
 import msgspec
 import pytest
 
-from contracts.logistics import BookingStatusChanged, OperatorAlert, booking_details_decoder
+from contracts.logistics import (
+    Arrangement,
+    BookingStatusChanged,
+    OperatorAlert,
+    booking_details_decoder,
+)
 from contracts.partners import Offer, OfferDeclined, OfferWithdrawn, StatusUpdate
 from services.logistics import domain
 from services.runtime.core.errors import Conflict, IllegalTransition, Invalid, NotYet
@@ -217,3 +222,46 @@ def test_erasure_wipes_the_traveller_and_asks_each_partner_offered_it_to_erase()
     assert change.booking.details.patient.full_name == domain.ERASED
     assert [e.entry for e in change.timeline] == ["personal_data_erased", "partner_asked_to_erase"]
     assert domain.erase(domain.BookingState(booking=change.booking), now=NOW) is None
+
+
+def test_the_driver_reported_is_kept_for_the_patient_and_sealed_on_its_way_out() -> None:
+    first = created(partner("a"))
+    assert first.opened is not None
+    accepted = domain.accept(state_after(first), str(first.opened.id), "a", now=NOW)
+    assigned = domain.report_progress(
+        state_after(accepted),
+        StatusUpdate(
+            booking_id=str(first.booking.id),
+            status="driver_assigned",
+            driver_name="Jan Berger",
+            driver_phone="+4915112345678",
+            meeting_point="FRA arrivals hall, exit A",
+        ),
+        "a",
+        now=NOW,
+    )
+    assert assigned is not None
+    # A later step that reports nothing new keeps what was reported.
+    picked_up = domain.report_progress(
+        state_after(assigned),
+        StatusUpdate(booking_id=str(first.booking.id), status="picked_up", vehicle="V-Class"),
+        "a",
+        now=NOW,
+    )
+    assert picked_up is not None
+
+    expected = Arrangement(
+        driver_name="Jan Berger",
+        driver_phone="+4915112345678",
+        vehicle="V-Class",
+        meeting_point="FRA arrivals hall, exit A",
+    )
+    assert picked_up.booking.arrangement == expected
+    [changed] = events(picked_up, BookingStatusChanged)
+    assert changed.arrangement == expected
+    [message] = [m for m in picked_up.messages if isinstance(m.event, BookingStatusChanged)]
+    assert message.erasure_key == first.booking.inquiry_id
+    # The timeline names which fields came, not their values.
+    assert assigned.timeline[-1].detail == {
+        "reported": ["driver_name", "driver_phone", "meeting_point"]
+    }

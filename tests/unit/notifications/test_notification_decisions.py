@@ -5,16 +5,18 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import msgspec
 import pytest
 
 from contracts.inquiries import (
+    AccessTokenReissued,
     ConsentWithdrawn,
     InquiryOfferSent,
     InquiryStatusChanged,
     InquirySubmitted,
     PersonalDataErased,
 )
-from contracts.logistics import BookingStatusChanged, OperatorAlert
+from contracts.logistics import Arrangement, BookingStatusChanged, OperatorAlert
 from services.notifications.domain import decisions
 from services.notifications.domain.model import Pending, Recipient
 
@@ -167,12 +169,35 @@ def test_no_agreed_channel_composes_nothing() -> None:
         params={},
         attempts=1,
     )
-    assert (
-        decisions.compose(message, Recipient(address="a@b.c", language="de", channels=())) is None
-    )
-    composed = decisions.compose(message, Recipient(address="a@b.c", language="pl"))
-    assert composed is not None
+    assert decisions.compose(message, Recipient(address="a@b.c", language="de", channels=())) == ()
+    [composed] = decisions.compose(message, Recipient(address="a@b.c", language="pl"))
     assert composed.language == "en"
+
+
+def test_each_agreed_channel_gets_the_message_once_and_the_token_only_by_email() -> None:
+    message = Pending(
+        id=str(uuid.uuid4()),
+        kind="offer_sent",
+        audience="patient",
+        inquiry_id=CASE,
+        booking_id=None,
+        params={},
+        attempts=2,
+    )
+    both = Recipient(
+        address="a@b.c", phone="+380501234567", language="uk", channels=("email", "sms")
+    )
+    assert [(c.channel, c.to) for c in decisions.compose(message, both)] == [
+        ("email", "a@b.c"),
+        ("sms", "+380501234567"),
+    ]
+    # A retry after the SMS provider failed sends the SMS only.
+    retried = msgspec.structs.replace(message, delivered=("email",))
+    assert [c.channel for c in decisions.compose(retried, both)] == ["sms"]
+    token = msgspec.structs.replace(message, kind="access_token_reissued")
+    assert [c.channel for c in decisions.compose(token, both)] == ["email"]
+    no_phone = msgspec.structs.replace(both, phone=None)
+    assert [c.channel for c in decisions.compose(message, no_phone)] == ["email"]
 
 
 def test_retries_back_off_exponentially_to_a_cap() -> None:
@@ -184,3 +209,84 @@ def msgspec_replace(message: Pending, **changes: object) -> Pending:
     import msgspec  # noqa: PLC0415
 
     return msgspec.structs.replace(message, **changes)
+
+
+def test_a_reissued_token_brings_one_message_naming_the_reissue_not_the_token() -> None:
+    reissue = str(uuid.uuid4())
+    event = AccessTokenReissued(inquiry_id=CASE, reissue_id=reissue, reissued_at=NOW)
+
+    decision = decisions.decide_inquiry_event(event, NOW)
+
+    [planned] = decision.planned
+    assert (planned.kind, planned.audience, planned.params) == (
+        "access_token_reissued",
+        "patient",
+        {"reissue_id": reissue},
+    )
+    # A newer reissue replaces the pending message of the one before.
+    assert decision.cancel_keys == (planned.key,)
+    message = Pending(
+        id=str(uuid.uuid4()),
+        kind=planned.kind,
+        audience="patient",
+        inquiry_id=CASE,
+        booking_id=None,
+        params=planned.params,
+        attempts=1,
+    )
+    assert decisions.token_reissue_of(message) == reissue
+    [composed] = decisions.compose(
+        message, Recipient(address="a@b.c", language="uk", access_token="cbp_new")
+    )
+    assert composed.params["access_token"] == "cbp_new"
+
+
+@pytest.mark.parametrize(
+    ("kind", "progress", "arrangement", "message"),
+    [
+        ("transfer", "driver_assigned", Arrangement(driver_name="Jan"), "transfer_arranged"),
+        (
+            "interpreter",
+            "interpreter_assigned",
+            Arrangement(interpreter_name="Oksana"),
+            "interpreter_arranged",
+        ),
+        ("shipment", "dispatched", Arrangement(tracking_number="CB1"), "shipment_dispatched"),
+    ],
+)
+def test_the_step_that_reports_the_details_tells_the_patient_them_sealed(
+    kind: str, progress: str, arrangement: Arrangement, message: str
+) -> None:
+    event = BookingStatusChanged(
+        booking_id=str(uuid.uuid4()),
+        inquiry_id=CASE,
+        kind=kind,  # type: ignore[arg-type]
+        from_status="confirmed",
+        to_status="in_progress",
+        version=4,
+        partner_id="p",
+        partner_name="Partner GmbH",
+        progress=progress,
+        changed_at=NOW,
+        arrangement=arrangement,
+    )
+    [planned] = decisions.decide_logistics_event(event, NOW).planned
+    assert planned.kind == message
+    # The details go sealed (Planned.details), never into the plain params.
+    assert planned.details == decisions.booking_details(arrangement)
+    assert set(planned.params) == {"booking_kind", "partner_name"}
+
+
+def test_a_later_step_with_the_same_details_brings_no_second_message() -> None:
+    event = BookingStatusChanged(
+        booking_id=str(uuid.uuid4()),
+        inquiry_id=CASE,
+        kind="transfer",
+        from_status="in_progress",
+        to_status="in_progress",
+        version=5,
+        progress="picked_up",
+        changed_at=NOW,
+        arrangement=Arrangement(driver_name="Jan"),
+    )
+    assert decisions.decide_logistics_event(event, NOW).planned == ()
