@@ -39,7 +39,10 @@ PUBLIC: dict[str, set[tuple[str, str]]] = {
         ("GET", "/v1/sync"),
         ("GET", "/v1/preview/{token}"),
     },
-    "inquiries": set(),
+    "inquiries": {
+        # A patient who lost the token: the same 202 whatever is sent, limited per inquiry.
+        ("POST", "/v1/inquiries/{inquiry_id}/token-recovery"),
+    },
     "logistics": set(),
     "notifications": set(),
 }

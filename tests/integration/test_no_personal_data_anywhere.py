@@ -412,6 +412,8 @@ async def test_personal_data_only_where_a_job_needs_it_and_nowhere_after_erasure
         left = await db.fetchval(
             "SELECT (SELECT count(*) FROM logistics.stream_copies)"
             " + (SELECT count(*) FROM inquiries.stream_copies)"
+            # The partners' replies are scanned after the copies: wait for the scans too.
+            " + (SELECT count(*) FROM logistics.stream_scans)"
             " + (SELECT count(*) FROM logistics.bookings WHERE erased_at IS NULL)"
             " + (SELECT count(*) FROM logistics.outbox) + (SELECT count(*) FROM inquiries.outbox)"
         )

@@ -16,6 +16,7 @@ from litestar.params import FromPath
 from services.inquiries.api.patient_access import NO_STORE
 from services.inquiries.domain.recovery import RECOVERY_LIMIT, RECOVERY_WINDOW
 from services.inquiries.usecases import recovery
+from services.runtime.http.json_input import json_body
 from services.runtime.http.validation import decode_all_problems
 from services.runtime.service.running import KeysDependency, RuntimeDependency
 
@@ -57,7 +58,7 @@ class TokenRecoveryController(Controller):
         keys: KeysDependency,
         inquiry_id: FromPath[uuid.UUID],
     ) -> Response[RecoveryHeard]:
-        asked = decode_all_problems(await request.body(), TokenRecovery)
+        asked = decode_all_problems(await json_body(request), TokenRecovery)
         now = datetime.now(UTC)
         if not await recovery.hear_recovery(runtime.pool, inquiry_id, now):
             raise TooManyRequestsException(

@@ -183,14 +183,16 @@ async def test_a_scan_deletes_only_the_messages_of_its_subject_that_mention_an_i
         await provisioned.js.publish(provisioned.subject(subject), body.encode())
 
     async with transaction(pool) as conn:
-        await stream_copies.scan_for(conn, stream="PARTNERS", subject=mine, needles=[booking])
+        await stream_copies.scan_for(
+            conn, stream="PARTNER_REPLIES", subject=mine, needles=[booking]
+        )
         await Outbox(source="/tests", schema=SCHEMA).retract(conn, booking)
 
     async def scanned() -> bool:
         return await left(pool, "stream_scans") == 0
 
     await eventually(scanned)
-    kept = await bodies(provisioned, "PARTNERS")
+    kept = await bodies(provisioned, "PARTNER_REPLIES")
     assert kept == [
         f'{{"booking_id":"{other}"}}'.encode(),
         f'{{"booking_id":"{booking}"}}'.encode(),
