@@ -4,14 +4,14 @@ the message composed for its recipient at the moment it is sent."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Literal, get_args
 
 import msgspec
 
 from contracts.notifications import Audience, ContactChannel
 
-Kind = Literal[
-    # to the patient
+# Each kind is named once: the audiences' tuples are read off their Literals.
+PatientKind = Literal[
     "inquiry_received",
     "records_requested",
     "offer_sent",
@@ -23,31 +23,17 @@ Kind = Literal[
     "transfer_arranged",
     "interpreter_arranged",
     "shipment_dispatched",
-    # to staff (the on-call address)
+]
+# to staff (the on-call address)
+StaffKind = Literal[
     "booking_unassigned",
     "partner_incident",
     "notification_failed",
     "dead_letter_recorded",
 ]
-PATIENT_KINDS: tuple[Kind, ...] = (
-    "inquiry_received",
-    "records_requested",
-    "offer_sent",
-    "offer_expiring",
-    "inquiry_confirmed",
-    "booking_confirmed",
-    "inquiry_discharged",
-    "access_token_reissued",
-    "transfer_arranged",
-    "interpreter_arranged",
-    "shipment_dispatched",
-)
-STAFF_KINDS: tuple[Kind, ...] = (
-    "booking_unassigned",
-    "partner_incident",
-    "notification_failed",
-    "dead_letter_recorded",
-)
+Kind = Literal[PatientKind, StaffKind]
+PATIENT_KINDS: tuple[Kind, ...] = get_args(PatientKind)
+STAFF_KINDS: tuple[Kind, ...] = get_args(StaffKind)
 KINDS: tuple[Kind, ...] = PATIENT_KINDS + STAFF_KINDS
 
 Status = Literal["pending", "sent", "failed", "cancelled"]
