@@ -4,8 +4,6 @@ service is added here once rather than in every test that starts all of them."""
 
 from __future__ import annotations
 
-import msgspec
-
 from deploy.stack.runner import DEFINITIONS
 from services.runtime.privacy.crypto import KeyRing
 from services.runtime.privacy.sealing import SealingSettings
@@ -23,10 +21,5 @@ def every_service_environ(key_id: str = "t1") -> dict[str, str]:
     env = dict(REQUIRED)
     for definition in DEFINITIONS:
         if issubclass(definition.settings_type, SealingSettings):
-            variable = next(
-                f.encode_name
-                for f in msgspec.structs.fields(definition.settings_type)
-                if f.name == "encryption_keys"
-            )
-            env[variable] = KeyRing.generate_setting(key_id)
+            env[definition.settings_type.keys_variable()] = KeyRing.generate_setting(key_id)
     return env

@@ -51,8 +51,12 @@ class SealingSettings(ServiceSettings, frozen=True, kw_only=True):
     def outbox_keys(self) -> KeyRing:
         return self.key_ring()
 
-    def key_ring(self) -> KeyRing:
-        variable = next(
-            f.encode_name for f in msgspec.structs.fields(type(self)) if f.name == "encryption_keys"
+    @classmethod
+    def keys_variable(cls) -> str:
+        """The variable this service reads its ring from, e.g. `INQUIRIES_ENCRYPTION_KEYS`."""
+        return next(
+            f.encode_name for f in msgspec.structs.fields(cls) if f.name == "encryption_keys"
         )
-        return key_ring_setting(variable, self.encryption_keys, self.active_key)
+
+    def key_ring(self) -> KeyRing:
+        return key_ring_setting(self.keys_variable(), self.encryption_keys, self.active_key)
