@@ -16,6 +16,7 @@ from nats.errors import TimeoutError as NatsTimeoutError
 
 from contracts.envelope import Event
 from contracts.registry import RequestChannel
+from services.runtime.core.outages import TRANSIENT
 from services.runtime.messaging.bus import Bus
 
 log = structlog.get_logger(__name__)
@@ -80,6 +81,11 @@ async def answer(
             return
         try:
             reply = await handle(request)
+        except TRANSIENT as exc:
+            # PostgreSQL away or restarting: the asker is told at once and tries again later
+            # (notifications retry a message whose contact could not be read); not a crash.
+            log.warning("request not answered: outage", subject=channel.address, error=repr(exc))
+            reply = failed("the responder is briefly unavailable; try again")
         except Exception:
             log.exception("request failed", subject=channel.address)
             reply = failed("the request failed; the responder logged why")
