@@ -4,6 +4,7 @@ and `Nats-Msg-Id` equals `ce-id` so JetStream deduplicates a re-publish."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Annotated
@@ -22,6 +23,14 @@ CE_DATACONTENTTYPE = "ce-datacontenttype"
 # Extension attributes: lowercase alphanumerics only, as CloudEvents requires.
 CE_CORRELATIONID = "ce-correlationid"
 CE_CAUSATIONID = "ce-causationid"
+# The CloudEvents distributed-tracing extension: the W3C trace context of the event's origin,
+# so that whoever handles the event continues the same trace.
+CE_TRACEPARENT = "ce-traceparent"
+CE_TRACESTATE = "ce-tracestate"
+# W3C Trace Context, version 00. A context from outside that does not match is dropped, not
+# forwarded: it would end up in other services' messages.
+TRACEPARENT_PATTERN = re.compile(r"^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$")
+TRACESTATE_MAX = 512
 NATS_MSG_ID = "Nats-Msg-Id"
 CONTENT_TYPE = "application/json"
 
@@ -51,6 +60,8 @@ class Metadata(msgspec.Struct, frozen=True, kw_only=True):
     time: AwareDatetime
     correlation_id: str | None = None
     causation_id: str | None = None
+    traceparent: str | None = None
+    tracestate: str | None = None
     # Where the message arrived (without the deployment's namespace); not a header. A consumer
     # reading a channel with parameters learns them here, e.g. which partner sent a reply.
     subject: str | None = None
@@ -69,6 +80,10 @@ class Metadata(msgspec.Struct, frozen=True, kw_only=True):
             headers[CE_CORRELATIONID] = self.correlation_id
         if self.causation_id:
             headers[CE_CAUSATIONID] = self.causation_id
+        if self.traceparent:
+            headers[CE_TRACEPARENT] = self.traceparent
+            if self.tracestate:
+                headers[CE_TRACESTATE] = self.tracestate
         return headers
 
 
@@ -104,5 +119,16 @@ def metadata_from_headers(
         time=time,
         correlation_id=headers.get(CE_CORRELATIONID),
         causation_id=headers.get(CE_CAUSATIONID),
+        **trace_context(headers.get(CE_TRACEPARENT), headers.get(CE_TRACESTATE)),
         subject=subject,
     )
+
+
+def trace_context(traceparent: str | None, tracestate: str | None) -> dict[str, str | None]:
+    """The trace context as Metadata keeps it: a malformed traceparent is dropped with its
+    state, an oversized state alone."""
+    if traceparent is None or not TRACEPARENT_PATTERN.match(traceparent):
+        return {"traceparent": None, "tracestate": None}
+    if tracestate is not None and (not tracestate or len(tracestate) > TRACESTATE_MAX):
+        tracestate = None
+    return {"traceparent": traceparent, "tracestate": tracestate}

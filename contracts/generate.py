@@ -21,10 +21,14 @@ from contracts.envelope import (
     CE_SOURCE,
     CE_SPECVERSION,
     CE_TIME,
+    CE_TRACEPARENT,
+    CE_TRACESTATE,
     CE_TYPE,
     CONTENT_TYPE,
     NATS_MSG_ID,
     SPEC_VERSION,
+    TRACEPARENT_PATTERN,
+    TRACESTATE_MAX,
     Event,
     event_type,
 )
@@ -54,6 +58,11 @@ INFO_DESCRIPTION = inspect.cleandoc(
     attributes travel as headers (`ce-specversion`, `ce-id`, `ce-type`, `ce-source`, `ce-time`,
     `ce-datacontenttype`, and the extensions `ce-correlationid` and `ce-causationid`), and the
     body is the event itself as JSON, tagged by its `type` field.
+
+    Traces follow the CloudEvents distributed-tracing extension: `ce-traceparent` and
+    `ce-tracestate` carry the W3C Trace Context of the event's origin. A partner copies them from
+    an offer onto each reply to it, so the operator sees one trace from the booking request to
+    the partner's answer; a malformed value is dropped, never forwarded.
 
     `Nats-Msg-Id` equals `ce-id`, so JetStream drops a copy re-published within the stream's
     duplicate window. Delivery is still at least once: consumers deduplicate on `ce-id`.
@@ -336,6 +345,19 @@ def headers_schema(cls: type[Event]) -> dict[str, Any]:
         CE_CAUSATIONID: {
             "type": "string",
             "description": "`ce-id` of the message that caused this one, if any.",
+        },
+        CE_TRACEPARENT: {
+            "type": "string",
+            "pattern": TRACEPARENT_PATTERN.pattern,
+            "description": (
+                "W3C `traceparent` of the event's origin (CloudEvents distributed-tracing "
+                "extension); a reply carries the one of the offer it answers."
+            ),
+        },
+        CE_TRACESTATE: {
+            "type": "string",
+            "maxLength": TRACESTATE_MAX,
+            "description": "W3C `tracestate` going with `ce-traceparent`, if any.",
         },
         NATS_MSG_ID: {
             "type": "string",

@@ -41,6 +41,10 @@ DESCRIPTIONS: dict[str, str] = {
     "bytes, request_id, trace_id; never bodies, tokens or query values); `false`: none",
     "ACCESS_LOG_SAMPLE_CACHED": "share (0 to 1) of cached reads answered by the fast path "
     "(content) that get an access log line; 0: none, 1: all",
+    "OTEL_EXPORTER_OTLP_ENDPOINT": "an OTLP/HTTP collector's base URL: spans of HTTP requests, "
+    "published and handled events go to `<url>/v1/traces` (OpenTelemetry's `OTEL_BSP_*` and "
+    "`OTEL_EXPORTER_OTLP_HEADERS` apply); empty: none are exported, the trace context is still "
+    "passed on",
     "NATS_NAMESPACE": "prefix for every subject (`ns.content.…`) and stream (`ns_CONTENT`): "
     "isolates tenants or test runs sharing one NATS",
     "NATS_TLS_CA_FILE": "the CA that signed the NATS servers' certificates, when not a public "

@@ -361,6 +361,10 @@ class ReferencePartner:
             time=self.clock(),
             correlation_id=cause.correlation_id or cause.id,
             causation_id=cause.id,
+            # The offer's trace goes on with the answer (the partner protocol asks it of every
+            # partner: docs/partners.md).
+            traceparent=cause.traceparent,
+            tracestate=cause.tracestate,
         )
         # Through JetStream, acknowledged: the reply is in the stream even if logistics is down.
         await self.bus.js.publish(

@@ -13,10 +13,12 @@ import msgspec
 from contracts.inquiries import InquiryStatus
 from services.inquiries.domain.lifecycle import check_version
 from services.inquiries.domain.model import Case, Change, PersonalData, aad
-from services.inquiries.store import cases, offers
+from services.inquiries.store import cases, offers, traces
 from services.inquiries.store.cases import CaseRow
+from services.runtime.core import tracing
 from services.runtime.core.db import Connection
 from services.runtime.core.errors import NotFound
+from services.runtime.core.tracing import NO_TRACE
 from services.runtime.messaging.outbox import Outbox
 from services.runtime.privacy import disclosures
 from services.runtime.privacy.crypto import KeyRing, from_column
@@ -96,9 +98,28 @@ async def record(conn: Connection, inquiry_id: uuid.UUID, change: Change) -> Non
 async def announce(conn: Connection, outbox: Outbox, inquiry_id: uuid.UUID, change: Change) -> None:
     """The change's events, through the outbox; an event that carries the traveller's data to
     another service is recorded in the disclosure log under its id."""
+    if not change.announcements:
+        return
+    case = await traces.of_case(conn, inquiry_id)
+    with tracing.joined(NO_TRACE if case is None else case.trace, "inquiries case change"):
+        await _emit(conn, outbox, inquiry_id, change, case)
+
+
+async def _emit(
+    conn: Connection,
+    outbox: Outbox,
+    inquiry_id: uuid.UUID,
+    change: Change,
+    case: traces.CaseTrace | None,
+) -> None:
     for announcement in change.announcements:
         event_id = await outbox.emit(
-            conn, announcement.subject, announcement.event, erasure_key=announcement.erasure_key
+            conn,
+            announcement.subject,
+            announcement.event,
+            erasure_key=announcement.erasure_key,
+            # The case's own chain, whoever acts on it now.
+            correlation_id=None if case is None else case.correlation_id,
         )
         if announcement.disclosed_to is not None:
             await disclosures.record(

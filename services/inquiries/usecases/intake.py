@@ -13,15 +13,16 @@ from services.inquiries.domain import intake
 from services.inquiries.domain.intake import SubmitInquiry, Submitted
 from services.inquiries.domain.model import aad
 from services.inquiries.domain.views import PatientCase
-from services.inquiries.store import cases
+from services.inquiries.store import cases, traces
 from services.inquiries.store import intake as store
 from services.inquiries.store.privacy import insert_consent
 from services.inquiries.usecases.bookings import booking_views
 from services.inquiries.usecases.cases import save
 from services.inquiries.usecases.offers import offer_views
+from services.runtime.core import tracing
 from services.runtime.core.db import Connection, Pool, transaction
 from services.runtime.core.errors import Invalid, NotFound
-from services.runtime.messaging.outbox import Outbox
+from services.runtime.messaging.outbox import Outbox, current_correlation_id
 from services.runtime.privacy.crypto import KeyRing, from_column, to_column
 
 ACCESS_TOKEN_PREFIX = "cbp_"  # noqa: S105 - marks a patient token when it leaks, not a secret
@@ -109,6 +110,10 @@ async def _submit_once(
             version=request.consent.version,
             given_by="patient",
             now=now,
+        )
+        # The case's trace and correlation: its later events, whoever causes them, join them.
+        await traces.remember(
+            conn, inquiry_id, current_correlation_id() or str(inquiry_id), tracing.current()
         )
         await save(conn, outbox, inquiry_id, change)
         answer = Submitted(

@@ -13,6 +13,8 @@ from typing import Any, Literal
 import msgspec
 import structlog
 
+from services.runtime.core import tracing
+
 # Keys whose values must never reach a log line, whatever logs them (GDPR Art. 9, secrets).
 REDACTED_KEYS = frozenset(
     {
@@ -63,6 +65,7 @@ def configure_logging(
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         _add_service(service),
+        _add_trace_id,
         redact,
     ]
     renderer: Any = (
@@ -121,6 +124,15 @@ def _add_service(service: str) -> structlog.types.Processor:
         return event_dict
 
     return add
+
+
+def _add_trace_id(
+    _: Any, __: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """The current trace's id, when traces are exported: a log line leads to its trace."""
+    if tracing.exporting() and (trace_id := tracing.current_trace_id()) is not None:
+        event_dict.setdefault("trace_id", trace_id)
+    return event_dict
 
 
 def _json_dumps(obj: Any, **_: Any) -> str:

@@ -94,6 +94,9 @@ class ServiceSettings(msgspec.Struct, frozen=True, kw_only=True, rename="upper")
     # one: a line costs more than such a read.
     access_log: bool = True
     access_log_sample_cached: Annotated[float, msgspec.Meta(ge=0, le=1)] = 0.01
+    # An OTLP/HTTP collector's base URL (spans go to <url>/v1/traces): traces across HTTP and
+    # NATS are exported there; empty, none are (the trace context is still passed on).
+    otel_exporter_otlp_endpoint: str = ""
 
     def outbox_keys(self) -> KeyRing | None:
         """The key ring that seals outbox rows naming a person; a service holding personal

@@ -65,8 +65,10 @@ class AccessLog:
         size: int,
         request_id: str | None,
         headers: HeaderMap,
+        trace: str | None = None,
     ) -> None:
-        """The line of one request; `duration` in seconds, to its last byte."""
+        """The line of one request; `duration` in seconds, to its last byte; `trace` the id of
+        the trace its server span belongs to, when spans are exported (else the caller's)."""
         log.info(
             "http request",
             method=method,
@@ -75,7 +77,7 @@ class AccessLog:
             duration_ms=round(duration * 1000, 3),
             bytes=size,
             request_id=request_id,
-            trace_id=trace_id(headers),
+            trace_id=trace or trace_id(headers),
         )
 
     def sender(self, method: str, send: Send, started: float, headers: HeaderMap) -> Send:

@@ -28,6 +28,8 @@ RawHeaders = list[tuple[bytes, bytes]]
 # The request's headers as a dict, built once: the consumer-access layer passes its own on
 # (`pass_on`), so the layers inside do not build it again.
 HEADER_MAP = "carebridge.header_map"
+# The trace id of the request's server span, left by the tracing hook when spans are exported.
+TRACE_ID = "carebridge.trace_id"
 # Looked up once: reading a member off its enum class costs five times the comparison.
 HTTP: Final = ScopeType.HTTP
 REQUEST_ID = "x-request-id"
@@ -82,6 +84,7 @@ def request_context_middleware(app: ASGIApp, access_log: AccessLog | None = None
                         size=size,
                         request_id=request_id,
                         headers=headers,
+                        trace=cast(_AnyScope, scope).get(TRACE_ID),
                     )
 
     return middleware

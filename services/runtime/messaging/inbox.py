@@ -20,6 +20,7 @@ from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
+from opentelemetry.trace import SpanKind
 
 from contracts.envelope import (
     Event,
@@ -29,10 +30,12 @@ from contracts.envelope import (
     metadata_from_headers,
 )
 from contracts.registry import Channel, stream_named
+from services.runtime.core import tracing
 from services.runtime.core.db import Connection, Pool
 from services.runtime.core.errors import Conflict, DomainError, NotFound, NotYet
 from services.runtime.core.outages import TRANSIENT
 from services.runtime.core.pacing import Backoff, redelivery_delay, wait_any
+from services.runtime.core.tracing import TraceContext
 from services.runtime.http.request_context import safe_id
 from services.runtime.messaging import dead_letters
 from services.runtime.messaging.bus import Bus, fetch_ready
@@ -139,7 +142,14 @@ async def apply_decoded(
         causation_id=meta.id,
     ):
         try:
-            await sub.handler(conn, event, meta)
+            # Continues the trace the event carries: what the handler emits carries it on.
+            with tracing.continued(
+                TraceContext.of_event(meta),
+                f"process {meta.subject or sub.name}",
+                SpanKind.CONSUMER,
+                attributes=tracing.messaging_attributes(meta.subject or "", meta.id),
+            ):
+                await sub.handler(conn, event, meta)
         except DomainError as exc:
             raise Poison(f"{type(exc).__name__}: {exc.detail}") from exc
     return Outcome.APPLIED

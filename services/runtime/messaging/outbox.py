@@ -22,11 +22,22 @@ import msgspec
 import structlog
 from nats.errors import Error as NatsError
 from nats.js.api import PubAck
+from opentelemetry.trace import Span, SpanKind
 
-from contracts.envelope import CE_ID, CE_TYPE, Event, Metadata, event_type
+from contracts.envelope import (
+    CE_ID,
+    CE_TRACEPARENT,
+    CE_TRACESTATE,
+    CE_TYPE,
+    Event,
+    Metadata,
+    event_type,
+)
+from services.runtime.core import tracing
 from services.runtime.core.db import Connection, Pool
 from services.runtime.core.outages import TRANSIENT
 from services.runtime.core.pacing import Backoff, wait_any
+from services.runtime.core.tracing import TraceContext
 from services.runtime.messaging import stream_copies
 from services.runtime.messaging.bus import Bus
 from services.runtime.privacy.crypto import KeyRing, from_column, to_column
@@ -79,6 +90,8 @@ class Outbox:
         An event that names a person carries an `erasure_key` (the inquiry id): erasing the
         person retracts it from the outbox or its stream (`stream_copies.retract`)."""
         context = structlog.contextvars.get_contextvars()
+        # Kept with the row, so the relay's publish and every handler continue this trace.
+        traced = tracing.current()
         meta = Metadata(
             id=str(uuid.uuid4()),
             type=event_type(type(event)),
@@ -86,6 +99,8 @@ class Outbox:
             time=datetime.now(UTC),
             correlation_id=correlation_id or context.get("correlation_id"),
             causation_id=causation_id or context.get("causation_id"),
+            traceparent=traced.traceparent,
+            tracestate=traced.tracestate,
         )
         payload, sealed = msgspec.json.encode(event), False
         if erasure_key is not None and self.keys is not None:
@@ -116,6 +131,12 @@ class Outbox:
         await stream_copies.retract(conn, erasure_key)
         # Also wakes the relay for scans requested in this transaction (`scan_for`).
         await conn.execute("SELECT pg_notify($1, '')", self.channel)
+
+
+def current_correlation_id() -> str | None:
+    """The correlation id bound for the request or message being handled, if any."""
+    found = structlog.contextvars.get_contextvars().get("correlation_id")
+    return found if isinstance(found, str) else None
 
 
 def notify_channel(schema: str) -> str:
@@ -173,6 +194,22 @@ async def publish_rows(
     )
 
 
+def _publish_spans(rows: list[OutboxRow]) -> list[Span]:
+    """A producer span per row, continuing the trace kept with it; none when nothing is
+    exported (the relay's hot loop then pays nothing)."""
+    if not tracing.exporting():
+        return []
+    return [
+        tracing.started(
+            TraceContext.of(r.headers.get(CE_TRACEPARENT), r.headers.get(CE_TRACESTATE)),
+            f"publish {r.subject}",
+            SpanKind.PRODUCER,
+            tracing.messaging_attributes(r.subject, r.headers.get(CE_ID)),
+        )
+        for r in rows
+    ]
+
+
 class Relay:
     """Publishes one schema's outbox. Safe to run in every replica: rows are claimed with
     SKIP LOCKED, so replicas share the backlog and never publish a row concurrently.
@@ -225,7 +262,12 @@ class Relay:
                 rows = await claim_batch(conn, self.batch_size)
                 if not rows:
                     return total
-                acks = await publish_rows(self.bus, rows, self.keys)
+                spans = _publish_spans(rows)
+                try:
+                    acks = await publish_rows(self.bus, rows, self.keys)
+                finally:
+                    for span in spans:
+                        span.end()
                 await stream_copies.remember(
                     conn, [(r.erasure_key, ack) for r, ack in zip(rows, acks, strict=True)]
                 )

@@ -13,10 +13,13 @@ import structlog
 from nats.aio.msg import Msg
 from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeoutError
+from opentelemetry.trace import SpanKind
 
 from contracts.envelope import Event
 from contracts.registry import RequestChannel
+from services.runtime.core import tracing
 from services.runtime.core.outages import TRANSIENT
+from services.runtime.core.tracing import TRACEPARENT, TRACESTATE, TraceContext
 from services.runtime.messaging.bus import Bus
 
 log = structlog.get_logger(__name__)
@@ -46,7 +49,11 @@ async def ask(
         raise TypeError(f"{channel.address} carries {channel.request.__name__} requests")
     try:
         reply = await bus.nc.request(
-            bus.subject(channel.address), msgspec.json.encode(request), timeout=timeout
+            bus.subject(channel.address),
+            msgspec.json.encode(request),
+            timeout=timeout,
+            # W3C trace context as plain header fields: these messages are not CloudEvents.
+            headers=tracing.current().carrier() or None,
         )
     except NoRespondersError:
         raise NoAnswer(channel, "is not running") from None
@@ -79,8 +86,15 @@ async def answer(
         except msgspec.DecodeError as exc:
             await msg.respond(msgspec.json.encode(failed(f"malformed request: {exc}")))
             return
+        headers = msg.headers or {}
         try:
-            reply = await handle(request)
+            with tracing.continued(
+                TraceContext.of(headers.get(TRACEPARENT), headers.get(TRACESTATE)),
+                f"answer {channel.address}",
+                SpanKind.SERVER,
+                attributes=tracing.messaging_attributes(channel.address, None),
+            ):
+                reply = await handle(request)
         except TRANSIENT as exc:
             # PostgreSQL away or restarting: the asker is told at once and tries again later
             # (notifications retry a message whose contact could not be read); not a crash.

@@ -26,6 +26,7 @@ from services.runtime.access.audit import audit_middleware
 from services.runtime.access.client_address import ClientAddresses
 from services.runtime.access.consumer_access import ReadyAnswers
 from services.runtime.access.rate_limit import RateLimiter
+from services.runtime.core import tracing
 from services.runtime.core.db import Connection, Pool, create_pool
 from services.runtime.core.log import configure_logging, event_loop_name
 from services.runtime.core.migrate import migrate
@@ -41,6 +42,7 @@ from services.runtime.http.operation_ids import operation_id
 from services.runtime.http.problem_docs import document_problems
 from services.runtime.http.problems import EXCEPTION_HANDLERS
 from services.runtime.http.request_context import request_context_middleware
+from services.runtime.http.tracing import tracing_plugins
 from services.runtime.messaging import dead_letters
 from services.runtime.messaging.bus import Bus
 from services.runtime.messaging.inbox import TRANSIENT_RETRY_CAP, Consumer, DeadLetterHook
@@ -119,10 +121,8 @@ def create_service_app(
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         # Here, not in the factory: building the app for its OpenAPI document must not touch
-        # the process's logging.
-        configure_logging(
-            service=definition.name, level=settings.log_level, fmt=settings.log_format
-        )
+        # the process's logging and tracing.
+        _configure_process(definition, settings)
         pool = await create_pool(
             settings.database_url,
             schema=definition.schema,
@@ -216,7 +216,7 @@ def create_service_app(
                 except TimeoutError:
                     log.warning("database connections still busy at shutdown, terminating")
                     pool.terminate()
-                log.info("service stopped")
+                _stopped()
 
     app = ServiceApp(
         route_handlers=[
@@ -265,6 +265,7 @@ def create_service_app(
         request_max_body_size=settings.request_max_body,
         # Every `data:` body is checked (JSON type, depth, repeated keys) before it is decoded.
         request_class=JSONRequest,
+        plugins=tracing_plugins() if settings.otel_exporter_otlp_endpoint else [],
     )
     document_problems(app.openapi_schema, staff.SECURITY_SCHEME, consumer_access.SECURITY_SCHEME)
     # Around routing, not inside it (as Litestar's route middleware is), so unmatched paths and
@@ -293,6 +294,17 @@ def create_service_app(
         access_log=access_log,
     )
     return app
+
+
+def _configure_process(definition: ServiceDefinition, settings: ServiceSettings) -> None:
+    configure_logging(service=definition.name, level=settings.log_level, fmt=settings.log_format)
+    tracing.configure(definition.name, settings.otel_exporter_otlp_endpoint)
+
+
+def _stopped() -> None:
+    log.info("service stopped")
+    # The spans still buffered go out before the process ends.
+    tracing.shutdown()
 
 
 async def _metrics_listener(runtime: Runtime) -> asyncio.Server | None:
