@@ -55,7 +55,11 @@ def create_app(settings: LogisticsSettings) -> Litestar:
 
     def bookings(runtime: RuntimeDependency) -> BookingCollaborators:
         return BookingCollaborators(
-            pool=runtime.pool, outbox=runtime.outbox, keys=keys, offer_timeout=timeout
+            pool=runtime.pool,
+            outbox=runtime.outbox,
+            keys=keys,
+            offer_timeout=timeout,
+            outcomes=runtime.metrics,
         )
 
     async def deadlines(runtime: Runtime, stop: asyncio.Event) -> None:

@@ -179,6 +179,7 @@ def create_app(settings: NotificationsSettings) -> Litestar:
             oncall_email=settings.notifications_oncall_email,
             staff_language=settings.notifications_staff_language,
             retries=settings.retries(),
+            outcomes=runtime.metrics,
         )
 
     async def sender(runtime: Runtime, stop: asyncio.Event) -> None:

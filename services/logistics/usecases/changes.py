@@ -112,4 +112,21 @@ async def save(
                 reference=message.event.offer_id,
                 at=change.at,
             )
+    _count(c, change)
     return True
+
+
+# Where a booking's dispatch ends: a partner took it, or none is left to offer it to.
+_DISPATCHED = {"confirmed": "accepted", "unassigned": "unassigned"}
+
+
+def _count(c: BookingCollaborators, change: domain.Change) -> None:
+    """Offers answered, expired or withdrawn, and dispatches ended, with how long each took.
+    Counted as the change is saved; a rolled-back transaction (rare: a lost race) may count
+    once too often, which rates of outcomes absorb."""
+    for closed in change.closed:
+        c.outcomes.outcome("offer", closed.state, (change.at - closed.sent_at).total_seconds())
+    before, booking = change.before, change.booking
+    ended = _DISPATCHED.get(booking.status)
+    if ended is not None and (before is None or before.status != booking.status):
+        c.outcomes.outcome("dispatch", ended, (change.at - booking.created_at).total_seconds())

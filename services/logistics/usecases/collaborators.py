@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from services.runtime.core.db import Pool
+from services.runtime.core.outcomes import UNCOUNTED, Outcomes
 from services.runtime.messaging.outbox import Outbox
 from services.runtime.privacy.crypto import KeyRing
 
@@ -21,3 +22,5 @@ class BookingCollaborators:
     outbox: Outbox
     keys: KeyRing
     offer_timeout: timedelta
+    # Dispatch and offer outcomes, for the service's metrics.
+    outcomes: Outcomes = UNCOUNTED

@@ -10,6 +10,7 @@ from contracts.notifications import ContactChannel, ContactReply
 from services.notifications.domain.model import Composed
 from services.notifications.rendering import Rendered, Templates
 from services.runtime.core.db import Pool
+from services.runtime.core.outcomes import UNCOUNTED, Outcomes
 from services.runtime.messaging.outbox import Outbox
 from services.runtime.privacy.crypto import KeyRing
 
@@ -43,3 +44,5 @@ class Notifying:
     oncall_email: str
     staff_language: str
     retries: Retries
+    # Messages sent, failed and cancelled, for the service's metrics.
+    outcomes: Outcomes = UNCOUNTED

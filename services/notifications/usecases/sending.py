@@ -197,6 +197,12 @@ async def _settle(
             send_after=send_after,
             any_status=any_status,
         )
+    if status in _FINAL:
+        d.outcomes.outcome("notification", status)
+
+
+# What a message ends as; a retry put off for later is not an outcome yet.
+_FINAL = frozenset({"sent", "failed", "cancelled"})
 
 
 def _sealed(d: Notifying, message: Pending, reply: str) -> bytes | None:

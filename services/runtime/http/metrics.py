@@ -6,7 +6,18 @@ import time
 
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+)
+from prometheus_client.gc_collector import GCCollector
+from prometheus_client.platform_collector import PlatformCollector
+from prometheus_client.process_collector import ProcessCollector
+
+# What a business outcome is recorded for (`Metrics.outcome`): a bounded set, named once.
+OUTCOME_KINDS = ("dispatch", "offer", "notification", "support_case")
 
 
 class Metrics:
@@ -76,6 +87,34 @@ class Metrics:
             ["reason"],
             registry=self.registry,
         )
+        self.dead_letters_recorded = Counter(
+            "dead_letters_recorded",
+            "Messages set aside as dead letters, per consumer and reason (undecodable, "
+            "rejected by the domain, still premature, failed every attempt)",
+            ["consumer", "reason"],
+            registry=self.registry,
+        )
+        self.outcomes = Counter(
+            "outcomes",
+            "Business outcomes by what ended (dispatch: accepted, unassigned; offer: accepted, "
+            "declined, expired, withdrawn; notification: sent, failed, cancelled). Offers per "
+            "booking: the rate of offer outcomes over the rate of dispatch outcomes",
+            ["what", "outcome"],
+            registry=self.registry,
+        )
+        self.outcome_seconds = Histogram(
+            "outcome_seconds",
+            "Time from start to outcome (dispatch: booking created to a partner's acceptance "
+            "or to unassigned; offer: sent to answered; notification: due to sent)",
+            ["what", "outcome"],
+            buckets=(0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600, 4 * 3600, 24 * 3600),
+            registry=self.registry,
+        )
+        # The Prometheus client's process and runtime series (CPU, memory, open files, GC),
+        # as its default registry has them; this registry is the app's own.
+        ProcessCollector(registry=self.registry)
+        PlatformCollector(registry=self.registry)
+        GCCollector(registry=self.registry)
         Gauge(
             "service_info",
             "Constant 1, labelled with the service name",
@@ -103,6 +142,15 @@ class Metrics:
 
     def count_event(self, event_type: str) -> None:
         self.events_published.labels(type=event_type).inc()
+
+    def count_dead_letter(self, consumer: str, reason: str) -> None:
+        self.dead_letters_recorded.labels(consumer=consumer, reason=reason).inc()
+
+    def outcome(self, what: str, outcome: str, seconds: float | None = None) -> None:
+        """One business outcome (see OUTCOME_KINDS), and how long it took when known."""
+        self.outcomes.labels(what=what, outcome=outcome).inc()
+        if seconds is not None:
+            self.outcome_seconds.labels(what=what, outcome=outcome).observe(max(seconds, 0.0))
 
     def count_message(self, consumer: str, outcome: str) -> None:
         self.consumer_messages.labels(consumer=consumer, outcome=outcome).inc()

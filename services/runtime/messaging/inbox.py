@@ -103,6 +103,10 @@ class Poison(Exception):
 PREMATURE_EXTRA_ATTEMPTS = 10
 
 
+# The decoding failures a Poison is raised from: the message is unreadable, not refused.
+_UNDECODABLE = (InvalidMetadata, msgspec.DecodeError)
+
+
 class Outcome(enum.Enum):
     APPLIED = "applied"
     DUPLICATE = "duplicate"
@@ -226,10 +230,13 @@ class Consumer:
         on_outcome: Callable[[str, str], None] = lambda *_: None,
         dead_letter_max_payload: int = dead_letters.DEFAULT_MAX_PAYLOAD,
         on_dead_letter: DeadLetterHook | None = None,
+        on_dead_lettered: Callable[[str, str], None] = lambda _consumer, _reason: None,
     ) -> None:
         self.pool = pool
         self.dead_letter_max_payload = dead_letter_max_payload
         self.on_dead_letter = on_dead_letter
+        # Told (consumer, reason) of each message set aside: dead letters by reason.
+        self.on_dead_lettered = on_dead_lettered
         self.bus = bus
         self.sub: Subscription[object] = sub  # type: ignore[assignment]
         self.batch_size = batch_size
@@ -313,11 +320,14 @@ class Consumer:
         try:
             outcome = await apply_message(self.pool, self.sub, msg.headers, msg.data, subject)
         except Poison as exc:
-            await self._dead_letter(msg, subject, str(exc), attempt)
+            reason = "undecodable" if isinstance(exc.__cause__, _UNDECODABLE) else "rejected"
+            await self._dead_letter(msg, subject, str(exc), attempt, reason)
             return
         except NotYet as exc:
             if attempt >= self.max_deliver + PREMATURE_EXTRA_ATTEMPTS:
-                await self._dead_letter(msg, subject, f"still premature: {exc.detail}", attempt)
+                await self._dead_letter(
+                    msg, subject, f"still premature: {exc.detail}", attempt, "premature"
+                )
                 return
             log.info("message is premature, will retry", consumer=self.durable, attempt=attempt)
             self.on_outcome(self.durable, "retried")
@@ -333,7 +343,9 @@ class Consumer:
             return
         except Exception as exc:  # noqa: BLE001 - any other failure is retried, then dead-lettered
             if attempt >= self.max_deliver:
-                await self._dead_letter(msg, subject, f"{type(exc).__name__}: {exc}", attempt)
+                await self._dead_letter(
+                    msg, subject, f"{type(exc).__name__}: {exc}", attempt, "failed"
+                )
                 return
             # The type only: exception messages can quote the data that failed, and logs
             # must never hold personal data. The full text goes to the dead letter, if any.
@@ -349,7 +361,11 @@ class Consumer:
         self.on_outcome(self.durable, outcome.value)
         await msg.ack()
 
-    async def _dead_letter(self, msg: Msg, subject: str, error: str, attempt: int) -> None:
+    async def _dead_letter(
+        self, msg: Msg, subject: str, error: str, attempt: int, reason: str
+    ) -> None:
+        """Keep the message as a dead letter; `reason` (undecodable, rejected, premature,
+        failed) is the bounded label it is counted under."""
         headers = dict(msg.headers or {})
         try:
             async with self.pool.acquire() as conn, conn.transaction():
@@ -385,6 +401,7 @@ class Consumer:
             )
             await msg.nak(delay=redelivery_delay(attempt, cap=TRANSIENT_RETRY_CAP))
             return
-        log.error("message dead-lettered", consumer=self.durable, subject=subject)
+        log.error("message dead-lettered", consumer=self.durable, subject=subject, reason=reason)
         self.on_outcome(self.durable, "dead_lettered")
+        self.on_dead_lettered(self.durable, reason)
         await msg.term()

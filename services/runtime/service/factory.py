@@ -166,6 +166,7 @@ def create_service_app(
                     on_outcome=metrics.count_message,
                     dead_letter_max_payload=settings.dead_letter_max_payload,
                     on_dead_letter=announce_dead_letter(definition.name, runtime.outbox),
+                    on_dead_lettered=metrics.count_dead_letter,
                 )
                 for sub in definition.subscriptions(runtime)
             ]

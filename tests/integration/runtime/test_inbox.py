@@ -88,8 +88,10 @@ async def publish(bus: Bus, body: bytes, headers: dict[str, str]) -> None:
 
 
 class Running:
-    def __init__(self, consumer: Consumer) -> None:
+    def __init__(self, consumer: Consumer, reasons: list[str] | None = None) -> None:
         self.consumer = consumer
+        # The reasons the consumer counted dead letters under, as its metrics get them.
+        self.reasons = reasons if reasons is not None else []
         self.stop = asyncio.Event()
         self.task = asyncio.create_task(consumer.run(self.stop))
 
@@ -105,11 +107,18 @@ async def catalogue() -> Catalogue:
 
 @pytest.fixture
 async def running(pool: Pool, provisioned: Bus, catalogue: Catalogue) -> AsyncIterator[Running]:
+    reasons: list[str] = []
     consumer = Consumer(
-        pool, provisioned, subscription(catalogue), batch_size=8, max_deliver=3, ack_wait=5
+        pool,
+        provisioned,
+        subscription(catalogue),
+        batch_size=8,
+        max_deliver=3,
+        ack_wait=5,
+        on_dead_lettered=lambda _consumer, reason: reasons.append(reason),
     )
     await consumer.ensure()
-    run = Running(consumer)
+    run = Running(consumer, reasons)
     yield run
     await run.close()
 
@@ -183,6 +192,7 @@ async def test_a_message_failing_every_time_becomes_a_dead_letter_after_max_deli
     assert catalogue.calls == 3
     assert [(d.event_id, d.attempts, d.subject) for d in letters] == [(meta.id, 3, SUBJECT)]
     assert letters[0].error == "RuntimeError: handler bug"
+    assert running.reasons == ["failed"]
     assert await applied_rows(pool) == 0
     await eventually(lambda: consumer_settled(provisioned, running.consumer))
 
@@ -204,6 +214,7 @@ async def test_an_undecodable_message_is_dead_lettered_at_once_with_its_reason(
     letters = await eventually(lambda: open_dead_letters(pool))
     assert letters[0].attempts == 1
     assert letters[0].error == "undecodable message: Expected `str`, got `int` - at `$.slug`"
+    assert running.reasons == ["undecodable"]
     assert catalogue.calls == 0
 
 
@@ -233,6 +244,7 @@ async def test_a_message_without_cloudevents_headers_is_dead_lettered(
 
     letters = await eventually(lambda: open_dead_letters(pool))
     assert "missing CloudEvents header(s): ce-id, ce-type, ce-source, ce-time" in letters[0].error
+    assert running.reasons == ["undecodable"]
 
 
 async def test_a_domain_refusal_is_dead_lettered_without_retrying_and_changes_nothing(
@@ -244,6 +256,7 @@ async def test_a_domain_refusal_is_dead_lettered_without_retrying_and_changes_no
 
     letters = await eventually(lambda: open_dead_letters(pool))
     assert letters[0].error == "Conflict: slug mitral-valve-insufficiency is reserved"
+    assert running.reasons == ["rejected"]
     assert catalogue.calls == 1
     assert await applied_rows(pool) == 0
     inbox = await pool.fetchval("SELECT count(*) FROM inbox")
