@@ -94,6 +94,9 @@ class ServiceSettings(msgspec.Struct, frozen=True, kw_only=True, rename="upper")
     # one: a line costs more than such a read.
     access_log: bool = True
     access_log_sample_cached: Annotated[float, msgspec.Meta(ge=0, le=1)] = 0.01
+    # Days a staff token lives when issued or rotated without a lifetime of its own (the
+    # operator command reads the same variable).
+    staff_token_ttl_days: Annotated[int, msgspec.Meta(ge=1, le=3650)] = 90
 
     def outbox_keys(self) -> KeyRing | None:
         """The key ring that seals outbox rows naming a person; a service holding personal

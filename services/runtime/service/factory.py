@@ -47,6 +47,7 @@ from services.runtime.messaging.inbox import TRANSIENT_RETRY_CAP, Consumer, Dead
 from services.runtime.messaging.outbox import Outbox, Relay
 from services.runtime.service.definition import ServiceDefinition
 from services.runtime.service.metrics_listener import bound_port, start_metrics_listener
+from services.runtime.service.staff_tokens import StaffTokenController
 from services.runtime.service.operations import (
     AuditController,
     DeadLetterController,
@@ -223,6 +224,7 @@ def create_service_app(
             HealthController,
             DeadLetterController,
             AuditController,
+            StaffTokenController,
             get_docs_asset,
             *definition.route_handlers,
         ],
