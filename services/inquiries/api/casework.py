@@ -30,6 +30,7 @@ from services.inquiries.domain.commands import (
 from services.inquiries.domain.views import CasePage, CaseView, ConsentEntry, NoteView
 from services.inquiries.usecases import casework
 from services.inquiries.usecases.privacy import consent
+from services.runtime.access import audit
 from services.runtime.service.running import KeysDependency, RuntimeDependency
 
 
@@ -74,7 +75,8 @@ class CoordinatorController(Controller):
     @get(
         "/{inquiry_id:uuid}",
         summary="One case in full: personal data, consents, timeline, offers, notes",
-        **COORDINATOR,
+        description="Each read is recorded in the audit log, and shown in the patient's export.",
+        **audit.reads(COORDINATOR),
     )
     async def get_inquiry(
         self, runtime: RuntimeDependency, keys: KeysDependency, inquiry_id: FromPath[uuid.UUID]

@@ -47,7 +47,6 @@ from services.runtime.messaging.inbox import TRANSIENT_RETRY_CAP, Consumer, Dead
 from services.runtime.messaging.outbox import Outbox, Relay
 from services.runtime.service.definition import ServiceDefinition
 from services.runtime.service.metrics_listener import bound_port, start_metrics_listener
-from services.runtime.service.staff_tokens import StaffTokenController
 from services.runtime.service.operations import (
     AuditController,
     DeadLetterController,
@@ -56,6 +55,7 @@ from services.runtime.service.operations import (
 )
 from services.runtime.service.running import Runtime
 from services.runtime.service.serve import DRAIN_SIGNAL
+from services.runtime.service.staff_tokens import StaffTokenController
 
 log = structlog.get_logger(__name__)
 

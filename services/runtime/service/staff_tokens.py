@@ -64,4 +64,5 @@ class StaffTokenController(Controller):
                 raise NotFound(str(exc)) from None
             except staff.AlreadyRotated as exc:
                 raise Conflict(str(exc)) from None
-        return Response(rotated, status_code=201, headers={"Cache-Control": "no-store"})
+        # Staff answers are never stored by a cache (staff_only's route policy).
+        return Response(rotated, status_code=201)

@@ -133,7 +133,9 @@ def test_an_unreachable_database_is_a_clear_error(capsys: pytest.CaptureFixture[
 def test_a_token_lives_ttl_days_and_the_listing_shows_its_expiry(
     database_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert run(database_url, "create", "--person", "Tia", "--role", "editor", "--ttl-days", "7") == 0
+    assert (
+        run(database_url, "create", "--person", "Tia", "--role", "editor", "--ttl-days", "7") == 0
+    )
     found = principal(database_url, capsys.readouterr().out.strip())
     assert found is not None
     lifetime = sql(
