@@ -18,6 +18,7 @@ from services.inquiries.api.case_commands import (
     Command,
     case_answer,
     person,
+    viewer,
 )
 from services.inquiries.api.patient_access import NO_STORE
 from services.inquiries.domain.commands import (
@@ -44,19 +45,23 @@ class CoordinatorController(Controller):
         summary="Cases, newest first, filtered; keyset pages (pass next_cursor as cursor)",
         description=(
             f"Filters: status, condition_slug, submitted_from and submitted_to (dates, "
-            f"inclusive, UTC), coordinator. limit is 1 to {casework.MAX_PAGE} (50 by default). "
-            "A bad filter, limit or cursor is a 400 naming it."
+            f"inclusive, UTC), coordinator, unassigned (true: only the queue of cases no one "
+            f"has claimed). limit is 1 to {casework.MAX_PAGE} (50 by default). A bad filter, "
+            "limit or cursor is a 400 naming it. A coordinator sees the cases assigned to them "
+            "and the unassigned ones; a lead_coordinator or an admin sees every case."
         ),
         **COORDINATOR,
     )
     async def list_inquiries(
         self,
+        request: Request[Any, Any, Any],
         runtime: RuntimeDependency,
         status: FromQuery[str | None] = None,
         condition_slug: FromQuery[str | None] = None,
         submitted_from: FromQuery[date | None] = None,
         submitted_to: FromQuery[date | None] = None,
         coordinator: FromQuery[str | None] = None,
+        unassigned: FromQuery[bool] = False,
         cursor: FromQuery[str | None] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=casework.MAX_PAGE)] = 50,
     ) -> Response[CasePage]:
@@ -66,10 +71,13 @@ class CoordinatorController(Controller):
             submitted_from=submitted_from,
             submitted_to=submitted_to,
             coordinator=coordinator,
+            unassigned=unassigned,
             cursor=cursor,
             limit=limit,
         )
-        page = await casework.list_cases(runtime.pool, query)
+        page = await casework.list_cases(
+            runtime.pool, query, viewer=viewer(request.state.principal)
+        )
         return Response(page, headers={"Cache-Control": NO_STORE})
 
     @get(
@@ -86,13 +94,19 @@ class CoordinatorController(Controller):
     @put(
         "/{inquiry_id:uuid}/coordinator",
         summary="Assign the case to a coordinator (null unassigns); If-Match required",
+        description=(
+            "A coordinator claims a case (their own name) or releases it (null); assigning it "
+            "to someone else needs the lead_coordinator role (422 otherwise)."
+        ),
         responses=CHANGE,
         **COORDINATOR,
     )
     async def assign_coordinator(
         self, cmd: Command, data: JSONBody[Assignment]
     ) -> Response[CaseView]:
-        await casework.assign(cmd.pool, cmd.outbox, cmd.id, data.coordinator, cmd.stamp)
+        await casework.assign(
+            cmd.pool, cmd.outbox, cmd.id, data.coordinator, cmd.stamp, viewer=cmd.viewer
+        )
         return await cmd.answer()
 
     @post(
