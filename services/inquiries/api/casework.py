@@ -1,6 +1,8 @@
-"""The coordinators' doors (staff role `coordinator`, or admin): find cases, read one in full,
-assign, take notes, and move the case through its lifecycle. Changes name the version they are
-based on (see case_commands); notes are the exception: they are only ever appended."""
+"""The coordinators' doors (staff role `coordinator`, `lead_coordinator`, or admin): find cases,
+read one in full, assign, take notes, and move the case through its lifecycle. A coordinator
+sees the cases assigned to them and the unassigned queue (case_commands.COORDINATOR's guard).
+Changes name the version they are based on (see case_commands); notes are the exception: they
+are only ever appended."""
 
 from __future__ import annotations
 
