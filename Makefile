@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run cluster reset status tokens token revoke-token api-keys api-key revoke-api-key retention test test-fast lint fmt contracts bench soak check clean docs docs-build docs-config notifications-preview mail
+.PHONY: help install run cluster reset status tokens token revoke-token rotate-token api-keys api-key revoke-api-key retention test test-fast lint fmt contracts bench soak check clean docs docs-build docs-config notifications-preview mail
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -36,9 +36,13 @@ status: $(STAMP) ## Show the running local stack (URLs, credentials file)
 tokens: $(STAMP) ## List staff tokens (never their secret); DATABASE_URL or the running stack
 	@$(BIN)/python -m deploy.tokens list
 
-token: $(STAMP) ## Issue a staff token, printed once: make token PERSON="Anna" ROLES="coordinator"
-	@test -n "$(PERSON)" -a -n "$(ROLES)" || { echo 'usage: make token PERSON="Anna Example" ROLES="coordinator editor"' >&2; exit 2; }
-	@$(BIN)/python -m deploy.tokens create --person "$(PERSON)" $(foreach r,$(ROLES),--role $(r))
+token: $(STAMP) ## Issue a staff token, printed once: make token PERSON="Anna" ROLES="coordinator" [TTL_DAYS=90]
+	@test -n "$(PERSON)" -a -n "$(ROLES)" || { echo 'usage: make token PERSON="Anna Example" ROLES="coordinator editor" [TTL_DAYS=90]' >&2; exit 2; }
+	@$(BIN)/python -m deploy.tokens create --person "$(PERSON)" $(foreach r,$(ROLES),--role $(r)) $(if $(TTL_DAYS),--ttl-days "$(TTL_DAYS)")
+
+rotate-token: $(STAMP) ## A new secret for a staff token, printed once; the old one works GRACE_HOURS more (24)
+	@test -n "$(ID)" || { echo 'usage: make rotate-token ID=<token id> [GRACE_HOURS=24] [TTL_DAYS=90]' >&2; exit 2; }
+	@$(BIN)/python -m deploy.tokens rotate "$(ID)" $(if $(GRACE_HOURS),--grace-hours "$(GRACE_HOURS)") $(if $(TTL_DAYS),--ttl-days "$(TTL_DAYS)")
 
 revoke-token: $(STAMP) ## Revoke a staff token: make revoke-token ID=<token id from make tokens>
 	@test -n "$(ID)" || { echo 'usage: make revoke-token ID=<token id>' >&2; exit 2; }

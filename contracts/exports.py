@@ -62,6 +62,15 @@ class ExportedBooking(Contract, frozen=True, kw_only=True):
     timeline: tuple[ExportedTimelineEntry, ...]
 
 
+class StaffRead(Contract, frozen=True, kw_only=True):
+    """A member of staff read the case's decrypted personal or health data: who, through which
+    route (its template, no ids), and when. From the service's audit log."""
+
+    person: Annotated[str, msgspec.Meta(max_length=200)]
+    route: Annotated[str, msgspec.Meta(max_length=500)]
+    read_at: AwareDatetime
+
+
 class CaseExportRequest(Event, frozen=True, kw_only=True, tag="case_export_request"):
     """Inquiries asks logistics for everything it keeps about one case."""
 
@@ -75,6 +84,9 @@ class CaseExport(Event, frozen=True, kw_only=True, tag="case_export"):
     inquiry_id: InquiryId
     bookings: tuple[ExportedBooking, ...]
     disclosures: tuple[Disclosure, ...]
+    # Who of logistics' staff read the bookings' details (added within v1: empty from a
+    # logistics that predates it).
+    staff_reads: tuple[StaffRead, ...] = ()
 
 
 class CaseExportFailed(Event, frozen=True, kw_only=True, tag="case_export_failed"):

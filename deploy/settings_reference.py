@@ -67,6 +67,8 @@ DESCRIPTIONS: dict[str, str] = {
     "no limit",
     "API_KEY_REFRESH": "seconds a replica uses its snapshot of API keys before reading them "
     "again: how long a new or revoked key takes to count",
+    "STAFF_TOKEN_TTL_DAYS": "days a staff token lives when issued (`make token`) or rotated "
+    "without a lifetime of its own; expired tokens are refused with a 401 that says so",
     "REQUEST_MAX_BODY": "largest request body in bytes; larger is a 413",
     "STAFF_RATE_LIMIT": "requests a minute per staff token (a bucket of its own, never the "
     "anonymous one of its address); 0 for no limit",

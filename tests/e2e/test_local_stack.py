@@ -13,6 +13,7 @@ import httpx
 import psutil
 import pytest
 
+from services.runtime.access import staff
 from tests.e2e.local_stack import REPO, STOP_DEADLINE, Runner, Stacks
 
 pytestmark = pytest.mark.e2e
@@ -23,7 +24,8 @@ PARTNERS = {
     "medilingua": ["interpreter"],
     "hessen-pharma-express": ["shipment"],
 }
-ROLES = {"admin", "editor", "coordinator"}
+# The stack issues a token for every role (a lead_coordinator among them).
+ROLES = set(staff.ROLES)
 
 
 def test_the_local_stack_starts_serves_stops_cleanly_and_keeps_its_data(stacks: Stacks) -> None:

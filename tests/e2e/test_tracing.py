@@ -126,6 +126,7 @@ def test_one_trace_follows_a_case_from_submission_to_partner_and_back(
     inquiry_id = submitted["id"]
     # The coordinator's requests are traces of their own.
     del walk.inquiries.headers["traceparent"]
+    walk.claim(inquiry_id)
     walk.step(inquiry_id, "transitions", {"to": "in_review"})
     walk.step(inquiry_id, "offers", OFFER)
     walk.step(inquiry_id, "offers/1/accept")

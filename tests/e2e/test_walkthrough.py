@@ -116,6 +116,7 @@ class Walk:
         services = manifest["services"]
         token = manifest["credentials"]["staff"]["coordinator"]
         self.coordinator = {"Authorization": f"Bearer {token}"}
+        self.admin = {"Authorization": f"Bearer {manifest['credentials']['staff']['admin']}"}
         # A third-party site submits inquiries with its API key; the stack issues one.
         self.site = {"X-API-Key": manifest["credentials"]["api_keys"]["local-site"]}
         self.inquiries = httpx.Client(base_url=services["inquiries"], timeout=10)
@@ -151,6 +152,31 @@ class Walk:
         assert response.status_code in (200, 201), response.text
         answer: dict[str, Any] = response.json()
         return answer
+
+    def claim(self, inquiry_id: str) -> dict[str, Any]:
+        """The coordinator takes the case from the unassigned queue."""
+        case = f"/v1/coordinator/inquiries/{inquiry_id}"
+        queue = self.inquiries.get(
+            "/v1/coordinator/inquiries", params={"unassigned": "true"}, headers=self.coordinator
+        )
+        assert inquiry_id in {c["id"] for c in queue.json()["items"]}, queue.text
+        current = self.inquiries.get(case, headers=self.coordinator)
+        response = self.inquiries.put(
+            f"{case}/coordinator",
+            json={"coordinator": "local-coordinator"},
+            headers={**self.coordinator, "If-Match": current.headers["etag"]},
+        )
+        assert response.status_code == 200, response.text
+        answer: dict[str, Any] = response.json()
+        return answer
+
+    def reads_audited(self, service: httpx.Client, inquiry_id: str) -> set[tuple[str, str]]:
+        """Who read the case's data through which route, from the service's audit log."""
+        response = service.get(
+            "/admin/audit", params={"case": inquiry_id, "limit": 1000}, headers=self.admin
+        )
+        assert response.status_code == 200, response.text
+        return {(e["person"], e["route"]) for e in response.json() if e["method"] == "GET"}
 
     def bookings(self, inquiry_id: str) -> list[dict[str, Any]]:
         response = self.logistics.get(
@@ -195,6 +221,7 @@ def test_an_inquiry_becomes_bookings_the_partners_confirm_and_complete(
     submitted = until(walk.submit, "the inquiry is accepted")
     inquiry_id = submitted["id"]
 
+    assert walk.claim(inquiry_id)["coordinator"] == "local-coordinator"
     walk.step(inquiry_id, "transitions", {"to": "in_review"})
     walk.step(inquiry_id, "offers", OFFER)
     walk.step(inquiry_id, "offers/1/accept")
@@ -244,6 +271,15 @@ def test_an_inquiry_becomes_bookings_the_partners_confirm_and_complete(
     for text in [*texts, *subjects, *texts_sms]:
         for health in HEALTH:
             assert health.lower() not in text.lower()
+
+    # Every read of her data by the coordinator is in the audit logs, by case.
+    assert walk.reads_audited(walk.inquiries, inquiry_id) == {
+        ("local-coordinator", "/v1/coordinator/inquiries/{inquiry_id}")
+    }
+    assert walk.reads_audited(walk.logistics, inquiry_id) == {
+        ("local-coordinator", "/v1/bookings"),
+        ("local-coordinator", "/v1/bookings/{booking_id}"),
+    }
 
 
 # Received, offer, confirmed, discharged; each of the four bookings confirmed and its details.

@@ -14,7 +14,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from litestar import Request, Response
+from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency, Provide
+from litestar.handlers.base import BaseRouteHandler
 from litestar.openapi import ResponseSpec
 from litestar.params import FromPath
 
@@ -24,13 +26,37 @@ from services.inquiries.usecases import casework
 from services.inquiries.usecases.cases import Stamp
 from services.runtime.access.staff import Principal, staff_only
 from services.runtime.core.db import Pool
+from services.runtime.core.errors import NotFound
 from services.runtime.http.preconditions import IfMatch, etag, required_version
 from services.runtime.http.problems import MEDIA_TYPE, Problem
 from services.runtime.messaging.outbox import Outbox
 from services.runtime.privacy.crypto import KeyRing
 from services.runtime.service.running import KeysDependency, RuntimeDependency
 
-COORDINATOR = staff_only("coordinator")
+
+def viewer(principal: Principal) -> str | None:
+    """Whose cases a person sees: a coordinator their own and the unassigned queue (their
+    name); a lead coordinator or an admin every case (None)."""
+    return None if principal.may("lead_coordinator") else principal.person
+
+
+async def _case_in_view(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+) -> None:
+    """A case assigned to another coordinator is, for this one, a case that does not exist:
+    404 for reads and commands alike, so ids cannot be probed. Runs after the staff guard."""
+    del handler  # applies to every route with a case in its path
+    inquiry_id = connection.path_params.get("inquiry_id")
+    if inquiry_id is None:
+        return
+    pool = connection.app.state.runtime.pool
+    if not await casework.in_view(pool, inquiry_id, viewer(connection.state.principal)):
+        raise NotFound(f"no inquiry {inquiry_id}")
+
+
+_STAFF = staff_only("coordinator")
+# A coordinator's route: the staff guard, then the case's visibility.
+COORDINATOR = {**_STAFF, "guards": [*_STAFF["guards"], _case_in_view]}
 
 
 def _problem(description: str) -> ResponseSpec:
@@ -61,6 +87,8 @@ class CaseCommand:
     by: str
     if_match: str | None
     now: datetime
+    # Whose cases the person sees (see `viewer`): None for a lead coordinator or an admin.
+    viewer: str | None = None
 
     @property
     def stamp(self) -> Stamp:
@@ -103,6 +131,7 @@ def _case_command(
         by=person(request),
         if_match=if_match,
         now=datetime.now(UTC),
+        viewer=viewer(request.state.principal),
     )
 
 

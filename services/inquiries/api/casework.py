@@ -1,6 +1,8 @@
-"""The coordinators' doors (staff role `coordinator`, or admin): find cases, read one in full,
-assign, take notes, and move the case through its lifecycle. Changes name the version they are
-based on (see case_commands); notes are the exception: they are only ever appended."""
+"""The coordinators' doors (staff role `coordinator`, `lead_coordinator`, or admin): find cases,
+read one in full, assign, take notes, and move the case through its lifecycle. A coordinator
+sees the cases assigned to them and the unassigned queue (case_commands.COORDINATOR's guard).
+Changes name the version they are based on (see case_commands); notes are the exception: they
+are only ever appended."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from services.inquiries.api.case_commands import (
     Command,
     case_answer,
     person,
+    viewer,
 )
 from services.inquiries.api.patient_access import NO_STORE
 from services.inquiries.domain.commands import (
@@ -30,6 +33,7 @@ from services.inquiries.domain.commands import (
 from services.inquiries.domain.views import CasePage, CaseView, ConsentEntry, NoteView
 from services.inquiries.usecases import casework
 from services.inquiries.usecases.privacy import consent
+from services.runtime.access import audit
 from services.runtime.service.running import KeysDependency, RuntimeDependency
 
 
@@ -43,19 +47,23 @@ class CoordinatorController(Controller):
         summary="Cases, newest first, filtered; keyset pages (pass next_cursor as cursor)",
         description=(
             f"Filters: status, condition_slug, submitted_from and submitted_to (dates, "
-            f"inclusive, UTC), coordinator. limit is 1 to {casework.MAX_PAGE} (50 by default). "
-            "A bad filter, limit or cursor is a 400 naming it."
+            f"inclusive, UTC), coordinator, unassigned (true: only the queue of cases no one "
+            f"has claimed). limit is 1 to {casework.MAX_PAGE} (50 by default). A bad filter, "
+            "limit or cursor is a 400 naming it. A coordinator sees the cases assigned to them "
+            "and the unassigned ones; a lead_coordinator or an admin sees every case."
         ),
         **COORDINATOR,
     )
     async def list_inquiries(
         self,
+        request: Request[Any, Any, Any],
         runtime: RuntimeDependency,
         status: FromQuery[str | None] = None,
         condition_slug: FromQuery[str | None] = None,
         submitted_from: FromQuery[date | None] = None,
         submitted_to: FromQuery[date | None] = None,
         coordinator: FromQuery[str | None] = None,
+        unassigned: FromQuery[bool] = False,
         cursor: FromQuery[str | None] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=casework.MAX_PAGE)] = 50,
     ) -> Response[CasePage]:
@@ -65,16 +73,20 @@ class CoordinatorController(Controller):
             submitted_from=submitted_from,
             submitted_to=submitted_to,
             coordinator=coordinator,
+            unassigned=unassigned,
             cursor=cursor,
             limit=limit,
         )
-        page = await casework.list_cases(runtime.pool, query)
+        page = await casework.list_cases(
+            runtime.pool, query, viewer=viewer(request.state.principal)
+        )
         return Response(page, headers={"Cache-Control": NO_STORE})
 
     @get(
         "/{inquiry_id:uuid}",
         summary="One case in full: personal data, consents, timeline, offers, notes",
-        **COORDINATOR,
+        description="Each read is recorded in the audit log, and shown in the patient's export.",
+        **audit.reads(COORDINATOR),
     )
     async def get_inquiry(
         self, runtime: RuntimeDependency, keys: KeysDependency, inquiry_id: FromPath[uuid.UUID]
@@ -84,13 +96,19 @@ class CoordinatorController(Controller):
     @put(
         "/{inquiry_id:uuid}/coordinator",
         summary="Assign the case to a coordinator (null unassigns); If-Match required",
+        description=(
+            "A coordinator claims a case (their own name) or releases it (null); assigning it "
+            "to someone else needs the lead_coordinator role (422 otherwise)."
+        ),
         responses=CHANGE,
         **COORDINATOR,
     )
     async def assign_coordinator(
         self, cmd: Command, data: JSONBody[Assignment]
     ) -> Response[CaseView]:
-        await casework.assign(cmd.pool, cmd.outbox, cmd.id, data.coordinator, cmd.stamp)
+        await casework.assign(
+            cmd.pool, cmd.outbox, cmd.id, data.coordinator, cmd.stamp, viewer=cmd.viewer
+        )
         return await cmd.answer()
 
     @post(

@@ -191,8 +191,24 @@ def transition(
     return move(case, change.to, by=by, now=now, reason=change.reason)
 
 
-def assign(case: Case, coordinator: str | None, *, by: str, now: datetime) -> Change:
-    """The coordinator in charge, or None to unassign: a change of the case like any other."""
+def visible_to(assigned: str | None, viewer: str | None) -> bool:
+    """Whether a case is in a coordinator's view: assigned to them, or unassigned (the queue
+    they claim from). `viewer` None is a lead coordinator or an admin, who see every case."""
+    return viewer is None or assigned is None or assigned == viewer
+
+
+def assign(
+    case: Case, coordinator: str | None, *, by: str, now: datetime, viewer: str | None = None
+) -> Change:
+    """The coordinator in charge, or None to unassign: a change of the case like any other.
+    A coordinator who sees only their own cases (`viewer`) claims a case or releases it;
+    giving it to someone else is a lead coordinator's call."""
+    if viewer is not None and coordinator not in (None, viewer):
+        raise Invalid.single(
+            "coordinator",
+            f"may be only yourself ({viewer}) or null: assigning a case to someone else needs "
+            "the lead_coordinator role",
+        )
     return Change(
         at=now,
         case=msgspec.structs.replace(case, coordinator=coordinator, version=case.version + 1),

@@ -18,6 +18,9 @@ class CaseFilter(msgspec.Struct, frozen=True, kw_only=True):
     submitted_from: datetime | None = None
     submitted_before: datetime | None = None
     coordinator: str | None = None
+    # A coordinator's view: their cases and the unassigned ones (None: every case).
+    viewer: str | None = None
+    unassigned: bool = False
 
 
 async def list_cases(
@@ -37,6 +40,8 @@ async def list_cases(
               AND ($4::timestamptz IS NULL OR submitted_at < $4)
               AND ($5::text IS NULL OR coordinator = $5)
               AND ($6::timestamptz IS NULL OR (submitted_at, id) < ($6, $7::uuid))
+              AND ($9::text IS NULL OR coordinator IS NULL OR coordinator = $9)
+              AND (NOT $10::boolean OR coordinator IS NULL)
             ORDER BY submitted_at DESC, id DESC LIMIT $8""",
         where.status,
         where.condition_slug,
@@ -46,6 +51,8 @@ async def list_cases(
         at,
         last_id,
         limit,
+        where.viewer,
+        where.unassigned,
     )
     return [case_row(r) for r in rows]
 

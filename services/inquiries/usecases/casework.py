@@ -51,10 +51,14 @@ async def assign(
     inquiry_id: uuid.UUID,
     coordinator: str | None,
     stamp: Stamp,
+    *,
+    viewer: str | None = None,
 ) -> None:
     async with transaction(pool) as conn:
         row = await lock(conn, inquiry_id, stamp.expected_version)
-        change = casework.assign(case_of(row), coordinator, by=stamp.by, now=stamp.now)
+        change = casework.assign(
+            case_of(row), coordinator, by=stamp.by, now=stamp.now, viewer=viewer
+        )
         await save(conn, outbox, inquiry_id, change)
 
 
@@ -163,6 +167,16 @@ async def _discharge(conn: Connection, keys: KeyRing, inquiry_id: uuid.UUID) -> 
     return keys.decrypt_json(from_column(raw), aad=aad(inquiry_id, "discharge"), type=Discharge)
 
 
+async def in_view(pool: Pool, inquiry_id: uuid.UUID, viewer: str | None) -> bool:
+    """Whether the case is one `viewer` may see (see domain.casework.visible_to). An unknown
+    case is left to the route, which answers 404 for it anyway."""
+    if viewer is None:
+        return True
+    async with pool.acquire() as conn:
+        row = await cases.find_case(conn, inquiry_id)
+    return row is None or casework.visible_to(row.coordinator, viewer)
+
+
 async def case_view(pool: Pool, keys: KeyRing, inquiry_id: uuid.UUID) -> CaseView:
     async with pool.acquire() as conn:
         row = await cases.find_case(conn, inquiry_id)
@@ -220,12 +234,15 @@ class CaseQuery(msgspec.Struct, frozen=True, kw_only=True):
     submitted_from: date | None = None
     submitted_to: date | None = None
     coordinator: str | None = None
+    unassigned: bool = False
     cursor: str | None = None
     limit: int = 50
 
 
-async def list_cases(pool: Pool, query: CaseQuery) -> CasePage:
+async def list_cases(pool: Pool, query: CaseQuery, *, viewer: str | None = None) -> CasePage:
+    """`viewer`: a coordinator who sees only their cases and the queue; None sees all."""
     where, after = _filter(query)
+    where = msgspec.structs.replace(where, viewer=viewer)
     async with pool.acquire() as conn:
         rows = await store.list_cases(conn, where, after=after, limit=query.limit + 1)
     page = rows[: query.limit]
@@ -276,6 +293,7 @@ def _filter(query: CaseQuery) -> tuple[store.CaseFilter, tuple[datetime, uuid.UU
             query.submitted_to + timedelta(days=1) if query.submitted_to else None
         ),
         coordinator=query.coordinator,
+        unassigned=query.unassigned,
     )
     return where, after
 

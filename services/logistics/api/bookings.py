@@ -23,6 +23,7 @@ from contracts.logistics import (
 from services.logistics import domain, usecases
 from services.logistics.api import BookingCollaboratorsDependency
 from services.logistics.usecases import BookingCollaborators
+from services.runtime.access import audit
 from services.runtime.access.staff import staff_only
 from services.runtime.core.errors import BadRequest, FieldProblem
 from services.runtime.http.cursors import AwareDatetime, decode_cursor, encode_cursor
@@ -115,10 +116,12 @@ class BookingController(Controller):
     @get(
         "/",
         summary="List bookings, oldest first; filter by inquiry, status and kind",
-        **staff_only("coordinator"),
+        description="Each read is recorded in the audit log with the cases it showed.",
+        **audit.reads(staff_only("coordinator")),
     )
     async def list_bookings(
         self,
+        request: Request[Any, Any, Any],
         bookings: BookingCollaboratorsDependency,
         inquiry_id: FromQuery[uuid.UUID | None] = None,
         status: FromQuery[BookingStatus | None] = None,
@@ -136,6 +139,7 @@ class BookingController(Controller):
             limit=limit + 1,
         )
         page = rows[:limit]
+        audit.concerns(request.state, (b.inquiry_id for b in page))
         more = len(rows) > limit
         return BookingPage(
             items=page,
@@ -145,12 +149,18 @@ class BookingController(Controller):
     @get(
         "/{booking_id:uuid}",
         summary="One booking with its timeline and the offers made for it",
-        **staff_only("coordinator"),
+        description="Each read is recorded in the audit log with the booking's case.",
+        **audit.reads(staff_only("coordinator")),
     )
     async def get_booking(
-        self, bookings: BookingCollaboratorsDependency, booking_id: FromPath[uuid.UUID]
+        self,
+        request: Request[Any, Any, Any],
+        bookings: BookingCollaboratorsDependency,
+        booking_id: FromPath[uuid.UUID],
     ) -> BookingView:
-        return await _view(bookings, booking_id)
+        view = await _view(bookings, booking_id)
+        audit.concerns(request.state, [view.booking.inquiry_id])
+        return view
 
     @post(
         "/{booking_id:uuid}/cancel",

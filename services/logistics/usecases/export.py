@@ -10,6 +10,7 @@ from datetime import datetime
 from contracts.exports import CaseExport, CaseExportRequest, ExportedBooking, ExportedTimelineEntry
 from services.logistics import domain
 from services.logistics.store import bookings
+from services.runtime.access import audit
 from services.runtime.core.db import Connection, Pool
 from services.runtime.privacy import disclosures
 from services.runtime.privacy.crypto import KeyRing
@@ -28,6 +29,7 @@ async def export_case(pool: Pool, keys: KeyRing, request: CaseExportRequest) -> 
             inquiry_id=request.inquiry_id,
             bookings=tuple(bookings),
             disclosures=tuple(await disclosures.of_case(conn, request.inquiry_id)),
+            staff_reads=tuple(await audit.reads_of_case(conn, request.inquiry_id)),
         )
 
 

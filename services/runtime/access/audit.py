@@ -1,7 +1,12 @@
-"""The audit log: who changed what. Every request that changes state (any method but GET, HEAD
-and OPTIONS), or reads what its route marks as audited (AUDIT_READS), and carries a valid staff
-token is recorded with the person, their roles, the route template, the ids in its path and the
-answer's status, whatever the service.
+"""The audit log: who changed what, and who read whose data. Every request that changes state
+(any method but GET, HEAD and OPTIONS), or reads what its route marks as audited (`reads()`:
+every route that answers decrypted personal or health data to staff), and carries a valid staff
+token is recorded with the person, their roles, the route template, the ids in its path, the
+cases it concerns and the answer's status, whatever the service.
+
+The cases: the `inquiry_id` in the path or the query, and any a handler names with `concerns()`
+(a booking read names its booking's case). An auditor filters by case; the patient's export
+lists the reads of their case.
 
 Recorded at the HTTP edge rather than in each use case, so no route can forget it; the row is
 written before the answer leaves, so a client never sees a change the log lacks. Refused
@@ -10,15 +15,17 @@ attempts (401/403/409/…) are recorded too: they are what an auditor looks for.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
+from urllib.parse import parse_qs
 
 import msgspec
 import structlog
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from contracts.exports import StaffRead
 from services.runtime.access.staff import Principal
 from services.runtime.core.db import Connection, Pool
 from services.runtime.core.outages import TRANSIENT
@@ -30,6 +37,24 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Route option (`opt={AUDIT_READS: True}`) for a read an auditor must see too: staff reading a
 # person's whole record (the data export) is recorded like a change.
 AUDIT_READS = "audit_reads"
+# Where in the request state a handler leaves the cases a request concerns (see `concerns`).
+_CASES = "audit_cases"
+# The path or query parameter that names a case, in every service.
+CASE_PARAMETER = "inquiry_id"
+
+
+def reads(options: dict[str, Any]) -> dict[str, Any]:
+    """Route options (staff_only's) made to audit reads too: for a route that answers
+    decrypted personal or health data."""
+    return {**options, "opt": {**options.get("opt", {}), AUDIT_READS: True}}
+
+
+def concerns(state: Any, case_ids: Iterable[object]) -> None:
+    """Name the cases a request concerns when neither its path nor its query says (a booking
+    read by its own id): `audit.concerns(request.state, [booking.inquiry_id])`."""
+    known: list[str] = state.get(_CASES) or []
+    known += [str(c) for c in case_ids if c is not None and str(c) not in known]
+    state[_CASES] = known
 
 
 class AuditEntry(msgspec.Struct, frozen=True, kw_only=True):
@@ -41,6 +66,7 @@ class AuditEntry(msgspec.Struct, frozen=True, kw_only=True):
     method: str
     route: str
     target: dict[str, str]
+    cases: list[str]
     status: int
     request_id: str | None
 
@@ -54,11 +80,12 @@ async def record(
     target: dict[str, str],
     status: int,
     request_id: str | None,
+    cases: list[str] | None = None,
 ) -> None:
     await conn.execute(
         """INSERT INTO audit_log (token_id, person, roles, method, route, target, status,
-                                  request_id)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
+                                  request_id, cases)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)""",
         principal.token_id,
         principal.person,
         list(principal.roles),
@@ -67,6 +94,7 @@ async def record(
         msgspec.json.encode(target).decode(),
         status,
         request_id,
+        cases or [],
     )
 
 
@@ -78,26 +106,46 @@ async def list_entries(
     since: datetime | None,
     before_id: int | None,
     limit: int,
+    case: str | None = None,
+    until: datetime | None = None,
 ) -> list[AuditEntry]:
     """Newest first; `before_id` continues from the last entry of a previous page."""
     rows = await conn.fetch(
-        """SELECT id, at, token_id, person, roles, method, route, target, status, request_id
+        """SELECT id, at, token_id, person, roles, method, route, target, cases, status,
+                  request_id
            FROM audit_log
            WHERE ($1::text IS NULL OR person = $1)
              AND ($2::text IS NULL OR route = $2)
              AND ($3::timestamptz IS NULL OR at >= $3)
              AND ($4::bigint IS NULL OR id < $4)
+             AND ($6::text IS NULL OR cases @> ARRAY[$6::text])
+             AND ($7::timestamptz IS NULL OR at < $7)
            ORDER BY id DESC LIMIT $5""",
         person,
         route,
         since,
         before_id,
         limit,
+        case,
+        until,
     )
     return [
         msgspec.convert({**dict(r.items()), "target": msgspec.json.decode(r["target"])}, AuditEntry)
         for r in rows
     ]
+
+
+async def reads_of_case(conn: Connection, case: str) -> list[StaffRead]:
+    """Who of staff read the case's data and when, oldest first: the audited reads that were
+    answered (a refused read showed nothing)."""
+    rows = await conn.fetch(
+        """SELECT person, route, at FROM audit_log
+           WHERE cases @> ARRAY[$1::text] AND method = ANY($2::text[]) AND status < 400
+           ORDER BY id""",
+        case,
+        sorted(SAFE_METHODS),
+    )
+    return [StaffRead(person=r["person"], route=r["route"], read_at=r["at"]) for r in rows]
 
 
 def audit_middleware(app: ASGIApp, pool: Callable[[], Pool]) -> ASGIApp:
@@ -152,4 +200,24 @@ async def _record(scope: Scope, method: str, status: int, pool: Callable[[], Poo
         target=target,
         status=status,
         request_id=structlog.contextvars.get_contextvars().get("request_id"),
+        cases=_cases(scope, state, target),
     )
+
+
+def _is_case_id(text: str) -> bool:
+    """Only an id is kept from a query (a malformed one was refused anyway)."""
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _cases(scope: Scope, state: dict[str, Any], target: dict[str, str]) -> list[str]:
+    named: list[str] = []
+    if CASE_PARAMETER in target:
+        named.append(target[CASE_PARAMETER])
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    named += [v for v in query.get(CASE_PARAMETER, [])[:1] if _is_case_id(v)]
+    named += state.get(_CASES) or []
+    return list(dict.fromkeys(named))

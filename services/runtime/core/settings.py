@@ -97,6 +97,9 @@ class ServiceSettings(msgspec.Struct, frozen=True, kw_only=True, rename="upper")
     # An OTLP/HTTP collector's base URL (spans go to <url>/v1/traces): traces across HTTP and
     # NATS are exported there; empty, none are (the trace context is still passed on).
     otel_exporter_otlp_endpoint: str = ""
+    # Days a staff token lives when issued or rotated without a lifetime of its own (the
+    # operator command reads the same variable).
+    staff_token_ttl_days: Annotated[int, msgspec.Meta(ge=1, le=3650)] = 90
 
     def outbox_keys(self) -> KeyRing | None:
         """The key ring that seals outbox rows naming a person; a service holding personal

@@ -57,6 +57,7 @@ from services.runtime.service.operations import (
 )
 from services.runtime.service.running import Runtime
 from services.runtime.service.serve import DRAIN_SIGNAL
+from services.runtime.service.staff_tokens import StaffTokenController
 
 log = structlog.get_logger(__name__)
 
@@ -224,6 +225,7 @@ def create_service_app(
             HealthController,
             DeadLetterController,
             AuditController,
+            StaffTokenController,
             get_docs_asset,
             *definition.route_handlers,
         ],

@@ -4,6 +4,7 @@ and the metrics page, served on a port of its own."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Awaitable
 from datetime import datetime
 from typing import Annotated
@@ -16,6 +17,7 @@ from prometheus_client import generate_latest
 
 from services.runtime.access import audit
 from services.runtime.access.staff import staff_only
+from services.runtime.core.errors import BadRequest, FieldProblem
 from services.runtime.http.parameters import BIGINT_MAX, PositiveBigint
 from services.runtime.messaging import dead_letters, outbox
 from services.runtime.messaging.inbox import Outcome, replay_dead_letter
@@ -132,10 +134,12 @@ class AuditController(Controller):
 
     @get(
         "/",
-        summary="Who changed what: staff changes, newest first",
+        summary="Who changed what and who read whose data: staff requests, newest first",
         description=(
-            "Every request with a staff token that was not a read, refused ones included. "
-            "Filter by person, route template or time; page with before_id = the last id seen."
+            "Every request with a staff token that was not a read, and every staff read of "
+            "decrypted personal or health data, refused ones included; each names the cases "
+            "(inquiry ids) it concerns. Filter by case, person, route template and time "
+            "(since inclusive, until exclusive); page with before_id = the last id seen."
         ),
         **staff_only("admin"),
     )
@@ -147,8 +151,19 @@ class AuditController(Controller):
         since: FromQuery[datetime | None] = None,
         before_id: Annotated[int | None, QueryParameter(ge=1, le=BIGINT_MAX)] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
+        case: FromQuery[uuid.UUID | None] = None,
+        until: FromQuery[datetime | None] = None,
     ) -> list[audit.AuditEntry]:
+        if since and until and (since.tzinfo is None) == (until.tzinfo is None) and until <= since:
+            raise BadRequest([FieldProblem(field="until", message="must be after since")])
         async with runtime.pool.acquire() as conn:
             return await audit.list_entries(
-                conn, person=person, route=route, since=since, before_id=before_id, limit=limit
+                conn,
+                person=person,
+                route=route,
+                since=since,
+                before_id=before_id,
+                limit=limit,
+                case=None if case is None else str(case),
+                until=until,
             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import timedelta
 
 import asyncpg
 import pytest
@@ -26,6 +27,17 @@ def principal(database_url: str, token: str) -> staff.Principal | None:
             await conn.close()
 
     return asyncio.run(find())
+
+
+def sql(database_url: str, query: str, *args: object) -> object:
+    async def run_query() -> object:
+        conn = await asyncpg.connect(database_url)
+        try:
+            return await conn.fetchval(query, *args)
+        finally:
+            await conn.close()
+
+    return asyncio.run(run_query())
 
 
 def token_count(database_url: str) -> int:
@@ -87,6 +99,12 @@ def test_revoking_an_unknown_or_revoked_token_is_an_error(
         (["create", "--role", "admin"], "--person"),
         (["create", "--person", "Mallory"], "--role"),
         (["revoke", "not-a-uuid"], "is not a token id"),
+        (["create", "--person", "Ed", "--role", "editor", "--ttl-days", "0"], "not a lifetime"),
+        (["create", "--person", "Ed", "--role", "editor", "--ttl-days", "x"], "not a lifetime"),
+        (["create", "--person", "Ed", "--role", "editor", "--ttl-days", "9999"], "1 to 3650"),
+        (["rotate", "not-a-uuid"], "is not a token id"),
+        (["rotate", str(uuid.uuid4()), "--grace-hours", "-1"], "not a grace period"),
+        (["rotate", str(uuid.uuid4()), "--grace-hours", "721"], "0 to 720"),
     ],
 )
 def test_bad_arguments_are_refused_and_issue_nothing(
@@ -110,3 +128,107 @@ def test_an_empty_person_is_refused(database_url: str, capsys: pytest.CaptureFix
 def test_an_unreachable_database_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert run("postgresql://nobody@127.0.0.1:1/none", "list") == 1
     assert "cannot reach the database" in capsys.readouterr().err
+
+
+def test_a_token_lives_ttl_days_and_the_listing_shows_its_expiry(
+    database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        run(database_url, "create", "--person", "Tia", "--role", "editor", "--ttl-days", "7") == 0
+    )
+    found = principal(database_url, capsys.readouterr().out.strip())
+    assert found is not None
+    lifetime = sql(
+        database_url,
+        "SELECT expires_at - created_at FROM staff.staff_tokens WHERE id = $1",
+        found.token_id,
+    )
+    assert lifetime == timedelta(days=7)
+    expires = sql(
+        database_url, "SELECT expires_at FROM staff.staff_tokens WHERE id = $1", found.token_id
+    )
+    assert run(database_url, "list") == 0
+    listing = capsys.readouterr().out
+    assert "expires" in listing.splitlines()[0]
+    assert f"{expires:%Y-%m-%d %H:%M:%S}" in listing
+
+
+def test_without_a_lifetime_a_token_lives_the_configured_default(
+    database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    env = {"DATABASE_URL": database_url, "STAFF_TOKEN_TTL_DAYS": "30"}
+    assert main(["create", "--person", "Dee", "--role", "editor"], environ=env) == 0
+    found = principal(database_url, capsys.readouterr().out.strip())
+    assert found is not None
+    assert sql(
+        database_url,
+        "SELECT expires_at - created_at FROM staff.staff_tokens WHERE id = $1",
+        found.token_id,
+    ) == timedelta(days=30)
+
+
+def test_a_bad_configured_lifetime_is_refused_and_issues_nothing(
+    database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = token_count(database_url)
+    env = {"DATABASE_URL": database_url, "STAFF_TOKEN_TTL_DAYS": "forever"}
+    assert main(["create", "--person", "Dee", "--role", "editor"], environ=env) == 2
+    assert "STAFF_TOKEN_TTL_DAYS is invalid" in capsys.readouterr().err
+    assert token_count(database_url) == before
+
+
+def test_an_expired_token_is_listed_as_expired_and_no_longer_found(
+    database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(database_url, "create", "--person", "Old Olga", "--role", "editor") == 0
+    token = capsys.readouterr().out.strip()
+    found = principal(database_url, token)
+    assert found is not None
+    sql(
+        database_url,
+        "UPDATE staff.staff_tokens SET expires_at = now() - interval '1 second' WHERE id = $1",
+        found.token_id,
+    )
+    assert principal(database_url, token) is None
+    assert run(database_url, "list") == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if "Old Olga" in x)
+    assert " expired " in line
+
+
+def test_rotation_prints_a_new_token_once_and_leaves_the_old_one_its_grace(
+    database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(database_url, "create", "--person", "Rosa", "--role", "coordinator") == 0
+    old = capsys.readouterr().out.strip()
+    old_principal = principal(database_url, old)
+    assert old_principal is not None
+    assert run(database_url, "rotate", str(old_principal.token_id), "--grace-hours", "2") == 0
+    out = capsys.readouterr()
+    new = out.out.strip()
+    assert new.startswith(staff.TOKEN_PREFIX)
+    assert new != old
+    assert "shown once" in out.err
+    new_principal = principal(database_url, new)
+    assert new_principal is not None
+    assert (new_principal.person, new_principal.roles) == ("Rosa", ("coordinator",))
+    # The old token still works, until two hours from now.
+    assert principal(database_url, old) is not None
+    left = sql(
+        database_url,
+        "SELECT expires_at - now() FROM staff.staff_tokens WHERE id = $1",
+        old_principal.token_id,
+    )
+    assert isinstance(left, timedelta)
+    assert timedelta(hours=1, minutes=59) < left <= timedelta(hours=2)
+    # Rotating it again is refused: its replacement is the one to rotate.
+    assert run(database_url, "rotate", str(old_principal.token_id)) == 1
+    assert "already rotated" in capsys.readouterr().err
+
+
+def test_rotating_an_unknown_token_is_an_error_and_issues_nothing(
+    database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = token_count(database_url)
+    assert run(database_url, "rotate", str(uuid.uuid4())) == 1
+    assert "unknown or revoked" in capsys.readouterr().err
+    assert token_count(database_url) == before

@@ -43,6 +43,12 @@ async def coordinator(casedb: asyncpg.Connection) -> dict[str, str]:
 
 
 @pytest.fixture
+async def lead(casedb: asyncpg.Connection) -> dict[str, str]:
+    _, token = await staff.create_token(casedb, person="Lea Lead", roles=("lead_coordinator",))
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
 async def submitted(client: Client, casedb: asyncpg.Connection) -> dict[str, Any]:
     return await submit(client)
 

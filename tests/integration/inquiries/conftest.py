@@ -17,6 +17,7 @@ from tests.integration.inquiries.casefile import (  # noqa: F401
     as_site,
     casedb,
     coordinator,
+    lead,
     site_key,
     submitted,
 )

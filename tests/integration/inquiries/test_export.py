@@ -171,7 +171,7 @@ async def test_an_admin_exports_a_case_and_is_recorded_as_its_recipient(
     assert response.status_code == 200, response.text
     document = response.json()
     assert document["inquiries"]["case"]["patient"]["email"] == SUBMISSION["patient"]["email"]
-    assert document["logistics"] == {"bookings": [], "disclosures": []}
+    assert document["logistics"] == {"bookings": [], "disclosures": [], "staff_reads": []}
     [exported] = document["inquiries"]["disclosures"]
     assert document["recipient"] == {"type": "staff", "name": "Ada admin"}
     assert (exported["recipient_type"], exported["recipient"]) == ("staff", "Ada admin")
@@ -347,3 +347,37 @@ async def test_booking_requests_to_logistics_are_logged_with_the_fields_they_car
     assert [(r["inquiry_id"], r["reference"]) for r in rows] == [(inquiry_id, event_id)]
     assert set(rows[0]["fields"]) == wire_fields(event)
     assert {"bookings[].patient.full_name", "bookings[].flight_number"} <= set(rows[0]["fields"])
+
+
+async def test_the_patients_export_lists_who_of_staff_read_their_data_and_when(
+    client: Client,
+    logistics: Client,
+    coordinator: dict[str, str],
+    casedb: asyncpg.Connection,
+    submitted: dict[str, Any],
+) -> None:
+    inquiry_id = await booked(client, logistics, coordinator, casedb, submitted)
+    reader = await bearer(casedb, "coordinator")
+    assert (await client.get(f"/v1/coordinator/inquiries/{inquiry_id}", headers=reader)).is_success
+    listed = await logistics.get(f"/v1/bookings?inquiry_id={inquiry_id}", headers=reader)
+    assert listed.is_success
+    booking_id = listed.json()["items"][0]["id"]
+    assert (await logistics.get(f"/v1/bookings/{booking_id}", headers=reader)).is_success
+    # A read of another case is not this patient's business.
+    other = await submit(client)
+    assert (await client.get(f"/v1/coordinator/inquiries/{other['id']}", headers=reader)).is_success
+
+    response = await client.get(export_url(inquiry_id), headers=patient(submitted))
+
+    assert response.status_code == 200, response.text
+    document = response.json()
+    inquiries_reads = document["inquiries"]["staff_reads"]
+    assert {(r["person"], r["route"]) for r in inquiries_reads} == {
+        ("Carla Coordinator", "/v1/coordinator/inquiries/{inquiry_id}"),
+        ("Ada coordinator", "/v1/coordinator/inquiries/{inquiry_id}"),
+    }
+    assert all(r["read_at"] for r in inquiries_reads)
+    assert [(r["person"], r["route"]) for r in document["logistics"]["staff_reads"]] == [
+        ("Ada coordinator", "/v1/bookings"),
+        ("Ada coordinator", "/v1/bookings/{booking_id}"),
+    ]

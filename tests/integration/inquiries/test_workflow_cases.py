@@ -125,21 +125,19 @@ async def test_a_case_shows_coordinators_the_patient_decrypted_with_its_version_
 
 
 async def test_assigning_a_case_bumps_its_version_and_is_on_the_timeline(
-    client: Client, coordinator: dict[str, str], submitted: dict[str, Any]
+    client: Client, lead: dict[str, str], submitted: dict[str, Any]
 ) -> None:
     assigned = await step(
-        client, coordinator, submitted["id"], "coordinator", {"coordinator": "Dmytro D."}
+        client, lead, submitted["id"], "coordinator", {"coordinator": "Dmytro D."}
     )
-    unassigned = await step(
-        client, coordinator, submitted["id"], "coordinator", {"coordinator": None}
-    )
+    unassigned = await step(client, lead, submitted["id"], "coordinator", {"coordinator": None})
 
     assert assigned["coordinator"] == "Dmytro D."
     assert unassigned["coordinator"] is None
     assert unassigned["version"] == 3
     assert unassigned["timeline"][-2]["detail"] == {
         "coordinator": "Dmytro D.",
-        "by": "Carla Coordinator",
+        "by": "Lea Lead",
     }
 
 

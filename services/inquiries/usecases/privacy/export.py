@@ -1,5 +1,6 @@
 """The access and portability export of a case (GDPR Art. 15 and 20): one JSON document with
-every personal datum every service keeps about it, and every disclosure of it.
+every personal datum every service keeps about it, every disclosure of it, and every staff read
+of it (who and when, from each service's audit log).
 
 Inquiries holds the case; logistics' bookings are asked for over `rpc.logistics.case_export.v1`
 (inquiries never reads logistics' tables). Either the whole document or none: when logistics
@@ -20,11 +21,13 @@ from contracts.exports import (
     Disclosure,
     ExportedBooking,
     RecipientType,
+    StaffRead,
     case_export_reply_decoder,
 )
 from contracts.registry import CASE_EXPORT
 from services.inquiries.domain.views import CaseView
 from services.inquiries.usecases import casework
+from services.runtime.access import audit
 from services.runtime.core.db import Pool, transaction
 from services.runtime.core.errors import Unavailable
 from services.runtime.messaging.bus import Bus
@@ -54,11 +57,15 @@ class Recipient(msgspec.Struct, frozen=True, kw_only=True):
 class InquiriesPart(msgspec.Struct, frozen=True, kw_only=True):
     case: CaseView
     disclosures: list[Disclosure]
+    # Who of staff read the case's personal data in inquiries, and when (its audit log).
+    staff_reads: list[StaffRead] = []
 
 
 class LogisticsPart(msgspec.Struct, frozen=True, kw_only=True):
     bookings: list[ExportedBooking]
     disclosures: list[Disclosure]
+    # Who of staff read the bookings' details in logistics, and when.
+    staff_reads: list[StaffRead] = []
 
 
 class CaseDocument(msgspec.Struct, frozen=True, kw_only=True):
@@ -107,11 +114,14 @@ async def export_case(
             at=now,
         )
         logged = await disclosures.of_case(conn, str(inquiry_id))
+        read = await audit.reads_of_case(conn, str(inquiry_id))
     return msgspec.structs.replace(
         document,
-        inquiries=InquiriesPart(case=case, disclosures=logged),
+        inquiries=InquiriesPart(case=case, disclosures=logged, staff_reads=read),
         logistics=LogisticsPart(
-            bookings=list(logistics.bookings), disclosures=list(logistics.disclosures)
+            bookings=list(logistics.bookings),
+            disclosures=list(logistics.disclosures),
+            staff_reads=list(logistics.staff_reads),
         ),
     )
 
