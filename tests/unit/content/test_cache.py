@@ -52,7 +52,7 @@ def test_the_bytes_held_never_exceed_the_bound_under_a_stream_of_inserts() -> No
     for n in range(2_000):
         body = rng.randbytes(rng.randint(10, 40_000))
         put(cache, key(f"doc-{n % 300}", rng.choice(["en", "de"])), entry(body))
-        held = sum(e.size for e, _ in cache._entries.values())
+        held = sum(e.size for e, _, _ in cache._entries.values())
         assert held == cache.bytes <= bound
     assert len(cache) > 1
 
