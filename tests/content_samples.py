@@ -98,11 +98,13 @@ def treatment(slug: str = "mitral-valve-repair", **changes: Any) -> dict[str, An
             "en": {
                 "title": "Mitral valve repair",
                 "summary": "The surgeon repairs the patient's own valve.",
+                "price_note": "Operation and hospital stay; travel not included.",
                 "seo": seo("Mitral valve repair"),
             },
             "de": {
                 "title": "Mitralklappenrekonstruktion",
                 "summary": "Die eigene Klappe wird repariert.",
+                "price_note": "Operation und Krankenhausaufenthalt; ohne Reise.",
                 "seo": seo("Mitralklappenrekonstruktion"),
             },
         },

@@ -51,8 +51,10 @@ def publish_problems(doc: Document, existing: Mapping[str, frozenset[str]]) -> l
                     FieldProblem(field="length_of_stay", message="max_days is below min_days")
                 )
             problems += _price_problems("price", doc.price)
+            problems += _price_basis_problems(doc.price, doc.translations)
         case ServiceOffering():
             problems += _price_problems("price_from", doc.price_from)
+            problems += _price_basis_problems(doc.price_from, doc.translations)
     return problems
 
 
@@ -86,6 +88,21 @@ def _missing(
         FieldProblem(field=field, message=f"no {kind} has the slug {slug!r}")
         for slug in slugs
         if slug not in published
+    ]
+
+
+def _price_basis_problems(price: Any, translations: Mapping[str, Any]) -> list[FieldProblem]:
+    """A price is shown only with its basis: in every locale a `price_note` that says what it
+    includes (the price carries the day it was true on, `as_of`)."""
+    if price is None:
+        return []
+    return [
+        FieldProblem(
+            field=f"translations.{locale}.price_note",
+            message="a price needs its basis: say what it includes and what it does not",
+        )
+        for locale, text in translations.items()
+        if not text.price_note
     ]
 
 

@@ -50,7 +50,7 @@ async def test_the_seeded_mitral_page_is_served_in_german_and_found_by_search(
 
     assert page.status_code == 200
     assert page.json()["title"] == "Mitralklappeninsuffizienz"
-    assert page.json()["icd10"] == ["I34.0"]
+    assert page.json()["icd10"] == ["I34.0", "I34.1", "I05.1", "Q23.3"]
     assert found.json()["items"][0]["slug"] == "mitral-valve-insufficiency"
     assert typo.json()["items"][0]["slug"] == "mitral-valve-insufficiency"
     assert len(listed.json()["items"]) >= 4

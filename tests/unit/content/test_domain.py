@@ -17,7 +17,7 @@ from services.content.domain.locales import (
 from services.content.domain.publishing import publish_problems
 from services.content.domain.revisions import Change, diff
 from services.content.rendering import to_html, to_text
-from tests.content_samples import condition
+from tests.content_samples import condition, treatment
 
 
 @pytest.mark.parametrize(
@@ -90,6 +90,17 @@ def test_every_publish_problem_is_reported_at_once() -> None:
         "translations",
         "translations.de.sections",
     ]
+
+
+def test_a_price_without_its_basis_is_refused_in_each_locale_that_lacks_it() -> None:
+    raw = treatment()
+    del raw["translations"]["de"]["price_note"]
+    doc = document_decoder.decode(msgspec.json.encode(raw))
+
+    problems = publish_problems(doc, {"condition": frozenset({"mitral-valve-insufficiency"})})
+
+    assert [p.field for p in problems] == ["translations.de.price_note"]
+    assert "what it includes" in problems[0].message
 
 
 def test_a_reviewer_cannot_be_typed_into_a_document() -> None:

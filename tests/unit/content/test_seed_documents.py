@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from services.content.domain.documents import Condition, Document, document_decoder
+from services.content.domain.documents import Condition, Document, Treatment, document_decoder
 from services.content.domain.publishing import publish_problems
 from services.content.usecases.seeding import SEED_DIR
 
@@ -91,7 +91,8 @@ def test_each_document_passes_the_publishing_rules(path: Path) -> None:
 def test_mitral_valve_insufficiency_has_its_code_and_core_sections() -> None:
     doc = by_slug("condition", "mitral-valve-insufficiency")
     assert isinstance(doc, Condition)
-    assert doc.icd10 == ("I34.0",)
+    # Non-rheumatic insufficiency, prolapse, rheumatic and congenital: the causes it describes.
+    assert doc.icd10 == ("I34.0", "I34.1", "I05.1", "Q23.3")
     for locale in LOCALES:
         keys = {section.key for section in doc.translations[locale].sections}
         assert keys >= CORE_CONDITION_SECTIONS, f"{locale}: {CORE_CONDITION_SECTIONS - keys}"
@@ -102,3 +103,31 @@ def test_the_seed_has_enough_of_each_kind() -> None:
     assert kinds["condition"] >= 4
     assert kinds["treatment"] >= 2
     assert kinds["service"] >= 4
+
+
+def test_the_seed_names_no_people_and_claims_no_review() -> None:
+    for path in SEED_FILES:
+        raw = path.read_text()
+        for claim in ("medical_reviewer", "last_reviewed", "translation_reviewer", "Dr. med."):
+            assert claim not in raw, f"{path.name}: {claim}"
+
+
+def test_teer_names_its_devices_and_secondary_regurgitation_puts_heart_failure_care_first() -> None:
+    teer = by_slug("treatment", "transcatheter-edge-to-edge-repair")
+    condition = by_slug("condition", "mitral-valve-insufficiency")
+    assert isinstance(teer, Treatment)
+    assert isinstance(condition, Condition)
+    assert teer.treatment_kind == "catheter-procedure"
+    assert "transcatheter-edge-to-edge-repair" in condition.related_treatments
+    for locale in LOCALES:
+        text = " ".join(s.body for s in teer.translations[locale].sections)
+        assert "MitraClip" in text
+        assert "PASCAL" in text
+        faqs = " ".join(f.answer for f in condition.translations[locale].faqs)
+        assert "TEER" in faqs
+        assert "TMVR" in " ".join(s.body for s in condition.translations[locale].sections)
+    [surgery_faq] = [
+        f for f in condition.translations["en"].faqs if f.question.endswith("need surgery?")
+    ]
+    assert "secondary (functional)" in surgery_faq.answer
+    assert "the first step is optimal heart-failure treatment" in surgery_faq.answer
