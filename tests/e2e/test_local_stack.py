@@ -13,6 +13,7 @@ import httpx
 import psutil
 import pytest
 
+from services.runtime.access import staff
 from tests.e2e.local_stack import REPO, STOP_DEADLINE, Runner, Stacks
 
 pytestmark = pytest.mark.e2e
@@ -23,7 +24,8 @@ PARTNERS = {
     "medilingua": ["interpreter"],
     "hessen-pharma-express": ["shipment"],
 }
-ROLES = {"admin", "editor", "coordinator"}
+# One seeded token per staff role.
+ROLES = set(staff.ROLES)
 
 
 def test_the_local_stack_starts_serves_stops_cleanly_and_keeps_its_data(stacks: Stacks) -> None:
@@ -104,6 +106,8 @@ def _assert_services_answer(manifest: dict[str, Any]) -> None:
     assert page.status_code == 200, page.text
     assert page.json()["title"] == "Mitralklappeninsuffizienz"
     assert page.headers["content-language"] == "de"
+    # Sample content no reviewer signed off: published locally, and it says so.
+    assert page.json()["trust"]["review"]["status"] == "unreviewed"
     # A local site's page reads with its API key, within its own limit, from its dev origin.
     site = httpx.get(
         f"{manifest['services']['content']}/v1/conditions",
