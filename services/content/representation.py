@@ -155,6 +155,16 @@ def served_locale(row: Published, locale: str) -> str:
     return next((loc for loc in fallback_chain(locale) if loc in row.locales), BASE_LOCALE)
 
 
+def shared_facts(row: Published, now: datetime) -> dict[str, Any]:
+    """The facts every locale shares, as served: a medical document's `trust` with what holds
+    of its review at `now` (`trust.review`)."""
+    shared: dict[str, Any] = row.rendered["shared"]
+    if row.kind not in MEDICAL_KINDS:
+        return shared
+    review = msgspec.to_builtins(review_state(row.review, now))
+    return shared | {"trust": shared.get("trust", {}) | {"review": review}}
+
+
 def document(
     row: Published, locale: str, now: datetime, *, summary: bool = False
 ) -> dict[str, Any]:
@@ -178,10 +188,8 @@ def document(
     }
     if summary:
         return body | texts
-    body |= row.rendered["shared"] | texts
+    body |= shared_facts(row, now) | texts
     if row.kind in MEDICAL_KINDS:
-        review = msgspec.to_builtins(review_state(row.review, now))
-        body["trust"] = {**body.get("trust", {}), "review": review}
         body["disclaimer"] = DISCLAIMER[language]
     if any(k in row.rendered["shared"] for k in ("price", "price_from")):
         body["price_disclaimer"] = PRICE_NOTE[language]

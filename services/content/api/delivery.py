@@ -25,7 +25,6 @@ from services.content.api.shapes import (
 from services.content.cache import SEARCH, SYNC, DocumentCache, Key, collection_tag
 from services.content.compression import CODINGS, accepted
 from services.content.domain.editorial import Published
-from services.content.domain.reviews import MEDICAL_KINDS, review_state
 from services.content.representation import (
     COLLECTION,
     PAGE_CACHE,
@@ -36,6 +35,7 @@ from services.content.representation import (
     Encoded,
     expires_at,
     represent,
+    shared_facts,
 )
 from services.content.store.delivery import Sort
 from services.content.usecases import delivery
@@ -276,10 +276,6 @@ class DeliveryController(Controller):
 
 
 def _synced(row: Published, now: datetime) -> SyncedDocument:
-    shared = row.rendered["shared"]
-    if row.kind in MEDICAL_KINDS:
-        review = msgspec.to_builtins(review_state(row.review, now))
-        shared = shared | {"trust": shared.get("trust", {}) | {"review": review}}
     return SyncedDocument(
         id=row.document_id,
         kind=row.kind,
@@ -287,7 +283,7 @@ def _synced(row: Published, now: datetime) -> SyncedDocument:
         revision=row.revision,
         updated_at=row.updated_at,
         locales=row.locales,
-        shared=shared,
+        shared=shared_facts(row, now),
         translations=row.rendered["translations"],
     )
 
