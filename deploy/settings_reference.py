@@ -95,6 +95,10 @@ DESCRIPTIONS: dict[str, str] = {
         "bytes of encoded answers (documents, lists, search and sync pages, in every content "
         "coding) kept in memory per replica; the entries read longest ago go first"
     ),
+    "CONTENT_REQUIRE_REVIEW": (
+        "a condition or treatment is published only with a medical reviewer's sign-off of the "
+        "revision (a 409 otherwise); `make run` sets `false` for its unreviewed sample content"
+    ),
     # inquiries
     "INQUIRIES_ENCRYPTION_KEYS": "named AES-256 keys, `k1:<base64url>,k2:<base64url>`, that "
     "seal and open patient data (`make run` generates one)",

@@ -10,10 +10,7 @@ from litestar.testing import AsyncTestClient
 
 def trust() -> dict[str, Any]:
     return {
-        "author": {"name": "Dr. Anna Keller", "qualification": "Cardiologist"},
-        "medical_reviewer": {"name": "Prof. Jonas Weber", "qualification": "Cardiac surgeon"},
-        "last_reviewed": "2026-10-15",
-        "next_review_due": "2028-10-15",
+        "author": {"name": "Test Author", "qualification": "Cardiologist"},
         "sources": [
             {
                 "title": "2021 ESC/EACTS Guidelines for the management of valvular heart disease",
@@ -101,11 +98,13 @@ def treatment(slug: str = "mitral-valve-repair", **changes: Any) -> dict[str, An
             "en": {
                 "title": "Mitral valve repair",
                 "summary": "The surgeon repairs the patient's own valve.",
+                "price_note": "Operation and hospital stay; travel not included.",
                 "seo": seo("Mitral valve repair"),
             },
             "de": {
                 "title": "Mitralklappenrekonstruktion",
                 "summary": "Die eigene Klappe wird repariert.",
+                "price_note": "Operation und Krankenhausaufenthalt; ohne Reise.",
                 "seo": seo("Mitralklappenrekonstruktion"),
             },
         },

@@ -153,6 +153,9 @@ class Stack:
             "NOTIFICATIONS_SMTP_PORT": str(catcher.port),
             "NOTIFICATIONS_SMTP_SECURITY": "none",
             "NOTIFICATIONS_ONCALL_EMAIL": "oncall@carebridge.example",
+            # The seed is unreviewed sample content, published so sites can be built against
+            # it; it reads `unreviewed`. Everywhere else a medical page needs a sign-off.
+            "CONTENT_REQUIRE_REVIEW": "false",
             **service_env,
         }
         resources.push_async_callback(self._stop_services)

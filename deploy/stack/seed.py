@@ -71,11 +71,12 @@ async def _reissue(conn: asyncpg.Connection[asyncpg.Record], person: str, role: 
 
 async def seed_content_documents(context: SeedContext) -> str:
     """The medical content pages, published through the content service's own outbox: its
-    relay announces them on `content.*` once the service runs."""
+    relay announces them on `content.*` once the service runs. Unreviewed sample content: the
+    local stack publishes it without a sign-off (CONTENT_REQUIRE_REVIEW=false there)."""
     pool = await create_pool(context.database_url, schema=CONTENT.schema, min_size=1, max_size=2)
     try:
         outbox = Outbox(source=f"/carebridge/{CONTENT.name}", schema=CONTENT.schema)
-        report = await seed_content(pool, outbox, now=datetime.now(UTC))
+        report = await seed_content(pool, outbox, now=datetime.now(UTC), review_required=False)
     finally:
         await pool.close()
     if not report.created:

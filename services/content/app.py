@@ -12,9 +12,12 @@ from services.content import consumers
 from services.content.api.delivery import DeliveryController
 from services.content.api.editorial import EditorialController
 from services.content.api.fast_reads import cached_reads
+from services.content.api.parameters import ReviewPolicy
 from services.content.api.preview import PreviewController
 from services.content.api.preview_tokens import PreviewSigner
+from services.content.api.reviews import ReviewController
 from services.content.cache import DEFAULT_BYTES, DocumentCache
+from services.content.clock import Clock
 from services.runtime.core.settings import PositiveFloat, PositiveInt, ServiceSettings
 from services.runtime.service.definition import ServiceDefinition
 from services.runtime.service.factory import create_service_app
@@ -27,6 +30,9 @@ class ContentSettings(ServiceSettings, frozen=True, kw_only=True, rename="upper"
     schedule_interval: PositiveFloat = 5.0
     # Bytes the delivery cache holds per replica (every content coding of every answer).
     content_cache_bytes: PositiveInt = DEFAULT_BYTES
+    # A medical document is published only with a medical reviewer's sign-off of the revision.
+    # The local stack turns it off, so its unreviewed sample content can be published.
+    content_require_review: bool = True
 
 
 DEFINITION = ServiceDefinition(
@@ -38,15 +44,22 @@ DEFINITION = ServiceDefinition(
     ),
     default_port=8001,
     migrations=Path(__file__).parent / "migrations",
-    route_handlers=(DeliveryController, EditorialController, PreviewController),
+    route_handlers=(
+        DeliveryController,
+        EditorialController,
+        ReviewController,
+        PreviewController,
+    ),
     settings_type=ContentSettings,
     # Reads need PostgreSQL and the cache only: a NATS outage degrades invalidation, not reads.
     ready_needs_nats=False,
 )
 
 
-def create_app(settings: ContentSettings) -> Litestar:
-    cache = DocumentCache(settings.content_cache_bytes)
+def create_app(settings: ContentSettings, clock: Clock | None = None) -> Litestar:
+    """`clock`: the time reads and editorial commands go by (the system's unless given)."""
+    clock = clock or Clock()
+    cache = DocumentCache(settings.content_cache_bytes, clock.seconds)
     secret = settings.preview_secret.encode() or secrets.token_bytes(32)
     signer = PreviewSigner(secret, settings.preview_ttl)
 
@@ -56,9 +69,19 @@ def create_app(settings: ContentSettings) -> Litestar:
         dependencies={
             "cache": Provide(lambda: cache, sync_to_thread=False),
             "signer": Provide(lambda: signer, sync_to_thread=False),
+            "clock": Provide(lambda: clock, sync_to_thread=False),
+            "review_policy": Provide(
+                lambda: ReviewPolicy(required=settings.content_require_review),
+                sync_to_thread=False,
+            ),
         },
         background=(
-            ("publish-scheduler", consumers.publish_scheduler(settings.schedule_interval)),
+            (
+                "publish-scheduler",
+                consumers.publish_scheduler(
+                    settings.schedule_interval, review_required=settings.content_require_review
+                ),
+            ),
             ("cache-invalidation", consumers.cache_invalidation(cache)),
         ),
         ready=cached_reads(cache),

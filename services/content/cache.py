@@ -6,12 +6,17 @@ all of search, all of sync. A `content.*` event about a document drops the entri
 it touches (the document, its collection's lists, search and sync pages) through an index, never
 by scanning the cache. Every replica does this, and drops everything when it may have missed an
 event (a NATS reconnect), so a stale answer outlives a publish by at most the time the event
-takes to arrive."""
+takes to arrive.
+
+An entry may also carry the moment it stops being true with no event (a medical sign-off turning
+overdue, services/content/domain/reviews.py): read at or after it, it is dropped, and the read
+builds a new one. Only such entries consult the clock."""
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 
 from services.content.representation import OVERHEAD, Encoded
 
@@ -35,10 +40,14 @@ class DocumentCache:
     """Bounded by the bytes it holds (`max_bytes`, bodies in every coding plus a fixed overhead
     per variant): past it, the entries read longest ago go first."""
 
-    def __init__(self, max_bytes: int = DEFAULT_BYTES) -> None:
+    def __init__(
+        self, max_bytes: int = DEFAULT_BYTES, clock: Callable[[], float] = time.time
+    ) -> None:
         self.max_bytes = max_bytes
         self.bytes = 0
-        self._entries: OrderedDict[Key, tuple[Encoded, Tag]] = OrderedDict()
+        # Unix time, for the entries that expire; tests pass their own.
+        self._clock = clock
+        self._entries: OrderedDict[Key, tuple[Encoded, Tag, float | None]] = OrderedDict()
         self._by_tag: dict[Tag, set[Key]] = {}
         # Bumped by every invalidation: a read that started before one must not cache its result.
         self._generations: dict[Hashable, int] = {}
@@ -53,6 +62,10 @@ class DocumentCache:
         found = self._entries.get(key)
         if found is None:
             return None
+        expires = found[2]
+        if expires is not None and self._clock() >= expires:
+            self._drop(key)
+            return None
         # Recency kept in C (OrderedDict): a small share of a cached read's microseconds.
         self._entries.move_to_end(key)
         return found[0]
@@ -60,13 +73,20 @@ class DocumentCache:
     def generation(self, tag: Tag) -> tuple[int, int]:
         return self._cleared, self._generations.get(tag, 0)
 
-    def put(self, key: Key, entry: Encoded, tag: Tag, generation: tuple[int, int]) -> None:
+    def put(
+        self,
+        key: Key,
+        entry: Encoded,
+        tag: Tag,
+        generation: tuple[int, int],
+        expires: float | None = None,
+    ) -> None:
         """Store `entry` unless `tag` was invalidated since `generation` was read, or the entry
-        alone is larger than the bound."""
+        alone is larger than the bound; until `expires` (Unix time) if given."""
         if self.generation(tag) != generation or entry.size > self.max_bytes:
             return
         self._drop(key)
-        self._entries[key] = (entry, tag)
+        self._entries[key] = (entry, tag, expires)
         self._by_tag.setdefault(tag, set()).add(key)
         self.bytes += entry.size
         while self.bytes > self.max_bytes:
@@ -94,7 +114,7 @@ class DocumentCache:
         found = self._entries.pop(key, None)
         if found is None:
             return 0
-        entry, tag = found
+        entry, tag, _ = found
         self.bytes -= entry.size
         keys = self._by_tag.get(tag)
         if keys is not None:

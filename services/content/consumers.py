@@ -79,11 +79,13 @@ async def _keep_undecodable(runtime: Runtime, msg: Msg, error: str) -> None:
         log.warning("undecodable content event not stored", subject=msg.subject)
 
 
-def publish_scheduler(interval: float) -> BackgroundLoop:
+def publish_scheduler(interval: float, *, review_required: bool) -> BackgroundLoop:
     async def scheduler(runtime: Runtime, stop: asyncio.Event) -> None:
         """Schedules live in the database, so they survive restarts; replicas share them."""
         while not stop.is_set():
-            await publish_due(runtime.pool, runtime.outbox, now=datetime.now(UTC))
+            await publish_due(
+                runtime.pool, runtime.outbox, review_required=review_required, now=datetime.now(UTC)
+            )
             await wait_any(stop, timeout=interval)
 
     return scheduler

@@ -14,6 +14,7 @@ import msgspec
 from services.content.compression import CODINGS, COMPRESSORS, IDENTITY, MIN_SIZE
 from services.content.domain.editorial import Published
 from services.content.domain.locales import BASE_LOCALE, compose, fallback_chain
+from services.content.domain.reviews import MEDICAL_KINDS, review_state, status_changes_at
 from services.content.publication import DISCLAIMER, PRICE_NOTE
 
 COLLECTION = {"condition": "conditions", "treatment": "treatments", "service": "services"}
@@ -154,7 +155,20 @@ def served_locale(row: Published, locale: str) -> str:
     return next((loc for loc in fallback_chain(locale) if loc in row.locales), BASE_LOCALE)
 
 
-def document(row: Published, locale: str, *, summary: bool = False) -> dict[str, Any]:
+def shared_facts(row: Published, now: datetime) -> dict[str, Any]:
+    """The facts every locale shares, as served: a medical document's `trust` with what holds
+    of its review at `now` (`trust.review`)."""
+    shared: dict[str, Any] = row.rendered["shared"]
+    if row.kind not in MEDICAL_KINDS:
+        return shared
+    review = msgspec.to_builtins(review_state(row.review, now))
+    return shared | {"trust": shared.get("trust", {}) | {"review": review}}
+
+
+def document(
+    row: Published, locale: str, now: datetime, *, summary: bool = False
+) -> dict[str, Any]:
+    """The document composed for `locale`; its `trust.review` says what holds at `now`."""
     chain = fallback_chain(locale)
     texts, served_by = compose(row.rendered["translations"], chain)
     if summary:
@@ -174,26 +188,43 @@ def document(row: Published, locale: str, *, summary: bool = False) -> dict[str,
     }
     if summary:
         return body | texts
-    body |= row.rendered["shared"] | texts
-    if row.kind != "service":
+    body |= shared_facts(row, now) | texts
+    if row.kind in MEDICAL_KINDS:
         body["disclaimer"] = DISCLAIMER[language]
     if any(k in row.rendered["shared"] for k in ("price", "price_from")):
         body["price_disclaimer"] = PRICE_NOTE[language]
     return body
 
 
-def json_ld(row: Published, locale: str) -> dict[str, Any]:
-    """schema.org: a MedicalWebPage about a MedicalCondition, or a MedicalProcedure /
-    MedicalTherapy, so third-party sites get rich results without writing it themselves."""
-    doc = document(row, locale)
+# schema.org types of a treatment, by its kind: surgery is a procedure, not a therapy.
+PROCEDURE_TYPES = {
+    "medication": "MedicalTherapy",
+    "surgery": "SurgicalProcedure",
+    "catheter-procedure": "TherapeuticProcedure",
+    "rehabilitation": "PhysicalTherapy",
+    "diagnostic": "DiagnosticProcedure",
+    "other": "MedicalProcedure",
+}
+ICD10 = "ICD-10"
+
+
+def json_ld(
+    row: Published, locale: str, now: datetime, treatment_kinds: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """schema.org: a MedicalWebPage about a MedicalCondition or a treatment (typed by its kind),
+    so third-party sites get rich results without writing it themselves. `treatment_kinds`
+    types a condition's related treatments (slug -> treatment kind). `reviewedBy` and
+    `lastReviewed` only while a current sign-off covers the page."""
+    doc = document(row, locale, now)
     shared = row.rendered["shared"]
     trust = shared.get("trust", {})
+    kinds = treatment_kinds or {}
     about: dict[str, Any] = {"name": doc["title"], "description": doc["summary"]}
     if row.kind == "condition":
         about |= {
             "@type": "MedicalCondition",
             "code": [
-                {"@type": "MedicalCode", "code": code, "codingSystem": "ICD-10"}
+                {"@type": "MedicalCode", "codeValue": code, "codingSystem": ICD10}
                 for code in shared.get("icd10", [])
             ],
             "signOrSymptom": [
@@ -203,13 +234,16 @@ def json_ld(row: Published, locale: str) -> dict[str, Any]:
                 {"@type": "MedicalRiskFactor", "name": r} for r in doc.get("risk_factors", [])
             ],
             "possibleTreatment": [
-                {"@type": "MedicalTherapy", "name": slug, "url": f"/v1/treatments/{slug}"}
+                {
+                    "@type": PROCEDURE_TYPES.get(kinds.get(slug, "other"), "MedicalProcedure"),
+                    "name": slug,
+                    "url": f"/v1/treatments/{slug}",
+                }
                 for slug in shared.get("related_treatments", [])
             ],
         }
     elif row.kind == "treatment":
-        therapy = shared.get("treatment_kind") == "medication"
-        about["@type"] = "MedicalTherapy" if therapy else "MedicalProcedure"
+        about["@type"] = PROCEDURE_TYPES.get(shared.get("treatment_kind", ""), "MedicalProcedure")
     else:
         about["@type"] = "Service"
     page: dict[str, Any] = {
@@ -222,13 +256,18 @@ def json_ld(row: Published, locale: str) -> dict[str, Any]:
         "dateModified": row.updated_at.isoformat(),
         "about": about,
     }
-    if trust:
-        page["lastReviewed"] = trust["last_reviewed"]
+    review = doc.get("trust", {}).get("review")
+    if review is not None and review["status"] == "reviewed":
+        reviewer = review["reviewed_by"]
+        page["lastReviewed"] = review["reviewed_at"][:10]  # the day of the ISO 8601 time
         page["reviewedBy"] = {
             "@type": "Person",
-            "name": trust["medical_reviewer"]["name"],
-            "jobTitle": trust["medical_reviewer"].get("qualification"),
+            "name": reviewer["name"],
+            "jobTitle": reviewer["qualification"],
         }
+        if reviewer["registration_number"] is not None:
+            page["reviewedBy"]["identifier"] = reviewer["registration_number"]
+    if trust:
         page["author"] = {"@type": "Person", "name": trust["author"]["name"]}
         page["citation"] = [
             {
@@ -240,6 +279,13 @@ def json_ld(row: Published, locale: str) -> dict[str, Any]:
             for s in trust.get("sources", [])
         ]
     return page
+
+
+def expires_at(rows: list[Published], now: datetime) -> float | None:
+    """When an answer made of `rows` at `now` stops being true with no event (a sign-off
+    turning overdue), as a Unix time; None if it never does."""
+    moments = [m for m in (status_changes_at(r.review, now) for r in rows) if m is not None]
+    return min(moments).timestamp() if moments else None
 
 
 def encode(

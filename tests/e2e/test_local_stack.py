@@ -106,6 +106,8 @@ def _assert_services_answer(manifest: dict[str, Any]) -> None:
     assert page.status_code == 200, page.text
     assert page.json()["title"] == "Mitralklappeninsuffizienz"
     assert page.headers["content-language"] == "de"
+    # Sample content no reviewer signed off: published locally, and it says so.
+    assert page.json()["trust"]["review"]["status"] == "unreviewed"
     # A local site's page reads with its API key, within its own limit, from its dev origin.
     site = httpx.get(
         f"{manifest['services']['content']}/v1/conditions",

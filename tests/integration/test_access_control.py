@@ -50,6 +50,7 @@ PUBLIC: dict[str, set[tuple[str, str]]] = {
 WRONG_ROLE: dict[str, staff.Role] = {
     "editor": "coordinator",
     "coordinator": "editor",
+    "medical_reviewer": "editor",
     "admin": "coordinator",
 }
 METHODS = ("get", "post", "put", "patch", "delete")

@@ -79,7 +79,14 @@ async def publish_catalogue(
             doc = queue.pop()
             await editorial.create_document(pool, doc, author=AUTHOR, now=now)
             await editorial.publish(
-                pool, outbox, kind_of(doc), doc.slug, at=None, expected_version=None, now=now
+                pool,
+                outbox,
+                kind_of(doc),
+                doc.slug,
+                at=None,
+                expected_version=None,
+                review_required=False,
+                now=now,
             )
             published += 1
 
@@ -94,4 +101,6 @@ async def republish(pool: Pool, outbox: Outbox, raw: dict[str, Any], *, now: dat
     await editorial.save_draft(
         pool, kind, doc.slug, doc, author=AUTHOR, expected_version=None, now=now
     )
-    await editorial.publish(pool, outbox, kind, doc.slug, at=None, expected_version=None, now=now)
+    await editorial.publish(
+        pool, outbox, kind, doc.slug, at=None, expected_version=None, review_required=False, now=now
+    )

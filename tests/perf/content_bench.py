@@ -339,7 +339,7 @@ async def _seed(database_url: str) -> str:
     try:
         await prepare_database(pool, DEFINITION)
         outbox = Outbox(source="/carebridge/content", schema=DEFINITION.schema)
-        await seed_content(pool, outbox, now=datetime.now(UTC))
+        await seed_content(pool, outbox, now=datetime.now(UTC), review_required=False)
         async with pool.acquire() as conn:
             _, key = await api_keys.create_api_key(
                 conn, name=f"bench-{uuid.uuid4().hex[:8]}", origins=(), rate_per_minute=10**9

@@ -12,6 +12,9 @@ from services.runtime.privacy.sealing import SealingSettings
 REQUIRED = {
     "PREVIEW_SECRET": "test-secret",
     "NOTIFICATIONS_ONCALL_EMAIL": "oncall@carebridge.example",
+    # Tests that start every service publish sample documents no reviewer signed off, as the
+    # local stack does; content/test_reviews.py tests the default (review required).
+    "CONTENT_REQUIRE_REVIEW": "false",
 }
 
 

@@ -13,7 +13,7 @@ from litestar.exceptions import HTTPException
 from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, FromQuery, QueryParameter
 
-from services.content.api.parameters import collection_kind, reader_locale
+from services.content.api.parameters import ClockDependency, collection_kind, reader_locale
 from services.content.api.shapes import (
     DOCUMENT_RESPONSES,
     NOT_MODIFIED,
@@ -33,7 +33,9 @@ from services.content.representation import (
     SYNC_CACHE,
     SYNC_VARY,
     Encoded,
+    expires_at,
     represent,
+    shared_facts,
 )
 from services.content.store.delivery import Sort
 from services.content.usecases import delivery
@@ -114,6 +116,7 @@ class DeliveryController(Controller):
         request: Request[Any, Any, Any],
         runtime: RuntimeDependency,
         cache: CacheDependency,
+        clock: ClockDependency,
         collection: FromPath[str],
         locale: FromQuery[str | None] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = 20,
@@ -128,7 +131,7 @@ class DeliveryController(Controller):
         kind = collection_kind(collection)
         served = reader_locale(request, locale)
 
-        async def build() -> Encoded:
+        async def build() -> tuple[Encoded, float | None]:
             listing = await delivery.list_documents(
                 runtime.pool,
                 kind=kind,
@@ -141,14 +144,15 @@ class DeliveryController(Controller):
                 updated_since=updated_since,
                 fields=fields,
                 include=include,
+                now=clock.now(),
             )
             page = Page(items=listing.items, next_cursor=listing.next_cursor)
-            return _page(request, cache, page, PAGE_CACHE, PAGE_VARY, served)
+            return _page(request, cache, page, PAGE_CACHE, PAGE_VARY, served), listing.expires
 
         if include:
             # Embedded documents of other collections: no single collection's event outdates
             # the page, so it is built every time.
-            return _send(request, await build())
+            return _send(request, (await build())[0])
         key = page_key(request, served)
         return _send(request, await delivery.cached_page(cache, key, collection_tag(kind), build))
 
@@ -164,6 +168,7 @@ class DeliveryController(Controller):
         request: Request[Any, Any, Any],
         runtime: RuntimeDependency,
         cache: CacheDependency,
+        clock: ClockDependency,
         collection: FromPath[str],
         slug: FromPath[str],
         locale: FromQuery[str | None] = None,
@@ -181,6 +186,7 @@ class DeliveryController(Controller):
             representation="ld" if ld else "json",
             fields=fields,
             include=include,
+            now=clock.now(),
             codings=codings,
         )
         if isinstance(found, Moved):
@@ -206,19 +212,22 @@ class DeliveryController(Controller):
         request: Request[Any, Any, Any],
         runtime: RuntimeDependency,
         cache: CacheDependency,
+        clock: ClockDependency,
         token: FromQuery[str | None] = None,
     ) -> Response[bytes]:
-        async def build() -> Encoded:
+        async def build() -> tuple[Encoded, float | None]:
             synced = await delivery.sync(runtime.pool, token)
+            now = clock.now()
             page = SyncPage(
                 full=synced.full,
-                published=[_synced(r) for r in synced.published],
+                published=[_synced(r, now) for r in synced.published],
                 removed=[
                     Removed(id=c.document_id, kind=c.kind, slug=c.slug) for c in synced.removed
                 ],
                 token=synced.token,
             )
-            return _page(request, cache, page, SYNC_CACHE, SYNC_VARY)
+            encoded = _page(request, cache, page, SYNC_CACHE, SYNC_VARY)
+            return encoded, expires_at(synced.published, now)
 
         # The same for every reader: no locale in the key.
         key = page_key(request, "")
@@ -244,7 +253,7 @@ class DeliveryController(Controller):
     ) -> Response[bytes]:
         served = reader_locale(request, locale)
 
-        async def build() -> Encoded:
+        async def build() -> tuple[Encoded, float | None]:
             hits = await delivery.search(runtime.pool, query=q, locale=served, limit=limit)
             items = [
                 SearchResult(
@@ -259,13 +268,14 @@ class DeliveryController(Controller):
                 for h in hits
             ]
             page = SearchPage(query=q, locale=served, items=items)
-            return _page(request, cache, page, PAGE_CACHE, PAGE_VARY, served)
+            # Search hits carry no review status: nothing on the page falls due.
+            return _page(request, cache, page, PAGE_CACHE, PAGE_VARY, served), None
 
         key = page_key(request, served)
         return _send(request, await delivery.cached_page(cache, key, SEARCH, build))
 
 
-def _synced(row: Published) -> SyncedDocument:
+def _synced(row: Published, now: datetime) -> SyncedDocument:
     return SyncedDocument(
         id=row.document_id,
         kind=row.kind,
@@ -273,7 +283,7 @@ def _synced(row: Published) -> SyncedDocument:
         revision=row.revision,
         updated_at=row.updated_at,
         locales=row.locales,
-        shared=row.rendered["shared"],
+        shared=shared_facts(row, now),
         translations=row.rendered["translations"],
     )
 

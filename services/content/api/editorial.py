@@ -11,7 +11,11 @@ from litestar import Controller, Request, Response, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from services.content.api.parameters import collection_kind
+from services.content.api.parameters import (
+    ClockDependency,
+    ReviewPolicyDependency,
+    collection_kind,
+)
 from services.content.api.preview_tokens import PreviewSigner
 from services.content.domain.documents import Document
 from services.content.domain.editorial import DocumentRecord
@@ -202,13 +206,19 @@ class EditorialController(Controller):
 
     @post(
         "/{collection:str}/{slug:str}/publish",
-        summary="Publish the draft now, or schedule it (`at`); all problems at once if invalid",
+        summary=(
+            "Publish the draft now, or schedule it (`at`); all problems at once if invalid. "
+            "With CONTENT_REQUIRE_REVIEW a condition or treatment needs a medical sign-off "
+            "of the revision (409 otherwise)"
+        ),
         status_code=200,
         **staff_only("editor"),
     )
     async def publish_document(
         self,
         runtime: RuntimeDependency,
+        clock: ClockDependency,
+        review_policy: ReviewPolicyDependency,
         collection: FromPath[str],
         slug: FromPath[str],
         data: JSONBody[PublishRequest | None] = None,
@@ -226,7 +236,8 @@ class EditorialController(Controller):
             slug,
             at=at,
             expected_version=expected_version(if_match),
-            now=_now(),
+            review_required=review_policy.required,
+            now=clock.now(),
         )
         return _state(row)
 

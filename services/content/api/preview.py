@@ -11,7 +11,7 @@ from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, FromQuery
 
 from services.content.api.editorial import NO_STORE, SignerDependency
-from services.content.api.parameters import reader_locale
+from services.content.api.parameters import ClockDependency, reader_locale
 from services.content.api.preview_tokens import PreviewError
 from services.content.api.shapes import ServedDocument
 from services.content.usecases.previews import preview_draft
@@ -37,6 +37,7 @@ class PreviewController(Controller):
         request: Request[Any, Any, Any],
         runtime: RuntimeDependency,
         signer: SignerDependency,
+        clock: ClockDependency,
         token: FromPath[str],
         locale: FromQuery[str | None] = None,
     ) -> Response[bytes]:
@@ -50,6 +51,7 @@ class PreviewController(Controller):
             slug=grant.slug,
             version=grant.version,
             locale=reader_locale(request, locale),
+            now=clock.now(),
         )
         return Response(
             entry.body,

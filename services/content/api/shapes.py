@@ -30,6 +30,7 @@ from services.content.domain.documents import (
     TreatmentText,
     Trust,
 )
+from services.content.domain.reviews import ReviewState
 
 
 class RenderedSection(Section, frozen=True, kw_only=True):
@@ -53,13 +54,18 @@ def _as_list(hint: Any) -> Any:
     return hint
 
 
-def _listed(name: str, struct: type[msgspec.Struct]) -> Any:
-    """`struct` with its tuples as lists (see _as_list)."""
+def _listed(
+    name: str, struct: type[msgspec.Struct], extra: tuple[tuple[str, Any], ...] = ()
+) -> Any:
+    """`struct` with its tuples as lists (see _as_list), and the `extra` fields served with it."""
     return msgspec.defstruct(
         name,
         [
-            (f.name, _as_list(f.type)) if f.required else (f.name, _as_list(f.type), f.default)
-            for f in msgspec.structs.fields(struct)
+            *extra,
+            *(
+                (f.name, _as_list(f.type)) if f.required else (f.name, _as_list(f.type), f.default)
+                for f in msgspec.structs.fields(struct)
+            ),
         ],
         kw_only=True,
         frozen=True,
@@ -71,7 +77,8 @@ def _listed(name: str, struct: type[msgspec.Struct]) -> Any:
 _RENDERED = {
     "sections": list[RenderedSection],
     "faqs": list[RenderedFaq],
-    "trust": _listed("ServedTrust", Trust),
+    # What a reader is told of the medical review, decided when it is served.
+    "trust": _listed("ServedTrust", Trust, (("review", ReviewState),)),
 }
 _RENDERED_ONLY = {"how_to_book_html": str}
 

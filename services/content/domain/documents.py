@@ -89,12 +89,10 @@ class Seo(Strict, frozen=True, kw_only=True):
 
 
 class Trust(Strict, frozen=True, kw_only=True):
-    """What reputable health publishers show about who wrote and checked a page, and when."""
+    """Who wrote a page and what it rests on. Who checked it, and when, is no text an editor
+    types: it is a medical reviewer's sign-off (domain/reviews.py), served as `trust.review`."""
 
     author: Person
-    medical_reviewer: Person
-    last_reviewed: date
-    next_review_due: date
     sources: Annotated[tuple[Source, ...], LISTED] = ()
 
 

@@ -15,6 +15,7 @@ import msgspec
 from contracts.content import ContentKind, ContentPublished, ContentUnpublished
 from services.content.domain.documents import Document, kind_of
 from services.content.domain.publishing import publish_problems
+from services.content.domain.reviews import SignOff, review_for_publication
 from services.runtime.core.errors import Conflict, FieldProblem, Invalid, PreconditionFailed
 
 
@@ -44,6 +45,8 @@ class Published(msgspec.Struct, frozen=True, kw_only=True):
     rendered: dict[str, Any]
     locales: list[str]
     updated_at: datetime
+    # The medical sign-off of this revision, if one covers it; its status depends on the day.
+    review: SignOff | None = None
 
 
 class Revision(msgspec.Struct, frozen=True, kw_only=True):
@@ -82,6 +85,7 @@ class Publication(msgspec.Struct, frozen=True, kw_only=True):
     record: DocumentRecord
     document: Document
     revision: int
+    review: SignOff | None
     redirect_from: str | None
     change: LoggedChange
     event: ContentPublished
@@ -164,11 +168,16 @@ def schedule(
     *,
     at: datetime,
     existing: Mapping[str, frozenset[str]],
+    latest_review: SignOff | None,
+    review_required: bool,
     now: datetime,
 ) -> DocumentRecord:
     """Publish the current draft at `at`. Validated now as well as then, so a schedule that
     could not go out is refused up front."""
-    refuse_unpublishable(doc, existing, now)
+    refuse_unpublishable(doc, existing)
+    review_for_publication(
+        record.kind, record.slug, record.version, latest_review, required=review_required, now=now
+    )
     return msgspec.structs.replace(record, scheduled_revision=record.version, scheduled_for=at)
 
 
@@ -186,19 +195,27 @@ def publish(
     previous: Published | None,
     old_slugs: Sequence[str],
     existing: Mapping[str, frozenset[str]],
+    latest_review: SignOff | None,
+    review_required: bool,
     now: datetime,
 ) -> Publication:
     """Publish `revision` (the draft `doc`) now. `previous` is what readers get today and
     `old_slugs` the slugs that already redirect to this document. Related documents must
     exist; they need not be published yet (a condition and its treatments name each other, so
-    neither could go first)."""
-    refuse_unpublishable(doc, existing, now)
+    neither could go first). `latest_review` is the document's latest sign-off: it goes out
+    with the publication if it covers `revision`; `review_required` refuses a medical document
+    without one."""
+    refuse_unpublishable(doc, existing)
+    review = review_for_publication(
+        record.kind, doc.slug, revision, latest_review, required=review_required, now=now
+    )
     redirect_from = previous.slug if previous is not None and previous.slug != doc.slug else None
     slugs = {*old_slugs, redirect_from} - {None}
     return Publication(
         record=_standing(record, published_revision=revision, published_at=now),
         document=doc,
         revision=revision,
+        review=review,
         redirect_from=redirect_from,
         change=_logged(record, doc.slug, "published", revision, now),
         event=ContentPublished(
@@ -229,11 +246,9 @@ def unpublish(record: DocumentRecord, current: Published | None, *, now: datetim
     )
 
 
-def refuse_unpublishable(
-    doc: Document, existing: Mapping[str, frozenset[str]], now: datetime
-) -> None:
+def refuse_unpublishable(doc: Document, existing: Mapping[str, frozenset[str]]) -> None:
     """Every reason `doc` may not be published, at once, as one refusal."""
-    problems = publish_problems(doc, existing, now.date())
+    problems = publish_problems(doc, existing)
     if problems:
         raise Invalid(problems)
 

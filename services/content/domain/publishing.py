@@ -1,22 +1,17 @@
-"""What may be published: every reason a document may not go out, found at once. Time comes in
-as an argument; nothing here does I/O."""
+"""What may be published: every reason a document's text may not go out, found at once; nothing
+here does I/O. Whether it needs a medical sign-off is decided in reviews.py."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date
 from typing import Any
 
 from services.content.domain.documents import Condition, Document, ServiceOffering, Treatment
 from services.content.domain.locales import BASE_LOCALE, SUPPORTED_LANGUAGES
 from services.runtime.core.errors import FieldProblem
 
-MAX_REVIEW_INTERVAL_DAYS = 3 * 365 + 1
 
-
-def publish_problems(
-    doc: Document, existing: Mapping[str, frozenset[str]], today: date
-) -> list[FieldProblem]:
+def publish_problems(doc: Document, existing: Mapping[str, frozenset[str]]) -> list[FieldProblem]:
     """Every reason `doc` may not be published, at once. `existing` maps kind -> known slugs."""
     problems: list[FieldProblem] = []
     if BASE_LOCALE not in doc.translations:
@@ -42,13 +37,11 @@ def publish_problems(
     match doc:
         case Condition():
             problems += _condition_problems(doc)
-            problems += _trust_problems(doc.trust.last_reviewed, doc.trust.next_review_due, today)
             problems += _missing(
                 "related_treatments", doc.related_treatments, existing, "treatment"
             )
             problems += _missing("related_services", doc.related_services, existing, "service")
         case Treatment():
-            problems += _trust_problems(doc.trust.last_reviewed, doc.trust.next_review_due, today)
             problems += _missing(
                 "related_conditions", doc.related_conditions, existing, "condition"
             )
@@ -58,8 +51,10 @@ def publish_problems(
                     FieldProblem(field="length_of_stay", message="max_days is below min_days")
                 )
             problems += _price_problems("price", doc.price)
+            problems += _price_basis_problems(doc.price, doc.translations)
         case ServiceOffering():
             problems += _price_problems("price_from", doc.price_from)
+            problems += _price_basis_problems(doc.price_from, doc.translations)
     return problems
 
 
@@ -85,28 +80,6 @@ def _condition_problems(doc: Condition) -> list[FieldProblem]:
     return problems
 
 
-def _trust_problems(last_reviewed: date, next_due: date, today: date) -> list[FieldProblem]:
-    problems = []
-    if last_reviewed > today:
-        problems.append(FieldProblem(field="trust.last_reviewed", message="is in the future"))
-    if next_due <= last_reviewed:
-        problems.append(
-            FieldProblem(field="trust.next_review_due", message="must be after last_reviewed")
-        )
-    elif (next_due - last_reviewed).days > MAX_REVIEW_INTERVAL_DAYS:
-        problems.append(
-            FieldProblem(
-                field="trust.next_review_due",
-                message="must be at most three years after last_reviewed",
-            )
-        )
-    if next_due < today:
-        problems.append(
-            FieldProblem(field="trust.next_review_due", message="the review is overdue")
-        )
-    return problems
-
-
 def _missing(
     field: str, slugs: Iterable[str], existing: Mapping[str, frozenset[str]], kind: str
 ) -> list[FieldProblem]:
@@ -115,6 +88,21 @@ def _missing(
         FieldProblem(field=field, message=f"no {kind} has the slug {slug!r}")
         for slug in slugs
         if slug not in published
+    ]
+
+
+def _price_basis_problems(price: Any, translations: Mapping[str, Any]) -> list[FieldProblem]:
+    """A price is shown only with its basis: in every locale a `price_note` that says what it
+    includes (the price carries the day it was true on, `as_of`)."""
+    if price is None:
+        return []
+    return [
+        FieldProblem(
+            field=f"translations.{locale}.price_note",
+            message="a price needs its basis: say what it includes and what it does not",
+        )
+        for locale, text in translations.items()
+        if not text.price_note
     ]
 
 

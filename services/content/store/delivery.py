@@ -14,10 +14,10 @@ from services.content.store.editorial import published_row
 from services.runtime.core.db import Connection
 
 Sort = Literal["slug", "-slug", "updated_at", "-updated_at"]
-_COLUMNS = "document_id, kind, slug, revision, rendered, locales, updated_at"
+_COLUMNS = "document_id, kind, slug, revision, rendered, locales, updated_at, review"
 # A list item's texts only (title and summary per locale): a whole rendered document is tens of
 # kilobytes of JSON to send and decode, for two fields of it.
-_SUMMARY_COLUMNS = """document_id, kind, slug, revision, locales, updated_at,
+_SUMMARY_COLUMNS = """document_id, kind, slug, revision, locales, updated_at, review,
     jsonb_build_object(
         'shared', '{}'::jsonb,
         'translations', (SELECT jsonb_object_agg(t.key, jsonb_build_object(
@@ -46,8 +46,7 @@ class SearchHit(msgspec.Struct, frozen=True, kw_only=True):
 
 async def find_published(conn: Connection, kind: str, slug: str) -> Published | None:
     row = await conn.fetchrow(
-        """SELECT document_id, kind, slug, revision, rendered, locales, updated_at
-           FROM published WHERE kind = $1 AND slug = $2""",
+        f"SELECT {_COLUMNS} FROM published WHERE kind = $1 AND slug = $2",
         kind,
         slug,
     )

@@ -16,6 +16,7 @@ from services.content.domain.editorial import (
     Published,
     Revision,
 )
+from services.content.domain.reviews import SignOff
 from services.runtime.core.db import Connection
 
 
@@ -157,7 +158,7 @@ async def claim_due(conn: Connection, now: datetime, limit: int) -> list[Documen
 
 async def published_for(conn: Connection, document_id: uuid.UUID) -> Published | None:
     row = await conn.fetchrow(
-        """SELECT document_id, kind, slug, revision, rendered, locales, updated_at
+        """SELECT document_id, kind, slug, revision, rendered, locales, updated_at, review
            FROM published WHERE document_id = $1""",
         document_id,
     )
@@ -167,6 +168,8 @@ async def published_for(conn: Connection, document_id: uuid.UUID) -> Published |
 def published_row(row: Any) -> Published:
     fields = dict(row.items())
     fields["rendered"] = msgspec.json.decode(fields["rendered"])
+    if fields.get("review") is not None:
+        fields["review"] = msgspec.json.decode(fields["review"])
     return msgspec.convert(fields, Published)
 
 
@@ -181,16 +184,18 @@ async def upsert_published(
     locales: list[str],
     specialty: str | None,
     tags: list[str],
+    review: SignOff | None,
     now: datetime,
 ) -> None:
     await conn.execute(
         """INSERT INTO published (document_id, kind, slug, revision, rendered, locales, specialty,
-                                  tags, published_at, updated_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
+                                  tags, published_at, updated_at, review, next_review_due)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11)
            ON CONFLICT (document_id) DO UPDATE SET
                slug = EXCLUDED.slug, revision = EXCLUDED.revision, rendered = EXCLUDED.rendered,
                locales = EXCLUDED.locales, specialty = EXCLUDED.specialty, tags = EXCLUDED.tags,
-               updated_at = EXCLUDED.updated_at""",
+               updated_at = EXCLUDED.updated_at, review = EXCLUDED.review,
+               next_review_due = EXCLUDED.next_review_due""",
         document_id,
         kind,
         slug,
@@ -200,6 +205,8 @@ async def upsert_published(
         specialty,
         tags,
         now,
+        None if review is None else _json(review),
+        None if review is None else review.next_review_due,
     )
 
 

@@ -26,7 +26,7 @@ from services.content.domain.documents import (
 from services.content.domain.editorial import Published
 from services.content.domain.locales import fallback_chain
 from services.content.publication import SEARCH_CONFIG
-from services.content.representation import Encoded, document, encode, json_ld
+from services.content.representation import Encoded, document, encode, expires_at, json_ld
 from services.content.store import delivery as store
 from services.content.store.delivery import ChangeRow, SearchHit, Sort
 from services.runtime.core.db import Connection, Pool
@@ -62,6 +62,8 @@ INCLUDES = {
 class Listing(msgspec.Struct, frozen=True, kw_only=True):
     items: list[dict[str, Any]]
     next_cursor: str | None
+    # When the page stops being true with no event (a sign-off on it turning overdue).
+    expires: float | None = None
 
 
 class Moved(msgspec.Struct, frozen=True, kw_only=True):
@@ -87,11 +89,13 @@ async def read_document(
     representation: Representation,
     fields: str | None,
     include: str | None,
+    now: datetime,
     codings: tuple[str, ...] = CODINGS,
 ) -> Encoded | Moved:
     """One published document, encoded; the plain case (no field selection, no embedding) is
-    cached, in every content coding, until a `content.*` event names the document. Otherwise
-    it is compressed only in `codings` (the ones the reader accepts)."""
+    cached, in every content coding, until a `content.*` event names the document or its
+    review turns overdue. Otherwise it is compressed only in `codings` (the ones the reader
+    accepts)."""
     selected = select(fields, FIELDS[kind], "fields")
     embeds = select(include, set(INCLUDES[kind]), "include")
     cacheable = not (selected or embeds)
@@ -109,29 +113,42 @@ async def read_document(
                 raise NotFound(f"no published {kind} has the slug {slug!r}")
             return Moved(slug=target)
         if representation == "ld":
-            payload = json_ld(row, locale)
+            payload = json_ld(row, locale, now, await treatment_kinds(conn, row))
         else:
-            payload = pick(document(row, locale), selected)
-            await embed(conn, payload, row, embeds, locale)
+            payload = pick(document(row, locale, now), selected)
+            await embed(conn, payload, row, embeds, locale, now)
     media_type = JSON_LD if representation == "ld" else JSON
     entry = encode(row, payload, locale, media_type, CODINGS if cacheable else codings)
     if cacheable:
-        cache.put(key, entry, tag, generation)
+        cache.put(key, entry, tag, generation, expires_at([row], now))
     return entry
 
 
+async def treatment_kinds(conn: Connection, row: Published) -> dict[str, str]:
+    """slug -> treatment kind of a condition's related treatments, so JSON-LD types each."""
+    slugs = row.rendered["shared"].get("related_treatments", [])
+    if not slugs:
+        return {}
+    related = await store.published_by_slugs(conn, "treatment", slugs)
+    return {r.slug: r.rendered["shared"]["treatment_kind"] for r in related}
+
+
 async def cached_page(
-    cache: DocumentCache, key: Key, tag: Tag, build: Callable[[], Awaitable[Encoded]]
+    cache: DocumentCache,
+    key: Key,
+    tag: Tag,
+    build: Callable[[], Awaitable[tuple[Encoded, float | None]]],
 ) -> Encoded:
     """A list, search or sync page from the cache, or built and cached until a `content.*`
-    event touches `tag`. `key` names the request (its path, query and locale), so the fast path
-    finds the page again without parsing it."""
+    event touches `tag` (or until the moment `build` says it stops being true). `key` names
+    the request (its path, query and locale), so the fast path finds the page again without
+    parsing it."""
     entry = cache.get(key)
     if entry is not None:
         return entry
     generation = cache.generation(tag)
-    entry = await build()
-    cache.put(key, entry, tag, generation)
+    entry, expires = await build()
+    cache.put(key, entry, tag, generation, expires)
     return entry
 
 
@@ -148,6 +165,7 @@ async def list_documents(
     updated_since: datetime | None,
     fields: str | None,
     include: str | None,
+    now: datetime,
 ) -> Listing:
     selected = select(fields, FIELDS[kind], "fields")
     embeds = select(include, set(INCLUDES[kind]), "include")
@@ -165,10 +183,14 @@ async def list_documents(
             summary=not (selected or embeds),
         )
         page, more = rows[:limit], len(rows) > limit
-        items = [pick(document(row, locale, summary=not selected), selected) for row in page]
+        items = [pick(document(row, locale, now, summary=not selected), selected) for row in page]
         for item, row in zip(items, page, strict=True):
-            await embed(conn, item, row, embeds, locale)
-    return Listing(items=items, next_cursor=cursor_after(page[-1], sort) if more else None)
+            await embed(conn, item, row, embeds, locale, now)
+    return Listing(
+        items=items,
+        next_cursor=cursor_after(page[-1], sort) if more else None,
+        expires=expires_at(page, now),
+    )
 
 
 async def sync(pool: Pool, token: str | None) -> Sync:
@@ -269,7 +291,12 @@ def decode_sync_token(token: str) -> int:
 
 
 async def embed(
-    conn: Connection, item: dict[str, Any], row: Published, embeds: list[str], locale: str
+    conn: Connection,
+    item: dict[str, Any],
+    row: Published,
+    embeds: list[str],
+    locale: str,
+    now: datetime,
 ) -> None:
     """The related documents `embeds` names, as summaries, in the order the document lists."""
     for name in embeds:
@@ -277,6 +304,6 @@ async def embed(
         slugs = row.rendered["shared"].get(name, [])
         related = await store.published_by_slugs(conn, related_kind, slugs)
         item.setdefault("included", {})[name] = [
-            document(r, locale, summary=True)
+            document(r, locale, now, summary=True)
             for r in sorted(related, key=lambda r: slugs.index(r.slug))
         ]

@@ -18,9 +18,10 @@ from services.content.domain.documents import Document, document_decoder, kind_o
 from services.content.domain.editorial import DocumentRecord, Draft, Publication
 from services.content.domain.revisions import Change, diff
 from services.content.store import editorial as store
+from services.content.store import reviews as review_store
 from services.content.store.editorial import RevisionRow
 from services.runtime.core.db import Connection, Pool, transaction
-from services.runtime.core.errors import Invalid, NotFound
+from services.runtime.core.errors import Conflict, Invalid, NotFound
 from services.runtime.messaging.outbox import Outbox
 
 log = structlog.get_logger(__name__)
@@ -107,20 +108,31 @@ async def publish(
     *,
     at: datetime | None,
     expected_version: int | None,
+    review_required: bool,
     now: datetime,
 ) -> DocumentRecord:
     """Publish the current draft now, or schedule it for `at`. Validation runs both times, so
-    a schedule is refused up front and a publication never goes out broken."""
+    a schedule is refused up front and a publication never goes out broken. With
+    `review_required` (CONTENT_REQUIRE_REVIEW), a medical document needs a sign-off of the
+    revision that goes out."""
     async with transaction(pool) as conn:
         row = await _lock(conn, kind, slug)
         editorial.check_version(row, expected_version)
         doc = decode_document(row.draft)
         existing = await store.document_slugs(conn)
         if at is not None and at > now:
-            scheduled = editorial.schedule(row, doc, at=at, existing=existing, now=now)
+            scheduled = editorial.schedule(
+                row,
+                doc,
+                at=at,
+                existing=existing,
+                latest_review=await review_store.latest_sign_off(conn, row.id),
+                review_required=review_required,
+                now=now,
+            )
             await store.update_standing(conn, scheduled)
         else:
-            await _publish_now(conn, outbox, row, row.version, doc, existing, now)
+            await _publish_now(conn, outbox, row, row.version, doc, existing, now, review_required)
         return await _reload(conn, kind, doc.slug)
 
 
@@ -131,7 +143,9 @@ async def cancel_schedule(pool: Pool, kind: str, slug: str) -> DocumentRecord:
         return await _reload(conn, kind, slug)
 
 
-async def publish_due(pool: Pool, outbox: Outbox, *, now: datetime, limit: int = 20) -> int:
+async def publish_due(
+    pool: Pool, outbox: Outbox, *, review_required: bool, now: datetime, limit: int = 20
+) -> int:
     """Publish every scheduled document that is due. Survives restarts: schedules live in the
     database, and replicas claim them with SKIP LOCKED."""
     published = 0
@@ -145,10 +159,13 @@ async def publish_due(pool: Pool, outbox: Outbox, *, now: datetime, limit: int =
                 async with conn.transaction():
                     existing = await store.document_slugs(conn)
                     doc = decode_document(revision.body)
-                    await _publish_now(conn, outbox, row, revision.number, doc, existing, now)
+                    await _publish_now(
+                        conn, outbox, row, revision.number, doc, existing, now, review_required
+                    )
                 published += 1
-            except Invalid as exc:
-                # Related content was unpublished since scheduling: drop the schedule, say why.
+            except (Invalid, Conflict) as exc:
+                # Related content was unpublished, or the sign-off fell due, since scheduling:
+                # drop the schedule, say why.
                 await store.update_standing(conn, editorial.cancel_schedule(row))
                 log.error(  # noqa: TRY400 - a refusal, not a crash: no traceback to show
                     "scheduled publication refused",
@@ -211,6 +228,7 @@ async def _publish_now(
     doc: Document,
     existing: dict[str, frozenset[str]],
     now: datetime,
+    review_required: bool,
 ) -> None:
     decided = editorial.publish(
         row,
@@ -219,6 +237,8 @@ async def _publish_now(
         previous=await store.published_for(conn, row.id),
         old_slugs=await store.old_slugs(conn, row.id),
         existing=existing,
+        latest_review=await review_store.latest_sign_off(conn, row.id),
+        review_required=review_required,
         now=now,
     )
     await _save_publication(conn, outbox, decided)
@@ -239,6 +259,7 @@ async def _save_publication(conn: Connection, outbox: Outbox, decided: Publicati
         locales=list(decided.event.locales),
         specialty=specialty,
         tags=tags,
+        review=decided.review,
         now=decided.change.at,
     )
     await store.replace_search_entries(conn, row.id, publication.search_entries(doc))

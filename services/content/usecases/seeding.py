@@ -1,5 +1,9 @@
 """The content a fresh installation starts with (services/content/seed/*.json): created and
-published once; documents that exist already are left as editors made them."""
+published once; documents that exist already are left as editors made them.
+
+The seed is sample content that no medical reviewer has signed off: it reads `unreviewed`, and
+it is published only where review is not required (the local stack); elsewhere it stays as
+drafts for editors to rework and reviewers to sign off."""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from services.content.domain.documents import Document, document_decoder, kind_o
 from services.content.store import editorial as store
 from services.content.usecases import editorial
 from services.runtime.core.db import Pool
-from services.runtime.core.errors import Invalid
+from services.runtime.core.errors import Conflict, Invalid
 from services.runtime.messaging.outbox import Outbox
 
 SEED_DIR = Path(__file__).parents[1] / "seed"
@@ -31,7 +35,12 @@ def load_seed_documents(folder: Path = SEED_DIR) -> list[Document]:
 
 
 async def seed_content(
-    pool: Pool, outbox: Outbox, *, now: datetime, folder: Path = SEED_DIR
+    pool: Pool,
+    outbox: Outbox,
+    *,
+    now: datetime,
+    review_required: bool,
+    folder: Path = SEED_DIR,
 ) -> SeedReport:
     """Create the missing seed documents and publish them. All are created before any is
     published, because they name each other as related items."""
@@ -53,9 +62,10 @@ async def seed_content(
                 doc.slug,
                 at=None,
                 expected_version=None,
+                review_required=review_required,
                 now=now,
             )
-        except Invalid as exc:
+        except (Invalid, Conflict) as exc:
             report.refused[doc.slug] = exc.detail
         else:
             report.published += 1

@@ -31,6 +31,13 @@ class NotFound(DomainError):
     title = "Not found"
 
 
+class Forbidden(DomainError):
+    """The caller is known but the rules do not let them do this (e.g. review their own text)."""
+
+    status = 403
+    title = "Forbidden"
+
+
 class Conflict(DomainError):
     status = 409
     title = "Conflict"

@@ -19,6 +19,8 @@ from tests.support import own_metrics_port
 def content_settings(settings: ServiceSettings) -> ContentSettings:
     env = {k.upper(): str(v) for k, v in __import__("msgspec").structs.asdict(settings).items()}
     env |= {"PREVIEW_SECRET": "test-secret", "SCHEDULE_INTERVAL": "0.2", **own_metrics_port()}
+    # Review is required in production; the tests of review (test_reviews.py) turn it on.
+    env |= {"CONTENT_REQUIRE_REVIEW": "false"}
     return load_settings(ContentSettings, environ=env)
 
 

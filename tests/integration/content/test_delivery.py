@@ -168,11 +168,12 @@ async def test_json_ld_describes_a_medical_condition(
     assert page["@type"] == "MedicalWebPage"
     assert page["about"]["@type"] == "MedicalCondition"
     assert page["about"]["code"] == [
-        {"@type": "MedicalCode", "code": "I34.0", "codingSystem": "ICD-10"}
+        {"@type": "MedicalCode", "codeValue": "I34.0", "codingSystem": "ICD-10"}
     ]
     assert page["about"]["signOrSymptom"][0]["name"] == "Shortness of breath"
-    assert page["lastReviewed"] == "2026-10-15"
-    assert page["reviewedBy"]["name"] == "Prof. Jonas Weber"
+    # Published without a sign-off (review not required here): no review is claimed.
+    assert "reviewedBy" not in page
+    assert "lastReviewed" not in page
 
 
 async def test_lists_page_with_stable_cursors_while_content_is_published(
@@ -292,7 +293,8 @@ async def test_a_surgical_treatment_is_a_medical_procedure_with_a_non_binding_pr
     ).json()
     served = (await client.get("/v1/treatments/mitral-valve-repair?locale=de")).json()
 
-    assert page["about"]["@type"] == "MedicalProcedure"
+    # Surgery is a procedure, not a therapy.
+    assert page["about"]["@type"] == "SurgicalProcedure"
     assert page["about"]["name"] == "Mitral valve repair"
     assert served["price"] == {"from_eur": 28000, "to_eur": 38000, "as_of": "2026-11-01"}
     assert served["price_disclaimer"].startswith("Preise sind unverbindliche Schätzungen")

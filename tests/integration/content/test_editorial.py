@@ -108,7 +108,6 @@ async def test_publishing_an_invalid_document_lists_every_problem_and_publishes_
 ) -> None:
     broken = condition(icd10=[], related_services=["no-such-service"])
     del broken["translations"]["de"]["seo"]
-    broken["trust"]["next_review_due"] = "2031-01-01"
     await client.post("/v1/editorial/documents", json=broken, headers=editor)
 
     response = await client.post(f"{DOC}/publish", headers=editor)
@@ -119,7 +118,6 @@ async def test_publishing_an_invalid_document_lists_every_problem_and_publishes_
         "icd10",
         "related_services",
         "translations.de.seo",
-        "trust.next_review_due",
     ]
     assert (await client.get("/v1/conditions/mitral-valve-insufficiency")).status_code == 404
 
@@ -162,9 +160,18 @@ async def test_a_scheduled_publication_goes_out_when_due_even_after_a_restart(
     pool = await create_pool(database_url, schema="content", min_size=1, max_size=2)
     outbox = Outbox(source="/carebridge/content", schema="content")
     try:
-        assert await publish_due(pool, outbox, now=at - timedelta(minutes=1)) == 0
-        assert await publish_due(pool, outbox, now=at + timedelta(seconds=1)) == 1
-        assert await publish_due(pool, outbox, now=at + timedelta(seconds=2)) == 0
+        assert (
+            await publish_due(pool, outbox, review_required=False, now=at - timedelta(minutes=1))
+            == 0
+        )
+        assert (
+            await publish_due(pool, outbox, review_required=False, now=at + timedelta(seconds=1))
+            == 1
+        )
+        assert (
+            await publish_due(pool, outbox, review_required=False, now=at + timedelta(seconds=2))
+            == 0
+        )
     finally:
         await pool.close()
     after = await client.get("/v1/conditions/mitral-valve-insufficiency")
@@ -187,9 +194,9 @@ async def test_replicas_publishing_at_once_publish_each_scheduled_document_once(
         # Three replicas' schedulers wake at the same moment, each taking two at a time.
         due = at + timedelta(seconds=1)
         counts = await asyncio.gather(
-            *(publish_due(pool, outbox, now=due, limit=2) for _ in range(3))
+            *(publish_due(pool, outbox, review_required=False, now=due, limit=2) for _ in range(3))
         )
-        left = await publish_due(pool, outbox, now=due)
+        left = await publish_due(pool, outbox, review_required=False, now=due)
     finally:
         await pool.close()
 

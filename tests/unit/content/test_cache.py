@@ -52,7 +52,7 @@ def test_the_bytes_held_never_exceed_the_bound_under_a_stream_of_inserts() -> No
     for n in range(2_000):
         body = rng.randbytes(rng.randint(10, 40_000))
         put(cache, key(f"doc-{n % 300}", rng.choice(["en", "de"])), entry(body))
-        held = sum(e.size for e, _ in cache._entries.values())
+        held = sum(e.size for e, _, _ in cache._entries.values())
         assert held == cache.bytes <= bound
     assert len(cache) > 1
 
@@ -112,3 +112,18 @@ def test_the_cache_says_which_answers_it_could_keep_at_all() -> None:
 
     assert cache.admits(5_000)
     assert not cache.admits(10_000)
+
+
+def test_an_entry_that_falls_due_is_dropped_when_read_at_or_after_that_moment() -> None:
+    now = [1_000.0]
+    cache = DocumentCache(clock=lambda: now[0])
+    tag = document_tag("condition", "a")
+    cache.put(key("a"), entry(b"reviewed"), tag, cache.generation(tag), expires=1_060.0)
+    put(cache, key("b"), entry(b"never due"))
+
+    assert cache.get(key("a")) == entry(b"reviewed")
+    now[0] = 1_060.0
+    assert cache.get(key("a")) is None
+    assert cache.get(key("b")) == entry(b"never due")
+    assert len(cache) == 1
+    assert cache.bytes == entry(b"never due").size

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import msgspec
 import pytest
 
@@ -19,9 +17,7 @@ from services.content.domain.locales import (
 from services.content.domain.publishing import publish_problems
 from services.content.domain.revisions import Change, diff
 from services.content.rendering import to_html, to_text
-from tests.content_samples import condition
-
-TODAY = date(2026, 11, 25)
+from tests.content_samples import condition, treatment
 
 
 @pytest.mark.parametrize(
@@ -76,38 +72,43 @@ def test_each_field_falls_back_on_its_own() -> None:
 def test_a_complete_document_has_no_publish_problems() -> None:
     doc = document_decoder.decode(msgspec.json.encode(condition()))
 
-    assert publish_problems(doc, {}, TODAY) == []
+    assert publish_problems(doc, {}) == []
 
 
 def test_every_publish_problem_is_reported_at_once() -> None:
     raw = condition(icd10=[], related_treatments=["mitral-valve-repair"])
     raw["translations"].pop("en")
     raw["translations"]["de"]["sections"] = []
-    raw["trust"]["last_reviewed"] = "2027-01-01"
-    raw["trust"]["next_review_due"] = "2026-12-01"
     doc = document_decoder.decode(msgspec.json.encode(raw))
     assert isinstance(doc, Condition)
 
-    problems = publish_problems(doc, {"treatment": frozenset()}, TODAY)
+    problems = publish_problems(doc, {"treatment": frozenset()})
 
     assert sorted(p.field for p in problems) == [
         "icd10",
         "related_treatments",
         "translations",
         "translations.de.sections",
-        "trust.last_reviewed",
-        "trust.next_review_due",
     ]
 
 
-def test_review_dates_more_than_three_years_apart_are_refused() -> None:
-    raw = condition()
-    raw["trust"]["next_review_due"] = "2029-10-20"
+def test_a_price_without_its_basis_is_refused_in_each_locale_that_lacks_it() -> None:
+    raw = treatment()
+    del raw["translations"]["de"]["price_note"]
     doc = document_decoder.decode(msgspec.json.encode(raw))
 
-    problems = publish_problems(doc, {}, TODAY)
+    problems = publish_problems(doc, {"condition": frozenset({"mitral-valve-insufficiency"})})
 
-    assert [p.message for p in problems] == ["must be at most three years after last_reviewed"]
+    assert [p.field for p in problems] == ["translations.de.price_note"]
+    assert "what it includes" in problems[0].message
+
+
+def test_a_reviewer_cannot_be_typed_into_a_document() -> None:
+    raw = condition()
+    raw["trust"]["medical_reviewer"] = {"name": "Someone", "qualification": "Cardiologist"}
+
+    with pytest.raises(msgspec.ValidationError, match="medical_reviewer"):
+        document_decoder.decode(msgspec.json.encode(raw))
 
 
 def test_diff_names_changed_added_and_removed_paths() -> None:

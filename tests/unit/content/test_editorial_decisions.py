@@ -59,7 +59,15 @@ def test_publishing_marks_the_revision_published_clears_the_schedule_and_announc
     scheduled = record(scheduled_revision=3, scheduled_for=NOW)
 
     decided = editorial.publish(
-        scheduled, decoded(), revision=3, previous=None, old_slugs=(), existing={}, now=NOW
+        scheduled,
+        decoded(),
+        revision=3,
+        previous=None,
+        old_slugs=(),
+        existing={},
+        latest_review=None,
+        review_required=False,
+        now=NOW,
     )
 
     assert (decided.record.published_revision, decided.record.published_at) == (3, NOW)
@@ -88,6 +96,8 @@ def test_publishing_under_a_new_slug_redirects_the_old_one_and_names_every_old_s
         previous=published("mitral-valve-insufficiency"),
         old_slugs=("mitral-valve-leak",),
         existing={},
+        latest_review=None,
+        review_required=False,
         now=NOW,
     )
 
@@ -101,7 +111,15 @@ def test_a_document_naming_a_missing_treatment_is_refused_with_every_problem() -
 
     with pytest.raises(Invalid) as refused:
         editorial.publish(
-            record(), doc, revision=3, previous=None, old_slugs=(), existing={}, now=NOW
+            record(),
+            doc,
+            revision=3,
+            previous=None,
+            old_slugs=(),
+            existing={},
+            latest_review=None,
+            review_required=False,
+            now=NOW,
         )
 
     assert sorted(p.field for p in refused.value.problems) == ["icd10", "related_treatments"]
@@ -109,9 +127,25 @@ def test_a_document_naming_a_missing_treatment_is_refused_with_every_problem() -
 
 def test_a_schedule_is_validated_when_it_is_made() -> None:
     with pytest.raises(Invalid):
-        editorial.schedule(record(), decoded(icd10=[]), at=NOW, existing={}, now=EARLIER)
+        editorial.schedule(
+            record(),
+            decoded(icd10=[]),
+            at=NOW,
+            existing={},
+            latest_review=None,
+            review_required=False,
+            now=EARLIER,
+        )
 
-    scheduled = editorial.schedule(record(), decoded(), at=NOW, existing={}, now=EARLIER)
+    scheduled = editorial.schedule(
+        record(),
+        decoded(),
+        at=NOW,
+        existing={},
+        latest_review=None,
+        review_required=False,
+        now=EARLIER,
+    )
 
     assert (scheduled.scheduled_revision, scheduled.scheduled_for) == (3, NOW)
     assert scheduled.published_revision is None

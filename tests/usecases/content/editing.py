@@ -16,5 +16,12 @@ NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
 async def create_and_publish(pool: Pool, outbox: Outbox, doc: dict[str, Any]) -> None:
     await editorial.create_document(pool, decode_document(doc), author="Eva", now=NOW)
     await editorial.publish(
-        pool, outbox, doc["kind"], doc["slug"], at=None, expected_version=None, now=NOW
+        pool,
+        outbox,
+        doc["kind"],
+        doc["slug"],
+        at=None,
+        expected_version=None,
+        review_required=False,
+        now=NOW,
     )

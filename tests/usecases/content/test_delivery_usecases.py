@@ -37,6 +37,7 @@ async def page(pool: Pool, cursor: str | None, sort: str = "slug") -> delivery.L
         updated_since=None,
         fields="title",
         include=None,
+        now=NOW,
     )
 
 
@@ -83,7 +84,7 @@ async def test_a_read_is_cached_until_invalidated_and_an_old_slug_is_moved(
 ) -> None:
     cache = DocumentCache()
     read = {"kind": "condition", "locale": "en", "representation": "json", "fields": None,
-            "include": None}  # fmt: skip
+            "include": None, "now": NOW}  # fmt: skip
 
     entry = await delivery.read_document(pool, cache, slug="angina", **read)  # type: ignore[arg-type]
     renamed = decode_document(condition("stable-angina"))
@@ -91,7 +92,14 @@ async def test_a_read_is_cached_until_invalidated_and_an_old_slug_is_moved(
         pool, "condition", "angina", renamed, author="Eva", expected_version=1, now=NOW
     )
     await editorial.publish(
-        pool, outbox, "condition", "stable-angina", at=None, expected_version=2, now=NOW
+        pool,
+        outbox,
+        "condition",
+        "stable-angina",
+        at=None,
+        expected_version=2,
+        review_required=False,
+        now=NOW,
     )
     cached = await delivery.read_document(pool, cache, slug="angina", **read)  # type: ignore[arg-type]
     cache.invalidate("condition", {"angina", "stable-angina"})

@@ -51,7 +51,14 @@ async def test_publishing_stores_the_document_its_change_and_its_event_together(
     await editorial.create_document(pool, decode_document(condition()), author="Eva", now=NOW)
 
     record = await editorial.publish(
-        pool, outbox, "condition", SLUG, at=None, expected_version=None, now=NOW
+        pool,
+        outbox,
+        "condition",
+        SLUG,
+        at=None,
+        expected_version=None,
+        review_required=False,
+        now=NOW,
     )
 
     async with pool.acquire() as conn:
@@ -77,7 +84,14 @@ async def test_a_renamed_document_redirects_its_old_slug_and_names_it_in_the_eve
     )
 
     await editorial.publish(
-        pool, outbox, "condition", "mitral-regurgitation", at=None, expected_version=2, now=NOW
+        pool,
+        outbox,
+        "condition",
+        "mitral-regurgitation",
+        at=None,
+        expected_version=2,
+        review_required=False,
+        now=NOW,
     )
 
     async with pool.acquire() as conn:
@@ -96,12 +110,19 @@ async def test_a_document_that_may_not_be_published_changes_nothing(
 
     with pytest.raises(Invalid) as refused:
         await editorial.publish(
-            pool, outbox, "condition", SLUG, at=None, expected_version=None, now=NOW
+            pool,
+            outbox,
+            "condition",
+            SLUG,
+            at=None,
+            expected_version=None,
+            review_required=False,
+            now=NOW,
         )
     with pytest.raises(Invalid):
         await editorial.publish(
             pool, outbox, "condition", SLUG, at=NOW + timedelta(days=1), expected_version=None,
-            now=NOW,
+            review_required=False, now=NOW,
         )  # fmt: skip
 
     assert sorted(p.field for p in refused.value.problems) == ["icd10", "related_treatments"]
