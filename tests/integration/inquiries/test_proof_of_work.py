@@ -162,3 +162,20 @@ async def test_a_site_server_with_its_secret_key_needs_no_challenge(
     answer = await send(client, None)
 
     assert answer.status_code == 201, answer.text
+
+
+async def test_the_patient_follows_the_case_from_the_site_page_with_the_same_key(
+    browser: Client, casedb: asyncpg.Connection
+) -> None:
+    """The status view of a site's page sends the publishable key beside the patient's token:
+    the page's origin may read the answer, and no shared cache keeps it."""
+    submitted = (await send(browser, await solved(browser))).json()
+
+    status = await browser.get(
+        submitted["status_url"],
+        headers={"Authorization": f"Bearer {submitted['access_token']}"},
+    )
+
+    assert status.status_code == 200, status.text
+    assert status.headers["access-control-allow-origin"] == PAGE
+    assert status.headers["cache-control"] == "private, no-store"
