@@ -135,7 +135,7 @@ export interface paths {
          * A patient who lost their access token asks for a new one
          * @description Body: {"email": "..."}. Always 202 with the same answer, whether or not the email is the one on file (and whether or not the inquiry exists): on a match, a fresh access token replaces the old one and is emailed to that address. 3 requests per inquiry per 60 minutes, then 429.
          */
-        post: operations["recover"];
+        post: operations["recoverAccessToken"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1226,7 +1226,7 @@ export interface operations {
             };
         };
     };
-    recover: {
+    recoverAccessToken: {
         parameters: {
             query?: never;
             header?: never;

@@ -53,7 +53,7 @@ class TokenRecoveryController(Controller):
         status_code=202,
         opt=json_body_of(TokenRecovery),
     )
-    async def recover(
+    async def recover_access_token(
         self,
         request: Request[Any, Any, Any],
         runtime: RuntimeDependency,
