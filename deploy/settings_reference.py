@@ -63,6 +63,8 @@ DESCRIPTIONS: dict[str, str] = {
     "is never lowered",
     "NATS_STREAM_MAX_BYTES": "bytes each stream may hold, reserved by JetStream (0: bounded by "
     "the server's storage); a full stream refuses new messages, which wait in the outbox",
+    "VISITOR_RATE_LIMIT": "requests a minute per client address with one publishable key, "
+    "besides the key's own limit; 0 for none",
     "ANONYMOUS_RATE_LIMIT": "requests a minute per client address without an API key; 0 for "
     "no limit",
     "API_KEY_REFRESH": "seconds a replica uses its snapshot of API keys before reading them "
@@ -88,6 +90,13 @@ DESCRIPTIONS: dict[str, str] = {
     "DEAD_LETTER_MAX_PAYLOAD": "bytes of a message a dead letter keeps; a larger one is stored "
     "truncated with its size and SHA-256, and cannot be replayed",
     # content
+    "ALTCHA_HMAC_KEY": "signs the proof-of-work challenges of browser submissions; replicas "
+    "must share one (empty: random per process)",
+    "ALTCHA_COST": "PBKDF2 iterations of one attempt at a proof-of-work challenge (a browser "
+    "makes about 256 attempts)",
+    "ALTCHA_TTL": "seconds a proof-of-work challenge may be solved and sent",
+    "BROWSER_SUBMISSIONS_PER_VISITOR": "inquiries an hour one visitor may submit with a site's "
+    "publishable key",
     "PREVIEW_SECRET": "signs preview links; replicas must share one (empty: random per process)",
     "PREVIEW_TTL": "seconds a preview link stays valid",
     "SCHEDULE_INTERVAL": "seconds between checks for due scheduled publications",

@@ -94,26 +94,38 @@ LOCAL_SITE_RATE = 600
 
 
 async def seed_api_keys(context: SeedContext) -> str:
-    """One API key for a local third-party site, as `credentials.api_keys.local-site`; kept
-    while the database still accepts it, issued anew otherwise."""
-    known: dict[str, str] = context.secrets.get("api_keys", {})
+    """Two API keys for a local third-party site: its server's secret key as
+    `credentials.api_keys.local-site`, and its pages' publishable key (bound to the local
+    dev-server origins) as `credentials.publishable_keys.local-site`. Each is kept while the
+    database still accepts it, issued anew otherwise."""
+    issued = 0
     conn = await asyncpg.connect(context.database_url)
     try:
         async with conn.transaction():
-            key = known.get(LOCAL_SITE)
             active = await api_keys.active_keys(conn)
-            if key is None or api_keys.hash_key(key) not in active:
-                await api_keys.revoke_api_key(conn, LOCAL_SITE)
-                _, key = await api_keys.create_api_key(
-                    conn,
-                    name=LOCAL_SITE,
-                    origins=LOCAL_SITE_ORIGINS,
-                    rate_per_minute=LOCAL_SITE_RATE,
-                )
+            kinds: tuple[tuple[str, api_keys.Kind, tuple[str, ...]], ...] = (
+                ("api_keys", "secret", ()),
+                ("publishable_keys", "publishable", LOCAL_SITE_ORIGINS),
+            )
+            for section, kind, origins in kinds:
+                known: dict[str, str] = context.secrets.get(section, {})
+                key = known.get(LOCAL_SITE)
+                if key is None or api_keys.hash_key(key) not in active:
+                    await api_keys.revoke_api_key(conn, LOCAL_SITE, kind=kind)
+                    _, key = await api_keys.create_api_key(
+                        conn,
+                        name=LOCAL_SITE,
+                        origins=origins,
+                        rate_per_minute=LOCAL_SITE_RATE,
+                        kind=kind,
+                    )
+                    issued += 1
+                context.secrets[section] = {LOCAL_SITE: key}
     finally:
         await conn.close()
-    context.secrets["api_keys"] = {LOCAL_SITE: key}
-    return "API key unchanged" if known.get(LOCAL_SITE) == key else "seeded 1 API key"
+    if not issued:
+        return "API keys unchanged"
+    return f"seeded {issued} API key{'s' if issued != 1 else ''}"
 
 
 SERVICE_ENV = "service_env"
@@ -121,8 +133,9 @@ SERVICE_ENV = "service_env"
 
 async def seed_service_secrets(context: SeedContext) -> str:
     """Secrets the services need, made once and kept in secrets.json: the keys that encrypt
-    patients' and travellers' data at rest, and the key that signs preview links. An
-    environment variable of the same name wins, so a developer can pin their own."""
+    patients' and travellers' data at rest, the key that signs preview links and the one that
+    signs proof-of-work challenges. An environment variable of the same name wins, so a
+    developer can pin their own."""
     env: dict[str, str] = context.secrets.setdefault(SERVICE_ENV, {})
     made = []
     if "INQUIRIES_ENCRYPTION_KEYS" not in env:
@@ -137,6 +150,9 @@ async def seed_service_secrets(context: SeedContext) -> str:
     if "PREVIEW_SECRET" not in env:
         env["PREVIEW_SECRET"] = secrets.token_urlsafe(32)
         made.append("preview signing key")
+    if "ALTCHA_HMAC_KEY" not in env:
+        env["ALTCHA_HMAC_KEY"] = secrets.token_urlsafe(32)
+        made.append("proof-of-work signing key")
     return f"generated {', '.join(made)}" if made else "service secrets unchanged"
 
 

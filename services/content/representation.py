@@ -5,6 +5,7 @@ search and sync pages are encoded the same way."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import datetime
 from email.utils import format_datetime
 from typing import Any
@@ -165,10 +166,21 @@ def shared_facts(row: Published, now: datetime) -> dict[str, Any]:
     return shared | {"trust": shared.get("trust", {}) | {"review": review}}
 
 
+def api_url(kind: str, slug: str, locale: str) -> str:
+    """A document's address in this API (the `url` when the caller's key names no site page)."""
+    del locale
+    return f"/v1/{COLLECTION[kind]}/{slug}"
+
+
+# Names a document's page: (kind, slug, locale) -> URL.
+UrlOf = Callable[[str, str, str], str]
+
+
 def document(
-    row: Published, locale: str, now: datetime, *, summary: bool = False
+    row: Published, locale: str, now: datetime, *, summary: bool = False, url_of: UrlOf = api_url
 ) -> dict[str, Any]:
-    """The document composed for `locale`; its `trust.review` says what holds at `now`."""
+    """The document composed for `locale`; its `trust.review` says what holds at `now`, and
+    `url_of` names its page (the site's own, when the caller's key has a URL template)."""
     chain = fallback_chain(locale)
     texts, served_by = compose(row.rendered["translations"], chain)
     if summary:
@@ -178,7 +190,7 @@ def document(
     body: dict[str, Any] = {
         "kind": row.kind,
         "slug": row.slug,
-        "url": f"/v1/{COLLECTION[row.kind]}/{row.slug}",
+        "url": url_of(row.kind, row.slug, served_locale(row, locale)),
         "revision": row.revision,
         "updated_at": row.updated_at,
         "locale": served_locale(row, locale),
@@ -209,13 +221,18 @@ ICD10 = "ICD-10"
 
 
 def json_ld(
-    row: Published, locale: str, now: datetime, treatment_kinds: dict[str, str] | None = None
+    row: Published,
+    locale: str,
+    now: datetime,
+    treatment_kinds: dict[str, str] | None = None,
+    url_of: UrlOf = api_url,
 ) -> dict[str, Any]:
     """schema.org: a MedicalWebPage about a MedicalCondition or a treatment (typed by its kind),
     so third-party sites get rich results without writing it themselves. `treatment_kinds`
     types a condition's related treatments (slug -> treatment kind). `reviewedBy` and
-    `lastReviewed` only while a current sign-off covers the page."""
-    doc = document(row, locale, now)
+    `lastReviewed` only while a current sign-off covers the page. `url_of` names the pages: the
+    site's own, when the caller's key has a URL template."""
+    doc = document(row, locale, now, url_of=url_of)
     shared = row.rendered["shared"]
     trust = shared.get("trust", {})
     kinds = treatment_kinds or {}
@@ -237,7 +254,7 @@ def json_ld(
                 {
                     "@type": PROCEDURE_TYPES.get(kinds.get(slug, "other"), "MedicalProcedure"),
                     "name": slug,
-                    "url": f"/v1/treatments/{slug}",
+                    "url": url_of("treatment", slug, doc["locale"]),
                 }
                 for slug in shared.get("related_treatments", [])
             ],

@@ -40,6 +40,7 @@ from services.content.representation import (
 from services.content.store.delivery import Sort
 from services.content.usecases import delivery
 from services.content.usecases.delivery import JSON, JSON_LD, Moved
+from services.runtime.access.api_keys import ApiKey
 from services.runtime.service.running import RuntimeDependency
 
 MAX_LIMIT = 100
@@ -188,6 +189,7 @@ class DeliveryController(Controller):
             include=include,
             now=clock.now(),
             codings=codings,
+            site_url_template=_site_url_template(request),
         )
         if isinstance(found, Moved):
             return _moved(request, collection, found)
@@ -215,8 +217,12 @@ class DeliveryController(Controller):
         clock: ClockDependency,
         token: FromQuery[str | None] = None,
     ) -> Response[bytes]:
+        held_back = False
+
         async def build() -> tuple[Encoded, float | None]:
+            nonlocal held_back
             synced = await delivery.sync(runtime.pool, token)
+            held_back = synced.held_back
             now = clock.now()
             page = SyncPage(
                 full=synced.full,
@@ -231,7 +237,10 @@ class DeliveryController(Controller):
 
         # The same for every reader: no locale in the key.
         key = page_key(request, "")
-        return _send(request, await delivery.cached_page(cache, key, SYNC, build))
+        # A page that leaves visible changes to a later one is not kept: no content event may
+        # come to replace it once the transaction holding them back ends.
+        entry = await delivery.cached_page(cache, key, SYNC, build, keep=lambda: not held_back)
+        return _send(request, entry)
 
     @get(
         "/search",
@@ -298,6 +307,12 @@ def _moved(request: Request[Any, Any, Any], collection: str, moved: Moved) -> Re
             "Cache-Control": PUBLIC_CACHE,
         },
     )
+
+
+def _site_url_template(request: Request[Any, Any, Any]) -> str | None:
+    """The site page template of the caller's API key, if it has one."""
+    consumer: ApiKey | None = request.scope.get("state", {}).get("consumer")
+    return None if consumer is None else consumer.site_url_template
 
 
 def page_key(request: Request[Any, Any, Any], locale: str) -> Key:

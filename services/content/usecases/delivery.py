@@ -26,9 +26,19 @@ from services.content.domain.documents import (
 from services.content.domain.editorial import Published
 from services.content.domain.locales import fallback_chain
 from services.content.publication import SEARCH_CONFIG
-from services.content.representation import Encoded, document, encode, expires_at, json_ld
+from services.content.representation import (
+    COLLECTION,
+    Encoded,
+    UrlOf,
+    api_url,
+    document,
+    encode,
+    expires_at,
+    json_ld,
+)
 from services.content.store import delivery as store
 from services.content.store.delivery import ChangeRow, SearchHit, Sort
+from services.runtime.access.api_keys import site_url
 from services.runtime.core.db import Connection, Pool
 from services.runtime.core.errors import BadRequest, FieldProblem, NotFound
 from services.runtime.core.integers import parse_bigint
@@ -77,6 +87,14 @@ class Sync(msgspec.Struct, frozen=True, kw_only=True):
     published: list[Published]
     removed: list[ChangeRow]
     token: str
+    # Changes are visible that this page leaves to a later one: it must not be cached, or it
+    # would be served until the next content event.
+    held_back: bool = False
+
+
+# Where a sync token says a mirror stands: ("xid", n) all changes of transactions below n;
+# ("seq", n) a token issued before sync went by transaction: the changes after seq n.
+SyncFrom = tuple[Literal["xid", "seq"], int]
 
 
 async def read_document(
@@ -91,15 +109,24 @@ async def read_document(
     include: str | None,
     now: datetime,
     codings: tuple[str, ...] = CODINGS,
+    site_url_template: str | None = None,
 ) -> Encoded | Moved:
     """One published document, encoded; the plain case (no field selection, no embedding) is
     cached, in every content coding, until a `content.*` event names the document or its
     review turns overdue. Otherwise it is compressed only in `codings` (the ones the reader
-    accepts)."""
+    accepts). With the caller's `site_url_template` (its API key's), `url` and links name the
+    site's pages, and the entry is cached under the template too."""
     selected = select(fields, FIELDS[kind], "fields")
     embeds = select(include, set(INCLUDES[kind]), "include")
     cacheable = not (selected or embeds)
-    key = (kind, slug, locale, representation)
+    url_of = api_url if site_url_template is None else _site_pages(site_url_template)
+    key = (
+        kind,
+        slug,
+        locale,
+        representation,
+        *(() if site_url_template is None else (site_url_template,)),
+    )
     entry = cache.get(key) if cacheable else None
     if entry is not None:
         return entry
@@ -113,9 +140,9 @@ async def read_document(
                 raise NotFound(f"no published {kind} has the slug {slug!r}")
             return Moved(slug=target)
         if representation == "ld":
-            payload = json_ld(row, locale, now, await treatment_kinds(conn, row))
+            payload = json_ld(row, locale, now, await treatment_kinds(conn, row), url_of)
         else:
-            payload = pick(document(row, locale, now), selected)
+            payload = pick(document(row, locale, now, url_of=url_of), selected)
             await embed(conn, payload, row, embeds, locale, now)
     media_type = JSON_LD if representation == "ld" else JSON
     entry = encode(row, payload, locale, media_type, CODINGS if cacheable else codings)
@@ -133,22 +160,31 @@ async def treatment_kinds(conn: Connection, row: Published) -> dict[str, str]:
     return {r.slug: r.rendered["shared"]["treatment_kind"] for r in related}
 
 
+def _site_pages(template: str) -> UrlOf:
+    def url_of(kind: str, slug: str, locale: str) -> str:
+        return site_url(template, collection=COLLECTION[kind], slug=slug, locale=locale)
+
+    return url_of
+
+
 async def cached_page(
     cache: DocumentCache,
     key: Key,
     tag: Tag,
     build: Callable[[], Awaitable[tuple[Encoded, float | None]]],
+    keep: Callable[[], bool] = lambda: True,
 ) -> Encoded:
     """A list, search or sync page from the cache, or built and cached until a `content.*`
     event touches `tag` (or until the moment `build` says it stops being true). `key` names
     the request (its path, query and locale), so the fast path finds the page again without
-    parsing it."""
+    parsing it. `keep`, asked after the build, says whether the page may be cached at all."""
     entry = cache.get(key)
     if entry is not None:
         return entry
     generation = cache.generation(tag)
     entry, expires = await build()
-    cache.put(key, entry, tag, generation, expires)
+    if keep():
+        cache.put(key, entry, tag, generation, expires)
     return entry
 
 
@@ -194,25 +230,41 @@ async def list_documents(
 
 
 async def sync(pool: Pool, token: str | None) -> Sync:
-    """Without a token, every published document; with one, what changed since it."""
+    """Without a token, every published document; with one, what changed since it. Gap-free:
+    a page holds the changes of transactions that had all ended when it was read (below the
+    snapshot's xmin), and its token is that xmin, so a change committed late by a transaction
+    that started early comes on a later page instead of being skipped. A change may come twice
+    (a full page already shows a document whose change is above its token): mirrors apply
+    changes by document, so that is harmless."""
     since = decode_sync_token(token) if token is not None else None
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
-        # One snapshot: the rows and the position they were read at agree.
-        head = await store.last_change(conn)
+        # One snapshot: the rows, the horizon and what is held back agree.
+        horizon = await store.sync_horizon(conn)
+        held_back = await store.changes_held_back(conn, horizon)
         if since is None:
             return Sync(
                 full=True,
                 published=await store.all_published(conn),
                 removed=[],
-                token=encode_sync_token(head),
+                token=encode_sync_token(horizon),
+                held_back=held_back,
             )
-        latest = {c.document_id: c for c in await store.changes_since(conn, since)}
+        kind, position = since
+        since_xid, since_seq = (position, 0) if kind == "xid" else (0, position)
+        # A token from a later snapshot than this one (another replica's, read a moment ago):
+        # nothing is due yet, and the position stays where it was.
+        horizon = max(horizon, since_xid)
+        changes = await store.changes_between(
+            conn, since_xid=since_xid, since_seq=since_seq, horizon=horizon
+        )
+        latest = {c.document_id: c for c in changes}
         current = {r.document_id: r for r in await store.published_by_ids(conn, list(latest))}
         return Sync(
             full=False,
             published=[current[i] for i in latest if i in current],
             removed=[c for i, c in latest.items() if i not in current],
-            token=encode_sync_token(max(head, since)),
+            token=encode_sync_token(horizon),
+            held_back=held_back,
         )
 
 
@@ -271,11 +323,11 @@ def after_cursor(cursor: str, sort: str) -> tuple[Any, uuid.UUID]:
     return value, document_id
 
 
-def encode_sync_token(seq: int) -> str:
-    return base64.urlsafe_b64encode(f"sync:{seq}".encode()).decode().rstrip("=")
+def encode_sync_token(horizon: int) -> str:
+    return base64.urlsafe_b64encode(f"xid:{horizon}".encode()).decode().rstrip("=")
 
 
-def decode_sync_token(token: str) -> int:
+def decode_sync_token(token: str) -> SyncFrom:
     refused = BadRequest(
         [FieldProblem(field="token", message="is not a sync token this API issued")]
     )
@@ -284,10 +336,10 @@ def decode_sync_token(token: str) -> int:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise refused from None
     prefix, _, digits = text.partition(":")
-    seq = parse_bigint(digits) if prefix == "sync" else None
-    if seq is None:
+    position = parse_bigint(digits) if prefix in ("xid", "sync") else None
+    if position is None:
         raise refused
-    return seq
+    return ("xid" if prefix == "xid" else "seq"), position
 
 
 async def embed(

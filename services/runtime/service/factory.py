@@ -41,6 +41,8 @@ from services.runtime.http.metrics import Metrics
 from services.runtime.http.operation_ids import operation_id
 from services.runtime.http.problem_docs import document_problems
 from services.runtime.http.problems import EXCEPTION_HANDLERS
+from services.runtime.http.query_parameters import refuse_unknown_query
+from services.runtime.http.request_bodies import document_bodies
 from services.runtime.http.request_context import request_context_middleware
 from services.runtime.http.tracing import tracing_plugins
 from services.runtime.messaging import dead_letters
@@ -230,6 +232,8 @@ def create_service_app(
             *definition.route_handlers,
         ],
         lifespan=[lifespan],
+        # Before the handler's parameters are parsed: a misspelt one is named, not ignored.
+        before_request=refuse_unknown_query,
         # What the app exports, readable before it runs: the dashboards' and alert rules' test
         # compares the metrics they name with these.
         state=State({"metrics": metrics}),
@@ -241,7 +245,7 @@ def create_service_app(
             description=definition.description,
             path="/schema",
             operation_id_creator=operation_id,
-            render_plugins=[docs_ui()],
+            render_plugins=docs_ui(staff.SECURITY_SCHEME),
             components=Components(
                 security_schemes={
                     staff.SECURITY_SCHEME: SecurityScheme(
@@ -254,8 +258,10 @@ def create_service_app(
                         name="X-API-Key",
                         security_scheme_in="header",
                         description=(
-                            "A third-party consumer's API key: allowed origins and a rate "
-                            "limit of its own"
+                            "A third-party consumer's API key. Publishable (cb_pk_): for a "
+                            "site's pages, accepted only with an Origin the key allows, "
+                            "limited per key and per visitor. Secret (cb_sk_): for a site's "
+                            "server, refused when an Origin comes with it."
                         ),
                     ),
                     **(security_schemes or {}),
@@ -270,7 +276,7 @@ def create_service_app(
         request_class=JSONRequest,
         plugins=tracing_plugins() if settings.otel_exporter_otlp_endpoint else [],
     )
-    document_problems(app.openapi_schema, staff.SECURITY_SCHEME, consumer_access.SECURITY_SCHEME)
+    _complete_document(app)
     # Around routing, not inside it (as Litestar's route middleware is), so unmatched paths and
     # methods get request ids and are counted too.
     app.asgi_handler = request_context_middleware(
@@ -286,6 +292,7 @@ def create_service_app(
         directory=KeyDirectory(settings.api_key_refresh),
         limiter=RateLimiter(),
         anonymous_limit=settings.anonymous_rate_limit,
+        visitor_limit=settings.visitor_rate_limit,
         token_limits=consumer_access.TokenLimits(
             staff=settings.staff_rate_limit,
             patient=settings.patient_rate_limit,
@@ -308,6 +315,13 @@ def _stopped() -> None:
     log.info("service stopped")
     # The spans still buffered go out before the process ends.
     tracing.shutdown()
+
+
+def _complete_document(app: ServiceApp) -> None:
+    """What the framework leaves out of the OpenAPI document: the problems every route may
+    answer, and the bodies of routes that read their own."""
+    document_problems(app.openapi_schema, staff.SECURITY_SCHEME, consumer_access.SECURITY_SCHEME)
+    document_bodies(app)
 
 
 async def _metrics_listener(runtime: Runtime) -> asyncio.Server | None:
