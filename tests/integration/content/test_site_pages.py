@@ -62,7 +62,7 @@ async def test_a_key_with_a_url_template_reads_documents_naming_its_own_pages(
     assert ld["url"] == own
     assert ld["about"]["possibleTreatment"] == [
         {
-            "@type": "MedicalTherapy",
+            "@type": "SurgicalProcedure",
             "name": REPAIR,
             "url": f"{SITE}/en/treatments/{REPAIR}",
         }
