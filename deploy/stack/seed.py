@@ -26,6 +26,8 @@ class SeedContext:
     # Plaintext credentials from earlier runs (secrets.json); steps add to it what they issue.
     # The runner saves it back and publishes it in stack.json as "credentials".
     secrets: dict[str, Any] = field(default_factory=dict)
+    # Origins of the example site this stack serves (SITE_PORT): its key must admit them.
+    site_origins: tuple[str, ...] = ()
 
 
 # A step does its work and returns one line of progress for the console.
@@ -101,18 +103,38 @@ async def seed_api_keys(context: SeedContext) -> str:
         async with conn.transaction():
             key = known.get(LOCAL_SITE)
             active = await api_keys.active_keys(conn)
-            if key is None or api_keys.hash_key(key) not in active:
+            origins = local_site_origins(context)
+            if (
+                key is None
+                or api_keys.hash_key(key) not in active
+                or not await _admits(conn, LOCAL_SITE, origins)
+            ):
                 await api_keys.revoke_api_key(conn, LOCAL_SITE)
                 _, key = await api_keys.create_api_key(
                     conn,
                     name=LOCAL_SITE,
-                    origins=LOCAL_SITE_ORIGINS,
+                    origins=origins,
                     rate_per_minute=LOCAL_SITE_RATE,
                 )
     finally:
         await conn.close()
     context.secrets["api_keys"] = {LOCAL_SITE: key}
     return "API key unchanged" if known.get(LOCAL_SITE) == key else "seeded 1 API key"
+
+
+def local_site_origins(context: SeedContext) -> tuple[str, ...]:
+    """The usual dev-server origins and those of the example site this stack serves."""
+    return tuple(dict.fromkeys((*LOCAL_SITE_ORIGINS, *context.site_origins)))
+
+
+async def _admits(
+    conn: asyncpg.Connection[asyncpg.Record], name: str, origins: tuple[str, ...]
+) -> bool:
+    """Whether the active key `name` admits every one of `origins` (SITE_PORT may change)."""
+    for key in await api_keys.list_api_keys(conn):
+        if key.name == name and key.revoked_at is None:
+            return set(origins) <= set(key.allowed_origins)
+    return False
 
 
 SERVICE_ENV = "service_env"

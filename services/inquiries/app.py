@@ -18,6 +18,7 @@ from services.inquiries.api.patient_access import SECURITY_SCHEMES
 from services.inquiries.api.privacy import ConsentController, ErasureController, ExportController
 from services.inquiries.api.recovery import TokenRecoveryController
 from services.inquiries.api.retention import RetentionController
+from services.inquiries.api.widget import get_widget_file
 from services.inquiries.domain.retention import Periods
 from services.inquiries.usecases.privacy.erasure import Erasing
 from services.inquiries.usecases.privacy.export import Exporter
@@ -71,6 +72,7 @@ DEFINITION = ServiceDefinition(
         ErasureController,
         ExportController,
         RetentionController,
+        get_widget_file,
     ),
     settings_type=InquiriesSettings,
 )
