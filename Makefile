@@ -47,13 +47,13 @@ revoke-token: $(STAMP) ## Revoke a staff token: make revoke-token ID=<token id f
 api-keys: $(STAMP) ## List API keys of third-party consumers (never their secret)
 	@$(BIN)/python -m deploy.api_keys list
 
-api-key: $(STAMP) ## Issue an API key, printed once: make api-key NAME=site ORIGINS="https://site.example" RATE=600
-	@test -n "$(NAME)" || { echo 'usage: make api-key NAME=heart-clinic-finder ORIGINS="https://a.example https://b.example" RATE=600' >&2; exit 2; }
-	@$(BIN)/python -m deploy.api_keys create --name "$(NAME)" $(foreach o,$(ORIGINS),--origin $(o)) $(if $(RATE),--rate $(RATE))
+api-key: $(STAMP) ## Issue an API key, printed once: make api-key NAME=site KIND=publishable ORIGINS="https://site.example" (KIND=secret for a server; RATE, SITE_URL optional)
+	@test -n "$(NAME)" -a -n "$(KIND)" || { echo 'usage: make api-key NAME=heart-clinic-finder KIND=publishable|secret [ORIGINS="https://a.example https://b.example"] [RATE=600] [SITE_URL="https://a.example/{locale}/{slug}"]' >&2; exit 2; }
+	@$(BIN)/python -m deploy.api_keys create --name "$(NAME)" --kind "$(KIND)" $(foreach o,$(ORIGINS),--origin $(o)) $(if $(RATE),--rate $(RATE)) $(if $(SITE_URL),--site-url "$(SITE_URL)")
 
-revoke-api-key: $(STAMP) ## Revoke a consumer's API key: make revoke-api-key NAME=site
-	@test -n "$(NAME)" || { echo 'usage: make revoke-api-key NAME=<consumer>' >&2; exit 2; }
-	@$(BIN)/python -m deploy.api_keys revoke "$(NAME)"
+revoke-api-key: $(STAMP) ## Revoke a consumer's API keys, or one (rotation): make revoke-api-key NAME=site [ID=<key id>]
+	@test -n "$(NAME)" || { echo 'usage: make revoke-api-key NAME=<consumer> [ID=<key id from make api-keys>]' >&2; exit 2; }
+	@$(BIN)/python -m deploy.api_keys revoke "$(NAME)" $(if $(ID),--id "$(ID)")
 
 retention: $(STAMP) ## Apply the retention periods per data class now on the running stack (ARGS=--dry-run)
 	@$(BIN)/python -m deploy.stack.with_env $(BIN)/python -m services.inquiries.retention $(ARGS)

@@ -59,6 +59,8 @@ DESCRIPTIONS: dict[str, str] = {
     "is never lowered",
     "NATS_STREAM_MAX_BYTES": "bytes each stream may hold, reserved by JetStream (0: bounded by "
     "the server's storage); a full stream refuses new messages, which wait in the outbox",
+    "VISITOR_RATE_LIMIT": "requests a minute per client address with one publishable key, "
+    "besides the key's own limit; 0 for none",
     "ANONYMOUS_RATE_LIMIT": "requests a minute per client address without an API key; 0 for "
     "no limit",
     "API_KEY_REFRESH": "seconds a replica uses its snapshot of API keys before reading them "

@@ -307,9 +307,8 @@ class Stack:
     def _start_site(self, resources: AsyncExitStack, credentials: dict[str, Any]) -> None:
         """The example site, once the APIs it calls answer, with the key the stack issued it."""
         site = SiteServer(self.config.site_port, self.paths.root / "site" / "config.json")
-        keys = credentials.get("publishable_keys") or credentials.get("api_keys", {})
         services = {s.name: s.url for s in self.services}
-        site.publish(site_config(services, keys.get(LOCAL_SITE)))
+        site.publish(site_config(services, credentials["publishable_keys"][LOCAL_SITE]))
         site.start()
         resources.callback(site.stop)
         self.site = site

@@ -95,46 +95,46 @@ LOCAL_SITE_RATE = 600
 
 
 async def seed_api_keys(context: SeedContext) -> str:
-    """One API key for a local third-party site, as `credentials.api_keys.local-site`; kept
-    while the database still accepts it, issued anew otherwise."""
-    known: dict[str, str] = context.secrets.get("api_keys", {})
+    """Two API keys for a local third-party site: its server's secret key as
+    `credentials.api_keys.local-site`, and its pages' publishable key (bound to the local
+    dev-server origins and the example site's) as `credentials.publishable_keys.local-site`.
+    Each is kept while the database still accepts it, issued anew otherwise."""
+    issued = 0
     conn = await asyncpg.connect(context.database_url)
     try:
         async with conn.transaction():
-            key = known.get(LOCAL_SITE)
             active = await api_keys.active_keys(conn)
-            origins = local_site_origins(context)
-            if (
-                key is None
-                or api_keys.hash_key(key) not in active
-                or not await _admits(conn, LOCAL_SITE, origins)
-            ):
-                await api_keys.revoke_api_key(conn, LOCAL_SITE)
-                _, key = await api_keys.create_api_key(
-                    conn,
-                    name=LOCAL_SITE,
-                    origins=origins,
-                    rate_per_minute=LOCAL_SITE_RATE,
-                )
+            kinds: tuple[tuple[str, api_keys.Kind, tuple[str, ...]], ...] = (
+                ("api_keys", "secret", ()),
+                ("publishable_keys", "publishable", local_site_origins(context)),
+            )
+            for section, kind, origins in kinds:
+                known: dict[str, str] = context.secrets.get(section, {})
+                key = known.get(LOCAL_SITE)
+                found = None if key is None else active.get(api_keys.hash_key(key))
+                # Reissued too when it no longer admits the example site's origin (SITE_PORT).
+                if found is None or not set(origins) <= set(found.allowed_origins):
+                    await api_keys.revoke_api_key(conn, LOCAL_SITE, kind=kind)
+                    _, key = await api_keys.create_api_key(
+                        conn,
+                        name=LOCAL_SITE,
+                        origins=origins,
+                        rate_per_minute=LOCAL_SITE_RATE,
+                        kind=kind,
+                    )
+                    issued += 1
+                context.secrets[section] = {LOCAL_SITE: key}
     finally:
         await conn.close()
-    context.secrets["api_keys"] = {LOCAL_SITE: key}
-    return "API key unchanged" if known.get(LOCAL_SITE) == key else "seeded 1 API key"
+    if not issued:
+        return "API keys unchanged"
+    return f"seeded {issued} API key{'s' if issued != 1 else ''}"
 
 
 def local_site_origins(context: SeedContext) -> tuple[str, ...]:
-    """The usual dev-server origins and those of the example site this stack serves."""
+    """The usual dev-server origins and those of the example site this stack serves: what the
+    publishable key admits."""
     return tuple(dict.fromkeys((*LOCAL_SITE_ORIGINS, *context.site_origins)))
-
-
-async def _admits(
-    conn: asyncpg.Connection[asyncpg.Record], name: str, origins: tuple[str, ...]
-) -> bool:
-    """Whether the active key `name` admits every one of `origins` (SITE_PORT may change)."""
-    for key in await api_keys.list_api_keys(conn):
-        if key.name == name and key.revoked_at is None:
-            return set(origins) <= set(key.allowed_origins)
-    return False
 
 
 SERVICE_ENV = "service_env"

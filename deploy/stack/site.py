@@ -28,7 +28,7 @@ def site_origin(port: int) -> str:
     return f"http://127.0.0.1:{port}"
 
 
-def site_config(services: Mapping[str, str], publishable_key: str | None) -> dict[str, Any]:
+def site_config(services: Mapping[str, str], publishable_key: str) -> dict[str, Any]:
     """What the pages need to call the APIs: where they are and the key a browser may hold."""
     return {
         "content": services["content"],

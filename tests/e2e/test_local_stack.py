@@ -76,6 +76,9 @@ def _assert_manifest(manifest: dict[str, Any], runner: Runner) -> None:
     assert set(staff) == ROLES
     assert len(set(staff.values())) == len(ROLES)
     assert set(manifest["credentials"]["api_keys"]) == {"local-site"}
+    assert set(manifest["credentials"]["publishable_keys"]) == {"local-site"}
+    assert manifest["credentials"]["api_keys"]["local-site"].startswith("cb_sk_")
+    assert manifest["credentials"]["publishable_keys"]["local-site"].startswith("cb_pk_")
     # NATS runs with authorization: each partner has its own user, inbox prefix and consumer.
     nats_port = manifest["nats_url"].rsplit(":", 1)[1]
     for partner, access in manifest["credentials"]["partners"].items():
@@ -104,17 +107,20 @@ def _assert_services_answer(manifest: dict[str, Any]) -> None:
     assert page.status_code == 200, page.text
     assert page.json()["title"] == "Mitralklappeninsuffizienz"
     assert page.headers["content-language"] == "de"
-    # A local site's page reads with its API key, within its own limit, from its dev origin.
-    site = httpx.get(
-        f"{manifest['services']['content']}/v1/conditions",
-        headers={
-            "X-API-Key": manifest["credentials"]["api_keys"]["local-site"],
-            "Origin": "http://localhost:3000",
-        },
-    )
+    # A local site's page reads with its publishable key, within its own limit, from its dev
+    # origin; the same key without an Origin (curl) is refused, and so is the server's secret
+    # key sent from a page.
+    conditions = f"{manifest['services']['content']}/v1/conditions"
+    publishable = manifest["credentials"]["publishable_keys"]["local-site"]
+    secret = manifest["credentials"]["api_keys"]["local-site"]
+    page_origin = {"Origin": "http://localhost:3000"}
+    site = httpx.get(conditions, headers={"X-API-Key": publishable} | page_origin)
     assert site.status_code == 200, site.text
     assert site.headers["ratelimit-policy"] == '"default";q=600;w=60'
     assert site.headers["access-control-allow-origin"] == "http://localhost:3000"
+    assert httpx.get(conditions, headers={"X-API-Key": publishable}).status_code == 403
+    assert httpx.get(conditions, headers={"X-API-Key": secret} | page_origin).status_code == 403
+    assert httpx.get(conditions, headers={"X-API-Key": secret}).status_code == 200
 
 
 def _assert_served_on_uvloop(runner: Runner) -> None:

@@ -11,7 +11,14 @@ It runs before everything else of a service, so no path escapes the limits. It a
 answers a service has ready before the framework (content's cached reads, `ready`): a ready
 answer is a plain function's result, sent here with this layer's own headers, which spares such
 a read a layer of its own. Routes that need a key say so with `consumer_only()`; the key found
-here is in the request state as `consumer`."""
+here is in the request state as `consumer`.
+
+A key's kind says where it may come from. A publishable key sits in a site's pages, where anyone
+can read it, so it is refused unless a browser sends it from one of its origins (`Origin`), and
+it has a bucket per visitor (client address) besides its own: a scraped key replayed with curl
+gets a 403, and one visitor cannot spend the site's quota. A secret key is refused when an
+`Origin` comes with it: it was put in a page, where it is no secret any more. Every keyed answer
+carries `Vary: Origin`, since the Origin decides it."""
 
 from __future__ import annotations
 
@@ -66,6 +73,7 @@ _ANY_ORIGIN: RawHeaders = [
     (b"access-control-allow-origin", b"*"),
     (b"access-control-expose-headers", EXPOSED_HEADERS),
 ]
+_VARY_ORIGIN = (b"vary", b"Origin")
 _BEARER = b"bearer "
 _STAFF_TOKEN = STAFF_TOKEN_PREFIX.encode()
 _STAFF_REFUSED = frozenset({401})
@@ -77,13 +85,14 @@ Ready = tuple[int, RawHeaders, bytes, str]
 ReadyAnswers = Callable[[HTTPScope, HeaderMap], Ready | None]
 
 
-def consumer_access(
+def consumer_access(  # noqa: PLR0915 - its middleware is one function on purpose (below)
     app: ASGIApp,
     *,
     pool: Callable[[], Pool],
     directory: KeyDirectory,
     limiter: RateLimiter,
     anonymous_limit: int,
+    visitor_limit: int = 0,
     token_limits: TokenLimits | None = None,
     addresses: ClientAddresses | None = None,
     on_refused: Callable[[str], None] = lambda _: None,
@@ -93,7 +102,8 @@ def consumer_access(
 ) -> ASGIApp:
     """`pool` gives the running service's pool (it exists only once the lifespan started);
     `anonymous_limit` is requests a minute per client address without a key or token, 0 for
-    none; `token_limits` those of bearer tokens (by default none);
+    none; `visitor_limit` those of one client address with one publishable key, 0 for none;
+    `token_limits` those of bearer tokens (by default none);
     `addresses` finds a request's client address (by default its socket peer);
     `clock` is the directory's and the limiter's time (monotonic seconds); `ready` gives the
     answers sent without the app, once the caller is admitted; `access_log` writes the lines
@@ -144,15 +154,25 @@ def consumer_access(
             return
 
         if key_raw is not None:
-            if key is None or (origin is not None and origin not in key.allowed_origins):
-                reason, status, detail = _refusal(key, origin)
+            refusal = _refusal(key, origin)
+            if refusal is not None or key is None:
+                reason, status, detail = refusal or _UNKNOWN_KEY
                 on_refused(reason)
                 await send_problem(
-                    scope, lines.sender(scope["method"], send, now, headers), status, detail
+                    scope,
+                    lines.sender(scope["method"], send, now, headers),
+                    status,
+                    detail,
+                    [_VARY_ORIGIN],
                 )
                 return
-            limits, retry_after = limiter.take(key.name, key.rate_per_minute, now)
-            extra = limits if origin_raw is None else _cors(origin_raw) + limits
+            visitor = (
+                f"{key.name}@{client_addresses.of(scope)}"
+                if key.publishable and visitor_limit
+                else None
+            )
+            limits, retry_after = _take_key(limiter, key, visitor, visitor_limit, now)
+            extra = [_VARY_ORIGIN, *limits] if origin_raw is None else _cors(origin_raw) + limits
         elif (auth := headers.get(b"authorization")) is not None and (
             token := _bearer_token(auth)
         ) is not None:
@@ -239,11 +259,44 @@ class TokenLimits:
         return limits, retry_after, send
 
 
-def _refusal(key: ApiKey | None, origin: str | None) -> tuple[str, int, str]:
-    """(reason, status, detail) of a key that may not make this request."""
+def _take_key(
+    limiter: RateLimiter, key: ApiKey, visitor: str | None, visitor_limit: int, now: float
+) -> tuple[RawHeaders, int]:
+    """A keyed request's RateLimit fields and Retry-After: the visitor's own bucket first (for
+    a publishable key), so one visitor past it leaves the key's to the site's other visitors."""
+    if visitor is not None:
+        limits, retry_after = limiter.take(visitor, visitor_limit, now)
+        if retry_after:
+            return limits, retry_after
+    return limiter.take(f"{key.kind}:{key.name}", key.rate_per_minute, now)
+
+
+_UNKNOWN_KEY = ("unknown_key", 401, "the API key is unknown or revoked")
+
+
+def _refusal(key: ApiKey | None, origin: str | None) -> tuple[str, int, str] | None:
+    """(reason, status, detail) of a key that may not make this request; None if it may."""
     if key is None:
-        return "unknown_key", 401, "the API key is unknown or revoked"
-    return "origin", 403, f"origin {origin} may not use this API key"
+        return _UNKNOWN_KEY
+    if key.publishable:
+        if origin is None:
+            return (
+                "no_origin",
+                403,
+                "a publishable key is accepted only from a browser page of its site's origins "
+                "(Origin header); a server calls with a secret key",
+            )
+        if origin not in key.allowed_origins:
+            return "origin", 403, f"origin {origin} may not use this API key"
+        return None
+    if origin is not None:
+        return (
+            "secret_in_browser",
+            403,
+            "a secret key is refused from a browser (Origin header): it is no secret in a page. "
+            "Pages use a publishable key; revoke this one, as it may have leaked",
+        )
+    return None
 
 
 def _bearer_token(authorization: bytes) -> bytes | None:

@@ -64,6 +64,9 @@ class ServiceSettings(msgspec.Struct, frozen=True, kw_only=True, rename="upper")
     # Requests a minute per client address without an API key (0: no limit). Keys carry their
     # own limit.
     anonymous_rate_limit: Limit = 600
+    # Requests a minute per client address with one publishable key (a visitor of a site's
+    # pages), besides the key's own limit: one visitor cannot spend a site's quota. 0: no limit.
+    visitor_rate_limit: Limit = 120
     # Requests a minute per staff token, and per patient access token (one inquiry): staff and
     # patients never share the anonymous callers' buckets, so a burst from an address costs
     # them nothing. 0: no limit.

@@ -72,7 +72,8 @@ class Metrics:
         )
         self.consumer_refusals = Counter(
             "http_refused",
-            "Requests refused before routing, by reason (unknown_key, origin, rate_limited)",
+            "Requests refused before routing, by reason (unknown_key, origin, no_origin, "
+            "secret_in_browser, rate_limited)",
             ["reason"],
             registry=self.registry,
         )

@@ -251,8 +251,10 @@ def create_service_app(
                         name="X-API-Key",
                         security_scheme_in="header",
                         description=(
-                            "A third-party consumer's API key: allowed origins and a rate "
-                            "limit of its own"
+                            "A third-party consumer's API key. Publishable (cb_pk_): for a "
+                            "site's pages, accepted only with an Origin the key allows, "
+                            "limited per key and per visitor. Secret (cb_sk_): for a site's "
+                            "server, refused when an Origin comes with it."
                         ),
                     ),
                     **(security_schemes or {}),
@@ -282,6 +284,7 @@ def create_service_app(
         directory=KeyDirectory(settings.api_key_refresh),
         limiter=RateLimiter(),
         anonymous_limit=settings.anonymous_rate_limit,
+        visitor_limit=settings.visitor_rate_limit,
         token_limits=consumer_access.TokenLimits(
             staff=settings.staff_rate_limit,
             patient=settings.patient_rate_limit,

@@ -1,4 +1,5 @@
-"""Third-party consumers: API keys with their own origins and rate limits, anonymous callers
+"""Third-party consumers: publishable keys bound to their origins and limited per visitor,
+secret keys refused from browsers, two keys per consumer for rotation, anonymous callers
 limited per address, CORS answered per key, body size limits; each refusal is problem+json."""
 
 from __future__ import annotations
@@ -81,9 +82,26 @@ async def db(database_url: str) -> AsyncIterator[asyncpg.Connection]:
     await conn.close()
 
 
-async def new_key(db: asyncpg.Connection, name: str, rate: int = 2) -> str:
-    _, key = await api_keys.create_api_key(db, name=name, origins=(SITE,), rate_per_minute=rate)
+async def new_key(
+    db: asyncpg.Connection, name: str, rate: int = 2, kind: api_keys.Kind = "secret"
+) -> str:
+    """A secret key (for a server), or a publishable one for the pages of SITE."""
+    origins = (SITE,) if kind == "publishable" else ()
+    _, key = await api_keys.create_api_key(
+        db, name=name, origins=origins, rate_per_minute=rate, kind=kind
+    )
     return key
+
+
+def from_peer(app: Litestar, address: str) -> Litestar:
+    """`app` as reached over a socket from `address` (the test client's peer is a name)."""
+    front = app.front  # type: ignore[attr-defined]
+
+    async def reached(scope: Any, receive: Any, send: Any) -> None:
+        await front({**scope, "client": (address, 40000)}, receive, send)
+
+    app.front = reached  # type: ignore[attr-defined]
+    return app
 
 
 async def test_a_key_has_its_own_limit_and_gets_429_with_retry_after_past_it(
@@ -135,11 +153,12 @@ async def test_answers_ready_before_the_app_pass_the_same_checks_and_carry_the_s
 
     env = as_environ(settings)
     tuned = load_settings(ServiceSettings, environ={**env, "ANONYMOUS_RATE_LIMIT": "3"})
-    key = await new_key(db, "site-a", rate=1)
+    key = await new_key(db, "site-a", rate=1, kind="publishable")
     async with AsyncTestClient(create_service_app(DEFINITION, tuned, ready=ready)) as client:
         keyed = await client.get("/v1/ready", headers={"X-API-Key": key, "Origin": SITE})
-        limited = await client.get("/v1/ready", headers={"X-API-Key": key})
-        unknown = await client.get("/v1/ready", headers={"X-API-Key": "cbk_made-up"})
+        limited = await client.get("/v1/ready", headers={"X-API-Key": key, "Origin": SITE})
+        no_origin = await client.get("/v1/ready", headers={"X-API-Key": key})
+        unknown = await client.get("/v1/ready", headers={"X-API-Key": "cb_sk_made-up"})
         anonymous = await client.get("/v1/ready", headers={"X-Echo": "hello"})
         by_app = await client.get("/v1/things")
 
@@ -149,6 +168,7 @@ async def test_answers_ready_before_the_app_pass_the_same_checks_and_carry_the_s
     assert keyed.headers["access-control-allow-origin"] == SITE
     # Past the limit, or with a bad key, the ready answer is never sent.
     assert limited.status_code == 429
+    assert no_origin.status_code == 403
     assert unknown.status_code == 401
     assert anonymous.content == b"ready:hello"
     assert anonymous.headers["ratelimit-policy"] == '"default";q=3;w=60'
@@ -159,7 +179,7 @@ async def test_answers_ready_before_the_app_pass_the_same_checks_and_carry_the_s
 
 async def test_an_unknown_or_revoked_key_is_refused(client: Client, db: asyncpg.Connection) -> None:
     key = await new_key(db, "site-a")
-    unknown = await client.get("/v1/things", headers={"X-API-Key": "cbk_made-up"})
+    unknown = await client.get("/v1/things", headers={"X-API-Key": "cb_sk_made-up"})
     assert unknown.status_code == 401
     assert unknown.json()["detail"] == "the API key is unknown or revoked"
     assert (await client.get("/v1/things", headers={"X-API-Key": key})).status_code == 200
@@ -176,7 +196,7 @@ async def test_an_unknown_or_revoked_key_is_refused(client: Client, db: asyncpg.
 async def test_cors_is_answered_for_the_origins_of_the_key(
     client: Client, db: asyncpg.Connection
 ) -> None:
-    key = await new_key(db, "site-a", rate=100)
+    key = await new_key(db, "site-a", rate=100, kind="publishable")
 
     allowed = await client.get("/v1/things", headers={"X-API-Key": key, "Origin": SITE})
     assert allowed.status_code == 200
@@ -191,12 +211,96 @@ async def test_cors_is_answered_for_the_origins_of_the_key(
     assert other.status_code == 403
     assert other.json()["detail"] == "origin https://evil.example may not use this API key"
     assert "access-control-allow-origin" not in other.headers
+    assert other.headers["vary"] == "Origin"
+
+
+async def test_a_publishable_key_without_an_origin_is_refused_as_a_replay_with_curl(
+    client: Client, db: asyncpg.Connection
+) -> None:
+    key = await new_key(db, "site-a", rate=100, kind="publishable")
+    assert key.startswith("cb_pk_")
+
+    scraped = await client.get("/v1/things", headers={"X-API-Key": key})
+    submitted = await client.post("/v1/submissions", json={"a": 1}, headers={"X-API-Key": key})
+
+    for answer in (scraped, submitted):
+        assert answer.status_code == 403
+        assert answer.headers["content-type"].startswith(PROBLEM)
+        assert "publishable key" in answer.json()["detail"]
+        assert answer.headers["vary"] == "Origin"
+    metrics = await metrics_page(client)
+    assert 'http_refused_total{reason="no_origin"} 2.0' in metrics
+    from_page = await client.get("/v1/things", headers={"X-API-Key": key, "Origin": SITE})
+    assert from_page.status_code == 200
+
+
+async def test_a_secret_key_sent_from_a_browser_page_is_refused(
+    client: Client, db: asyncpg.Connection
+) -> None:
+    key = await new_key(db, "site-a", rate=100)
+    assert key.startswith("cb_sk_")
+
+    from_page = await client.get("/v1/things", headers={"X-API-Key": key, "Origin": SITE})
+    from_server = await client.get("/v1/things", headers={"X-API-Key": key})
+
+    assert from_page.status_code == 403
+    assert "secret key" in from_page.json()["detail"]
+    assert "access-control-allow-origin" not in from_page.headers
+    assert from_server.status_code == 200
+    # The answer depends on whether an Origin came: caches must keep them apart.
+    assert from_server.headers["vary"] == "Origin"
+
+
+async def test_a_publishable_key_is_limited_per_visitor_as_well_as_per_key(
+    make_client: MakeClient, db: asyncpg.Connection
+) -> None:
+    key = await new_key(db, "site-a", rate=5, kind="publishable")
+    app = from_peer(
+        make_client(VISITOR_RATE_LIMIT="2", TRUSTED_PROXIES="10.0.0.0/8").app, "10.1.2.3"
+    )
+
+    async def visit(proxied: Client, visitor: str) -> int:
+        headers = {"X-API-Key": key, "Origin": SITE, "X-Forwarded-For": visitor}
+        return (await proxied.get("/v1/things", headers=headers)).status_code
+
+    async with AsyncTestClient(app) as proxied:
+        first = [await visit(proxied, "198.51.100.1") for _ in range(3)]
+        # Another visitor of the same site has a bucket of its own, until the key's is empty.
+        others = [await visit(proxied, f"198.51.100.{i}") for i in (2, 2, 3, 3)]
+
+    assert first == [200, 200, 429]
+    assert others == [200, 200, 200, 429]
+
+
+async def test_two_keys_of_a_consumer_work_at_once_so_a_key_rotates_without_a_gap(
+    client: Client, db: asyncpg.Connection
+) -> None:
+    old = await new_key(db, "site-a", rate=100, kind="publishable")
+    new = await new_key(db, "site-a", rate=100, kind="publishable")
+    with pytest.raises(api_keys.TooManyKeys):
+        await new_key(db, "site-a", rate=100, kind="publishable")
+    page = {"Origin": SITE}
+
+    for key in (old, new):
+        answer = await client.get("/v1/things", headers={"X-API-Key": key} | page)
+        assert answer.status_code == 200
+    old_id = await db.fetchval(
+        "SELECT id FROM staff.api_keys WHERE key_hash = $1", api_keys.hash_key(old)
+    )
+    assert await api_keys.revoke_api_key(db, "site-a", key_id=old_id) == 1
+
+    async def rotated() -> bool:
+        retired = await client.get("/v1/things", headers={"X-API-Key": old} | page)
+        current = await client.get("/v1/things", headers={"X-API-Key": new} | page)
+        return (retired.status_code, current.status_code) == (401, 200)
+
+    await eventually(rotated)
 
 
 async def test_a_preflight_is_answered_for_origins_some_key_allows(
     client: Client, db: asyncpg.Connection
 ) -> None:
-    await new_key(db, "site-a")
+    await new_key(db, "site-a", kind="publishable")
     asks = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "x-api-key"}
 
     known = await client.options("/v1/submissions", headers={"Origin": SITE, **asks})
@@ -299,7 +403,7 @@ async def test_answers_of_staff_routes_are_never_cached_nor_shared_with_other_or
     client: Client, db: asyncpg.Connection
 ) -> None:
     _, token = await staff.create_token(db, person="Carla Coordinator", roles=("coordinator",))
-    key = await new_key(db, "site-a", rate=100)
+    key = await new_key(db, "site-a", rate=100, kind="publishable")
 
     refused = await client.get("/v1/staff-things", headers={"Origin": SITE})
     served = await client.get(
