@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 
 from services.inquiries.domain import consent
 from services.runtime.core.errors import BadRequest, FieldProblem
@@ -37,8 +37,8 @@ class ConsentNoticeController(Controller):
     async def get_consent_notice(
         self,
         request: Request[Any, Any, Any],
-        locale: Annotated[str | None, Parameter(query="locale", max_length=20)] = None,
-        version: Annotated[str | None, Parameter(query="version", max_length=40)] = None,
+        locale: Annotated[str | None, QueryParameter(max_length=20)] = None,
+        version: Annotated[str | None, QueryParameter(max_length=40)] = None,
     ) -> Response[consent.ConsentNotice]:
         problems = []
         try:
