@@ -25,6 +25,15 @@ RecipientType = Literal["partner", "service", "data_subject", "staff"]
 FieldPath = Annotated[str, msgspec.Meta(max_length=200)]
 
 
+class ConsentBasis(Contract, frozen=True, kw_only=True):
+    """The consent a disclosure relied on: its purpose, the notice version the patient was
+    shown, and when they gave it."""
+
+    purpose: str
+    notice_version: str
+    given_at: AwareDatetime
+
+
 class Disclosure(Contract, frozen=True, kw_only=True):
     """One disclosure: personal data of a case that left a service. `fields` names what was
     sent (dotted paths, `[]` for every item of a list), never the values."""
@@ -37,6 +46,8 @@ class Disclosure(Contract, frozen=True, kw_only=True):
     # What was sent: the offer id, the event id, the export's request id.
     reference: str | None = None
     disclosed_at: AwareDatetime
+    # The consent record the disclosure relied on, when its basis is consent.
+    consent: ConsentBasis | None = None
 
 
 class ExportedTimelineEntry(Contract, frozen=True, kw_only=True):

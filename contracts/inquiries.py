@@ -95,6 +95,17 @@ class InquiryDischarged(Event, frozen=True, kw_only=True, tag="inquiry_discharge
     discharged_at: AwareDatetime
 
 
+class BookingsReleased(Event, frozen=True, kw_only=True, tag="inquiry_bookings_released"):
+    """Booking requests of a step (`confirmed` or `discharged`) that waited for the patient's
+    consent to share their data with logistics partners, sent once the patient gave it. They
+    are booked as if the step's own event had carried them: that event carried none."""
+
+    inquiry_id: InquiryId
+    step: Literal["confirmed", "discharged"]
+    bookings: tuple[BookingDetails, ...]
+    released_at: AwareDatetime
+
+
 class InquiryCancelled(Event, frozen=True, kw_only=True, tag="inquiry_cancelled"):
     """The case stopped: open bookings must be cancelled and their partners told."""
 
@@ -135,6 +146,7 @@ InquiryEvent = (
     | InquiryOfferSent
     | InquiryConfirmed
     | InquiryDischarged
+    | BookingsReleased
     | InquiryCancelled
     | ConsentWithdrawn
     | PersonalDataErased

@@ -13,6 +13,7 @@ from litestar.di import Provide
 from services.inquiries import consumers
 from services.inquiries.api.casework import CoordinatorController
 from services.inquiries.api.intake import IntakeController
+from services.inquiries.api.notices import ConsentNoticeController
 from services.inquiries.api.offers import CoordinatorOfferController, PatientOfferController
 from services.inquiries.api.patient_access import SECURITY_SCHEMES
 from services.inquiries.api.privacy import ConsentController, ErasureController, ExportController
@@ -64,6 +65,7 @@ DEFINITION = ServiceDefinition(
     migrations=Path(__file__).parent / "migrations",
     route_handlers=(
         IntakeController,
+        ConsentNoticeController,
         TokenRecoveryController,
         PatientOfferController,
         ConsentController,

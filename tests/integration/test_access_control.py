@@ -42,6 +42,8 @@ PUBLIC: dict[str, set[tuple[str, str]]] = {
     "inquiries": {
         # A patient who lost the token: the same 202 whatever is sent, limited per inquiry.
         ("POST", "/v1/inquiries/{inquiry_id}/token-recovery"),
+        # The consent notices a site shows before the patient submits.
+        ("GET", "/v1/consent-notices"),
     },
     "logistics": set(),
     "notifications": set(),

@@ -41,7 +41,10 @@ class IntakeController(Controller):
             "Body: patient (full_name, date_of_birth, sex, country, language, email, phone), "
             "condition_slug, description, diagnoses, preferred_country (DE by default), "
             "preferred_dates {from, to}, services (transfer, interpreter, medicine_shipment, "
-            "support), consent {health_data_processing: true, version}, source. Every problem "
+            "support), consent {version, health_data_processing: true, review_by_staff, "
+            "forwarding_to_clinics, partner_sharing} (what the patient ticked against the "
+            "consent notice `version`, GET /v1/consent-notices; a purpose left out is not "
+            "given, and each step of the case refuses without its purpose), source. Every problem "
             "is reported at once: 400 for malformed fields, 422 for broken rules. The answer's "
             "access_token is shown once. Needs the site's API key (X-API-Key)."
         ),

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Literal
 
 import msgspec
 
@@ -29,8 +30,8 @@ from services.inquiries.domain.commands import (
     Transition,
     TravelPlan,
 )
+from services.inquiries.domain.consent import HeldBookings, given, refusal, require
 from services.inquiries.domain.lifecycle import (
-    check_partner_sharing,
     check_plain_transition,
     check_processing_allowed,
     check_transition,
@@ -188,6 +189,8 @@ def transition(
     """A step without a payload; the steps that carry one have their own decision."""
     check_processing_allowed(consents)
     check_plain_transition(case.status, change.to)
+    if change.to == "in_review":
+        require(consents, "review")
     return move(case, change.to, by=by, now=now, reason=change.reason)
 
 
@@ -218,8 +221,9 @@ def confirm(
     if problems := confirmation_problems(confirmation, now.date()):
         raise Invalid(problems)
     patient = traveller(require_personal(case.id, personal).patient)
-    bookings = arrival_bookings(confirmation.plan, patient)
-    check_partner_sharing(consents, bookings)
+    bookings, held = _sharable(
+        consents, "confirmed", arrival_bookings(confirmation.plan, patient), now
+    )
     moved = move(case, "confirmed", by=by, now=now)
     version = moved.case.version if moved.case else case.version
     return moved.then(
@@ -229,13 +233,17 @@ def confirm(
             Announcement(
                 subject=INQUIRY_CONFIRMED.subject(),
                 event=InquiryConfirmed(
-                    inquiry_id=str(case.id), version=version, bookings=bookings, confirmed_at=now
+                    inquiry_id=str(case.id),
+                    version=version,
+                    bookings=bookings,
+                    confirmed_at=now,
                 ),
                 erasure_key=str(case.id),
                 disclosed_to=LOGISTICS if bookings else None,
+                relies_on="partner_sharing" if bookings else None,
             ),
         )
-    )
+    ).then(held)
 
 
 def discharge(
@@ -257,8 +265,9 @@ def discharge(
     if confirmation is None:  # pragma: no cover - confirmed precedes in_treatment
         raise NotFound(f"inquiry {case.id} has no confirmation")
     patient = traveller(require_personal(case.id, personal).patient)
-    bookings = discharge_bookings(record, confirmation.plan.clinic, patient)
-    check_partner_sharing(consents, bookings)
+    bookings, held = _sharable(
+        consents, "discharged", discharge_bookings(record, confirmation.plan.clinic, patient), now
+    )
     moved = move(case, "discharged", by=by, now=now)
     version = moved.case.version if moved.case else case.version
     detail: dict[str, object] = {
@@ -280,8 +289,38 @@ def discharge(
                 ),
                 erasure_key=str(case.id),
                 disclosed_to=LOGISTICS if bookings else None,
+                relies_on="partner_sharing" if bookings else None,
             ),
         )
+    ).then(held)
+
+
+def _sharable(
+    consents: Mapping[str, bool],
+    step: Literal["confirmed", "discharged"],
+    bookings: tuple[BookingDetails, ...],
+    now: datetime,
+) -> tuple[tuple[BookingDetails, ...], Change]:
+    """The booking requests the step may send now, and (when the patient has not given consent
+    to partner sharing) those it holds back instead, with the timeline entry saying why. The
+    step itself goes ahead: only what would reach a partner waits."""
+    if not bookings or given(consents, "partner_sharing"):
+        return bookings, Change(at=now)
+    return (), Change(
+        at=now,
+        held=(HeldBookings(step=step, bookings=bookings, held_at=now),),
+        timeline=(
+            TimelineEntry(
+                at=now,
+                kind="bookings_held",
+                detail={
+                    "step": step,
+                    "bookings": _kinds(bookings),
+                    "purpose": "partner_sharing",
+                    "reason": refusal("booking"),
+                },
+            ),
+        ),
     )
 
 
