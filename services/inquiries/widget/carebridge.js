@@ -22,6 +22,7 @@ const PHONE = /^\+[1-9][0-9]{6,14}$/;
 const COUNTRY = /^[A-Z]{2}$/;
 const CONTROL = /[\x00-\x1f\x7f]/;
 const EARLIEST_BIRTH = "1900-01-01";
+const FORMATS = { "patient.email": "e_email", "patient.phone": "e_phone", "patient.country": "e_country" };
 
 const T = {
   en: {
@@ -248,7 +249,7 @@ class CarebridgeElement extends HTMLElement {
     this.id_ = `cb${++serial}`;
     const root = this.attachShadow({ mode: "open" });
     root.innerHTML = `<style>${STYLE}</style><div dir="${RTL.has(this.lang_) ? "rtl" : "ltr"}" lang="${this.lang_}"></div>`;
-    this.body = root.lastElementChild;
+    this.view = root.lastElementChild;
     this.render();
   }
 
@@ -278,7 +279,7 @@ class CarebridgeInquiry extends CarebridgeElement {
       </div>`;
     const options = (values, label) =>
       values.map((v) => `<option value="${esc(v)}">${esc(label(v))}</option>`).join("");
-    this.body.innerHTML = `
+    this.view.innerHTML = `
       <form novalidate aria-labelledby="${id}-title">
         <h2 id="${id}-title">${esc(t("title"))}</h2>
         <p class="error" role="alert" id="${id}-summary" tabindex="-1"></p>
@@ -337,7 +338,9 @@ class CarebridgeInquiry extends CarebridgeElement {
    * them; its version goes with the submission, so the API knows which text they agreed to. */
   async loadConsent() {
     const box = this.$(".consent");
-    const response = await fetch(`${this.api}/v1/consent-notices?locale=${this.lang_}`, { headers: this.headers() });
+    // Accept-Language, so a language the notice lacks falls back to one it has.
+    const headers = this.headers({ "Accept-Language": `${this.lang_}, en;q=0.1` });
+    const response = await fetch(`${this.api}/v1/consent-notices`, { headers });
     const notice = response.ok ? await response.json() : null;
     if (!notice) {
       box.querySelector("p").textContent = this.t("failed", response.status);
@@ -351,7 +354,7 @@ class CarebridgeInquiry extends CarebridgeElement {
       const errorId = `${this.id_}-${name}-error`;
       box.insertAdjacentHTML(
         "beforeend",
-        `<div class="field">
+        `<div class="field" lang="${esc(notice.locale)}">
           <label class="check"><input type="checkbox" name="${esc(name)}" ${p.required ? "required" : ""} aria-describedby="${esc(errorId)}">
             <span>${esc(p.title)}${p.required ? ` (${esc(t("required"))})` : ""}</span></label>
           <details><summary>${esc(p.title)}</summary><p>${esc(p.text)}</p>
@@ -481,7 +484,12 @@ class CarebridgeInquiry extends CarebridgeElement {
       }
       const problem = await problemOf(response);
       if (response.status === 400 || response.status === 422) this.attempt = null;
-      const errors = (problem.errors ?? []).map((e) => [e.field, e.message]);
+      // A malformed field (400) is told in the patient's words where the widget knows the
+      // format; a broken rule (422) as the API says it.
+      const errors = (problem.errors ?? []).map((e) => [
+        e.field,
+        response.status === 400 && FORMATS[e.field] ? t(FORMATS[e.field]) : e.message,
+      ]);
       this.show(errors, errors.length ? t("problems", errors.length) : t("failed", problem.detail ?? problem.title ?? response.status));
     } catch {
       this.show([], t("offline"));
@@ -504,7 +512,7 @@ class CarebridgeInquiry extends CarebridgeElement {
   done(answer) {
     const t = this.t;
     const id = this.id_;
-    this.body.innerHTML = `
+    this.view.innerHTML = `
       <section aria-labelledby="${id}-done" class="done">
         <h2 id="${id}-done" tabindex="-1">${esc(t("done"))}</h2>
         <dl>
@@ -529,7 +537,7 @@ class CarebridgeStatus extends CarebridgeElement {
   render() {
     const t = this.t;
     const id = this.id_;
-    this.body.innerHTML = `
+    this.view.innerHTML = `
       <form aria-labelledby="${id}-title">
         <h2 id="${id}-title">${esc(t("status_title"))}</h2>
         <div class="field"><label for="${id}-id">${esc(t("number"))}</label>
