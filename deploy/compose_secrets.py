@@ -36,6 +36,7 @@ def generate(folder: Path) -> list[str]:
         # A placeholder until the mail provider's password replaces it (it is kept on reruns).
         "notifications_smtp_password": lambda: secrets.token_urlsafe(24),
         "preview_secret": lambda: secrets.token_urlsafe(32),
+        "altcha_hmac_key": lambda: secrets.token_urlsafe(32),
         NATS_ENV: lambda: "\n".join(
             f"{env_password(user)}={new_password()}" for user in NATS_USERS
         ),

@@ -84,6 +84,13 @@ DESCRIPTIONS: dict[str, str] = {
     "DEAD_LETTER_MAX_PAYLOAD": "bytes of a message a dead letter keeps; a larger one is stored "
     "truncated with its size and SHA-256, and cannot be replayed",
     # content
+    "ALTCHA_HMAC_KEY": "signs the proof-of-work challenges of browser submissions; replicas "
+    "must share one (empty: random per process)",
+    "ALTCHA_COST": "PBKDF2 iterations of one attempt at a proof-of-work challenge (a browser "
+    "makes about 256 attempts)",
+    "ALTCHA_TTL": "seconds a proof-of-work challenge may be solved and sent",
+    "BROWSER_SUBMISSIONS_PER_VISITOR": "inquiries an hour one visitor may submit with a site's "
+    "publishable key",
     "PREVIEW_SECRET": "signs preview links; replicas must share one (empty: random per process)",
     "PREVIEW_TTL": "seconds a preview link stays valid",
     "SCHEDULE_INTERVAL": "seconds between checks for due scheduled publications",

@@ -142,8 +142,9 @@ SERVICE_ENV = "service_env"
 
 async def seed_service_secrets(context: SeedContext) -> str:
     """Secrets the services need, made once and kept in secrets.json: the keys that encrypt
-    patients' and travellers' data at rest, and the key that signs preview links. An
-    environment variable of the same name wins, so a developer can pin their own."""
+    patients' and travellers' data at rest, the key that signs preview links and the one that
+    signs proof-of-work challenges. An environment variable of the same name wins, so a
+    developer can pin their own."""
     env: dict[str, str] = context.secrets.setdefault(SERVICE_ENV, {})
     made = []
     if "INQUIRIES_ENCRYPTION_KEYS" not in env:
@@ -158,6 +159,9 @@ async def seed_service_secrets(context: SeedContext) -> str:
     if "PREVIEW_SECRET" not in env:
         env["PREVIEW_SECRET"] = secrets.token_urlsafe(32)
         made.append("preview signing key")
+    if "ALTCHA_HMAC_KEY" not in env:
+        env["ALTCHA_HMAC_KEY"] = secrets.token_urlsafe(32)
+        made.append("proof-of-work signing key")
     return f"generated {', '.join(made)}" if made else "service secrets unchanged"
 
 

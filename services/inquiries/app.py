@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -17,13 +19,15 @@ from services.inquiries.api.notices import ConsentNoticeController
 from services.inquiries.api.offers import CoordinatorOfferController, PatientOfferController
 from services.inquiries.api.patient_access import SECURITY_SCHEMES
 from services.inquiries.api.privacy import ConsentController, ErasureController, ExportController
+from services.inquiries.api.proof_of_work import ProofOfWorkController
 from services.inquiries.api.recovery import TokenRecoveryController
 from services.inquiries.api.retention import RetentionController
 from services.inquiries.api.widget import get_widget_file
 from services.inquiries.domain.retention import Periods
 from services.inquiries.usecases.privacy.erasure import Erasing
 from services.inquiries.usecases.privacy.export import Exporter
-from services.runtime.core.settings import PositiveFloat
+from services.inquiries.usecases.proof_of_work import ProofOfWork
+from services.runtime.core.settings import PositiveFloat, PositiveInt
 from services.runtime.privacy.sealing import SealingSettings, sealing_fields
 from services.runtime.service.definition import ServiceDefinition
 from services.runtime.service.factory import create_service_app
@@ -46,6 +50,23 @@ class InquiriesSettings(SealingSettings, frozen=True, kw_only=True, rename="uppe
     offer_expiry_interval: PositiveFloat = 30.0
     # Seconds the export waits for logistics' part before answering 503.
     logistics_export_timeout: PositiveFloat = 5.0
+    # Signs the proof-of-work challenges of browser submissions (ALTCHA); replicas must share
+    # one. Empty: random per process.
+    altcha_hmac_key: str = ""
+    # PBKDF2 iterations of one attempt at a challenge (a browser makes about 256 attempts),
+    # how long a challenge may be solved and sent, and browser submissions an hour per visitor
+    # of one site.
+    altcha_cost: PositiveInt = 5000
+    altcha_ttl: PositiveFloat = 600.0
+    browser_submissions_per_visitor: PositiveInt = 10
+
+    def proof_of_work(self) -> ProofOfWork:
+        return ProofOfWork(
+            hmac_key=self.altcha_hmac_key.encode() or secrets.token_bytes(32),
+            cost=self.altcha_cost,
+            ttl=timedelta(seconds=self.altcha_ttl),
+            per_visitor=self.browser_submissions_per_visitor,
+        )
 
     def retention_periods(self) -> Periods:
         return Periods(
@@ -66,6 +87,7 @@ DEFINITION = ServiceDefinition(
     route_handlers=(
         IntakeController,
         ConsentNoticeController,
+        ProofOfWorkController,
         TokenRecoveryController,
         PatientOfferController,
         ConsentController,
@@ -84,6 +106,7 @@ def create_app(settings: InquiriesSettings) -> Litestar:
     keys = settings.key_ring()
     exporter = Exporter(keys=keys, timeout=settings.logistics_export_timeout)
     periods = settings.retention_periods()
+    proof = settings.proof_of_work()
 
     def erasing(runtime: RuntimeDependency) -> Erasing:
         return Erasing(
@@ -102,6 +125,7 @@ def create_app(settings: InquiriesSettings) -> Litestar:
             "exporter": Provide(lambda: exporter, sync_to_thread=False),
             "erasing": Provide(erasing, sync_to_thread=False),
             "retention_periods": Provide(lambda: periods, sync_to_thread=False),
+            "proof": Provide(lambda: proof, sync_to_thread=False),
         },
         security_schemes=SECURITY_SCHEMES,
         background=(

@@ -44,6 +44,8 @@ PUBLIC: dict[str, set[tuple[str, str]]] = {
         ("POST", "/v1/inquiries/{inquiry_id}/token-recovery"),
         # The consent notices a site shows before the patient submits.
         ("GET", "/v1/consent-notices"),
+        # A proof-of-work challenge for a browser's submission: signed, nothing stored.
+        ("GET", "/v1/altcha/challenge"),
     },
     "logistics": set(),
     "notifications": set(),

@@ -11,6 +11,11 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, HeaderParameter
 
 from services.inquiries.api.patient_access import NO_STORE, PATIENT_ONLY, patient_token
+from services.inquiries.api.proof_of_work import (
+    ALTCHA_HEADER,
+    ProofDependency,
+    check_browser_submission,
+)
 from services.inquiries.domain.intake import SubmitInquiry, Submitted
 from services.inquiries.domain.views import PatientCase
 from services.inquiries.usecases import intake
@@ -46,7 +51,10 @@ class IntakeController(Controller):
             "consent notice `version`, GET /v1/consent-notices; a purpose left out is not "
             "given, and each step of the case refuses without its purpose), source. Every problem "
             "is reported at once: 400 for malformed fields, 422 for broken rules. The answer's "
-            "access_token is shown once. Needs the site's API key (X-API-Key)."
+            "access_token is shown once. Needs the site's API key (X-API-Key): a secret key "
+            "from the site's server, or a publishable key from its pages, which also sends a "
+            "solved proof-of-work challenge (`Altcha` header, one per submission; missing, "
+            "wrong, expired or spent: 403) and is limited per visitor an hour (429)."
         ),
         status_code=201,
         **consumer_only(),
@@ -56,10 +64,15 @@ class IntakeController(Controller):
         request: Request[Any, Any, Any],
         runtime: RuntimeDependency,
         keys: KeysDependency,
+        proof: ProofDependency,
         idempotency_key: IDEMPOTENCY_KEY = None,
+        altcha: ALTCHA_HEADER = None,
     ) -> Response[Submitted]:
         body = await json_body(request)
         submission = decode_all_problems(body, SubmitInquiry)
+        now = datetime.now(UTC)
+        # After the body's checks, so a malformed form costs no solution.
+        await check_browser_submission(request, runtime, proof, altcha, now)
         answer = await intake.submit(
             runtime.pool,
             runtime.outbox,
@@ -68,7 +81,7 @@ class IntakeController(Controller):
             body=body,
             consumer_id=request.state.consumer.id,
             idempotency_key=idempotency_key,
-            now=datetime.now(UTC),
+            now=now,
         )
         return Response(answer, status_code=201, headers={"Cache-Control": NO_STORE})
 

@@ -11,7 +11,8 @@ It runs before everything else of a service, so no path escapes the limits. It a
 answers a service has ready before the framework (content's cached reads, `ready`): a ready
 answer is a plain function's result, sent here with this layer's own headers, which spares such
 a read a layer of its own. Routes that need a key say so with `consumer_only()`; the key found
-here is in the request state as `consumer`.
+here is in the request state as `consumer`, and with a publishable key the visitor's client
+address as `visitor`.
 
 A key's kind says where it may come from. A publishable key sits in a site's pages, where anyone
 can read it, so it is refused unless a browser sends it from one of its origins (`Origin`), and
@@ -58,7 +59,7 @@ SECURITY_SCHEME = "apiKey"
 UNLIMITED_PREFIXES = ("/health/", "/schema")
 ALLOWED_METHODS = b"GET, POST, PUT, PATCH, DELETE"
 ALLOWED_HEADERS = (
-    b"authorization, content-type, idempotency-key, if-match, if-none-match, "
+    b"altcha, authorization, content-type, idempotency-key, if-match, if-none-match, "
     b"x-api-key, x-request-id, x-correlation-id"
 )
 EXPOSED_HEADERS = (
@@ -153,6 +154,7 @@ def consumer_access(  # noqa: PLR0915 - its middleware is one function on purpos
             await send_unavailable(scope, lines.sender(scope["method"], send, now, headers))
             return
 
+        visitor = None
         if key_raw is not None:
             refusal = _refusal(key, origin)
             if refusal is not None or key is None:
@@ -166,11 +168,8 @@ def consumer_access(  # noqa: PLR0915 - its middleware is one function on purpos
                     [_VARY_ORIGIN],
                 )
                 return
-            visitor = (
-                f"{key.name}@{client_addresses.of(scope)}"
-                if key.publishable and visitor_limit
-                else None
-            )
+            # A publishable key's caller is a visitor of the site's pages: its address counts.
+            visitor = client_addresses.of(scope) if key.publishable else None
             limits, retry_after = _take_key(limiter, key, visitor, visitor_limit, now)
             extra = [_VARY_ORIGIN, *limits] if origin_raw is None else _cors(origin_raw) + limits
         elif (auth := headers.get(b"authorization")) is not None and (
@@ -221,7 +220,7 @@ def consumer_access(  # noqa: PLR0915 - its middleware is one function on purpos
                     headers=headers,
                 )
             return
-        pass_on(scope, headers, extra, consumer=key)
+        pass_on(scope, headers, extra, consumer=key, visitor=visitor)
         await app(scope, receive, send)
 
     return middleware
@@ -264,8 +263,8 @@ def _take_key(
 ) -> tuple[RawHeaders, int]:
     """A keyed request's RateLimit fields and Retry-After: the visitor's own bucket first (for
     a publishable key), so one visitor past it leaves the key's to the site's other visitors."""
-    if visitor is not None:
-        limits, retry_after = limiter.take(visitor, visitor_limit, now)
+    if visitor is not None and visitor_limit:
+        limits, retry_after = limiter.take(f"{key.name}@{visitor}", visitor_limit, now)
         if retry_after:
             return limits, retry_after
     return limiter.take(f"{key.kind}:{key.name}", key.rate_per_minute, now)

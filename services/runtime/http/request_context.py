@@ -87,15 +87,24 @@ def request_context_middleware(app: ASGIApp, access_log: AccessLog | None = None
     return middleware
 
 
-def pass_on(scope: Scope, headers: HeaderMap, response: RawHeaders, consumer: object) -> None:
+def pass_on(
+    scope: Scope,
+    headers: HeaderMap,
+    response: RawHeaders,
+    consumer: object,
+    visitor: str | None = None,
+) -> None:
     """Leave an outer layer's work in the scope for the layers inside: the request's header
     map, the header fields the answer must carry, and the API consumer calling, if any (in the
-    request state, as `consumer`)."""
+    request state, as `consumer`), with the address of the visitor of its pages (`visitor`)."""
     entries = cast(_AnyScope, scope)
     entries[HEADER_MAP] = headers
     entries[RESPONSE_HEADERS] = response
     if consumer is not None:
-        scope.setdefault("state", {})["consumer"] = consumer
+        state = scope.setdefault("state", {})
+        state["consumer"] = consumer
+        if visitor is not None:
+            state["visitor"] = visitor
 
 
 def header_map(scope: Scope) -> HeaderMap:

@@ -40,6 +40,7 @@ from services.runtime.http.metrics import Metrics
 from services.runtime.http.operation_ids import operation_id
 from services.runtime.http.problem_docs import document_problems
 from services.runtime.http.problems import EXCEPTION_HANDLERS
+from services.runtime.http.query_parameters import refuse_unknown_query
 from services.runtime.http.request_context import request_context_middleware
 from services.runtime.messaging import dead_letters
 from services.runtime.messaging.bus import Bus
@@ -227,6 +228,8 @@ def create_service_app(
             *definition.route_handlers,
         ],
         lifespan=[lifespan],
+        # Before the handler's parameters are parsed: a misspelt one is named, not ignored.
+        before_request=refuse_unknown_query,
         # What the app exports, readable before it runs: the dashboards' and alert rules' test
         # compares the metrics they name with these.
         state=State({"metrics": metrics}),

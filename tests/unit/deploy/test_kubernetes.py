@@ -37,7 +37,7 @@ SERVICES = {d.name: d for d in (CONTENT, INQUIRIES, LOGISTICS, NOTIFICATIONS)}
 # What each service reads from a mounted secret rather than from the ConfigMap.
 SECRET_SETTINGS = {
     "content": {"PREVIEW_SECRET_FILE", "NATS_URL_FILE"},
-    "inquiries": {"INQUIRIES_ENCRYPTION_KEYS_FILE", "NATS_URL_FILE"},
+    "inquiries": {"INQUIRIES_ENCRYPTION_KEYS_FILE", "ALTCHA_HMAC_KEY_FILE", "NATS_URL_FILE"},
     "logistics": {"LOGISTICS_ENCRYPTION_KEYS_FILE", "NATS_URL_FILE"},
     "notifications": {
         "NOTIFICATIONS_ENCRYPTION_KEYS_FILE",
