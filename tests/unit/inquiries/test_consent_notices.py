@@ -37,7 +37,7 @@ def test_every_purpose_is_written_in_every_notice_language(version: str) -> None
         texts = published.texts[language]
         assert set(texts) == set(published.purposes), language
         for title, text, recipients, retention in texts.values():
-            assert title and text and recipients and retention
+            assert all((title, text, recipients, retention))
 
 
 def test_the_issue_s_purposes_are_asked_and_only_health_data_is_required() -> None:
