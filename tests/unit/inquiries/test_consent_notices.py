@@ -4,11 +4,15 @@ rules a patient's answers to one must keep."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from services.inquiries.domain import consent
 from services.inquiries.domain.intake import SubmissionConsent
+from services.inquiries.domain.lifecycle import TERMINAL
 
+NOW = datetime(2026, 12, 5, 9, tzinfo=UTC)
 # The fingerprint of every published notice version, as published. A published text never
 # changes: a failure here means a published version was edited. Publish the new text as a new
 # version (services/inquiries/domain/notice_texts.py, consent.PUBLISHED) and add its
@@ -90,3 +94,14 @@ def test_the_case_names_the_steps_waiting_for_a_consent() -> None:
 
     assert [(b.step, b.purpose) for b in blocked] == [("review", "review_by_staff")]
     assert consent.blocked_steps("submitted", {"review_by_staff": True}, ()) == []
+
+
+def test_a_closed_case_waits_for_nothing() -> None:
+    held = (consent.HeldBookings(step="confirmed", bookings=(), held_at=NOW),)
+
+    assert consent.blocked_steps("cancelled", {}, held) == []
+    assert [b.purpose for b in consent.blocked_steps("confirmed", {}, held)] == ["partner_sharing"]
+
+
+def test_the_closed_states_are_the_lifecycle_s() -> None:
+    assert consent._CLOSED == TERMINAL
