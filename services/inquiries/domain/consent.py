@@ -170,6 +170,10 @@ _COMES_NEXT: dict[Step, frozenset[InquiryStatus]] = {
 }
 
 
+# The lifecycle's closed states (a case in one releases nothing, see privacy.record_consent).
+_CLOSED: frozenset[InquiryStatus] = frozenset({"completed", "declined", "cancelled"})
+
+
 def given(consents: Mapping[str, bool], purpose: str) -> bool:
     """Only a grant is consent: a purpose never answered, declined or withdrawn is not."""
     return consents.get(purpose) is True
@@ -212,7 +216,9 @@ def blocked_steps(
     status: InquiryStatus, consents: Mapping[str, bool], held: tuple[HeldBookings, ...]
 ) -> list[BlockedStep]:
     """The booking requests held back, and the next step of the case when it would be
-    refused for want of consent."""
+    refused for want of consent. A closed case waits for nothing."""
+    if status in _CLOSED:
+        return []
     blocked = [
         BlockedStep(
             step=f"booking requests of {h.step} ({len(h.bookings)})",

@@ -10,7 +10,7 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from contracts.inquiries import InquiryConfirmed, InquiryDischarged
+from contracts.inquiries import BookingsReleased, InquiryConfirmed, InquiryDischarged
 from contracts.logistics import (
     BookingCreated,
     BookingStatusChanged,
@@ -18,7 +18,7 @@ from contracts.logistics import (
     booking_details_decoder,
 )
 from contracts.partners import Offer, OfferAccepted, OfferDeclined, OfferWithdrawn, StatusUpdate
-from contracts.registry import INQUIRY_CONFIRMED, INQUIRY_DISCHARGED
+from contracts.registry import INQUIRY_BOOKINGS_RELEASED, INQUIRY_CONFIRMED, INQUIRY_DISCHARGED
 from services.runtime.messaging.bus import Bus
 from tests.integration.logistics.conftest import (
     Client,
@@ -199,6 +199,35 @@ async def test_a_confirmed_event_sent_again_books_nothing_twice(
     await offers.until(lambda s: len(s) == 1)
     await eventually(lambda: _inbox_count(db, "logistics-inquiry-lifecycle", 2), timeout=10)
     assert await db.fetchval("SELECT count(*) FROM bookings") == 1
+    assert len(await offers.read()) == 1
+
+
+async def test_bookings_released_after_an_empty_confirmation_are_offered_once(
+    register: Register, bus: Bus, offers: Tap, db: asyncpg.Connection
+) -> None:
+    await register("rhein-shuttle", "transfer")
+    inquiry = str(uuid.uuid4())
+    # The patient had not given partner_sharing: the confirmation carried no booking.
+    await confirm(bus, confirmed(inquiry))
+    waiting = confirmed(inquiry, ("transfer", transfer()))
+    released = BookingsReleased(
+        inquiry_id=inquiry,
+        step="confirmed",
+        bookings=waiting.bookings,
+        released_at=datetime.now(UTC),
+    )
+
+    for _ in range(2):  # re-sent by its producer under a new id: booked once
+        await publish(
+            bus, INQUIRY_BOOKINGS_RELEASED.subject(), released, source="/carebridge/inquiries"
+        )
+
+    (seen,) = await offers.until(lambda s: len(s) == 1)
+    assert seen[0] == "partners.rhein-shuttle.offers.transfer"
+    await eventually(lambda: _inbox_count(db, "logistics-inquiry-lifecycle", 3), timeout=10)
+    assert await db.fetchval("SELECT origin FROM bookings WHERE inquiry_id = $1", inquiry) == (
+        "confirmed"
+    )
     assert len(await offers.read()) == 1
 
 

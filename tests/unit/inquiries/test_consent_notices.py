@@ -4,11 +4,15 @@ rules a patient's answers to one must keep."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from services.inquiries.domain import consent
 from services.inquiries.domain.intake import SubmissionConsent
+from services.inquiries.domain.lifecycle import TERMINAL
 
+NOW = datetime(2026, 12, 5, 9, tzinfo=UTC)
 # The fingerprint of every published notice version, as published. A published text never
 # changes: a failure here means a published version was edited. Publish the new text as a new
 # version (services/inquiries/domain/notice_texts.py, consent.PUBLISHED) and add its
@@ -37,7 +41,7 @@ def test_every_purpose_is_written_in_every_notice_language(version: str) -> None
         texts = published.texts[language]
         assert set(texts) == set(published.purposes), language
         for title, text, recipients, retention in texts.values():
-            assert title and text and recipients and retention
+            assert all((title, text, recipients, retention))
 
 
 def test_the_issue_s_purposes_are_asked_and_only_health_data_is_required() -> None:
@@ -90,3 +94,14 @@ def test_the_case_names_the_steps_waiting_for_a_consent() -> None:
 
     assert [(b.step, b.purpose) for b in blocked] == [("review", "review_by_staff")]
     assert consent.blocked_steps("submitted", {"review_by_staff": True}, ()) == []
+
+
+def test_a_closed_case_waits_for_nothing() -> None:
+    held = (consent.HeldBookings(step="confirmed", bookings=(), held_at=NOW),)
+
+    assert consent.blocked_steps("cancelled", {}, held) == []
+    assert [b.purpose for b in consent.blocked_steps("confirmed", {}, held)] == ["partner_sharing"]
+
+
+def test_the_closed_states_are_the_lifecycle_s() -> None:
+    assert consent._CLOSED == TERMINAL

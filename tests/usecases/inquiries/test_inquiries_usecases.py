@@ -19,8 +19,8 @@ from services.inquiries.domain.commands import (
 from services.inquiries.domain.consent import CURRENT_VERSION
 from services.inquiries.domain.intake import Patient, SubmissionConsent, SubmitInquiry
 from services.inquiries.usecases import casework, intake, offers
-from services.inquiries.usecases.privacy import consent
 from services.inquiries.usecases.cases import Stamp
+from services.inquiries.usecases.privacy import consent
 from services.runtime.core.db import Pool
 from services.runtime.core.errors import Invalid, PreconditionFailed
 from services.runtime.messaging.outbox import Outbox
