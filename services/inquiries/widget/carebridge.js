@@ -225,17 +225,29 @@ async function problemOf(response) {
   }
 }
 
-/** ALTCHA: find the number whose SHA-256 with the salt is the challenge, off the main thread's
- * way (batches, yielding between them). The answer is the payload the API verifies. */
+const hexBytes = (hex) => Uint8Array.from(hex.match(/../g) ?? [], (h) => parseInt(h, 16));
+const bytesHex = (buf) => Array.from(new Uint8Array(buf), (b) => b.toString(16).padStart(2, "0")).join("");
+
+/** ALTCHA v2 (PBKDF2/SHA-256), as the `altcha` package checks it: the first counter whose key,
+ * derived from nonce + counter (uint32, big-endian) and the salt, starts with the key prefix.
+ * The answer is the payload of the Altcha header: the challenge as received, and the solution. */
 async function solveChallenge(challenge) {
-  const encoder = new TextEncoder();
-  const max = challenge.maxnumber ?? challenge.maxNumber ?? 1_000_000;
-  for (let number = 0; number <= max; number++) {
-    const digest = await crypto.subtle.digest("SHA-256", encoder.encode(challenge.salt + number));
-    const hex = Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-    if (hex === challenge.challenge) {
-      const { algorithm, salt, signature } = challenge;
-      return btoa(JSON.stringify({ algorithm, challenge: challenge.challenge, number, salt, signature }));
+  const p = challenge.parameters;
+  const hash = p.algorithm.replace("PBKDF2/", "");
+  const nonce = hexBytes(p.nonce);
+  const salt = hexBytes(p.salt);
+  const prefix = p.keyPrefix.toLowerCase();
+  const password = new Uint8Array(nonce.length + 4);
+  password.set(nonce);
+  const view = new DataView(password.buffer);
+  for (let counter = 0; counter < 2 ** 32; counter++) {
+    view.setUint32(nonce.length, counter);
+    const key = await crypto.subtle.importKey("raw", password, "PBKDF2", false, ["deriveBits"]);
+    const bits = await crypto.subtle.deriveBits(
+      { name: "PBKDF2", hash, salt, iterations: p.cost }, key, (p.keyLength ?? 32) * 8);
+    const derivedKey = bytesHex(bits);
+    if (derivedKey.startsWith(prefix)) {
+      return btoa(JSON.stringify({ challenge, solution: { counter, derivedKey } }));
     }
   }
   throw new Error("the challenge has no solution");
@@ -502,8 +514,8 @@ class CarebridgeInquiry extends CarebridgeElement {
 
   /** The proof of work the API asks browsers for (ALTCHA), or null where it asks none. */
   async proof() {
-    const response = await fetch(`${this.api}/v1/inquiries/challenge`, { headers: this.headers() });
-    if (response.status === 404) return null;
+    const response = await fetch(`${this.api}/v1/altcha/challenge`, { headers: this.headers() });
+    if (response.status === 404) return null; // an API that asks for none
     if (!response.ok) throw new Error(`challenge: ${response.status}`);
     return { header: "Altcha", payload: await solveChallenge(await response.json()) };
   }
