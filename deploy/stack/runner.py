@@ -29,8 +29,8 @@ from deploy.stack.files import StackPaths, read_json, write_private_json
 from deploy.stack.mail import start_catcher
 from deploy.stack.partners import LOCAL_PARTNERS, register_partners
 from deploy.stack.seed import LOCAL_SITE, SERVICE_ENV, SeedContext, seed
-from deploy.stack.site import SiteServer, site_config, site_origin
 from deploy.stack.services import ChildProcess, ServiceProcess, wait_until_ready
+from deploy.stack.site import SiteServer, site_config, site_origin
 from services.content.app import DEFINITION as CONTENT
 from services.inquiries.app import DEFINITION as INQUIRIES
 from services.logistics.app import DEFINITION as LOGISTICS

@@ -44,7 +44,7 @@ class _SiteFiles(SimpleHTTPRequestHandler):
 
     config_file: Path
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's hook
+    def do_GET(self) -> None:
         if self.path.split("?", 1)[0] == CONFIG_PATH:
             self._send_config()
             return
@@ -66,7 +66,7 @@ class _SiteFiles(SimpleHTTPRequestHandler):
         self.send_header("Cache-Control", "no-store")
         super().end_headers()
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - http.server's name
+    def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the console shows the services' lines, not every asset fetched."""
 
 

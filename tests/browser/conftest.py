@@ -27,7 +27,6 @@ STEP_TIMEOUT_MS = 15_000
 expect.set_options(timeout=STEP_TIMEOUT_MS)
 
 
-
 def _missing(what: str, fix: str) -> None:
     """CI has everything (.ci/run installs it): missing there is a failure; elsewhere a skip
     that says what to install."""

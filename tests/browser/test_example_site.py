@@ -36,13 +36,23 @@ def test_the_home_page_lists_the_conditions_the_api_publishes(
 @pytest.mark.parametrize(
     ("lang", "title", "faqs", "treatment", "service"),
     [
-        ("en", "Mitral valve insufficiency", "Frequently asked questions", "Mitral valve repair",
-         "Airport transfer"),
-        ("de", "Mitralklappeninsuffizienz", "Häufige Fragen", "Mitralklappenrekonstruktion",
-         "Flughafentransfer"),
+        (
+            "en",
+            "Mitral valve insufficiency",
+            "Frequently asked questions",
+            "Mitral valve repair",
+            "Airport transfer",
+        ),
+        (
+            "de",
+            "Mitralklappeninsuffizienz",
+            "Häufige Fragen",
+            "Mitralklappenrekonstruktion",
+            "Flughafentransfer",
+        ),
     ],
 )
-def test_the_mitral_page_renders_from_the_api_in_the_readers_language(  # noqa: PLR0913
+def test_the_mitral_page_renders_from_the_api_in_the_readers_language(
     site_stack: dict[str, Any],
     steps: Steps,
     lang: str,
@@ -98,9 +108,7 @@ def test_the_language_switch_shows_the_same_page_in_german(
     steps.shot("after-switch")
 
 
-def test_search_finds_the_mitral_page_for_atemnot(
-    site_stack: dict[str, Any], steps: Steps
-) -> None:
+def test_search_finds_the_mitral_page_for_atemnot(site_stack: dict[str, Any], steps: Steps) -> None:
     page = steps.page
     page.goto(f"{site_stack['site']}/index.html?lang=de")
     page.get_by_role("searchbox", name="Medizinische Seiten durchsuchen").fill("Atemnot")
