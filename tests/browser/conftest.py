@@ -1,8 +1,8 @@
 """Tests in a real browser: Playwright's client driving Debian's `chromium`, launched by its
 path (`playwright install` downloads a browser build of its own, which CI cannot), against the
-whole local stack as `make run` starts it, example site included. One stack for the folder's
-tests (tests/support/groups.py runs them on one worker, after or before the other whole-stack
-suites, never beside them).
+whole local stack as `make run` starts it, example site included. One stack for the package's
+tests (tests/support/groups.py runs them on the whole-stack suites' worker, one suite after
+another).
 
 Each test's steps leave screenshots in its own temp folder (under pytest's basetemp), named in
 order, so a failure shows what the page looked like."""
@@ -35,7 +35,7 @@ def _missing(what: str, fix: str) -> None:
     pytest.skip(f"{what} is missing: {fix}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def playwright() -> Iterator[Playwright]:
     if not CHROMIUM.exists() and shutil.which(str(CHROMIUM)) is None:
         _missing(f"Debian's chromium ({CHROMIUM})", "apt-get install -y chromium")
@@ -43,16 +43,18 @@ def playwright() -> Iterator[Playwright]:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     browser = playwright.chromium.launch(executable_path=str(CHROMIUM))
     yield browser
     browser.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def site_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """The local stack with its example site, shared by the browser tests: stack.json."""
+    """The local stack with its example site, shared by the browser tests: stack.json. Stopped
+    after the package's last test, so it never runs beside another suite's stack on the same
+    worker."""
     stacks = Stacks(tmp_path_factory.mktemp("browser-stack"))
     try:
         manifest, _ = stacks.wait_ready(stacks.start())

@@ -26,7 +26,7 @@ const FORMATS = { "patient.email": "e_email", "patient.phone": "e_phone", "patie
 
 const T = {
   en: {
-    title: "Ask for treatment", condition: "Condition", choose: "Please choose",
+    title: "Ask for treatment", more: "What this means", condition: "Condition", choose: "Please choose",
     full_name: "Full name", date_of_birth: "Date of birth", sex: "Sex",
     sex_female: "female", sex_male: "male", sex_diverse: "diverse", sex_unknown: "prefer not to say",
     country: "Country you live in (two letters, e.g. UA)", language: "Language we write to you in",
@@ -51,7 +51,7 @@ const T = {
     not_found: "No inquiry matches this number and token.", loading: "Loading…",
   },
   de: {
-    title: "Behandlung anfragen", condition: "Erkrankung", choose: "Bitte wählen",
+    title: "Behandlung anfragen", more: "Was das bedeutet", condition: "Erkrankung", choose: "Bitte wählen",
     full_name: "Vollständiger Name", date_of_birth: "Geburtsdatum", sex: "Geschlecht",
     sex_female: "weiblich", sex_male: "männlich", sex_diverse: "divers", sex_unknown: "keine Angabe",
     country: "Land, in dem Sie leben (zwei Buchstaben, z. B. UA)", language: "Sprache, in der wir Ihnen schreiben",
@@ -76,7 +76,7 @@ const T = {
     not_found: "Keine Anfrage passt zu dieser Nummer und diesem Schlüssel.", loading: "Wird geladen…",
   },
   uk: {
-    title: "Запит на лікування", condition: "Захворювання", choose: "Оберіть",
+    title: "Запит на лікування", more: "Що це означає", condition: "Захворювання", choose: "Оберіть",
     full_name: "Повне ім'я", date_of_birth: "Дата народження", sex: "Стать",
     sex_female: "жіноча", sex_male: "чоловіча", sex_diverse: "інша", sex_unknown: "не вказувати",
     country: "Країна проживання (дві літери, напр. UA)", language: "Мова листування",
@@ -101,7 +101,7 @@ const T = {
     not_found: "Немає запиту з таким номером і ключем.", loading: "Завантаження…",
   },
   ru: {
-    title: "Запрос на лечение", condition: "Заболевание", choose: "Выберите",
+    title: "Запрос на лечение", more: "Что это значит", condition: "Заболевание", choose: "Выберите",
     full_name: "Полное имя", date_of_birth: "Дата рождения", sex: "Пол",
     sex_female: "женский", sex_male: "мужской", sex_diverse: "другой", sex_unknown: "не указывать",
     country: "Страна проживания (две буквы, напр. UA)", language: "Язык переписки",
@@ -126,7 +126,7 @@ const T = {
     not_found: "Нет запроса с таким номером и ключом.", loading: "Загрузка…",
   },
   ar: {
-    title: "طلب علاج", condition: "الحالة المرضية", choose: "يرجى الاختيار",
+    title: "طلب علاج", more: "ما يعنيه ذلك", condition: "الحالة المرضية", choose: "يرجى الاختيار",
     full_name: "الاسم الكامل", date_of_birth: "تاريخ الميلاد", sex: "الجنس",
     sex_female: "أنثى", sex_male: "ذكر", sex_diverse: "آخر", sex_unknown: "أفضل عدم الذكر",
     country: "بلد الإقامة (حرفان، مثل AE)", language: "لغة المراسلة",
@@ -360,18 +360,20 @@ class CarebridgeInquiry extends CarebridgeElement {
     }
     this.notice = notice;
     const t = this.t;
+    // The notice's own language (it may have fallen back), for screen readers' pronunciation.
+    const lang = esc(notice.locale);
     box.querySelector("p").remove();
     for (const p of notice.purposes) {
       const name = `consent.${p.purpose}`;
       const errorId = `${this.id_}-${name}-error`;
       box.insertAdjacentHTML(
         "beforeend",
-        `<div class="field" lang="${esc(notice.locale)}">
+        `<div class="field">
           <label class="check"><input type="checkbox" name="${esc(name)}" ${p.required ? "required" : ""} aria-describedby="${esc(errorId)}">
-            <span>${esc(p.title)}${p.required ? ` (${esc(t("required"))})` : ""}</span></label>
-          <details><summary>${esc(p.title)}</summary><p>${esc(p.text)}</p>
-            ${p.recipients?.length ? `<p>${esc(t("recipients"))}: ${esc(p.recipients.join(", "))}</p>` : ""}
-            ${p.retention ? `<p>${esc(t("retention"))}: ${esc(p.retention)}</p>` : ""}</details>
+            <span><span lang="${lang}">${esc(p.title)}</span>${p.required ? ` (${esc(t("required"))})` : ""}</span></label>
+          <details><summary>${esc(t("more"))}<span class="sr">: ${esc(p.title)}</span></summary><p lang="${lang}">${esc(p.text)}</p>
+            ${p.recipients?.length ? `<p>${esc(t("recipients"))}: <span lang="${lang}">${esc(p.recipients.join(", "))}</span></p>` : ""}
+            ${p.retention ? `<p>${esc(t("retention"))}: <span lang="${lang}">${esc(p.retention)}</span></p>` : ""}</details>
           <p class="error" id="${esc(errorId)}" data-error-for="${esc(name)}"></p>
         </div>`,
       );
