@@ -208,8 +208,12 @@ class DeliveryController(Controller):
         cache: CacheDependency,
         token: FromQuery[str | None] = None,
     ) -> Response[bytes]:
+        held_back = False
+
         async def build() -> Encoded:
+            nonlocal held_back
             synced = await delivery.sync(runtime.pool, token)
+            held_back = synced.held_back
             page = SyncPage(
                 full=synced.full,
                 published=[_synced(r) for r in synced.published],
@@ -222,7 +226,10 @@ class DeliveryController(Controller):
 
         # The same for every reader: no locale in the key.
         key = page_key(request, "")
-        return _send(request, await delivery.cached_page(cache, key, SYNC, build))
+        # A page that leaves visible changes to a later one is not kept: no content event may
+        # come to replace it once the transaction holding them back ends.
+        entry = await delivery.cached_page(cache, key, SYNC, build, keep=lambda: not held_back)
+        return _send(request, entry)
 
     @get(
         "/search",

@@ -191,15 +191,24 @@ async def search(
     ]
 
 
-async def last_change(conn: Connection) -> int:
-    return int(await conn.fetchval("SELECT coalesce(max(seq), 0) FROM changes"))
+async def sync_horizon(conn: Connection) -> int:
+    """The xmin of the transaction's snapshot: every transaction below it has ended, so each of
+    their changes that committed is visible here. (Database-wide: a long transaction anywhere
+    holds it back, which delays sync pages and never loses a change.)"""
+    return int(await conn.fetchval("SELECT pg_snapshot_xmin(pg_current_snapshot())::text"))
 
 
-async def changes_since(conn: Connection, seq: int) -> list[ChangeRow]:
+async def changes_between(
+    conn: Connection, *, since_xid: int, since_seq: int, horizon: int
+) -> list[ChangeRow]:
+    """Changes of transactions from `since_xid` up to (not including) `horizon`, after seq
+    `since_seq` (0 for tokens by transaction; a token issued before them names a seq)."""
     rows = await conn.fetch(
         "SELECT seq, kind, slug, action, revision, at, document_id FROM changes "
-        "WHERE seq > $1 ORDER BY seq",
-        seq,
+        "WHERE xid >= $1::text::xid8 AND xid < $2::text::xid8 AND seq > $3 ORDER BY seq",
+        str(since_xid),
+        str(horizon),
+        since_seq,
     )
     return [
         ChangeRow(
@@ -208,3 +217,13 @@ async def changes_since(conn: Connection, seq: int) -> list[ChangeRow]:
         )
         for r in rows
     ]  # fmt: skip
+
+
+async def changes_held_back(conn: Connection, horizon: int) -> bool:
+    """Whether changes are visible that a page at `horizon` does not hold yet (their
+    transactions ended after the oldest one still running began)."""
+    return bool(
+        await conn.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM changes WHERE xid >= $1::text::xid8)", str(horizon)
+        )
+    )

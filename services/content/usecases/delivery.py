@@ -75,6 +75,14 @@ class Sync(msgspec.Struct, frozen=True, kw_only=True):
     published: list[Published]
     removed: list[ChangeRow]
     token: str
+    # Changes are visible that this page leaves to a later one: it must not be cached, or it
+    # would be served until the next content event.
+    held_back: bool = False
+
+
+# Where a sync token says a mirror stands: ("xid", n) all changes of transactions below n;
+# ("seq", n) a token issued before sync went by transaction: the changes after seq n.
+SyncFrom = tuple[Literal["xid", "seq"], int]
 
 
 async def read_document(
@@ -121,17 +129,23 @@ async def read_document(
 
 
 async def cached_page(
-    cache: DocumentCache, key: Key, tag: Tag, build: Callable[[], Awaitable[Encoded]]
+    cache: DocumentCache,
+    key: Key,
+    tag: Tag,
+    build: Callable[[], Awaitable[Encoded]],
+    keep: Callable[[], bool] = lambda: True,
 ) -> Encoded:
     """A list, search or sync page from the cache, or built and cached until a `content.*`
     event touches `tag`. `key` names the request (its path, query and locale), so the fast path
-    finds the page again without parsing it."""
+    finds the page again without parsing it. `keep`, asked after the build, says whether the
+    page may be cached at all."""
     entry = cache.get(key)
     if entry is not None:
         return entry
     generation = cache.generation(tag)
     entry = await build()
-    cache.put(key, entry, tag, generation)
+    if keep():
+        cache.put(key, entry, tag, generation)
     return entry
 
 
@@ -172,25 +186,41 @@ async def list_documents(
 
 
 async def sync(pool: Pool, token: str | None) -> Sync:
-    """Without a token, every published document; with one, what changed since it."""
+    """Without a token, every published document; with one, what changed since it. Gap-free:
+    a page holds the changes of transactions that had all ended when it was read (below the
+    snapshot's xmin), and its token is that xmin, so a change committed late by a transaction
+    that started early comes on a later page instead of being skipped. A change may come twice
+    (a full page already shows a document whose change is above its token): mirrors apply
+    changes by document, so that is harmless."""
     since = decode_sync_token(token) if token is not None else None
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
-        # One snapshot: the rows and the position they were read at agree.
-        head = await store.last_change(conn)
+        # One snapshot: the rows, the horizon and what is held back agree.
+        horizon = await store.sync_horizon(conn)
+        held_back = await store.changes_held_back(conn, horizon)
         if since is None:
             return Sync(
                 full=True,
                 published=await store.all_published(conn),
                 removed=[],
-                token=encode_sync_token(head),
+                token=encode_sync_token(horizon),
+                held_back=held_back,
             )
-        latest = {c.document_id: c for c in await store.changes_since(conn, since)}
+        kind, position = since
+        since_xid, since_seq = (position, 0) if kind == "xid" else (0, position)
+        # A token from a later snapshot than this one (another replica's, read a moment ago):
+        # nothing is due yet, and the position stays where it was.
+        horizon = max(horizon, since_xid)
+        changes = await store.changes_between(
+            conn, since_xid=since_xid, since_seq=since_seq, horizon=horizon
+        )
+        latest = {c.document_id: c for c in changes}
         current = {r.document_id: r for r in await store.published_by_ids(conn, list(latest))}
         return Sync(
             full=False,
             published=[current[i] for i in latest if i in current],
             removed=[c for i, c in latest.items() if i not in current],
-            token=encode_sync_token(max(head, since)),
+            token=encode_sync_token(horizon),
+            held_back=held_back,
         )
 
 
@@ -249,11 +279,11 @@ def after_cursor(cursor: str, sort: str) -> tuple[Any, uuid.UUID]:
     return value, document_id
 
 
-def encode_sync_token(seq: int) -> str:
-    return base64.urlsafe_b64encode(f"sync:{seq}".encode()).decode().rstrip("=")
+def encode_sync_token(horizon: int) -> str:
+    return base64.urlsafe_b64encode(f"xid:{horizon}".encode()).decode().rstrip("=")
 
 
-def decode_sync_token(token: str) -> int:
+def decode_sync_token(token: str) -> SyncFrom:
     refused = BadRequest(
         [FieldProblem(field="token", message="is not a sync token this API issued")]
     )
@@ -262,10 +292,10 @@ def decode_sync_token(token: str) -> int:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise refused from None
     prefix, _, digits = text.partition(":")
-    seq = parse_bigint(digits) if prefix == "sync" else None
-    if seq is None:
+    position = parse_bigint(digits) if prefix in ("xid", "sync") else None
+    if position is None:
         raise refused
-    return seq
+    return ("xid" if prefix == "xid" else "seq"), position
 
 
 async def embed(

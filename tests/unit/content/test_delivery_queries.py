@@ -3,6 +3,7 @@ tokens. Each bad parameter is a 400 naming the parameter. No database."""
 
 from __future__ import annotations
 
+import base64
 import uuid
 from datetime import UTC, datetime
 
@@ -102,7 +103,12 @@ def test_a_bad_cursor_is_a_400_naming_cursor(cursor: str, sort: str) -> None:
 
 
 def test_a_sync_token_gives_back_its_position() -> None:
-    assert decode_sync_token(encode_sync_token(17)) == 17
+    assert decode_sync_token(encode_sync_token(17)) == ("xid", 17)
+
+
+def test_a_token_issued_before_sync_went_by_transaction_still_names_its_seq() -> None:
+    legacy = base64.urlsafe_b64encode(b"sync:42").decode().rstrip("=")
+    assert decode_sync_token(legacy) == ("seq", 42)
 
 
 @pytest.mark.parametrize("token", ["bogus", encode_cursor("sync", 3), "c3luYzp4"])
