@@ -147,7 +147,15 @@ async def test_the_patient_exports_the_whole_case_from_every_service(
         "logistics",
     )
     assert "bookings[].patient.full_name" in request["fields"]
-    assert request["legal_basis"] == LEGAL_BASES["booking_request"]
+    # Sent on the patient's grant of partner_sharing at submission: the record names it.
+    assert request["consent"]["purpose"] == "partner_sharing"
+    assert request["consent"]["notice_version"] == SUBMISSION["consent"]["version"]
+    assert request["legal_basis"].startswith(
+        f"{LEGAL_BASES['booking_request']} to partner_sharing, given "
+    )
+    assert request["legal_basis"].endswith(
+        f"against consent notice {SUBMISSION['consent']['version']}"
+    )
     assert (exported["kind"], exported["recipient_type"]) == ("access_export", "data_subject")
     assert exported["legal_basis"] == LEGAL_BASES["access_export"]
     assert {
