@@ -224,3 +224,43 @@ def test_the_widget_speaks_arabic_right_to_left(site_stack: dict[str, Any], step
     expect(form.get_by_role("button", name="إرسال الطلب")).to_be_visible()
     assert steps.page.evaluate("document.documentElement.dir") == "rtl"
     steps.shot("arabic")
+
+
+def test_the_keyboard_reaches_every_field_in_the_order_of_the_form(
+    site_stack: dict[str, Any], steps: Steps
+) -> None:
+    form = open_widget(steps, site_stack["site"], "en")
+    page = steps.page
+    form.locator("select[name=condition_slug]").focus()
+    focused: list[str] = []
+    for _ in range(80):
+        name = form.evaluate(
+            """el => { const a = el.shadowRoot.activeElement;
+                       return a ? (a.name || a.tagName.toLowerCase()) : ''; }"""
+        )
+        if not focused or focused[-1] != name:  # a date field's parts share one element
+            focused.append(name)
+        if name == "button":
+            break
+        page.keyboard.press("Tab")
+    steps.shot("focus-reached-the-button")
+    expected = [
+        "condition_slug",
+        "patient.full_name",
+        "patient.date_of_birth",
+        "patient.sex",
+        "patient.country",
+        "patient.language",
+        "patient.email",
+        "patient.phone",
+        "patient.channels",
+        "description",
+        "preferred_dates.from",
+        "preferred_dates.to",
+        "services",
+    ]
+    assert focused[: len(expected)] == expected
+    consents = [name for name in focused if name.startswith("consent.")]
+    assert consents[0] == "consent.health_data_processing"
+    assert len(consents) == 4
+    assert focused[-1] == "button"
