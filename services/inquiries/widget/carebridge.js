@@ -326,7 +326,11 @@ class CarebridgeInquiry extends CarebridgeElement {
       event.preventDefault();
       this.submit();
     });
-    await Promise.all([this.loadConditions(), this.loadConsent()]);
+    try {
+      await Promise.all([this.loadConditions(), this.loadConsent()]);
+    } catch {
+      this.$(`#${id}-summary`).textContent = t("offline");
+    }
   }
 
   async loadConditions() {
