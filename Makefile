@@ -83,8 +83,9 @@ fmt: $(STAMP) ## Format and auto-fix the code
 	@$(BIN)/ruff format .
 	@$(BIN)/ruff check --fix .
 
-contracts: $(STAMP) ## Regenerate JSON Schemas, AsyncAPI and OpenAPI documents in contracts/
+contracts: $(STAMP) ## Regenerate JSON Schemas, AsyncAPI and OpenAPI documents in contracts/, and the TypeScript client
 	@$(BIN)/python -m deploy.api_documents
+	@if command -v npm >/dev/null; then cd clients/typescript && { test -d node_modules || npm ci --no-audit --no-fund --loglevel=error; } && npm run -s generate; else echo "npm not found: clients/typescript not regenerated" >&2; fi
 
 docs-config: $(STAMP) ## Regenerate docs/operations/configuration.md from the settings Structs
 	@$(BIN)/python -m deploy.settings_reference

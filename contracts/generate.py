@@ -187,7 +187,7 @@ def asyncapi_document(
                 **{wire_name(cls): message_object(cls, payload_of[cls]) for cls in events},
                 **{wire_name(cls): exchanged_object(cls, payload_of[cls]) for cls in exchanged},
             },
-            "schemas": dict(sorted(schemas.items())),
+            "schemas": _asyncapi_discriminators(dict(sorted(schemas.items()))),
         },
         "x-carebridge-streams": [msgspec.to_builtins(stream) for stream in STREAMS],
     }
@@ -353,6 +353,22 @@ def _channels_by_key(channels: Iterable[Channel]) -> dict[str, Channel]:
             raise ValueError(f"{channel.address} and {by_key[key].address} share the key {key}")
         by_key[key] = channel
     return by_key
+
+
+def _asyncapi_discriminators(node: Any) -> Any:
+    """msgspec writes a tagged union's discriminator the OpenAPI way ({propertyName, mapping});
+    an AsyncAPI 3.0 Schema Object names the property alone, as a string (the official schema
+    refuses the object). The union's `anyOf` and each member's tag const carry the rest."""
+    if isinstance(node, dict):
+        return {
+            key: value["propertyName"]
+            if key == "discriminator" and isinstance(value, dict) and "propertyName" in value
+            else _asyncapi_discriminators(value)
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [_asyncapi_discriminators(item) for item in node]
+    return node
 
 
 def _replace_refs(node: Any, replacements: dict[str, str]) -> Any:

@@ -18,7 +18,9 @@ from services.content import app as content
 from services.inquiries import app as inquiries
 from services.logistics import app as logistics
 from services.notifications import app as notifications
+from services.runtime.access import staff
 from services.runtime.core.settings import load_settings
+from services.runtime.http.api_audiences import AUDIENCES, part
 from services.runtime.privacy.crypto import KeyRing
 from services.runtime.service.definition import ServiceDefinition
 
@@ -55,10 +57,18 @@ def render_all() -> dict[Path, str]:
 
 
 def render_openapi_documents() -> dict[Path, str]:
-    return {
-        OPENAPI_DIR / f"{definition.name}.json": render_json(openapi_document(definition))
-        for definition in SERVICES
-    }
+    """Each service's whole document, and its parts for sites (`<name>.public.json`, when it
+    has public routes) and for staff (`<name>.staff.json`)."""
+    documents = {}
+    for definition in SERVICES:
+        whole = openapi_document(definition)
+        documents[OPENAPI_DIR / f"{definition.name}.json"] = render_json(whole)
+        for audience in AUDIENCES:
+            cut = part(whole, audience, staff.SECURITY_SCHEME)
+            if cut["paths"]:
+                path = OPENAPI_DIR / f"{definition.name}.{audience}.json"
+                documents[path] = render_json(cut)
+    return documents
 
 
 def openapi_document(definition: ServiceDefinition) -> dict[str, Any]:

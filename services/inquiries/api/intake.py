@@ -21,6 +21,7 @@ from services.inquiries.domain.views import PatientCase
 from services.inquiries.usecases import intake
 from services.runtime.access.consumer_access import consumer_only
 from services.runtime.http.json_input import json_body
+from services.runtime.http.request_bodies import json_body_of
 from services.runtime.http.validation import decode_all_problems
 from services.runtime.service.running import KeysDependency, RuntimeDependency
 
@@ -33,6 +34,11 @@ IDEMPOTENCY_KEY = Annotated[
         description="A retried submission returns the first answer, not a second inquiry",
     ),
 ]
+
+
+# A site's key (consumer_only), and the body the submission decodes to, for the document.
+_SUBMISSION_ROUTE = consumer_only()
+_SUBMISSION_ROUTE["opt"] = _SUBMISSION_ROUTE["opt"] | json_body_of(SubmitInquiry)
 
 
 class IntakeController(Controller):
@@ -57,7 +63,7 @@ class IntakeController(Controller):
             "wrong, expired or spent: 403) and is limited per visitor an hour (429)."
         ),
         status_code=201,
-        **consumer_only(),
+        **_SUBMISSION_ROUTE,
     )
     async def submit_inquiry(
         self,

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
+import msgspec
 from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
 from litestar.exceptions import PermissionDeniedException, TooManyRequestsException
@@ -33,6 +34,26 @@ ALTCHA_HEADER = Annotated[
 ]
 
 
+class AltchaParameters(msgspec.Struct, frozen=True, kw_only=True):
+    """What the browser solves: find a counter whose PBKDF2 key of nonce+counter (salt,
+    `cost` iterations, `keyLength` bytes) starts with `keyPrefix` (hex)."""
+
+    algorithm: str
+    cost: int
+    key_length: int = msgspec.field(name="keyLength")
+    key_prefix: str = msgspec.field(name="keyPrefix")
+    nonce: str
+    salt: str
+    expires_at: int = msgspec.field(name="expiresAt")
+
+
+class AltchaChallenge(msgspec.Struct, frozen=True, kw_only=True):
+    """An ALTCHA v2 challenge; `signature` is the service's HMAC of the parameters."""
+
+    parameters: AltchaParameters
+    signature: str
+
+
 class ProofOfWorkController(Controller):
     path = "/v1/altcha"
     tags = ("inquiries",)
@@ -45,8 +66,9 @@ class ProofOfWorkController(Controller):
             "sends the payload in the `Altcha` header of its submission. Never cached."
         ),
     )
-    async def get_altcha_challenge(self, proof: ProofDependency) -> Response[dict[str, Any]]:
-        return Response(proof.challenge(datetime.now(UTC)), headers={"Cache-Control": "no-store"})
+    async def get_altcha_challenge(self, proof: ProofDependency) -> Response[AltchaChallenge]:
+        challenge = msgspec.convert(proof.challenge(datetime.now(UTC)), AltchaChallenge)
+        return Response(challenge, headers={"Cache-Control": "no-store"})
 
 
 async def check_browser_submission(

@@ -17,6 +17,7 @@ from services.inquiries.api.patient_access import NO_STORE
 from services.inquiries.domain.recovery import RECOVERY_LIMIT, RECOVERY_WINDOW
 from services.inquiries.usecases import recovery
 from services.runtime.http.json_input import json_body
+from services.runtime.http.request_bodies import json_body_of
 from services.runtime.http.validation import decode_all_problems
 from services.runtime.service.running import KeysDependency, RuntimeDependency
 
@@ -50,6 +51,7 @@ class TokenRecoveryController(Controller):
             f"{int(RECOVERY_WINDOW.total_seconds() // 60)} minutes, then 429."
         ),
         status_code=202,
+        opt=json_body_of(TokenRecovery),
     )
     async def recover(
         self,

@@ -8,14 +8,17 @@ The assets are Swagger UI's own build, installed with the service as a Python pa
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from litestar import get
+from litestar import Request, get
 from litestar.datastructures import CacheControlHeader
 from litestar.exceptions import NotFoundException
-from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.plugins import OpenAPIRenderPlugin, SwaggerRenderPlugin
 from litestar.params import FromPath
 from litestar.response import File
 from swagger_ui_bundle import swagger_ui_path
+
+from services.runtime.http.api_audiences import AUDIENCES, Audience, AudienceDocument, part
 
 ASSETS = "/schema/assets"
 # What the page loads, with its media type (named here: the platform's MIME table may lack
@@ -28,15 +31,34 @@ FILES = {
 }
 
 
-def docs_ui() -> SwaggerRenderPlugin:
-    """Swagger UI at `/schema` (and `/schema/swagger`, where it was before)."""
-    return SwaggerRenderPlugin(
-        path=["/", "/swagger"],
-        js_url=f"{ASSETS}/swagger-ui-bundle.js",
-        css_url=f"{ASSETS}/swagger-ui.css",
-        standalone_preset_js_url=f"{ASSETS}/swagger-ui-standalone-preset.js",
-        favicon=f"<link rel='icon' type='image/png' href='{ASSETS}/favicon-32x32.png'>",
-    )
+class _AudienceSwagger(SwaggerRenderPlugin):
+    """Swagger UI showing one audience's part of the document (api_audiences.py)."""
+
+    def __init__(self, audience: Audience, staff_scheme: str, **kwargs: Any) -> None:
+        super().__init__(path=f"/{audience}", **kwargs)
+        self.audience = audience
+        self.staff_scheme = staff_scheme
+
+    def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
+        return super().render(request, part(openapi_schema, self.audience, self.staff_scheme))
+
+
+def docs_ui(staff_scheme: str) -> list[OpenAPIRenderPlugin]:
+    """Swagger UI at `/schema` (and `/schema/swagger`, where it was before) for the whole
+    document, at `/schema/public` and `/schema/staff` for each audience's part, and those parts
+    as JSON at `/schema/public.json` and `/schema/staff.json` (`staff_scheme` names the
+    security scheme of staff tokens)."""
+    assets: dict[str, Any] = {
+        "js_url": f"{ASSETS}/swagger-ui-bundle.js",
+        "css_url": f"{ASSETS}/swagger-ui.css",
+        "standalone_preset_js_url": f"{ASSETS}/swagger-ui-standalone-preset.js",
+        "favicon": f"<link rel='icon' type='image/png' href='{ASSETS}/favicon-32x32.png'>",
+    }
+    return [
+        SwaggerRenderPlugin(path=["/", "/swagger"], **assets),
+        *(_AudienceSwagger(audience, staff_scheme, **assets) for audience in AUDIENCES),
+        *(AudienceDocument(audience, staff_scheme) for audience in AUDIENCES),
+    ]
 
 
 @get(

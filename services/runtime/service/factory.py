@@ -41,6 +41,7 @@ from services.runtime.http.operation_ids import operation_id
 from services.runtime.http.problem_docs import document_problems
 from services.runtime.http.problems import EXCEPTION_HANDLERS
 from services.runtime.http.query_parameters import refuse_unknown_query
+from services.runtime.http.request_bodies import document_bodies
 from services.runtime.http.request_context import request_context_middleware
 from services.runtime.messaging import dead_letters
 from services.runtime.messaging.bus import Bus
@@ -241,7 +242,7 @@ def create_service_app(
             description=definition.description,
             path="/schema",
             operation_id_creator=operation_id,
-            render_plugins=[docs_ui()],
+            render_plugins=docs_ui(staff.SECURITY_SCHEME),
             components=Components(
                 security_schemes={
                     staff.SECURITY_SCHEME: SecurityScheme(
@@ -271,7 +272,7 @@ def create_service_app(
         # Every `data:` body is checked (JSON type, depth, repeated keys) before it is decoded.
         request_class=JSONRequest,
     )
-    document_problems(app.openapi_schema, staff.SECURITY_SCHEME, consumer_access.SECURITY_SCHEME)
+    _complete_document(app)
     # Around routing, not inside it (as Litestar's route middleware is), so unmatched paths and
     # methods get request ids and are counted too.
     app.asgi_handler = request_context_middleware(
@@ -299,6 +300,13 @@ def create_service_app(
         access_log=access_log,
     )
     return app
+
+
+def _complete_document(app: ServiceApp) -> None:
+    """What the framework leaves out of the OpenAPI document: the problems every route may
+    answer, and the bodies of routes that read their own."""
+    document_problems(app.openapi_schema, staff.SECURITY_SCHEME, consumer_access.SECURITY_SCHEME)
+    document_bodies(app)
 
 
 async def _metrics_listener(runtime: Runtime) -> asyncio.Server | None:

@@ -386,6 +386,28 @@ async def test_openapi_document_and_ui_are_served(client: AsyncTestClient[Litest
     assert "cdn" not in ui.text.lower()
 
 
+async def test_the_public_and_staff_parts_of_the_document_each_have_a_docs_page(
+    client: AsyncTestClient[Litestar],
+) -> None:
+    public = (await client.get("/schema/public.json")).json()
+    staff = (await client.get("/schema/staff.json")).json()
+    pages = {part: await client.get(f"/schema/{part}") for part in ("public", "staff")}
+
+    assert "/admin/dead-letters" in staff["paths"]
+    assert "/health/ready" in staff["paths"]
+    assert not any(p.startswith(("/admin/", "/health/")) for p in public["paths"])
+    for path, item in public["paths"].items():
+        for operation in item.values():
+            ways = operation.get("security") or [{}]
+            assert any("staffToken" not in way for way in ways), path
+    # Each page shows its part alone: a staff route is on the staff page only.
+    for page in pages.values():
+        assert page.status_code == 200
+        assert "cdn" not in page.text.lower()
+    assert "/admin/dead-letters" in pages["staff"].text
+    assert "/admin/dead-letters" not in pages["public"].text
+
+
 async def test_the_docs_assets_are_the_files_the_page_loads_and_no_other(
     client: AsyncTestClient[Litestar],
 ) -> None:
