@@ -2,59 +2,27 @@
 // nothing from a CDN. Copy it, put your own config.json beside it (the APIs' URLs and your
 // site's publishable key) and serve the folder from an origin your key allows.
 //
-// The shapes below are the public OpenAPI documents' (GET /schema/openapi.json of content and
-// inquiries), written as JSDoc so an editor checks this file without a build step.
+// The answers' shapes are the generated TypeScript client's (clients/typescript/, from the
+// public OpenAPI documents), named in JSDoc: tsc checks this file against them
+// (examples/site/tsconfig.json, tests/unit/contracts/test_example_site_types.py) and the site
+// still needs no build step. Copying the site, copy clients/typescript/src/ beside it too.
 
 /**
- * @typedef {object} SiteConfig
+ * @typedef {import("../../clients/typescript/src/index.js").ListPage} ListPage
+ * @typedef {import("../../clients/typescript/src/index.js").SearchPage} SearchPage
+ * @typedef {import("../../clients/typescript/src/index.js").Condition} Condition
+ *
+ * @typedef {object} SiteConfig what config.json beside the pages says
  * @property {string} content the content service's URL
  * @property {string} inquiries the inquiries service's URL
  * @property {string | null} publishable_key the site's publishable key (bound to its origins)
  * @property {string[]} locales the languages the site offers
- *
- * @typedef {object} Section
- * @property {string} key
- * @property {string} heading
- * @property {string} body_html HTML rendered from the editors' Markdown, sanitised by the API
- *
- * @typedef {object} Faq
- * @property {string} question
- * @property {string} answer_html
- *
- * @typedef {object} Person
- * @property {string} name
- * @property {string} [qualification]
- *
- * @typedef {object} Trust
- * @property {Person} author
- * @property {Person} medical_reviewer
- * @property {string} last_reviewed
- * @property {string} next_review_due
- * @property {{title: string, publisher: string, url: string}[]} [sources]
- *
- * @typedef {object} ServedDocument
- * @property {"condition" | "treatment" | "service"} kind
- * @property {string} slug
- * @property {string} [title]
- * @property {string} [summary]
- * @property {string} [locale]
- * @property {Section[]} [sections]
- * @property {Faq[]} [faqs]
- * @property {string[]} [symptoms]
- * @property {Trust} [trust]
- * @property {{title: string, description: string}} [seo]
- * @property {string} [disclaimer]
- * @property {{status?: string, reviewed_at?: string, reviewer?: Person}} [review]
- * @property {Record<string, ServedDocument[]>} [included]
- *
- * @typedef {{items: ServedDocument[], next_cursor: string | null}} Page
- * @typedef {{kind: string, slug: string, title: string, snippet: string, locale: string}} SearchResult
- * @typedef {{query: string, locale: string, items: SearchResult[]}} SearchPage
  */
 
 const RTL = new Set(["ar"]);
 
-/** The site's own words; the medical text comes from the API in the reader's language. */
+/** The site's own words; the medical text comes from the API in the reader's language.
+ * @type {Record<string, Record<string, string>>} */
 const WORDS = {
   en: {
     conditions: "Conditions", ask: "Ask for treatment", search: "Search", search_label: "Search the medical pages",
@@ -63,7 +31,7 @@ const WORDS = {
     footer: "An example of a site built on the Carebridge APIs: static files, the content API and the inquiry widget.",
     read: "Read more", symptoms: "Symptoms", faqs: "Frequently asked questions", treatments: "Treatments",
     services: "Services around your treatment", reviewed: "Medically reviewed by {0} on {1}; next review due {2}.",
-    written: "Written by {0}.", review_status: "Review status: {0}", sources: "Sources", hits: "{0} pages found for “{1}”.",
+    written: "Written by {0}.", overdue: "This page is due for its next medical review.", sources: "Sources", hits: "{0} pages found for “{1}”.",
     none: "Nothing found for “{0}”.", failed: "The page could not be loaded ({0}).", ask_for: "Ask for treatment of this condition",
   },
   de: {
@@ -73,7 +41,7 @@ const WORDS = {
     footer: "Ein Beispiel für eine Website auf den Carebridge-APIs: statische Dateien, die Content-API und das Anfrage-Widget.",
     read: "Weiterlesen", symptoms: "Symptome", faqs: "Häufige Fragen", treatments: "Behandlungen",
     services: "Leistungen rund um Ihre Behandlung", reviewed: "Medizinisch geprüft von {0} am {1}; nächste Prüfung fällig am {2}.",
-    written: "Verfasst von {0}.", review_status: "Prüfstatus: {0}", sources: "Quellen", hits: "{0} Seiten gefunden für „{1}“.",
+    written: "Verfasst von {0}.", overdue: "Diese Seite ist zur nächsten medizinischen Prüfung fällig.", sources: "Quellen", hits: "{0} Seiten gefunden für „{1}“.",
     none: "Nichts gefunden für „{0}“.", failed: "Die Seite konnte nicht geladen werden ({0}).", ask_for: "Behandlung dieser Erkrankung anfragen",
   },
   uk: {
@@ -106,14 +74,27 @@ function pickLanguage() {
 
 /** @param {string} key @param {...(string|number)} args */
 function say(key, ...args) {
-  const text = WORDS[lang][key] ?? WORDS.en[key];
+  const text = WORDS[lang]?.[key] ?? WORDS.en?.[key] ?? key;
   return text.replace(/\{(\d)\}/g, (_, i) => String(args[Number(i)]));
 }
 
 /** @param {unknown} s */
 const esc = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-/** A link within the site that keeps the language. @param {string} path */
+/**
+ * The element the page must have.
+ * @template {HTMLElement} [E=HTMLElement]
+ * @param {string} selector
+ * @returns {E}
+ */
+function $(selector) {
+  const found = document.querySelector(selector);
+  if (!(found instanceof HTMLElement)) throw new Error(`the page has no ${selector}`);
+  return /** @type {E} */ (found);
+}
+
+/** A link within the site that keeps the language.
+ * @param {string} path @param {Record<string, string>} extra */
 function here(path, extra = {}) {
   const [page, query = ""] = path.split("?");
   const search = new URLSearchParams(query);
@@ -130,9 +111,10 @@ async function loadConfig() {
 }
 
 /**
- * A GET on the content API in the reader's language (or the nearest the API has), with the site's publishable key.
+ * A GET on the content API in the reader's language (or the nearest the API has).
  * @param {SiteConfig} config @param {string} path @param {Record<string, string>} query
  * @param {string} [accept]
+ * @returns {Promise<any>} the answer, typed by the caller
  */
 async function content(config, path, query = {}, accept = "application/json") {
   const url = new URL(path, config.content);
@@ -151,12 +133,19 @@ function setUpChrome() {
   document.documentElement.lang = lang;
   document.documentElement.dir = RTL.has(lang) ? "rtl" : "ltr";
   localStorage.setItem("lang", lang);
-  for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = say(el.dataset.i18n);
-  for (const el of document.querySelectorAll("[data-i18n-label]")) el.setAttribute("aria-label", say(el.dataset.i18nLabel));
-  for (const a of document.querySelectorAll("header a, footer a")) a.href = here(a.getAttribute("href"));
-  document.querySelector("form.search [name=lang]").value = lang;
-  document.querySelector("#q").value = params.get("q") ?? "";
-  const select = document.querySelector("#lang");
+  for (const el of document.querySelectorAll("[data-i18n]")) {
+    if (el instanceof HTMLElement) el.textContent = say(el.dataset.i18n ?? "");
+  }
+  for (const el of document.querySelectorAll("[data-i18n-label]")) {
+    if (el instanceof HTMLElement) el.setAttribute("aria-label", say(el.dataset.i18nLabel ?? ""));
+  }
+  for (const a of document.querySelectorAll("header a, footer a")) {
+    if (a instanceof HTMLAnchorElement) a.href = here(a.getAttribute("href") ?? "");
+  }
+  $("form.search [name=lang]").setAttribute("value", lang);
+  $(`#q`).setAttribute("value", params.get("q") ?? "");
+  /** @type {HTMLSelectElement} */
+  const select = $("#lang");
   select.value = lang;
   // A new language is a new page: the API answers in it, and the URL can be shared.
   select.addEventListener("change", () => {
@@ -168,12 +157,12 @@ function setUpChrome() {
 
 /** @param {SiteConfig} config */
 async function home(config) {
-  /** @type {Page} */
+  /** @type {ListPage} */
   const page = await content(config, "/v1/conditions", { limit: "100" });
-  const list = document.querySelector("#conditions");
+  const list = $("#conditions");
   list.innerHTML = page.items
     .map(
-      (c) => `<li><h2><a href="${esc(here("condition.html", { slug: c.slug }))}">${esc(c.title)}</a></h2>
+      (c) => `<li><h2><a href="${esc(here("condition.html", { slug: c.slug }))}">${esc(c.title ?? c.slug)}</a></h2>
         <p>${esc(c.summary ?? "")}</p></li>`,
     )
     .join("");
@@ -184,7 +173,7 @@ async function home(config) {
 async function conditionPage(config) {
   const slug = params.get("slug") ?? "mitral-valve-insufficiency";
   const path = `/v1/conditions/${encodeURIComponent(slug)}`;
-  /** @type {[ServedDocument, object]} */
+  /** @type {[Condition, object]} */
   const [doc, ld] = await Promise.all([
     content(config, path, { include: "related_treatments,related_services" }),
     content(config, path, {}, "application/ld+json"),
@@ -200,6 +189,7 @@ async function conditionPage(config) {
   meta.content = doc.seo?.description ?? doc.summary ?? "";
   document.head.append(meta);
 
+  /** @param {string} key @param {string} heading */
   const related = (key, heading) => {
     const items = doc.included?.[key] ?? [];
     if (!items.length) return "";
@@ -208,15 +198,16 @@ async function conditionPage(config) {
       .join("")}</ul></section>`;
   };
   const trust = doc.trust;
-  const review = doc.review?.status ? `<p>${esc(say("review_status", doc.review.status))}</p>` : "";
-  const article = document.querySelector("#document");
+  // The review status: who checked the page and when, and whether its next review is overdue.
+  const overdue = trust && trust.next_review_due < new Date().toISOString().slice(0, 10);
+  const article = $("#document");
   article.lang = doc.locale ?? lang;
   article.innerHTML = `
     <h1>${esc(doc.title)}</h1>
     <p class="summary">${esc(doc.summary ?? "")}</p>
     ${trust ? `<aside class="review" aria-label="${esc(say("sources"))}">
       <p>${esc(say("written", trust.author.name))} ${esc(say("reviewed", trust.medical_reviewer.name, trust.last_reviewed, trust.next_review_due))}</p>
-      ${review}</aside>` : review}
+      ${overdue ? `<p><strong>${esc(say("overdue"))}</strong></p>` : ""}</aside>` : ""}
     ${doc.symptoms?.length ? `<section><h2>${esc(say("symptoms"))}</h2><ul>${doc.symptoms.map((s) => `<li>${esc(s)}</li>`).join("")}</ul></section>` : ""}
     ${(doc.sections ?? []).map((s) => `<section id="${esc(s.key)}"><h2>${esc(s.heading)}</h2>${s.body_html}</section>`).join("")}
     ${doc.faqs?.length ? `<section class="faqs"><h2>${esc(say("faqs"))}</h2>${doc.faqs
@@ -238,12 +229,11 @@ const marked = (s) => esc(s).replace(/&#60;(\/?)mark&#62;/g, "<$1mark>");
 /** @param {SiteConfig} config */
 async function searchPage(config) {
   const q = params.get("q") ?? "";
-  const summary = document.querySelector("#summary");
   if (!q) return;
   /** @type {SearchPage} */
   const page = await content(config, "/v1/search", { q, limit: "20" });
-  summary.textContent = page.items.length ? say("hits", page.items.length, q) : say("none", q);
-  document.querySelector("#hits").innerHTML = page.items
+  $("#summary").textContent = page.items.length ? say("hits", page.items.length, q) : say("none", q);
+  $("#hits").innerHTML = page.items
     .map((hit) => {
       const href = hit.kind === "condition" ? here("condition.html", { slug: hit.slug }) : null;
       const title = href ? `<a href="${esc(href)}">${esc(hit.title)}</a>` : esc(hit.title);
@@ -260,19 +250,23 @@ async function inquiryPage(config) {
   document.head.append(script);
   const key = esc(config.publishable_key ?? "");
   const condition = esc(params.get("condition") ?? "");
-  document.querySelector("#widgets").innerHTML = `
+  $("#widgets").innerHTML = `
     <carebridge-inquiry key="${key}" lang="${lang}" api="${esc(config.inquiries)}"
       content-api="${esc(config.content)}" condition="${condition}"></carebridge-inquiry>
     <carebridge-status key="${key}" lang="${lang}" api="${esc(config.inquiries)}"></carebridge-status>`;
 }
 
+/** @type {Record<string, (config: SiteConfig) => Promise<void>>} */
 const PAGES = { home, condition: conditionPage, search: searchPage, inquiry: inquiryPage };
 
 setUpChrome();
 try {
-  await PAGES[document.body.dataset.page](await loadConfig());
+  const show = PAGES[document.body.dataset.page ?? "home"] ?? home;
+  await show(await loadConfig());
 } catch (error) {
-  const main = document.querySelector("main");
-  main.insertAdjacentHTML("beforeend", `<p role="alert">${esc(say("failed", error.message))}</p>`);
+  const main = $("main");
+  main.insertAdjacentHTML("beforeend", `<p role="alert">${esc(say("failed", String(error)))}</p>`);
   main.querySelector("[aria-busy]")?.removeAttribute("aria-busy");
 }
+
+export {};
