@@ -306,7 +306,13 @@ class Stack:
 
     def _start_site(self, resources: AsyncExitStack, credentials: dict[str, Any]) -> None:
         """The example site, once the APIs it calls answer, with the key the stack issued it."""
-        site = SiteServer(self.config.site_port, self.paths.root / "site" / "config.json")
+        try:
+            site = SiteServer(self.config.site_port, self.paths.root / "site" / "config.json")
+        except OSError as exc:
+            raise StackError(
+                f"the example site cannot listen on port {self.config.site_port} ({exc}); "
+                "set SITE_PORT to a free port"
+            ) from exc
         services = {s.name: s.url for s in self.services}
         site.publish(site_config(services, credentials["publishable_keys"][LOCAL_SITE]))
         site.start()
