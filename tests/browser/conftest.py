@@ -51,10 +51,13 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 
 
 @pytest.fixture(scope="package")
-def site_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def site_stack(
+    tmp_path_factory: pytest.TempPathFactory, browser: Browser
+) -> Iterator[dict[str, Any]]:
     """The local stack with its example site, shared by the browser tests: stack.json. Stopped
     after the package's last test, so it never runs beside another suite's stack on the same
-    worker."""
+    worker. After the browser: without one, nothing is started only to be skipped."""
+    del browser
     stacks = Stacks(tmp_path_factory.mktemp("browser-stack"))
     try:
         manifest, _ = stacks.wait_ready(stacks.start())
