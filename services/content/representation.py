@@ -5,6 +5,7 @@ search and sync pages are encoded the same way."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import datetime
 from email.utils import format_datetime
 from typing import Any
@@ -154,7 +155,19 @@ def served_locale(row: Published, locale: str) -> str:
     return next((loc for loc in fallback_chain(locale) if loc in row.locales), BASE_LOCALE)
 
 
-def document(row: Published, locale: str, *, summary: bool = False) -> dict[str, Any]:
+def api_url(kind: str, slug: str, locale: str) -> str:
+    """A document's address in this API (the `url` when the caller's key names no site page)."""
+    del locale
+    return f"/v1/{COLLECTION[kind]}/{slug}"
+
+
+# Names a document's page: (kind, slug, locale) -> URL.
+UrlOf = Callable[[str, str, str], str]
+
+
+def document(
+    row: Published, locale: str, *, summary: bool = False, url_of: UrlOf = api_url
+) -> dict[str, Any]:
     chain = fallback_chain(locale)
     texts, served_by = compose(row.rendered["translations"], chain)
     if summary:
@@ -164,7 +177,7 @@ def document(row: Published, locale: str, *, summary: bool = False) -> dict[str,
     body: dict[str, Any] = {
         "kind": row.kind,
         "slug": row.slug,
-        "url": f"/v1/{COLLECTION[row.kind]}/{row.slug}",
+        "url": url_of(row.kind, row.slug, served_locale(row, locale)),
         "revision": row.revision,
         "updated_at": row.updated_at,
         "locale": served_locale(row, locale),
@@ -182,10 +195,11 @@ def document(row: Published, locale: str, *, summary: bool = False) -> dict[str,
     return body
 
 
-def json_ld(row: Published, locale: str) -> dict[str, Any]:
+def json_ld(row: Published, locale: str, url_of: UrlOf = api_url) -> dict[str, Any]:
     """schema.org: a MedicalWebPage about a MedicalCondition, or a MedicalProcedure /
-    MedicalTherapy, so third-party sites get rich results without writing it themselves."""
-    doc = document(row, locale)
+    MedicalTherapy, so third-party sites get rich results without writing it themselves.
+    `url_of` names the pages: the site's own, when the caller's key has a URL template."""
+    doc = document(row, locale, url_of=url_of)
     shared = row.rendered["shared"]
     trust = shared.get("trust", {})
     about: dict[str, Any] = {"name": doc["title"], "description": doc["summary"]}
@@ -203,7 +217,11 @@ def json_ld(row: Published, locale: str) -> dict[str, Any]:
                 {"@type": "MedicalRiskFactor", "name": r} for r in doc.get("risk_factors", [])
             ],
             "possibleTreatment": [
-                {"@type": "MedicalTherapy", "name": slug, "url": f"/v1/treatments/{slug}"}
+                {
+                    "@type": "MedicalTherapy",
+                    "name": slug,
+                    "url": url_of("treatment", slug, doc["locale"]),
+                }
                 for slug in shared.get("related_treatments", [])
             ],
         }

@@ -38,6 +38,7 @@ from services.content.representation import (
 from services.content.store.delivery import Sort
 from services.content.usecases import delivery
 from services.content.usecases.delivery import JSON, JSON_LD, Moved
+from services.runtime.access.api_keys import ApiKey
 from services.runtime.service.running import RuntimeDependency
 
 MAX_LIMIT = 100
@@ -182,6 +183,7 @@ class DeliveryController(Controller):
             fields=fields,
             include=include,
             codings=codings,
+            site_url_template=_site_url_template(request),
         )
         if isinstance(found, Moved):
             return _moved(request, collection, found)
@@ -295,6 +297,12 @@ def _moved(request: Request[Any, Any, Any], collection: str, moved: Moved) -> Re
             "Cache-Control": PUBLIC_CACHE,
         },
     )
+
+
+def _site_url_template(request: Request[Any, Any, Any]) -> str | None:
+    """The site page template of the caller's API key, if it has one."""
+    consumer: ApiKey | None = request.scope.get("state", {}).get("consumer")
+    return None if consumer is None else consumer.site_url_template
 
 
 def page_key(request: Request[Any, Any, Any], locale: str) -> Key:

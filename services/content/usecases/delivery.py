@@ -26,9 +26,18 @@ from services.content.domain.documents import (
 from services.content.domain.editorial import Published
 from services.content.domain.locales import fallback_chain
 from services.content.publication import SEARCH_CONFIG
-from services.content.representation import Encoded, document, encode, json_ld
+from services.content.representation import (
+    COLLECTION,
+    Encoded,
+    UrlOf,
+    api_url,
+    document,
+    encode,
+    json_ld,
+)
 from services.content.store import delivery as store
 from services.content.store.delivery import ChangeRow, SearchHit, Sort
+from services.runtime.access.api_keys import site_url
 from services.runtime.core.db import Connection, Pool
 from services.runtime.core.errors import BadRequest, FieldProblem, NotFound
 from services.runtime.core.integers import parse_bigint
@@ -96,14 +105,24 @@ async def read_document(
     fields: str | None,
     include: str | None,
     codings: tuple[str, ...] = CODINGS,
+    site_url_template: str | None = None,
 ) -> Encoded | Moved:
     """One published document, encoded; the plain case (no field selection, no embedding) is
     cached, in every content coding, until a `content.*` event names the document. Otherwise
-    it is compressed only in `codings` (the ones the reader accepts)."""
+    it is compressed only in `codings` (the ones the reader accepts). With the caller's
+    `site_url_template` (its API key's), `url` and links name the site's pages, and the entry
+    is cached under the template too."""
     selected = select(fields, FIELDS[kind], "fields")
     embeds = select(include, set(INCLUDES[kind]), "include")
     cacheable = not (selected or embeds)
-    key = (kind, slug, locale, representation)
+    url_of = api_url if site_url_template is None else _site_pages(site_url_template)
+    key = (
+        kind,
+        slug,
+        locale,
+        representation,
+        *(() if site_url_template is None else (site_url_template,)),
+    )
     entry = cache.get(key) if cacheable else None
     if entry is not None:
         return entry
@@ -117,15 +136,22 @@ async def read_document(
                 raise NotFound(f"no published {kind} has the slug {slug!r}")
             return Moved(slug=target)
         if representation == "ld":
-            payload = json_ld(row, locale)
+            payload = json_ld(row, locale, url_of)
         else:
-            payload = pick(document(row, locale), selected)
+            payload = pick(document(row, locale, url_of=url_of), selected)
             await embed(conn, payload, row, embeds, locale)
     media_type = JSON_LD if representation == "ld" else JSON
     entry = encode(row, payload, locale, media_type, CODINGS if cacheable else codings)
     if cacheable:
         cache.put(key, entry, tag, generation)
     return entry
+
+
+def _site_pages(template: str) -> UrlOf:
+    def url_of(kind: str, slug: str, locale: str) -> str:
+        return site_url(template, collection=COLLECTION[kind], slug=slug, locale=locale)
+
+    return url_of
 
 
 async def cached_page(

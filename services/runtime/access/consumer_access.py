@@ -198,7 +198,13 @@ def consumer_access(  # noqa: PLR0915 - its middleware is one function on purpos
                 extra,
             )
             return
-        answer = None if ready is None else ready(scope, headers)
+        # A key with pages of its own (a site URL template) gets documents naming them: the
+        # app builds those, the ready answers name the API's.
+        answer = (
+            None
+            if ready is None or (key is not None and key.site_url_template)
+            else ready(scope, headers)
+        )
         if answer is not None:
             status, out, body, route = answer
             await send(
