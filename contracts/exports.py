@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from contracts.envelope import AwareDatetime, Event
-from contracts.inquiries import InquiryId
+from contracts.inquiries import ConsentBasis, InquiryId
 from contracts.logistics import BookingDetails, BookingId, BookingKind, BookingStatus, Contract
 
 # Why personal data left a service; the legal basis of each kind is kept in one place
@@ -23,15 +23,6 @@ DisclosureKind = Literal["partner_offer", "booking_request", "access_export"]
 # member of staff (an admin exporting on the patient's behalf).
 RecipientType = Literal["partner", "service", "data_subject", "staff"]
 FieldPath = Annotated[str, msgspec.Meta(max_length=200)]
-
-
-class ConsentBasis(Contract, frozen=True, kw_only=True):
-    """The consent a disclosure relied on: its purpose, the notice version the patient was
-    shown, and when they gave it."""
-
-    purpose: str
-    notice_version: str
-    given_at: AwareDatetime
 
 
 class Disclosure(Contract, frozen=True, kw_only=True):

@@ -59,6 +59,9 @@ def subscriptions(
         match event:
             case InquiryConfirmed() | InquiryDischarged():
                 origin = "confirmed" if isinstance(event, InquiryConfirmed) else "discharged"
+                await usecases.remember_sharing_consent(
+                    conn, event.inquiry_id, event.sharing_consent
+                )
                 for position, details in enumerate(event.bookings):
                     await usecases.create_booking(
                         conn,
@@ -73,6 +76,9 @@ def subscriptions(
                 # The step's own event carried none of these (they waited for the patient's
                 # consent to partner sharing): booked under the step's origin, deduplicated
                 # like the step's own requests.
+                await usecases.remember_sharing_consent(
+                    conn, event.inquiry_id, event.sharing_consent
+                )
                 for position, details in enumerate(event.bookings):
                     await usecases.create_booking(
                         conn,

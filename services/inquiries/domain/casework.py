@@ -11,7 +11,7 @@ from typing import Literal
 
 import msgspec
 
-from contracts.inquiries import InquiryConfirmed, InquiryDischarged
+from contracts.inquiries import ConsentBasis, InquiryConfirmed, InquiryDischarged
 from contracts.logistics import (
     BookingDetails,
     BookingStatus,
@@ -213,9 +213,11 @@ def confirm(
     *,
     by: str,
     now: datetime,
+    sharing: ConsentBasis | None = None,
 ) -> Change:
     """The payment and the travel plan recorded: the case is confirmed and logistics is asked to
-    book each planned service."""
+    book each planned service. `sharing`: the record of the patient's consent to partner
+    sharing, which the booking requests carry on to the partner offers' disclosures."""
     check_processing_allowed(consents)
     check_transition(case.status, "confirmed")
     if problems := confirmation_problems(confirmation, now.date()):
@@ -237,6 +239,7 @@ def confirm(
                     version=version,
                     bookings=bookings,
                     confirmed_at=now,
+                    sharing_consent=sharing if bookings else None,
                 ),
                 erasure_key=str(case.id),
                 disclosed_to=LOGISTICS if bookings else None,
@@ -255,6 +258,7 @@ def discharge(
     *,
     by: str,
     now: datetime,
+    sharing: ConsentBasis | None = None,
 ) -> Change:
     """Fit to fly and medication recorded: the case is discharged and logistics is asked for
     the return transfer and the shipment of medication home."""
@@ -286,6 +290,7 @@ def discharge(
                     fit_to_fly=record.fit_to_fly,
                     bookings=bookings,
                     discharged_at=now,
+                    sharing_consent=sharing if bookings else None,
                 ),
                 erasure_key=str(case.id),
                 disclosed_to=LOGISTICS if bookings else None,

@@ -7,7 +7,12 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from contracts.inquiries import BookingsReleased, ConsentWithdrawn, PersonalDataErased
+from contracts.inquiries import (
+    BookingsReleased,
+    ConsentBasis,
+    ConsentWithdrawn,
+    PersonalDataErased,
+)
 from contracts.registry import INQUIRY_BOOKINGS_RELEASED, INQUIRY_CONSENT_WITHDRAWN, INQUIRY_ERASED
 from services.inquiries.domain.casework import LOGISTICS
 from services.inquiries.domain.commands import ConsentForm
@@ -53,7 +58,8 @@ def record_consent(
         ),
     )
     if form.granted and form.purpose == "partner_sharing" and case.status not in TERMINAL:
-        return recorded.then(_release(case, held, now))
+        grant = ConsentBasis(purpose=form.purpose, notice_version=form.version, given_at=now)
+        return recorded.then(_release(case, held, grant, now))
     if (
         not form.granted
         and form.purpose == "health_data_processing"
@@ -65,7 +71,9 @@ def record_consent(
     return recorded
 
 
-def _release(case: Case, held: tuple[HeldBookings, ...], now: datetime) -> Change:
+def _release(
+    case: Case, held: tuple[HeldBookings, ...], grant: ConsentBasis, now: datetime
+) -> Change:
     """The booking requests held for want of partner sharing, sent now it is given; each
     discloses the traveller to logistics on this consent."""
     waiting = tuple(h for h in held if h.id is not None and h.bookings)
@@ -84,7 +92,11 @@ def _release(case: Case, held: tuple[HeldBookings, ...], now: datetime) -> Chang
             Announcement(
                 subject=INQUIRY_BOOKINGS_RELEASED.subject(),
                 event=BookingsReleased(
-                    inquiry_id=str(case.id), step=h.step, bookings=h.bookings, released_at=now
+                    inquiry_id=str(case.id),
+                    step=h.step,
+                    bookings=h.bookings,
+                    released_at=now,
+                    sharing_consent=grant,
                 ),
                 erasure_key=str(case.id),
                 disclosed_to=LOGISTICS,

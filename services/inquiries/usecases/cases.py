@@ -10,8 +10,7 @@ from typing import Literal, cast
 
 import msgspec
 
-from contracts.exports import ConsentBasis
-from contracts.inquiries import InquiryStatus
+from contracts.inquiries import ConsentBasis, ConsentPurpose, InquiryStatus
 from contracts.logistics import BookingDetails
 from services.inquiries.domain.consent import HeldBookings
 from services.inquiries.domain.lifecycle import check_version
@@ -157,7 +156,7 @@ async def announce(conn: Connection, outbox: Outbox, inquiry_id: uuid.UUID, chan
             relied_on = (
                 None
                 if announcement.relies_on is None
-                else await privacy.latest_consent(conn, inquiry_id, announcement.relies_on)
+                else await consent_record(conn, inquiry_id, announcement.relies_on)
             )
             await disclosures.record(
                 conn,
@@ -168,11 +167,19 @@ async def announce(conn: Connection, outbox: Outbox, inquiry_id: uuid.UUID, chan
                 fields=disclosures.carried_fields(announcement.event),
                 reference=event_id,
                 at=change.at,
-                consent=None
-                if relied_on is None
-                else ConsentBasis(
-                    purpose=relied_on.purpose,
-                    notice_version=relied_on.version,
-                    given_at=relied_on.at,
-                ),
+                consent=relied_on,
             )
+
+
+async def consent_record(
+    conn: Connection, inquiry_id: uuid.UUID, purpose: ConsentPurpose
+) -> ConsentBasis | None:
+    """The patient's grant of `purpose` in force, as a disclosure relies on it."""
+    latest = await privacy.latest_consent(conn, inquiry_id, purpose)
+    if latest is None or not latest.granted:
+        return None
+    return ConsentBasis(purpose=purpose, notice_version=latest.version, given_at=latest.at)
+
+
+async def sharing_consent(conn: Connection, inquiry_id: uuid.UUID) -> ConsentBasis | None:
+    return await consent_record(conn, inquiry_id, "partner_sharing")

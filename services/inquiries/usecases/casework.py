@@ -27,6 +27,7 @@ from services.inquiries.usecases.cases import (
     lock,
     personal_data,
     save,
+    sharing_consent,
 )
 from services.inquiries.usecases.offers import offer_views
 from services.inquiries.usecases.privacy.consent import consent_log, consent_states
@@ -105,6 +106,7 @@ async def confirm(
             personal_data(keys, row),
             by=stamp.by,
             now=stamp.now,
+            sharing=await sharing_consent(conn, inquiry_id),
         )
         await _record(conn, keys, inquiry_id, "confirmation", confirmation, stamp)
         await save(conn, outbox, inquiry_id, change, keys)
@@ -129,6 +131,7 @@ async def discharge(
             personal_data(keys, row),
             by=stamp.by,
             now=stamp.now,
+            sharing=await sharing_consent(conn, inquiry_id),
         )
         await _record(conn, keys, inquiry_id, "discharge", record, stamp)
         await save(conn, outbox, inquiry_id, change, keys)

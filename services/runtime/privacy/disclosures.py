@@ -14,19 +14,19 @@ from typing import Any
 
 import msgspec
 
-from contracts.exports import ConsentBasis, Disclosure, DisclosureKind, RecipientType
+from contracts.exports import Disclosure, DisclosureKind, RecipientType
+from contracts.inquiries import ConsentBasis
 from services.runtime.core.db import Connection
 
 # The legal basis of each kind of disclosure, in one place: the records name it as written here,
 # and a change of basis is one reviewed change of this table.
 LEGAL_BASES: dict[DisclosureKind, str] = {
     # Logistics offers a booking to a transport company, interpreter or courier. Inquiries
-    # sends a booking request only once the patient gave partner_sharing; the consent record
-    # it relied on is in inquiries' log, on the booking request this offer serves.
+    # sends a booking request only once the patient gave partner_sharing, and the request
+    # carries the consent record: the record names it.
     "partner_offer": (
         "GDPR Art. 6(1)(b) and 9(2)(a): performance of the travel-care contract, with the "
-        "patient's explicit consent to sharing with logistics partners (partner_sharing), "
-        "as recorded on the booking request in the inquiries service's disclosure log"
+        "patient's explicit consent"
     ),
     # Inquiries asks logistics to book the services of a confirmed or discharged case; the
     # record names the consent it relied on.

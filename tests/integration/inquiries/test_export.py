@@ -140,6 +140,10 @@ async def test_the_patient_exports_the_whole_case_from_every_service(
         ("partner_offer", "rhein-shuttle"),
     ]
     assert all("details.patient.full_name" in d["fields"] for d in offers)
+    # Each offer names the patient's grant of partner_sharing it was made on.
+    assert {(d["consent"]["purpose"], d["consent"]["notice_version"]) for d in offers} == {
+        ("partner_sharing", SUBMISSION["consent"]["version"])
+    }
     request, exported = document["inquiries"]["disclosures"]
     assert (request["kind"], request["recipient_type"], request["recipient"]) == (
         "booking_request",

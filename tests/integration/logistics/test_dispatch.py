@@ -10,7 +10,12 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from contracts.inquiries import BookingsReleased, InquiryConfirmed, InquiryDischarged
+from contracts.inquiries import (
+    BookingsReleased,
+    ConsentBasis,
+    InquiryConfirmed,
+    InquiryDischarged,
+)
 from contracts.logistics import (
     BookingCreated,
     BookingStatusChanged,
@@ -210,11 +215,15 @@ async def test_bookings_released_after_an_empty_confirmation_are_offered_once(
     # The patient had not given partner_sharing: the confirmation carried no booking.
     await confirm(bus, confirmed(inquiry))
     waiting = confirmed(inquiry, ("transfer", transfer()))
+    granted = ConsentBasis(
+        purpose="partner_sharing", notice_version="2026-12", given_at=datetime.now(UTC)
+    )
     released = BookingsReleased(
         inquiry_id=inquiry,
         step="confirmed",
         bookings=waiting.bookings,
         released_at=datetime.now(UTC),
+        sharing_consent=granted,
     )
 
     for _ in range(2):  # re-sent by its producer under a new id: booked once
@@ -229,6 +238,19 @@ async def test_bookings_released_after_an_empty_confirmation_are_offered_once(
         "confirmed"
     )
     assert len(await offers.read()) == 1
+    # The offer's disclosure names the grant the request was released on.
+    disclosed = await db.fetchrow(
+        """SELECT legal_basis, consent_purpose, consent_version, consent_given_at
+           FROM disclosure_log WHERE kind = 'partner_offer' AND inquiry_id = $1""",
+        inquiry,
+    )
+    assert disclosed is not None
+    assert (
+        disclosed["consent_purpose"],
+        disclosed["consent_version"],
+        disclosed["consent_given_at"],
+    ) == ("partner_sharing", "2026-12", granted.given_at)
+    assert "to partner_sharing, given" in disclosed["legal_basis"]
 
 
 async def _inbox_count(db: asyncpg.Connection, consumer: str, expected: int) -> bool:

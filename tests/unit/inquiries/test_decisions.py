@@ -11,6 +11,7 @@ import pytest
 
 from contracts.inquiries import (
     BookingsReleased,
+    ConsentBasis,
     ConsentPurpose,
     ConsentWithdrawn,
     InquiryCancelled,
@@ -200,6 +201,7 @@ def test_confirming_without_partner_sharing_holds_the_bookings_and_says_why(
 
 
 def test_confirming_with_partner_sharing_relies_on_it_for_the_disclosure() -> None:
+    grant = ConsentBasis(purpose="partner_sharing", notice_version="2026-12", given_at=NOW)
     change = casework.confirm(
         case("accepted"),
         GRANTED,
@@ -207,10 +209,15 @@ def test_confirming_with_partner_sharing_relies_on_it_for_the_disclosure() -> No
         PATIENT,
         by="Anna",
         now=NOW,
+        sharing=grant,
     )
 
     assert change.held == ()
-    assert change.announcements[-1].relies_on == "partner_sharing"
+    confirmed = change.announcements[-1]
+    assert confirmed.relies_on == "partner_sharing"
+    assert isinstance(confirmed.event, InquiryConfirmed)
+    # Carried on to logistics, whose partner offers name it.
+    assert confirmed.event.sharing_consent == grant
 
 
 def test_granting_partner_sharing_releases_the_held_bookings_to_logistics() -> None:
@@ -232,6 +239,9 @@ def test_granting_partner_sharing_releases_the_held_bookings_to_logistics() -> N
     assert isinstance(released.event, BookingsReleased)
     assert released.event.step == "confirmed"
     assert released.event.bookings == held[0].bookings
+    assert released.event.sharing_consent == ConsentBasis(
+        purpose="partner_sharing", notice_version=CURRENT_VERSION, given_at=NOW
+    )
     assert (released.disclosed_to, released.relies_on) == ("logistics", "partner_sharing")
 
 
