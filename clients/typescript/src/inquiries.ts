@@ -314,7 +314,8 @@ export interface components {
             /** Format: date-time */
             given_at: string;
             notice_version: string;
-            purpose: string;
+            /** @enum {string} */
+            purpose: "health_data_processing" | "review_by_staff" | "forwarding_to_clinics" | "partner_sharing" | "marketing";
         };
         /** ConsentEntry */
         ConsentEntry: {
