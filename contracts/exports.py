@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from contracts.envelope import AwareDatetime, Event
-from contracts.inquiries import InquiryId
+from contracts.inquiries import ConsentBasis, InquiryId
 from contracts.logistics import BookingDetails, BookingId, BookingKind, BookingStatus, Contract
 
 # Why personal data left a service; the legal basis of each kind is kept in one place
@@ -37,6 +37,8 @@ class Disclosure(Contract, frozen=True, kw_only=True):
     # What was sent: the offer id, the event id, the export's request id.
     reference: str | None = None
     disclosed_at: AwareDatetime
+    # The consent record the disclosure relied on, when its basis is consent.
+    consent: ConsentBasis | None = None
 
 
 class ExportedTimelineEntry(Contract, frozen=True, kw_only=True):

@@ -13,7 +13,7 @@ import msgspec
 
 from contracts.content import Slug
 from contracts.envelope import AwareDatetime, Event
-from contracts.logistics import BookingDetails
+from contracts.logistics import BookingDetails, Contract
 
 InquiryStatus = Literal[
     "submitted",
@@ -65,6 +65,15 @@ ConsentPurpose = Literal[
 ]
 
 
+class ConsentBasis(Contract, frozen=True, kw_only=True):
+    """A consent the patient gave, as a disclosure relies on it: its purpose, the notice
+    version they were shown, and when they gave it."""
+
+    purpose: ConsentPurpose
+    notice_version: Annotated[str, msgspec.Meta(max_length=40)]
+    given_at: AwareDatetime
+
+
 class InquiryOfferSent(Event, frozen=True, kw_only=True, tag="inquiry_offer_sent"):
     """A treatment offer (cost estimate) went to the patient; a newer version supersedes it."""
 
@@ -83,6 +92,8 @@ class InquiryConfirmed(Event, frozen=True, kw_only=True, tag="inquiry_confirmed"
     version: Annotated[int, msgspec.Meta(ge=1)]
     bookings: tuple[BookingDetails, ...]
     confirmed_at: AwareDatetime
+    # The patient's consent to partner_sharing the bookings are sent on (none without bookings).
+    sharing_consent: ConsentBasis | None = None
 
 
 class InquiryDischarged(Event, frozen=True, kw_only=True, tag="inquiry_discharged"):
@@ -93,6 +104,21 @@ class InquiryDischarged(Event, frozen=True, kw_only=True, tag="inquiry_discharge
     fit_to_fly: date
     bookings: tuple[BookingDetails, ...]
     discharged_at: AwareDatetime
+    # The patient's consent to partner_sharing the bookings are sent on (none without bookings).
+    sharing_consent: ConsentBasis | None = None
+
+
+class BookingsReleased(Event, frozen=True, kw_only=True, tag="inquiry_bookings_released"):
+    """Booking requests of a step (`confirmed` or `discharged`) that waited for the patient's
+    consent to share their data with logistics partners, sent once the patient gave it. They
+    are booked as if the step's own event had carried them: that event carried none."""
+
+    inquiry_id: InquiryId
+    step: Literal["confirmed", "discharged"]
+    bookings: tuple[BookingDetails, ...]
+    released_at: AwareDatetime
+    # The patient's consent to partner_sharing that released them.
+    sharing_consent: ConsentBasis | None = None
 
 
 class InquiryCancelled(Event, frozen=True, kw_only=True, tag="inquiry_cancelled"):
@@ -135,6 +161,7 @@ InquiryEvent = (
     | InquiryOfferSent
     | InquiryConfirmed
     | InquiryDischarged
+    | BookingsReleased
     | InquiryCancelled
     | ConsentWithdrawn
     | PersonalDataErased

@@ -13,6 +13,7 @@ from contracts.envelope import Event
 from contracts.exports import CaseExport, CaseExportFailed, CaseExportRequest
 from contracts.inquiries import (
     AccessTokenReissued,
+    BookingsReleased,
     ConsentWithdrawn,
     InquiryCancelled,
     InquiryConfirmed,
@@ -215,6 +216,15 @@ INQUIRY_DISCHARGED = Channel(
     messages=(InquiryDischarged,),
     description="The patient was discharged: return transfer and medicine shipment to book.",
 )
+INQUIRY_BOOKINGS_RELEASED = Channel(
+    address="inquiries.inquiry.bookings_released.v1",
+    stream="INQUIRIES",
+    messages=(BookingsReleased,),
+    description=(
+        "Booking requests that waited for the patient's consent to partner sharing, sent once "
+        "it is given; book them as the step's own event would have."
+    ),
+)
 INQUIRY_CANCELLED = Channel(
     address="inquiries.inquiry.cancelled.v1",
     stream="INQUIRIES",
@@ -366,6 +376,7 @@ CHANNELS: tuple[Channel, ...] = (
     INQUIRY_OFFER_SENT,
     INQUIRY_CONFIRMED,
     INQUIRY_DISCHARGED,
+    INQUIRY_BOOKINGS_RELEASED,
     INQUIRY_CANCELLED,
     INQUIRY_CONSENT_WITHDRAWN,
     INQUIRY_ERASED,

@@ -21,7 +21,15 @@ SUBMISSION: dict[str, Any] = {
     "preferred_country": "DE",
     "preferred_dates": {"from": "2027-02-01", "to": "2027-03-15"},
     "services": ["transfer", "interpreter", "medicine_shipment", "support"],
-    "consent": {"health_data_processing": True, "version": "2026-11"},
+    # What the patient ticked against the current consent notice: every purpose, so the whole
+    # case flows (tests of a missing consent take purposes out).
+    "consent": {
+        "version": "2026-12",
+        "health_data_processing": True,
+        "review_by_staff": True,
+        "forwarding_to_clinics": True,
+        "partner_sharing": True,
+    },
     "source": "heart-clinic-finder.example",
 }
 

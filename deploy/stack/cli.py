@@ -28,8 +28,9 @@ DESCRIPTION = """\
 run     start PostgreSQL, NATS, the services and one reference partner per kind in the
         foreground; Ctrl-C stops them all.
         DATABASE_URL / NATS_URL use existing servers instead of embedded ones;
-        STACK_POSTGRES_PORT, STACK_NATS_PORT, CONTENT_PORT, INQUIRIES_PORT, LOGISTICS_PORT
-        choose ports. When ready, DATA_DIR/stack.json lists URLs and staff tokens.
+        STACK_POSTGRES_PORT, STACK_NATS_PORT, CONTENT_PORT, INQUIRIES_PORT, LOGISTICS_PORT,
+        SITE_PORT (the example site, 3000) choose ports. When ready, DATA_DIR/stack.json lists
+        URLs and staff tokens.
 reset   delete the data folder's contents (databases, streams, tokens); refused while running.
 status  print stack.json of the running stack, or say that none runs."""
 

@@ -28,8 +28,9 @@ from deploy.stack.errors import StackError
 from deploy.stack.files import StackPaths, read_json, write_private_json
 from deploy.stack.mail import start_catcher
 from deploy.stack.partners import LOCAL_PARTNERS, register_partners
-from deploy.stack.seed import SERVICE_ENV, SeedContext, seed
+from deploy.stack.seed import LOCAL_SITE, SERVICE_ENV, SeedContext, seed
 from deploy.stack.services import ChildProcess, ServiceProcess, wait_until_ready
+from deploy.stack.site import SiteServer, site_config, site_origin
 from services.content.app import DEFINITION as CONTENT
 from services.inquiries.app import DEFINITION as INQUIRIES
 from services.logistics.app import DEFINITION as LOGISTICS
@@ -117,6 +118,7 @@ class Stack:
         self.partners: list[ChildProcess] = []
         self.mail: dict[str, str] = {}
         self.sms: dict[str, str] = {}
+        self.site: SiteServer | None = None
 
     async def start(self, resources: AsyncExitStack, started: float) -> None:
         # Any stack.json now is a leftover of a runner that was killed; it describes nothing.
@@ -163,6 +165,7 @@ class Stack:
         self.console.say("waiting for the services to be ready…")
         await wait_until_ready(self.services)
         await self._start_partners(nats, credentials)
+        self._start_site(resources, credentials)
         self._publish(resources, database_url, nats.admin_url, credentials)
         self._banner(database_url, nats.admin_url, time.monotonic() - started)
 
@@ -255,7 +258,11 @@ class Stack:
 
     async def _seed(self, database_url: str) -> dict[str, Any]:
         stored = read_json(self.paths.secrets) or {}
-        context = SeedContext(database_url=database_url, secrets={**stored})
+        context = SeedContext(
+            database_url=database_url,
+            secrets={**stored},
+            site_origins=(site_origin(self.config.site_port),),
+        )
         await seed(context, self.console)
         if context.secrets != stored:
             write_private_json(self.paths.secrets, context.secrets)
@@ -300,6 +307,21 @@ class Stack:
                 await ChildProcess.start(partner.id, "services.partner", env, self.console)
             )
 
+    def _start_site(self, resources: AsyncExitStack, credentials: dict[str, Any]) -> None:
+        """The example site, once the APIs it calls answer, with the key the stack issued it."""
+        try:
+            site = SiteServer(self.config.site_port, self.paths.root / "site" / "config.json")
+        except OSError as exc:
+            raise StackError(
+                f"the example site cannot listen on port {self.config.site_port} ({exc}); "
+                "set SITE_PORT to a free port"
+            ) from exc
+        services = {s.name: s.url for s in self.services}
+        site.publish(site_config(services, credentials["publishable_keys"][LOCAL_SITE]))
+        site.start()
+        resources.callback(site.stop)
+        self.site = site
+
     async def _stop_services(self) -> None:
         await asyncio.gather(*(child.stop() for child in (*self.partners, *self.services)))
         if self.services:
@@ -314,6 +336,7 @@ class Stack:
     ) -> None:
         manifest = {
             "services": {s.name: s.url for s in self.services},
+            "site": self.site.url if self.site else None,
             "metrics": {s.name: s.metrics_url for s in self.services},
             "database_url": database_url,
             "nats_url": nats_url,
@@ -337,6 +360,8 @@ class Stack:
                 f"  {service.name:<{width}}  {service.url}   API docs: {service.url}/schema"
                 f"   metrics: {service.metrics_url or 'off'}"
             )
+        if self.site is not None:
+            say(f"  {'site':<{width}}  {self.site.url}   the example site (examples/site/)")
         say(f"  {'PostgreSQL':<{width}}  {infra.display_url(database_url)}")
         say(f"  {'NATS':<{width}}  {infra.display_url(nats_url)}")
         for partner in LOCAL_PARTNERS:

@@ -26,6 +26,8 @@ class SeedContext:
     # Plaintext credentials from earlier runs (secrets.json); steps add to it what they issue.
     # The runner saves it back and publishes it in stack.json as "credentials".
     secrets: dict[str, Any] = field(default_factory=dict)
+    # Origins of the example site this stack serves (SITE_PORT): its key must admit them.
+    site_origins: tuple[str, ...] = ()
 
 
 # A step does its work and returns one line of progress for the console.
@@ -96,8 +98,8 @@ LOCAL_SITE_RATE = 600
 async def seed_api_keys(context: SeedContext) -> str:
     """Two API keys for a local third-party site: its server's secret key as
     `credentials.api_keys.local-site`, and its pages' publishable key (bound to the local
-    dev-server origins) as `credentials.publishable_keys.local-site`. Each is kept while the
-    database still accepts it, issued anew otherwise."""
+    dev-server origins and the example site's) as `credentials.publishable_keys.local-site`.
+    Each is kept while the database still accepts it, issued anew otherwise."""
     issued = 0
     conn = await asyncpg.connect(context.database_url)
     try:
@@ -105,12 +107,14 @@ async def seed_api_keys(context: SeedContext) -> str:
             active = await api_keys.active_keys(conn)
             kinds: tuple[tuple[str, api_keys.Kind, tuple[str, ...]], ...] = (
                 ("api_keys", "secret", ()),
-                ("publishable_keys", "publishable", LOCAL_SITE_ORIGINS),
+                ("publishable_keys", "publishable", local_site_origins(context)),
             )
             for section, kind, origins in kinds:
                 known: dict[str, str] = context.secrets.get(section, {})
                 key = known.get(LOCAL_SITE)
-                if key is None or api_keys.hash_key(key) not in active:
+                found = None if key is None else active.get(api_keys.hash_key(key))
+                # Reissued too when it no longer admits the example site's origin (SITE_PORT).
+                if found is None or not set(origins) <= set(found.allowed_origins):
                     await api_keys.revoke_api_key(conn, LOCAL_SITE, kind=kind)
                     _, key = await api_keys.create_api_key(
                         conn,
@@ -126,6 +130,12 @@ async def seed_api_keys(context: SeedContext) -> str:
     if not issued:
         return "API keys unchanged"
     return f"seeded {issued} API key{'s' if issued != 1 else ''}"
+
+
+def local_site_origins(context: SeedContext) -> tuple[str, ...]:
+    """The usual dev-server origins and those of the example site this stack serves: what the
+    publishable key admits."""
+    return tuple(dict.fromkeys((*LOCAL_SITE_ORIGINS, *context.site_origins)))
 
 
 SERVICE_ENV = "service_env"

@@ -15,12 +15,14 @@ from litestar.di import Provide
 from services.inquiries import consumers
 from services.inquiries.api.casework import CoordinatorController
 from services.inquiries.api.intake import IntakeController
+from services.inquiries.api.notices import ConsentNoticeController
 from services.inquiries.api.offers import CoordinatorOfferController, PatientOfferController
 from services.inquiries.api.patient_access import SECURITY_SCHEMES
 from services.inquiries.api.privacy import ConsentController, ErasureController, ExportController
 from services.inquiries.api.proof_of_work import ProofOfWorkController
 from services.inquiries.api.recovery import TokenRecoveryController
 from services.inquiries.api.retention import RetentionController
+from services.inquiries.api.widget import get_widget_file
 from services.inquiries.domain.retention import Periods
 from services.inquiries.usecases.privacy.erasure import Erasing
 from services.inquiries.usecases.privacy.export import Exporter
@@ -84,6 +86,7 @@ DEFINITION = ServiceDefinition(
     migrations=Path(__file__).parent / "migrations",
     route_handlers=(
         IntakeController,
+        ConsentNoticeController,
         ProofOfWorkController,
         TokenRecoveryController,
         PatientOfferController,
@@ -93,6 +96,7 @@ DEFINITION = ServiceDefinition(
         ErasureController,
         ExportController,
         RetentionController,
+        get_widget_file,
     ),
     settings_type=InquiriesSettings,
 )

@@ -14,6 +14,7 @@ from typing import Any
 from contracts.envelope import Metadata
 from contracts.exports import CaseExportFailed, case_export_request_decoder
 from contracts.inquiries import (
+    BookingsReleased,
     InquiryCancelled,
     InquiryConfirmed,
     InquiryDischarged,
@@ -24,6 +25,7 @@ from contracts.inquiries import (
 from contracts.partners import IncidentReported, PartnerReply, partner_reply_decoder
 from contracts.registry import (
     CASE_EXPORT,
+    INQUIRY_BOOKINGS_RELEASED,
     INQUIRY_CANCELLED,
     INQUIRY_CONFIRMED,
     INQUIRY_DISCHARGED,
@@ -57,6 +59,9 @@ def subscriptions(
         match event:
             case InquiryConfirmed() | InquiryDischarged():
                 origin = "confirmed" if isinstance(event, InquiryConfirmed) else "discharged"
+                await usecases.remember_sharing_consent(
+                    conn, event.inquiry_id, event.sharing_consent
+                )
                 for position, details in enumerate(event.bookings):
                     await usecases.create_booking(
                         conn,
@@ -65,6 +70,23 @@ def subscriptions(
                         inquiry_id=event.inquiry_id,
                         now=now,
                         origin=origin,
+                        position=position,
+                    )
+            case BookingsReleased():
+                # The step's own event carried none of these (they waited for the patient's
+                # consent to partner sharing): booked under the step's origin, deduplicated
+                # like the step's own requests.
+                await usecases.remember_sharing_consent(
+                    conn, event.inquiry_id, event.sharing_consent
+                )
+                for position, details in enumerate(event.bookings):
+                    await usecases.create_booking(
+                        conn,
+                        d,
+                        details,
+                        inquiry_id=event.inquiry_id,
+                        now=now,
+                        origin=event.step,
                         position=position,
                     )
             case InquiryCancelled():
@@ -92,7 +114,13 @@ def subscriptions(
     return (
         Subscription(
             name="logistics-inquiry-lifecycle",
-            channels=(INQUIRY_CONFIRMED, INQUIRY_DISCHARGED, INQUIRY_CANCELLED, INQUIRY_ERASED),
+            channels=(
+                INQUIRY_CONFIRMED,
+                INQUIRY_DISCHARGED,
+                INQUIRY_BOOKINGS_RELEASED,
+                INQUIRY_CANCELLED,
+                INQUIRY_ERASED,
+            ),
             decoder=inquiry_event_decoder,
             handler=apply_inquiry_event,
         ),

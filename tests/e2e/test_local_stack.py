@@ -65,6 +65,7 @@ def _assert_manifest(manifest: dict[str, Any], runner: Runner) -> None:
         "metrics",
         "mail",
         "sms",
+        "site",
     }
     assert set(manifest["services"]) == SERVICES
     # Each service's metrics on a listener of its own, never on its API port.
@@ -117,6 +118,11 @@ def _assert_services_answer(manifest: dict[str, Any]) -> None:
     conditions = f"{manifest['services']['content']}/v1/conditions"
     publishable = manifest["credentials"]["publishable_keys"]["local-site"]
     secret = manifest["credentials"]["api_keys"]["local-site"]
+    # The example site reads the same key and the APIs' URLs from its config.json.
+    config = httpx.get(f"{manifest['site']}/config.json").json()
+    assert config["publishable_key"] == publishable
+    assert config["content"] == manifest["services"]["content"]
+    assert config["inquiries"] == manifest["services"]["inquiries"]
     page_origin = {"Origin": "http://localhost:3000"}
     site = httpx.get(conditions, headers={"X-API-Key": publishable} | page_origin)
     assert site.status_code == 200, site.text
@@ -204,6 +210,7 @@ def _stop_and_assert_nothing_left(runner: Runner, data_dir: Path) -> None:
     _, alive = psutil.wait_procs(started, timeout=5)
     assert not alive, f"left running: {[p.pid for p in alive]}\n{runner.output()}"
     assert not (data_dir / "stack.json").exists()
+    assert not (data_dir / "site" / "config.json").exists()
     # Services stop before the servers they use, so a clean stop prints no error.
     assert "Traceback" not in runner.output(), runner.output()
 

@@ -122,16 +122,18 @@ class Walk:
         self.inquiries = httpx.Client(base_url=services["inquiries"], timeout=10)
         self.logistics = httpx.Client(base_url=services["logistics"], timeout=10)
 
-    def submit(self) -> dict[str, Any] | None:
+    def submit(self, key: str = "walkthrough-1", **consent: bool) -> dict[str, Any] | None:
         """The inquiry, or None while the catalogue has not yet learned the seeded condition
-        from the content events (a few hundred milliseconds after a first start)."""
+        from the content events (a few hundred milliseconds after a first start). `consent`
+        changes what the patient ticked."""
         # She agrees to hear from us by SMS too.
         body = copy.deepcopy(SUBMISSION)
         body["patient"]["channels"] = ["email", "sms"]
+        body["consent"] |= consent
         response = self.inquiries.post(
             "/v1/inquiries",
             json=body,
-            headers={**self.site, "Idempotency-Key": "walkthrough-1"},
+            headers={**self.site, "Idempotency-Key": key},
         )
         if response.status_code == 422 and "condition_slug" in response.text:
             return None
@@ -280,6 +282,45 @@ def test_an_inquiry_becomes_bookings_the_partners_confirm_and_complete(
         ("local-coordinator", "/v1/bookings"),
         ("local-coordinator", "/v1/bookings/{booking_id}"),
     }
+
+
+def test_without_partner_sharing_nothing_reaches_a_partner_until_the_patient_grants_it(
+    stack: dict[str, Any],
+) -> None:
+    walk = Walk(stack)
+    withheld = until(lambda: walk.submit("no-sharing", partner_sharing=False), "accepted")
+    shared = until(lambda: walk.submit("sharing"), "the second inquiry is accepted")
+    for submitted in (withheld, shared):
+        walk.step(submitted["id"], "transitions", {"to": "in_review"})
+        walk.step(submitted["id"], "offers", OFFER)
+        walk.step(submitted["id"], "offers/1/accept")
+        assert walk.step(submitted["id"], "confirmation", CONFIRMATION)["status"] == "confirmed"
+
+    # Logistics reads the confirmations in order: once the later case's bookings exist, the
+    # earlier confirmation was applied, and it booked nothing.
+    until(lambda: len(walk.bookings(shared["id"])) == 2, "the consenting case is booked")
+    assert walk.bookings(withheld["id"]) == []
+    case = walk.inquiries.get(
+        f"/v1/coordinator/inquiries/{withheld['id']}", headers=walk.coordinator
+    ).json()
+    assert [(b["purpose"], b["since"] is not None) for b in case["blocked"]] == [
+        ("partner_sharing", True)
+    ]
+    assert "has not given consent to partner_sharing" in case["blocked"][0]["reason"]
+
+    granted = walk.inquiries.post(
+        f"/v1/inquiries/{withheld['id']}/consents",
+        json={"purpose": "partner_sharing", "granted": True, "version": "2026-12"},
+        headers={"Authorization": f"Bearer {withheld['access_token']}"},
+    )
+    assert granted.status_code == 201, granted.text
+
+    trip = until(lambda: all_completed(walk, withheld["id"], 2), "the released bookings done")
+    assert_served_by_the_partners(walk, trip)
+    after = walk.inquiries.get(
+        f"/v1/coordinator/inquiries/{withheld['id']}", headers=walk.coordinator
+    ).json()
+    assert after["blocked"] == []
 
 
 # Received, offer, confirmed, discharged; each of the four bookings confirmed and its details.

@@ -170,7 +170,7 @@ def stack_env(overrides: Mapping[str, str]) -> dict[str, str]:
     """The environment of a stack on free ports, embedded servers and FAST timings."""
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "NATS_URL"}}
     names = [infra.port_variable(d.name) for d in DEFINITIONS]
-    names += ["STACK_POSTGRES_PORT", "STACK_NATS_PORT"]
+    names += ["STACK_POSTGRES_PORT", "STACK_NATS_PORT", "SITE_PORT"]
     env.update({name: str(free_port()) for name in names})
     return {**env, **FAST, **overrides}
 

@@ -42,6 +42,8 @@ PUBLIC: dict[str, set[tuple[str, str]]] = {
     "inquiries": {
         # A patient who lost the token: the same 202 whatever is sent, limited per inquiry.
         ("POST", "/v1/inquiries/{inquiry_id}/token-recovery"),
+        # The consent notices a site shows before the patient submits.
+        ("GET", "/v1/consent-notices"),
         # A proof-of-work challenge for a browser's submission: signed, nothing stored.
         ("GET", "/v1/altcha/challenge"),
     },

@@ -74,6 +74,7 @@ SEALED: dict[tuple[str, str, str], Callable[[Row], bytes]] = {
     ("inquiries", "booking_progress", "arrangement"): (
         lambda r: aad(r["inquiry_id"], f"booking:{r['booking_id']}:arrangement")
     ),
+    ("inquiries", "held_requests", "body"): lambda r: aad(r["inquiry_id"], f"held:{r['id']}"),
     ("inquiries", "inquiries", "reissued_token"): (
         lambda r: aad(r["id"], f"reissued_token:{r['reissue_id']}")
     ),

@@ -22,6 +22,7 @@ from deploy.api_documents import FACTORIES, SERVICES
 from services.runtime.access import api_keys, staff
 from services.runtime.core.settings import ServiceSettings
 from tests.content_samples import condition, create_and_publish
+from tests.inquiry_samples import SUBMISSION
 from tests.integration.test_access_control import Route, concrete, routes, service_settings
 
 Client = AsyncTestClient[Litestar]
@@ -246,7 +247,7 @@ def _submission(**patient: Any) -> dict[str, Any]:
         },
         "condition_slug": "mitral-valve-insufficiency",
         "description": "Shortness of breath when climbing stairs.",
-        "consent": {"health_data_processing": True, "version": "2024-05"},
+        "consent": dict(SUBMISSION["consent"]),
         "source": "hostile-site",
     }
 

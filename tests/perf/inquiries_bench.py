@@ -39,6 +39,7 @@ from services.runtime.core.db import Pool, create_pool
 from services.runtime.messaging.outbox import Outbox
 from services.runtime.privacy.crypto import KeyRing, to_column
 from services.runtime.service.factory import prepare_database
+from tests.inquiry_samples import SUBMISSION
 from tests.perf.content_bench import CONNECTIONS, serve, wrk
 from tests.perf.servers import Servers
 
@@ -69,7 +70,7 @@ def submission(today: date) -> dict[str, Any]:
             "to": (today + timedelta(days=100)).isoformat(),
         },
         "services": ["transfer", "interpreter", "medicine_shipment", "support"],
-        "consent": {"health_data_processing": True, "version": "2026-11"},
+        "consent": dict(SUBMISSION["consent"]),
         "source": "bench.example",
     }
 

@@ -1,8 +1,8 @@
 """Where the heavy tests run under pytest-xdist (`make test`: `--dist loadgroup`). The suites that
-start a whole local stack (tests/e2e, tests/faults) run one after another on one worker, so two
-stacks never compete for the cores and the fault suite's deadlines hold; the cluster tests share
-one worker and with it the one 3-node cluster their session fixture starts. The rest spread
-freely, one test at a time.
+start a whole local stack (tests/e2e, tests/faults, tests/browser) run one after another on one
+worker, so two stacks never compete for the cores and the fault suite's deadlines hold; the
+cluster tests share one worker and with it the one 3-node cluster their session fixture
+starts. The rest spread freely, one test at a time.
 
 The groups are told by folder, in the controller, rather than by `xdist_group` marks: with
 pytest 9.2 xdist's loadgroup no longer sees the marks (it renames node ids, which pytest now
@@ -16,6 +16,7 @@ from xdist.scheduler import LoadGroupScheduling
 GROUPS = {
     "tests/e2e/": "whole-stack",
     "tests/faults/": "whole-stack",
+    "tests/browser/": "whole-stack",
     "tests/integration/cluster/": "nats-cluster",
 }
 

@@ -24,6 +24,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/consent-notices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The consent notice a site shows before the patient submits
+         * @description Per purpose: whether it is required, its title and text, who receives the data and how long it is kept, in the reader's locale (`?locale=`, else Accept-Language; written in en, de, uk, ru; a region falls back to its language and then to en; Content-Language names the one served). The current version unless `?version=` names an earlier one: a published version never changes. Send its `version` with the patient's answers when submitting.
+         */
+        get: operations["getConsentNotice"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/inquiries": {
         parameters: {
             query?: never;
@@ -35,7 +55,7 @@ export interface paths {
         put?: never;
         /**
          * Submit a patient's inquiry
-         * @description Body: patient (full_name, date_of_birth, sex, country, language, email, phone), condition_slug, description, diagnoses, preferred_country (DE by default), preferred_dates {from, to}, services (transfer, interpreter, medicine_shipment, support), consent {health_data_processing: true, version}, source. Every problem is reported at once: 400 for malformed fields, 422 for broken rules. The answer's access_token is shown once. Needs the site's API key (X-API-Key): a secret key from the site's server, or a publishable key from its pages, which also sends a solved proof-of-work challenge (`Altcha` header, one per submission; missing, wrong, expired or spent: 403) and is limited per visitor an hour (429).
+         * @description Body: patient (full_name, date_of_birth, sex, country, language, email, phone), condition_slug, description, diagnoses, preferred_country (DE by default), preferred_dates {from, to}, services (transfer, interpreter, medicine_shipment, support), consent {version, health_data_processing: true, review_by_staff, forwarding_to_clinics, partner_sharing} (what the patient ticked against the consent notice `version`, GET /v1/consent-notices; a purpose left out is not given, and each step of the case refuses without its purpose), source. Every problem is reported at once: 400 for malformed fields, 422 for broken rules. The answer's access_token is shown once. Needs the site's API key (X-API-Key): a secret key from the site's server, or a publishable key from its pages, which also sends a solved proof-of-work challenge (`Altcha` header, one per submission; missing, wrong, expired or spent: 403) and is limited per visitor an hour (429).
          */
         post: operations["submitInquiry"];
         delete?: never;
@@ -61,6 +81,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/inquiries/{inquiry_id}/consent-receipt": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The patient's consent receipt (Authorization: Bearer <access_token>)
+         * @description Each purpose of the consent notice, given or not, the notice version the answer was given against and when, and how to withdraw.
+         */
+        get: operations["getConsentReceipt"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/inquiries/{inquiry_id}/consents": {
         parameters: {
             query?: never;
@@ -73,7 +113,7 @@ export interface paths {
         put?: never;
         /**
          * Grant or withdraw consent for one purpose (Authorization: Bearer <access_token>)
-         * @description Body: purpose (health_data_processing, review_by_staff, forwarding_to_clinics, partner_sharing, marketing), granted, version of the consent text. One purpose per request: consents are never bundled. Withdrawing health_data_processing cancels an open case and stops it; withdrawing partner_sharing stops bookings. Answers the whole consent log.
+         * @description Body: purpose (health_data_processing, review_by_staff, forwarding_to_clinics, partner_sharing), granted, version of the consent notice shown (GET /v1/consent-notices). One purpose per request: consents are never bundled. A grant names a published notice version that asks for the purpose (422 otherwise); a withdrawal is taken whatever version it names. Each step of the case refuses without its purpose: granting partner_sharing sends the booking requests held for it. Withdrawing health_data_processing cancels an open case and stops it; withdrawing partner_sharing stops bookings. Answers the whole consent log.
          */
         post: operations["recordConsent"];
         delete?: never;
@@ -198,6 +238,14 @@ export interface components {
             /** Format: date-time */
             scheduled_arrival: string;
         };
+        /** BlockedStep */
+        BlockedStep: {
+            /** @enum {string} */
+            purpose: "health_data_processing" | "review_by_staff" | "forwarding_to_clinics" | "partner_sharing" | "marketing";
+            reason: string;
+            since?: string | null;
+            step: string;
+        };
         /** BookingView */
         BookingView: {
             arrangement?: components["schemas"]["Arrangement"] | null;
@@ -220,8 +268,10 @@ export interface components {
         /** CaseView */
         CaseView: {
             allowed_next: ("submitted" | "in_review" | "records_requested" | "offer_sent" | "accepted" | "confirmed" | "in_treatment" | "discharged" | "completed" | "declined" | "cancelled" | "expired")[];
+            blocked: components["schemas"]["BlockedStep"][];
             condition_slug: string;
             confirmation: components["schemas"]["Confirmation"] | null;
+            consent: components["schemas"]["PurposeState"][];
             consents: components["schemas"]["ConsentEntry"][];
             coordinator: string | null;
             description: string | null;
@@ -259,6 +309,14 @@ export interface components {
             payment: components["schemas"]["Advance"] | components["schemas"]["Guarantee"];
             plan: components["schemas"]["TravelPlan"];
         };
+        /** ConsentBasis */
+        ConsentBasis: {
+            /** Format: date-time */
+            given_at: string;
+            notice_version: string;
+            /** @enum {string} */
+            purpose: "health_data_processing" | "review_by_staff" | "forwarding_to_clinics" | "partner_sharing" | "marketing";
+        };
         /** ConsentEntry */
         ConsentEntry: {
             /** Format: date-time */
@@ -275,6 +333,25 @@ export interface components {
             /** @enum {string} */
             purpose: "health_data_processing" | "review_by_staff" | "forwarding_to_clinics" | "partner_sharing" | "marketing";
             version: string;
+        };
+        /** ConsentNotice */
+        ConsentNotice: {
+            locale: string;
+            /** Format: date */
+            published_on: string;
+            purposes: components["schemas"]["NoticePurpose"][];
+            version: string;
+        };
+        /** ConsentReceipt */
+        ConsentReceipt: {
+            current_notice_version: string;
+            how_to_withdraw: string;
+            /** Format: uuid */
+            inquiry_id: string;
+            /** Format: date-time */
+            issued_at: string;
+            notice_url: string;
+            purposes: components["schemas"]["PurposeState"][];
         };
         /** CostItem */
         CostItem: {
@@ -299,6 +376,7 @@ export interface components {
         };
         /** Disclosure */
         Disclosure: {
+            consent?: components["schemas"]["ConsentBasis"] | null;
             /** Format: date-time */
             disclosed_at: string;
             fields: string[];
@@ -419,6 +497,16 @@ export interface components {
             id: string;
             text: string;
         };
+        /** NoticePurpose */
+        NoticePurpose: {
+            /** @enum {string} */
+            purpose: "health_data_processing" | "review_by_staff" | "forwarding_to_clinics" | "partner_sharing" | "marketing";
+            recipients: string[];
+            required: boolean;
+            retention: string;
+            text: string;
+            title: string;
+        };
         /** OfferView */
         OfferView: {
             accepted_by?: string | null;
@@ -513,6 +601,14 @@ export interface components {
             /** @description EUR with two decimals, e.g. "12500.00" */
             total: string;
         };
+        /** PurposeState */
+        PurposeState: {
+            at?: string | null;
+            given: boolean;
+            notice_version?: string | null;
+            /** @enum {string} */
+            purpose: "health_data_processing" | "review_by_staff" | "forwarding_to_clinics" | "partner_sharing" | "marketing";
+        };
         /** Recipient */
         Recipient: {
             name: string;
@@ -571,10 +667,16 @@ export interface components {
         };
         /**
          * SubmissionConsent
-         * @description Consent to process health data for arranging treatment: required, never bundled.
+         * @description What the patient ticked against the consent notice `version` (GET /v1/consent-notices):
+         *     each purpose true or false, never bundled. health_data_processing is required; a purpose
+         *     left out counts as not given, and one the notice does not ask for is refused.
          */
         SubmissionConsent: {
-            health_data_processing: boolean;
+            forwarding_to_clinics?: boolean | null;
+            health_data_processing?: boolean | null;
+            marketing?: boolean | null;
+            partner_sharing?: boolean | null;
+            review_by_staff?: boolean | null;
             version: string;
         };
         /** SubmitInquiry */
@@ -743,6 +845,65 @@ export interface operations {
             };
         };
     };
+    getConsentNotice: {
+        parameters: {
+            query?: {
+                locale?: string | null;
+                version?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsentNotice"];
+                };
+            };
+            /** @description Invalid request: `errors` names every field at fault */
+            400: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit reached: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error: quote `request_id` to support */
+            500: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     submitInquiry: {
         parameters: {
             query?: never;
@@ -850,6 +1011,75 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PatientCase"];
+                };
+            };
+            /** @description Invalid request: `errors` names every field at fault */
+            400: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit reached: retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error: quote `request_id` to support */
+            500: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getConsentReceipt: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                inquiry_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsentReceipt"];
                 };
             };
             /** @description Invalid request: `errors` names every field at fault */

@@ -85,7 +85,13 @@ class CoordinatorController(Controller):
     @get(
         "/{inquiry_id:uuid}",
         summary="One case in full: personal data, consents, timeline, offers, notes",
-        description="Each read is recorded in the audit log, and shown in the patient's export.",
+        description=(
+            "`consent` says per purpose whether the patient gave it (notice version, when); "
+            "`blocked` lists each step waiting for a consent not given: the purpose it needs "
+            "and why (booking requests held until the patient grants partner_sharing, a review "
+            "without review_by_staff, an offer without forwarding_to_clinics). Each read is "
+            "recorded in the audit log, and shown in the patient's export."
+        ),
         **audit.reads(COORDINATOR),
     )
     async def get_inquiry(

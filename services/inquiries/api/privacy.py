@@ -22,7 +22,7 @@ from services.inquiries.api.patient_access import (
     patient_token,
 )
 from services.inquiries.domain.commands import ConsentForm
-from services.inquiries.domain.views import ConsentEntry
+from services.inquiries.domain.views import ConsentEntry, ConsentReceipt
 from services.inquiries.usecases.privacy import consent, erasure
 from services.inquiries.usecases.privacy import export as export_usecase
 from services.inquiries.usecases.privacy.erasure import ErasureReceipt
@@ -30,7 +30,7 @@ from services.runtime.access import audit, staff
 from services.runtime.access.staff import Principal, staff_only
 from services.runtime.http.problems import MEDIA_TYPE, Problem
 from services.runtime.http.route_policy import personal_data
-from services.runtime.service.running import RuntimeDependency
+from services.runtime.service.running import KeysDependency, RuntimeDependency
 
 # How routes ask for what an erasure needs: `erasing: ErasingDependency`.
 ErasingDependency = NamedDependency[erasure.Erasing]
@@ -61,10 +61,13 @@ class ConsentController(Controller):
         summary="Grant or withdraw consent for one purpose (Authorization: Bearer <access_token>)",
         description=(
             "Body: purpose (health_data_processing, review_by_staff, forwarding_to_clinics, "
-            "partner_sharing, marketing), granted, version of the consent text. One purpose per "
-            "request: consents are never bundled. Withdrawing health_data_processing cancels an "
-            "open case and stops it; withdrawing partner_sharing stops bookings. Answers the "
-            "whole consent log."
+            "partner_sharing), granted, version of the consent notice shown "
+            "(GET /v1/consent-notices). One purpose per request: consents are never bundled. "
+            "A grant names a published notice version that asks for the purpose (422 "
+            "otherwise); a withdrawal is taken whatever version it names. Each step of the case "
+            "refuses without its purpose: granting partner_sharing sends the booking requests "
+            "held for it. Withdrawing health_data_processing cancels an open case and stops it; "
+            "withdrawing partner_sharing stops bookings. Answers the whole consent log."
         ),
         status_code=201,
         **PATIENT_ONLY,
@@ -73,18 +76,40 @@ class ConsentController(Controller):
         self,
         request: Request[Any, Any, Any],
         runtime: RuntimeDependency,
+        keys: KeysDependency,
         inquiry_id: FromPath[uuid.UUID],
         data: JSONBody[ConsentForm],
     ) -> Response[list[ConsentEntry]]:
         log = await consent.record_consent(
             runtime.pool,
             runtime.outbox,
+            keys,
             inquiry_id,
             patient_token(request),
             data,
             now=datetime.now(UTC),
         )
         return Response(log, status_code=201, headers={"Cache-Control": NO_STORE})
+
+    @get(
+        "/{inquiry_id:uuid}/consent-receipt",
+        summary="The patient's consent receipt (Authorization: Bearer <access_token>)",
+        description=(
+            "Each purpose of the consent notice, given or not, the notice version the answer "
+            "was given against and when, and how to withdraw."
+        ),
+        **PATIENT_ONLY,
+    )
+    async def get_consent_receipt(
+        self,
+        request: Request[Any, Any, Any],
+        runtime: RuntimeDependency,
+        inquiry_id: FromPath[uuid.UUID],
+    ) -> Response[ConsentReceipt]:
+        answer = await consent.receipt(
+            runtime.pool, inquiry_id, patient_token(request), now=datetime.now(UTC)
+        )
+        return Response(answer, headers={"Cache-Control": NO_STORE})
 
 
 class ErasureController(Controller):

@@ -7,10 +7,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Literal
 
 import msgspec
 
-from contracts.inquiries import InquiryConfirmed, InquiryDischarged
+from contracts.inquiries import ConsentBasis, InquiryConfirmed, InquiryDischarged
 from contracts.logistics import (
     BookingDetails,
     BookingStatus,
@@ -29,8 +30,8 @@ from services.inquiries.domain.commands import (
     Transition,
     TravelPlan,
 )
+from services.inquiries.domain.consent import HeldBookings, given, refusal, require
 from services.inquiries.domain.lifecycle import (
-    check_partner_sharing,
     check_plain_transition,
     check_processing_allowed,
     check_transition,
@@ -188,6 +189,8 @@ def transition(
     """A step without a payload; the steps that carry one have their own decision."""
     check_processing_allowed(consents)
     check_plain_transition(case.status, change.to)
+    if change.to == "in_review":
+        require(consents, "review")
     return move(case, change.to, by=by, now=now, reason=change.reason)
 
 
@@ -226,16 +229,19 @@ def confirm(
     *,
     by: str,
     now: datetime,
+    sharing: ConsentBasis | None = None,
 ) -> Change:
     """The payment and the travel plan recorded: the case is confirmed and logistics is asked to
-    book each planned service."""
+    book each planned service. `sharing`: the record of the patient's consent to partner
+    sharing, which the booking requests carry on to the partner offers' disclosures."""
     check_processing_allowed(consents)
     check_transition(case.status, "confirmed")
     if problems := confirmation_problems(confirmation, now.date()):
         raise Invalid(problems)
     patient = traveller(require_personal(case.id, personal).patient)
-    bookings = arrival_bookings(confirmation.plan, patient)
-    check_partner_sharing(consents, bookings)
+    bookings, held = _sharable(
+        consents, "confirmed", arrival_bookings(confirmation.plan, patient), now
+    )
     moved = move(case, "confirmed", by=by, now=now)
     version = moved.case.version if moved.case else case.version
     return moved.then(
@@ -245,13 +251,18 @@ def confirm(
             Announcement(
                 subject=INQUIRY_CONFIRMED.subject(),
                 event=InquiryConfirmed(
-                    inquiry_id=str(case.id), version=version, bookings=bookings, confirmed_at=now
+                    inquiry_id=str(case.id),
+                    version=version,
+                    bookings=bookings,
+                    confirmed_at=now,
+                    sharing_consent=sharing if bookings else None,
                 ),
                 erasure_key=str(case.id),
                 disclosed_to=LOGISTICS if bookings else None,
+                relies_on="partner_sharing" if bookings else None,
             ),
         )
-    )
+    ).then(held)
 
 
 def discharge(
@@ -263,6 +274,7 @@ def discharge(
     *,
     by: str,
     now: datetime,
+    sharing: ConsentBasis | None = None,
 ) -> Change:
     """Fit to fly and medication recorded: the case is discharged and logistics is asked for
     the return transfer and the shipment of medication home."""
@@ -273,8 +285,9 @@ def discharge(
     if confirmation is None:  # pragma: no cover - confirmed precedes in_treatment
         raise NotFound(f"inquiry {case.id} has no confirmation")
     patient = traveller(require_personal(case.id, personal).patient)
-    bookings = discharge_bookings(record, confirmation.plan.clinic, patient)
-    check_partner_sharing(consents, bookings)
+    bookings, held = _sharable(
+        consents, "discharged", discharge_bookings(record, confirmation.plan.clinic, patient), now
+    )
     moved = move(case, "discharged", by=by, now=now)
     version = moved.case.version if moved.case else case.version
     detail: dict[str, object] = {
@@ -293,11 +306,42 @@ def discharge(
                     fit_to_fly=record.fit_to_fly,
                     bookings=bookings,
                     discharged_at=now,
+                    sharing_consent=sharing if bookings else None,
                 ),
                 erasure_key=str(case.id),
                 disclosed_to=LOGISTICS if bookings else None,
+                relies_on="partner_sharing" if bookings else None,
             ),
         )
+    ).then(held)
+
+
+def _sharable(
+    consents: Mapping[str, bool],
+    step: Literal["confirmed", "discharged"],
+    bookings: tuple[BookingDetails, ...],
+    now: datetime,
+) -> tuple[tuple[BookingDetails, ...], Change]:
+    """The booking requests the step may send now, and (when the patient has not given consent
+    to partner sharing) those it holds back instead, with the timeline entry saying why. The
+    step itself goes ahead: only what would reach a partner waits."""
+    if not bookings or given(consents, "partner_sharing"):
+        return bookings, Change(at=now)
+    return (), Change(
+        at=now,
+        held=(HeldBookings(step=step, bookings=bookings, held_at=now),),
+        timeline=(
+            TimelineEntry(
+                at=now,
+                kind="bookings_held",
+                detail={
+                    "step": step,
+                    "bookings": _kinds(bookings),
+                    "purpose": "partner_sharing",
+                    "reason": refusal("booking"),
+                },
+            ),
+        ),
     )
 
 

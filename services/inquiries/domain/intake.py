@@ -5,14 +5,21 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, cast
 
 import msgspec
 
 from contracts.content import Slug
-from contracts.inquiries import Country, InquiryStatus, InquirySubmitted, RequestedService
+from contracts.inquiries import (
+    ConsentPurpose,
+    Country,
+    InquiryStatus,
+    InquirySubmitted,
+    RequestedService,
+)
 from contracts.notifications import ContactChannel
 from contracts.registry import INQUIRY_SUBMITTED
+from services.inquiries.domain.consent import answer_problems
 from services.inquiries.domain.model import Announcement, Change, PersonalData, TimelineEntry
 from services.runtime.core.errors import FieldProblem, Invalid
 
@@ -53,10 +60,31 @@ class DateRange(Form, frozen=True, kw_only=True):
 
 
 class SubmissionConsent(Form, frozen=True, kw_only=True):
-    """Consent to process health data for arranging treatment: required, never bundled."""
+    """What the patient ticked against the consent notice `version` (GET /v1/consent-notices):
+    each purpose true or false, never bundled. health_data_processing is required; a purpose
+    left out counts as not given, and one the notice does not ask for is refused."""
 
-    health_data_processing: bool
     version: Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
+    health_data_processing: bool | None = None
+    review_by_staff: bool | None = None
+    forwarding_to_clinics: bool | None = None
+    partner_sharing: bool | None = None
+    marketing: bool | None = None
+
+    def answers(self) -> dict[ConsentPurpose, bool]:
+        """The purposes the patient answered, and how."""
+        given = {
+            "health_data_processing": self.health_data_processing,
+            "review_by_staff": self.review_by_staff,
+            "forwarding_to_clinics": self.forwarding_to_clinics,
+            "partner_sharing": self.partner_sharing,
+            "marketing": self.marketing,
+        }
+        return {
+            cast(ConsentPurpose, purpose): answer
+            for purpose, answer in given.items()
+            if answer is not None
+        }
 
 
 class SubmitInquiry(Form, frozen=True, kw_only=True):
@@ -84,7 +112,6 @@ class Submitted(msgspec.Struct, frozen=True, kw_only=True):
 
 def submission_problems(
     *,
-    consent_given: bool,
     date_of_birth: date,
     preferred: tuple[date, date] | None,
     services: tuple[str, ...],
@@ -92,21 +119,17 @@ def submission_problems(
     today: date,
     channels: tuple[str, ...] = ("email",),
     phone: str | None = None,
+    consent: SubmissionConsent | None = None,
 ) -> list[FieldProblem]:
     """Every rule a well-formed submission can still break, at once."""
     problems = []
+    if consent is not None:
+        problems += answer_problems(consent.version, consent.answers())
     if len(set(channels)) != len(channels):
         problems.append(FieldProblem(field="patient.channels", message="a channel is listed twice"))
     if "sms" in channels and phone is None:
         problems.append(
             FieldProblem(field="patient.channels", message="sms needs the patient's phone")
-        )
-    if not consent_given:
-        problems.append(
-            FieldProblem(
-                field="consent.health_data_processing",
-                message="consent to process health data is required to arrange treatment",
-            )
         )
     if date_of_birth >= today:
         problems.append(FieldProblem(field="patient.date_of_birth", message="must be in the past"))
@@ -138,7 +161,7 @@ def submit(
     seal, its first timeline entry and the announcement (which names no one)."""
     dates = request.preferred_dates
     problems = submission_problems(
-        consent_given=request.consent.health_data_processing,
+        consent=request.consent,
         date_of_birth=request.patient.date_of_birth,
         preferred=(dates.from_, dates.to) if dates else None,
         services=request.services,

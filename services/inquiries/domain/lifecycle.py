@@ -4,7 +4,7 @@ makes, and the one way a case changes state (`move`), which each step's decision
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime
 from typing import get_args
 
@@ -78,14 +78,6 @@ def check_processing_allowed(consents: Mapping[str, bool]) -> None:
     if consents.get("health_data_processing") is False:
         raise Conflict(
             "the patient withdrew consent to process their health data; the case cannot move on"
-        )
-
-
-def check_partner_sharing(consents: Mapping[str, bool], bookings: Sequence[object]) -> None:
-    if bookings and consents.get("partner_sharing") is False:
-        raise Conflict(
-            "the patient withdrew consent to share data with logistics partners, so no service "
-            "can be booked; record the step without services to book"
         )
 
 

@@ -10,7 +10,8 @@ from typing import Literal
 import msgspec
 
 from contracts.envelope import Event
-from contracts.inquiries import InquiryStatus
+from contracts.inquiries import ConsentPurpose, InquiryStatus
+from services.inquiries.domain.consent import HeldBookings
 
 PATIENT = "patient"
 OfferState = Literal["open", "superseded", "accepted", "expired", "withdrawn"]
@@ -56,6 +57,9 @@ class Announcement(msgspec.Struct, frozen=True, kw_only=True):
     # Set when the event carries the traveller's data to another service: the disclosure log
     # records it under the event's id.
     disclosed_to: str | None = None
+    # The consent the disclosure relies on: the log names the record of it (notice version,
+    # when given).
+    relies_on: ConsentPurpose | None = None
 
 
 class OfferClosure(msgspec.Struct, frozen=True, kw_only=True):
@@ -68,12 +72,15 @@ class OfferClosure(msgspec.Struct, frozen=True, kw_only=True):
 
 class Change(msgspec.Struct, frozen=True, kw_only=True):
     """What a decision returns for the use case to save, in this order: the offers it closes,
-    the case's new state (None when the case row stays as it is), the timeline, the events."""
+    the case's new state (None when the case row stays as it is), the timeline, the booking
+    requests held for want of consent and those released (by id), the events."""
 
     at: datetime
     case: Case | None = None
     offers_closed: tuple[OfferClosure, ...] = ()
     timeline: tuple[TimelineEntry, ...] = ()
+    held: tuple[HeldBookings, ...] = ()
+    released: tuple[int, ...] = ()
     announcements: tuple[Announcement, ...] = ()
 
     def then(self, later: Change) -> Change:
@@ -83,5 +90,7 @@ class Change(msgspec.Struct, frozen=True, kw_only=True):
             case=later.case if later.case is not None else self.case,
             offers_closed=self.offers_closed + later.offers_closed,
             timeline=self.timeline + later.timeline,
+            held=self.held + later.held,
+            released=self.released + later.released,
             announcements=self.announcements + later.announcements,
         )

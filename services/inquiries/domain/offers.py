@@ -12,6 +12,7 @@ import msgspec
 from contracts.inquiries import InquiryOfferSent
 from contracts.registry import INQUIRY_OFFER_SENT
 from services.inquiries.domain.commands import OfferForm
+from services.inquiries.domain.consent import require
 from services.inquiries.domain.lifecycle import check_processing_allowed, check_transition, move
 from services.inquiries.domain.model import (
     Announcement,
@@ -70,9 +71,12 @@ def send(
     by: str,
     now: datetime,
 ) -> Change:
-    """A new offer version: it supersedes the open one and the case waits for an answer."""
+    """A new offer version: it supersedes the open one and the case waits for an answer. An
+    offer is a clinic's answer to the patient's records, so it needs their consent to
+    forwarding them to clinics."""
     check_processing_allowed(consents)
     check_transition(case.status, "offer_sent")
+    require(consents, "offer")
     if problems := offer_problems(offer, now):
         raise Invalid(problems)
     superseded = Change(at=now, offers_closed=(OfferClosure(version=None, state="superseded"),))

@@ -12,6 +12,7 @@ import msgspec
 from contracts.inquiries import ConsentPurpose, InquiryStatus
 from contracts.logistics import Arrangement
 from services.inquiries.domain.commands import Confirmation, Discharge, Programme
+from services.inquiries.domain.consent import BlockedStep
 from services.inquiries.domain.model import OfferState, TimelineEntry
 
 NON_BINDING = (
@@ -38,6 +39,27 @@ class ConsentEntry(msgspec.Struct, frozen=True, kw_only=True):
     version: str
     given_by: str
     at: datetime
+
+
+class PurposeState(msgspec.Struct, frozen=True, kw_only=True):
+    """Where one purpose stands: the patient's latest word on it (none: not given), against
+    which notice version, and when."""
+
+    purpose: ConsentPurpose
+    given: bool
+    notice_version: str | None = None
+    at: datetime | None = None
+
+
+class ConsentReceipt(msgspec.Struct, frozen=True, kw_only=True):
+    """What the patient agreed to and when, for them to keep, and how to withdraw."""
+
+    inquiry_id: uuid.UUID
+    purposes: list[PurposeState]
+    current_notice_version: str
+    notice_url: str
+    how_to_withdraw: str
+    issued_at: datetime
 
 
 class PatientView(msgspec.Struct, frozen=True, kw_only=True):
@@ -94,6 +116,9 @@ class CaseView(msgspec.Struct, frozen=True, kw_only=True):
     diagnoses: list[str]
     preferred_dates: dict[str, object] | None
     consents: list[ConsentEntry]
+    # Per purpose, whether it is given now; and the steps waiting for one that is not.
+    consent: list[PurposeState]
+    blocked: list[BlockedStep]
     timeline: list[TimelineEntry]
     offers: list[OfferView]
     notes: list[NoteView]

@@ -37,6 +37,8 @@ PERSONAL_DATA_WIPES: tuple[str, ...] = (
     "UPDATE case_records SET body = NULL WHERE inquiry_id = $1",
     # What partners reported for the trip (driver, meeting point, tracking number).
     "UPDATE booking_progress SET arrangement = NULL WHERE inquiry_id = $1",
+    # Booking requests held for want of consent: they name the traveller.
+    "UPDATE held_requests SET body = NULL WHERE inquiry_id = $1",
     # Coordinators' notes and free-text reasons.
     *FREE_TEXT_WIPES,
 )
@@ -168,3 +170,64 @@ async def current_consents(conn: Connection, inquiry_id: uuid.UUID) -> dict[str,
         inquiry_id,
     )
     return {r["purpose"]: r["granted"] for r in rows}
+
+
+async def latest_consent(
+    conn: Connection, inquiry_id: uuid.UUID, purpose: str
+) -> ConsentRow | None:
+    """The patient's latest word on one purpose: the record a disclosure relies on."""
+    row = await conn.fetchrow(
+        """SELECT purpose, granted, version, given_by, at FROM consents
+           WHERE inquiry_id = $1 AND purpose = $2 ORDER BY id DESC LIMIT 1""",
+        inquiry_id,
+        purpose,
+    )
+    return None if row is None else msgspec.convert(dict(row.items()), ConsentRow)
+
+
+async def insert_held_request(
+    conn: Connection,
+    *,
+    inquiry_id: uuid.UUID,
+    step: str,
+    purpose: str,
+    held_at: datetime,
+) -> int:
+    """A held request's row; its sealed body follows (its aad names the row's id)."""
+    held_id: int = await conn.fetchval(
+        """INSERT INTO held_requests (inquiry_id, step, purpose, held_at)
+           VALUES ($1, $2, $3, $4) RETURNING id""",
+        inquiry_id,
+        step,
+        purpose,
+        held_at,
+    )
+    return held_id
+
+
+async def seal_held_request(conn: Connection, held_id: int, body: bytes) -> None:
+    await conn.execute("UPDATE held_requests SET body = $2 WHERE id = $1", held_id, body)
+
+
+class HeldRow(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    step: str
+    purpose: str
+    body: bytes | None
+    held_at: datetime
+
+
+async def waiting_requests(conn: Connection, inquiry_id: uuid.UUID) -> list[HeldRow]:
+    """The requests still held back, oldest first."""
+    rows = await conn.fetch(
+        """SELECT id, step, purpose, body, held_at FROM held_requests
+           WHERE inquiry_id = $1 AND released_at IS NULL ORDER BY id""",
+        inquiry_id,
+    )
+    return [msgspec.convert(dict(r.items()), HeldRow) for r in rows]
+
+
+async def release_requests(conn: Connection, ids: list[int], now: datetime) -> None:
+    await conn.execute(
+        "UPDATE held_requests SET released_at = $2 WHERE id = ANY($1::bigint[])", ids, now
+    )

@@ -11,6 +11,7 @@ import msgspec
 
 from contracts.logistics import BookingStatusChanged
 from services.inquiries.domain import casework
+from services.inquiries.domain import consent as consent_rules
 from services.inquiries.domain.commands import Confirmation, Discharge, Transition
 from services.inquiries.domain.lifecycle import STATUSES, TRANSITIONS
 from services.inquiries.domain.model import aad
@@ -19,9 +20,17 @@ from services.inquiries.store import cases
 from services.inquiries.store import casework as store
 from services.inquiries.store.privacy import current_consents
 from services.inquiries.usecases.bookings import arrangement_aad
-from services.inquiries.usecases.cases import Stamp, case_of, lock, personal_data, save
+from services.inquiries.usecases.cases import (
+    Stamp,
+    case_of,
+    held_requests,
+    lock,
+    personal_data,
+    save,
+    sharing_consent,
+)
 from services.inquiries.usecases.offers import offer_views
-from services.inquiries.usecases.privacy.consent import consent_log
+from services.inquiries.usecases.privacy.consent import consent_log, consent_states
 from services.runtime.core.db import Connection, Pool, transaction
 from services.runtime.core.errors import BadRequest, FieldProblem, NotFound
 from services.runtime.http.cursors import AwareDatetime, decode_cursor, encode_cursor
@@ -101,9 +110,10 @@ async def confirm(
             personal_data(keys, row),
             by=stamp.by,
             now=stamp.now,
+            sharing=await sharing_consent(conn, inquiry_id),
         )
         await _record(conn, keys, inquiry_id, "confirmation", confirmation, stamp)
-        await save(conn, outbox, inquiry_id, change)
+        await save(conn, outbox, inquiry_id, change, keys)
 
 
 async def discharge(
@@ -125,9 +135,10 @@ async def discharge(
             personal_data(keys, row),
             by=stamp.by,
             now=stamp.now,
+            sharing=await sharing_consent(conn, inquiry_id),
         )
         await _record(conn, keys, inquiry_id, "discharge", record, stamp)
-        await save(conn, outbox, inquiry_id, change)
+        await save(conn, outbox, inquiry_id, change, keys)
 
 
 async def _record(
@@ -201,6 +212,12 @@ async def case_view(pool: Pool, keys: KeyRing, inquiry_id: uuid.UUID) -> CaseVie
             diagnoses=list(personal.diagnoses) if personal else [],
             preferred_dates=personal.preferred_dates if personal else None,
             consents=await consent_log(conn, inquiry_id),
+            consent=await consent_states(conn, inquiry_id),
+            blocked=consent_rules.blocked_steps(
+                status,
+                await current_consents(conn, inquiry_id),
+                await held_requests(conn, keys, inquiry_id),
+            ),
             timeline=await cases.timeline(conn, inquiry_id),
             offers=await offer_views(conn, keys, inquiry_id),
             notes=await _notes(conn, keys, inquiry_id),

@@ -11,7 +11,7 @@ from datetime import datetime
 from contracts.content import ContentEvent, ContentPublished, ContentUnpublished
 from services.inquiries.domain import intake
 from services.inquiries.domain.intake import SubmitInquiry, Submitted
-from services.inquiries.domain.model import aad
+from services.inquiries.domain.model import PATIENT, aad
 from services.inquiries.domain.views import PatientCase
 from services.inquiries.store import cases, traces
 from services.inquiries.store import intake as store
@@ -102,15 +102,18 @@ async def _submit_once(
             access_token_hash=hash_token(token),
             now=now,
         )
-        await insert_consent(
-            conn,
-            inquiry_id=inquiry_id,
-            purpose="health_data_processing",
-            granted=True,
-            version=request.consent.version,
-            given_by="patient",
-            now=now,
-        )
+        # What the patient answered, one row per purpose; one left out has no row and counts
+        # as not given.
+        for purpose, granted in request.consent.answers().items():
+            await insert_consent(
+                conn,
+                inquiry_id=inquiry_id,
+                purpose=purpose,
+                granted=granted,
+                version=request.consent.version,
+                given_by=PATIENT,
+                now=now,
+            )
         # The case's trace and correlation: its later events, whoever causes them, join them.
         await traces.remember(
             conn, inquiry_id, current_correlation_id() or str(inquiry_id), tracing.current()

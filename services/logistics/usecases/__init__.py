@@ -10,6 +10,7 @@ from services.logistics.usecases.dispatch import (
     create_booking,
     dispatch_again,
     expire_due_offers,
+    remember_sharing_consent,
     request_booking,
 )
 from services.logistics.usecases.erasure import erase_inquiry
@@ -46,6 +47,7 @@ __all__ = [
     "put_partner",
     "record_incident",
     "register_partner",
+    "remember_sharing_consent",
     "request_booking",
     "set_partner_active",
 ]

@@ -8,7 +8,7 @@ import uuid
 from contracts.logistics import BookingKind
 from contracts.partners import Offer
 from services.logistics import domain
-from services.logistics.store import bookings, offers, partners
+from services.logistics.store import bookings, consents, offers, partners
 from services.logistics.usecases.collaborators import BookingCollaborators
 from services.runtime.core.db import Connection
 from services.runtime.privacy import disclosures
@@ -111,6 +111,7 @@ async def save(
                 fields=disclosures.carried_fields(message.event),
                 reference=message.event.offer_id,
                 at=change.at,
+                consent=await consents.consent_of(conn, booking.inquiry_id),
             )
     _count(c, change)
     return True

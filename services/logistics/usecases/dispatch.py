@@ -7,9 +7,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from contracts.inquiries import ConsentBasis
 from contracts.logistics import BookingDetails
 from services.logistics import domain
-from services.logistics.store import bookings, offers
+from services.logistics.store import bookings, consents, offers
 from services.logistics.usecases.changes import lock, offering, save, with_offers
 from services.logistics.usecases.collaborators import BookingCollaborators
 from services.runtime.core.db import Connection, transaction
@@ -38,6 +39,15 @@ async def create_booking(
     if not await save(conn, c, change, origin=origin, position=position):
         return None
     return change.booking.id
+
+
+async def remember_sharing_consent(
+    conn: Connection, inquiry_id: str, basis: ConsentBasis | None
+) -> None:
+    """The patient's consent to partner sharing an inquiry's booking requests arrive with, for
+    the disclosure record of every offer made for them (in the caller's transaction)."""
+    if basis is not None:
+        await consents.remember_consent(conn, inquiry_id, basis)
 
 
 async def request_booking(

@@ -10,6 +10,7 @@ import msgspec
 
 from contracts.inquiries import (
     AccessTokenReissued,
+    BookingsReleased,
     ConsentWithdrawn,
     InquiryCancelled,
     InquiryConfirmed,
@@ -116,6 +117,9 @@ def decide_inquiry_event(event: InquiryEvent, now: datetime) -> Decision:  # noq
             return _to_patient(event.inquiry_id, "inquiry_confirmed", now)
         case InquiryDischarged():
             return _to_patient(event.inquiry_id, "inquiry_discharged", now)
+        case BookingsReleased():
+            # Logistics' business: the patient hears of each booking once it is confirmed.
+            return Decision()
         case InquiryCancelled():
             return Decision(cancel_case=event.inquiry_id)
         case ConsentWithdrawn():

@@ -15,20 +15,24 @@ from typing import Any
 import msgspec
 
 from contracts.exports import Disclosure, DisclosureKind, RecipientType
+from contracts.inquiries import ConsentBasis
 from services.runtime.core.db import Connection
 
 # The legal basis of each kind of disclosure, in one place: the records name it as written here,
 # and a change of basis is one reviewed change of this table.
 LEGAL_BASES: dict[DisclosureKind, str] = {
-    # Logistics offers a booking to a transport company, interpreter or courier.
+    # Logistics offers a booking to a transport company, interpreter or courier. Inquiries
+    # sends a booking request only once the patient gave partner_sharing, and the request
+    # carries the consent record: the record names it.
     "partner_offer": (
         "GDPR Art. 6(1)(b) and 9(2)(a): performance of the travel-care contract, with the "
-        "patient's explicit consent to sharing with logistics partners (partner_sharing)"
+        "patient's explicit consent"
     ),
-    # Inquiries asks logistics to book the services of a confirmed or discharged case.
+    # Inquiries asks logistics to book the services of a confirmed or discharged case; the
+    # record names the consent it relied on.
     "booking_request": (
         "GDPR Art. 6(1)(b) and 9(2)(a): performance of the travel-care contract, with the "
-        "patient's explicit consent to sharing with logistics partners (partner_sharing)"
+        "patient's explicit consent"
     ),
     # The patient's own export, or an admin's export made on the patient's request.
     "access_export": (
@@ -65,21 +69,25 @@ async def record(
     fields: tuple[str, ...],
     reference: str | None,
     at: datetime,
+    consent: ConsentBasis | None = None,
 ) -> Disclosure:
-    """Inside the transaction that sends the data."""
+    """Inside the transaction that sends the data. `consent`: the record the disclosure relies
+    on, when its basis is consent; the basis then names it."""
     disclosure = Disclosure(
         kind=kind,
         recipient_type=recipient_type,
         recipient=recipient,
         fields=fields,
-        legal_basis=LEGAL_BASES[kind],
+        legal_basis=legal_basis(kind, consent),
         reference=reference,
         disclosed_at=at,
+        consent=consent,
     )
     await conn.execute(
         """INSERT INTO disclosure_log (inquiry_id, kind, recipient_type, recipient, fields,
-                                       legal_basis, reference, disclosed_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
+                                       legal_basis, reference, disclosed_at, consent_purpose,
+                                       consent_version, consent_given_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)""",
         inquiry_id,
         disclosure.kind,
         disclosure.recipient_type,
@@ -88,15 +96,40 @@ async def record(
         disclosure.legal_basis,
         disclosure.reference,
         disclosure.disclosed_at,
+        None if consent is None else consent.purpose,
+        None if consent is None else consent.notice_version,
+        None if consent is None else consent.given_at,
     )
     return disclosure
+
+
+def legal_basis(kind: DisclosureKind, consent: ConsentBasis | None) -> str:
+    """The basis of `kind`, naming the consent record it relied on, if any."""
+    if consent is None:
+        return LEGAL_BASES[kind]
+    return (
+        f"{LEGAL_BASES[kind]} to {consent.purpose}, given {consent.given_at.isoformat()} "
+        f"against consent notice {consent.notice_version}"
+    )
 
 
 async def of_case(conn: Connection, inquiry_id: str) -> list[Disclosure]:
     """The case's disclosures, oldest first."""
     rows = await conn.fetch(
-        """SELECT kind, recipient_type, recipient, fields, legal_basis, reference, disclosed_at
+        """SELECT kind, recipient_type, recipient, fields, legal_basis, reference, disclosed_at,
+                  consent_purpose, consent_version, consent_given_at
            FROM disclosure_log WHERE inquiry_id = $1 ORDER BY id""",
         inquiry_id,
     )
-    return [msgspec.convert(dict(r.items()), Disclosure) for r in rows]
+    return [_disclosure(dict(r.items())) for r in rows]
+
+
+def _disclosure(row: dict[str, Any]) -> Disclosure:
+    purpose, version, given_at = (
+        row.pop("consent_purpose"),
+        row.pop("consent_version"),
+        row.pop("consent_given_at"),
+    )
+    if purpose is not None:
+        row["consent"] = {"purpose": purpose, "notice_version": version, "given_at": given_at}
+    return msgspec.convert(row, Disclosure)

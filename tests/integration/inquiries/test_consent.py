@@ -3,18 +3,19 @@ with their token, and a withdrawal stops the processing it covered."""
 
 from __future__ import annotations
 
-from typing import Any, get_args
+from typing import Any
 
 import asyncpg
 import pytest
 
-from contracts.inquiries import ConsentPurpose
+from services.inquiries.domain.consent import CURRENT_VERSION, PUBLISHED
 from services.runtime.messaging.bus import Bus
-from tests.inquiry_samples import DISCHARGE
+from tests.inquiry_samples import DISCHARGE, SUBMISSION
 from tests.integration.inquiries.casefile import (
     CASES,
     CONFIRMATION,
     Client,
+    case,
     footprint,
     move,
     patient,
@@ -25,7 +26,7 @@ from tests.integration.inquiries.casefile import (
     to_accepted,
 )
 
-PURPOSES: tuple[str, ...] = get_args(ConsentPurpose)
+PURPOSES: tuple[str, ...] = PUBLISHED[CURRENT_VERSION].purposes
 
 
 async def consent(
@@ -33,7 +34,7 @@ async def consent(
 ) -> list[dict[str, Any]]:
     response = await client.post(
         f"/v1/inquiries/{submitted['id']}/consents",
-        json={"purpose": purpose, "granted": granted, "version": "2026-11"},
+        json={"purpose": purpose, "granted": granted, "version": CURRENT_VERSION},
         headers=patient(submitted),
     )
     assert response.status_code == 201, response.text
@@ -60,10 +61,10 @@ async def test_each_purpose_is_granted_and_withdrawn_on_its_own_and_every_word_i
     assert own.json() == staff_view.json()
     log = own.json()
     assert [(c["purpose"], c["granted"]) for c in log] == [
-        ("health_data_processing", True),
+        *((p, True) for p in PURPOSES),  # as ticked at submission
         *((p, g) for p in order for g in (True, False)),
     ]
-    assert {(c["version"], c["given_by"]) for c in log} == {("2026-11", "patient")}
+    assert {(c["version"], c["given_by"]) for c in log} == {(CURRENT_VERSION, "patient")}
     assert [c["at"] for c in log] == sorted(c["at"] for c in log)
     await settled(casedb, bus)
     withdrawn = [e for s, e in await published(bus) if s.endswith(".consent_withdrawn.v1")]
@@ -119,29 +120,130 @@ async def test_without_consent_to_health_data_processing_a_case_in_treatment_mov
     assert await footprint(casedb, bus) == before
 
 
-async def test_without_partner_sharing_nothing_is_booked(
+async def test_without_partner_sharing_no_booking_leaves_until_the_patient_grants_it(
     client: Client,
     coordinator: dict[str, str],
-    submitted: dict[str, Any],
     casedb: Any,
     bus: Bus,
 ) -> None:
+    submitted = await submit(client, consent=SUBMISSION["consent"] | {"partner_sharing": False})
     inquiry_id = await to_accepted(client, coordinator, submitted)
-    await consent(client, submitted, "partner_sharing", granted=False)
+
+    confirmed = await step(client, coordinator, inquiry_id, "confirmation", CONFIRMATION)
+
+    assert confirmed["status"] == "confirmed"
+    await settled(casedb, bus)
+    (sent,) = [e for s, e in await published(bus) if s.endswith(".confirmed.v1")]
+    assert sent["bookings"] == []
+    assert await casedb.fetchval("SELECT count(*) FROM disclosure_log") == 0
+    view = await case(client, coordinator, inquiry_id)
+    (blocked,) = view["blocked"]
+    assert blocked["purpose"] == "partner_sharing"
+    assert "has not given consent to partner_sharing" in blocked["reason"]
+    assert {c["purpose"]: c["given"] for c in view["consent"]}["partner_sharing"] is False
+    held = [e for e in view["timeline"] if e["kind"] == "bookings_held"]
+    assert held[0]["detail"]["bookings"] == ["transfer", "interpreter"]
+
+    await consent(client, submitted, "partner_sharing", granted=True)
+
+    await settled(casedb, bus)
+    (released,) = [e for s, e in await published(bus) if s.endswith(".bookings_released.v1")]
+    assert (released["step"], [b["kind"] for b in released["bookings"]]) == (
+        "confirmed",
+        ["transfer", "interpreter"],
+    )
+    assert (await case(client, coordinator, inquiry_id))["blocked"] == []
+    (disclosed,) = await casedb.fetch("SELECT legal_basis, consent_purpose FROM disclosure_log")
+    assert disclosed["consent_purpose"] == "partner_sharing"
+    assert f"against consent notice {CURRENT_VERSION}" in disclosed["legal_basis"]
+
+
+async def test_a_submission_with_only_the_required_consent_waits_for_review_by_staff(
+    client: Client, coordinator: dict[str, str], casedb: Any, bus: Bus
+) -> None:
+    only = {"version": CURRENT_VERSION, "health_data_processing": True}
+    submitted = await submit(client, consent=only)
     before = await footprint(casedb, bus)
 
     refused = await client.post(
-        f"{CASES}/{inquiry_id}/confirmation",
-        json=CONFIRMATION,
-        headers=coordinator | {"If-Match": f'"{before["cases"][0][2]}"'},
+        f"{CASES}/{submitted['id']}/transitions",
+        json={"to": "in_review"},
+        headers=coordinator | {"If-Match": '"1"'},
     )
+
     assert refused.status_code == 409
-    assert "share data with logistics partners" in refused.json()["detail"]
+    assert "review_by_staff" in refused.json()["detail"]
+    assert await footprint(casedb, bus) == before
+    view = await case(client, coordinator, submitted["id"])
+    assert [(b["step"], b["purpose"]) for b in view["blocked"]] == [("review", "review_by_staff")]
+    await consent(client, submitted, "review_by_staff", granted=True)
+    await move(client, coordinator, submitted["id"], "in_review")
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"purpose": "partner_sharing", "granted": True, "version": "2019-01"}, "version"),
+        ({"purpose": "marketing", "granted": True, "version": CURRENT_VERSION}, "purpose"),
+    ],
+)
+async def test_a_grant_against_no_published_notice_is_a_422_and_records_nothing(
+    client: Client,
+    submitted: dict[str, Any],
+    casedb: asyncpg.Connection,
+    body: dict[str, Any],
+    field: str,
+    bus: Bus,
+) -> None:
+    before = await footprint(casedb, bus)
+
+    response = await client.post(
+        f"/v1/inquiries/{submitted['id']}/consents", json=body, headers=patient(submitted)
+    )
+
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert [e["field"] for e in response.json()["errors"]] == [field]
     assert await footprint(casedb, bus) == before
 
-    without_bookings = CONFIRMATION | {"plan": CONFIRMATION["plan"] | {"services": {}}}
-    confirmed = await step(client, coordinator, inquiry_id, "confirmation", without_bookings)
-    assert confirmed["status"] == "confirmed"
+
+async def test_the_receipt_shows_each_purpose_its_notice_and_how_to_withdraw(
+    client: Client, casedb: asyncpg.Connection
+) -> None:
+    submitted = await submit(
+        client, consent={"version": CURRENT_VERSION, "health_data_processing": True}
+    )
+    await consent(client, submitted, "partner_sharing", granted=True)
+
+    response = await client.get(
+        f"/v1/inquiries/{submitted['id']}/consent-receipt", headers=patient(submitted)
+    )
+
+    assert response.status_code == 200, response.text
+    assert response.headers["cache-control"] == "private, no-store"
+    receipt = response.json()
+    given = {p["purpose"]: (p["given"], p["notice_version"]) for p in receipt["purposes"]}
+    assert given == {
+        "health_data_processing": (True, CURRENT_VERSION),
+        "review_by_staff": (False, None),
+        "forwarding_to_clinics": (False, None),
+        "partner_sharing": (True, CURRENT_VERSION),
+    }
+    assert all(p["at"] for p in receipt["purposes"] if p["given"])
+    assert '"granted": false' in receipt["how_to_withdraw"]
+
+
+async def test_the_receipt_needs_the_patients_own_token(
+    client: Client, casedb: asyncpg.Connection
+) -> None:
+    submitted, other = await submit(client), await submit(client)
+    url = f"/v1/inquiries/{submitted['id']}/consent-receipt"
+
+    foreign = await client.get(url, headers=patient(other))
+    missing = await client.get(url)
+    forged = await client.get(url, headers={"Authorization": "Bearer cbp_forged"})
+
+    assert (foreign.status_code, missing.status_code, forged.status_code) == (404, 401, 404)
 
 
 @pytest.mark.parametrize(

@@ -140,6 +140,10 @@ async def test_the_patient_exports_the_whole_case_from_every_service(
         ("partner_offer", "rhein-shuttle"),
     ]
     assert all("details.patient.full_name" in d["fields"] for d in offers)
+    # Each offer names the patient's grant of partner_sharing it was made on.
+    assert {(d["consent"]["purpose"], d["consent"]["notice_version"]) for d in offers} == {
+        ("partner_sharing", SUBMISSION["consent"]["version"])
+    }
     request, exported = document["inquiries"]["disclosures"]
     assert (request["kind"], request["recipient_type"], request["recipient"]) == (
         "booking_request",
@@ -147,7 +151,15 @@ async def test_the_patient_exports_the_whole_case_from_every_service(
         "logistics",
     )
     assert "bookings[].patient.full_name" in request["fields"]
-    assert request["legal_basis"] == LEGAL_BASES["booking_request"]
+    # Sent on the patient's grant of partner_sharing at submission: the record names it.
+    assert request["consent"]["purpose"] == "partner_sharing"
+    assert request["consent"]["notice_version"] == SUBMISSION["consent"]["version"]
+    assert request["legal_basis"].startswith(
+        f"{LEGAL_BASES['booking_request']} to partner_sharing, given "
+    )
+    assert request["legal_basis"].endswith(
+        f"against consent notice {SUBMISSION['consent']['version']}"
+    )
     assert (exported["kind"], exported["recipient_type"]) == ("access_export", "data_subject")
     assert exported["legal_basis"] == LEGAL_BASES["access_export"]
     assert {

@@ -45,13 +45,18 @@ async def test_a_submission_is_accepted_with_a_status_url_and_an_access_token(
     assert body["status_url"] == f"/v1/inquiries/{body['id']}"
     assert body["access_token"].startswith("cbp_")
     assert response.headers["cache-control"] == "private, no-store"
-    consent = await db.fetchrow("SELECT purpose, granted, version, given_by FROM consents")
-    assert dict(consent.items()) == {
-        "purpose": "health_data_processing",
-        "granted": True,
-        "version": "2026-11",
-        "given_by": "patient",
-    }
+    consents = await db.fetch(
+        "SELECT purpose, granted, version, given_by FROM consents ORDER BY id"
+    )
+    assert [tuple(c.values()) for c in consents] == [
+        (purpose, True, "2026-12", "patient")
+        for purpose in (
+            "health_data_processing",
+            "review_by_staff",
+            "forwarding_to_clinics",
+            "partner_sharing",
+        )
+    ]
 
 
 async def test_the_raw_tables_hold_no_plaintext_personal_data(
@@ -149,6 +154,10 @@ def broken(**changes: Any) -> dict[str, Any]:
             {"patient.email", "patient.phone", "patient.sex", "description"},
         ),
         (broken(consent=...), 400, {"consent"}),
+        (broken(consent__version="2019-01"), 422, {"consent.version"}),
+        (broken(consent__marketing=True), 422, {"consent.marketing"}),
+        (broken(consent__health_data_processing=...), 422, {"consent.health_data_processing"}),
+        (broken(consent__sharing=True), 400, {"consent.sharing"}),
         (broken(services=["transfer", "limousine"]), 400, {"services[1]"}),
         (broken(patient__nickname="Ole"), 400, {"patient.nickname"}),
         (

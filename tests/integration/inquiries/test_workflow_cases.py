@@ -118,8 +118,16 @@ async def test_a_case_shows_coordinators_the_patient_decrypted_with_its_version_
     assert view["description"].startswith("Shortness of breath")
     assert view["preferred_dates"] == {"from": "2027-02-01", "to": "2027-03-15"}
     assert [(c["purpose"], c["granted"], c["given_by"]) for c in view["consents"]] == [
-        ("health_data_processing", True, "patient")
+        (purpose, True, "patient")
+        for purpose in (
+            "health_data_processing",
+            "review_by_staff",
+            "forwarding_to_clinics",
+            "partner_sharing",
+        )
     ]
+    assert all(c["given"] for c in view["consent"])
+    assert view["blocked"] == []
     assert [e["kind"] for e in view["timeline"]] == ["submitted"]
     assert (view["offers"], view["notes"], view["confirmation"]) == ([], [], None)
 

@@ -10,7 +10,12 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from contracts.inquiries import InquiryConfirmed, InquiryDischarged
+from contracts.inquiries import (
+    BookingsReleased,
+    ConsentBasis,
+    InquiryConfirmed,
+    InquiryDischarged,
+)
 from contracts.logistics import (
     BookingCreated,
     BookingStatusChanged,
@@ -18,7 +23,7 @@ from contracts.logistics import (
     booking_details_decoder,
 )
 from contracts.partners import Offer, OfferAccepted, OfferDeclined, OfferWithdrawn, StatusUpdate
-from contracts.registry import INQUIRY_CONFIRMED, INQUIRY_DISCHARGED
+from contracts.registry import INQUIRY_BOOKINGS_RELEASED, INQUIRY_CONFIRMED, INQUIRY_DISCHARGED
 from services.runtime.messaging.bus import Bus
 from tests.integration.logistics.conftest import (
     Client,
@@ -200,6 +205,52 @@ async def test_a_confirmed_event_sent_again_books_nothing_twice(
     await eventually(lambda: _inbox_count(db, "logistics-inquiry-lifecycle", 2), timeout=10)
     assert await db.fetchval("SELECT count(*) FROM bookings") == 1
     assert len(await offers.read()) == 1
+
+
+async def test_bookings_released_after_an_empty_confirmation_are_offered_once(
+    register: Register, bus: Bus, offers: Tap, db: asyncpg.Connection
+) -> None:
+    await register("rhein-shuttle", "transfer")
+    inquiry = str(uuid.uuid4())
+    # The patient had not given partner_sharing: the confirmation carried no booking.
+    await confirm(bus, confirmed(inquiry))
+    waiting = confirmed(inquiry, ("transfer", transfer()))
+    granted = ConsentBasis(
+        purpose="partner_sharing", notice_version="2026-12", given_at=datetime.now(UTC)
+    )
+    released = BookingsReleased(
+        inquiry_id=inquiry,
+        step="confirmed",
+        bookings=waiting.bookings,
+        released_at=datetime.now(UTC),
+        sharing_consent=granted,
+    )
+
+    for _ in range(2):  # re-sent by its producer under a new id: booked once
+        await publish(
+            bus, INQUIRY_BOOKINGS_RELEASED.subject(), released, source="/carebridge/inquiries"
+        )
+
+    (seen,) = await offers.until(lambda s: len(s) == 1)
+    assert seen[0] == "partners.rhein-shuttle.offers.transfer"
+    await eventually(lambda: _inbox_count(db, "logistics-inquiry-lifecycle", 3), timeout=10)
+    assert await db.fetchval("SELECT origin FROM bookings WHERE inquiry_id = $1", inquiry) == (
+        "confirmed"
+    )
+    assert len(await offers.read()) == 1
+    # The offer's disclosure names the grant the request was released on.
+    disclosed = await db.fetchrow(
+        """SELECT legal_basis, consent_purpose, consent_version, consent_given_at
+           FROM disclosure_log WHERE kind = 'partner_offer' AND inquiry_id = $1""",
+        inquiry,
+    )
+    assert disclosed is not None
+    assert (
+        disclosed["consent_purpose"],
+        disclosed["consent_version"],
+        disclosed["consent_given_at"],
+    ) == ("partner_sharing", "2026-12", granted.given_at)
+    assert "to partner_sharing, given" in disclosed["legal_basis"]
 
 
 async def _inbox_count(db: asyncpg.Connection, consumer: str, expected: int) -> bool:

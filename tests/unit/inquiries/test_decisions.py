@@ -6,9 +6,13 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import msgspec
 import pytest
 
 from contracts.inquiries import (
+    BookingsReleased,
+    ConsentBasis,
+    ConsentPurpose,
     ConsentWithdrawn,
     InquiryCancelled,
     InquiryConfirmed,
@@ -24,6 +28,7 @@ from services.inquiries.domain.commands import (
     TransferPlan,
     Transition,
 )
+from services.inquiries.domain.consent import CURRENT_VERSION, HeldBookings
 from services.inquiries.domain.lifecycle import check_version
 from services.inquiries.domain.model import Case, OfferClosure, PersonalData
 from services.runtime.core.errors import (
@@ -36,7 +41,14 @@ from services.runtime.core.errors import (
 from tests import inquiry_commands
 
 NOW = datetime(2026, 11, 30, 12, tzinfo=UTC)
-GRANTED = {"health_data_processing": True}
+GRANTED = {
+    "health_data_processing": True,
+    "review_by_staff": True,
+    "forwarding_to_clinics": True,
+    "partner_sharing": True,
+}
+# Only what a submission must carry: every other purpose is not given.
+REQUIRED_ONLY = {"health_data_processing": True}
 PATIENT = PersonalData(
     patient={"full_name": "Olena Kovalenko", "phone": "+380501234567", "language": "uk"},
     description="mitral valve",
@@ -158,13 +170,130 @@ def test_confirming_without_services_to_book_discloses_nothing() -> None:
     assert change.announcements[-1].disclosed_to is None
 
 
-def test_confirming_refuses_bookings_once_partner_sharing_was_withdrawn() -> None:
-    with pytest.raises(Conflict):
-        casework.confirm(
-            case("accepted"),
-            GRANTED | {"partner_sharing": False},
-            confirmation(ServicesPlan(transfer=TransferPlan())),
-            PATIENT,
+@pytest.mark.parametrize(
+    "consents", [REQUIRED_ONLY, GRANTED | {"partner_sharing": False}], ids=["never", "withdrawn"]
+)
+def test_confirming_without_partner_sharing_holds_the_bookings_and_says_why(
+    consents: dict[str, bool],
+) -> None:
+    change = casework.confirm(
+        case("accepted"),
+        consents,
+        confirmation(ServicesPlan(transfer=TransferPlan())),
+        PATIENT,
+        by="Anna",
+        now=NOW,
+    )
+
+    assert change.case == case("confirmed", version=4)
+    confirmed = change.announcements[-1]
+    assert isinstance(confirmed.event, InquiryConfirmed)
+    assert (confirmed.event.bookings, confirmed.disclosed_to) == ((), None)
+    (held,) = change.held
+    assert (held.step, [b.patient.full_name for b in held.bookings]) == (
+        "confirmed",
+        ["Olena Kovalenko"],
+    )
+    blocked = change.timeline[-1]
+    assert blocked.kind == "bookings_held"
+    assert blocked.detail["purpose"] == "partner_sharing"
+    assert "has not given consent to partner_sharing" in str(blocked.detail["reason"])
+
+
+def test_confirming_with_partner_sharing_relies_on_it_for_the_disclosure() -> None:
+    grant = ConsentBasis(purpose="partner_sharing", notice_version="2026-12", given_at=NOW)
+    change = casework.confirm(
+        case("accepted"),
+        GRANTED,
+        confirmation(ServicesPlan(transfer=TransferPlan())),
+        PATIENT,
+        by="Anna",
+        now=NOW,
+        sharing=grant,
+    )
+
+    assert change.held == ()
+    confirmed = change.announcements[-1]
+    assert confirmed.relies_on == "partner_sharing"
+    assert isinstance(confirmed.event, InquiryConfirmed)
+    # Carried on to logistics, whose partner offers name it.
+    assert confirmed.event.sharing_consent == grant
+
+
+def test_granting_partner_sharing_releases_the_held_bookings_to_logistics() -> None:
+    held = casework.confirm(
+        case("accepted"),
+        REQUIRED_ONLY,
+        confirmation(ServicesPlan(transfer=TransferPlan())),
+        PATIENT,
+        by="Anna",
+        now=NOW,
+    ).held
+    stored = tuple(msgspec.structs.replace(h, id=11) for h in held)
+    form = ConsentForm(purpose="partner_sharing", granted=True, version=CURRENT_VERSION)
+
+    change = privacy.record_consent(case("confirmed"), form, held=stored, now=NOW)
+
+    assert change.released == (11,)
+    (released,) = change.announcements
+    assert isinstance(released.event, BookingsReleased)
+    assert released.event.step == "confirmed"
+    assert released.event.bookings == held[0].bookings
+    assert released.event.sharing_consent == ConsentBasis(
+        purpose="partner_sharing", notice_version=CURRENT_VERSION, given_at=NOW
+    )
+    assert (released.disclosed_to, released.relies_on) == ("logistics", "partner_sharing")
+
+
+def test_a_cancelled_case_releases_nothing_when_partner_sharing_comes_later() -> None:
+    stored = (HeldBookings(id=3, step="confirmed", bookings=(), held_at=NOW),)
+    form = ConsentForm(purpose="partner_sharing", granted=True, version=CURRENT_VERSION)
+
+    change = privacy.record_consent(case("cancelled"), form, held=stored, now=NOW)
+
+    assert (change.released, change.announcements) == ((), ())
+
+
+@pytest.mark.parametrize(
+    ("purpose", "version", "field"),
+    [
+        ("partner_sharing", "2019-01", "version"),
+        ("marketing", CURRENT_VERSION, "purpose"),
+    ],
+)
+def test_a_grant_must_name_a_published_notice_that_asks_for_the_purpose(
+    purpose: ConsentPurpose, version: str, field: str
+) -> None:
+    form = ConsentForm(purpose=purpose, granted=True, version=version)
+
+    with pytest.raises(Invalid) as refused:
+        privacy.record_consent(case("in_review"), form, now=NOW)
+
+    assert [p.field for p in refused.value.problems] == [field]
+
+
+def test_a_withdrawal_is_taken_whatever_version_it_names() -> None:
+    form = ConsentForm(purpose="partner_sharing", granted=False, version="2019-01")
+
+    change = privacy.record_consent(case("in_review"), form, now=NOW)
+
+    assert change.timeline[0].kind == "consent_withdrawn"
+
+
+def test_review_by_staff_is_needed_to_review_a_case() -> None:
+    with pytest.raises(Conflict, match="review_by_staff"):
+        casework.transition(
+            case("submitted"), REQUIRED_ONLY, Transition(to="in_review"), by="Anna", now=NOW
+        )
+
+
+def test_forwarding_to_clinics_is_needed_to_send_an_offer() -> None:
+    with pytest.raises(Conflict, match="forwarding_to_clinics"):
+        offers.send(
+            case("in_review"),
+            REQUIRED_ONLY | {"review_by_staff": True},
+            inquiry_commands.offer(NOW + timedelta(days=14)),
+            version=1,
             by="Anna",
             now=NOW,
         )

@@ -46,7 +46,6 @@ from services.inquiries.domain.lifecycle import (
     STATUSES,
     TERMINAL,
     TRANSITIONS,
-    check_partner_sharing,
     check_plain_transition,
     check_processing_allowed,
     check_transition,
@@ -140,13 +139,6 @@ def test_processing_stops_once_health_data_consent_is_withdrawn() -> None:
     check_processing_allowed({"health_data_processing": True, "marketing": False})
     with pytest.raises(Conflict):
         check_processing_allowed({"health_data_processing": False})
-
-
-def test_bookings_need_partner_sharing_unless_there_are_none() -> None:
-    check_partner_sharing({"partner_sharing": False}, [])
-    check_partner_sharing({}, ["a booking"])
-    with pytest.raises(Conflict):
-        check_partner_sharing({"partner_sharing": False}, ["a booking"])
 
 
 def plan(services: ServicesPlan) -> TravelPlan:

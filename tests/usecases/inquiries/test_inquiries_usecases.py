@@ -11,13 +11,16 @@ import pytest
 
 from services.inquiries.domain.commands import (
     Confirmation,
+    ConsentForm,
     ServicesPlan,
     TransferPlan,
     Transition,
 )
+from services.inquiries.domain.consent import CURRENT_VERSION
 from services.inquiries.domain.intake import Patient, SubmissionConsent, SubmitInquiry
 from services.inquiries.usecases import casework, intake, offers
 from services.inquiries.usecases.cases import Stamp
+from services.inquiries.usecases.privacy import consent
 from services.runtime.core.db import Pool
 from services.runtime.core.errors import Invalid, PreconditionFailed
 from services.runtime.messaging.outbox import Outbox
@@ -30,7 +33,19 @@ NOW = datetime(2026, 12, 1, 9, tzinfo=UTC)
 TABLES = ("inquiries", "timeline", "consents", "offers", "case_records", "outbox")
 
 
-def submission(condition: str = CONDITION) -> SubmitInquiry:
+# What the patient ticked: every purpose of the current notice.
+EVERY_PURPOSE = SubmissionConsent(
+    version=CURRENT_VERSION,
+    health_data_processing=True,
+    review_by_staff=True,
+    forwarding_to_clinics=True,
+    partner_sharing=True,
+)
+
+
+def submission(
+    condition: str = CONDITION, consent: SubmissionConsent = EVERY_PURPOSE
+) -> SubmitInquiry:
     return SubmitInquiry(
         patient=Patient(
             full_name="Olena Kovalenko",
@@ -42,7 +57,7 @@ def submission(condition: str = CONDITION) -> SubmitInquiry:
         ),
         condition_slug=condition,
         description="Mitral valve regurgitation",
-        consent=SubmissionConsent(health_data_processing=True, version="v1"),
+        consent=consent,
         source="heart-clinic-finder",
     )
 
@@ -51,12 +66,14 @@ def confirmation() -> Confirmation:
     return inquiry_commands.confirmation(NOW, ServicesPlan(transfer=TransferPlan()))
 
 
-async def submit(pool: Pool, outbox: Outbox, keys: KeyRing) -> uuid.UUID:
+async def submit(
+    pool: Pool, outbox: Outbox, keys: KeyRing, consent: SubmissionConsent = EVERY_PURPOSE
+) -> uuid.UUID:
     answer = await intake.submit(
         pool,
         outbox,
         keys,
-        submission(),
+        submission(consent=consent),
         body=b"{}",
         consumer_id=uuid.uuid4(),
         idempotency_key=None,
@@ -65,8 +82,14 @@ async def submit(pool: Pool, outbox: Outbox, keys: KeyRing) -> uuid.UUID:
     return answer.id
 
 
-async def offer_sent(pool: Pool, outbox: Outbox, keys: KeyRing, valid_for: timedelta) -> uuid.UUID:
-    inquiry_id = await submit(pool, outbox, keys)
+async def offer_sent(
+    pool: Pool,
+    outbox: Outbox,
+    keys: KeyRing,
+    valid_for: timedelta,
+    consent: SubmissionConsent = EVERY_PURPOSE,
+) -> uuid.UUID:
+    inquiry_id = await submit(pool, outbox, keys, consent)
     review = Transition(to="in_review")
     await casework.transition(pool, outbox, inquiry_id, review, stamp(version=1))
     await offers.send_offer(
@@ -89,6 +112,17 @@ async def case_status(pool: Pool, inquiry_id: uuid.UUID) -> tuple[str, int]:
     return row["status"], row["version"]
 
 
+async def patient_token(pool: Pool, inquiry_id: uuid.UUID) -> str:
+    """A token the patient holds for the case (the submission's answer is not kept here)."""
+    token = f"cbp_{uuid.uuid4().hex}"
+    await pool.execute(
+        "UPDATE inquiries SET access_token_hash = $2 WHERE id = $1",
+        inquiry_id,
+        intake.hash_token(token),
+    )
+    return token
+
+
 async def subjects(pool: Pool) -> list[str]:
     return [r["subject"] for r in await pool.fetch("SELECT subject FROM outbox ORDER BY seq")]
 
@@ -102,9 +136,19 @@ async def test_a_submission_opens_a_case_with_its_consent_and_timeline_and_annou
     assert await pool.fetchval("SELECT kind FROM timeline WHERE inquiry_id = $1", inquiry_id) == (
         "submitted"
     )
-    assert await pool.fetchval(
-        "SELECT purpose FROM consents WHERE inquiry_id = $1", inquiry_id
-    ) == ("health_data_processing")
+    given = await pool.fetch(
+        "SELECT purpose, granted, version FROM consents WHERE inquiry_id = $1 ORDER BY id",
+        inquiry_id,
+    )
+    assert [tuple(r.values()) for r in given] == [
+        (purpose, True, CURRENT_VERSION)
+        for purpose in (
+            "health_data_processing",
+            "review_by_staff",
+            "forwarding_to_clinics",
+            "partner_sharing",
+        )
+    ]
     assert await subjects(pool) == ["inquiries.inquiry.submitted.v1"]
 
 
@@ -151,6 +195,42 @@ async def test_confirming_moves_the_case_records_the_plan_and_requests_the_booki
     assert (disclosed["kind"], disclosed["recipient"]) == ("booking_request", "logistics")
     view = await casework.case_view(pool, keys, inquiry_id)
     assert view.confirmation == confirmation()
+
+
+async def test_without_partner_sharing_the_bookings_wait_until_the_patient_grants_it(
+    pool: Pool, outbox: Outbox, keys: KeyRing
+) -> None:
+    no_partners = msgspec.structs.replace(EVERY_PURPOSE, partner_sharing=False)
+    inquiry_id = await offer_sent(pool, outbox, keys, timedelta(days=7), consent=no_partners)
+    await offers.accept_offer(pool, outbox, inquiry_id, 1, stamp(3))
+
+    await casework.confirm(pool, outbox, keys, inquiry_id, confirmation(), stamp(4))
+
+    assert await case_status(pool, inquiry_id) == ("confirmed", 5)
+    assert await pool.fetchval("SELECT count(*) FROM disclosure_log") == 0
+    view = await casework.case_view(pool, keys, inquiry_id)
+    (blocked,) = view.blocked
+    assert blocked.purpose == "partner_sharing"
+    assert "has not given consent to partner_sharing" in blocked.reason
+    assert {s.purpose: s.given for s in view.consent}["partner_sharing"] is False
+    assert await pool.fetchval("SELECT count(*) FROM held_requests WHERE body IS NOT NULL") == 1
+
+    await consent.record_consent(
+        pool,
+        outbox,
+        keys,
+        inquiry_id,
+        await patient_token(pool, inquiry_id),
+        ConsentForm(purpose="partner_sharing", granted=True, version=CURRENT_VERSION),
+        now=NOW + timedelta(hours=1),
+    )
+
+    assert (await subjects(pool))[-1] == "inquiries.inquiry.bookings_released.v1"
+    disclosed = await pool.fetchrow("SELECT legal_basis, consent_version FROM disclosure_log")
+    assert disclosed is not None
+    assert disclosed["consent_version"] == CURRENT_VERSION
+    assert "to partner_sharing, given 2026-12-01T10:00:00+00:00" in disclosed["legal_basis"]
+    assert (await casework.case_view(pool, keys, inquiry_id)).blocked == []
 
 
 async def test_a_confirmation_based_on_an_older_version_changes_nothing(

@@ -1,0 +1,102 @@
+"""Tests in a real browser: Playwright's client driving Debian's `chromium`, launched by its
+path (`playwright install` downloads a browser build of its own, which CI cannot), against the
+whole local stack as `make run` starts it, example site included. One stack for the package's
+tests (tests/support/groups.py runs them on the whole-stack suites' worker, one suite after
+another).
+
+Each test's steps leave screenshots in its own temp folder (under pytest's basetemp), named in
+order, so a failure shows what the page looked like."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
+
+from tests.e2e.local_stack import Stacks
+
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
+# Where a step waits for the page (the stack's first reads fill its caches).
+STEP_TIMEOUT_MS = 15_000
+expect.set_options(timeout=STEP_TIMEOUT_MS)
+
+
+def _missing(what: str, fix: str) -> None:
+    """CI has everything (.ci/run installs it): missing there is a failure; elsewhere a skip
+    that says what to install."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{what} is missing under CI; .ci/run should have installed it ({fix})")
+    pytest.skip(f"{what} is missing: {fix}")
+
+
+@pytest.fixture(scope="package")
+def playwright() -> Iterator[Playwright]:
+    if not CHROMIUM.exists() and shutil.which(str(CHROMIUM)) is None:
+        _missing(f"Debian's chromium ({CHROMIUM})", "apt-get install -y chromium")
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="package")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    browser = playwright.chromium.launch(executable_path=str(CHROMIUM))
+    yield browser
+    browser.close()
+
+
+@pytest.fixture(scope="package")
+def site_stack(
+    tmp_path_factory: pytest.TempPathFactory, browser: Browser
+) -> Iterator[dict[str, Any]]:
+    """The local stack with its example site, shared by the browser tests: stack.json. Stopped
+    after the package's last test, so it never runs beside another suite's stack on the same
+    worker. After the browser: without one, nothing is started only to be skipped."""
+    del browser
+    stacks = Stacks(tmp_path_factory.mktemp("browser-stack"))
+    try:
+        manifest, _ = stacks.wait_ready(stacks.start())
+        yield manifest
+    finally:
+        stacks.cleanup()
+
+
+class Steps:
+    """A page and the screenshots of its steps: `shot("name")` after each."""
+
+    def __init__(self, page: Page, folder: Path) -> None:
+        self.page = page
+        self.folder = folder
+        self.taken: list[Path] = []
+
+    def shot(self, name: str) -> Path:
+        path = self.folder / f"{len(self.taken) + 1:02d}-{name}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        self.taken.append(path)
+        return path
+
+
+@pytest.fixture
+def steps(browser: Browser, tmp_path: Path) -> Iterator[Steps]:
+    context = browser.new_context(viewport={"width": 1100, "height": 900})
+    context.set_default_timeout(STEP_TIMEOUT_MS)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    folder = tmp_path / "screenshots"
+    folder.mkdir()
+    yield Steps(page, folder)
+    context.close()
+    assert not errors, f"the page raised: {errors}"
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    if not AXE.exists():
+        _missing("axe-core (tests/browser/node_modules)", "cd tests/browser && npm ci")
+    return AXE.read_text()
