@@ -31,7 +31,8 @@ const WORDS = {
     footer: "An example of a site built on the Carebridge APIs: static files, the content API and the inquiry widget.",
     read: "Read more", symptoms: "Symptoms", faqs: "Frequently asked questions", treatments: "Treatments",
     services: "Services around your treatment", reviewed: "Medically reviewed by {0} on {1}; next review due {2}.",
-    written: "Written by {0}.", overdue: "This page is due for its next medical review.", sources: "Sources", hits: "{0} pages found for “{1}”.",
+    written: "Written by {0}.", overdue: "This page is due for its next medical review.",
+    unreviewed: "Sample content: no medical reviewer has signed this page off.", sources: "Sources", hits: "{0} pages found for “{1}”.",
     none: "Nothing found for “{0}”.", failed: "The page could not be loaded ({0}).", ask_for: "Ask for treatment of this condition",
   },
   de: {
@@ -41,7 +42,8 @@ const WORDS = {
     footer: "Ein Beispiel für eine Website auf den Carebridge-APIs: statische Dateien, die Content-API und das Anfrage-Widget.",
     read: "Weiterlesen", symptoms: "Symptome", faqs: "Häufige Fragen", treatments: "Behandlungen",
     services: "Leistungen rund um Ihre Behandlung", reviewed: "Medizinisch geprüft von {0} am {1}; nächste Prüfung fällig am {2}.",
-    written: "Verfasst von {0}.", overdue: "Diese Seite ist zur nächsten medizinischen Prüfung fällig.", sources: "Quellen", hits: "{0} Seiten gefunden für „{1}“.",
+    written: "Verfasst von {0}.", overdue: "Diese Seite ist zur nächsten medizinischen Prüfung fällig.",
+    unreviewed: "Beispielinhalt: Keine medizinische Gutachterin, kein Gutachter hat diese Seite freigegeben.", sources: "Quellen", hits: "{0} Seiten gefunden für „{1}“.",
     none: "Nichts gefunden für „{0}“.", failed: "Die Seite konnte nicht geladen werden ({0}).", ask_for: "Behandlung dieser Erkrankung anfragen",
   },
   uk: {
@@ -198,16 +200,21 @@ async function conditionPage(config) {
       .join("")}</ul></section>`;
   };
   const trust = doc.trust;
-  // The review status: who checked the page and when, and whether its next review is overdue.
-  const overdue = trust && trust.next_review_due < new Date().toISOString().slice(0, 10);
+  // The review status as the API states it (`trust.review`): who signed the page off and when,
+  // or that no one has, or that its next review is overdue. Never guessed on the page.
+  const review = trust?.review;
+  const reviewedBy = review?.status === "reviewed" && review.reviewed_by
+    ? say("reviewed", review.reviewed_by.name, (review.reviewed_at ?? "").slice(0, 10), review.next_review_due ?? "")
+    : "";
+  const reviewNote = review?.status === "overdue" ? say("overdue") : review?.status === "unreviewed" ? say("unreviewed") : "";
   const article = $("#document");
   article.lang = doc.locale ?? lang;
   article.innerHTML = `
     <h1>${esc(doc.title)}</h1>
     <p class="summary">${esc(doc.summary ?? "")}</p>
     ${trust ? `<aside class="review" aria-label="${esc(say("sources"))}">
-      <p>${esc(say("written", trust.author.name))} ${esc(say("reviewed", trust.medical_reviewer.name, trust.last_reviewed, trust.next_review_due))}</p>
-      ${overdue ? `<p><strong>${esc(say("overdue"))}</strong></p>` : ""}</aside>` : ""}
+      <p>${esc(say("written", trust.author.name))} ${esc(reviewedBy)}</p>
+      ${reviewNote ? `<p data-review="${esc(review?.status ?? "")}"><strong>${esc(reviewNote)}</strong></p>` : ""}</aside>` : ""}
     ${doc.symptoms?.length ? `<section><h2>${esc(say("symptoms"))}</h2><ul>${doc.symptoms.map((s) => `<li>${esc(s)}</li>`).join("")}</ul></section>` : ""}
     ${(doc.sections ?? []).map((s) => `<section id="${esc(s.key)}"><h2>${esc(s.heading)}</h2>${s.body_html}</section>`).join("")}
     ${doc.faqs?.length ? `<section class="faqs"><h2>${esc(say("faqs"))}</h2>${doc.faqs

@@ -82,8 +82,13 @@ def test_the_mitral_page_renders_from_the_api_in_the_readers_language(
     expect(related.get_by_text(treatment, exact=True)).to_be_visible()
     related = article.locator("[data-related=related_services]")
     expect(related.get_by_text(service, exact=True)).to_be_visible()
-    # Who wrote and reviewed it, and the disclaimer the API sends.
-    expect(article.locator(".review")).to_contain_text("Jonas Weber")
+    # Who wrote it, that no reviewer signed the sample content off (as the API says), and the
+    # disclaimer the API sends. No review is claimed.
+    expect(article.locator(".review")).to_contain_text("Carebridge sample content")
+    expect(article.locator("[data-review=unreviewed]")).to_be_visible()
+    claim = article.locator(".review").inner_text().lower()
+    assert "medically reviewed by" not in claim
+    assert "medizinisch geprüft von" not in claim
     expect(article.locator(".disclaimer")).not_to_be_empty()
     steps.shot(f"mitral-{lang}-faq-open")
     # JSON-LD in the head, as search engines read it.
@@ -91,6 +96,7 @@ def test_the_mitral_page_renders_from_the_api_in_the_readers_language(
     assert ld["@type"] == "MedicalWebPage"
     assert ld["inLanguage"] == lang
     assert ld["name"] == title
+    assert "reviewedBy" not in ld
     assert page.title()
 
 
