@@ -44,6 +44,7 @@ PUBLIC: dict[str, set[tuple[str, str]]] = {
         ("POST", "/v1/inquiries/{inquiry_id}/token-recovery"),
     },
     "logistics": set(),
+    "support": set(),
     "notifications": set(),
 }
 # For each required role, a role that must be refused (admin may do everything).
@@ -51,6 +52,7 @@ WRONG_ROLE: dict[str, staff.Role] = {
     "editor": "coordinator",
     "coordinator": "editor",
     "admin": "coordinator",
+    "support_agent": "editor",
 }
 METHODS = ("get", "post", "put", "patch", "delete")
 

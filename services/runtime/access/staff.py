@@ -18,7 +18,7 @@ from litestar.types import Guard
 from services.runtime.core.db import Connection, Pool
 from services.runtime.http.route_policy import personal_data
 
-Role = Literal["admin", "editor", "coordinator"]
+Role = Literal["admin", "editor", "coordinator", "support_agent"]
 ROLES: tuple[str, ...] = get_args(Role)
 SCHEMA = "staff"
 TOKEN_PREFIX = "cbs_"  # noqa: S105 - a marker that makes leaked tokens greppable, not a secret
