@@ -23,7 +23,7 @@ from services.runtime.messaging.request_reply import NoAnswer, ask
 from services.runtime.privacy.sealing import SealingSettings, sealing_fields
 from services.runtime.service.definition import ServiceDefinition
 from services.runtime.service.factory import create_service_app
-from services.runtime.service.running import Runtime
+from services.runtime.service.running import Runtime, RuntimeDependency
 from services.support import consumers
 from services.support.api.desk import DeskController, RotaController
 from services.support.api.patients import SECURITY_SCHEMES, PatientCaseController
@@ -118,7 +118,7 @@ def create_app(settings: SupportSettings) -> Litestar:
         )
         await run(stop)
 
-    def desk_dependency(runtime: Runtime) -> Desk:
+    def desk_dependency(runtime: RuntimeDependency) -> Desk:
         return desk_of(runtime)
 
     definition = dataclasses.replace(

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from services.runtime.core.db import Pool
-from services.runtime.core.errors import FieldProblem, Invalid
+from services.runtime.core.errors import BadRequest, FieldProblem
 from services.support.domain.model import Agent, OnCall, Policy, Shift
 from services.support.store import cases, rota
 
@@ -42,7 +42,7 @@ async def replace_rota(
             if s.person in unknown
         ]
         if problems:
-            raise Invalid(problems)
+            raise BadRequest(problems)
         await rota.replace_shifts(conn, start, end, shifts)
         return await rota.shifts_between(conn, start, end)
 
