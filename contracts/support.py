@@ -22,6 +22,11 @@ Category = Literal["transfer", "interpreter", "medicine", "medical", "billing", 
 StaffEmail = Annotated[str, msgspec.Meta(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
 
 
+# The shape of a patient's access token as inquiries issues it (`cbp_` and 32 random bytes,
+# base64url): a token of another shape opens nothing, and is refused before a request is asked.
+PATIENT_TOKEN_PATTERN = r"^cbp_[A-Za-z0-9_-]{43}$"  # noqa: S105 - a shape, not a secret
+
+
 class TokenCheckRequest(Event, frozen=True, kw_only=True, tag="token_check_request"):
     """Support asks inquiries whether the access token whose SHA-256 digest (hex) this is opens
     the inquiry."""

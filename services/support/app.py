@@ -112,9 +112,11 @@ def create_app(settings: SupportSettings) -> Litestar:
         )
         await run(stop)
 
+    shown: list[consumers.Figures] = []
+
     async def figures(runtime: Runtime, stop: asyncio.Event) -> None:
         run = consumers.figures(
-            desk_of(runtime), runtime.metrics, interval=settings.support_figures_interval
+            desk_of(runtime), shown[0], interval=settings.support_figures_interval
         )
         await run(stop)
 
@@ -124,13 +126,16 @@ def create_app(settings: SupportSettings) -> Litestar:
     definition = dataclasses.replace(
         DEFINITION, subscriptions=lambda runtime: consumers.subscriptions(desk_of(runtime))
     )
-    return create_service_app(
+    app = create_service_app(
         definition,
         settings,
         dependencies={"desk": Provide(desk_dependency, sync_to_thread=False)},
         security_schemes=SECURITY_SCHEMES,
         background=(("escalations", escalations), ("figures", figures)),
     )
+    # On the app's own registry, made with it: the loop above only sets them.
+    shown.append(consumers.Figures(app.state.metrics.registry))
+    return app
 
 
 def app_from_env() -> Litestar:

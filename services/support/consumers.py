@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from prometheus_client import Gauge
+from prometheus_client import CollectorRegistry, Gauge
 
 from contracts.envelope import Metadata
 from contracts.inquiries import InquiryEvent, PersonalDataErased, inquiry_event_decoder
@@ -25,7 +25,6 @@ from contracts.registry import (
 from services.runtime.core.db import Connection
 from services.runtime.core.errors import Invalid
 from services.runtime.core.pacing import wait_any
-from services.runtime.http.metrics import Metrics
 from services.runtime.messaging.inbox import Subscription
 from services.support import usecases
 from services.support.usecases import Desk
@@ -80,28 +79,35 @@ def escalations(d: Desk, *, interval: float, batch: int) -> Loop:
     return run
 
 
-def figures(d: Desk, metrics: Metrics, *, interval: float) -> Loop:
-    """The desk's figures on /metrics, read from the cases every `interval` seconds: one query
-    for every replica's cases, so each replica shows the desk's, not its own."""
-    labels = ("priority", "quantile")
-    acknowledge = Gauge(
-        "support_time_to_acknowledge_seconds",
-        "Time from opening to acknowledgement, per priority (p50, p95)",
-        labels,
-        registry=metrics.registry,
-    )
-    resolve = Gauge(
-        "support_time_to_resolve_seconds",
-        "Time from opening to resolution, per priority (p50, p95)",
-        labels,
-        registry=metrics.registry,
-    )
-    breaches = Gauge(
-        "support_breaches",
-        "Cases that missed a target, per priority and target",
-        ("priority", "target"),
-        registry=metrics.registry,
-    )
+class Figures:
+    """The desk's figures on /metrics, registered when the app is made (so its documents and
+    dashboards know them) and set by the `figures` loop."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        labels = ("priority", "quantile")
+        self.acknowledge = Gauge(
+            "support_time_to_acknowledge_seconds",
+            "Time from opening to acknowledgement, per priority (p50, p95)",
+            labels,
+            registry=registry,
+        )
+        self.resolve = Gauge(
+            "support_time_to_resolve_seconds",
+            "Time from opening to resolution, per priority (p50, p95)",
+            labels,
+            registry=registry,
+        )
+        self.breaches = Gauge(
+            "support_breaches",
+            "Cases that missed a target, per priority and target",
+            ("priority", "target"),
+            registry=registry,
+        )
+
+
+def figures(d: Desk, shown: Figures, *, interval: float) -> Loop:
+    """Read from the cases every `interval` seconds: one query over every replica's cases, so
+    each replica shows the desk's figures, not its own."""
 
     async def run(stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -110,10 +116,10 @@ def figures(d: Desk, metrics: Metrics, *, interval: float) -> Loop:
                     ("0.5", row.acknowledge_p50_seconds, row.resolve_p50_seconds),
                     ("0.95", row.acknowledge_p95_seconds, row.resolve_p95_seconds),
                 ):
-                    acknowledge.labels(row.priority, quantile).set(ack or 0.0)
-                    resolve.labels(row.priority, quantile).set(res or 0.0)
-                breaches.labels(row.priority, "acknowledge").set(row.acknowledge_breaches)
-                breaches.labels(row.priority, "resolve").set(row.resolve_breaches)
+                    shown.acknowledge.labels(row.priority, quantile).set(ack or 0.0)
+                    shown.resolve.labels(row.priority, quantile).set(res or 0.0)
+                shown.breaches.labels(row.priority, "acknowledge").set(row.acknowledge_breaches)
+                shown.breaches.labels(row.priority, "resolve").set(row.resolve_breaches)
             await wait_any(stop, timeout=interval)
 
     return run

@@ -1,11 +1,12 @@
-"""HTTP doors for staff: coordinators open cases for a patient who called and keep the rota and
-the targets; support agents work the cases (acknowledge, reply, resolve)."""
+"""HTTP doors for staff: coordinators keep the rota and the targets (a case for a patient on the
+phone they open at the patient's door, `POST /v1/support/cases`, with their staff token);
+support agents work the cases (acknowledge, reply, resolve)."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 from litestar import Controller, Request, get, post, put
 from litestar.params import FromPath, FromQuery, QueryParameter
@@ -13,17 +14,18 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from contracts.envelope import AwareDatetime
 from contracts.support import Priority
 from services.runtime.access.staff import Principal, staff_only
-from services.runtime.core.errors import BadRequest, FieldProblem
+from services.runtime.core.errors import BadRequest, FieldProblem, NotFound
 from services.runtime.http.json_input import json_body
 from services.runtime.http.validation import decode_all_problems
 from services.runtime.service.running import RuntimeDependency
 from services.support import usecases
-from services.support.api.forms import AgentForm, MessageForm, PhoneCaseForm, PolicyForm, RotaForm
+from services.support.api.forms import AgentForm, MessageForm, PolicyForm, RotaForm
 from services.support.api.patients import DeskDependency
-from services.support.domain.model import Agent, Case, CaseView, NewCase, OnCall, Policy, Shift
+from services.support.domain.model import Agent, Case, CaseView, OnCall, Policy, Shift
 from services.support.store.cases import PriorityStats
 
 MAX_LIMIT = 200
+PRIORITIES: tuple[str, ...] = get_args(Priority)
 
 
 def _person(request: Request[Any, Any, Any]) -> str:
@@ -42,33 +44,6 @@ class DeskController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = 50,
     ) -> list[Case]:
         return await usecases.open_cases(desk, limit)
-
-    @post(
-        "/cases",
-        summary="Open a case for a patient on the phone",
-        description=(
-            'Body: {"inquiry_id"?, "booking_id"?, "category", "priority", "language", '
-            '"message"}: what the patient said, as the coordinator wrote it down.'
-        ),
-        status_code=201,
-        **staff_only("coordinator"),
-    )
-    async def phone_case(self, request: Request[Any, Any, Any], desk: DeskDependency) -> Case:
-        form = decode_all_problems(await json_body(request), PhoneCaseForm)
-        return await usecases.open_case(
-            desk,
-            NewCase(
-                origin="coordinator",
-                category=form.category,
-                priority=form.priority,
-                language=form.language,
-                message=form.message,
-                inquiry_id=form.inquiry_id,
-                booking_id=form.booking_id,
-                author="agent",
-                author_name=_person(request),
-            ),
-        )
 
     @get(
         "/cases/{case_id:uuid}",
@@ -191,13 +166,17 @@ class RotaController(Controller):
         self,
         request: Request[Any, Any, Any],
         runtime: RuntimeDependency,
-        priority: FromPath[Priority],
+        priority: FromPath[str],
     ) -> Policy:
+        # A priority the desk does not have is a policy that does not exist, told before the
+        # body is read.
+        if priority not in PRIORITIES:
+            raise NotFound(f"no policy {priority!r}: priorities are {', '.join(PRIORITIES)}")
         form = decode_all_problems(await json_body(request), PolicyForm)
         return await usecases.set_policy(
             runtime.pool,
             Policy(
-                priority=priority,
+                priority=priority,  # type: ignore[arg-type]  # one of PRIORITIES, checked above
                 acknowledge_within_seconds=form.acknowledge_within_seconds,
                 resolve_within_seconds=form.resolve_within_seconds,
             ),

@@ -334,6 +334,38 @@ async def test_bad_input_is_refused_and_changes_nothing(
         json={"acknowledge_within_seconds": 5, "resolve_within_seconds": 10},
         headers=staff_headers("coordinator"),
     )
-    assert unknown.status_code == 400
+    assert unknown.status_code == 404
     refused = await support.put("/v1/support/rota", json=rota, headers=staff_headers("editor"))
     assert refused.status_code == 403
+
+
+async def test_a_coordinator_opens_a_case_for_a_patient_on_the_phone(
+    support: Client, staff_headers: Headers, sdb: asyncpg.Connection
+) -> None:
+    await desk(support, staff_headers, urgent_ack=600)
+    booking_id = str(uuid.uuid4())
+    body = {
+        "booking_id": booking_id,
+        "category": "medicine",
+        "priority": "urgent",
+        "language": "ru",
+        "message": "Called: the insulin did not arrive",
+    }
+    refused = await support.post("/v1/support/cases", json=body, headers=staff_headers("editor"))
+    assert refused.status_code == 403
+    answer = await support.post(
+        "/v1/support/cases", json=body, headers=staff_headers("coordinator")
+    )
+    assert answer.status_code == 201, answer.text
+    opened = answer.json()
+    assert (opened["origin"], opened["booking_id"], opened["assignee"]) == (
+        "coordinator",
+        booking_id,
+        "Ivan Agent",  # the one on call who speaks Russian goes first
+    )
+    shown = await support.get(
+        f"/v1/support/desk/cases/{opened['id']}", headers=staff_headers("support_agent")
+    )
+    [message] = shown.json()["messages"]
+    assert (message["author"], message["author_name"]) == ("agent", "Chris Coordinator")
+    assert await sdb.fetchval("SELECT count(*) FROM cases WHERE origin = 'coordinator'") == 1
