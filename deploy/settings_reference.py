@@ -158,8 +158,8 @@ DESCRIPTIONS: dict[str, str] = {
     "SUPPORT_EMERGENCY_NUMBER": "the number the first answer to a medical case tells the "
     "patient to call (112 answers across the EU)",
     "SUPPORT_CLINIC_PHONE": "the clinic's line added to that answer (empty: not told)",
-    "SUPPORT_ESCALATION_INTERVAL": "seconds between scans for cases past their acknowledge "
-    "deadline; an escalation comes at most this late",
+    "SUPPORT_ESCALATION_INTERVAL": "longest sleep of the escalation loop; it wakes at the next "
+    "acknowledge deadline, and at least this often for cases opened meanwhile",
     "SUPPORT_ESCALATION_BATCH": "due cases escalated in one transaction",
     "SUPPORT_TOKEN_CHECK_TIMEOUT": "seconds to wait for inquiries' answer whether a patient's "
     "access token opens their inquiry (503 after)",

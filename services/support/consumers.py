@@ -30,6 +30,8 @@ from services.support import usecases
 from services.support.usecases import Desk
 
 Loop = Callable[[asyncio.Event], Awaitable[None]]
+# Seconds the escalation loop waits at least between scans that found nothing to take.
+MIN_WAIT = 0.02
 
 
 def subscriptions(d: Desk) -> tuple[Subscription[Any], ...]:
@@ -68,13 +70,21 @@ def subscriptions(d: Desk) -> tuple[Subscription[Any], ...]:
 
 def escalations(d: Desk, *, interval: float, batch: int) -> Loop:
     """Deadlines live in the cases table, so they survive restarts; replicas share them through
-    SKIP LOCKED. Looks every `interval` seconds, at once again while it finds a full batch."""
+    SKIP LOCKED. Sleeps until the next deadline, and never longer than `interval` seconds (a new
+    case, or another replica, may bring an earlier one); at once again after a full batch."""
 
     async def run(stop: asyncio.Event) -> None:
         while not stop.is_set():
             taken = await usecases.escalate_due(d, now=datetime.now(UTC), limit=batch)
-            if taken < batch:
-                await wait_any(stop, timeout=interval)
+            if taken >= batch:
+                continue
+            upcoming = await usecases.next_deadline(d)
+            wait = interval
+            if upcoming is not None:
+                ahead = (upcoming - datetime.now(UTC)).total_seconds()
+                # Not below MIN_WAIT: a due case another replica holds must not spin this loop.
+                wait = min(interval, max(MIN_WAIT, ahead))
+            await wait_any(stop, timeout=wait)
 
     return run
 

@@ -140,6 +140,14 @@ async def claim_due(conn: Connection, now: datetime, limit: int) -> list[Case]:
     return [_case(r) for r in rows]
 
 
+async def next_deadline(conn: Connection) -> datetime | None:
+    """The earliest acknowledge deadline still ahead of the escalation loop."""
+    found: datetime | None = await conn.fetchval(
+        "SELECT min(escalate_at) FROM cases WHERE escalate_at IS NOT NULL AND status = 'open'"
+    )
+    return found
+
+
 async def escalated(
     conn: Connection, case_id: uuid.UUID, *, to: str | None, escalate_at: datetime | None
 ) -> None:

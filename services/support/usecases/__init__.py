@@ -11,7 +11,7 @@ from services.support.usecases.cases import (
     write,
 )
 from services.support.usecases.collaborators import Desk, TokenCheck
-from services.support.usecases.escalation import escalate_due
+from services.support.usecases.escalation import escalate_due, next_deadline
 from services.support.usecases.facts import (
     apply_erasure,
     apply_logistics_event,
@@ -39,6 +39,7 @@ __all__ = [
     "case_view",
     "check_patient",
     "escalate_due",
+    "next_deadline",
     "on_call",
     "open_case",
     "open_cases",

@@ -74,3 +74,8 @@ async def escalate_due(d: Desk, *, now: datetime, limit: int) -> int:
                 late_seconds=(now - missed).total_seconds(),
             )
     return len(due)
+
+
+async def next_deadline(d: Desk) -> datetime | None:
+    async with d.pool.acquire() as conn:
+        return await cases.next_deadline(conn)
