@@ -23,8 +23,8 @@ from services.content.app import DEFINITION as CONTENT
 from services.inquiries.app import DEFINITION as INQUIRIES
 from services.logistics.app import DEFINITION as LOGISTICS
 from services.notifications.app import DEFINITION as NOTIFICATIONS
-from services.support.app import DEFINITION as SUPPORT
 from services.runtime.core.settings import load_settings
+from services.support.app import DEFINITION as SUPPORT
 
 DEPLOY = Path(__file__).resolve().parents[3] / "deploy"
 REPO = DEPLOY.parent
