@@ -12,10 +12,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
+from prometheus_client import generate_latest
 
 from contracts.inquiries import PersonalDataErased
-from contracts.logistics import PartnerSupportRequested
-from contracts.registry import INQUIRY_ERASED, PARTNER_SUPPORT_REQUESTED
+from contracts.logistics import OperatorAlert, PartnerSupportRequested
+from contracts.notifications import NotificationFailed
+from contracts.registry import (
+    INQUIRY_ERASED,
+    NOTIFICATION_FAILED,
+    OPERATOR_ALERT,
+    PARTNER_SUPPORT_REQUESTED,
+)
 from services.runtime.messaging.bus import Bus
 from tests.integration.inquiries.casefile import patient, submit
 from tests.integration.logistics.conftest import publish
@@ -142,6 +149,13 @@ async def test_an_unacknowledged_urgent_case_escalates_to_the_next_on_call_who_i
     assert urgent["acknowledge_breaches"] == 1
     assert urgent["acknowledged"] == 1
     assert urgent["acknowledge_p50_seconds"] >= 5
+    # The same figures on /metrics, read from the cases by the figures loop.
+
+    async def on_metrics() -> bool:
+        page = generate_latest(support.app.state.metrics.registry).decode()
+        return 'support_breaches{priority="urgent",target="acknowledge"} 1.0' in page
+
+    await eventually(on_metrics, timeout=5)
 
 
 async def _mails(mailbox: Mailbox, address: str) -> list[Any]:
@@ -369,3 +383,53 @@ async def test_a_coordinator_opens_a_case_for_a_patient_on_the_phone(
     [message] = shown.json()["messages"]
     assert (message["author"], message["author_name"]) == ("agent", "Chris Coordinator")
     assert await sdb.fetchval("SELECT count(*) FROM cases WHERE origin = 'coordinator'") == 1
+
+
+async def test_the_system_opens_cases_for_an_unassigned_booking_and_an_unreachable_patient(
+    support: Client, staff_headers: Headers, bus: Bus, sdb: asyncpg.Connection
+) -> None:
+    await desk(support, staff_headers, urgent_ack=600)
+    booking_id, inquiry_id = str(uuid.uuid4()), str(uuid.uuid4())
+    await publish(
+        bus,
+        OPERATOR_ALERT.address,
+        OperatorAlert(
+            alert="booking_unassigned",
+            booking_id=booking_id,
+            inquiry_id=inquiry_id,
+            detail="no active transfer partner left",
+            raised_at=datetime.now(UTC),
+        ),
+        source="logistics",
+    )
+    await publish(
+        bus,
+        NOTIFICATION_FAILED.address,
+        NotificationFailed(
+            notification_id=str(uuid.uuid4()),
+            kind="offer_sent",
+            audience="patient",
+            channel="email",
+            inquiry_id=inquiry_id,
+            attempts=12,
+            reason="smtp 550 mailbox unavailable",
+            failed_at=datetime.now(UTC),
+        ),
+        source="notifications",
+    )
+
+    async def opened() -> list[Any]:
+        rows = await sdb.fetch(
+            "SELECT origin, priority, booking_id FROM cases WHERE inquiry_id = $1 "
+            "ORDER BY priority DESC",
+            uuid.UUID(inquiry_id),
+        )
+        return rows if len(rows) == 2 else []
+
+    urgent, normal = await eventually(opened, timeout=10)
+    assert (urgent["origin"], urgent["priority"], str(urgent["booking_id"])) == (
+        "system",
+        "urgent",
+        booking_id,
+    )
+    assert (normal["origin"], normal["priority"]) == ("system", "normal")
