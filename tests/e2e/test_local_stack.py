@@ -23,7 +23,7 @@ PARTNERS = {
     "medilingua": ["interpreter"],
     "hessen-pharma-express": ["shipment"],
 }
-ROLES = {"admin", "editor", "coordinator"}
+ROLES = {"admin", "editor", "coordinator", "support_agent"}
 
 
 def test_the_local_stack_starts_serves_stops_cleanly_and_keeps_its_data(stacks: Stacks) -> None:
