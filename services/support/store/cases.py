@@ -228,8 +228,10 @@ class PriorityStats(msgspec.Struct, frozen=True, kw_only=True):
 async def stats(conn: Connection) -> list[PriorityStats]:
     rows = await conn.fetch(
         """WITH d AS (
-               SELECT priority, acknowledge_breached, resolve_breached, acknowledged_at,
-                      resolved_at,
+               SELECT priority, acknowledge_breached, acknowledged_at, resolved_at,
+                      -- Still open past its target is a breach already, not only once resolved.
+                      resolve_breached OR (resolved_at IS NULL AND resolve_by < now())
+                          AS resolve_breached,
                       extract(epoch FROM acknowledged_at - opened_at) AS ack,
                       extract(epoch FROM resolved_at - opened_at) AS res
                FROM cases)

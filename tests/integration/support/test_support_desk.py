@@ -433,3 +433,39 @@ async def test_the_system_opens_cases_for_an_unassigned_booking_and_an_unreachab
         booking_id,
     )
     assert (normal["origin"], normal["priority"]) == ("system", "normal")
+
+
+async def test_a_case_past_its_resolve_target_counts_as_a_breach_open_or_resolved(
+    inquiries: Client, support: Client, staff_headers: Headers
+) -> None:
+    await desk(support, staff_headers, urgent_ack=600)
+    agent = staff_headers("support_agent")
+    policy = await support.put(
+        "/v1/support/policies/normal",
+        json={"acknowledge_within_seconds": 600, "resolve_within_seconds": 1},
+        headers=staff_headers("coordinator"),
+    )
+    assert policy.status_code == 200, policy.text
+    submitted = await submit(inquiries)
+    opened = await open_case(
+        support, submitted, category="billing", priority="normal", language="en", message="x"
+    )
+
+    async def normal() -> dict[str, Any]:
+        stats = await support.get("/v1/support/stats", headers=agent)
+        found: dict[str, Any] = next(s for s in stats.json() if s["priority"] == "normal")
+        return found
+
+    assert (await normal())["resolve_breaches"] == 0
+    await eventually(lambda: _breached(normal), timeout=5)
+    resolved = await support.post(f"/v1/support/desk/cases/{opened['id']}/resolve", headers=agent)
+    assert resolved.status_code == 200, resolved.text
+    again = await support.post(f"/v1/support/desk/cases/{opened['id']}/resolve", headers=agent)
+    assert again.status_code == 409
+    figures = await normal()
+    assert (figures["resolved"], figures["resolve_breaches"]) == (1, 1)
+    assert figures["resolve_p50_seconds"] >= 1
+
+
+async def _breached(normal: Any) -> bool:
+    return bool((await normal())["resolve_breaches"] == 1)
