@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
 from litestar.connection import ASGIConnection
@@ -13,7 +13,7 @@ from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.openapi.spec import SecurityScheme
-from litestar.params import FromPath
+from litestar.params import FromPath, HeaderParameter
 
 from contracts.support import PATIENT_TOKEN_PATTERN
 from services.runtime.access import staff
@@ -29,6 +29,15 @@ from services.support.domain.model import Case, CaseView, NewCase
 DeskDependency = NamedDependency[usecases.Desk]
 
 PATIENT_SCHEME = "patientToken"
+IDEMPOTENCY_KEY = Annotated[
+    str | None,
+    HeaderParameter(
+        name="idempotency-key",
+        max_length=200,
+        pattern=r"^[A-Za-z0-9._:-]+$",
+        description="A retried opening answers the case the first one opened, not a second",
+    ),
+]
 _TOKEN_SHAPE = re.compile(PATIENT_TOKEN_PATTERN)
 SECURITY_SCHEMES = {
     PATIENT_SCHEME: SecurityScheme(
@@ -81,7 +90,12 @@ def patient_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     return token.strip()
 
 
-async def _phone_case(request: Request[Any, Any, Any], desk: usecases.Desk, person: str) -> Case:
+async def _phone_case(
+    request: Request[Any, Any, Any],
+    desk: usecases.Desk,
+    person: str,
+    retry_key: tuple[str, str] | None,
+) -> Case:
     """A coordinator writes down what a patient on the phone said."""
     form = decode_all_problems(await json_body(request), PhoneCaseForm)
     return await usecases.open_case(
@@ -97,6 +111,7 @@ async def _phone_case(request: Request[Any, Any, Any], desk: usecases.Desk, pers
             author="agent",
             author_name=person,
         ),
+        retry_key=retry_key,
     )
 
 
@@ -120,10 +135,20 @@ class PatientCaseController(Controller):
         security=[{PATIENT_SCHEME: []}, {staff.SECURITY_SCHEME: ["coordinator"]}],
         opt=personal_data("key"),
     )
-    async def open_case(self, request: Request[Any, Any, Any], desk: DeskDependency) -> Case:
+    async def open_case(
+        self,
+        request: Request[Any, Any, Any],
+        desk: DeskDependency,
+        idempotency_key: IDEMPOTENCY_KEY = None,
+    ) -> Case:
         principal: staff.Principal | None = request.state.get("principal")
         if principal is not None:
-            return await _phone_case(request, desk, principal.person)
+            return await _phone_case(
+                request,
+                desk,
+                principal.person,
+                None if idempotency_key is None else (f"staff:{principal.person}", idempotency_key),
+            )
         token = patient_token(request)
         form = decode_all_problems(await json_body(request), PatientCaseForm)
         await usecases.check_patient(desk, form.inquiry_id, token)
@@ -137,6 +162,9 @@ class PatientCaseController(Controller):
                 message=form.message,
                 inquiry_id=form.inquiry_id,
                 author="patient",
+            ),
+            retry_key=(
+                None if idempotency_key is None else (f"inquiry:{form.inquiry_id}", idempotency_key)
             ),
         )
 

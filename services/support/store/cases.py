@@ -55,6 +55,35 @@ async def insert_case(
     )
 
 
+async def claim_opening(
+    conn: Connection, scope: str, key: str, case_id: uuid.UUID, now: datetime
+) -> uuid.UUID:
+    """Record that `key` of `scope` opens `case_id`; the case an earlier opening with the same
+    key made, when there is one (then this transaction must not keep its own)."""
+    found: uuid.UUID | None = await conn.fetchval(
+        """WITH claimed AS (
+               INSERT INTO case_openings (scope, key, case_id, created_at)
+               VALUES ($1, $2, $3, $4)
+               ON CONFLICT (scope, key) DO NOTHING
+               RETURNING case_id)
+           SELECT case_id FROM claimed
+           UNION ALL
+           SELECT case_id FROM case_openings WHERE scope = $1 AND key = $2
+           LIMIT 1""",
+        scope,
+        key,
+        case_id,
+        now,
+    )
+    if found is None:
+        # It waited on a concurrent opening with the key, committed after this statement's
+        # snapshot: a new statement sees it.
+        found = await conn.fetchval(
+            "SELECT case_id FROM case_openings WHERE scope = $1 AND key = $2", scope, key
+        )
+    return found
+
+
 async def insert_timeline(conn: Connection, case_id: uuid.UUID, entry: TimelineEntry) -> None:
     await conn.execute(
         """INSERT INTO case_timeline (case_id, at, kind, person, detail)

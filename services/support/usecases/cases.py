@@ -17,9 +17,31 @@ from services.support.store import cases, rota
 from services.support.usecases.collaborators import Desk
 
 
-async def open_case(d: Desk, new: NewCase) -> Case:
-    async with d.pool.acquire() as conn, conn.transaction():
-        return await open_case_in(conn, d, new, datetime.now(UTC))
+class _Retried(Exception):
+    def __init__(self, case_id: uuid.UUID) -> None:
+        super().__init__(str(case_id))
+        self.case_id = case_id
+
+
+def _unless_first(first: uuid.UUID | None, case_id: uuid.UUID) -> None:
+    """An earlier opening with the key made `first`: this one is rolled back (by raising)."""
+    if first is not None and first != case_id:
+        raise _Retried(first)
+
+
+async def open_case(d: Desk, new: NewCase, *, retry_key: tuple[str, str] | None = None) -> Case:
+    """`retry_key` (who, Idempotency-Key): a retry answers the case the first request opened."""
+    try:
+        async with d.pool.acquire() as conn, conn.transaction():
+            case = await open_case_in(conn, d, new, datetime.now(UTC))
+            if retry_key is not None:
+                scope, key = retry_key
+                first = await cases.claim_opening(conn, scope, key, case.id, case.opened_at)
+                _unless_first(first, case.id)
+            return case
+    except _Retried as retried:
+        async with d.pool.acquire() as conn:
+            return await _written(conn, retried.case_id)
 
 
 async def open_case_in(conn: Connection, d: Desk, new: NewCase, now: datetime) -> Case:

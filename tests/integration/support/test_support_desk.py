@@ -6,6 +6,7 @@ linked case; an erasure wipes the thread; bad input changes nothing."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -469,3 +470,34 @@ async def test_a_case_past_its_resolve_target_counts_as_a_breach_open_or_resolve
 
 async def _breached(normal: Any) -> bool:
     return bool((await normal())["resolve_breaches"] == 1)
+
+
+async def test_a_retried_opening_with_its_idempotency_key_answers_the_first_case(
+    inquiries: Client, support: Client, staff_headers: Headers, sdb: asyncpg.Connection
+) -> None:
+    await desk(support, staff_headers, urgent_ack=600)
+    submitted = await submit(inquiries)
+    body = {
+        "inquiry_id": submitted["id"],
+        "category": "transfer",
+        "priority": "urgent",
+        "language": "uk",
+        "message": "x",
+    }
+    retry = patient(submitted) | {"Idempotency-Key": "open-1"}
+    first, again = await asyncio.gather(
+        support.post("/v1/support/cases", json=body, headers=retry),
+        support.post("/v1/support/cases", json=body, headers=retry),
+    )
+    assert (first.status_code, again.status_code) == (201, 201), (first.text, again.text)
+    assert first.json()["id"] == again.json()["id"]
+    other = await support.post(
+        "/v1/support/cases", json=body, headers=patient(submitted) | {"Idempotency-Key": "open-2"}
+    )
+    assert other.json()["id"] != first.json()["id"]
+    count = await sdb.fetchval(
+        "SELECT count(*) FROM cases WHERE inquiry_id = $1", uuid.UUID(submitted["id"])
+    )
+    assert count == 2
+    # Nothing of the rolled-back opening is left: one thread message per case.
+    assert await sdb.fetchval("SELECT count(*) FROM case_messages") == count
