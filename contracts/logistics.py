@@ -180,5 +180,20 @@ class OperatorAlert(Event, frozen=True, kw_only=True, tag="operator_alert"):
     affected_booking_ids: tuple[BookingId, ...] = ()
 
 
-LogisticsEvent = BookingCreated | BookingStatusChanged | OperatorAlert
+class PartnerSupportRequested(Event, frozen=True, kw_only=True, tag="partner_support_requested"):
+    """A partner holding a booking asked the support desk for help (its `support_request`
+    reply), forwarded with the booking's case so support can link the two. The message is the
+    partner's words, read by support agents only; sealed in logistics' outbox and erased from
+    the stream with the case."""
+
+    booking_id: BookingId
+    inquiry_id: str | None = None
+    booking_kind: BookingKind
+    partner_id: PartnerId
+    topic: str
+    message: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+    requested_at: AwareDatetime
+
+
+LogisticsEvent = BookingCreated | BookingStatusChanged | OperatorAlert | PartnerSupportRequested
 logistics_event_decoder = msgspec.json.Decoder(LogisticsEvent)

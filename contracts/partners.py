@@ -126,5 +126,21 @@ class IncidentReported(Event, frozen=True, kw_only=True, tag="incident_reported"
     all_data: bool = False
 
 
-PartnerReply = OfferAccepted | OfferDeclined | StatusUpdate | IncidentReported
+SupportTopic = Literal[
+    "patient_not_at_meeting_point", "address_wrong", "patient_unwell", "schedule_change", "other"
+]
+
+
+class SupportRequest(Event, frozen=True, kw_only=True, tag="support_request"):
+    """The partner needs Carebridge's support desk about a booking it holds ("patient not at the
+    meeting point", "clinic address wrong"): a support case linked to the booking is opened and
+    answered within the desk's response targets. `message` is read by support agents only; a
+    request naming a booking the partner was never offered changes nothing."""
+
+    booking_id: BookingId
+    topic: SupportTopic = "other"
+    message: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+
+
+PartnerReply = OfferAccepted | OfferDeclined | StatusUpdate | IncidentReported | SupportRequest
 partner_reply_decoder = msgspec.json.Decoder(PartnerReply)

@@ -23,7 +23,12 @@ from contracts.inquiries import (
     InquirySubmitted,
     PersonalDataErased,
 )
-from contracts.logistics import BookingCreated, BookingStatusChanged, OperatorAlert
+from contracts.logistics import (
+    BookingCreated,
+    BookingStatusChanged,
+    OperatorAlert,
+    PartnerSupportRequested,
+)
 from contracts.notifications import (
     Contact,
     ContactLookupFailed,
@@ -40,6 +45,14 @@ from contracts.partners import (
     OfferDeclined,
     OfferWithdrawn,
     StatusUpdate,
+    SupportRequest,
+)
+from contracts.support import (
+    CaseEscalated,
+    InterpreterRequested,
+    TokenChecked,
+    TokenCheckFailed,
+    TokenCheckRequest,
 )
 
 _PARAM = re.compile(r"\{(\w+)\}")
@@ -161,6 +174,11 @@ STREAMS: tuple[StreamSpec, ...] = (
         duplicate_window_seconds=0.1,
     ),
     StreamSpec(
+        name="SUPPORT",
+        subjects=("support.>",),
+        description="Support cases escalated to people, and interpreters asked for",
+    ),
+    StreamSpec(
         name="NOTIFICATIONS",
         subjects=("notifications.>",),
         description="Messages to patients and staff that could not be delivered",
@@ -271,6 +289,33 @@ OPERATOR_ALERT = Channel(
     messages=(OperatorAlert,),
     description="An operator must act: no partner left for a booking, or a partner incident.",
 )
+PARTNER_SUPPORT_REQUESTED = Channel(
+    address="logistics.support.requested.v1",
+    stream="LOGISTICS",
+    messages=(PartnerSupportRequested,),
+    description=(
+        "A partner asked the support desk for help about a booking it holds (its "
+        "`support_request` reply): support opens a case linked to the booking."
+    ),
+)
+
+SUPPORT_CASE_ESCALATED = Channel(
+    address="support.case.escalated.v1",
+    stream="SUPPORT",
+    messages=(CaseEscalated,),
+    description=(
+        "A support case was not acknowledged in time and now waits on the next agent on call, "
+        "or the lead: notifications mails that person."
+    ),
+)
+SUPPORT_INTERPRETER_REQUESTED = Channel(
+    address="support.interpreter.requested.v1",
+    stream="SUPPORT",
+    messages=(InterpreterRequested,),
+    description=(
+        "Nobody on call speaks a case's language: an interpreter is asked to join by phone."
+    ),
+)
 
 NOTIFICATION_FAILED = Channel(
     address="notifications.notification.failed.v1",
@@ -300,6 +345,7 @@ DEAD_LETTERS_RECORDED: dict[str, Channel] = {
     "content": _dead_letters("content", "CONTENT"),
     "inquiries": _dead_letters("inquiries", "INQUIRIES"),
     "logistics": _dead_letters("logistics", "LOGISTICS"),
+    "support": _dead_letters("support", "SUPPORT"),
     "notifications": _dead_letters("notifications", "NOTIFICATIONS"),
 }
 
@@ -353,11 +399,12 @@ PARTNER_OFFERS = Channel(
 PARTNER_REPLIES = Channel(
     address="partners.{partner_id}.replies",
     stream="PARTNER_REPLIES",
-    messages=(OfferAccepted, OfferDeclined, StatusUpdate, IncidentReported),
+    messages=(OfferAccepted, OfferDeclined, StatusUpdate, IncidentReported, SupportRequest),
     action="receive",
     description=(
         "A partner's answers: accept or decline an offer, then report progress of the booking; "
-        "and a data breach touching what Carebridge sent. A reply for an offer or booking the "
+        "a data breach touching what Carebridge sent; and a request for the support desk about "
+        "a booking it holds (`support_request`). A reply for an offer or booking the "
         "partner does not hold changes nothing. Replies are stored in a stream of their own whose "
         "duplicate window is 100 ms, the server's least; Carebridge deduplicates them by subject "
         "and `ce-id`, so a retry with the same `ce-id` counts once, and no other partner's "
@@ -384,6 +431,9 @@ CHANNELS: tuple[Channel, ...] = (
     BOOKING_CREATED,
     BOOKING_STATUS_CHANGED,
     OPERATOR_ALERT,
+    PARTNER_SUPPORT_REQUESTED,
+    SUPPORT_CASE_ESCALATED,
+    SUPPORT_INTERPRETER_REQUESTED,
     NOTIFICATION_FAILED,
     *DEAD_LETTERS_RECORDED.values(),
     PARTNER_OFFERS,
@@ -435,7 +485,20 @@ CONTACT = RequestChannel(
     ),
 )
 
-REQUEST_CHANNELS: tuple[RequestChannel, ...] = (CASE_EXPORT, CONTACT)
+TOKEN_CHECK = RequestChannel(
+    address="rpc.inquiries.token_check.v1",
+    request=TokenCheckRequest,
+    replies=(TokenChecked, TokenCheckFailed),
+    responder="inquiries",
+    requesters=("support",),
+    description=(
+        "Support asks inquiries whether a patient's access token opens their inquiry, before it "
+        "opens or shows a support case to them. Carries the token's SHA-256 digest, never the "
+        "token."
+    ),
+)
+
+REQUEST_CHANNELS: tuple[RequestChannel, ...] = (CASE_EXPORT, CONTACT, TOKEN_CHECK)
 
 
 def stream_named(name: str) -> StreamSpec:

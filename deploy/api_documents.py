@@ -23,6 +23,7 @@ from services.runtime.core.settings import load_settings
 from services.runtime.http.api_audiences import AUDIENCES, part
 from services.runtime.privacy.crypto import KeyRing
 from services.runtime.service.definition import ServiceDefinition
+from services.support import app as support
 
 ROOT = Path(__file__).resolve().parents[1]
 OPENAPI_DIR = Path("contracts/openapi")
@@ -30,6 +31,7 @@ SERVICES: tuple[ServiceDefinition, ...] = (
     content.DEFINITION,
     inquiries.DEFINITION,
     logistics.DEFINITION,
+    support.DEFINITION,
     notifications.DEFINITION,
 )
 # Each service's own app factory: it adds what the shared runtime does not know about.
@@ -37,6 +39,7 @@ FACTORIES: dict[str, Callable[[Any], Litestar]] = {
     "content": content.create_app,
     "inquiries": inquiries.create_app,
     "logistics": logistics.create_app,
+    "support": support.create_app,
     "notifications": notifications.create_app,
 }
 # Everything in these directories is generated, so a file the code no longer renders is stale.
@@ -46,6 +49,7 @@ _OFFLINE_ENVIRON = {
     "DATABASE_URL": "postgresql://localhost/openapi",
     "INQUIRIES_ENCRYPTION_KEYS": KeyRing.generate_setting(),
     "LOGISTICS_ENCRYPTION_KEYS": KeyRing.generate_setting(),
+    "SUPPORT_ENCRYPTION_KEYS": KeyRing.generate_setting(),
     "NOTIFICATIONS_ENCRYPTION_KEYS": KeyRing.generate_setting(),
     "NOTIFICATIONS_ONCALL_EMAIL": "oncall@carebridge.example",
 }

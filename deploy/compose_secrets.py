@@ -32,6 +32,7 @@ def generate(folder: Path) -> list[str]:
         "database_url": lambda: _database_url(password_file.read_text().strip()),
         "inquiries_encryption_keys": lambda: KeyRing.generate_setting("k1"),
         "logistics_encryption_keys": lambda: KeyRing.generate_setting("k1"),
+        "support_encryption_keys": lambda: KeyRing.generate_setting("k1"),
         "notifications_encryption_keys": lambda: KeyRing.generate_setting("k1"),
         # A placeholder until the mail provider's password replaces it (it is kept on reruns).
         "notifications_smtp_password": lambda: secrets.token_urlsafe(24),

@@ -61,6 +61,7 @@ SERVICE_SUBJECTS: Mapping[str, tuple[str, ...]] = {
     "content": ("content.>",),
     "inquiries": ("inquiries.>",),
     "logistics": ("logistics.>", PARTNER_OFFERS.address.format(partner_id="*", kind=">")),
+    "support": ("support.>",),
     "notifications": ("notifications.>",),
 }
 # The streams whose messages a service deletes when a person is erased (stream_copies.py): those

@@ -25,7 +25,7 @@ from services.runtime.core.settings import ServiceSettings
 from services.runtime.service.definition import ServiceDefinition
 
 PAGE = Path(__file__).resolve().parents[1] / "docs" / "operations" / "configuration.md"
-SERVICES = ("content", "inquiries", "logistics", "notifications")
+SERVICES = ("content", "inquiries", "logistics", "support", "notifications")
 
 # What each variable is for, by variable name; a name shared by services and the reference
 # partner means the same thing in both.
@@ -169,6 +169,21 @@ DESCRIPTIONS: dict[str, str] = {
     "NOTIFICATIONS_SMS_KEY": "the SMS API key (the basic-auth password); never logged",
     "NOTIFICATIONS_SMS_SENDER": "the SMS `From`: a number in E.164 or an alphanumeric sender id",
     "NOTIFICATIONS_SMS_DIR": "where the `sink` writes each SMS as a JSON file",
+    # support
+    "SUPPORT_ENCRYPTION_KEYS": "named AES-256 keys, support's own, that seal the cases' "
+    "threads: `k1:<base64url 32 bytes>,k2:…`; every key still needed to read old rows; never "
+    "logged",
+    "SUPPORT_ACTIVE_KEY": "id of the key that seals new values (empty: the last key listed)",
+    "SUPPORT_EMERGENCY_NUMBER": "the number the first answer to a medical case tells the "
+    "patient to call (112 answers across the EU)",
+    "SUPPORT_CLINIC_PHONE": "the clinic's line added to that answer (empty: not told)",
+    "SUPPORT_ESCALATION_INTERVAL": "longest sleep of the escalation loop; it wakes at the next "
+    "acknowledge deadline, and at least this often for cases opened meanwhile",
+    "SUPPORT_ESCALATION_BATCH": "due cases escalated in one transaction",
+    "SUPPORT_TOKEN_CHECK_TIMEOUT": "seconds to wait for inquiries' answer whether a patient's "
+    "access token opens their inquiry (503 after)",
+    "SUPPORT_FIGURES_INTERVAL": "seconds between readings of the desk's figures (p50, p95, "
+    "breaches) for /metrics",
     # the reference partner
     "PARTNER_ID": "the partner's id in the registry: its subjects and its durable (`partner-{id}`)",
     "PARTNER_KINDS": "comma-separated kinds it serves; an offer of another kind is declined "

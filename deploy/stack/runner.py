@@ -35,8 +35,9 @@ from services.content.app import DEFINITION as CONTENT
 from services.inquiries.app import DEFINITION as INQUIRIES
 from services.logistics.app import DEFINITION as LOGISTICS
 from services.notifications.app import DEFINITION as NOTIFICATIONS
+from services.support.app import DEFINITION as SUPPORT
 
-DEFINITIONS = (CONTENT, INQUIRIES, LOGISTICS, NOTIFICATIONS)
+DEFINITIONS = (CONTENT, INQUIRIES, LOGISTICS, SUPPORT, NOTIFICATIONS)
 SERVICE_NAMES = tuple(d.name for d in DEFINITIONS)
 PARTNER_NAMES = tuple(p.id for p in LOCAL_PARTNERS)
 # Everything whose output the console relays, each under its name.

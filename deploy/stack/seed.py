@@ -154,6 +154,9 @@ async def seed_service_secrets(context: SeedContext) -> str:
     if "LOGISTICS_ENCRYPTION_KEYS" not in env:
         env["LOGISTICS_ENCRYPTION_KEYS"] = KeyRing.generate_setting("local1")
         made.append("traveller-data encryption key")
+    if "SUPPORT_ENCRYPTION_KEYS" not in env:
+        env["SUPPORT_ENCRYPTION_KEYS"] = KeyRing.generate_setting("local1")
+        made.append("support's encryption key")
     if "NOTIFICATIONS_ENCRYPTION_KEYS" not in env:
         env["NOTIFICATIONS_ENCRYPTION_KEYS"] = KeyRing.generate_setting("local1")
         made.append("notifications' encryption key")

@@ -135,6 +135,7 @@ def create_app(settings: InquiriesSettings) -> Litestar:
                 consumers.retention_loop(periods, settings.inquiries_retention_interval, keys),
             ),
             ("contact-answers", consumers.contact_answers(keys)),
+            ("token-checks", consumers.token_checks()),
         ),
     )
 

@@ -20,7 +20,9 @@ from contracts.registry import (
     CONTACT,
     CONTENT_PUBLISHED,
     CONTENT_UNPUBLISHED,
+    TOKEN_CHECK,
 )
+from contracts.support import TokenCheckFailed, token_check_request_decoder
 from services.inquiries.domain.retention import Periods
 from services.inquiries.usecases import casework, contact, intake, offers
 from services.inquiries.usecases.privacy import erasure, retention
@@ -110,6 +112,23 @@ def contact_answers(keys: KeyRing) -> BackgroundLoop:
             contact_request_decoder,
             lambda request: contact.contact_for(runtime.pool, keys, request),
             lambda reason: ContactLookupFailed(reason=reason),
+            stop,
+        )
+
+    return loop
+
+
+def token_checks() -> BackgroundLoop:
+    """Support's question whether a patient's token opens their inquiry, answered from the
+    stored digest; the token itself never reaches this service from support."""
+
+    async def loop(runtime: Runtime, stop: asyncio.Event) -> None:
+        await answer(
+            runtime.bus,
+            TOKEN_CHECK,
+            token_check_request_decoder,
+            lambda request: intake.token_check(runtime.pool, request),
+            lambda reason: TokenCheckFailed(reason=reason),
             stop,
         )
 

@@ -22,7 +22,12 @@ from contracts.inquiries import (
     PersonalDataErased,
     inquiry_event_decoder,
 )
-from contracts.partners import IncidentReported, PartnerReply, partner_reply_decoder
+from contracts.partners import (
+    IncidentReported,
+    PartnerReply,
+    SupportRequest,
+    partner_reply_decoder,
+)
 from contracts.registry import (
     CASE_EXPORT,
     INQUIRY_BOOKINGS_RELEASED,
@@ -108,6 +113,8 @@ def subscriptions(
         match reply:
             case IncidentReported():
                 await usecases.record_incident(conn, d, reply, sender, report_id=meta.id, now=now)
+            case SupportRequest():
+                await usecases.forward_support_request(conn, d, reply, sender, now)
             case _:
                 await usecases.apply_reply(conn, d, reply, sender, now)
 

@@ -26,7 +26,9 @@ from contracts.registry import (
     INQUIRY_SUBMITTED,
     INQUIRY_TOKEN_REISSUED,
     OPERATOR_ALERT,
+    SUPPORT_CASE_ESCALATED,
 )
+from contracts.support import SupportEvent, support_event_decoder
 from services.notifications import usecases
 from services.notifications.domain.decisions import DEAD_LETTER_CONSUMER_PREFIX
 from services.notifications.usecases import Notifying
@@ -47,6 +49,9 @@ def subscriptions(keys: KeyRing) -> tuple[Subscription[Any], ...]:
 
     async def logistics_fact(conn: Connection, event: LogisticsEvent, _: Metadata) -> None:
         await usecases.apply_logistics_event(conn, keys, event, datetime.now(UTC))
+
+    async def support_fact(conn: Connection, event: SupportEvent, _: Metadata) -> None:
+        await usecases.apply_support_event(conn, keys, event, datetime.now(UTC))
 
     async def dead_letter(conn: Connection, event: DeadLetterRecorded, _: Metadata) -> None:
         await usecases.apply_dead_letter(conn, keys, event, datetime.now(UTC))
@@ -74,6 +79,12 @@ def subscriptions(keys: KeyRing) -> tuple[Subscription[Any], ...]:
             channels=(BOOKING_STATUS_CHANGED, OPERATOR_ALERT),
             decoder=logistics_event_decoder,
             handler=logistics_fact,
+        ),
+        Subscription(
+            name="notifications-support",
+            channels=(SUPPORT_CASE_ESCALATED,),
+            decoder=support_event_decoder,
+            handler=support_fact,
         ),
     )
 

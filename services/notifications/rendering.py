@@ -131,7 +131,9 @@ def _shown(name: str, value: Param, texts: dict[str, Any]) -> str:
 
 # Ten concatenated SMS segments of Unicode text (67 characters each) at most.
 SMS_LIMIT = 670
-DATETIME_PARAMS = frozenset({"valid_until", "raised_at", "report_by", "session_at"})
+DATETIME_PARAMS = frozenset(
+    {"valid_until", "raised_at", "report_by", "session_at", "missed_deadline", "acknowledge_by"}
+)
 SAMPLE_ID = "0b6f3c2e-8d4a-4f3e-9a51-6c1f2d7e8a90"
 SAMPLE_PARAMS: dict[str, Param] = {
     "valid_until": "2026-05-01T14:00:00+00:00",
@@ -166,4 +168,13 @@ SAMPLE_PARAMS: dict[str, Param] = {
     "subject": "partners.rhein-shuttle.replies",
     "error_type": "ValidationError",
     "attempts": 5,
+    "case_id": "4f3e2d1c-0b9a-4877-8665-544332211000",
+    "category": "transfer",
+    "priority": "urgent",
+    "language": "uk",
+    "level": "agent",
+    "to_person": "Dana Agent",
+    "missed_deadline": "2026-04-28T03:15:00+00:00",
+    "acknowledge_by": "2026-04-28T03:30:00+00:00",
+    "staff_email": "dana@carebridge.example",
 }

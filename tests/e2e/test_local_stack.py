@@ -18,7 +18,7 @@ from tests.e2e.local_stack import REPO, STOP_DEADLINE, Runner, Stacks
 
 pytestmark = pytest.mark.e2e
 
-SERVICES = {"content", "inquiries", "logistics", "notifications"}
+SERVICES = {"content", "inquiries", "logistics", "support", "notifications"}
 PARTNERS = {
     "rhein-shuttle": ["transfer"],
     "medilingua": ["interpreter"],

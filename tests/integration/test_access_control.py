@@ -48,6 +48,7 @@ PUBLIC: dict[str, set[tuple[str, str]]] = {
         ("GET", "/v1/altcha/challenge"),
     },
     "logistics": set(),
+    "support": set(),
     "notifications": set(),
 }
 # For each required role, a role that must be refused (admin may do everything).
@@ -56,6 +57,7 @@ WRONG_ROLE: dict[str, staff.Role] = {
     "coordinator": "editor",
     "medical_reviewer": "editor",
     "admin": "coordinator",
+    "support_agent": "editor",
 }
 METHODS = ("get", "post", "put", "patch", "delete")
 

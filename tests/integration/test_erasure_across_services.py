@@ -28,6 +28,7 @@ from contracts.partners import (
     Offer,
     OfferAccepted,
     StatusUpdate,
+    SupportRequest,
     partner_offer_decoder,
 )
 from deploy.nats_auth import ADMIN
@@ -44,6 +45,9 @@ from services.runtime.access import api_keys, staff
 from services.runtime.core.settings import ServiceSettings, as_environ, load_settings
 from services.runtime.messaging.bus import Bus
 from services.runtime.privacy.crypto import KeyRing, from_column
+from services.support.app import SupportSettings
+from services.support.app import create_app as create_support
+from services.support.store.cases import message_aad
 from tests.integration.inquiries.casefile import CONFIRMATION, step, submit, to_accepted
 from tests.integration.logistics.conftest import Tap, of_type, reply
 from tests.integration.logistics.test_dispatch import offer_to
@@ -85,6 +89,7 @@ SEALED: dict[tuple[str, str, str], Callable[[Row], bytes]] = {
         r["id"]
     ),
     ("notifications", "notifications", "sealed_reply"): lambda r: reply_aad(str(r["id"])),
+    ("support", "case_messages", "sealed_body"): lambda r: message_aad(r["case_id"], r["id"]),
 }
 # bytea columns that hold digests (of tokens and keys) or plain JSON: read as bytes.
 UNSEALED_BYTEA = {
@@ -120,13 +125,14 @@ def rings() -> dict[str, str]:
         "inquiries": KeyRing.generate_setting("i1"),
         "logistics": KeyRing.generate_setting("l1"),
         "notifications": KeyRing.generate_setting("n1"),
+        "support": KeyRing.generate_setting("s1"),
     }
 
 
 @pytest.fixture
 async def services(
     settings: ServiceSettings, rings: dict[str, str], database_url: str, accounts_nats: Server
-) -> AsyncIterator[tuple[Client, Client]]:
+) -> AsyncIterator[tuple[Client, Client, Client]]:
     env = environ(settings)
     inquiries = create_inquiries(
         load_settings(
@@ -149,6 +155,16 @@ async def services(
             },
         )
     )
+    support = create_support(
+        load_settings(
+            SupportSettings,
+            environ=env
+            | {
+                "SUPPORT_ENCRYPTION_KEYS": rings["support"],
+                "NATS_URL": accounts_nats.url("support"),
+            },
+        )
+    )
     conn = await asyncpg.connect(database_url)
     try:
         await conn.execute(
@@ -163,8 +179,9 @@ async def services(
     async with AsyncExitStack() as stack:
         inq = await stack.enter_async_context(AsyncTestClient(inquiries))
         log = await stack.enter_async_context(AsyncTestClient(logistics))
+        sup = await stack.enter_async_context(AsyncTestClient(support))
         inq.headers["X-API-Key"] = site
-        yield inq, log
+        yield inq, log, sup
 
 
 @pytest.fixture
@@ -262,6 +279,38 @@ async def worked_case(
     return inquiry, [ride, session]
 
 
+async def support_cases(
+    sup: Client, db: asyncpg.Connection, bus: Bus, inquiry: str, ride: Offer
+) -> None:
+    """Support cases about her: a coordinator's note of her call, and the driver's request about
+    her ride (through logistics)."""
+    called = await sup.post(
+        "/v1/support/cases",
+        json={
+            "inquiry_id": inquiry,
+            "category": "medical",
+            "priority": "urgent",
+            "language": "uk",
+            "message": "Olena Kovalenko called: her regurgitation got worse on the flight",
+        },
+        headers=await bearer(db, "coordinator"),
+    )
+    assert called.status_code == 201, called.text
+    await reply(
+        bus,
+        "rhein-shuttle",
+        SupportRequest(booking_id=ride.booking_id, message="Olena Kovalenko is not at exit 3"),
+    )
+
+    async def both() -> bool:
+        count = await db.fetchval(
+            "SELECT count(*) FROM support.cases WHERE inquiry_id = $1", uuid.UUID(inquiry)
+        )
+        return bool(count == 2)
+
+    await eventually(both, timeout=20)
+
+
 async def erase(inq: Client, db: asyncpg.Connection, inquiry: str) -> None:
     """An admin's erasure, and everything it sets off, done: in logistics, and relayed."""
     erased = await inq.post(f"/v1/inquiries/{inquiry}/erasure", headers=await bearer(db, "admin"))
@@ -340,17 +389,20 @@ async def _bytea_texts(
 
 
 async def test_after_one_erasure_no_table_of_any_service_holds_the_patient(
-    services: tuple[Client, Client],
+    services: tuple[Client, Client, Client],
     db: asyncpg.Connection,
     bus: Bus,
     partner_offers: Tap,
     rings: dict[str, str],
 ) -> None:
-    inq, log = services
+    inq, log, sup = services
     inquiry, offers = await worked_case(inq, log, db, bus, partner_offers)
+    await support_cases(sup, db, bus, inquiry, offers[0])
     before = await personal_data_left(db, rings)
-    # The scan finds her where she was, in both services, sealed and plain.
-    assert {where.split(".")[0] for where in before} == {"inquiries", "logistics"}, before
+    # The scan finds her where she was, in every service, sealed and plain.
+    assert {where.split(".")[0] for where in before} == {"inquiries", "logistics", "support"}, (
+        before
+    )
     assert any(where.startswith("inquiries.inquiries.personal") for where in before)
     assert any(where.startswith("logistics.bookings.sealed_details") for where in before)
 

@@ -11,7 +11,13 @@ from collections.abc import Awaitable, Callable, Sequence
 
 import uvloop
 
-from tests.perf import content_bench, inquiries_bench, logistics_bench, runtime_bench
+from tests.perf import (
+    content_bench,
+    inquiries_bench,
+    logistics_bench,
+    runtime_bench,
+    support_bench,
+)
 from tests.perf.servers import Servers, bench_servers
 
 BENCHMARKS: dict[str, Callable[[Servers], Awaitable[None]]] = {
@@ -19,6 +25,7 @@ BENCHMARKS: dict[str, Callable[[Servers], Awaitable[None]]] = {
     "content": content_bench.run,
     "inquiries": inquiries_bench.run,
     "logistics": lambda servers: logistics_bench.run(servers.database_url, servers.nats_url),
+    "support": lambda servers: support_bench.run(servers.database_url, servers.nats_url),
 }
 
 

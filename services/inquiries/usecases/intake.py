@@ -9,6 +9,7 @@ import uuid
 from datetime import datetime
 
 from contracts.content import ContentEvent, ContentPublished, ContentUnpublished
+from contracts.support import TokenChecked, TokenCheckRequest
 from services.inquiries.domain import intake
 from services.inquiries.domain.intake import SubmitInquiry, Submitted
 from services.inquiries.domain.model import PATIENT, aad
@@ -191,6 +192,15 @@ async def check_patient_access(pool: Pool, inquiry_id: uuid.UUID, token: str) ->
         found = await store.find_by_token(conn, inquiry_id, hash_token(token))
     if found is None:
         raise NotFound(f"no inquiry {inquiry_id} for this access token")
+
+
+async def token_check(pool: Pool, request: TokenCheckRequest) -> TokenChecked:
+    """Support's check of a patient's token, by its digest (what the table keeps)."""
+    async with pool.acquire() as conn:
+        found = await store.find_by_token(
+            conn, uuid.UUID(request.inquiry_id), bytes.fromhex(request.token_sha256)
+        )
+    return TokenChecked(inquiry_id=request.inquiry_id, valid=found is not None)
 
 
 async def learn_condition(conn: Connection, event: ContentEvent) -> None:

@@ -26,6 +26,7 @@ from services.logistics.usecases.registry import (
     set_partner_active,
 )
 from services.logistics.usecases.replies import apply_reply
+from services.logistics.usecases.support_requests import forward_support_request
 
 __all__ = [
     "BookingCollaborators",
@@ -40,6 +41,7 @@ __all__ = [
     "erase_inquiry",
     "expire_due_offers",
     "export_case",
+    "forward_support_request",
     "incident",
     "incidents_reported",
     "partner",

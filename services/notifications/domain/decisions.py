@@ -27,9 +27,11 @@ from contracts.logistics import (
     BookingStatusChanged,
     LogisticsEvent,
     OperatorAlert,
+    PartnerSupportRequested,
 )
 from contracts.notifications import ContactChannel
 from contracts.operations import DeadLetterRecorded
+from contracts.support import CaseEscalated, InterpreterRequested, SupportEvent
 from services.notifications.domain.model import (
     Composed,
     Decision,
@@ -156,6 +158,46 @@ def decide_logistics_event(event: LogisticsEvent, now: datetime) -> Decision:
             return _booking_step(event, now)
         case OperatorAlert():
             return Decision(planned=(_staff_alert(event, now),))
+        case PartnerSupportRequested():
+            return Decision()  # support opens a case; its escalations are what staff hear of
+        case _:
+            assert_never(event)
+
+
+# The param naming the one staff member a message goes to, instead of the on-call address.
+STAFF_EMAIL_PARAM = "staff_email"
+
+
+def decide_support_event(event: SupportEvent, now: datetime) -> Decision:
+    """An escalated support case mails the person it now waits on, at their work address."""
+    match event:
+        case CaseEscalated():
+            return Decision(
+                planned=(
+                    Planned(
+                        kind="support_case_escalated",
+                        audience="staff",
+                        inquiry_id=event.inquiry_id,
+                        booking_id=event.booking_id,
+                        params={
+                            "case_id": event.case_id,
+                            "category": event.category,
+                            "priority": event.priority,
+                            "language": event.language,
+                            "level": event.level,
+                            "to_person": event.to_person,
+                            "missed_deadline": event.missed_deadline.isoformat(),
+                            "acknowledge_by": None
+                            if event.acknowledge_by is None
+                            else event.acknowledge_by.isoformat(),
+                            STAFF_EMAIL_PARAM: event.to_email,
+                        },
+                        send_after=now,
+                    ),
+                )
+            )
+        case InterpreterRequested():
+            return Decision()
         case _:
             assert_never(event)
 

@@ -30,6 +30,7 @@ StaffKind = Literal[
     "partner_incident",
     "notification_failed",
     "dead_letter_recorded",
+    "support_case_escalated",
 ]
 Kind = Literal[PatientKind, StaffKind]
 PATIENT_KINDS: tuple[Kind, ...] = get_args(PatientKind)

@@ -6,6 +6,7 @@ from services.notifications.usecases.facts import (
     apply_dead_letter,
     apply_inquiry_event,
     apply_logistics_event,
+    apply_support_event,
 )
 from services.notifications.usecases.listing import notifications_listed
 from services.notifications.usecases.sending import send_due, send_one
@@ -18,6 +19,7 @@ __all__ = [
     "apply_dead_letter",
     "apply_inquiry_event",
     "apply_logistics_event",
+    "apply_support_event",
     "notifications_listed",
     "send_due",
     "send_one",

@@ -9,6 +9,7 @@ from datetime import datetime
 from contracts.inquiries import InquiryEvent
 from contracts.logistics import LogisticsEvent
 from contracts.operations import DeadLetterRecorded
+from contracts.support import SupportEvent
 from services.notifications.domain import decisions
 from services.notifications.domain.model import Decision
 from services.notifications.store import notifications as store
@@ -32,6 +33,12 @@ async def apply_dead_letter(
     conn: Connection, keys: KeyRing, event: DeadLetterRecorded, now: datetime
 ) -> None:
     await save(conn, keys, decisions.decide_dead_letter(event, now), now)
+
+
+async def apply_support_event(
+    conn: Connection, keys: KeyRing, event: SupportEvent, now: datetime
+) -> None:
+    await save(conn, keys, decisions.decide_support_event(event, now), now)
 
 
 async def save(conn: Connection, keys: KeyRing, decision: Decision, now: datetime) -> None:

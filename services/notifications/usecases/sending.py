@@ -88,7 +88,10 @@ class _LookupFailed(Exception):
 
 async def _recipient(d: Notifying, message: Pending) -> Recipient:
     if message.audience == "staff":
-        return Recipient(address=d.oncall_email, language=d.staff_language)
+        # A message for one staff member (an escalated support case) goes to them alone.
+        named = message.params.get(decisions.STAFF_EMAIL_PARAM)
+        address = named if isinstance(named, str) and named else d.oncall_email
+        return Recipient(address=address, language=d.staff_language)
     if message.inquiry_id is None:
         raise _Stop("no case to write to")
     reissue = decisions.token_reissue_of(message)

@@ -23,7 +23,9 @@ from litestar.types import Guard
 from services.runtime.core.db import Connection, Pool
 from services.runtime.http.route_policy import personal_data
 
-Role = Literal["admin", "editor", "coordinator", "lead_coordinator", "medical_reviewer"]
+Role = Literal[
+    "admin", "editor", "coordinator", "lead_coordinator", "medical_reviewer", "support_agent"
+]
 ROLES: tuple[str, ...] = get_args(Role)
 # Roles that include another's rights: a lead coordinator does all a coordinator does, and sees
 # every case besides (admins may everything any role may).

@@ -24,10 +24,11 @@ from services.inquiries.app import DEFINITION as INQUIRIES
 from services.logistics.app import DEFINITION as LOGISTICS
 from services.notifications.app import DEFINITION as NOTIFICATIONS
 from services.runtime.core.settings import load_settings
+from services.support.app import DEFINITION as SUPPORT
 
 DEPLOY = Path(__file__).resolve().parents[3] / "deploy"
 REPO = DEPLOY.parent
-SERVICES = {d.name: d for d in (CONTENT, INQUIRIES, LOGISTICS, NOTIFICATIONS)}
+SERVICES = {d.name: d for d in (CONTENT, INQUIRIES, LOGISTICS, SUPPORT, NOTIFICATIONS)}
 PARTNER_KINDS = {"transfer", "interpreter", "shipment"}
 
 

@@ -29,16 +29,18 @@ from services.content.app import DEFINITION as CONTENT
 from services.inquiries.app import DEFINITION as INQUIRIES
 from services.logistics.app import DEFINITION as LOGISTICS
 from services.notifications.app import DEFINITION as NOTIFICATIONS
+from services.support.app import DEFINITION as SUPPORT
 
 KUBERNETES = Path(__file__).resolve().parents[3] / "deploy" / "kubernetes"
 KUBECTL = Path(sysconfig.get_path("scripts")) / "kubectl"
 KUBERNETES_VERSION = "1.37.0"
-SERVICES = {d.name: d for d in (CONTENT, INQUIRIES, LOGISTICS, NOTIFICATIONS)}
+SERVICES = {d.name: d for d in (CONTENT, INQUIRIES, LOGISTICS, SUPPORT, NOTIFICATIONS)}
 # What each service reads from a mounted secret rather than from the ConfigMap.
 SECRET_SETTINGS = {
     "content": {"PREVIEW_SECRET_FILE", "NATS_URL_FILE"},
     "inquiries": {"INQUIRIES_ENCRYPTION_KEYS_FILE", "ALTCHA_HMAC_KEY_FILE", "NATS_URL_FILE"},
     "logistics": {"LOGISTICS_ENCRYPTION_KEYS_FILE", "NATS_URL_FILE"},
+    "support": {"SUPPORT_ENCRYPTION_KEYS_FILE", "NATS_URL_FILE"},
     "notifications": {
         "NOTIFICATIONS_ENCRYPTION_KEYS_FILE",
         "NOTIFICATIONS_SMTP_PASSWORD_FILE",

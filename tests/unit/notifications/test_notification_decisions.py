@@ -17,6 +17,7 @@ from contracts.inquiries import (
     PersonalDataErased,
 )
 from contracts.logistics import Arrangement, BookingStatusChanged, OperatorAlert
+from contracts.support import CaseEscalated, InterpreterRequested
 from services.notifications.domain import decisions
 from services.notifications.domain.model import Pending, Recipient
 
@@ -290,3 +291,29 @@ def test_a_later_step_with_the_same_details_brings_no_second_message() -> None:
         arrangement=Arrangement(driver_name="Jan"),
     )
     assert decisions.decide_logistics_event(event, NOW).planned == ()
+
+
+def test_an_escalated_support_case_mails_the_person_it_now_waits_on_ids_only() -> None:
+    case_id = str(uuid.uuid4())
+    decided = decisions.decide_support_event(
+        CaseEscalated(
+            case_id=case_id,
+            category="transfer",
+            priority="urgent",
+            language="uk",
+            level="agent",
+            to_person="Ivan Agent",
+            to_email="ivan@carebridge.example",
+            missed_deadline=NOW,
+            acknowledge_by=NOW + timedelta(minutes=15),
+            escalated_at=NOW,
+        ),
+        NOW,
+    )
+    [planned] = decided.planned
+    assert (planned.kind, planned.audience) == ("support_case_escalated", "staff")
+    assert planned.params[decisions.STAFF_EMAIL_PARAM] == "ivan@carebridge.example"
+    assert planned.params["case_id"] == case_id
+    # An interpreter asked for is logistics' to act on, not a message.
+    asked = InterpreterRequested(case_id=case_id, language="ar", requested_at=NOW)
+    assert decisions.decide_support_event(asked, NOW).planned == ()

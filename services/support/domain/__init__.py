@@ -1,0 +1,1 @@
+"""The support desk's rules, pure: given the facts and `now`."""

@@ -1,0 +1,1 @@
+"""The support tables: one function per statement, connection first."""
