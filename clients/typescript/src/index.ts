@@ -1,6 +1,6 @@
 /**
- * Carebridge's public API for sites, typed from its OpenAPI documents (content.ts and
- * inquiries.ts are generated: `npm run generate`). The names below are what a site's code
+ * Carebridge's public API for sites, typed from its OpenAPI documents (content.ts,
+ * inquiries.ts and support.ts are generated: `npm run generate`). The names below are what a site's code
  * usually needs; `paths` and `operations` describe every public route.
  */
 import type { components as Content, operations as ContentOperations } from "./content.js";
@@ -11,6 +11,7 @@ import type {
 
 export type { paths as ContentPaths } from "./content.js";
 export type { paths as InquiriesPaths } from "./inquiries.js";
+export type { paths as SupportPaths } from "./support.js";
 
 export type Condition = Content["schemas"]["ConditionDocument"];
 export type Treatment = Content["schemas"]["TreatmentDocument"];

@@ -38,7 +38,12 @@ def named(schema: dict[str, Any]) -> bool:
 
 
 def test_there_is_a_public_document_for_each_service_sites_call() -> None:
-    assert {p.name for p in PUBLIC} == {"content.public.json", "inquiries.public.json"}
+    # Content to read, inquiries to submit and follow, support for the patient's cases.
+    assert {p.name for p in PUBLIC} == {
+        "content.public.json",
+        "inquiries.public.json",
+        "support.public.json",
+    }
 
 
 @pytest.mark.parametrize("path", PUBLIC, ids=lambda p: p.name)
