@@ -70,6 +70,13 @@ class Metrics:
             ["consumer"],
             registry=self.registry,
         )
+        self.webhook_deliveries = Counter(
+            "webhook_deliveries",
+            "Webhook delivery attempts, by outcome (delivered, failed, refused by the URL "
+            "policy, breaker_open, given_up at the message's deadline, dropped: endpoint gone)",
+            ["outcome"],
+            registry=self.registry,
+        )
         self.consumer_refusals = Counter(
             "http_refused",
             "Requests refused before routing, by reason (unknown_key, origin, rate_limited)",
@@ -103,6 +110,9 @@ class Metrics:
 
     def count_event(self, event_type: str) -> None:
         self.events_published.labels(type=event_type).inc()
+
+    def count_webhook(self, outcome: str) -> None:
+        self.webhook_deliveries.labels(outcome=outcome).inc()
 
     def count_message(self, consumer: str, outcome: str) -> None:
         self.consumer_messages.labels(consumer=consumer, outcome=outcome).inc()
