@@ -17,6 +17,7 @@ from litestar.openapi.spec import SecurityScheme
 
 from contracts.partners import Offer, PartnerReply, partner_reply_decoder
 from services.logistics import usecases
+from services.logistics.api import BookingCollaboratorsDependency
 from services.runtime.core.errors import BadRequest, FieldProblem
 from services.runtime.http.json_input import json_body
 from services.runtime.http.route_policy import personal_data
@@ -88,7 +89,7 @@ class PartnerReplyController(Controller):
         **PARTNER_ONLY,
     )
     async def reply(
-        self, request: Request[Any, Any, Any], bookings: usecases.BookingCollaborators
+        self, request: Request[Any, Any, Any], bookings: BookingCollaboratorsDependency
     ) -> None:
         reply = _reply(await json_body(request))
         await usecases.answer_over_http(
@@ -101,6 +102,6 @@ class PartnerReplyController(Controller):
         **PARTNER_ONLY,
     )
     async def open_offers(
-        self, request: Request[Any, Any, Any], bookings: usecases.BookingCollaborators
+        self, request: Request[Any, Any, Any], bookings: BookingCollaboratorsDependency
     ) -> list[Offer]:
         return await usecases.open_offers(bookings, request.state[_SENDER], now=datetime.now(UTC))

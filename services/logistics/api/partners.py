@@ -12,6 +12,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 
 from contracts.logistics import BookingKind, Country, Iata, Language, Line, Name, PartnerId
 from services.logistics import domain, usecases
+from services.logistics.api import BookingCollaboratorsDependency
 from services.runtime.access.staff import staff_only
 from services.runtime.core.errors import BadRequest, FieldProblem
 from services.runtime.http.json_input import json_body
@@ -119,7 +120,7 @@ class PartnerController(Controller):
         **staff_only("coordinator"),
     )
     async def register_partner(
-        self, request: Request[Any, Any, Any], bookings: usecases.BookingCollaborators
+        self, request: Request[Any, Any, Any], bookings: BookingCollaboratorsDependency
     ) -> RegisteredPartner:
         form = decode_all_problems(await json_body(request), NewPartner)
         partner = _partner(form.id, form)
@@ -141,7 +142,7 @@ class PartnerController(Controller):
     async def replace_partner(
         self,
         request: Request[Any, Any, Any],
-        bookings: usecases.BookingCollaborators,
+        bookings: BookingCollaboratorsDependency,
         partner_id: FromPath[PartnerId],
     ) -> Response[RegisteredPartner]:
         form = decode_all_problems(await json_body(request), ReplacePartner)
@@ -203,6 +204,6 @@ class PartnerController(Controller):
         **staff_only("coordinator"),
     )
     async def rotate_credentials(
-        self, bookings: usecases.BookingCollaborators, partner_id: FromPath[str]
+        self, bookings: BookingCollaboratorsDependency, partner_id: FromPath[str]
     ) -> usecases.Credentials:
         return await usecases.rotate_credentials(bookings, partner_id, now=datetime.now(UTC))
