@@ -47,7 +47,7 @@ class PartnerForm(Form, frozen=True, kw_only=True):
     # Higher goes first.
     priority: Annotated[int, msgspec.Meta(ge=-1000, le=1000)] = 0
     active: bool = True
-    channel: NatsChannelForm | WebhookChannelForm = NatsChannelForm()
+    channel: NatsChannelForm | WebhookChannelForm = msgspec.field(default_factory=NatsChannelForm)
 
 
 class NewPartner(PartnerForm, frozen=True, kw_only=True):

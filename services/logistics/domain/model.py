@@ -83,7 +83,7 @@ class Partner(msgspec.Struct, frozen=True, kw_only=True):
     capabilities: tuple[Capability, ...]
     priority: int
     active: bool
-    channel: Channel = NatsChannel()
+    channel: Channel = msgspec.field(default_factory=NatsChannel)
 
 
 class BookingState(msgspec.Struct, frozen=True, kw_only=True):
