@@ -129,9 +129,10 @@ async def test_a_webhook_partner_gets_a_signed_offer_answers_over_rest_and_the_b
         assert (await booking_row(db, offer.booking_id))["status"] == "completed"
         # Nothing waits, and what the partner was sent is in the case's disclosure log.
         assert await db.fetchval("SELECT count(*) FROM webhook_deliveries") == 0
-        assert await db.fetchval(
-            "SELECT count(*) FROM disclosure_log WHERE recipient = 'shuttle-web'"
-        ) == 1
+        assert (
+            await db.fetchval("SELECT count(*) FROM disclosure_log WHERE recipient = 'shuttle-web'")
+            == 1
+        )
 
 
 async def test_a_tampered_body_fails_verification_with_the_published_secret(
