@@ -138,6 +138,10 @@ DESCRIPTIONS: dict[str, str] = {
     "SMTP timeout); a crash hands it on after",
     "NOTIFICATIONS_CONTACT_TIMEOUT": "seconds to wait for inquiries' answer with a patient's "
     "contact",
+    "CONTENT_ENCRYPTION_KEYS": "content's key ring (`id:key,…`, each 32 bytes base64url), "
+    "sealing sites' webhook signing secrets; unset, sites cannot register webhooks",
+    "SITE_WEBHOOK_ALLOW_PRIVATE": "`true` lets sites' webhook URLs use http:// and private or "
+    "loopback addresses (the local stack, tests); never in production",
     "PARTNER_WEBHOOK_ALLOW_PRIVATE": "`true` lets webhook partners' URLs use http:// and "
     "private or loopback addresses (the local stack, tests); never in production",
     "PARTNER_WEBHOOK_TIMEOUT": "seconds one webhook delivery attempt may take, connecting and "
