@@ -131,7 +131,17 @@ class HttpPartner:
                 return
 
     def reply(self, message: msgspec.Struct) -> bool:
-        response = self.api.post("/v1/partner/replies", content=msgspec.json.encode(message))
+        try:
+            response = self.api.post(
+                "/v1/partner/replies",
+                content=msgspec.json.encode(message),
+                headers={"content-type": "application/json"},
+            )
+        except httpx.HTTPError as exc:
+            # Logistics away: the offer stays listed in GET /v1/partner/offers until its
+            # deadline, and the next start answers it from there.
+            log.warning("reply not sent", error=type(exc).__name__)
+            return False
         if response.status_code != 202:
             # A problem+json saying why (a late answer, an offer withdrawn meanwhile).
             log.info("reply refused", status=response.status_code, detail=_detail(response))
