@@ -23,6 +23,8 @@ PARTNERS = {
     "medilingua": ["interpreter"],
     "hessen-pharma-express": ["shipment"],
 }
+# The reference partner on the webhook channel: no NATS user, an HTTP endpoint of its own.
+HTTP_PARTNER = "taunus-transfer"
 ROLES = {"admin", "editor", "coordinator"}
 
 
@@ -140,6 +142,16 @@ def _assert_partners_registered_and_listening(manifest: dict[str, Any], runner: 
     assert {p: entry["kinds"] for p, entry in registered.items()} == PARTNERS
     assert all(entry["active"] for entry in registered.values())
     assert "FRA" in registered["rhein-shuttle"]["coverage"]["airports"]
+    webhook = next(p for p in registry.json() if p["id"] == HTTP_PARTNER)
+    endpoint = manifest["credentials"]["http_partners"][HTTP_PARTNER]
+    assert webhook["channel"] == {"type": "webhook", "url": endpoint["url"]}
+    assert endpoint["signing_secret"].startswith("whsec_")
+    # Its token reads its (empty) list of open offers on the reply API.
+    offers = httpx.get(
+        f"{manifest['services']['logistics']}/v1/partner/offers",
+        headers={"Authorization": f"Bearer {endpoint['token']}"},
+    )
+    assert offers.status_code == 200, offers.text
     assert {"uk", "de"} <= set(registered["medilingua"]["languages"])
 
     def listening() -> bool:
@@ -148,6 +160,8 @@ def _assert_partners_registered_and_listening(manifest: dict[str, Any], runner: 
         return all(
             any(line.startswith(f"{p} ") and "waiting for offers" in line for line in lines)
             for p in PARTNERS
+        ) and any(
+            line.startswith(f"{HTTP_PARTNER} ") and "partner started" in line for line in lines
         )
 
     deadline = time.monotonic() + 20
@@ -204,7 +218,7 @@ def _descendants(runner: Runner) -> list[psutil.Process]:
     # Guards the leftover check against passing because it looked at nothing.
     for part in ("services.content", "services.inquiries", "services.logistics", "nats-server"):
         assert part in commands
-    assert commands.count("services.partner") == len(PARTNERS)
+    assert commands.count("services.partner") == len(PARTNERS) + 1
     assert "postgres" in commands
     return processes
 
