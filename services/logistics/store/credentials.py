@@ -53,9 +53,12 @@ async def valid_secrets(
 
 
 async def partner_of_token(conn: Connection, token_hash: bytes, now: datetime) -> str | None:
+    """The partner of a valid token, while it is on the webhook channel (one moved back to NATS
+    answers there, on its own subject)."""
     return await conn.fetchval(  # type: ignore[no-any-return]
-        """SELECT partner_id FROM partner_credentials
-           WHERE token_hash = $1 AND (expires_at IS NULL OR expires_at > $2)""",
+        """SELECT c.partner_id FROM partner_credentials c JOIN partners p ON p.id = c.partner_id
+           WHERE c.token_hash = $1 AND (c.expires_at IS NULL OR c.expires_at > $2)
+             AND p.channel = 'webhook'""",
         token_hash,
         now,
     )

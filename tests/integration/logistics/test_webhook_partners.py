@@ -294,8 +294,17 @@ async def test_rotated_credentials_overlap_the_old_ones(
         again = await client.put("/v1/partners/shuttle-web", json=body, headers=coordinator)
         assert again.status_code == 200, again.text
         assert again.json()["credentials"] is None
-        nats = await client.post("/v1/partners/none/credentials", headers=coordinator)
-        assert nats.status_code == 404
+        unknown = await client.post("/v1/partners/none/credentials", headers=coordinator)
+        assert unknown.status_code == 404
+        # Back on NATS: its tokens no longer answer, and there is nothing to rotate.
+        back = await client.put(
+            "/v1/partners/shuttle-web", json=partner("shuttle-web", "transfer"), headers=coordinator
+        )
+        assert back.status_code == 200, back.text
+        refused = await client.get("/v1/partner/offers", headers=token_of(registered))
+        assert refused.status_code == 401
+        nats = await client.post("/v1/partners/shuttle-web/credentials", headers=coordinator)
+        assert nats.status_code == 409
 
 
 async def test_a_private_or_plain_http_url_is_refused_without_the_allow_flag(
