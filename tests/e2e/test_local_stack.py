@@ -14,6 +14,7 @@ import psutil
 import pytest
 
 from tests.e2e.local_stack import REPO, STOP_DEADLINE, Runner, Stacks
+from tests.logistics_samples import transfer
 
 pytestmark = pytest.mark.e2e
 
@@ -36,6 +37,7 @@ def test_the_local_stack_starts_serves_stops_cleanly_and_keeps_its_data(stacks: 
     _assert_partners_registered_and_listening(manifest, cold)
     _assert_served_on_uvloop(cold)
     _deactivate_a_partner(manifest, "rhein-shuttle")
+    _assert_the_http_partner_takes_a_transfer(manifest)
     _assert_second_runner_refused(stacks)
     _stop_and_assert_nothing_left(cold, stacks.data_dir)
 
@@ -179,6 +181,28 @@ def _deactivate_a_partner(manifest: dict[str, Any], partner: str) -> None:
     )
     assert response.status_code == 200, response.text
     assert response.json()["active"] is False
+
+
+def _assert_the_http_partner_takes_a_transfer(manifest: dict[str, Any]) -> None:
+    """With Rhein Shuttle inactive, a transfer goes to the HTTP partner: a signed webhook out,
+    its answers over the reply API, to completion."""
+    logistics = manifest["services"]["logistics"]
+    coordinator = {"Authorization": f"Bearer {manifest['credentials']['staff']['coordinator']}"}
+    booked = httpx.post(
+        f"{logistics}/v1/bookings",
+        json={"inquiry_id": None, "kind": "transfer", "details": transfer()},
+        headers=coordinator,
+    )
+    assert booked.status_code == 201, booked.text
+    booking_id = booked.json()["booking"]["id"]
+    deadline = time.monotonic() + 40
+    while True:
+        booking = httpx.get(f"{logistics}/v1/bookings/{booking_id}", headers=coordinator).json()
+        state = (booking["booking"]["partner_id"], booking["booking"]["status"])
+        if state == (HTTP_PARTNER, "completed"):
+            return
+        assert time.monotonic() < deadline, state
+        time.sleep(0.2)
 
 
 def _assert_second_runner_refused(stacks: Stacks) -> None:
