@@ -34,7 +34,7 @@ import structlog
 from standardwebhooks import Webhook
 
 from services.runtime.core.db import Connection, Pool
-from services.runtime.core.pacing import wait_any
+from services.runtime.core.pacing import Backoff, wait_any
 from services.runtime.messaging.outbox import OUTAGES
 from services.runtime.privacy.crypto import KeyRing, from_column, to_column
 
@@ -272,12 +272,17 @@ class Sender:
             # No proxy or .netrc from the environment: the policy checks the real target.
             trust_env=False,
         ) as client:
+            backoff = Backoff()
             while not stop.is_set():
                 try:
                     sent = await self.deliver_due(client, now=datetime.now(UTC))
                 except OUTAGES as exc:
-                    log.warning("webhook sender retrying", error=type(exc).__name__)
-                    sent = 0
+                    # PostgreSQL away: what waits is in its rows, and is sent once it is back.
+                    delay = backoff.next()
+                    log.warning("webhook sender retrying", error=type(exc).__name__, retry_in=delay)
+                    await wait_any(stop, timeout=delay)
+                    continue
+                backoff.reset()
                 if sent < self.settings.batch:
                     await wait_any(stop, timeout=self.settings.interval)
 
