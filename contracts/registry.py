@@ -387,7 +387,12 @@ PARTNER_OFFERS = Channel(
         "decline before `respond_by`. An offer's details hold only the fields its kind's job "
         "needs (a driver gets the traveller's phone, an interpreter or a courier does not): the "
         "others arrive empty. When the traveller is erased, the offers and the replies that "
-        "mention the booking are deleted from the stream."
+        "mention the booking are deleted from the stream. A partner registered with a webhook "
+        'channel (`"channel": {"type": "webhook", "url": "https://…"}`) is sent the same '
+        "messages, the same JSON body, as Standard Webhooks: an HTTP POST to its URL with "
+        "`webhook-id` (the message's `ce-id`), `webhook-timestamp` and `webhook-signature` "
+        "(HMAC-SHA256 with its `whsec_…` secret; during a rotation one signature per valid "
+        "secret, space-separated), retried with backoff until `respond_by` on a non-2xx answer."
     ),
     parameters={
         "partner_id": PARTNER_ID,
@@ -410,7 +415,9 @@ PARTNER_REPLIES = Channel(
         "and `ce-id`, so a retry with the same `ce-id` counts once, and no other partner's "
         "message can spend your `ce-id`. Set `Nats-Msg-Id` to `<partner_id>:<ce-id>`. Replies "
         "past the per-partner limit (PARTNER_REPLY_RATE_LIMIT a minute) wait and are applied "
-        "later."
+        "later. A webhook partner sends the same messages as the body of `POST /v1/partner/"
+        "replies` on logistics (`Authorization: Bearer <its token>`), applied at once under the "
+        "same rules; `GET /v1/partner/offers` lists the offers it still holds."
     ),
     parameters={"partner_id": PARTNER_ID},
 )

@@ -396,10 +396,20 @@ async def ensure_partner_consumers(bus: Bus, partner_ids: Iterable[str]) -> None
 async def registered_partners(database_url: str) -> list[str]:
     """The ids in logistics' partner registry, active or not: a deactivated partner still
     answers offers it already holds. A reserved id (registered before logistics refused them)
-    is left out, with a warning: it would take a service's or the admin's NATS user."""
+    is left out, with a warning: it would take a service's or the admin's NATS user. A partner
+    on the webhook channel gets no NATS user (a registry from before channels has none)."""
     conn = await asyncpg.connect(database_url)
     try:
-        rows = await conn.fetch("SELECT id FROM logistics.partners ORDER BY id")
+        has_channels = await conn.fetchval(
+            """SELECT true FROM information_schema.columns
+               WHERE table_schema = 'logistics' AND table_name = 'partners'
+                 AND column_name = 'channel'"""
+        )
+        rows = await conn.fetch(
+            "SELECT id FROM logistics.partners"
+            + (" WHERE channel = 'nats'" if has_channels else "")
+            + " ORDER BY id"
+        )
     finally:
         await conn.close()
     ids = [str(row["id"]) for row in rows]

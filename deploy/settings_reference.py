@@ -157,6 +157,26 @@ DESCRIPTIONS: dict[str, str] = {
     "SMTP timeout); a crash hands it on after",
     "NOTIFICATIONS_CONTACT_TIMEOUT": "seconds to wait for inquiries' answer with a patient's "
     "contact",
+    "CONTENT_ENCRYPTION_KEYS": "content's key ring (`id:key,…`, each 32 bytes base64url), "
+    "sealing sites' webhook signing secrets; unset, sites cannot register webhooks",
+    "SITE_WEBHOOK_ALLOW_PRIVATE": "`true` lets sites' webhook URLs use http:// and private or "
+    "loopback addresses (the local stack, tests); never in production",
+    "PARTNER_WEBHOOK_ALLOW_PRIVATE": "`true` lets webhook partners' URLs use http:// and "
+    "private or loopback addresses (the local stack, tests); never in production",
+    "PARTNER_WEBHOOK_TIMEOUT": "seconds one webhook delivery attempt may take, connecting and "
+    "answering",
+    "PARTNER_WEBHOOK_RETRY_FIRST": "seconds before a failed webhook is tried again the first time; "
+    "doubling (with jitter) up to PARTNER_WEBHOOK_RETRY_CAP, until the offer's deadline",
+    "PARTNER_WEBHOOK_RETRY_CAP": "the longest wait, in seconds, between two attempts of a webhook",
+    "PARTNER_WEBHOOK_BREAKER_FAILURES": "consecutive failed attempts that open a webhook "
+    "partner's circuit breaker",
+    "PARTNER_WEBHOOK_BREAKER_COOLDOWN": "seconds an open circuit breaker holds a partner's "
+    "webhooks back before one attempt goes through",
+    "PARTNER_WEBHOOK_INTERVAL": "seconds between two looks for webhooks due to be sent",
+    "PARTNER_WEBHOOK_NOTICE_WINDOW": "seconds a withdrawal or erasure notice to a webhook partner "
+    "is retried (an offer: until its deadline)",
+    "PARTNER_CREDENTIAL_OVERLAP": "seconds a webhook partner's old signing secret and token keep "
+    "working after a rotation",
     "PARTNER_REPLY_RATE_LIMIT": "replies a minute each partner may have applied; the excess "
     "is handed back to come again later, and dead-lettered if still over after many attempts; "
     "0 for no limit",

@@ -110,3 +110,71 @@ async def register_partners(
                     f"logistics refused partner {partner.id} "
                     f"({response.status_code}): {response.text}"
                 )
+
+
+# The reference partner on the webhook channel: a transfer company that runs no NATS client.
+# Below Rhein Shuttle in priority, so the walkthrough's transfer goes to it only when Rhein
+# Shuttle declines, lets the deadline pass or is deactivated (PATCH /v1/partners/rhein-shuttle).
+HTTP_PARTNER = LocalPartner(
+    id="taunus-transfer",
+    name="Taunus Transfer (webhooks)",
+    kinds=("transfer",),
+    airports=("FRA",),
+    cities=("Frankfurt", "Bad Nauheim"),
+    countries=("DE",),
+    priority=5,
+)
+
+
+async def register_http_partner(
+    logistics_url: str,
+    coordinator_token: str,
+    partner: LocalPartner,
+    url: str,
+    known: Mapping[str, Any] | None,
+) -> dict[str, str]:
+    """Create or replace the partner on the webhook channel at `url`; its credentials are those
+    the first registration answered, those `known` from an earlier start, or a rotation's."""
+    headers = {"Authorization": f"Bearer {coordinator_token}"}
+    body = partner.registration() | {"channel": {"type": "webhook", "url": url}}
+    async with httpx.AsyncClient(base_url=logistics_url, headers=headers, timeout=10.0) as client:
+        try:
+            response = await client.put(f"/v1/partners/{partner.id}", json=body)
+            if response.status_code not in (200, 201):
+                raise StackError(
+                    f"logistics refused partner {partner.id} "
+                    f"({response.status_code}): {response.text}"
+                )
+            issued = response.json().get("credentials")
+            if issued is None and known is None:
+                # Registered by an earlier stack whose secrets file is gone: new credentials.
+                rotated = await client.post(f"/v1/partners/{partner.id}/credentials")
+                if rotated.status_code != 201:
+                    raise StackError(f"rotating {partner.id}'s credentials: {rotated.text}")
+                issued = rotated.json()
+        except httpx.TransportError as exc:
+            raise StackError(f"registering partner {partner.id} failed: {exc}") from exc
+    if issued is None and known is not None:
+        return {"signing_secret": known["signing_secret"], "token": known["token"]}
+    return {"signing_secret": issued["signing_secret"], "token": issued["token"]}
+
+
+def http_partner_environment(
+    partner: LocalPartner,
+    base: Mapping[str, str],
+    credentials: Mapping[str, str],
+    *,
+    logistics_url: str,
+    port: int,
+) -> dict[str, str]:
+    return {
+        **BEHAVIOUR_DEFAULTS,
+        **base,
+        "PARTNER_CHANNEL": "http",
+        "PARTNER_ID": partner.id,
+        "PARTNER_KINDS": ",".join(partner.kinds),
+        "PARTNER_WEBHOOK_SECRET": credentials["signing_secret"],
+        "PARTNER_TOKEN": credentials["token"],
+        "LOGISTICS_URL": logistics_url,
+        "PARTNER_HTTP_PORT": str(port),
+    }

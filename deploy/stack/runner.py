@@ -16,6 +16,7 @@ from deploy.embedded import (
     EmbeddedPostgres,
     ManagedProcess,
     ServerError,
+    free_port,
     start_nats,
     start_postgres,
 )
@@ -27,7 +28,13 @@ from deploy.stack.console import Console
 from deploy.stack.errors import StackError
 from deploy.stack.files import StackPaths, read_json, write_private_json
 from deploy.stack.mail import start_catcher
-from deploy.stack.partners import LOCAL_PARTNERS, register_partners
+from deploy.stack.partners import (
+    HTTP_PARTNER,
+    LOCAL_PARTNERS,
+    http_partner_environment,
+    register_http_partner,
+    register_partners,
+)
 from deploy.stack.seed import LOCAL_SITE, SERVICE_ENV, SeedContext, seed
 from deploy.stack.services import ChildProcess, ServiceProcess, wait_until_ready
 from deploy.stack.site import SiteServer, site_config, site_origin
@@ -41,7 +48,9 @@ DEFINITIONS = (CONTENT, INQUIRIES, LOGISTICS, SUPPORT, NOTIFICATIONS)
 SERVICE_NAMES = tuple(d.name for d in DEFINITIONS)
 PARTNER_NAMES = tuple(p.id for p in LOCAL_PARTNERS)
 # Everything whose output the console relays, each under its name.
-SOURCES = (*SERVICE_NAMES, *PARTNER_NAMES)
+SOURCES = (*SERVICE_NAMES, *PARTNER_NAMES, HTTP_PARTNER.id)
+# Where secrets.json and stack.json keep the webhook partners' credentials.
+HTTP_PARTNERS = "http_partners"
 
 
 class Shutdown:
@@ -159,6 +168,9 @@ class Stack:
             # The seed is unreviewed sample content, published so sites can be built against
             # it; it reads `unreviewed`. Everywhere else a medical page needs a sign-off.
             "CONTENT_REQUIRE_REVIEW": "false",
+            # The local HTTP partner and sites' webhooks listen on 127.0.0.1.
+            "PARTNER_WEBHOOK_ALLOW_PRIVATE": "true",
+            "SITE_WEBHOOK_ALLOW_PRIVATE": "true",
             **service_env,
         }
         resources.push_async_callback(self._stop_services)
@@ -288,7 +300,7 @@ class Stack:
                 await ServiceProcess.serve(definition.name, port, own, self.console)
             )
 
-    async def _start_partners(self, nats: NatsAccess, credentials: Mapping[str, Any]) -> None:
+    async def _start_partners(self, nats: NatsAccess, credentials: dict[str, Any]) -> None:
         """Register the reference partners in logistics (now that it answers), then start
         them; offers sent before a partner listens wait for it in the PARTNERS stream."""
         logistics = next(s for s in self.services if s.name == LOGISTICS.name)
@@ -307,6 +319,34 @@ class Stack:
             self.partners.append(
                 await ChildProcess.start(partner.id, "services.partner", env, self.console)
             )
+        await self._start_http_partner(logistics.url, base, credentials)
+
+    async def _start_http_partner(
+        self, logistics_url: str, base: Mapping[str, str], credentials: dict[str, Any]
+    ) -> None:
+        """The reference partner on the webhook channel, its credentials kept in secrets.json
+        (answered once by logistics) and listed in stack.json."""
+        stored = read_json(self.paths.secrets) or {}
+        known: dict[str, Any] | None = stored.get(HTTP_PARTNERS, {}).get(HTTP_PARTNER.id)
+        # The same port on every start (kept with the credentials), so the registry's URL and
+        # stack.json stay as they were.
+        port = int(known["port"]) if known and "port" in known else free_port()
+        url = f"http://127.0.0.1:{port}/carebridge"
+        issued = await register_http_partner(
+            logistics_url, credentials["staff"]["coordinator"], HTTP_PARTNER, url, known
+        )
+        kept = {"signing_secret": issued["signing_secret"], "token": issued["token"], "port": port}
+        if kept != known:
+            stored.setdefault(HTTP_PARTNERS, {})[HTTP_PARTNER.id] = kept
+            write_private_json(self.paths.secrets, stored)
+        credentials[HTTP_PARTNERS] = {HTTP_PARTNER.id: {"url": url, **issued}}
+        env = http_partner_environment(
+            HTTP_PARTNER, base, issued, logistics_url=logistics_url, port=port
+        )
+        self.console.say(f"starting partner {HTTP_PARTNER.id} (transfer, webhooks on {url})…")
+        self.partners.append(
+            await ChildProcess.start(HTTP_PARTNER.id, "services.partner", env, self.console)
+        )
 
     def _start_site(self, resources: AsyncExitStack, credentials: dict[str, Any]) -> None:
         """The example site, once the APIs it calls answer, with the key the stack issued it."""
@@ -367,5 +407,6 @@ class Stack:
         say(f"  {'NATS':<{width}}  {infra.display_url(nats_url)}")
         for partner in LOCAL_PARTNERS:
             say(f"  partner {partner.id}: {', '.join(partner.kinds)}")
+        say(f"  partner {HTTP_PARTNER.id}: transfer, over webhooks and the reply API")
         say(f"  URLs, staff tokens and partner credentials: {self.paths.manifest}")
         say("  press Ctrl-C to stop")

@@ -160,6 +160,9 @@ async def seed_service_secrets(context: SeedContext) -> str:
     if "NOTIFICATIONS_ENCRYPTION_KEYS" not in env:
         env["NOTIFICATIONS_ENCRYPTION_KEYS"] = KeyRing.generate_setting("local1")
         made.append("notifications' encryption key")
+    if "CONTENT_ENCRYPTION_KEYS" not in env:
+        env["CONTENT_ENCRYPTION_KEYS"] = KeyRing.generate_setting("local1")
+        made.append("content's key for sites' webhook secrets")
     if "PREVIEW_SECRET" not in env:
         env["PREVIEW_SECRET"] = secrets.token_urlsafe(32)
         made.append("preview signing key")

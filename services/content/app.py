@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from pathlib import Path
 
@@ -16,11 +17,16 @@ from services.content.api.parameters import ReviewPolicy
 from services.content.api.preview import PreviewController
 from services.content.api.preview_tokens import PreviewSigner
 from services.content.api.reviews import ReviewController
+from services.content.api.site_webhooks import SiteWebhookController, SiteWebhooks
 from services.content.cache import DEFAULT_BYTES, DocumentCache
 from services.content.clock import Clock
+from services.content.usecases import site_webhooks
 from services.runtime.core.settings import PositiveFloat, PositiveInt, ServiceSettings
+from services.runtime.messaging.webhooks import Sender, SenderSettings
+from services.runtime.privacy.crypto import KeyRing, key_ring_setting
 from services.runtime.service.definition import ServiceDefinition
 from services.runtime.service.factory import create_service_app
+from services.runtime.service.running import Runtime
 
 
 class ContentSettings(ServiceSettings, frozen=True, kw_only=True, rename="upper"):
@@ -33,6 +39,20 @@ class ContentSettings(ServiceSettings, frozen=True, kw_only=True, rename="upper"
     # A medical document is published only with a medical reviewer's sign-off of the revision.
     # The local stack turns it off, so its unreviewed sample content can be published.
     content_require_review: bool = True
+    # Seals sites' webhook signing secrets ("id:key,…" as the other services' rings); unset,
+    # sites cannot register webhooks.
+    content_encryption_keys: str = ""
+    # Sites' webhook URLs may use http:// and private addresses (local stack, tests only).
+    site_webhook_allow_private: bool = False
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.site_keys()  # a bad ring stops the start, naming the variable
+
+    def site_keys(self) -> KeyRing | None:
+        if not self.content_encryption_keys:
+            return None
+        return key_ring_setting("CONTENT_ENCRYPTION_KEYS", self.content_encryption_keys, "")
 
 
 DEFINITION = ServiceDefinition(
@@ -49,6 +69,7 @@ DEFINITION = ServiceDefinition(
         EditorialController,
         ReviewController,
         PreviewController,
+        SiteWebhookController,
     ),
     settings_type=ContentSettings,
     # Reads need PostgreSQL and the cache only: a NATS outage degrades invalidation, not reads.
@@ -62,6 +83,18 @@ def create_app(settings: ContentSettings, clock: Clock | None = None) -> Litesta
     cache = DocumentCache(settings.content_cache_bytes, clock.seconds)
     secret = settings.preview_secret.encode() or secrets.token_bytes(32)
     signer = PreviewSigner(secret, settings.preview_ttl)
+    hooks = SiteWebhooks(
+        keys=settings.site_keys(), allow_private=settings.site_webhook_allow_private
+    )
+
+    async def site_webhook_sender(runtime: Runtime, stop: asyncio.Event) -> None:
+        sender = Sender(
+            runtime.pool,
+            site_webhooks.endpoints(hooks.keys),
+            SenderSettings(allow_private=hooks.allow_private),
+            on_outcome=runtime.metrics.count_webhook,
+        )
+        await sender.run(stop)
 
     return create_service_app(
         DEFINITION,
@@ -74,6 +107,7 @@ def create_app(settings: ContentSettings, clock: Clock | None = None) -> Litesta
                 lambda: ReviewPolicy(required=settings.content_require_review),
                 sync_to_thread=False,
             ),
+            "site_webhooks_config": Provide(lambda: hooks, sync_to_thread=False),
         },
         background=(
             (
@@ -83,6 +117,7 @@ def create_app(settings: ContentSettings, clock: Clock | None = None) -> Litesta
                 ),
             ),
             ("cache-invalidation", consumers.cache_invalidation(cache)),
+            ("site-webhooks", site_webhook_sender),
         ),
         ready=cached_reads(cache),
     )

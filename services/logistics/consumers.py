@@ -22,12 +22,7 @@ from contracts.inquiries import (
     PersonalDataErased,
     inquiry_event_decoder,
 )
-from contracts.partners import (
-    IncidentReported,
-    PartnerReply,
-    SupportRequest,
-    partner_reply_decoder,
-)
+from contracts.partners import PartnerReply, partner_reply_decoder
 from contracts.registry import (
     CASE_EXPORT,
     INQUIRY_BOOKINGS_RELEASED,
@@ -110,13 +105,7 @@ def subscriptions(
         sender, now = sender_of(meta), datetime.now(UTC)
         if reply_limit and replies.take(sender, reply_limit, time.monotonic())[1]:
             raise NotYet(f"partner {sender} is over its {reply_limit} replies a minute")
-        match reply:
-            case IncidentReported():
-                await usecases.record_incident(conn, d, reply, sender, report_id=meta.id, now=now)
-            case SupportRequest():
-                await usecases.forward_support_request(conn, d, reply, sender, now)
-            case _:
-                await usecases.apply_reply(conn, d, reply, sender, now)
+        await usecases.answer_partner(conn, d, reply, sender, report_id=meta.id, now=now)
 
     return (
         Subscription(

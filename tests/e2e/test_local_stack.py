@@ -15,6 +15,7 @@ import pytest
 
 from services.runtime.access import staff
 from tests.e2e.local_stack import REPO, STOP_DEADLINE, Runner, Stacks
+from tests.logistics_samples import transfer
 
 pytestmark = pytest.mark.e2e
 
@@ -24,6 +25,8 @@ PARTNERS = {
     "medilingua": ["interpreter"],
     "hessen-pharma-express": ["shipment"],
 }
+# The reference partner on the webhook channel: no NATS user, an HTTP endpoint of its own.
+HTTP_PARTNER = "taunus-transfer"
 # The stack issues a token for every role (a lead_coordinator among them).
 ROLES = set(staff.ROLES)
 
@@ -36,6 +39,7 @@ def test_the_local_stack_starts_serves_stops_cleanly_and_keeps_its_data(stacks: 
     _assert_partners_registered_and_listening(manifest, cold)
     _assert_served_on_uvloop(cold)
     _deactivate_a_partner(manifest, "rhein-shuttle")
+    _assert_the_http_partner_takes_a_transfer(manifest)
     _assert_second_runner_refused(stacks)
     _stop_and_assert_nothing_left(cold, stacks.data_dir)
 
@@ -156,6 +160,16 @@ def _assert_partners_registered_and_listening(manifest: dict[str, Any], runner: 
     assert {p: entry["kinds"] for p, entry in registered.items()} == PARTNERS
     assert all(entry["active"] for entry in registered.values())
     assert "FRA" in registered["rhein-shuttle"]["coverage"]["airports"]
+    webhook = next(p for p in registry.json() if p["id"] == HTTP_PARTNER)
+    endpoint = manifest["credentials"]["http_partners"][HTTP_PARTNER]
+    assert webhook["channel"] == {"type": "webhook", "url": endpoint["url"]}
+    assert endpoint["signing_secret"].startswith("whsec_")
+    # Its token reads its (empty) list of open offers on the reply API.
+    offers = httpx.get(
+        f"{manifest['services']['logistics']}/v1/partner/offers",
+        headers={"Authorization": f"Bearer {endpoint['token']}"},
+    )
+    assert offers.status_code == 200, offers.text
     assert {"uk", "de"} <= set(registered["medilingua"]["languages"])
 
     def listening() -> bool:
@@ -164,6 +178,8 @@ def _assert_partners_registered_and_listening(manifest: dict[str, Any], runner: 
         return all(
             any(line.startswith(f"{p} ") and "waiting for offers" in line for line in lines)
             for p in PARTNERS
+        ) and any(
+            line.startswith(f"{HTTP_PARTNER} ") and "partner started" in line for line in lines
         )
 
     deadline = time.monotonic() + 20
@@ -181,6 +197,28 @@ def _deactivate_a_partner(manifest: dict[str, Any], partner: str) -> None:
     )
     assert response.status_code == 200, response.text
     assert response.json()["active"] is False
+
+
+def _assert_the_http_partner_takes_a_transfer(manifest: dict[str, Any]) -> None:
+    """With Rhein Shuttle inactive, a transfer goes to the HTTP partner: a signed webhook out,
+    its answers over the reply API, to completion."""
+    logistics = manifest["services"]["logistics"]
+    coordinator = {"Authorization": f"Bearer {manifest['credentials']['staff']['coordinator']}"}
+    booked = httpx.post(
+        f"{logistics}/v1/bookings",
+        json={"inquiry_id": None, "kind": "transfer", "details": transfer()},
+        headers=coordinator,
+    )
+    assert booked.status_code == 201, booked.text
+    booking_id = booked.json()["booking"]["id"]
+    deadline = time.monotonic() + 40
+    while True:
+        booking = httpx.get(f"{logistics}/v1/bookings/{booking_id}", headers=coordinator).json()
+        state = (booking["booking"]["partner_id"], booking["booking"]["status"])
+        if state == (HTTP_PARTNER, "completed"):
+            return
+        assert time.monotonic() < deadline, state
+        time.sleep(0.2)
 
 
 def _assert_second_runner_refused(stacks: Stacks) -> None:
@@ -221,7 +259,7 @@ def _descendants(runner: Runner) -> list[psutil.Process]:
     # Guards the leftover check against passing because it looked at nothing.
     for part in ("services.content", "services.inquiries", "services.logistics", "nats-server"):
         assert part in commands
-    assert commands.count("services.partner") == len(PARTNERS)
+    assert commands.count("services.partner") == len(PARTNERS) + 1
     assert "postgres" in commands
     return processes
 

@@ -63,6 +63,7 @@ METHODS = ("get", "post", "put", "patch", "delete")
 
 
 PATIENT_SCHEME = "patientToken"
+PARTNER_SCHEME = "partnerToken"
 
 
 class Route(msgspec.Struct, frozen=True):
@@ -192,6 +193,12 @@ async def test_consumer_and_patient_routes_refuse_a_missing_or_forged_credential
                 failures.append(
                     f"{route.method} {route.path}: {anonymous.status_code}, {forged.status_code}"
                 )
+        if PARTNER_SCHEME in route.schemes:
+            # A webhook partner's reply-API token: none, a forged one or a staff token is a 401.
+            for headers in ({}, {"Authorization": "Bearer cbw_made-up"}):
+                answer = await client.request(route.method, url, headers=headers)
+                if answer.status_code != 401:
+                    failures.append(f"{route.method} {route.path} {headers}: {answer.status_code}")
     assert not failures, "\n".join(failures)
 
 

@@ -85,6 +85,13 @@ SEALED: dict[tuple[str, str, str], Callable[[Row], bytes]] = {
     ("logistics", "bookings", "sealed_details"): lambda r: details_aad(r["id"]),
     ("logistics", "bookings", "sealed_arrangement"): lambda r: arrangement_aad(r["id"]),
     ("logistics", "partner_incidents", "sealed_description"): lambda r: description_aad(r["id"]),
+    # Webhook signing secrets: no personal data, sealed because they must be read to sign.
+    ("logistics", "partner_credentials", "signing_secret"): (
+        lambda r: f"partner_credentials:{r['id']}:signing_secret".encode()
+    ),
+    ("content", "site_webhooks", "signing_secret"): (
+        lambda r: f"site_webhooks:{r['consumer']}:signing_secret".encode()
+    ),
     ("notifications", "notifications", "sealed_details"): lambda r: notification_details_aad(
         r["id"]
     ),

@@ -20,6 +20,7 @@ from services.content.domain.revisions import Change, diff
 from services.content.store import editorial as store
 from services.content.store import reviews as review_store
 from services.content.store.editorial import RevisionRow
+from services.content.usecases import site_webhooks
 from services.runtime.core.db import Connection, Pool, transaction
 from services.runtime.core.errors import Conflict, Invalid, NotFound
 from services.runtime.messaging.outbox import Outbox
@@ -185,7 +186,8 @@ async def unpublish(
         await store.delete_published(conn, row.id)
         await store.update_standing(conn, withdrawal.record)
         await store.insert_change(conn, withdrawal.change)
-        await outbox.emit(conn, CONTENT_UNPUBLISHED.subject(kind=kind), withdrawal.event)
+        event_id = await outbox.emit(conn, CONTENT_UNPUBLISHED.subject(kind=kind), withdrawal.event)
+        await site_webhooks.queue(conn, withdrawal.event, event_id, now=now)
         return await _reload(conn, kind, row.slug)
 
 
@@ -265,7 +267,9 @@ async def _save_publication(conn: Connection, outbox: Outbox, decided: Publicati
     await store.replace_search_entries(conn, row.id, publication.search_entries(doc))
     await store.update_standing(conn, row)
     await store.insert_change(conn, decided.change)
-    await outbox.emit(conn, CONTENT_PUBLISHED.subject(kind=row.kind), decided.event)
+    event_id = await outbox.emit(conn, CONTENT_PUBLISHED.subject(kind=row.kind), decided.event)
+    # Sites that asked are told too, to purge their CDN.
+    await site_webhooks.queue(conn, decided.event, event_id, now=decided.change.at)
 
 
 async def _save(conn: Connection, draft: Draft) -> DocumentRecord:

@@ -12,6 +12,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 
 from contracts.logistics import BookingKind, Country, Iata, Language, Line, Name, PartnerId
 from services.logistics import domain, usecases
+from services.logistics.api import BookingCollaboratorsDependency
 from services.runtime.access.staff import staff_only
 from services.runtime.core.errors import BadRequest, FieldProblem
 from services.runtime.http.json_input import json_body
@@ -28,6 +29,15 @@ class CoverageForm(Form, frozen=True, kw_only=True):
     countries: Annotated[tuple[Country, ...], msgspec.Meta(max_length=MAX_LISTED)] = ()
 
 
+class NatsChannelForm(Form, frozen=True, kw_only=True, tag_field="type", tag="nats"):
+    pass
+
+
+class WebhookChannelForm(Form, frozen=True, kw_only=True, tag_field="type", tag="webhook"):
+    # https, outside private address ranges (checked again, resolved, at every send).
+    url: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+
+
 class PartnerForm(Form, frozen=True, kw_only=True):
     name: Name
     kinds: Annotated[tuple[BookingKind, ...], msgspec.Meta(min_length=1)]
@@ -37,6 +47,7 @@ class PartnerForm(Form, frozen=True, kw_only=True):
     # Higher goes first.
     priority: Annotated[int, msgspec.Meta(ge=-1000, le=1000)] = 0
     active: bool = True
+    channel: NatsChannelForm | WebhookChannelForm = msgspec.field(default_factory=NatsChannelForm)
 
 
 class NewPartner(PartnerForm, frozen=True, kw_only=True):
@@ -52,11 +63,22 @@ class PartnerActive(Form, frozen=True, kw_only=True):
     active: bool
 
 
+class RegisteredPartner(domain.Partner, frozen=True, kw_only=True):
+    """The partner as registered; `credentials` only in the answer that issued them (a webhook
+    partner's first registration), never again: keep them."""
+
+    credentials: usecases.Credentials | None = None
+
+
 PARTNER_BODY = (
     'Body: {"id", "name", "kinds": ["transfer" | "interpreter" | "shipment"], "coverage": '
     '{"airports": IATA codes, "cities", "countries": ISO codes}, "languages": ISO 639 codes '
     '(interpreters: both of a pair), "capabilities": ["ambulance" | "informed_consent" | '
-    '"cold_chain"], "priority": higher first, "active"}. Every problem is reported at once (400).'
+    '"cold_chain"], "priority": higher first, "active", "channel": {"type": "nats"} (the '
+    'default) or {"type": "webhook", "url": "https://…"}}. Every problem is reported at once '
+    "(400). A partner's first registration on the webhook channel answers, once, its "
+    "`credentials`: the `whsec_…` secret its webhooks are signed with, and the token of the "
+    "reply API (POST /v1/partners/{id}/credentials rotates them)."
 )
 
 
@@ -74,7 +96,16 @@ def _partner(partner_id: str, form: PartnerForm) -> domain.Partner:
         capabilities=form.capabilities,
         priority=form.priority,
         active=form.active,
+        channel=(
+            domain.WebhookChannel(url=form.channel.url)
+            if isinstance(form.channel, WebhookChannelForm)
+            else domain.NatsChannel()
+        ),
     )
+
+
+def _registered(partner: domain.Partner, issued: usecases.Credentials | None) -> RegisteredPartner:
+    return RegisteredPartner(**msgspec.structs.asdict(partner), credentials=issued)
 
 
 class PartnerController(Controller):
@@ -89,12 +120,18 @@ class PartnerController(Controller):
         **staff_only("coordinator"),
     )
     async def register_partner(
-        self, request: Request[Any, Any, Any], runtime: RuntimeDependency
-    ) -> domain.Partner:
+        self, request: Request[Any, Any, Any], bookings: BookingCollaboratorsDependency
+    ) -> RegisteredPartner:
         form = decode_all_problems(await json_body(request), NewPartner)
         partner = _partner(form.id, form)
-        await usecases.register_partner(runtime.pool, partner, now=datetime.now(UTC))
-        return partner
+        issued = await usecases.register_partner(
+            bookings.pool,
+            partner,
+            now=datetime.now(UTC),
+            keys=bookings.keys,
+            policy=bookings.webhooks,
+        )
+        return _registered(partner, issued)
 
     @put(
         "/{partner_id:str}",
@@ -105,9 +142,9 @@ class PartnerController(Controller):
     async def replace_partner(
         self,
         request: Request[Any, Any, Any],
-        runtime: RuntimeDependency,
+        bookings: BookingCollaboratorsDependency,
         partner_id: FromPath[PartnerId],
-    ) -> Response[domain.Partner]:
+    ) -> Response[RegisteredPartner]:
         form = decode_all_problems(await json_body(request), ReplacePartner)
         if form.id is not None and form.id != partner_id:
             raise BadRequest(
@@ -118,8 +155,14 @@ class PartnerController(Controller):
                 ]
             )
         partner = _partner(partner_id, form)
-        created = await usecases.put_partner(runtime.pool, partner, now=datetime.now(UTC))
-        return Response(partner, status_code=201 if created else 200)
+        created, issued = await usecases.put_partner(
+            bookings.pool,
+            partner,
+            now=datetime.now(UTC),
+            keys=bookings.keys,
+            policy=bookings.webhooks,
+        )
+        return Response(_registered(partner, issued), status_code=201 if created else 200)
 
     @get("/", summary="List partners, highest priority first", **staff_only("coordinator"))
     async def list_partners(
@@ -147,3 +190,20 @@ class PartnerController(Controller):
         return await usecases.set_partner_active(
             runtime.pool, partner_id, data.active, now=datetime.now(UTC)
         )
+
+    @post(
+        "/{partner_id:str}/credentials",
+        summary="Rotate a webhook partner's signing secret and reply-API token",
+        description=(
+            "Answers, once, new credentials. The current ones keep working until "
+            "`previous_valid_until` (PARTNER_CREDENTIAL_OVERLAP), and webhooks are signed with "
+            "both secrets meanwhile, so the partner switches without losing a message. 409 for "
+            "a partner on the NATS channel."
+        ),
+        status_code=201,
+        **staff_only("coordinator"),
+    )
+    async def rotate_credentials(
+        self, bookings: BookingCollaboratorsDependency, partner_id: FromPath[str]
+    ) -> usecases.Credentials:
+        return await usecases.rotate_credentials(bookings, partner_id, now=datetime.now(UTC))

@@ -289,6 +289,18 @@ def erase(state: BookingState, *, now: datetime) -> Change | None:
     return draft.change()
 
 
+def offer_message(booking: Booking, offer: OfferRow) -> Offer:
+    """The offer as the partner is sent it (and shown it again on the reply API): only what
+    its job needs of the booking."""
+    return Offer(
+        offer_id=str(offer.id),
+        booking_id=str(booking.id),
+        kind=booking.kind,
+        respond_by=offer.respond_by,
+        details=need_to_know.for_partner(booking.details),
+    )
+
+
 # --- how a decision is put together --------------------------------------------------------------
 
 
@@ -462,13 +474,7 @@ class _Draft:
         )
         self.announce(
             PARTNER_OFFERS.subject(partner_id=partner.id, kind=booking.kind),
-            Offer(
-                offer_id=str(offering.offer_id),
-                booking_id=str(booking.id),
-                kind=booking.kind,
-                respond_by=respond_by,
-                details=need_to_know.for_partner(booking.details),
-            ),
+            offer_message(booking, self.opened),
             # The offer names the traveller: erasing the inquiry deletes it from the stream.
             erasure_key=booking.inquiry_id,
         )

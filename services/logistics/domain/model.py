@@ -59,8 +59,21 @@ class Coverage(msgspec.Struct, frozen=True, kw_only=True):
     countries: tuple[str, ...] = ()
 
 
+class NatsChannel(msgspec.Struct, frozen=True, kw_only=True, tag_field="type", tag="nats"):
+    """The partner fetches its offers from the PARTNERS stream and replies on its subject."""
+
+
+class WebhookChannel(msgspec.Struct, frozen=True, kw_only=True, tag_field="type", tag="webhook"):
+    """The partner is sent its offers as signed webhooks to `url` and replies over REST."""
+
+    url: str
+
+
+Channel = NatsChannel | WebhookChannel
+
+
 class Partner(msgspec.Struct, frozen=True, kw_only=True):
-    """A provider in the registry, as dispatch sees it."""
+    """A provider in the registry, as dispatch sees it, and how its messages reach it."""
 
     id: str
     name: str
@@ -70,6 +83,7 @@ class Partner(msgspec.Struct, frozen=True, kw_only=True):
     capabilities: tuple[Capability, ...]
     priority: int
     active: bool
+    channel: Channel = msgspec.field(default_factory=NatsChannel)
 
 
 class BookingState(msgspec.Struct, frozen=True, kw_only=True):

@@ -104,3 +104,15 @@ async def partner_names_of(conn: Connection, booking_id: uuid.UUID) -> dict[str,
         booking_id,
     )
     return {r["id"]: r["name"] for r in rows}
+
+
+async def open_offers_of(conn: Connection, partner_id: str, now: datetime) -> list[OfferRow]:
+    """The partner's offers still open and before their deadline, oldest first."""
+    rows = await conn.fetch(
+        f"""SELECT {_OFFER} FROM offers
+            WHERE partner_id = $1 AND state = 'open' AND respond_by > $2
+            ORDER BY sent_at, id""",
+        partner_id,
+        now,
+    )
+    return [msgspec.convert(dict(r.items()), OfferRow) for r in rows]

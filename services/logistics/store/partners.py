@@ -7,10 +7,19 @@ from typing import Any
 
 import asyncpg
 
-from services.logistics.domain.model import Coverage, Partner
+from services.logistics.domain.model import (
+    Channel,
+    Coverage,
+    NatsChannel,
+    Partner,
+    WebhookChannel,
+)
 from services.runtime.core.db import Connection
 
-_PARTNER = "id, name, kinds, airports, cities, countries, languages, capabilities, priority, active"
+_PARTNER = (
+    "id, name, kinds, airports, cities, countries, languages, capabilities, priority, active, "
+    "channel, webhook_url"
+)
 
 
 def _partner(row: asyncpg.Record) -> Partner:
@@ -27,7 +36,16 @@ def _partner(row: asyncpg.Record) -> Partner:
         capabilities=tuple(row["capabilities"]),
         priority=row["priority"],
         active=row["active"],
+        channel=(
+            WebhookChannel(url=row["webhook_url"]) if row["channel"] == "webhook" else NatsChannel()
+        ),
     )
+
+
+def _channel_args(channel: Channel) -> tuple[str, str | None]:
+    if isinstance(channel, WebhookChannel):
+        return ("webhook", channel.url)
+    return ("nats", None)
 
 
 def _partner_args(p: Partner) -> tuple[Any, ...]:
@@ -42,6 +60,7 @@ def _partner_args(p: Partner) -> tuple[Any, ...]:
         list(p.capabilities),
         p.priority,
         p.active,
+        *_channel_args(p.channel),
     )
 
 
@@ -49,7 +68,7 @@ async def insert_partner(conn: Connection, partner: Partner, now: datetime) -> b
     """False when a partner with this id exists already."""
     inserted = await conn.fetchval(
         f"""INSERT INTO partners ({_PARTNER}, created_at, updated_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)
             ON CONFLICT (id) DO NOTHING RETURNING true""",
         *_partner_args(partner),
         now,
@@ -61,12 +80,13 @@ async def upsert_partner(conn: Connection, partner: Partner, now: datetime) -> b
     """Create or replace; True when created."""
     created = await conn.fetchval(
         f"""INSERT INTO partners ({_PARTNER}, created_at, updated_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)
             ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, kinds = EXCLUDED.kinds,
                 airports = EXCLUDED.airports, cities = EXCLUDED.cities,
                 countries = EXCLUDED.countries, languages = EXCLUDED.languages,
                 capabilities = EXCLUDED.capabilities, priority = EXCLUDED.priority,
-                active = EXCLUDED.active, updated_at = EXCLUDED.updated_at
+                active = EXCLUDED.active, channel = EXCLUDED.channel,
+                webhook_url = EXCLUDED.webhook_url, updated_at = EXCLUDED.updated_at
             RETURNING xmax = 0""",
         *_partner_args(partner),
         now,
@@ -110,3 +130,10 @@ async def active_partners(conn: Connection, kind: str) -> list[Partner]:
         f"SELECT {_PARTNER} FROM partners WHERE active AND $1 = ANY(kinds)", kind
     )
     return [_partner(r) for r in rows]
+
+
+async def webhook_url(conn: Connection, partner_id: str) -> str | None:
+    """The partner's webhook URL; None for a NATS partner (or one that does not exist)."""
+    return await conn.fetchval(  # type: ignore[no-any-return]
+        "SELECT webhook_url FROM partners WHERE id = $1 AND channel = 'webhook'", partner_id
+    )

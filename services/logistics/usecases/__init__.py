@@ -6,6 +6,8 @@ lock, so they never act on it twice."""
 from services.logistics.usecases.cancellation import cancel_booking, cancel_inquiry
 from services.logistics.usecases.collaborators import BookingCollaborators
 from services.logistics.usecases.copies import erase_copies
+from services.logistics.usecases.credentials import Credentials, partner_of_token
+from services.logistics.usecases.credentials import rotate as rotate_credentials
 from services.logistics.usecases.dispatch import (
     create_booking,
     dispatch_again,
@@ -16,6 +18,7 @@ from services.logistics.usecases.dispatch import (
 from services.logistics.usecases.erasure import erase_inquiry
 from services.logistics.usecases.export import export_case
 from services.logistics.usecases.incidents import incident, incidents_reported, record_incident
+from services.logistics.usecases.partner_webhooks import open_offers
 from services.logistics.usecases.registry import (
     booking_with_history,
     bookings_listed,
@@ -25,11 +28,14 @@ from services.logistics.usecases.registry import (
     register_partner,
     set_partner_active,
 )
-from services.logistics.usecases.replies import apply_reply
+from services.logistics.usecases.replies import answer_over_http, answer_partner, apply_reply
 from services.logistics.usecases.support_requests import forward_support_request
 
 __all__ = [
     "BookingCollaborators",
+    "Credentials",
+    "answer_over_http",
+    "answer_partner",
     "apply_reply",
     "booking_with_history",
     "bookings_listed",
@@ -44,12 +50,15 @@ __all__ = [
     "forward_support_request",
     "incident",
     "incidents_reported",
+    "open_offers",
     "partner",
+    "partner_of_token",
     "partners_listed",
     "put_partner",
     "record_incident",
     "register_partner",
     "remember_sharing_consent",
     "request_booking",
+    "rotate_credentials",
     "set_partner_active",
 ]

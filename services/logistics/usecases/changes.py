@@ -9,6 +9,7 @@ from contracts.logistics import BookingKind
 from contracts.partners import Offer
 from services.logistics import domain
 from services.logistics.store import bookings, consents, offers, partners
+from services.logistics.usecases import partner_webhooks
 from services.logistics.usecases.collaborators import BookingCollaborators
 from services.runtime.core.db import Connection
 from services.runtime.privacy import disclosures
@@ -99,7 +100,11 @@ async def save(
             detail=entry.detail,
         )
     for message in change.messages:
-        await c.outbox.emit(conn, message.subject, message.event, erasure_key=message.erasure_key)
+        event_id = await c.outbox.emit(
+            conn, message.subject, message.event, erasure_key=message.erasure_key
+        )
+        # A partner on the webhook channel gets the same message, under the same id.
+        await partner_webhooks.queue(conn, c, message, event_id, now=change.at)
         if isinstance(message.event, Offer) and change.opened is not None:
             # What the partner was sent about the traveller, for the case's disclosure log.
             await disclosures.record(

@@ -8,25 +8,73 @@ from datetime import datetime
 from contracts.logistics import BookingKind, BookingStatus
 from services.logistics import domain
 from services.logistics.store import bookings, offers, partners
-from services.runtime.core.db import Pool, transaction
-from services.runtime.core.errors import Conflict, NotFound
+from services.logistics.usecases import credentials
+from services.logistics.usecases.collaborators import WebhookPolicy
+from services.logistics.usecases.credentials import Credentials
+from services.runtime.core.db import Connection, Pool, transaction
+from services.runtime.core.errors import Conflict, Invalid, NotFound
+from services.runtime.messaging import webhooks
 from services.runtime.privacy.crypto import KeyRing
 
+# The production rules: https only, outside private address ranges.
+NO_PRIVATE_URLS = WebhookPolicy()
 
-async def register_partner(pool: Pool, partner: domain.Partner, *, now: datetime) -> None:
+
+async def register_partner(
+    pool: Pool,
+    partner: domain.Partner,
+    *,
+    now: datetime,
+    keys: KeyRing | None = None,
+    policy: WebhookPolicy = NO_PRIVATE_URLS,
+) -> Credentials | None:
+    """Register a new partner; a webhook partner's credentials are answered, once."""
     domain.check_partner_id(partner.id)
+    _check_channel(partner.channel, policy)
     async with transaction(pool) as conn:
         if not await partners.insert_partner(conn, partner, now):
             raise Conflict(
                 f"partner {partner.id} exists already; PUT /v1/partners/{partner.id} replaces it"
             )
+        return await _credentials_if_new(conn, partner, keys, now)
 
 
-async def put_partner(pool: Pool, partner: domain.Partner, *, now: datetime) -> bool:
-    """Create or replace; True when created."""
+async def put_partner(
+    pool: Pool,
+    partner: domain.Partner,
+    *,
+    now: datetime,
+    keys: KeyRing | None = None,
+    policy: WebhookPolicy = NO_PRIVATE_URLS,
+) -> tuple[bool, Credentials | None]:
+    """Create or replace; True when created. Credentials are issued (and answered) when the
+    partner takes the webhook channel without valid ones; a repeated PUT issues none, a
+    rotation (`credentials.rotate`) replaces them."""
     domain.check_partner_id(partner.id)
+    _check_channel(partner.channel, policy)
     async with transaction(pool) as conn:
-        return await partners.upsert_partner(conn, partner, now)
+        created = await partners.upsert_partner(conn, partner, now)
+        return created, await _credentials_if_new(conn, partner, keys, now)
+
+
+def _check_channel(channel: domain.Channel, policy: WebhookPolicy) -> None:
+    if isinstance(channel, domain.WebhookChannel):
+        try:
+            webhooks.check_url(channel.url, allow_private=policy.allow_private)
+        except webhooks.UrlRefused as exc:
+            raise Invalid.single("channel.url", str(exc)) from None
+
+
+async def _credentials_if_new(
+    conn: Connection, partner: domain.Partner, keys: KeyRing | None, now: datetime
+) -> Credentials | None:
+    if not isinstance(partner.channel, domain.WebhookChannel):
+        return None
+    if await credentials.has_valid(conn, partner.id, now=now):
+        return None
+    if keys is None:  # pragma: no cover - the service always passes its key ring
+        raise RuntimeError("a webhook partner's credentials need the key ring")
+    return await credentials.issue(conn, keys, partner.id, now=now)
 
 
 async def set_partner_active(

@@ -3,18 +3,62 @@ reply arrived on and about nothing else."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 import structlog
 
-from contracts.partners import OfferAccepted, OfferDeclined, StatusUpdate
+from contracts.partners import (
+    IncidentReported,
+    OfferAccepted,
+    OfferDeclined,
+    PartnerReply,
+    StatusUpdate,
+    SupportRequest,
+)
 from services.logistics import domain
 from services.logistics.store import offers
 from services.logistics.usecases.changes import lock, offering, save
 from services.logistics.usecases.collaborators import BookingCollaborators
-from services.runtime.core.db import Connection
+from services.logistics.usecases.incidents import record_incident
+from services.logistics.usecases.support_requests import forward_support_request
+from services.runtime.core.db import Connection, transaction
+from services.runtime.core.errors import Conflict, NotYet
 
 log = structlog.get_logger(__name__)
+
+
+async def answer_partner(
+    conn: Connection,
+    c: BookingCollaborators,
+    reply: PartnerReply,
+    sender: str,
+    *,
+    report_id: str,
+    now: datetime,
+) -> None:
+    """Whatever partner `sender` sent, by either channel (its NATS replies subject, or the
+    reply API with its token), in the caller's transaction: one set of rules for both."""
+    match reply:
+        case IncidentReported():
+            await record_incident(conn, c, reply, sender, report_id=report_id, now=now)
+        case SupportRequest():
+            await forward_support_request(conn, c, reply, sender, now)
+        case _:
+            await apply_reply(conn, c, reply, sender, now)
+
+
+async def answer_over_http(
+    c: BookingCollaborators, reply: PartnerReply, sender: str, *, now: datetime
+) -> None:
+    """A reply from the reply API, applied at once in a transaction of its own. Progress that
+    cannot apply yet (its acceptance is not applied) is refused rather than kept for later:
+    the partner sends it again."""
+    try:
+        async with transaction(c.pool) as conn:
+            await answer_partner(conn, c, reply, sender, report_id=str(uuid.uuid4()), now=now)
+    except NotYet as exc:
+        raise Conflict(f"{exc.detail}; send it again once that is done") from None
 
 
 async def apply_reply(

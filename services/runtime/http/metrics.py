@@ -81,6 +81,13 @@ class Metrics:
             ["consumer"],
             registry=self.registry,
         )
+        self.webhook_deliveries = Counter(
+            "webhook_deliveries",
+            "Webhook delivery attempts, by outcome (delivered, failed, refused by the URL "
+            "policy, breaker_open, given_up at the message's deadline, dropped: endpoint gone)",
+            ["outcome"],
+            registry=self.registry,
+        )
         self.consumer_refusals = Counter(
             "http_refused",
             "Requests refused before routing, by reason (unknown_key, origin, no_origin, "
@@ -152,6 +159,9 @@ class Metrics:
         self.outcomes.labels(what=what, outcome=outcome).inc()
         if seconds is not None:
             self.outcome_seconds.labels(what=what, outcome=outcome).observe(max(seconds, 0.0))
+
+    def count_webhook(self, outcome: str) -> None:
+        self.webhook_deliveries.labels(outcome=outcome).inc()
 
     def count_message(self, consumer: str, outcome: str) -> None:
         self.consumer_messages.labels(consumer=consumer, outcome=outcome).inc()
