@@ -19,11 +19,11 @@ from contracts.partners import Offer, PartnerReply, partner_reply_decoder
 from services.logistics import usecases
 from services.logistics.api import BookingCollaboratorsDependency
 from services.runtime.core.errors import BadRequest, FieldProblem
+from services.runtime.http.api_audiences import PARTNER_SCHEME
 from services.runtime.http.json_input import json_body
 from services.runtime.http.route_policy import personal_data
 from services.runtime.service.running import Runtime
 
-PARTNER_SCHEME = "partnerToken"
 SECURITY_SCHEMES = {
     PARTNER_SCHEME: SecurityScheme(
         type="http",

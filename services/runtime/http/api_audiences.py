@@ -1,8 +1,9 @@
-"""A service's OpenAPI document cut in two for its two audiences: `public`, what a third-party
-site or app calls (anonymous reads, a consumer's API key, a patient's token), and `staff`, what
-the operator's people and machines call (staff tokens, `/admin`, `/health`). A site generates
-its client from the public document alone, so it never carries types of staff routes; each
-part keeps only the components its operations reach."""
+"""A service's OpenAPI document cut for its audiences: `public`, what a third-party site or app
+calls (anonymous reads, a consumer's API key, a patient's token); `partners`, what a partner on
+the HTTP channel calls with its partner token; and `staff`, what the operator's people and
+machines call (staff tokens, `/admin`, `/health`). A site generates its client from the public
+document alone, so it never carries types of staff or partner routes; each part keeps only the
+components its operations reach."""
 
 from __future__ import annotations
 
@@ -14,11 +15,17 @@ from litestar import Request
 from litestar.enums import MediaType
 from litestar.openapi.plugins import OpenAPIRenderPlugin
 
-Audience = Literal["public", "staff"]
-AUDIENCES: tuple[Audience, ...] = ("public", "staff")
+Audience = Literal["public", "partners", "staff"]
+AUDIENCES: tuple[Audience, ...] = ("public", "partners", "staff")
+# The security scheme of a partner's token (logistics' reply API names it so).
+PARTNER_SCHEME = "partnerToken"
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _OPERATIONAL = ("/admin/", "/health/")
-_TITLES = {"public": "for sites and apps", "staff": "for staff and operators"}
+_TITLES = {
+    "public": "for sites and apps",
+    "partners": "for partners on the HTTP channel",
+    "staff": "for staff and operators",
+}
 
 
 def audience_of(path: str, operation: dict[str, Any], staff_scheme: str) -> set[Audience]:
@@ -30,7 +37,12 @@ def audience_of(path: str, operation: dict[str, Any], staff_scheme: str) -> set[
     ways = operation.get("security") or [{}]
     found: set[Audience] = set()
     for way in ways:
-        found.add("staff" if staff_scheme in way else "public")
+        if staff_scheme in way:
+            found.add("staff")
+        elif PARTNER_SCHEME in way:
+            found.add("partners")
+        else:
+            found.add("public")
     return found
 
 
