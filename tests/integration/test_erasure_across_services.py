@@ -106,6 +106,8 @@ UNSEALED_BYTEA = {
     "key_hash",
     "payload",
     "payload_sha256",
+    # A digest of the API key's id and the client address (never the address itself).
+    "visitor",
 }
 
 

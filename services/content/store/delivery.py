@@ -191,10 +191,27 @@ async def search(
 
 
 async def sync_horizon(conn: Connection) -> int:
-    """The xmin of the transaction's snapshot: every transaction below it has ended, so each of
-    their changes that committed is visible here. (Database-wide: a long transaction anywhere
-    holds it back, which delays sync pages and never loses a change.)"""
-    return int(await conn.fetchval("SELECT pg_snapshot_xmin(pg_current_snapshot())::text"))
+    """A transaction id below which every transaction that could have written a change has
+    ended, so each of their changes that committed is visible in this snapshot.
+
+    The snapshot's xmin would do, but transaction ids are the whole server's: a long
+    transaction in another database (another tenant, a test running beside) would hold every
+    sync page back. So the oldest transaction still running at the snapshot counts only if it
+    runs in this database, or if it can no longer be placed (it ended after the snapshot was
+    taken, or it is prepared, or its session is not ours to see): then it counts, to be safe,
+    until the next page. Never higher than the snapshot's xmax."""
+    return int(
+        await conn.fetchval(
+            """WITH s AS (SELECT pg_current_snapshot() AS snap)
+               SELECT coalesce(
+                   (SELECT min(x) FROM s, pg_snapshot_xip(s.snap) AS x
+                    WHERE NOT EXISTS (
+                        SELECT 1 FROM pg_stat_activity a
+                        WHERE a.backend_xid = xid(x)
+                          AND a.datname IS DISTINCT FROM current_database())),
+                   (SELECT pg_snapshot_xmax(snap) FROM s))::text"""
+        )
+    )
 
 
 async def changes_between(

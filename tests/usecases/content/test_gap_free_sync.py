@@ -150,3 +150,38 @@ async def test_a_mirror_following_sync_while_many_transactions_publish_misses_no
 async def test_a_token_not_issued_by_the_api_is_refused(wide_pool: Pool) -> None:
     with pytest.raises(BadRequest):
         await delivery.sync(wide_pool, "eGlkOng")  # "xid:x"
+
+
+async def test_a_transaction_open_in_another_database_holds_no_page_back(
+    wide_pool: Pool, outbox: Outbox, database_url: str
+) -> None:
+    # Transaction ids are the server's: another tenant's (or test's) open transaction began
+    # before this publish, yet sync must not wait for it; one in this database must.
+    elsewhere = await asyncpg.connect(database_url.rsplit("/", 1)[0] + "/postgres")
+    here = await asyncpg.connect(database_url)
+    try:
+        other = elsewhere.transaction()
+        await other.start()
+        await elsewhere.fetchval("SELECT pg_current_xact_id()")  # takes a transaction id
+        await create_and_publish(wide_pool, outbox, condition("beside-another-tenant"))
+
+        mirror = Mirror()
+        await mirror.follow(wide_pool)
+        assert "beside-another-tenant" in mirror.documents
+
+        ours = here.transaction()
+        await ours.start()
+        await here.fetchval("SELECT pg_current_xact_id()")
+        await create_and_publish(wide_pool, outbox, condition("behind-our-own"))
+        follower = Mirror()
+        follower.token = mirror.token
+        await follower.follow(wide_pool)
+        # Held back until the open transaction of this database ends: it might still write.
+        assert "behind-our-own" not in follower.documents
+        await ours.rollback()
+        await follower.follow(wide_pool)
+        assert "behind-our-own" in follower.documents
+        await other.rollback()
+    finally:
+        await elsewhere.close()
+        await here.close()
