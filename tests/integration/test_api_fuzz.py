@@ -278,19 +278,19 @@ def test_hostile_requests_over_the_served_port_get_a_4xx_and_head_no_body(
     head = httpx.head(f"{service_url}/health/live", timeout=10)
 
     assert replay.status_code == 400, replay.text
-    # A route the staff token does not open (a partner's reply API) refuses it before reading
-    # the body: 401; every other route reads the body and refuses it: 400.
-    opened = {
+    # The partner reply API takes only a partner's token: it refuses the staff token before
+    # reading the body (401). Every other route reads the body and refuses it (400).
+    partners_only = {
         f"{method} {path}"
         for method, path in bodies
-        if any(
-            "staffToken" in way or not way
+        if all(
+            "partnerToken" in way
             for way in document["paths"][path][method.lower()].get("security", [{}])
         )
     }
-    assert {k: v for k, v in answers.items() if v != 400} == {
-        k: 401 for k in answers if k not in opened
-    }, answers
+    assert {k: v for k, v in answers.items() if v != 400} == dict.fromkeys(partners_only, 401), (
+        answers
+    )
     # Each service but notifications has body routes without a path parameter to send to.
     assert bool(bodies) == (request.node.callspec.params["service_url"] != "notifications")
     assert head.status_code == 200

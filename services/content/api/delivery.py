@@ -217,12 +217,8 @@ class DeliveryController(Controller):
         clock: ClockDependency,
         token: FromQuery[str | None] = None,
     ) -> Response[bytes]:
-        held_back = False
-
         async def build() -> tuple[Encoded, float | None]:
-            nonlocal held_back
             synced = await delivery.sync(runtime.pool, token)
-            held_back = synced.held_back
             now = clock.now()
             page = SyncPage(
                 full=synced.full,
@@ -237,9 +233,7 @@ class DeliveryController(Controller):
 
         # The same for every reader: no locale in the key.
         key = page_key(request, "")
-        # A page that leaves visible changes to a later one is not kept: no content event may
-        # come to replace it once the transaction holding them back ends.
-        entry = await delivery.cached_page(cache, key, SYNC, build, keep=lambda: not held_back)
+        entry = await delivery.cached_page(cache, key, SYNC, build)
         return _send(request, entry)
 
     @get(

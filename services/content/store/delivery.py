@@ -190,42 +190,33 @@ async def search(
     ]
 
 
-async def sync_horizon(conn: Connection) -> int:
-    """A transaction id below which every transaction that could have written a change has
-    ended, so each of their changes that committed is visible in this snapshot.
-
-    The snapshot's xmin would do, but transaction ids are the whole server's: a long
-    transaction in another database (another tenant, a test running beside) would hold every
-    sync page back. So the oldest transaction still running at the snapshot counts only if it
-    runs in this database, or if it can no longer be placed (it ended after the snapshot was
-    taken, or it is prepared, or its session is not ours to see): then it counts, to be safe,
-    until the next page. Never higher than the snapshot's xmax."""
-    return int(
-        await conn.fetchval(
-            """WITH s AS (SELECT pg_current_snapshot() AS snap)
-               SELECT coalesce(
-                   (SELECT min(x) FROM s, pg_snapshot_xip(s.snap) AS x
-                    WHERE NOT EXISTS (
-                        SELECT 1 FROM pg_stat_activity a
-                        WHERE a.backend_xid = xid(x)
-                          AND a.datname IS DISTINCT FROM current_database())),
-                   (SELECT pg_snapshot_xmax(snap) FROM s))::text"""
-        )
-    )
+async def sync_snapshot(conn: Connection) -> str:
+    """The transaction's snapshot (`xmin:xmax:xip,…`): which transactions' changes it sees. A
+    sync page's token is the snapshot it was read in."""
+    return str(await conn.fetchval("SELECT pg_current_snapshot()::text"))
 
 
-async def changes_between(
-    conn: Connection, *, since_xid: int, since_seq: int, horizon: int
+async def changes_unseen(
+    conn: Connection, *, seen: str | None, since_seq: int = 0
 ) -> list[ChangeRow]:
-    """Changes of transactions from `since_xid` up to (not including) `horizon`, after seq
-    `since_seq` (0 for tokens by transaction; a token issued before them names a seq)."""
-    rows = await conn.fetch(
-        "SELECT seq, kind, slug, action, revision, at, document_id FROM changes "
-        "WHERE xid >= $1::text::xid8 AND xid < $2::text::xid8 AND seq > $3 ORDER BY seq",
-        str(since_xid),
-        str(horizon),
-        since_seq,
-    )
+    """The changes this transaction sees that snapshot `seen` did not: every one committed
+    since, whatever its place in the log, so none is skipped and none comes twice. Without a
+    snapshot (a token issued before sync went by snapshot), the changes after seq `since_seq`."""
+    if seen is None:
+        rows = await conn.fetch(
+            "SELECT seq, kind, slug, action, revision, at, document_id FROM changes "
+            "WHERE seq > $1 ORDER BY seq",
+            since_seq,
+        )
+    else:
+        # Below the snapshot's xmin every committed transaction was seen: the index narrows
+        # the scan to the transactions it may not have seen.
+        rows = await conn.fetch(
+            "SELECT seq, kind, slug, action, revision, at, document_id FROM changes "
+            "WHERE xid >= pg_snapshot_xmin($1::text::pg_snapshot) "
+            "AND NOT pg_visible_in_snapshot(xid, $1::text::pg_snapshot) ORDER BY seq",
+            seen,
+        )
     return [
         ChangeRow(
             seq=r["seq"], kind=r["kind"], slug=r["slug"], action=r["action"],
@@ -233,13 +224,3 @@ async def changes_between(
         )
         for r in rows
     ]  # fmt: skip
-
-
-async def changes_held_back(conn: Connection, horizon: int) -> bool:
-    """Whether changes are visible that a page at `horizon` does not hold yet (their
-    transactions ended after the oldest one still running began)."""
-    return bool(
-        await conn.fetchval(
-            "SELECT EXISTS (SELECT 1 FROM changes WHERE xid >= $1::text::xid8)", str(horizon)
-        )
-    )

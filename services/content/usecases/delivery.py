@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -87,14 +88,13 @@ class Sync(msgspec.Struct, frozen=True, kw_only=True):
     published: list[Published]
     removed: list[ChangeRow]
     token: str
-    # Changes are visible that this page leaves to a later one: it must not be cached, or it
-    # would be served until the next content event.
-    held_back: bool = False
 
 
-# Where a sync token says a mirror stands: ("xid", n) all changes of transactions below n;
-# ("seq", n) a token issued before sync went by transaction: the changes after seq n.
-SyncFrom = tuple[Literal["xid", "seq"], int]
+# Where a sync token says a mirror stands: ("snapshot", "xmin:xmax:xip,…") every change that
+# snapshot saw; ("seq", "n") a token issued before sync went by snapshot: the changes up to n.
+SyncFrom = tuple[Literal["snapshot", "seq"], str]
+# A pg_snapshot as PostgreSQL writes it; checked here, so a forged one is a 400, not a 500.
+_SNAPSHOT = re.compile(r"^(\d{1,19}):(\d{1,19}):((?:\d{1,19})(?:,\d{1,19}){0,999})?$")
 
 
 async def read_document(
@@ -172,19 +172,17 @@ async def cached_page(
     key: Key,
     tag: Tag,
     build: Callable[[], Awaitable[tuple[Encoded, float | None]]],
-    keep: Callable[[], bool] = lambda: True,
 ) -> Encoded:
     """A list, search or sync page from the cache, or built and cached until a `content.*`
     event touches `tag` (or until the moment `build` says it stops being true). `key` names
     the request (its path, query and locale), so the fast path finds the page again without
-    parsing it. `keep`, asked after the build, says whether the page may be cached at all."""
+    parsing it."""
     entry = cache.get(key)
     if entry is not None:
         return entry
     generation = cache.generation(tag)
     entry, expires = await build()
-    if keep():
-        cache.put(key, entry, tag, generation, expires)
+    cache.put(key, entry, tag, generation, expires)
     return entry
 
 
@@ -230,41 +228,34 @@ async def list_documents(
 
 
 async def sync(pool: Pool, token: str | None) -> Sync:
-    """Without a token, every published document; with one, what changed since it. Gap-free:
-    a page holds the changes of transactions that had all ended when it was read (below the
-    snapshot's xmin), and its token is that xmin, so a change committed late by a transaction
-    that started early comes on a later page instead of being skipped. A change may come twice
-    (a full page already shows a document whose change is above its token): mirrors apply
-    changes by document, so that is harmless."""
+    """Without a token, every published document; with one, what changed since it. Exact: the
+    token is the snapshot a page was read in, and the next page holds every change this
+    snapshot sees and that one did not. A change committed late by a transaction that took an
+    early place in the log is not skipped (the earlier snapshot did not see it), and no change
+    comes twice (the snapshot that saw it is the token)."""
     since = decode_sync_token(token) if token is not None else None
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
-        # One snapshot: the rows, the horizon and what is held back agree.
-        horizon = await store.sync_horizon(conn)
-        held_back = await store.changes_held_back(conn, horizon)
+        # One snapshot for the rows and the token.
+        snapshot = await store.sync_snapshot(conn)
         if since is None:
             return Sync(
                 full=True,
                 published=await store.all_published(conn),
                 removed=[],
-                token=encode_sync_token(horizon),
-                held_back=held_back,
+                token=encode_sync_token(snapshot),
             )
         kind, position = since
-        since_xid, since_seq = (position, 0) if kind == "xid" else (0, position)
-        # A token from a later snapshot than this one (another replica's, read a moment ago):
-        # nothing is due yet, and the position stays where it was.
-        horizon = max(horizon, since_xid)
-        changes = await store.changes_between(
-            conn, since_xid=since_xid, since_seq=since_seq, horizon=horizon
-        )
+        if kind == "snapshot":
+            changes = await store.changes_unseen(conn, seen=position)
+        else:
+            changes = await store.changes_unseen(conn, seen=None, since_seq=int(position))
         latest = {c.document_id: c for c in changes}
         current = {r.document_id: r for r in await store.published_by_ids(conn, list(latest))}
         return Sync(
             full=False,
             published=[current[i] for i in latest if i in current],
             removed=[c for i, c in latest.items() if i not in current],
-            token=encode_sync_token(horizon),
-            held_back=held_back,
+            token=encode_sync_token(snapshot),
         )
 
 
@@ -323,8 +314,8 @@ def after_cursor(cursor: str, sort: str) -> tuple[Any, uuid.UUID]:
     return value, document_id
 
 
-def encode_sync_token(horizon: int) -> str:
-    return base64.urlsafe_b64encode(f"xid:{horizon}".encode()).decode().rstrip("=")
+def encode_sync_token(snapshot: str) -> str:
+    return base64.urlsafe_b64encode(f"snap:{snapshot}".encode()).decode().rstrip("=")
 
 
 def decode_sync_token(token: str) -> SyncFrom:
@@ -335,11 +326,29 @@ def decode_sync_token(token: str) -> SyncFrom:
         text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise refused from None
-    prefix, _, digits = text.partition(":")
-    position = parse_bigint(digits) if prefix in ("xid", "sync") else None
-    if position is None:
+    prefix, _, rest = text.partition(":")
+    if prefix == "snap" and _valid_snapshot(rest):
+        return "snapshot", rest
+    position = parse_bigint(rest) if prefix in ("xid", "sync") else None
+    if position is None or (prefix == "xid" and position < 1):
         raise refused
-    return ("xid" if prefix == "xid" else "seq"), position
+    if prefix == "xid":
+        # Issued while tokens were horizons: every transaction below it had ended.
+        return "snapshot", f"{position}:{position}:"
+    return "seq", str(position)
+
+
+def _valid_snapshot(text: str) -> bool:
+    """As PostgreSQL accepts one: 0 < xmin <= xmax, each in-progress id from xmin up to (not
+    including) xmax, ascending."""
+    found = _SNAPSHOT.match(text)
+    if found is None:
+        return False
+    xmin, xmax = int(found[1]), int(found[2])
+    xip = [int(x) for x in found[3].split(",")] if found[3] else []
+    if not 0 < xmin <= xmax < 2**63:
+        return False
+    return all(xmin <= x < xmax for x in xip) and xip == sorted(set(xip))
 
 
 async def embed(

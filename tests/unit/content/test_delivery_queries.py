@@ -102,16 +102,42 @@ def test_a_bad_cursor_is_a_400_naming_cursor(cursor: str, sort: str) -> None:
     assert refused.value.problems[0].message == "is not a cursor this API issued"
 
 
-def test_a_sync_token_gives_back_its_position() -> None:
-    assert decode_sync_token(encode_sync_token(17)) == ("xid", 17)
+def test_a_sync_token_gives_back_its_snapshot() -> None:
+    assert decode_sync_token(encode_sync_token("17:20:17,19")) == ("snapshot", "17:20:17,19")
+    assert decode_sync_token(encode_sync_token("5:5:")) == ("snapshot", "5:5:")
+
+
+def test_a_token_issued_while_tokens_were_horizons_reads_as_a_snapshot_at_it() -> None:
+    horizon = base64.urlsafe_b64encode(b"xid:40").decode().rstrip("=")
+    assert decode_sync_token(horizon) == ("snapshot", "40:40:")
 
 
 def test_a_token_issued_before_sync_went_by_transaction_still_names_its_seq() -> None:
     legacy = base64.urlsafe_b64encode(b"sync:42").decode().rstrip("=")
-    assert decode_sync_token(legacy) == ("seq", 42)
+    assert decode_sync_token(legacy) == ("seq", "42")
 
 
-@pytest.mark.parametrize("token", ["bogus", encode_cursor("sync", 3), "c3luYzp4"])
+def _snap(text: str) -> str:
+    return base64.urlsafe_b64encode(f"snap:{text}".encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "bogus",
+        encode_cursor("sync", 3),
+        "c3luYzp4",
+        # Snapshots PostgreSQL would refuse: a 400 here, never a 500 from the database.
+        _snap("20:17:"),  # xmax below xmin
+        _snap("0:5:"),  # xmin 0
+        _snap("17:20:21"),  # in progress past xmax
+        _snap("17:20:19,18"),  # not ascending
+        _snap("17:20:16"),  # below xmin
+        _snap("17:20:x"),
+        _snap("99999999999999999999:99999999999999999999:"),
+        _snap("1:" + "9" * 19 + ":"),  # past int8
+    ],
+)
 def test_a_token_this_api_did_not_issue_is_a_400_naming_token(token: str) -> None:
     with pytest.raises(BadRequest) as refused:
         decode_sync_token(token)

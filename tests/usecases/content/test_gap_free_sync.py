@@ -152,36 +152,29 @@ async def test_a_token_not_issued_by_the_api_is_refused(wide_pool: Pool) -> None
         await delivery.sync(wide_pool, "eGlkOng")  # "xid:x"
 
 
-async def test_a_transaction_open_in_another_database_holds_no_page_back(
+async def test_open_transactions_hold_no_page_back_and_no_change_comes_twice(
     wide_pool: Pool, outbox: Outbox, database_url: str
 ) -> None:
-    # Transaction ids are the server's: another tenant's (or test's) open transaction began
-    # before this publish, yet sync must not wait for it; one in this database must.
+    # A transaction open since before the publish, in this database or another on the same
+    # server (another tenant, a test beside): the page is the snapshot's, not a horizon's.
     elsewhere = await asyncpg.connect(database_url.rsplit("/", 1)[0] + "/postgres")
     here = await asyncpg.connect(database_url)
     try:
-        other = elsewhere.transaction()
-        await other.start()
-        await elsewhere.fetchval("SELECT pg_current_xact_id()")  # takes a transaction id
-        await create_and_publish(wide_pool, outbox, condition("beside-another-tenant"))
-
+        opened = [elsewhere.transaction(), here.transaction()]
+        for conn, transaction in zip((elsewhere, here), opened, strict=True):
+            await transaction.start()
+            await conn.fetchval("SELECT pg_current_xact_id()")  # takes a transaction id
         mirror = Mirror()
         await mirror.follow(wide_pool)
-        assert "beside-another-tenant" in mirror.documents
+        await create_and_publish(wide_pool, outbox, condition("beside-open-ones"))
 
-        ours = here.transaction()
-        await ours.start()
-        await here.fetchval("SELECT pg_current_xact_id()")
-        await create_and_publish(wide_pool, outbox, condition("behind-our-own"))
-        follower = Mirror()
-        follower.token = mirror.token
-        await follower.follow(wide_pool)
-        # Held back until the open transaction of this database ends: it might still write.
-        assert "behind-our-own" not in follower.documents
-        await ours.rollback()
-        await follower.follow(wide_pool)
-        assert "behind-our-own" in follower.documents
-        await other.rollback()
+        await mirror.follow(wide_pool)
+        assert "beside-open-ones" in mirror.documents
+        # The next page from that token holds nothing again: the change came once.
+        again = await delivery.sync(wide_pool, mirror.token)
+        assert (again.published, again.removed) == ([], [])
+        for transaction in opened:
+            await transaction.rollback()
     finally:
         await elsewhere.close()
         await here.close()
