@@ -1,0 +1,134 @@
+"""The operator console in a real browser against the whole local stack: sign-in with the
+stack's staff tokens, a coordinator working a new inquiry (assign, review) and seeing it change,
+the APIs' refusals shown plainly (an admin page to a coordinator, a forged CSRF token), a
+refused token, and axe-core on each page. Screenshots of every page in the test's folder."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import Steps
+from tests.browser.test_accessibility import violations
+from tests.browser.test_widget import submit_by_api
+
+pytestmark = pytest.mark.browser
+
+
+def sign_in(steps: Steps, stack: dict[str, Any], role: str) -> Page:
+    page = steps.page
+    page.goto(stack["console"] + "/sign-in")
+    steps.shot("sign-in")
+    page.get_by_label("Staff token").fill(stack["credentials"]["staff"][role])
+    page.get_by_role("button", name="Sign in").click()
+    return page
+
+
+def test_a_coordinator_assigns_and_reviews_a_new_inquiry_in_the_console(
+    site_stack: dict[str, Any], steps: Steps, axe_source: str
+) -> None:
+    with httpx.Client(base_url=site_stack["services"]["inquiries"], timeout=10) as inquiries:
+        case_id = submit_by_api(inquiries, site_stack)["id"]
+    page = sign_in(steps, site_stack, "coordinator")
+    expect(page.get_by_role("heading", name="Case inbox")).to_be_visible()
+    page.get_by_label("Coordinator").select_option("unassigned")
+    page.get_by_label("Status").select_option("submitted")
+    page.get_by_role("button", name="Filter").click()
+    link = page.get_by_role("link", name=case_id[:8])
+    expect(link).to_be_visible()
+    steps.shot("inbox")
+    assert violations(page, axe_source) == []
+
+    link.click()
+    expect(page.locator("[data-status]")).to_have_text("submitted")
+    expect(page.get_by_text("Olena", exact=False).first).to_be_visible()
+    steps.shot("case")
+    assert violations(page, axe_source) == []
+
+    page.get_by_label("Assign to").fill("local-coordinator")
+    page.get_by_role("button", name="Assign", exact=True).click()
+    expect(page.locator("[data-coordinator]")).to_have_text("local-coordinator")
+    page.get_by_label("Move to").select_option("in_review")
+    page.get_by_role("button", name="Change status").click()
+    expect(page.locator("[data-status]")).to_have_text("in_review")
+    steps.shot("in-review")
+
+
+def test_a_form_sent_on_a_stale_version_is_shown_as_a_concurrent_change(
+    site_stack: dict[str, Any], steps: Steps
+) -> None:
+    with httpx.Client(base_url=site_stack["services"]["inquiries"], timeout=10) as inquiries:
+        case_id = submit_by_api(inquiries, site_stack)["id"]
+    page = sign_in(steps, site_stack, "coordinator")
+    page.goto(f"{site_stack['console']}/cases/{case_id}")
+    page.locator("form[action$='/transition'] input[name=version]").evaluate(
+        "input => input.value = String(Number(input.value) - 1 + 100)"
+    )
+    page.get_by_role("button", name="Change status").click()
+    expect(page.locator("[data-refusal=changed]")).to_contain_text("Someone changed this case")
+    steps.shot("changed")
+
+
+def test_a_coordinator_is_refused_the_admin_page(site_stack: dict[str, Any], steps: Steps) -> None:
+    page = sign_in(steps, site_stack, "coordinator")
+    expect(page.get_by_role("link", name="Dead letters")).to_have_count(0)
+    response = page.goto(site_stack["console"] + "/admin/dead-letters")
+    assert response is not None and response.status == 403
+    expect(page.locator("[data-refusal=not_allowed]")).to_be_visible()
+    steps.shot("not-allowed")
+
+
+def test_an_admin_sees_the_dead_letters_of_every_service(
+    site_stack: dict[str, Any], steps: Steps, axe_source: str
+) -> None:
+    page = sign_in(steps, site_stack, "admin")
+    page.get_by_role("link", name="Dead letters").click()
+    expect(page.get_by_role("heading", name="Dead letters")).to_be_visible()
+    steps.shot("dead-letters")
+    assert violations(page, axe_source) == []
+
+
+def test_a_forged_csrf_token_is_refused_and_changes_nothing(
+    site_stack: dict[str, Any], steps: Steps
+) -> None:
+    with httpx.Client(base_url=site_stack["services"]["inquiries"], timeout=10) as inquiries:
+        case_id = submit_by_api(inquiries, site_stack)["id"]
+    page = sign_in(steps, site_stack, "coordinator")
+    page.goto(f"{site_stack['console']}/cases/{case_id}")
+    page.locator("form[action$='/transition'] input[name=csrf]").evaluate(
+        "input => input.value = 'forged'"
+    )
+    page.get_by_role("button", name="Change status").click()
+    expect(page.locator("[data-refusal=csrf]")).to_be_visible()
+    steps.shot("forged")
+    page.goto(f"{site_stack['console']}/cases/{case_id}")
+    expect(page.locator("[data-status]")).to_have_text("submitted")
+
+
+def test_a_refused_token_opens_no_session_and_pages_ask_to_sign_in(
+    site_stack: dict[str, Any], steps: Steps
+) -> None:
+    page = steps.page
+    page.goto(site_stack["console"] + "/inbox")
+    expect(page).to_have_url(site_stack["console"] + "/sign-in?expired=1")
+    page.get_by_label("Staff token").fill("cbs_not-a-token")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_contain_text("refused")
+    steps.shot("refused")
+
+
+def test_the_language_chosen_is_remembered_in_the_session(
+    site_stack: dict[str, Any], steps: Steps
+) -> None:
+    page = sign_in(steps, site_stack, "coordinator")
+    page.get_by_label("Language").select_option("de")
+    page.get_by_role("button", name="Change language").click()
+    expect(page.get_by_role("heading", name="Fälle")).to_be_visible()
+    page.goto(site_stack["console"] + "/inbox")
+    expect(page.locator("html")).to_have_attribute("lang", "de")
+    steps.shot("german")
+    page.get_by_role("button", name="Abmelden").click()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
