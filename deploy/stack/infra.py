@@ -73,7 +73,11 @@ class StackConfig:
     def check_service_ports(self) -> None:
         """Fail before starting anything: a service that cannot bind would only fail later."""
         seen: dict[int, str] = {}
-        for name, port in {**self.service_ports, "site": self.site_port, "console": self.console_port}.items():
+        for name, port in {
+            **self.service_ports,
+            "site": self.site_port,
+            "console": self.console_port,
+        }.items():
             if port in seen:
                 raise StackError(
                     f"{seen[port]} and {name} both want port {port}; "

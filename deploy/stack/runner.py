@@ -366,10 +366,7 @@ class Stack:
             "LOG_FORMAT": "console" if self.console.is_terminal else "json",
             "PYTHONUNBUFFERED": "1",
             "CONSOLE_INSECURE_COOKIES": self.env.get("CONSOLE_INSECURE_COOKIES", "true"),
-            **{
-                f"CONSOLE_{s.name.upper()}_URL": s.url
-                for s in self.services
-            },
+            **{f"CONSOLE_{s.name.upper()}_URL": s.url for s in self.services},
         }
         self.console_app = await ServiceProcess.serve("console", port, env, self.console)
         await wait_until_ready([self.console_app])

@@ -76,7 +76,8 @@ def test_a_coordinator_is_refused_the_admin_page(site_stack: dict[str, Any], ste
     page = sign_in(steps, site_stack, "coordinator")
     expect(page.get_by_role("link", name="Dead letters")).to_have_count(0)
     response = page.goto(site_stack["console"] + "/admin/dead-letters")
-    assert response is not None and response.status == 403
+    assert response is not None
+    assert response.status == 403
     expect(page.locator("[data-refusal=not_allowed]")).to_be_visible()
     steps.shot("not-allowed")
 

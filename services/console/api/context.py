@@ -44,9 +44,7 @@ async def checked_form(request: Request[Any, Any, Any], current: Opened) -> dict
     return fields
 
 
-def page(
-    name: str, current: Opened | None, status_code: int = 200, **context: Any
-) -> Template:
+def page(name: str, current: Opened | None, status_code: int = 200, **context: Any) -> Template:
     locale = current.session.locale if current else "en"
     return Template(
         template_name=name,
@@ -63,7 +61,9 @@ def page(
     )
 
 
-def set_session_cookie(response: Response[Any], request: Request[Any, Any, Any], value: str) -> None:
+def set_session_cookie(
+    response: Response[Any], request: Request[Any, Any, Any], value: str
+) -> None:
     response.set_cookie(
         COOKIE,
         value,

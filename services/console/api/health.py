@@ -22,5 +22,7 @@ class HealthController(Controller):
         try:
             await wiring(request).sessions.pool.fetchval("SELECT 1")
         except (OSError, RuntimeError) as exc:
-            return Response({"status": "unavailable", "postgres": type(exc).__name__}, status_code=503)
+            return Response(
+                {"status": "unavailable", "postgres": type(exc).__name__}, status_code=503
+            )
         return Response({"status": "ok"})

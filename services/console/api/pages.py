@@ -78,7 +78,10 @@ class SessionPages(Controller):
         if fields.get("locale") in LANGUAGES:
             await wiring(request).sessions.choose_language(current.session, fields["locale"])
         back = fields.get("back", "/inbox")
-        return Redirect(back if back.startswith("/") and not back.startswith("//") else "/inbox", status_code=303)
+        return Redirect(
+            back if back.startswith("/") and not back.startswith("//") else "/inbox",
+            status_code=303,
+        )
 
 
 class CoordinatorPages(Controller):
@@ -107,7 +110,9 @@ class CoordinatorPages(Controller):
     async def case(self, request: Request[Any, Any, Any], case_id: FromPath[Any]) -> Template:
         current = await opened(request)
         _remember(request, current)
-        found, bookings = await casework.case_page(wiring(request).apis, current.token, str(case_id))
+        found, bookings = await casework.case_page(
+            wiring(request).apis, current.token, str(case_id)
+        )
         return page("case.html", current, case=found, bookings=bookings)
 
     @post("/cases/{case_id:uuid}/assign")
@@ -125,9 +130,7 @@ class CoordinatorPages(Controller):
         return Redirect(f"/cases/{case_id}", status_code=303)
 
     @post("/cases/{case_id:uuid}/transition")
-    async def transition(
-        self, request: Request[Any, Any, Any], case_id: FromPath[Any]
-    ) -> Redirect:
+    async def transition(self, request: Request[Any, Any, Any], case_id: FromPath[Any]) -> Redirect:
         current = await opened(request)
         _remember(request, current)
         fields = await checked_form(request, current)

@@ -10,9 +10,7 @@ from services.runtime.core.db import Connection, Pool
 _COLUMNS = "id_hash, roles, locale, csrf, created_at, last_seen_at"
 
 
-async def insert_session(
-    conn: Connection | Pool, session: Session, sealed_token: bytes
-) -> None:
+async def insert_session(conn: Connection | Pool, session: Session, sealed_token: bytes) -> None:
     await conn.execute(
         "INSERT INTO sessions (id_hash, sealed_token, roles, locale, csrf, created_at,"
         " last_seen_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
