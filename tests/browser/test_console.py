@@ -5,6 +5,7 @@ refused token, and axe-core on each page. Screenshots of every page in the test'
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import httpx
@@ -133,3 +134,128 @@ def test_the_language_chosen_is_remembered_in_the_session(
     steps.shot("german")
     page.get_by_role("button", name="Abmelden").click()
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+
+
+WALK_DEADLINE = 90.0
+
+
+def reload_until(page: Page, selector: str, count: int) -> None:
+    """Reload the case page until `count` elements match `selector` (bookings move on their
+    own as the reference partners answer)."""
+    deadline = time.monotonic() + WALK_DEADLINE
+    while page.locator(selector).count() < count:
+        assert time.monotonic() < deadline, f"{selector} stayed below {count}"
+        time.sleep(1.0)
+        page.reload()
+
+
+def fill(page: Page, values: dict[str, str]) -> None:
+    for label, value in values.items():
+        page.get_by_label(label, exact=True).fill(value)
+
+
+def test_a_coordinator_takes_a_new_inquiry_to_completed_bookings_in_the_console(
+    site_stack: dict[str, Any], steps: Steps, axe_source: str
+) -> None:
+    with httpx.Client(base_url=site_stack["services"]["inquiries"], timeout=10) as inquiries:
+        case_id = submit_by_api(inquiries, site_stack)["id"]
+    page = sign_in(steps, site_stack, "coordinator")
+    page.goto(f"{site_stack['console']}/cases/{case_id}")
+    page.get_by_label("Assign to").fill("local-coordinator")
+    page.get_by_role("button", name="Assign", exact=True).click()
+    page.get_by_label("Move to").select_option("in_review")
+    page.get_by_role("button", name="Change status").click()
+    expect(page.locator("[data-status]")).to_have_text("in_review")
+
+    fill(
+        page,
+        {
+            "Programme": "Mitral valve repair, minimally invasive",
+            "Clinic": "Kerckhoff-Klinik, Bad Nauheim",
+            "Physician": "Prof. Dr. med. A. Weber",
+            "Procedures (one a line)": "transesophageal echocardiography\nmitral valve repair",
+            "Length of stay (days)": "10",
+            "Cost items (one a line: description: amount)": (
+                "diagnostics: 1500.00\nsurgery and stay: 20000.00"
+            ),
+            "Total (EUR)": "21000.00",
+            "Advance (EUR)": "5000.00",
+            "Valid until (clinic time)": "2027-01-31T23:59",
+        },
+    )
+    steps.shot("offer-form")
+    assert violations(page, axe_source) == []
+    page.get_by_role("button", name="Send offer").click()
+    # The totals are checked before anything is sent: the case is unchanged.
+    expect(page.get_by_text("the items add up to 21500.00")).to_be_visible()
+    steps.shot("offer-refused")
+    page.go_back()
+    page.get_by_label("Total (EUR)", exact=True).fill("21500.00")
+    page.get_by_role("button", name="Send offer").click()
+    expect(page.locator("[data-status]")).to_have_text("offer_sent")
+
+    page.get_by_role("button", name="Accept offer on the patient's behalf (1)").click()
+    expect(page.locator("[data-status]")).to_have_text("accepted")
+    fill(
+        page,
+        {
+            "Amount (EUR)": "5000.00",
+            "Paid or issued on": "2026-11-20",
+            "Payment reference": "SEPA-2026-11-0042",
+            "Payer's name": "Taras Kovalenko",
+            "Arrival flight": "LH1491",
+            "Airport (IATA)": "FRA",
+            "Scheduled arrival (clinic time)": "2027-02-01T14:35",
+            "Clinic name": "Kerckhoff-Klinik",
+            "Clinic address": "Benekestr. 2-8, 61231 Bad Nauheim",
+            "Admission": "2027-02-02",
+            "Planned discharge": "2027-02-12",
+            "Passengers": "2",
+            "Luggage": "3",
+            "Specialty": "cardiology",
+            "Session date": "2027-02-02",
+            "Session start": "09:00",
+            "Minutes": "90",
+            "Place": "Kerckhoff-Klinik, admission",
+        },
+    )
+    page.get_by_label("Payer", exact=True).select_option("relative")
+    page.get_by_label("Mobility", exact=True).select_option("wheelchair")
+    page.get_by_label("Book an airport transfer").check()
+    page.get_by_label("Book an interpreter").check()
+    page.get_by_label("Round-the-clock support").check()
+    steps.shot("confirm-form")
+    assert violations(page, axe_source) == []
+    page.get_by_role("button", name="Confirm with travel plan").click()
+    expect(page.locator("[data-status]")).to_have_text("confirmed")
+    reload_until(page, "tr[data-booking-status=completed]", 2)
+    steps.shot("bookings-completed")
+
+    page.get_by_label("Move to").select_option("in_treatment")
+    page.get_by_role("button", name="Change status").click()
+    expect(page.locator("[data-status]")).to_have_text("in_treatment")
+    fill(
+        page,
+        {
+            "Fit to fly": "2027-02-13",
+            "Medicine": "Marcumar",
+            "Active ingredient": "phenprocoumon",
+            "Strength": "3 mg",
+            "Quantity": "100",
+            "Return flight": "LH1490",
+            "Departs (clinic time)": "2027-02-14T12:00",
+            "At the airport by": "2027-02-14T09:30",
+            "Pick-up": "2027-02-14T08:00",
+            "Recipient": "Olena Kovalenko",
+            "Street": "vul. Khreshchatyk 1",
+            "Postal code": "01001",
+            "City": "Kyiv",
+            "Country (ISO code)": "UA",
+        },
+    )
+    page.locator("#return_airport").fill("FRA")
+    steps.shot("discharge-form")
+    page.get_by_role("button", name="Record discharge").click()
+    expect(page.locator("[data-status]")).to_have_text("discharged")
+    reload_until(page, "tr[data-booking-status=completed]", 4)
+    steps.shot("all-bookings-completed")

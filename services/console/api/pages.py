@@ -18,6 +18,7 @@ from services.console.api.context import (
     set_session_cookie,
     wiring,
 )
+from services.console.domain import forms
 from services.console.domain.labels import LANGUAGES
 from services.console.usecases import casework
 from services.console.usecases.apis import Refused
@@ -157,6 +158,33 @@ class CoordinatorPages(Controller):
             _int(fields, "offer_version"),
         )
         return Redirect(f"/cases/{case_id}", status_code=303)
+
+    @post("/cases/{case_id:uuid}/{step:str}")
+    async def send(
+        self, request: Request[Any, Any, Any], case_id: FromPath[Any], step: FromPath[str]
+    ) -> Redirect:
+        """The offer, the confirmation with the travel plan, or the discharge."""
+        current = await opened(request)
+        _remember(request, current)
+        fields = await checked_form(request, current)
+        build = _STEPS.get(step)
+        if build is None:
+            raise Refused(f"no such step: {step}")
+        try:
+            body = build(fields)
+        except forms.FormProblem as exc:
+            raise Refused(str(exc)) from None
+        await casework.send(
+            wiring(request).apis, current.token, str(case_id), _int(fields, "version"), step, body
+        )
+        return Redirect(f"/cases/{case_id}", status_code=303)
+
+
+_STEPS = {
+    "offers": forms.offer_request,
+    "confirmation": forms.confirmation_request,
+    "discharge": forms.discharge_request,
+}
 
 
 class AdminPages(Controller):

@@ -60,6 +60,9 @@ LABELS: dict[str, dict[str, str]] = {
         "saved": "Done.",
         "editor": "Documents",
         "service": "Service",
+        "send_offer": "Send offer",
+        "confirm": "Confirm with travel plan",
+        "discharge": "Record discharge",
     },
     "de": {
         "title": "Carebridge-Konsole",
@@ -115,6 +118,9 @@ LABELS: dict[str, dict[str, str]] = {
         "saved": "Erledigt.",
         "editor": "Dokumente",
         "service": "Dienst",
+        "send_offer": "Angebot senden",
+        "confirm": "Mit Reiseplan bestätigen",
+        "discharge": "Entlassung erfassen",
     },
 }
 

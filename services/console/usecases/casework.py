@@ -76,3 +76,13 @@ async def dead_letters(apis: Apis, token: str) -> list[tuple[str, dict[str, Any]
 
 async def replay(apis: Apis, token: str, service: str, dead_letter_id: int) -> None:
     await apis.call(token, service, "POST", f"/admin/dead-letters/{dead_letter_id}/replay")
+
+
+async def send(
+    apis: Apis, token: str, case_id: str, version: int, step: str, body: dict[str, Any]
+) -> None:
+    """Send the offer, the confirmation or the discharge (`step`: offers, confirmation,
+    discharge), built from the form by the domain."""
+    await apis.call(
+        token, "inquiries", "POST", f"{CASES}/{case_id}/{step}", body=body, if_match=version
+    )
