@@ -259,3 +259,34 @@ def test_a_coordinator_takes_a_new_inquiry_to_completed_bookings_in_the_console(
     expect(page.locator("[data-status]")).to_have_text("discharged")
     reload_until(page, "tr[data-booking-status=completed]", 4)
     steps.shot("all-bookings-completed")
+
+
+def test_an_editor_publishes_a_change_that_the_content_api_then_serves(
+    site_stack: dict[str, Any], steps: Steps, axe_source: str
+) -> None:
+    editor = {"Authorization": f"Bearer {site_stack['credentials']['staff']['editor']}"}
+    path = "/v1/editorial/services/airport-transfer"
+    title = f"Airport transfer, door to door {time.monotonic_ns()}"
+    with httpx.Client(base_url=site_stack["services"]["content"], timeout=10) as content:
+        draft = content.get(path, headers=editor).json()
+        body = draft["draft"]
+        body["translations"]["en"]["title"] = title
+        saved = content.put(
+            path, json=body, headers={**editor, "If-Match": f'"{draft["version"]}"'}
+        )
+        assert saved.status_code == 200, saved.text
+
+        page = sign_in(steps, site_stack, "editor")
+        page.get_by_role("link", name="Documents").click()
+        page.get_by_label("Collection").select_option("services")
+        page.get_by_role("button", name="Filter").click()
+        row = page.locator("tr[data-document=airport-transfer]")
+        expect(row).to_have_attribute("data-standing", "changed")
+        steps.shot("editor")
+        assert violations(page, axe_source) == []
+        row.get_by_role("button", name="Publish airport-transfer").click()
+        expect(row).to_have_attribute("data-standing", "published")
+        steps.shot("published")
+        served = content.get("/v1/services/airport-transfer", params={"locale": "en"})
+        assert served.status_code == 200
+        assert served.json()["title"] == title

@@ -70,7 +70,9 @@ def offer_request(fields: Mapping[str, str]) -> dict[str, Any]:
         description, _, amount = line.rpartition(":")
         if not description.strip():
             raise FormProblem(f"items: {line!r} is not 'description: amount'")
-        items.append({"description": description.strip(), "amount": _money(amount.strip(), "items")})
+        items.append(
+            {"description": description.strip(), "amount": _money(amount.strip(), "items")}
+        )
     total = _amount(fields, "total")
     advance = _amount(fields, "advance")
     added = sum((item["amount"] for item in items), Decimal("0.00"))
@@ -136,7 +138,10 @@ def confirmation_request(fields: Mapping[str, str]) -> dict[str, Any]:
                 "airport": _text(fields, "airport"),
                 "scheduled_arrival": _local(fields, "scheduled_arrival"),
             },
-            "clinic": {"name": _text(fields, "clinic_name"), "address": _text(fields, "clinic_address")},
+            "clinic": {
+                "name": _text(fields, "clinic_name"),
+                "address": _text(fields, "clinic_address"),
+            },
             "admission": _text(fields, "admission"),
             "discharge": _text(fields, "discharge"),
             "services": services,

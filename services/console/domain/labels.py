@@ -63,6 +63,12 @@ LABELS: dict[str, dict[str, str]] = {
         "send_offer": "Send offer",
         "confirm": "Confirm with travel plan",
         "discharge": "Record discharge",
+        "collection": "Collection",
+        "slug": "Document",
+        "standing": "Standing",
+        "publish": "Publish",
+        "published_at": "Published",
+        "no_documents": "No documents.",
     },
     "de": {
         "title": "Carebridge-Konsole",
@@ -121,6 +127,12 @@ LABELS: dict[str, dict[str, str]] = {
         "send_offer": "Angebot senden",
         "confirm": "Mit Reiseplan bestätigen",
         "discharge": "Entlassung erfassen",
+        "collection": "Sammlung",
+        "slug": "Dokument",
+        "standing": "Stand",
+        "publish": "Veröffentlichen",
+        "published_at": "Veröffentlicht",
+        "no_documents": "Keine Dokumente.",
     },
 }
 
