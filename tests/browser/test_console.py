@@ -5,13 +5,19 @@ refused token, and axe-core on each page. Screenshots of every page in the test'
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
+from deploy.embedded import free_port
+from services.runtime.privacy.crypto import KeyRing
 from tests.browser.conftest import Steps
 from tests.browser.test_accessibility import violations
 from tests.browser.test_widget import submit_by_api
@@ -290,3 +296,56 @@ def test_an_editor_publishes_a_change_that_the_content_api_then_serves(
         served = content.get("/v1/services/airport-transfer", params={"locale": "en"})
         assert served.status_code == 200
         assert served.json()["title"] == title
+
+
+IDLE_SECONDS = 3
+
+
+@pytest.fixture
+def impatient_console(site_stack: dict[str, Any]) -> Iterator[str]:
+    """A second console on the same stack whose sessions end after IDLE_SECONDS idle: its own
+    process, started as the stack starts the console, with CONSOLE_IDLE_TIMEOUT short."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "PORT": str(port),
+        "DATABASE_URL": site_stack["database_url"],
+        "CONSOLE_ENCRYPTION_KEYS": KeyRing.generate_setting("test1"),
+        "CONSOLE_INSECURE_COOKIES": "true",
+        "CONSOLE_IDLE_TIMEOUT": str(IDLE_SECONDS),
+        **{f"CONSOLE_{name.upper()}_URL": url for name, url in site_stack["services"].items()},
+    }
+    process = subprocess.Popen(  # noqa: S603 - our own module, with our own interpreter
+        [sys.executable, "-m", "services.console"], env=env, start_new_session=True
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, "the console exited"
+            try:
+                if httpx.get(f"{url}/health/ready", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "the console was not ready in 30 s"
+            time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(15)
+
+
+def test_a_session_idle_past_its_timeout_asks_to_sign_in_again(
+    site_stack: dict[str, Any], impatient_console: str, steps: Steps
+) -> None:
+    page = steps.page
+    page.goto(impatient_console + "/sign-in")
+    page.get_by_label("Staff token").fill(site_stack["credentials"]["staff"]["coordinator"])
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Case inbox")).to_be_visible()
+    time.sleep(IDLE_SECONDS + 1)  # the idle timeout itself is what is tested
+    page.goto(impatient_console + "/inbox")
+    expect(page).to_have_url(impatient_console + "/sign-in?expired=1")
+    expect(page.get_by_role("status")).to_contain_text("Your session ended")
+    steps.shot("expired")
