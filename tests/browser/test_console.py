@@ -5,14 +5,18 @@ refused token, and axe-core on each page. Screenshots of every page in the test'
 
 from __future__ import annotations
 
+import asyncio
 import os
+import uuid
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
+import nats
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -349,3 +353,42 @@ def test_a_session_idle_past_its_timeout_asks_to_sign_in_again(
     expect(page).to_have_url(impatient_console + "/sign-in?expired=1")
     expect(page.get_by_role("status")).to_contain_text("Your session ended")
     steps.shot("expired")
+
+
+def publish_poison(nats_url: str, subject: str) -> str:
+    """A message no consumer can decode, published as a broken producer would; its id."""
+    message_id = str(uuid.uuid4())
+
+    async def publish() -> None:
+        connection = await nats.connect(nats_url)
+        try:
+            await connection.jetstream().publish(
+                subject, b"{not json", headers={"Nats-Msg-Id": message_id}
+            )
+        finally:
+            await connection.drain()
+
+    # Playwright's sync API keeps an event loop in this thread: the client runs in its own.
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        thread.submit(asyncio.run, publish()).result(timeout=30)
+    return message_id
+
+
+def test_an_admin_replays_a_dead_letter_and_sees_the_services_answer(
+    site_stack: dict[str, Any], steps: Steps
+) -> None:
+    subject = "inquiries.inquiry.confirmed.v1"
+    publish_poison(site_stack["nats_url"], subject)
+    page = sign_in(steps, site_stack, "admin")
+    page.get_by_role("link", name="Dead letters").click()
+    row = page.locator(f"tr[data-subject='{subject}']").first
+    deadline = time.monotonic() + WALK_DEADLINE
+    while row.count() == 0:
+        assert time.monotonic() < deadline, "the poison message never became a dead letter"
+        time.sleep(0.5)
+        page.reload()
+    steps.shot("dead-letter")
+    row.get_by_role("button", name="Replay").click()
+    # The message is still broken: the service refuses the replay and says why, plainly.
+    expect(page.get_by_text("replay failed again")).to_be_visible()
+    steps.shot("replay-refused")

@@ -226,13 +226,16 @@ class AdminPages(Controller):
         letters = await casework.dead_letters(wiring(request).apis, current.token)
         return page("dead_letters.html", current, letters=letters)
 
-    @post("/admin/dead-letters/replay")
-    async def replay(self, request: Request[Any, Any, Any]) -> Redirect:
+    @post("/admin/dead-letters/replay", status_code=200)
+    async def replay(self, request: Request[Any, Any, Any]) -> Template:
         current = await opened(request)
         _remember(request, current)
         fields = await checked_form(request, current)
         service = fields.get("service", "")
         if service not in wiring(request).apis.urls:
             raise Refused("unknown service")
-        await casework.replay(wiring(request).apis, current.token, service, _int(fields, "id"))
-        return Redirect("/admin/dead-letters", status_code=303)
+        apis = wiring(request).apis
+        outcome = await casework.replay(apis, current.token, service, _int(fields, "id"))
+        letters = await casework.dead_letters(apis, current.token)
+        replayed = {"service": service, "id": fields["id"], "outcome": outcome}
+        return page("dead_letters.html", current, letters=letters, replayed=replayed)

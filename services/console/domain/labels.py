@@ -69,6 +69,7 @@ LABELS: dict[str, dict[str, str]] = {
         "publish": "Publish",
         "published_at": "Published",
         "no_documents": "No documents.",
+        "replayed": "Replayed",
     },
     "de": {
         "title": "Carebridge-Konsole",
@@ -133,6 +134,7 @@ LABELS: dict[str, dict[str, str]] = {
         "publish": "Veröffentlichen",
         "published_at": "Veröffentlicht",
         "no_documents": "Keine Dokumente.",
+        "replayed": "Erneut verarbeitet:",
     },
 }
 

@@ -74,8 +74,10 @@ async def dead_letters(apis: Apis, token: str) -> list[tuple[str, dict[str, Any]
     return found
 
 
-async def replay(apis: Apis, token: str, service: str, dead_letter_id: int) -> None:
-    await apis.call(token, service, "POST", f"/admin/dead-letters/{dead_letter_id}/replay")
+async def replay(apis: Apis, token: str, service: str, dead_letter_id: int) -> str:
+    """The replay's outcome as the service reports it (handled, or dead-lettered again)."""
+    answer = await apis.call(token, service, "POST", f"/admin/dead-letters/{dead_letter_id}/replay")
+    return str(answer.body.get("outcome", ""))
 
 
 async def send(
