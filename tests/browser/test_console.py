@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import os
-import uuid
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -319,7 +319,7 @@ def impatient_console(site_stack: dict[str, Any]) -> Iterator[str]:
         "CONSOLE_IDLE_TIMEOUT": str(IDLE_SECONDS),
         **{f"CONSOLE_{name.upper()}_URL": url for name, url in site_stack["services"].items()},
     }
-    process = subprocess.Popen(  # noqa: S603 - our own module, with our own interpreter
+    process = subprocess.Popen(  # our own module, with our own interpreter
         [sys.executable, "-m", "services.console"], env=env, start_new_session=True
     )
     url = f"http://127.0.0.1:{port}"

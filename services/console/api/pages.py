@@ -19,8 +19,8 @@ from services.console.api.context import (
     wiring,
 )
 from services.console.domain import forms
-from services.console.domain.labels import LANGUAGES
 from services.console.domain.documents import COLLECTIONS, standing
+from services.console.domain.labels import LANGUAGES
 from services.console.usecases import casework, editing
 from services.console.usecases.apis import Refused
 

@@ -65,17 +65,15 @@ def _lines(fields: Mapping[str, str], name: str) -> list[str]:
 
 def offer_request(fields: Mapping[str, str]) -> dict[str, Any]:
     """One programme; its cost items one a line, "description: amount"."""
-    items = []
+    items: list[tuple[str, Decimal]] = []
     for line in _lines(fields, "items"):
         description, _, amount = line.rpartition(":")
         if not description.strip():
             raise FormProblem(f"items: {line!r} is not 'description: amount'")
-        items.append(
-            {"description": description.strip(), "amount": _money(amount.strip(), "items")}
-        )
+        items.append((description.strip(), _money(amount.strip(), "items")))
     total = _amount(fields, "total")
     advance = _amount(fields, "advance")
-    added = sum((item["amount"] for item in items), Decimal("0.00"))
+    added = sum((amount for _, amount in items), Decimal("0.00"))
     if added != total:
         raise FormProblem(f"total is {total} but the items add up to {added}")
     if advance > total:
@@ -88,7 +86,7 @@ def offer_request(fields: Mapping[str, str]) -> dict[str, Any]:
                 "physician": _text(fields, "physician"),
                 "procedures": _lines(fields, "procedures"),
                 "length_of_stay_days": _whole(fields, "length_of_stay_days"),
-                "items": [{**i, "amount": str(i["amount"])} for i in items],
+                "items": [{"description": d, "amount": str(a)} for d, a in items],
                 "total": str(total),
                 "advance": str(advance),
             }
