@@ -115,7 +115,13 @@ class CoordinatorPages(Controller):
         found, bookings = await casework.case_page(
             wiring(request).apis, current.token, str(case_id)
         )
-        return page("case.html", current, case=found, bookings=bookings)
+        return page(
+            "case.html",
+            current,
+            case=found,
+            bookings=bookings,
+            plain_transitions=casework.PLAIN_TRANSITIONS,
+        )
 
     @post("/cases/{case_id:uuid}/assign")
     async def assign(self, request: Request[Any, Any, Any], case_id: FromPath[Any]) -> Redirect:

@@ -9,6 +9,16 @@ from typing import Any
 from services.console.usecases.apis import Apis
 
 CASES = "/v1/coordinator/inquiries"
+# The states a plain transition reaches; offer_sent, accepted, confirmed and discharged have
+# forms of their own (they carry what the step needs), expired is the expiry job's.
+PLAIN_TRANSITIONS = (
+    "in_review",
+    "records_requested",
+    "in_treatment",
+    "completed",
+    "declined",
+    "cancelled",
+)
 
 
 async def inbox(

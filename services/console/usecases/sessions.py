@@ -59,6 +59,8 @@ class Sessions:
             last_seen_at=now,
         )
         sealed = self.keys.encrypt(token.encode(), aad=session.id_hash)
+        # Sessions idle past the timeout can never open again: each sign-in clears them away.
+        await self.sweep(now)
         await store.insert_session(self.pool, session, to_column(sealed))
         return session_id
 
