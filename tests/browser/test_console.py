@@ -270,6 +270,19 @@ def test_a_coordinator_takes_a_new_inquiry_to_completed_bookings_in_the_console(
     reload_until(page, "tr[data-booking-status=completed]", 4)
     steps.shot("all-bookings-completed")
 
+    page.get_by_label("New note (staff only)").fill("Called the daughter: flight booked.")
+    page.get_by_role("button", name="Add note").click()
+    expect(page.locator("[data-note]")).to_contain_text("local-coordinator: Called the daughter")
+
+    # Logistics' view: the completed shipment among the bookings, linked back to the case.
+    page.get_by_role("link", name="Bookings").click()
+    page.get_by_label("Status").select_option("completed")
+    page.get_by_label("Kind").select_option("shipment")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.get_by_role("link", name=case_id[:8])).to_be_visible()
+    steps.shot("bookings")
+    assert violations(page, axe_source) == []
+
 
 def test_an_editor_publishes_a_change_that_the_content_api_then_serves(
     site_stack: dict[str, Any], steps: Steps, axe_source: str

@@ -166,6 +166,45 @@ class CoordinatorPages(Controller):
         )
         return Redirect(f"/cases/{case_id}", status_code=303)
 
+    @post("/cases/{case_id:uuid}/notes")
+    async def add_note(self, request: Request[Any, Any, Any], case_id: FromPath[Any]) -> Redirect:
+        current = await opened(request)
+        _remember(request, current)
+        fields = await checked_form(request, current)
+        text = fields.get("text", "").strip()
+        if not text:
+            raise Refused("text is required")
+        await casework.add_note(wiring(request).apis, current.token, str(case_id), text)
+        return Redirect(f"/cases/{case_id}", status_code=303)
+
+    @get("/bookings")
+    async def bookings(
+        self,
+        request: Request[Any, Any, Any],
+        status: FromQuery[str] = "",
+        kind: FromQuery[str] = "",
+        cursor: FromQuery[str] = "",
+    ) -> Template:
+        """Bookings by status and kind; the unassigned ones first in the status list."""
+        current = await opened(request)
+        _remember(request, current)
+        if status and status not in casework.BOOKING_STATUSES:
+            raise Refused(f"no booking status {status!r}")
+        if kind and kind not in casework.BOOKING_KINDS:
+            raise Refused(f"no booking kind {kind!r}")
+        found = await casework.bookings(
+            wiring(request).apis, current.token, status=status, kind=kind, cursor=cursor
+        )
+        return page(
+            "bookings.html",
+            current,
+            bookings=found,
+            status=status,
+            kind=kind,
+            statuses=casework.BOOKING_STATUSES,
+            kinds=casework.BOOKING_KINDS,
+        )
+
     @post("/cases/{case_id:uuid}/{step:str}")
     async def send(
         self, request: Request[Any, Any, Any], case_id: FromPath[Any], step: FromPath[str]

@@ -75,6 +75,34 @@ async def accept_offer(
     )
 
 
+async def add_note(apis: Apis, token: str, case_id: str, text: str) -> None:
+    """Notes are only ever appended: no version needed."""
+    await apis.call(token, "inquiries", "POST", f"{CASES}/{case_id}/notes", body={"text": text})
+
+
+BOOKING_STATUSES = (
+    "unassigned",
+    "failed",
+    "requested",
+    "offered",
+    "confirmed",
+    "in_progress",
+    "completed",
+    "cancelled",
+)
+BOOKING_KINDS = ("transfer", "interpreter", "shipment")
+
+
+async def bookings(
+    apis: Apis, token: str, *, status: str, kind: str, cursor: str
+) -> dict[str, Any]:
+    """Logistics' bookings filtered by status and kind, a keyset page."""
+    params = {"status": status, "kind": kind, "cursor": cursor, "limit": "50"}
+    answer = await apis.call(token, "logistics", "GET", "/v1/bookings", params=params)
+    page: dict[str, Any] = answer.body
+    return page
+
+
 async def dead_letters(apis: Apis, token: str) -> list[tuple[str, dict[str, Any]]]:
     """Every service's dead letters not yet replayed, each with its service."""
     found: list[tuple[str, dict[str, Any]]] = []
