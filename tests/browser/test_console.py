@@ -164,6 +164,15 @@ def fill(page: Page, values: dict[str, str]) -> None:
         page.get_by_label(label, exact=True).fill(value)
 
 
+def choose_travel_services(page: Page) -> None:
+    """The confirmation's choices: who paid, and the transfer, interpreter and support."""
+    page.get_by_label("Payer", exact=True).select_option("relative")
+    page.get_by_label("Mobility", exact=True).select_option("wheelchair")
+    page.get_by_label("Book an airport transfer").check()
+    page.get_by_label("Book an interpreter").check()
+    page.get_by_label("Round-the-clock support").check()
+
+
 def test_a_coordinator_takes_a_new_inquiry_to_completed_bookings_in_the_console(
     site_stack: dict[str, Any], steps: Steps, axe_source: str
 ) -> None:
@@ -229,11 +238,7 @@ def test_a_coordinator_takes_a_new_inquiry_to_completed_bookings_in_the_console(
             "Place": "Kerckhoff-Klinik, admission",
         },
     )
-    page.get_by_label("Payer", exact=True).select_option("relative")
-    page.get_by_label("Mobility", exact=True).select_option("wheelchair")
-    page.get_by_label("Book an airport transfer").check()
-    page.get_by_label("Book an interpreter").check()
-    page.get_by_label("Round-the-clock support").check()
+    choose_travel_services(page)
     steps.shot("confirm-form")
     assert violations(page, axe_source) == []
     page.get_by_role("button", name="Confirm with travel plan").click()
