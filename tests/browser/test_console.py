@@ -147,6 +147,7 @@ def test_the_language_chosen_is_remembered_in_the_session(
 
 
 WALK_DEADLINE = 90.0
+INBOX_PAGE = 25  # the console's page size
 
 
 def reload_until(page: Page, selector: str, count: int) -> None:
@@ -410,3 +411,21 @@ def test_an_admin_replays_a_dead_letter_and_sees_the_services_answer(
     # The message is still broken: the service refuses the replay and says why, plainly.
     expect(page.get_by_text("replay failed again")).to_be_visible()
     steps.shot("replay-refused")
+
+
+def test_the_inbox_pages_on_with_next_page_links(site_stack: dict[str, Any], steps: Steps) -> None:
+    with httpx.Client(base_url=site_stack["services"]["inquiries"], timeout=10) as inquiries:
+        submitted = {submit_by_api(inquiries, site_stack)["id"][:8] for _ in range(INBOX_PAGE + 1)}
+    page = sign_in(steps, site_stack, "coordinator")
+    page.goto(f"{site_stack['console']}/inbox?queue=unassigned&status=submitted")
+    rows = page.locator("tbody tr")
+    expect(rows).to_have_count(INBOX_PAGE)
+    first = set(rows.locator("td:first-child a").all_inner_texts())
+    steps.shot("inbox-first-page")
+    page.get_by_role("link", name="Next page").click()
+    expect(rows.first).to_be_visible()
+    second = set(rows.locator("td:first-child a").all_inner_texts())
+    steps.shot("inbox-next-page")
+    assert first.isdisjoint(second)
+    # Newest first: the page after the first holds at least the oldest of those just sent.
+    assert submitted & second
