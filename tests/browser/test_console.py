@@ -45,6 +45,13 @@ def test_a_coordinator_assigns_and_reviews_a_new_inquiry_in_the_console(
         case_id = submit_by_api(inquiries, site_stack)["id"]
     page = sign_in(steps, site_stack, "coordinator")
     expect(page.get_by_role("heading", name="Case inbox")).to_be_visible()
+    # The session cookie: out of scripts' reach, never sent cross-site; not Secure only
+    # because the local stack is plain http (CONSOLE_INSECURE_COOKIES).
+    (cookie,) = page.context.cookies()
+    assert cookie["name"] == "console_session"
+    assert cookie["httpOnly"]
+    assert cookie["sameSite"] == "Strict"
+    assert not cookie["secure"]
     page.get_by_label("Coordinator").select_option("unassigned")
     page.get_by_label("Status").select_option("submitted")
     page.get_by_role("button", name="Filter").click()
@@ -429,3 +436,23 @@ def test_the_inbox_pages_on_with_next_page_links(site_stack: dict[str, Any], ste
     assert first.isdisjoint(second)
     # Newest first: the page after the first holds at least the oldest of those just sent.
     assert submitted & second
+
+
+def test_sign_in_and_the_inbox_work_from_the_keyboard_alone(
+    site_stack: dict[str, Any], steps: Steps
+) -> None:
+    page = steps.page
+    page.goto(site_stack["console"] + "/sign-in")
+    page.keyboard.press("Tab")  # the skip link comes first
+    expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Staff token")).to_be_focused()
+    page.keyboard.type(site_stack["credentials"]["staff"]["coordinator"])
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Case inbox")).to_be_visible()
+    page.get_by_label("Status").focus()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Filter")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(site_stack["console"] + "/inbox?queue=&status=")
+    steps.shot("keyboard")
