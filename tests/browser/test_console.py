@@ -134,6 +134,15 @@ def test_a_refused_token_opens_no_session_and_pages_ask_to_sign_in(
     page = steps.page
     page.goto(site_stack["console"] + "/inbox")
     expect(page).to_have_url(site_stack["console"] + "/sign-in?expired=1")
+    # Signing someone in from another site (login CSRF) is refused by the Origin.
+    token = site_stack["credentials"]["staff"]["coordinator"]
+    forged = httpx.post(
+        site_stack["console"] + "/sign-in",
+        data={"token": token, "locale": "en"},
+        headers={"Origin": "https://evil.example"},
+    )
+    assert forged.status_code == 403
+    assert "set-cookie" not in forged.headers
     page.get_by_label("Staff token").fill("cbs_not-a-token")
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("alert")).to_contain_text("refused")

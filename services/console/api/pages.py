@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
@@ -22,7 +23,7 @@ from services.console.domain import forms
 from services.console.domain.documents import COLLECTIONS, standing
 from services.console.domain.labels import LANGUAGES
 from services.console.usecases import casework, editing
-from services.console.usecases.apis import Refused
+from services.console.usecases.apis import ForgedForm, Refused
 
 
 def _remember(request: Request[Any, Any, Any], current: Any) -> None:
@@ -51,6 +52,11 @@ class SessionPages(Controller):
 
     @post("/sign-in")
     async def sign_in(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        # No session yet, so no CSRF token: a sign-in posted from another site (to sign the
+        # victim in as the attacker) is refused by its Origin, which browsers always send.
+        origin = request.headers.get("origin")
+        if origin is not None and urlsplit(origin).netloc != request.headers.get("host"):
+            raise ForgedForm("sign-in from another origin")
         form = await request.form()
         locale = str(form.get("locale") or "en")
         session_id = await wiring(request).sessions.sign_in(
