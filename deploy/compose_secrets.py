@@ -34,6 +34,7 @@ def generate(folder: Path) -> list[str]:
         "logistics_encryption_keys": lambda: KeyRing.generate_setting("k1"),
         "support_encryption_keys": lambda: KeyRing.generate_setting("k1"),
         "notifications_encryption_keys": lambda: KeyRing.generate_setting("k1"),
+        "console_encryption_keys": lambda: KeyRing.generate_setting("k1"),
         # A placeholder until the mail provider's password replaces it (it is kept on reruns).
         "notifications_smtp_password": lambda: secrets.token_urlsafe(24),
         "preview_secret": lambda: secrets.token_urlsafe(32),

@@ -20,6 +20,7 @@ from pathlib import Path
 import msgspec
 from msgspec import inspect
 
+from services.console.app import ConsoleSettings
 from services.partner.app import PartnerSettings
 from services.runtime.core.settings import ServiceSettings
 from services.runtime.service.definition import ServiceDefinition
@@ -193,6 +194,19 @@ DESCRIPTIONS: dict[str, str] = {
     "SUPPORT_ENCRYPTION_KEYS": "named AES-256 keys, support's own, that seal the cases' "
     "threads: `k1:<base64url 32 bytes>,k2:…`; every key still needed to read old rows; never "
     "logged",
+    "CONSOLE_ENCRYPTION_KEYS": "named AES-256 keys, the console's own, that seal each "
+    "session's staff token at rest: `k1:<base64url 32 bytes>,k2:…`; never logged",
+    "CONSOLE_ACTIVE_KEY": "id of the key that seals new sessions (empty: the last key listed)",
+    "CONSOLE_CONTENT_URL": "base URL of the content API the console calls",
+    "CONSOLE_INQUIRIES_URL": "base URL of the inquiries API the console calls",
+    "CONSOLE_LOGISTICS_URL": "base URL of the logistics API the console calls",
+    "CONSOLE_SUPPORT_URL": "base URL of the support API the console calls",
+    "CONSOLE_NOTIFICATIONS_URL": "base URL of the notifications API the console calls",
+    "CONSOLE_IDLE_TIMEOUT": "seconds a console session lives without a request",
+    "CONSOLE_ABSOLUTE_TIMEOUT": "seconds a console session lives at most, however busy",
+    "CONSOLE_INSECURE_COOKIES": "`true` only on plain http (the local stack sets it): the "
+    "session cookie then lacks `Secure`",
+    "CONSOLE_API_TIMEOUT": "seconds the console waits for an API's answer",
     "SUPPORT_ACTIVE_KEY": "id of the key that seals new values (empty: the last key listed)",
     "SUPPORT_EMERGENCY_NUMBER": "the number the first answer to a medical case tells the "
     "patient to call (112 answers across the EU)",
@@ -253,6 +267,17 @@ def render() -> str:
             lines += _table(settings, {f.encode_name for f in own}, {})
         else:
             lines.append(f"`{definition.name}` reads only the settings of every service.")
+    own = [f for f in msgspec.structs.fields(ConsoleSettings) if f.encode_name not in common]
+    lines += [
+        "",
+        "## console",
+        "",
+        "The operator console (`python -m services.console`, port 8000) uses of the settings "
+        "of every service those that apply to a web client with a database of sessions "
+        "(`DATABASE_URL`, `HOST`, `PORT`, `LOG_*`, `DB_POOL_*`; no NATS). Besides, it reads:",
+        "",
+        *_table(ConsoleSettings, {f.encode_name for f in own}, {}),
+    ]
     lines += [
         "",
         "## The reference partner",
@@ -338,7 +363,7 @@ def _bounds(noun: str, t: inspect.IntType | inspect.FloatType) -> str:
 
 
 def _check_descriptions() -> None:
-    known = _variables(ServiceSettings) | _variables(PartnerSettings)
+    known = _variables(ServiceSettings) | _variables(PartnerSettings) | _variables(ConsoleSettings)
     for definition in _definitions():
         known |= _variables(definition.settings_type)
     if stale := sorted(DESCRIPTIONS.keys() - known):

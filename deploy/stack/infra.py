@@ -51,6 +51,8 @@ class StackConfig:
     service_ports: Mapping[str, int]
     # The example site's static server (examples/site/), a client of the services like any site.
     site_port: int = 3000
+    # The operator console (services/console), a client of the services' APIs.
+    console_port: int = 8000
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], definitions: Sequence[ServiceDefinition]) -> Self:
@@ -65,12 +67,17 @@ class StackConfig:
                 d.name: _port(env, port_variable(d.name), d.default_port) for d in definitions
             },
             site_port=_port(env, "SITE_PORT", 3000),
+            console_port=_port(env, "CONSOLE_PORT", 8000),
         )
 
     def check_service_ports(self) -> None:
         """Fail before starting anything: a service that cannot bind would only fail later."""
         seen: dict[int, str] = {}
-        for name, port in {**self.service_ports, "site": self.site_port}.items():
+        for name, port in {
+            **self.service_ports,
+            "site": self.site_port,
+            "console": self.console_port,
+        }.items():
             if port in seen:
                 raise StackError(
                     f"{seen[port]} and {name} both want port {port}; "

@@ -129,6 +129,8 @@ class Stack:
         self.mail: dict[str, str] = {}
         self.sms: dict[str, str] = {}
         self.site: SiteServer | None = None
+        # The operator console: a client of the services' APIs, started once they answer.
+        self.console_app: ServiceProcess | None = None
 
     async def start(self, resources: AsyncExitStack, started: float) -> None:
         # Any stack.json now is a leftover of a runner that was killed; it describes nothing.
@@ -179,13 +181,14 @@ class Stack:
         await wait_until_ready(self.services)
         await self._start_partners(nats, credentials)
         self._start_site(resources, credentials)
+        await self._start_console(database_url, service_env)
         self._publish(resources, database_url, nats.admin_url, credentials)
         self._banner(database_url, nats.admin_url, time.monotonic() - started)
 
     async def watch(self) -> NoReturn:
         """A half stack is worse than none: any part dying ends the run."""
         while True:
-            for service in (*self.services, *self.partners):
+            for service in (*self.services, *self.partners, *self._console_list()):
                 if service.exited():
                     raise await service.failure(f"stopped unexpectedly ({service.describe_exit()})")
             for server in self.servers:
@@ -348,6 +351,26 @@ class Stack:
             await ChildProcess.start(HTTP_PARTNER.id, "services.partner", env, self.console)
         )
 
+    def _console_list(self) -> tuple[ServiceProcess, ...]:
+        return (self.console_app,) if self.console_app is not None else ()
+
+    async def _start_console(self, database_url: str, service_env: Mapping[str, str]) -> None:
+        """The operator console on CONSOLE_PORT, a client of the services' APIs (plain http
+        locally, so its cookie is not Secure), with its own key ring from secrets.json."""
+        port = self.config.console_port
+        self.console.say(f"starting console on 127.0.0.1:{port}…")
+        env = {
+            "CONSOLE_ENCRYPTION_KEYS": service_env["CONSOLE_ENCRYPTION_KEYS"],
+            **self.env,
+            "DATABASE_URL": database_url,
+            "LOG_FORMAT": "console" if self.console.is_terminal else "json",
+            "PYTHONUNBUFFERED": "1",
+            "CONSOLE_INSECURE_COOKIES": self.env.get("CONSOLE_INSECURE_COOKIES", "true"),
+            **{f"CONSOLE_{s.name.upper()}_URL": s.url for s in self.services},
+        }
+        self.console_app = await ServiceProcess.serve("console", port, env, self.console)
+        await wait_until_ready([self.console_app])
+
     def _start_site(self, resources: AsyncExitStack, credentials: dict[str, Any]) -> None:
         """The example site, once the APIs it calls answer, with the key the stack issued it."""
         try:
@@ -364,7 +387,8 @@ class Stack:
         self.site = site
 
     async def _stop_services(self) -> None:
-        await asyncio.gather(*(child.stop() for child in (*self.partners, *self.services)))
+        children = (*self._console_list(), *self.partners, *self.services)
+        await asyncio.gather(*(child.stop() for child in children))
         if self.services:
             self.console.say("services and partners stopped")
 
@@ -378,6 +402,7 @@ class Stack:
         manifest = {
             "services": {s.name: s.url for s in self.services},
             "site": self.site.url if self.site else None,
+            "console": self.console_app.url if self.console_app else None,
             "metrics": {s.name: s.metrics_url for s in self.services},
             "database_url": database_url,
             "nats_url": nats_url,
@@ -401,6 +426,8 @@ class Stack:
                 f"  {service.name:<{width}}  {service.url}   API docs: {service.url}/schema"
                 f"   metrics: {service.metrics_url or 'off'}"
             )
+        if self.console_app is not None:
+            say(f"  {'console':<{width}}  {self.console_app.url}   the operator console")
         if self.site is not None:
             say(f"  {'site':<{width}}  {self.site.url}   the example site (examples/site/)")
         say(f"  {'PostgreSQL':<{width}}  {infra.display_url(database_url)}")

@@ -163,6 +163,9 @@ async def seed_service_secrets(context: SeedContext) -> str:
     if "CONTENT_ENCRYPTION_KEYS" not in env:
         env["CONTENT_ENCRYPTION_KEYS"] = KeyRing.generate_setting("local1")
         made.append("content's key for sites' webhook secrets")
+    if "CONSOLE_ENCRYPTION_KEYS" not in env:
+        env["CONSOLE_ENCRYPTION_KEYS"] = KeyRing.generate_setting("local1")
+        made.append("the console's key for staff sessions")
     if "PREVIEW_SECRET" not in env:
         env["PREVIEW_SECRET"] = secrets.token_urlsafe(32)
         made.append("preview signing key")

@@ -70,8 +70,11 @@ def _assert_manifest(manifest: dict[str, Any], runner: Runner) -> None:
         "mail",
         "sms",
         "site",
+        "console",
     }
     assert set(manifest["services"]) == SERVICES
+    # The operator console, a client of the services, is not among them.
+    assert httpx.get(f"{manifest['console']}/health/ready").status_code == 200
     # Each service's metrics on a listener of its own, never on its API port.
     assert set(manifest["metrics"]) == SERVICES
     assert not set(manifest["metrics"].values()) & set(manifest["services"].values())

@@ -1,0 +1,292 @@
+"""The console's pages and forms. Each handler opens the session, calls one use case with the
+person's token and renders; the APIs decide what is allowed."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Template
+
+from services.console.api.context import (
+    checked_form,
+    clear_session_cookie,
+    opened,
+    page,
+    set_session_cookie,
+    wiring,
+)
+from services.console.domain import forms
+from services.console.domain.documents import COLLECTIONS, standing
+from services.console.domain.labels import LANGUAGES
+from services.console.usecases import casework, editing
+from services.console.usecases.apis import ForgedForm, Refused
+
+
+def _remember(request: Request[Any, Any, Any], current: Any) -> None:
+    # The refusal handler renders the page chrome for the person whose request failed.
+    request.scope.setdefault("state", {})["opened"] = current
+
+
+def _int(fields: dict[str, str], name: str) -> int:
+    try:
+        return int(fields.get(name, ""))
+    except ValueError:
+        raise Refused(f"{name} must be a whole number") from None
+
+
+class SessionPages(Controller):
+    include_in_schema = False
+
+    @get("/")
+    async def home(self, request: Request[Any, Any, Any]) -> Redirect:
+        await opened(request)
+        return Redirect("/inbox", status_code=303)
+
+    @get("/sign-in")
+    async def sign_in_page(self, expired: FromQuery[bool] = False) -> Template:
+        return page("sign_in.html", None, expired=expired, refused=False)
+
+    @post("/sign-in")
+    async def sign_in(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        # No session yet, so no CSRF token: a sign-in posted from another site (to sign the
+        # victim in as the attacker) is refused by its Origin, which browsers always send.
+        origin = request.headers.get("origin")
+        if origin is not None and urlsplit(origin).netloc != request.headers.get("host"):
+            raise ForgedForm("sign-in from another origin")
+        form = await request.form()
+        locale = str(form.get("locale") or "en")
+        session_id = await wiring(request).sessions.sign_in(
+            str(form.get("token") or ""),
+            locale if locale in LANGUAGES else "en",
+            datetime.now(UTC),
+        )
+        if session_id is None:
+            return page("sign_in.html", None, 401, expired=False, refused=True)
+        redirect = Redirect("/inbox", status_code=303)
+        set_session_cookie(redirect, request, session_id)
+        return redirect
+
+    @post("/sign-out")
+    async def sign_out(self, request: Request[Any, Any, Any]) -> Redirect:
+        current = await opened(request)
+        await checked_form(request, current)
+        await wiring(request).sessions.sign_out(current.session)
+        redirect = Redirect("/sign-in", status_code=303)
+        clear_session_cookie(redirect, request)
+        return redirect
+
+    @post("/language")
+    async def choose_language(self, request: Request[Any, Any, Any]) -> Redirect:
+        current = await opened(request)
+        fields = await checked_form(request, current)
+        if fields.get("locale") in LANGUAGES:
+            await wiring(request).sessions.choose_language(current.session, fields["locale"])
+        back = fields.get("back", "/inbox")
+        return Redirect(
+            back if back.startswith("/") and not back.startswith("//") else "/inbox",
+            status_code=303,
+        )
+
+
+class CoordinatorPages(Controller):
+    include_in_schema = False
+
+    @get("/inbox")
+    async def inbox(
+        self,
+        request: Request[Any, Any, Any],
+        status: FromQuery[str] = "",
+        queue: FromQuery[str] = "",
+        cursor: FromQuery[str] = "",
+    ) -> Template:
+        current = await opened(request)
+        _remember(request, current)
+        found = await casework.inbox(
+            wiring(request).apis,
+            current.token,
+            status=status,
+            unassigned=queue == "unassigned",
+            cursor=cursor,
+        )
+        return page("inbox.html", current, cases=found, status=status, queue=queue)
+
+    @get("/cases/{case_id:uuid}")
+    async def case(self, request: Request[Any, Any, Any], case_id: FromPath[Any]) -> Template:
+        current = await opened(request)
+        _remember(request, current)
+        found, bookings = await casework.case_page(
+            wiring(request).apis, current.token, str(case_id)
+        )
+        return page(
+            "case.html",
+            current,
+            case=found,
+            bookings=bookings,
+            plain_transitions=casework.PLAIN_TRANSITIONS,
+        )
+
+    @post("/cases/{case_id:uuid}/assign")
+    async def assign(self, request: Request[Any, Any, Any], case_id: FromPath[Any]) -> Redirect:
+        current = await opened(request)
+        _remember(request, current)
+        fields = await checked_form(request, current)
+        await casework.assign(
+            wiring(request).apis,
+            current.token,
+            str(case_id),
+            _int(fields, "version"),
+            fields.get("coordinator", "").strip(),
+        )
+        return Redirect(f"/cases/{case_id}", status_code=303)
+
+    @post("/cases/{case_id:uuid}/transition")
+    async def transition(self, request: Request[Any, Any, Any], case_id: FromPath[Any]) -> Redirect:
+        current = await opened(request)
+        _remember(request, current)
+        fields = await checked_form(request, current)
+        await casework.transition(
+            wiring(request).apis,
+            current.token,
+            str(case_id),
+            _int(fields, "version"),
+            fields.get("to", ""),
+            fields.get("reason", "").strip(),
+        )
+        return Redirect(f"/cases/{case_id}", status_code=303)
+
+    @post("/cases/{case_id:uuid}/accept")
+    async def accept(self, request: Request[Any, Any, Any], case_id: FromPath[Any]) -> Redirect:
+        current = await opened(request)
+        _remember(request, current)
+        fields = await checked_form(request, current)
+        await casework.accept_offer(
+            wiring(request).apis,
+            current.token,
+            str(case_id),
+            _int(fields, "version"),
+            _int(fields, "offer_version"),
+        )
+        return Redirect(f"/cases/{case_id}", status_code=303)
+
+    @post("/cases/{case_id:uuid}/notes")
+    async def add_note(self, request: Request[Any, Any, Any], case_id: FromPath[Any]) -> Redirect:
+        current = await opened(request)
+        _remember(request, current)
+        fields = await checked_form(request, current)
+        text = fields.get("text", "").strip()
+        if not text:
+            raise Refused("text is required")
+        await casework.add_note(wiring(request).apis, current.token, str(case_id), text)
+        return Redirect(f"/cases/{case_id}", status_code=303)
+
+    @get("/bookings")
+    async def bookings(
+        self,
+        request: Request[Any, Any, Any],
+        status: FromQuery[str] = "",
+        kind: FromQuery[str] = "",
+        cursor: FromQuery[str] = "",
+    ) -> Template:
+        """Bookings by status and kind; the unassigned ones first in the status list."""
+        current = await opened(request)
+        _remember(request, current)
+        if status and status not in casework.BOOKING_STATUSES:
+            raise Refused(f"no booking status {status!r}")
+        if kind and kind not in casework.BOOKING_KINDS:
+            raise Refused(f"no booking kind {kind!r}")
+        found = await casework.bookings(
+            wiring(request).apis, current.token, status=status, kind=kind, cursor=cursor
+        )
+        return page(
+            "bookings.html",
+            current,
+            bookings=found,
+            status=status,
+            kind=kind,
+            statuses=casework.BOOKING_STATUSES,
+            kinds=casework.BOOKING_KINDS,
+        )
+
+    @post("/cases/{case_id:uuid}/{step:str}")
+    async def send(
+        self, request: Request[Any, Any, Any], case_id: FromPath[Any], step: FromPath[str]
+    ) -> Redirect:
+        """The offer, the confirmation with the travel plan, or the discharge."""
+        current = await opened(request)
+        _remember(request, current)
+        fields = await checked_form(request, current)
+        build = _STEPS.get(step)
+        if build is None:
+            raise Refused(f"no such step: {step}")
+        try:
+            body = build(fields)
+        except forms.FormProblem as exc:
+            raise Refused(str(exc)) from None
+        await casework.send(
+            wiring(request).apis, current.token, str(case_id), _int(fields, "version"), step, body
+        )
+        return Redirect(f"/cases/{case_id}", status_code=303)
+
+
+_STEPS = {
+    "offers": forms.offer_request,
+    "confirmation": forms.confirmation_request,
+    "discharge": forms.discharge_request,
+}
+
+
+class EditorPages(Controller):
+    include_in_schema = False
+
+    @get("/editor")
+    async def documents(
+        self, request: Request[Any, Any, Any], collection: FromQuery[str] = "conditions"
+    ) -> Template:
+        current = await opened(request)
+        _remember(request, current)
+        found = await editing.documents(wiring(request).apis, current.token, collection)
+        rows = [{**d, "standing": standing(d)} for d in found]
+        return page(
+            "editor.html", current, documents=rows, collection=collection, collections=COLLECTIONS
+        )
+
+    @post("/editor/{collection:str}/{slug:str}/publish")
+    async def publish(
+        self, request: Request[Any, Any, Any], collection: FromPath[str], slug: FromPath[str]
+    ) -> Redirect:
+        current = await opened(request)
+        _remember(request, current)
+        fields = await checked_form(request, current)
+        await editing.publish(
+            wiring(request).apis, current.token, collection, slug, _int(fields, "version")
+        )
+        return Redirect(f"/editor?collection={collection}", status_code=303)
+
+
+class AdminPages(Controller):
+    include_in_schema = False
+
+    @get("/admin/dead-letters")
+    async def dead_letters(self, request: Request[Any, Any, Any]) -> Template:
+        current = await opened(request)
+        _remember(request, current)
+        letters = await casework.dead_letters(wiring(request).apis, current.token)
+        return page("dead_letters.html", current, letters=letters)
+
+    @post("/admin/dead-letters/replay", status_code=200)
+    async def replay(self, request: Request[Any, Any, Any]) -> Template:
+        current = await opened(request)
+        _remember(request, current)
+        fields = await checked_form(request, current)
+        service = fields.get("service", "")
+        if service not in wiring(request).apis.urls:
+            raise Refused("unknown service")
+        apis = wiring(request).apis
+        outcome = await casework.replay(apis, current.token, service, _int(fields, "id"))
+        letters = await casework.dead_letters(apis, current.token)
+        replayed = {"service": service, "id": fields["id"], "outcome": outcome}
+        return page("dead_letters.html", current, letters=letters, replayed=replayed)

@@ -1,0 +1,26 @@
+"""How the console learns a person's roles from the APIs themselves: one read each role's guard
+protects. 200 means the role is held, 403 that it is not, 401 that the token is not valid."""
+
+from __future__ import annotations
+
+import msgspec
+
+
+class RoleProbe(msgspec.Struct, frozen=True, kw_only=True):
+    role: str
+    service: str
+    path: str
+
+
+PROBES = (
+    RoleProbe(role="coordinator", service="inquiries", path="/v1/coordinator/inquiries?limit=1"),
+    RoleProbe(role="editor", service="content", path="/v1/editorial/conditions"),
+    RoleProbe(role="admin", service="inquiries", path="/admin/dead-letters?limit=1"),
+)
+
+
+def roles_from(answers: dict[str, int]) -> tuple[str, ...] | None:
+    """The roles held, from each probe's status by role; None when the token is refused."""
+    if any(status == 401 for status in answers.values()):
+        return None
+    return tuple(role for role, status in answers.items() if status == 200)
