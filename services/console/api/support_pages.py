@@ -47,7 +47,7 @@ class SupportPages(Controller):
             current,
             rows=[(r.case, r.due, support.time_left(r.due, words)) for r in rows],
             full=len(cases) >= desk.QUEUE_LIMIT,
-            on_call=on_call,
+            on_call=support.on_call_people(on_call),
             priority=priority,
             status=status,
             priorities=support.PRIORITIES,

@@ -136,3 +136,16 @@ def seen(view: Mapping[str, Any]) -> str:
     fresh read before acting: a case someone acknowledged, resolved or wrote in meanwhile is
     shown as changed, not acted on blind."""
     return f"{view['status']}:{len(view.get('messages') or ())}"
+
+
+def on_call_people(on_call: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """One row per person on call, in the desk's order, until the latest of their shifts that
+    hold now (overlapping shifts of one person are the rota's, not two people)."""
+    people: dict[str, dict[str, Any]] = {}
+    for one in on_call:
+        person = one["agent"]["person"]
+        if person not in people:
+            people[person] = dict(one)
+        elif moment(one["shift_ends_at"]) > moment(people[person]["shift_ends_at"]):
+            people[person]["shift_ends_at"] = one["shift_ends_at"]
+    return list(people.values())

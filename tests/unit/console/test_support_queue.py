@@ -9,7 +9,14 @@ from typing import Any
 
 from services.console.domain.labels import labels_for
 from services.console.domain.roles import home
-from services.console.domain.support import escalation, queue, seen, span, time_left
+from services.console.domain.support import (
+    escalation,
+    on_call_people,
+    queue,
+    seen,
+    span,
+    time_left,
+)
 
 NOW = datetime(2026, 12, 5, 3, 0, tzinfo=UTC)
 ACK = {"urgent": 900, "normal": 3600}
@@ -121,3 +128,18 @@ def test_each_role_lands_on_its_own_page_after_sign_in() -> None:
     assert home(("editor",)) == "/editor"
     assert home(("admin",)) == "/inbox"
     assert home(()) == "/inbox"
+
+
+def test_a_person_on_two_overlapping_shifts_is_on_call_once_until_the_later_end() -> None:
+    def shift(person: str, ends: int) -> dict[str, Any]:
+        return {
+            "agent": {"person": person},
+            "shift_ends_at": (NOW + timedelta(hours=ends)).isoformat(),
+            "position": 0,
+        }
+
+    people = on_call_people([shift("Dana", 1), shift("Ivan", 2), shift("Dana", 3)])
+    assert [(p["agent"]["person"], p["shift_ends_at"][11:13]) for p in people] == [
+        ("Dana", "06"),
+        ("Ivan", "05"),
+    ]
