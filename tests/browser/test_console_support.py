@@ -8,6 +8,7 @@ violation. Screenshots of every page in the test's folder."""
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -176,6 +177,64 @@ def test_a_case_changed_meanwhile_is_shown_as_changed_and_not_acted_on(
     assert [e["person"] for e in seen["timeline"] if e["kind"] == "acknowledged"] == ["local-admin"]
     page.goto(f"{site_stack['console']}/support/cases/{case_id}")
     expect(page.locator("[data-message=patient]").nth(1)).to_contain_text("Він щойно приїхав.")
+
+
+@pytest.fixture
+def quick_urgent_target(site_stack: dict[str, Any], support: httpx.Client) -> Iterator[None]:
+    """Urgent cases to be acknowledged within a second, and a lead off the rota to escalate to;
+    the default target is put back after the test."""
+    coordinator = staff(site_stack, "coordinator")
+    answer = support.put(
+        "/v1/support/agents/local-admin",
+        json={"email": "lead@carebridge.example", "languages": ["en"], "lead": True},
+        headers=coordinator,
+    )
+    assert answer.status_code == 200, answer.text
+
+    def target(seconds: int) -> None:
+        answer = support.put(
+            "/v1/support/policies/urgent",
+            json={"acknowledge_within_seconds": seconds, "resolve_within_seconds": 86400},
+            headers=coordinator,
+        )
+        assert answer.status_code == 200, answer.text
+
+    target(1)
+    try:
+        yield
+    finally:
+        target(900)
+
+
+def test_a_case_missing_its_target_reads_overdue_first_in_the_queue_and_shows_its_escalation(
+    site_stack: dict[str, Any],
+    support: httpx.Client,
+    on_call: None,
+    quick_urgent_target: None,
+    steps: Steps,
+) -> None:
+    opened = open_case_as_patient(site_stack, support)
+    case_id = opened["case"]["id"]
+    deadline = time.monotonic() + 15
+    while True:
+        view = support.get(f"/v1/support/cases/{case_id}", headers=opened["patient"]).json()
+        if any(e["kind"] == "escalated" for e in view["timeline"]) or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    page = sign_in(steps, site_stack, "support_agent")
+    first = page.locator("tbody tr[data-support-case]").first
+    expect(first).to_have_attribute("data-support-case", case_id)
+    expect(first.locator("[data-time-left]")).to_have_text("overdue by 1 min")
+    steps.shot("support-queue-overdue")
+    first.get_by_role("link").click()
+    expect(page.locator("[data-escalation]")).to_contain_text("Escalated to local-admin (lead)")
+    steps.shot("support-case-escalated")
+    # A filter the queue does not have is refused plainly, not ignored.
+    response = page.goto(site_stack["console"] + "/support?priority=soon")
+    assert response is not None
+    assert response.status == 400
+    expect(page.locator("[data-refusal=refused]")).to_be_visible()
+    expect(page.get_by_text("no priority 'soon'")).to_be_visible()
 
 
 def test_a_coordinator_has_no_support_link_and_is_refused_the_desk(

@@ -26,8 +26,10 @@ class Due(msgspec.Struct, frozen=True, kw_only=True):
     by: datetime
     overdue: bool
     # Whole minutes left (or past, when overdue), rounded towards the person: "1 min left"
-    # until the last second, "overdue by 1 min" from the first.
-    minutes: int
+    # until the last second, "overdue by 1 min" from the first. None when the desk says the
+    # target was missed but the clock says it is still ahead (the policy was changed since the
+    # case opened): overdue, by how much unknown.
+    minutes: int | None
 
 
 class Row(msgspec.Struct, frozen=True, kw_only=True):
@@ -57,7 +59,9 @@ def due(case: Mapping[str, Any], acknowledge_within: Mapping[str, int], now: dat
 
 def _standing(target: Target, by: datetime, now: datetime, breached: bool) -> Due:
     seconds = (by - now).total_seconds()
-    overdue = breached or seconds <= 0
+    if breached and seconds > 0:
+        return Due(target=target, by=by, overdue=True, minutes=None)
+    overdue = seconds <= 0
     left = -seconds if overdue else seconds
     minutes = max(1, int(-(-left // 60)))  # ceiling: never "0 min"
     return Due(target=target, by=by, overdue=overdue, minutes=minutes)
@@ -76,6 +80,8 @@ def span(minutes: int, units: Mapping[str, str]) -> str:
 
 def time_left(d: Due, words: Mapping[str, str]) -> str:
     """ "12 min left" / "overdue by 5 min", in the person's language."""
+    if d.minutes is None:
+        return words["overdue"]
     template = words["overdue_by"] if d.overdue else words["time_left"]
     return template.format(span=span(d.minutes, words))
 

@@ -68,11 +68,13 @@ def test_a_case_past_its_target_reads_overdue_by_and_leads_the_queue() -> None:
     assert time_left(rows[0].due, DE) == "seit 30 Min. überfällig"
 
 
-def test_the_desks_breach_flag_wins_over_the_clock() -> None:
+def test_the_desks_breach_flag_wins_over_the_clock_which_then_tells_no_minutes() -> None:
     (row,) = queue(
         [listed("a", priority="urgent", opened=timedelta(0), acknowledge_breached=True)], ACK, NOW
     )
     assert row.due.overdue
+    assert time_left(row.due, EN) == "overdue"
+    assert time_left(row.due, DE) == "überfällig"
 
 
 def test_an_acknowledged_case_counts_down_to_its_resolve_target() -> None:
