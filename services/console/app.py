@@ -17,6 +17,7 @@ from litestar.template.config import TemplateConfig
 from services.console.api.context import Wiring, refusal
 from services.console.api.health import HealthController
 from services.console.api.pages import AdminPages, CoordinatorPages, EditorPages, SessionPages
+from services.console.api.support_pages import SupportPages
 from services.console.domain.sessions import Timeouts
 from services.console.usecases.apis import Apis, ConsoleError
 from services.console.usecases.sessions import Sessions
@@ -100,6 +101,7 @@ def create_app(settings: ConsoleSettings) -> Litestar:
             CoordinatorPages,
             EditorPages,
             AdminPages,
+            SupportPages,
             HealthController,
             create_static_files_router(path="/static", directories=[HERE / "static"]),
         ],

@@ -19,16 +19,13 @@ from services.console.api.context import (
     set_session_cookie,
     wiring,
 )
+from services.console.api.context import remember as _remember
 from services.console.domain import forms
+from services.console.domain import roles as role_probes
 from services.console.domain.documents import COLLECTIONS, standing
 from services.console.domain.labels import LANGUAGES
 from services.console.usecases import casework, editing
 from services.console.usecases.apis import ForgedForm, Refused
-
-
-def _remember(request: Request[Any, Any, Any], current: Any) -> None:
-    # The refusal handler renders the page chrome for the person whose request failed.
-    request.scope.setdefault("state", {})["opened"] = current
 
 
 def _int(fields: dict[str, str], name: str) -> int:
@@ -43,8 +40,8 @@ class SessionPages(Controller):
 
     @get("/")
     async def home(self, request: Request[Any, Any, Any]) -> Redirect:
-        await opened(request)
-        return Redirect("/inbox", status_code=303)
+        current = await opened(request)
+        return Redirect(role_probes.home(current.session.roles), status_code=303)
 
     @get("/sign-in")
     async def sign_in_page(self, expired: FromQuery[bool] = False) -> Template:
@@ -66,7 +63,7 @@ class SessionPages(Controller):
         )
         if session_id is None:
             return page("sign_in.html", None, 401, expired=False, refused=True)
-        redirect = Redirect("/inbox", status_code=303)
+        redirect = Redirect("/", status_code=303)
         set_session_cookie(redirect, request, session_id)
         return redirect
 

@@ -16,7 +16,22 @@ PROBES = (
     RoleProbe(role="coordinator", service="inquiries", path="/v1/coordinator/inquiries?limit=1"),
     RoleProbe(role="editor", service="content", path="/v1/editorial/conditions"),
     RoleProbe(role="admin", service="inquiries", path="/admin/dead-letters?limit=1"),
+    RoleProbe(role="support_agent", service="support", path="/v1/support/on-call"),
 )
+# Where a person lands after sign-in: the first page one of their roles opens.
+HOMES = (
+    ("coordinator", "/inbox"),
+    ("support_agent", "/support"),
+    ("editor", "/editor"),
+)
+
+
+def home(roles: tuple[str, ...]) -> str:
+    """The first page the roles open (admins hold every role: the inbox); the inbox for a
+    token holding none the console knows, whose refusal then says so."""
+    if "admin" in roles:
+        return HOMES[0][1]
+    return next((path for role, path in HOMES if role in roles), HOMES[0][1])
 
 
 def roles_from(answers: dict[str, int]) -> tuple[str, ...] | None:
