@@ -35,6 +35,14 @@ async def opened(request: Request[Any, Any, Any]) -> Opened:
     return await wiring(request).sessions.open(request.cookies.get(COOKIE), datetime.now(UTC))
 
 
+async def opened_remembered(request: Request[Any, Any, Any]) -> Opened:
+    """The live session, kept in the request's state so that the refusal handler renders the
+    page chrome for the person whose request failed."""
+    current = await opened(request)
+    request.scope.setdefault("state", {})["opened"] = current
+    return current
+
+
 async def checked_form(request: Request[Any, Any, Any], current: Opened) -> dict[str, str]:
     """The form's fields; ForgedForm unless it carries the session's CSRF token."""
     form = await request.form()
