@@ -53,6 +53,9 @@ async def test_an_admin_runs_retention_now_after_a_dry_run(
     kept = await retention_runs(casedb)
     assert len(kept) == runs + 1
     assert kept[-1]["trigger"] == "command"
-    assert await casedb.fetchval(
-        "SELECT count(*) FROM audit_log WHERE route = '/v1/retention/runs' AND status = 200"
-    ) == 2
+    assert (
+        await casedb.fetchval(
+            "SELECT count(*) FROM audit_log WHERE route = '/v1/retention/runs' AND status = 200"
+        )
+        == 2
+    )
