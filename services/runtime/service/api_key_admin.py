@@ -11,14 +11,22 @@ from typing import Annotated
 import asyncpg
 import msgspec
 from litestar import Controller, Response, get, post
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, JSONBody
 
 from services.runtime.access import api_keys
 from services.runtime.access.staff import staff_only
 from services.runtime.core.errors import BadRequest, Conflict, FieldProblem, NotFound
+from services.runtime.http.problems import MEDIA_TYPE, Problem
 from services.runtime.service.running import RuntimeDependency
 
 DEFAULT_RATE = 600
+TOO_MANY = ResponseSpec(
+    data_container=Problem,
+    description="The consumer holds two active keys of this kind: revoke the older first",
+    media_type=MEDIA_TYPE,
+    generate_examples=False,
+)
 
 
 class KeyRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -64,6 +72,7 @@ class ApiKeyController(Controller):
             "API_KEY_REFRESH seconds."
         ),
         status_code=201,
+        responses={409: TOO_MANY},
         **staff_only("admin"),
     )
     async def issue_api_key(
