@@ -14,6 +14,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
+from services.console.api.admin_pages import AdministrationPages
 from services.console.api.context import Wiring, refusal
 from services.console.api.health import HealthController
 from services.console.api.pages import AdminPages, CoordinatorPages, EditorPages, SessionPages
@@ -102,6 +103,7 @@ def create_app(settings: ConsoleSettings) -> Litestar:
             EditorPages,
             AdminPages,
             SupportPages,
+            AdministrationPages,
             HealthController,
             create_static_files_router(path="/static", directories=[HERE / "static"]),
         ],

@@ -92,7 +92,13 @@ class Stacks:
 
 def _stack_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "NATS_URL"}}
-    names = ["CONTENT_PORT", "INQUIRIES_PORT", "LOGISTICS_PORT", "NOTIFICATIONS_PORT"]
+    names = [
+        "CONTENT_PORT",
+        "INQUIRIES_PORT",
+        "LOGISTICS_PORT",
+        "NOTIFICATIONS_PORT",
+        "SUPPORT_PORT",
+    ]
     names += ["STACK_POSTGRES_PORT", "STACK_NATS_PORT", "SITE_PORT", "CONSOLE_PORT"]
     ports: set[int] = set()
     while len(ports) < len(names):

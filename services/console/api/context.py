@@ -41,6 +41,14 @@ def remember(request: Request[Any, Any, Any], current: Opened) -> None:
     request.scope.setdefault("state", {})["opened"] = current
 
 
+async def opened_remembered(request: Request[Any, Any, Any]) -> Opened:
+    """The live session, kept in the request's state so that the refusal handler renders the
+    page chrome for the person whose request failed."""
+    current = await opened(request)
+    remember(request, current)
+    return current
+
+
 async def checked_form(request: Request[Any, Any, Any], current: Opened) -> dict[str, str]:
     """The form's fields; ForgedForm unless it carries the session's CSRF token."""
     form = await request.form()

@@ -114,6 +114,14 @@ def _detail(response: httpx.Response) -> str:
         problem = response.json()
     except ValueError:
         return response.text[:300]
-    if isinstance(problem, dict):
-        return str(problem.get("detail") or problem.get("title") or "")
-    return ""
+    if not isinstance(problem, dict):
+        return ""
+    detail = str(problem.get("detail") or problem.get("title") or "")
+    # A malformed request's detail only says "see errors": the person needs the fields named.
+    errors = problem.get("errors")
+    if isinstance(errors, list) and errors:
+        named = "; ".join(
+            f"{e.get('field')}: {e.get('message')}" for e in errors if isinstance(e, dict)
+        )
+        return f"{detail} ({named})" if named and named not in detail else detail
+    return detail

@@ -185,6 +185,15 @@ async def revoke_api_key(
     return int(status.split()[-1])
 
 
+async def revoke_key(conn: Connection, key_id: uuid.UUID) -> bool:
+    """Revoke one key by its id, whoever's it is; False when unknown or revoked before."""
+    status = await conn.execute(
+        f"UPDATE {SCHEMA}.api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL",
+        key_id,
+    )
+    return status == "UPDATE 1"
+
+
 async def active_keys(conn: Connection | Pool) -> dict[bytes, ApiKey]:
     rows = await conn.fetch(
         f"SELECT key_hash, {_COLUMNS} FROM {SCHEMA}.api_keys WHERE revoked_at IS NULL"

@@ -49,6 +49,7 @@ from services.runtime.messaging import dead_letters
 from services.runtime.messaging.bus import Bus
 from services.runtime.messaging.inbox import TRANSIENT_RETRY_CAP, Consumer, DeadLetterHook
 from services.runtime.messaging.outbox import Outbox, Relay
+from services.runtime.service.api_key_admin import ApiKeyController
 from services.runtime.service.definition import ServiceDefinition
 from services.runtime.service.metrics_listener import bound_port, start_metrics_listener
 from services.runtime.service.operations import (
@@ -228,6 +229,7 @@ def create_service_app(
             DeadLetterController,
             AuditController,
             StaffTokenController,
+            ApiKeyController,
             get_docs_asset,
             *definition.route_handlers,
         ],

@@ -1,13 +1,16 @@
 """The admins' door to staff tokens, served by every service (staff tokens are shared, like an
-identity provider's): rotate a token, the new secret answered once."""
+identity provider's): list them (never a secret), issue one, rotate one, revoke one. A new
+secret is answered once and never stored; every change is in the service's audit log (a staff
+request that is not a read), the secret never."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Annotated
 
 import msgspec
-from litestar import Controller, Response, post
+from litestar import Controller, Response, get, post
 from litestar.params import FromPath, JSONBody
 
 from services.runtime.access import staff
@@ -26,9 +29,73 @@ class Rotation(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     ttl_days: Annotated[int, msgspec.Meta(ge=1, le=staff.MAX_TTL_DAYS)] | None = None
 
 
+class Issue(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Who the token speaks for, with which roles, for how many days (unset: the service's
+    STAFF_TOKEN_TTL_DAYS)."""
+
+    person: Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"\S")]
+    roles: Annotated[list[staff.Role], msgspec.Meta(min_length=1, max_length=len(staff.ROLES))]
+    ttl_days: Annotated[int, msgspec.Meta(ge=1, le=staff.MAX_TTL_DAYS)] | None = None
+
+
+class IssuedToken(msgspec.Struct, frozen=True, kw_only=True):
+    """A new token: its secret is in this answer only."""
+
+    id: uuid.UUID
+    token: str
+    person: str
+    roles: tuple[staff.Role, ...]
+    expires_at: datetime
+
+
 class StaffTokenController(Controller):
     path = "/admin/staff-tokens"
     tags = ("operations",)
+
+    @get(
+        "/",
+        summary="Every staff token: person, roles, lifetime, state; never a secret",
+        description=(
+            "Oldest first, revoked and expired ones included (revoked_at, expires_at); a "
+            "rotated token names its replacement (replaced_by)."
+        ),
+        **staff_only("admin"),
+    )
+    async def list_staff_tokens(self, runtime: RuntimeDependency) -> list[staff.StaffToken]:
+        async with runtime.pool.acquire() as conn:
+            return await staff.list_tokens(conn)
+
+    @post(
+        "/",
+        summary="Issue a staff token: the secret is shown once",
+        description=(
+            f"Body: person, roles (one or more of {', '.join(staff.ROLES)}), ttl_days (1 to "
+            f"{staff.MAX_TTL_DAYS}; the service's STAFF_TOKEN_TTL_DAYS by default). The "
+            "answer holds the token; it is not stored and cannot be shown again."
+        ),
+        status_code=201,
+        **staff_only("admin"),
+    )
+    async def issue_staff_token(
+        self, runtime: RuntimeDependency, data: JSONBody[Issue]
+    ) -> Response[IssuedToken]:
+        days = data.ttl_days or runtime.settings.staff_token_ttl_days
+        roles = tuple(dict.fromkeys(data.roles))  # a role named twice is held once
+        async with runtime.pool.acquire() as conn:
+            token_id, secret = await staff.create_token(
+                conn, person=data.person.strip(), roles=roles, ttl=staff.check_ttl_days(days)
+            )
+            expires_at = await conn.fetchval(
+                f"SELECT expires_at FROM {staff.SCHEMA}.staff_tokens WHERE id = $1", token_id
+            )
+        issued = IssuedToken(
+            id=token_id,
+            token=secret,
+            person=data.person.strip(),
+            roles=roles,
+            expires_at=expires_at,
+        )
+        return Response(issued, status_code=201)
 
     @post(
         "/{token_id:uuid}/rotate",
@@ -66,3 +133,17 @@ class StaffTokenController(Controller):
                 raise Conflict(str(exc)) from None
         # Staff answers are never stored by a cache (staff_only's route policy).
         return Response(rotated, status_code=201)
+
+    @post(
+        "/{token_id:uuid}/revoke",
+        summary="Revoke a staff token: refused from the next request on",
+        description="404 for an unknown token or one revoked before.",
+        status_code=204,
+        **staff_only("admin"),
+    )
+    async def revoke_staff_token(
+        self, runtime: RuntimeDependency, token_id: FromPath[uuid.UUID]
+    ) -> None:
+        async with runtime.pool.acquire() as conn:
+            if not await staff.revoke_token(conn, token_id):
+                raise NotFound(f"no active token {token_id}: unknown or revoked")
