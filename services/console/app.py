@@ -15,8 +15,9 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from services.console.api.context import Wiring, refusal
+from services.console.api.editor_pages import EditorPages, ReviewPages
 from services.console.api.health import HealthController
-from services.console.api.pages import AdminPages, CoordinatorPages, EditorPages, SessionPages
+from services.console.api.pages import AdminPages, CoordinatorPages, SessionPages
 from services.console.domain.sessions import Timeouts
 from services.console.usecases.apis import Apis, ConsoleError
 from services.console.usecases.sessions import Sessions
@@ -99,6 +100,7 @@ def create_app(settings: ConsoleSettings) -> Litestar:
             SessionPages,
             CoordinatorPages,
             EditorPages,
+            ReviewPages,
             AdminPages,
             HealthController,
             create_static_files_router(path="/static", directories=[HERE / "static"]),

@@ -1,4 +1,5 @@
-"""Markdown to sanitised HTML, done once at publish time so reads serve stored bytes.
+"""Markdown to sanitised HTML: content renders at publish time (so reads serve stored bytes),
+the console renders an editor's preview with the same rules.
 
 markdown-it-py (CommonMark) renders, nh3 (ammonia) sanitises: editors may not write raw HTML,
 and anything that slips through a renderer bug is stripped to a safe allow-list anyway."""
