@@ -275,7 +275,7 @@ class ReviewPages(Controller):
             collection=collection,
             slug=slug,
             shown=shown,
-            preview=preview,
+            sections=drafts.served_sections(shown or {}),
         )
 
     @post("/review/{collection:str}/{slug:str}/sign-off")

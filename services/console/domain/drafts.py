@@ -14,7 +14,7 @@ from typing import Any
 import msgspec
 
 from services.console.domain.forms import FormProblem
-from services.runtime.core.markdown import to_html
+from services.runtime.core.markdown import clean_html, to_html
 
 # The statuses the document list filters by: where a document stands (documents.standing), and
 # the published medical documents the review queue names (unreviewed or overdue).
@@ -75,6 +75,15 @@ def preview(text: Mapping[str, Any]) -> list[dict[str, str]]:
     return [
         {"heading": str(s.get("heading", "")), "html": to_html(str(s.get("body", "")))}
         for s in text.get("sections", [])
+    ]
+
+
+def served_sections(served: Mapping[str, Any]) -> list[dict[str, str]]:
+    """A previewed draft's sections as content rendered them, cleaned again before the console
+    embeds them: the console trusts no other service's HTML."""
+    return [
+        {"heading": str(s.get("heading", "")), "html": clean_html(str(s.get("body_html", "")))}
+        for s in served.get("sections") or []
     ]
 
 

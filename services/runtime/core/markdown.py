@@ -25,7 +25,12 @@ def _markdown() -> MarkdownIt:
 
 
 def to_html(markdown: str) -> str:
-    html = _markdown().render(markdown)
+    return clean_html(_markdown().render(markdown))
+
+
+def clean_html(html: str) -> str:
+    """HTML cut down to what rendered Markdown may hold: for HTML another service rendered
+    and a page embeds (the console shows a draft content rendered)."""
     return nh3.clean(
         html,
         tags=_ALLOWED_TAGS,

@@ -49,6 +49,8 @@ def test_only_the_sessions_own_csrf_token_matches() -> None:
 def test_roles_are_those_whose_probe_answered_200_and_a_401_refuses_the_token() -> None:
     assert roles_from({"coordinator": 200, "editor": 403, "admin": 403}) == ("coordinator",)
     assert roles_from({"coordinator": 401, "editor": 401, "admin": 401}) is None
+    # The reviewer's probe is a sign-off without a body: past the guard, the API calls it invalid.
+    assert roles_from({"editor": 403, "medical_reviewer": 400}) == ("medical_reviewer",)
 
 
 def test_an_admin_holds_every_role_for_the_consoles_navigation() -> None:
