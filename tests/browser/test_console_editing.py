@@ -199,6 +199,26 @@ def test_an_empty_title_is_refused_with_a_clear_error_and_nothing_saved(
     expect(page.get_by_label("Summary (plain text)")).to_have_value("A summary kept on the form.")
     assert fresh.state()["version"] == before["version"]
     steps.shot("empty-title")
+    # The form still names the version it was opened on: saved after someone else's change,
+    # it is a conflict, not a silent overwrite.
+    expect(page.locator("form.document input[name=version]")).to_have_value(str(before["version"]))
+
+
+def test_an_editor_sees_the_review_queue_and_the_documents_that_need_review(
+    site_stack: dict[str, Any], steps: Steps, axe_source: str
+) -> None:
+    page = sign_in(steps, site_stack, "editor")
+    page.goto(f"{site_stack['console']}/review")
+    page.get_by_label("Review status").select_option("unreviewed")
+    page.get_by_role("button", name="Filter").click()
+    # The seed is published unreviewed on the local stack.
+    row = page.locator("tr[data-queued=heart-failure]")
+    expect(row).to_contain_text("unreviewed")
+    steps.shot("review-queue")
+    assert violations(page, axe_source) == []
+    page.goto(f"{site_stack['console']}/editor?collection=conditions&status=needs_review")
+    expect(page.locator("tr[data-document=heart-failure]")).to_contain_text("unreviewed")
+    steps.shot("needs-review")
 
 
 def test_a_medical_reviewer_signs_off_and_readers_are_told_it_is_reviewed(

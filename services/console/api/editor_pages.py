@@ -139,7 +139,7 @@ class EditorPages(Controller):
         except forms.FormProblem as exc:
             return await _document_page(
                 request, current, collection, slug, locale, status_code=400, sent=fields,
-                problem=str(exc),
+                problem=str(exc), edited_version=version,
             )  # fmt: skip
         if fields.get("action") == "preview":
             return await _document_page(
