@@ -23,6 +23,7 @@ from services.console.api.context import remember as _remember
 from services.console.api.context import whole as _int
 from services.console.domain import forms
 from services.console.domain.labels import LANGUAGES
+from services.console.domain.roles import home_for
 from services.console.usecases import casework
 from services.console.usecases.apis import ForgedForm, Refused
 
@@ -32,8 +33,8 @@ class SessionPages(Controller):
 
     @get("/")
     async def home(self, request: Request[Any, Any, Any]) -> Redirect:
-        await opened(request)
-        return Redirect("/inbox", status_code=303)
+        current = await opened(request)
+        return Redirect(home_for(current.session.roles), status_code=303)
 
     @get("/sign-in")
     async def sign_in_page(self, expired: FromQuery[bool] = False) -> Template:
@@ -55,7 +56,7 @@ class SessionPages(Controller):
         )
         if session_id is None:
             return page("sign_in.html", None, 401, expired=False, refused=True)
-        redirect = Redirect("/inbox", status_code=303)
+        redirect = Redirect("/", status_code=303)
         set_session_cookie(redirect, request, session_id)
         return redirect
 

@@ -33,3 +33,17 @@ def roles_from(answers: dict[str, int]) -> tuple[str, ...] | None:
     if any(status == 401 for status in answers.values()):
         return None
     return tuple(role for role, status in answers.items() if status in (200, 400))
+
+
+# Where a person starts: the first page one of their roles opens (a medical reviewer, whose
+# token reads no list, would land on a refusal anywhere else).
+HOMES = (
+    ("coordinator", "/inbox"),
+    ("editor", "/editor"),
+    ("medical_reviewer", "/review"),
+    ("admin", "/inbox"),
+)
+
+
+def home_for(roles: tuple[str, ...]) -> str:
+    return next((home for role, home in HOMES if role in roles), "/inbox")
