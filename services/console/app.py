@@ -18,6 +18,7 @@ from services.console.api.context import Wiring, refusal
 from services.console.api.editor_pages import EditorPages, ReviewPages
 from services.console.api.health import HealthController
 from services.console.api.pages import AdminPages, CoordinatorPages, SessionPages
+from services.console.api.support_pages import SupportPages
 from services.console.domain.sessions import Timeouts
 from services.console.usecases.apis import Apis, ConsoleError
 from services.console.usecases.sessions import Sessions
@@ -102,6 +103,7 @@ def create_app(settings: ConsoleSettings) -> Litestar:
             EditorPages,
             ReviewPages,
             AdminPages,
+            SupportPages,
             HealthController,
             create_static_files_router(path="/static", directories=[HERE / "static"]),
         ],

@@ -8,6 +8,7 @@ catcher) and SMS (its sink), never of her health."""
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import email
 import email.policy
@@ -18,7 +19,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+import nats
 import pytest
+from nats.js.errors import NotFoundError
 
 from tests.e2e.local_stack import Stacks
 from tests.inquiry_samples import DISCHARGE, SUBMISSION
@@ -283,6 +286,19 @@ def test_an_inquiry_becomes_bookings_the_partners_confirm_and_complete(
         ("local-coordinator", "/v1/bookings/{booking_id}"),
     }
 
+    # Once the case is closed an admin erases it: within a minute no message in any stream of
+    # the stack names her or her relative, read as the stack's NATS admin (the services erase
+    # with the grants make run's accounts config gives them, nothing more).
+    assert asyncio.run(messages_naming(stack["nats_url"], PERSONAL)), "nothing to erase"
+    walk.step(inquiry_id, "transitions", {"to": "completed"})
+    erased = walk.inquiries.post(f"/v1/inquiries/{inquiry_id}/erasure", headers=walk.admin)
+    assert erased.status_code == 200, erased.text
+    until(
+        lambda: not asyncio.run(messages_naming(stack["nats_url"], PERSONAL)),
+        "no stream message names her",
+        timeout=60,
+    )
+
 
 def test_without_partner_sharing_nothing_reaches_a_partner_until_the_patient_grants_it(
     stack: dict[str, Any],
@@ -321,6 +337,36 @@ def test_without_partner_sharing_nothing_reaches_a_partner_until_the_patient_gra
         f"/v1/coordinator/inquiries/{withheld['id']}", headers=walk.coordinator
     ).json()
     assert after["blocked"] == []
+
+
+# What names her and the relative who paid, as it would appear in a message.
+PERSONAL = (
+    SUBMISSION["patient"]["full_name"],
+    SUBMISSION["patient"]["email"],
+    SUBMISSION["patient"]["phone"],
+    CONFIRMATION["payment"]["payer"]["name"],
+)
+
+
+async def messages_naming(nats_url: str, needles: tuple[str, ...]) -> list[str]:
+    """Where any of `needles` is in a stored message (subject or body), in every stream."""
+    found = []
+    nc = await nats.connect(nats_url)
+    try:
+        js = nc.jetstream()
+        for info in await js.streams_info():
+            stream = info.config.name or ""
+            for seq in range(max(info.state.first_seq, 1), info.state.last_seq + 1):
+                try:
+                    msg = await js.get_msg(stream, seq)
+                except NotFoundError:
+                    continue  # deleted
+                text = (msg.subject or "").encode() + b" " + (msg.data or b"")
+                if any(n.encode() in text for n in needles):
+                    found.append(f"{stream}#{seq} {msg.subject}")
+    finally:
+        await nc.close()
+    return found
 
 
 # Received, offer, confirmed, discharged; each of the four bookings confirmed and its details.

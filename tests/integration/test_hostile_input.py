@@ -207,6 +207,17 @@ async def test_a_sync_token_is_read_strictly(content: Client, seq: str) -> None:
     assert "token" in _problem_fields(answer)
 
 
+@pytest.mark.parametrize(
+    "snapshot",
+    ["٣:٣:", "1:٣:", "3:5:٤", "0:0:", "5:3:", "3:9:9", "3:9:5,4", "3:9:5,5", "1:2:x"],
+)
+async def test_a_snapshot_sync_token_is_read_strictly(content: Client, snapshot: str) -> None:
+    answer = await content.get("/v1/sync", params={"token": _token(f"snap:{snapshot}")})
+
+    assert answer.status_code == 400, answer.text
+    assert "token" in _problem_fields(answer)
+
+
 async def test_the_cached_read_answers_head_with_its_headers_and_no_body(
     content: Client, caller: dict[str, str]
 ) -> None:

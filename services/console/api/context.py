@@ -41,6 +41,12 @@ async def opened(request: Request[Any, Any, Any]) -> Opened:
     return await wiring(request).sessions.open(request.cookies.get(COOKIE), datetime.now(UTC))
 
 
+def remember(request: Request[Any, Any, Any], current: Opened) -> None:
+    """Keep the request's session where the refusal handler finds it, to render the page
+    chrome for the person whose request failed."""
+    request.scope.setdefault("state", {})["opened"] = current
+
+
 async def checked_form(request: Request[Any, Any, Any], current: Opened) -> dict[str, str]:
     """The form's fields; ForgedForm unless it carries the session's CSRF token."""
     form = await request.form()
@@ -48,11 +54,6 @@ async def checked_form(request: Request[Any, Any, Any], current: Opened) -> dict
     if not csrf_matches(current.session, fields.get("csrf")):
         raise ForgedForm
     return fields
-
-
-def remember(request: Request[Any, Any, Any], current: Opened) -> None:
-    """The refusal handler renders the page chrome for the person whose request failed."""
-    request.scope.setdefault("state", {})["opened"] = current
 
 
 def whole(fields: dict[str, str], name: str) -> int:

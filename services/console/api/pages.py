@@ -22,8 +22,8 @@ from services.console.api.context import (
 from services.console.api.context import remember as _remember
 from services.console.api.context import whole as _int
 from services.console.domain import forms
+from services.console.domain import roles as role_probes
 from services.console.domain.labels import LANGUAGES
-from services.console.domain.roles import home_for
 from services.console.usecases import casework
 from services.console.usecases.apis import ForgedForm, Refused
 
@@ -34,7 +34,7 @@ class SessionPages(Controller):
     @get("/")
     async def home(self, request: Request[Any, Any, Any]) -> Redirect:
         current = await opened(request)
-        return Redirect(home_for(current.session.roles), status_code=303)
+        return Redirect(role_probes.home(current.session.roles), status_code=303)
 
     @get("/sign-in")
     async def sign_in_page(self, expired: FromQuery[bool] = False) -> Template:

@@ -25,7 +25,24 @@ PROBES = (
     RoleProbe(role="editor", service="content", path="/v1/editorial/conditions"),
     RoleProbe(role="admin", service="inquiries", path="/admin/dead-letters?limit=1"),
     RoleProbe(role="medical_reviewer", service="content", path=REVIEWER_PROBE_PATH, method="POST"),
+    RoleProbe(role="support_agent", service="support", path="/v1/support/on-call"),
 )
+# Where a person lands after sign-in: the first page one of their roles opens.
+HOMES = (
+    ("coordinator", "/inbox"),
+    ("support_agent", "/support"),
+    ("editor", "/editor"),
+    # A medical reviewer's token reads no list: anywhere else they would land on a refusal.
+    ("medical_reviewer", "/review"),
+)
+
+
+def home(roles: tuple[str, ...]) -> str:
+    """The first page the roles open (admins hold every role: the inbox); the inbox for a
+    token holding none the console knows, whose refusal then says so."""
+    if "admin" in roles:
+        return HOMES[0][1]
+    return next((path for role, path in HOMES if role in roles), HOMES[0][1])
 
 
 def roles_from(answers: dict[str, int]) -> tuple[str, ...] | None:
@@ -33,17 +50,3 @@ def roles_from(answers: dict[str, int]) -> tuple[str, ...] | None:
     if any(status == 401 for status in answers.values()):
         return None
     return tuple(role for role, status in answers.items() if status in (200, 400))
-
-
-# Where a person starts: the first page one of their roles opens (a medical reviewer, whose
-# token reads no list, would land on a refusal anywhere else).
-HOMES = (
-    ("coordinator", "/inbox"),
-    ("editor", "/editor"),
-    ("medical_reviewer", "/review"),
-    ("admin", "/inbox"),
-)
-
-
-def home_for(roles: tuple[str, ...]) -> str:
-    return next((home for role, home in HOMES if role in roles), "/inbox")

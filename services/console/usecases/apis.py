@@ -54,6 +54,13 @@ class Refused(ConsoleError):
     """Any other 4xx: the API's own detail is shown."""
 
 
+class Conflicted(Refused):
+    """409: the thing is not in a state that allows the request (the API's detail says why);
+    a use case may tell it as a concurrent change."""
+
+    status = 409
+
+
 class Apis:
     def __init__(self, client: httpx.AsyncClient, urls: Mapping[str, str]) -> None:
         self.client = client
@@ -92,6 +99,8 @@ class Apis:
             raise NotAllowed(_detail(response))
         if response.status_code == 412:
             raise Changed(_detail(response))
+        if response.status_code == 409:
+            raise Conflicted(_detail(response))
         if response.status_code >= 400:
             raise Refused(_detail(response))
         payload = response.json() if response.content else None

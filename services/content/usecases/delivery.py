@@ -94,7 +94,8 @@ class Sync(msgspec.Struct, frozen=True, kw_only=True):
 # snapshot saw; ("seq", "n") a token issued before sync went by snapshot: the changes up to n.
 SyncFrom = tuple[Literal["snapshot", "seq"], str]
 # A pg_snapshot as PostgreSQL writes it; checked here, so a forged one is a 400, not a 500.
-_SNAPSHOT = re.compile(r"^(\d{1,19}):(\d{1,19}):((?:\d{1,19})(?:,\d{1,19}){0,999})?$")
+# ASCII digits only: `\d` would take "٣", which int() reads and PostgreSQL refuses.
+_SNAPSHOT = re.compile(r"^([0-9]{1,19}):([0-9]{1,19}):((?:[0-9]{1,19})(?:,[0-9]{1,19}){0,999})?$")
 
 
 async def read_document(

@@ -28,7 +28,7 @@ from services.runtime.access.staff import staff_only
 from services.runtime.core.errors import BadRequest, FieldProblem
 from services.runtime.http.cursors import AwareDatetime, decode_cursor, encode_cursor
 from services.runtime.http.json_input import json_body
-from services.runtime.http.validation import Form, field_problems
+from services.runtime.http.validation import Form, field_problems, json_object
 
 MAX_LIMIT = 100
 DETAILS: dict[str, type[BookingDetails]] = {
@@ -64,12 +64,7 @@ class BookingPage(msgspec.Struct, frozen=True, kw_only=True):
 
 def decode_new_booking(body: bytes) -> tuple[InquiryId | None, BookingDetails]:
     """The request, with its details decoded as its `kind`; every problem at once (400)."""
-    try:
-        raw = msgspec.json.decode(body)
-    except msgspec.DecodeError as exc:
-        raise BadRequest([FieldProblem(field="body", message=f"not valid JSON: {exc}")]) from None
-    if not isinstance(raw, dict):
-        raise BadRequest([FieldProblem(field="body", message="expected a JSON object")])
+    raw = json_object(body)
     problems = field_problems(raw, NewBooking)
     kind, details = raw.get("kind"), raw.get("details")
     if isinstance(kind, str) and kind in DETAILS and isinstance(details, dict):

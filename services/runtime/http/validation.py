@@ -15,14 +15,20 @@ T = TypeVar("T", bound=msgspec.Struct)
 _AT = re.compile(r" - at `\$(.*)`$")
 
 
-def decode_all_problems(body: bytes, cls: type[T]) -> T:
-    """`body` as a `cls`, or BadRequest listing every field that is missing, unknown or wrong."""
+def json_object(body: bytes) -> dict[str, Any]:
+    """`body` as a JSON object, or BadRequest saying why not (the field `body`)."""
     try:
         raw = msgspec.json.decode(body)
     except msgspec.DecodeError as exc:
         raise BadRequest([FieldProblem(field="body", message=f"not valid JSON: {exc}")]) from None
     if not isinstance(raw, dict):
         raise BadRequest([FieldProblem(field="body", message="expected a JSON object")])
+    return raw
+
+
+def decode_all_problems(body: bytes, cls: type[T]) -> T:
+    """`body` as a `cls`, or BadRequest listing every field that is missing, unknown or wrong."""
+    raw = json_object(body)
     problems = field_problems(raw, cls)
     if problems:
         raise BadRequest(problems)

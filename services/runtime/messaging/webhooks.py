@@ -24,10 +24,12 @@ import secrets
 import socket
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
+import httpcore
 import httpx
 import msgspec
 import structlog
@@ -99,23 +101,96 @@ def check_url(url: str, *, allow_private: bool) -> str:
     return url
 
 
+Resolver = Callable[[str, int], Awaitable[list[str]]]
+
+
+async def _resolve(host: str, port: int) -> list[str]:
+    try:
+        found = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise UrlRefused(f"host does not resolve ({exc.strerror})") from exc
+    return [str(address[0]) for *_, address in found]
+
+
+async def public_address(host: str, port: int, resolve: Resolver = _resolve) -> str:
+    """The address to connect to for `host`: resolved once, and refused unless every address
+    the name has is a public one (a name may point somewhere else than at registration)."""
+    addresses = await resolve(host, port)
+    if not addresses:
+        raise UrlRefused("host does not resolve")
+    for address in addresses:
+        ip = ipaddress.ip_address(address)
+        if not ip.is_global:
+            raise UrlRefused(f"resolves to a private or reserved address ({ip})")
+    return addresses[0]
+
+
 async def check_target(url: str, *, allow_private: bool) -> None:
-    """At send time: the URL's form again, and every address its host resolves to must be a
-    public one (a name may point somewhere else than at registration)."""
+    """The URL's form, and (outside `allow_private`) the addresses its host has now."""
     check_url(url, allow_private=allow_private)
     if allow_private:
         return
     parts = urlsplit(url)
-    try:
-        found = await asyncio.get_running_loop().getaddrinfo(
-            parts.hostname, parts.port or 443, type=socket.SOCK_STREAM
+    await public_address(parts.hostname or "", parts.port or 443)
+
+
+class PublicAddressesOnly(httpcore.AsyncNetworkBackend):
+    """The network under the webhook client: each new connection resolves its host here,
+    refuses it unless every address is public, and connects to the very address it checked.
+    Checking first and letting the client resolve again would leave a window in which a name
+    re-pointed at a private address (DNS rebinding) is reached. TLS still verifies the
+    certificate against the URL's host name (the connection pool's origin), and pooled
+    connections are kept per host name, so each one was checked when it was opened."""
+
+    def __init__(
+        self, inner: httpcore.AsyncNetworkBackend | None = None, resolve: Resolver = _resolve
+    ) -> None:
+        self.inner = inner or httpcore.AnyIOBackend()
+        self.resolve = resolve
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        async with asyncio.timeout(timeout):
+            address = await public_address(host, port, self.resolve)
+        return await self.inner.connect_tcp(
+            address,
+            port,
+            timeout=timeout,
+            local_address=local_address,
+            socket_options=socket_options,
         )
-    except socket.gaierror as exc:
-        raise UrlRefused(f"host does not resolve ({exc.strerror})") from exc
-    for *_, address in found:
-        ip = ipaddress.ip_address(address[0])
-        if not ip.is_global:
-            raise UrlRefused(f"resolves to a private or reserved address ({ip})")
+
+    async def sleep(self, seconds: float) -> None:
+        await self.inner.sleep(seconds)
+
+
+def webhook_client(timeout: float, *, allow_private: bool) -> httpx.AsyncClient:
+    """The client that posts webhooks: no redirects, no proxy or .netrc from the environment
+    (the policy checks the real target) and, outside `allow_private`, connections only to the
+    public addresses they were checked against."""
+    transport = httpx.AsyncHTTPTransport(trust_env=False)
+    if not allow_private:
+        # httpx takes no network backend of its own; its transport wraps an httpcore pool,
+        # which does. Same pool settings as httpx's defaults.
+        transport._pool = httpcore.AsyncConnectionPool(
+            ssl_context=httpx.create_ssl_context(trust_env=False),
+            max_connections=100,
+            max_keepalive_connections=20,
+            keepalive_expiry=5.0,
+            network_backend=PublicAddressesOnly(),
+        )
+    return httpx.AsyncClient(
+        transport=transport,
+        timeout=httpx.Timeout(timeout),
+        follow_redirects=False,
+        trust_env=False,
+    )
 
 
 class Target(msgspec.Struct, frozen=True, kw_only=True):
@@ -266,11 +341,8 @@ class Sender:
         self.breaker = Breaker(settings.breaker_failures, settings.breaker_cooldown)
 
     async def run(self, stop: asyncio.Event) -> None:
-        async with httpx.AsyncClient(
-            timeout=httpx.Timeout(self.settings.timeout),
-            follow_redirects=False,
-            # No proxy or .netrc from the environment: the policy checks the real target.
-            trust_env=False,
+        async with webhook_client(
+            self.settings.timeout, allow_private=self.settings.allow_private
         ) as client:
             backoff = Backoff()
             while not stop.is_set():
@@ -347,15 +419,18 @@ class Sender:
     ) -> str | None:
         """None on a 2xx answer, else why not (never the answer's body)."""
         try:
-            await check_target(target.url, allow_private=self.settings.allow_private)
+            check_url(target.url, allow_private=self.settings.allow_private)
         except UrlRefused as exc:
             return f"refused: {exc}"
         body = delivery.body(self.keys)
         headers = signed_headers(target.secrets, delivery.message_id, datetime.now(UTC), body)
         try:
             # Streamed and closed unread: only the status matters, whatever the answer holds.
+            # The addresses are checked as the connection opens (PublicAddressesOnly).
             async with client.stream("POST", target.url, content=body, headers=headers) as answer:
                 status = answer.status_code
+        except UrlRefused as exc:
+            return f"refused: {exc}"
         except httpx.TimeoutException:
             return "timeout"
         except httpx.HTTPError as exc:

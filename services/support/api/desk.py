@@ -13,6 +13,7 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 
 from contracts.envelope import AwareDatetime
 from contracts.support import Priority
+from services.runtime.access import audit
 from services.runtime.access.staff import Principal, staff_only
 from services.runtime.core.errors import BadRequest, FieldProblem, NotFound
 from services.runtime.http.json_input import json_body
@@ -48,10 +49,16 @@ class DeskController(Controller):
     @get(
         "/cases/{case_id:uuid}",
         summary="A case, its timeline and its thread",
-        **staff_only("support_agent"),
+        description="Each read is recorded in the audit log with the case's inquiry: the thread "
+        "holds what the patient wrote.",
+        **audit.reads(staff_only("support_agent")),
     )
-    async def get_desk_case(self, desk: DeskDependency, case_id: FromPath[uuid.UUID]) -> CaseView:
-        return await usecases.case_view(desk, case_id)
+    async def get_desk_case(
+        self, request: Request[Any, Any, Any], desk: DeskDependency, case_id: FromPath[uuid.UUID]
+    ) -> CaseView:
+        view = await usecases.case_view(desk, case_id)
+        audit.concerns(request.state, [view.inquiry_id])
+        return view
 
     @post(
         "/cases/{case_id:uuid}/acknowledge",

@@ -386,6 +386,37 @@ async def test_a_coordinator_opens_a_case_for_a_patient_on_the_phone(
     assert await sdb.fetchval("SELECT count(*) FROM cases WHERE origin = 'coordinator'") == 1
 
 
+async def test_an_agent_reading_a_thread_is_audited_with_its_case(
+    support: Client, staff_headers: Headers, sdb: asyncpg.Connection
+) -> None:
+    await desk(support, staff_headers, urgent_ack=600)
+    inquiry_id = str(uuid.uuid4())
+    body = {
+        "inquiry_id": inquiry_id,
+        "category": "transfer",
+        "priority": "normal",
+        "language": "en",
+        "message": "Called: my flight moved to Tuesday",
+    }
+    opened = await support.post(
+        "/v1/support/cases", json=body, headers=staff_headers("coordinator")
+    )
+    assert opened.status_code == 201, opened.text
+    path = f"/v1/support/desk/cases/{opened.json()['id']}"
+    assert (await support.get(path, headers=staff_headers("support_agent"))).status_code == 200
+    assert (await support.get(path, headers=staff_headers("editor"))).status_code == 403
+    # The case list shows no thread, so reading it is not an audited read.
+    listed = await support.get("/v1/support/desk/cases", headers=staff_headers("support_agent"))
+    assert listed.status_code == 200
+    reads = await sdb.fetch(
+        "SELECT person, status, cases FROM audit_log WHERE method = 'GET' ORDER BY id"
+    )
+    assert [(r["person"], r["status"], list(r["cases"])) for r in reads] == [
+        ("Dana Agent", 200, [inquiry_id]),
+        ("Eddie Editor", 403, []),
+    ]
+
+
 async def test_the_system_opens_cases_for_an_unassigned_booking_and_an_unreachable_patient(
     support: Client, staff_headers: Headers, bus: Bus, sdb: asyncpg.Connection
 ) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from services.console.domain.labels import LABELS
-from services.console.domain.roles import home_for, roles_from
+from services.console.domain.roles import home, roles_from
 from services.console.domain.sessions import Session, Timeouts, csrf_matches, holds, is_live
 
 NOW = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
@@ -63,8 +63,6 @@ def test_english_and_german_have_the_same_labels() -> None:
     assert LABELS["en"].keys() == LABELS["de"].keys()
 
 
-def test_each_person_starts_on_a_page_one_of_their_roles_opens() -> None:
-    assert home_for(("coordinator", "editor")) == "/inbox"
-    assert home_for(("editor",)) == "/editor"
-    assert home_for(("medical_reviewer",)) == "/review"
-    assert home_for(()) == "/inbox"
+def test_a_medical_reviewer_starts_on_the_review_page() -> None:
+    assert home(("medical_reviewer",)) == "/review"
+    assert home(("editor", "medical_reviewer")) == "/editor"

@@ -25,6 +25,8 @@ from deploy.nats_auth import (
     helm_values_as_config,
     render_helm_values,
 )
+from services.console.app import DEFAULT_PORT as CONSOLE_PORT
+from services.console.app import ConsoleSettings
 from services.content.app import DEFINITION as CONTENT
 from services.inquiries.app import DEFINITION as INQUIRIES
 from services.logistics.app import DEFINITION as LOGISTICS
@@ -35,6 +37,8 @@ KUBERNETES = Path(__file__).resolve().parents[3] / "deploy" / "kubernetes"
 KUBECTL = Path(sysconfig.get_path("scripts")) / "kubectl"
 KUBERNETES_VERSION = "1.37.0"
 SERVICES = {d.name: d for d in (CONTENT, INQUIRIES, LOGISTICS, SUPPORT, NOTIFICATIONS)}
+# The console is a web client of those services: no NATS, no metrics listener.
+DEPLOYED = {*SERVICES, "console"}
 # What each service reads from a mounted secret rather than from the ConfigMap.
 SECRET_SETTINGS = {
     "content": {"PREVIEW_SECRET_FILE", "NATS_URL_FILE"},
@@ -46,6 +50,7 @@ SECRET_SETTINGS = {
         "NOTIFICATIONS_SMTP_PASSWORD_FILE",
         "NATS_URL_FILE",
     },
+    "console": {"CONSOLE_ENCRYPTION_KEYS_FILE"},
 }
 NATS_ACCOUNTS = KUBERNETES / "nats" / "accounts.yaml"
 
@@ -101,19 +106,24 @@ def test_each_service_is_deployed_probed_bounded_and_locked_down(
     services = by_kind(rendered, "Service")
     autoscalers = by_kind(rendered, "HorizontalPodAutoscaler")
     budgets = by_kind(rendered, "PodDisruptionBudget")
-    assert set(deployments) == set(services) == set(autoscalers) == set(budgets) == set(SERVICES)
-    for name, definition in SERVICES.items():
+    assert set(deployments) == set(services) == set(autoscalers) == set(budgets) == DEPLOYED
+    ports = {name: d.default_port for name, d in SERVICES.items()} | {"console": CONSOLE_PORT}
+    for name, port in ports.items():
         pod = deployments[name]["spec"]["template"]
         labels = pod["metadata"]["labels"]
         (container,) = pod["spec"]["containers"]
         assert container["command"] == ["python", "-m", f"services.{name}"]
-        metrics = definition.default_port + 1000
-        assert container["ports"] == [
-            {"name": "http", "containerPort": definition.default_port},
-            {"name": "metrics", "containerPort": metrics},
-        ]
-        # Scraped on the metrics listener: the API port does not serve /metrics.
-        assert pod["metadata"]["annotations"]["prometheus.io/port"] == str(metrics)
+        if name in SERVICES:
+            metrics = port + 1000
+            assert container["ports"] == [
+                {"name": "http", "containerPort": port},
+                {"name": "metrics", "containerPort": metrics},
+            ]
+            # Scraped on the metrics listener: the API port does not serve /metrics.
+            assert pod["metadata"]["annotations"]["prometheus.io/port"] == str(metrics)
+        else:
+            assert container["ports"] == [{"name": "http", "containerPort": port}]
+            assert "annotations" not in pod["metadata"]
         assert container["readinessProbe"]["httpGet"]["path"] == "/health/ready"
         assert container["livenessProbe"]["httpGet"]["path"] == "/health/live"
         assert set(container["resources"]) == {"requests", "limits"}
@@ -133,8 +143,8 @@ def test_settings_come_from_the_config_map_and_secrets_from_mounted_files(
     (config,) = by_kind(rendered, "ConfigMap").values()
     known = {
         field.encode_name
-        for definition in SERVICES.values()
-        for field in msgspec.structs.fields(definition.settings_type)
+        for settings_type in (*(d.settings_type for d in SERVICES.values()), ConsoleSettings)
+        for field in msgspec.structs.fields(settings_type)
     }
     for key in config["data"]:
         # A setting itself (NATS_TLS_CA_FILE), or one read from a file (DATABASE_URL_FILE).
@@ -174,7 +184,8 @@ def test_production_speaks_tls_to_nats_and_trusts_its_ca() -> None:
     for name, deployment in by_kind(docs, "Deployment").items():
         (container,) = deployment["spec"]["template"]["spec"]["containers"]
         mounts = {m["mountPath"] for m in container["volumeMounts"]}
-        assert str(Path(ca_file).parent) in mounts, name
+        # The console speaks no NATS: it has no use for the CA.
+        assert (str(Path(ca_file).parent) in mounts) == (name in SERVICES), name
     nats = yaml.safe_load((KUBERNETES / "nats" / "values.yaml").read_text())
     # Every listener: the clients' and the routes between the nodes.
     assert nats["config"]["nats"]["tls"]["enabled"] is True
@@ -211,6 +222,9 @@ def test_each_service_connects_to_nats_as_its_own_user_from_its_own_secret(
     for name, deployment in by_kind(rendered, "Deployment").items():
         pod = deployment["spec"]["template"]["spec"]
         (container,) = pod["containers"]
+        if name not in SERVICES:
+            assert "NATS_URL_FILE" not in {e["name"] for e in container["env"]}
+            continue
         path = {e["name"]: e["value"] for e in container["env"]}["NATS_URL_FILE"]
         mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
         volumes = {v["name"]: v for v in pod["volumes"]}
