@@ -16,8 +16,9 @@ from litestar.template.config import TemplateConfig
 
 from services.console.api.admin_pages import AdministrationPages
 from services.console.api.context import Wiring, refusal
+from services.console.api.editor_pages import EditorPages, ReviewPages
 from services.console.api.health import HealthController
-from services.console.api.pages import AdminPages, CoordinatorPages, EditorPages, SessionPages
+from services.console.api.pages import AdminPages, CoordinatorPages, SessionPages
 from services.console.api.support_pages import SupportPages
 from services.console.domain.sessions import Timeouts
 from services.console.usecases.apis import Apis, ConsoleError
@@ -101,6 +102,7 @@ def create_app(settings: ConsoleSettings) -> Litestar:
             SessionPages,
             CoordinatorPages,
             EditorPages,
+            ReviewPages,
             AdminPages,
             SupportPages,
             AdministrationPages,

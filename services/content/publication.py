@@ -14,7 +14,7 @@ from services.content.domain.documents import (
     Treatment,
     kind_of,
 )
-from services.content.rendering import to_html, to_text
+from services.runtime.core.markdown import to_html, to_text
 
 # PostgreSQL text-search configuration per language: stemming for German, English.
 SEARCH_CONFIG = {"en": "english", "de": "german"}

@@ -13,7 +13,13 @@ from litestar.response import Redirect, Template
 
 from services.console.domain.labels import LANGUAGES, labels_for
 from services.console.domain.sessions import csrf_matches, holds
-from services.console.usecases.apis import Apis, ConsoleError, ForgedForm, SignInNeeded
+from services.console.usecases.apis import (
+    Apis,
+    ConsoleError,
+    ForgedForm,
+    Refused,
+    SignInNeeded,
+)
 from services.console.usecases.sessions import Opened, Sessions
 
 COOKIE = "console_session"
@@ -56,6 +62,14 @@ async def checked_form(request: Request[Any, Any, Any], current: Opened) -> dict
     if not csrf_matches(current.session, fields.get("csrf")):
         raise ForgedForm
     return fields
+
+
+def whole(fields: dict[str, str], name: str) -> int:
+    """A whole-number field (a version, an id); Refused otherwise."""
+    try:
+        return int(fields.get(name, ""))
+    except ValueError:
+        raise Refused(f"{name} must be a whole number") from None
 
 
 def page(name: str, current: Opened | None, status_code: int = 200, **context: Any) -> Template:

@@ -20,19 +20,12 @@ from services.console.api.context import (
     wiring,
 )
 from services.console.api.context import remember as _remember
+from services.console.api.context import whole as _int
 from services.console.domain import forms
 from services.console.domain import roles as role_probes
-from services.console.domain.documents import COLLECTIONS, standing
 from services.console.domain.labels import LANGUAGES
-from services.console.usecases import casework, editing
+from services.console.usecases import casework
 from services.console.usecases.apis import ForgedForm, Refused
-
-
-def _int(fields: dict[str, str], name: str) -> int:
-    try:
-        return int(fields.get(name, ""))
-    except ValueError:
-        raise Refused(f"{name} must be a whole number") from None
 
 
 class SessionPages(Controller):
@@ -234,34 +227,6 @@ _STEPS = {
     "confirmation": forms.confirmation_request,
     "discharge": forms.discharge_request,
 }
-
-
-class EditorPages(Controller):
-    include_in_schema = False
-
-    @get("/editor")
-    async def documents(
-        self, request: Request[Any, Any, Any], collection: FromQuery[str] = "conditions"
-    ) -> Template:
-        current = await opened(request)
-        _remember(request, current)
-        found = await editing.documents(wiring(request).apis, current.token, collection)
-        rows = [{**d, "standing": standing(d)} for d in found]
-        return page(
-            "editor.html", current, documents=rows, collection=collection, collections=COLLECTIONS
-        )
-
-    @post("/editor/{collection:str}/{slug:str}/publish")
-    async def publish(
-        self, request: Request[Any, Any, Any], collection: FromPath[str], slug: FromPath[str]
-    ) -> Redirect:
-        current = await opened(request)
-        _remember(request, current)
-        fields = await checked_form(request, current)
-        await editing.publish(
-            wiring(request).apis, current.token, collection, slug, _int(fields, "version")
-        )
-        return Redirect(f"/editor?collection={collection}", status_code=303)
 
 
 class AdminPages(Controller):

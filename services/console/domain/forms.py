@@ -56,6 +56,11 @@ def _local(fields: Mapping[str, str], name: str) -> str:
     return moment.replace(tzinfo=CLINIC_TIME).isoformat()
 
 
+def clinic_time(fields: Mapping[str, str], name: str) -> str:
+    """A datetime-local field read as the clinic's time, for other forms than the case page's."""
+    return _local(fields, name)
+
+
 def _lines(fields: Mapping[str, str], name: str) -> list[str]:
     found = [line.strip() for line in fields.get(name, "").splitlines() if line.strip()]
     if not found:

@@ -66,8 +66,10 @@ class Apis:
         self.client = client
         self.urls = dict(urls)
 
-    async def status_of(self, token: str, service: str, path: str) -> int:
-        response = await self.client.get(self.urls[service] + path, headers=_auth(token))
+    async def status_of(self, token: str, service: str, path: str, method: str = "GET") -> int:
+        response = await self.client.request(
+            method, self.urls[service] + path, headers=_auth(token)
+        )
         return response.status_code
 
     async def call(

@@ -15,6 +15,11 @@ def _collection(collection: str) -> str:
     return collection
 
 
+def collection_path(collection: str) -> str:
+    """The editorial API's path of a known collection; Refused for any other."""
+    return f"/v1/editorial/{_collection(collection)}"
+
+
 async def documents(apis: Apis, token: str, collection: str) -> list[dict[str, Any]]:
     answer = await apis.call(token, "content", "GET", f"/v1/editorial/{_collection(collection)}")
     return list(answer.body)

@@ -42,7 +42,7 @@ class Sessions:
         if not token:
             return None
         statuses = await asyncio.gather(
-            *(self.apis.status_of(token, p.service, p.path) for p in role_probes.PROBES)
+            *(self.apis.status_of(token, p.service, p.path, p.method) for p in role_probes.PROBES)
         )
         held = role_probes.roles_from(
             {p.role: s for p, s in zip(role_probes.PROBES, statuses, strict=True)}

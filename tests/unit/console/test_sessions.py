@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from services.console.domain.labels import LABELS
-from services.console.domain.roles import roles_from
+from services.console.domain.roles import home, roles_from
 from services.console.domain.sessions import Session, Timeouts, csrf_matches, holds, is_live
 
 NOW = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
@@ -49,6 +49,8 @@ def test_only_the_sessions_own_csrf_token_matches() -> None:
 def test_roles_are_those_whose_probe_answered_200_and_a_401_refuses_the_token() -> None:
     assert roles_from({"coordinator": 200, "editor": 403, "admin": 403}) == ("coordinator",)
     assert roles_from({"coordinator": 401, "editor": 401, "admin": 401}) is None
+    # The reviewer's probe is a sign-off without a body: past the guard, the API calls it invalid.
+    assert roles_from({"editor": 403, "medical_reviewer": 400}) == ("medical_reviewer",)
 
 
 def test_an_admin_holds_every_role_for_the_consoles_navigation() -> None:
@@ -59,3 +61,8 @@ def test_an_admin_holds_every_role_for_the_consoles_navigation() -> None:
 
 def test_english_and_german_have_the_same_labels() -> None:
     assert LABELS["en"].keys() == LABELS["de"].keys()
+
+
+def test_a_medical_reviewer_starts_on_the_review_page() -> None:
+    assert home(("medical_reviewer",)) == "/review"
+    assert home(("editor", "medical_reviewer")) == "/editor"

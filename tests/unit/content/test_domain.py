@@ -16,7 +16,7 @@ from services.content.domain.locales import (
 )
 from services.content.domain.publishing import publish_problems
 from services.content.domain.revisions import Change, diff
-from services.content.rendering import to_html, to_text
+from services.runtime.core.markdown import to_html, to_text
 from tests.content_samples import condition, treatment
 
 

@@ -1,4 +1,5 @@
-"""Markdown to sanitised HTML, done once at publish time so reads serve stored bytes.
+"""Markdown to sanitised HTML: content renders at publish time (so reads serve stored bytes),
+the console renders an editor's preview with the same rules.
 
 markdown-it-py (CommonMark) renders, nh3 (ammonia) sanitises: editors may not write raw HTML,
 and anything that slips through a renderer bug is stripped to a safe allow-list anyway."""
@@ -24,7 +25,12 @@ def _markdown() -> MarkdownIt:
 
 
 def to_html(markdown: str) -> str:
-    html = _markdown().render(markdown)
+    return clean_html(_markdown().render(markdown))
+
+
+def clean_html(html: str) -> str:
+    """HTML cut down to what rendered Markdown may hold: for HTML another service rendered
+    and a page embeds (the console shows a draft content rendered)."""
     return nh3.clean(
         html,
         tags=_ALLOWED_TAGS,
