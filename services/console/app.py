@@ -15,6 +15,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from services.console.api.context import Wiring, refusal
+from services.console.api.coordination_pages import CoordinationPages
 from services.console.api.health import HealthController
 from services.console.api.pages import AdminPages, CoordinatorPages, EditorPages, SessionPages
 from services.console.domain.sessions import Timeouts
@@ -100,6 +101,7 @@ def create_app(settings: ConsoleSettings) -> Litestar:
             CoordinatorPages,
             EditorPages,
             AdminPages,
+            CoordinationPages,
             HealthController,
             create_static_files_router(path="/static", directories=[HERE / "static"]),
         ],

@@ -226,7 +226,7 @@ def test_a_coordinator_takes_a_new_inquiry_to_completed_bookings_in_the_console(
     # The totals are checked before anything is sent: the case is unchanged.
     expect(page.get_by_text("the items add up to 21500.00")).to_be_visible()
     steps.shot("offer-refused")
-    page.go_back()
+    # The form comes back with what was entered: only the total needs correcting.
     page.get_by_label("Total (EUR)", exact=True).fill("21500.00")
     page.get_by_role("button", name="Send offer").click()
     expect(page.locator("[data-status]")).to_have_text("offer_sent")

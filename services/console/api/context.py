@@ -90,4 +90,6 @@ def refusal(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
         return redirect
     current: Opened | None = request.scope.get("state", {}).get("opened")
     back = request.headers.get("referer", "")
-    return page("error.html", current, exc.status, key=exc.key, detail=exc.detail, back=back)
+    return page(
+        exc.template, current, exc.status, key=exc.key, detail=exc.detail, back=back, **exc.context
+    )
