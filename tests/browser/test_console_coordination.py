@@ -347,7 +347,7 @@ def test_the_case_timeline_refreshes_in_place(
     expect(entries).to_have_count(1)
     page.evaluate("window.kept = 'case page'")
     api_step(inquiries, coordinator, case_id, "coordinator", {"coordinator": "local-coordinator"})
-    page.get_by_role("link", name="Refresh bookings and timeline").click()
+    page.get_by_role("link", name="Refresh the case's progress").click()
     expect(entries).to_have_count(2)
     expect(entries.last).to_contain_text("assigned")
     assert page.evaluate("window.kept") == "case page", "the refresh reloaded the whole page"
@@ -356,5 +356,5 @@ def test_the_case_timeline_refreshes_in_place(
     # Without JavaScript the same link reloads the page, with the same timeline.
     plain = sign_in(no_script, site_stack, "coordinator")
     plain.goto(f"{site_stack['console']}/cases/{case_id}")
-    plain.get_by_role("link", name="Refresh bookings and timeline").click()
+    plain.get_by_role("link", name="Refresh the case's progress").click()
     expect(plain.locator("[data-timeline] li")).to_have_count(2)

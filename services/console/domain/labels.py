@@ -154,7 +154,7 @@ LABELS: dict[str, dict[str, str]] = {
         "view_expiring_hint": "Cases whose open offer lapses within 7 days.",
         "coordinators_hint": "Suggestions: the coordinators named on the cases you can see.",
         "form_refused": "Please correct the marked fields; nothing was sent.",
-        "refresh": "Refresh bookings and timeline",
+        "refresh": "Refresh the case's progress",
         "changed_heading": "Someone changed this case",
         "changed_here": (
             "Someone changed this case; here is what changed. Nothing of yours was saved."
@@ -354,7 +354,7 @@ LABELS: dict[str, dict[str, str]] = {
         "view_expiring_hint": "Fälle, deren offenes Angebot innerhalb von 7 Tagen abläuft.",
         "coordinators_hint": "Vorschläge: die Koordinatoren der Fälle, die Sie sehen.",
         "form_refused": "Bitte korrigieren Sie die markierten Felder; nichts wurde gesendet.",
-        "refresh": "Buchungen und Verlauf aktualisieren",
+        "refresh": "Fortschritt des Falls aktualisieren",
         "changed_heading": "Jemand hat diesen Fall geändert",
         "changed_here": (
             "Jemand hat diesen Fall geändert; hier steht, was sich geändert hat. Ihre Eingabe"
