@@ -358,3 +358,25 @@ def test_the_case_timeline_refreshes_in_place(
     plain.goto(f"{site_stack['console']}/cases/{case_id}")
     plain.get_by_role("link", name="Refresh the case's progress").click()
     expect(plain.locator("[data-timeline] li")).to_have_count(2)
+
+
+def test_a_refusal_during_a_partial_update_is_shown_and_an_ended_session_signs_in_again(
+    site_stack: dict[str, Any], steps: Steps
+) -> None:
+    page = sign_in(steps, site_stack, "coordinator")
+    expect(page.get_by_role("heading", name="Case inbox")).to_be_visible()
+    # A view the console does not know, asked for as the tabs ask (htmx, swapping the region):
+    # the refusal replaces the page's main part instead of being dropped.
+    page.evaluate(
+        """htmx.ajax('GET', '/inbox?view=everything',
+                     {target: '#inbox-view', select: '#inbox-view', swap: 'outerHTML'})"""
+    )
+    expect(page.locator("[data-refusal=refused]")).to_be_visible()
+    expect(page.get_by_text("no inbox view 'everything'")).to_be_visible()
+    steps.shot("refused-in-place")
+    # The session ends (the cookie is gone): the next partial update goes to the sign-in page.
+    page.goto(site_stack["console"] + "/inbox")
+    page.context.clear_cookies()
+    page.get_by_role("navigation", name="Inbox views").get_by_role("link", name="New").click()
+    expect(page).to_have_url(site_stack["console"] + "/sign-in?expired=1")
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
