@@ -380,3 +380,52 @@ def test_a_refusal_during_a_partial_update_is_shown_and_an_ended_session_signs_i
     page.get_by_role("navigation", name="Inbox views").get_by_role("link", name="New").click()
     expect(page).to_have_url(site_stack["console"] + "/sign-in?expired=1")
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+
+
+def test_the_apis_refusal_of_a_confirmation_field_is_shown_beside_it_with_the_form_kept(
+    site_stack: dict[str, Any], inquiries: httpx.Client, steps: Steps, axe_source: str
+) -> None:
+    coordinator = bearer(site_stack, "coordinator")
+    case_id = submit_by_api(inquiries, site_stack)["id"]
+    api_step(inquiries, coordinator, case_id, "coordinator", {"coordinator": "local-coordinator"})
+    api_step(inquiries, coordinator, case_id, "transitions", {"to": "in_review"})
+    api_step(inquiries, coordinator, case_id, "offers", offer())
+    api_step(inquiries, coordinator, case_id, "offers/1/accept")
+    page = sign_in(steps, site_stack, "coordinator")
+    page.goto(f"{site_stack['console']}/cases/{case_id}")
+    for label, value in {
+        "Amount (EUR)": "5000.00",
+        "Paid or issued on": "2026-11-20",
+        "Payment reference": "SEPA-2026-11-0042",
+        "Payer's name": "Taras Kovalenko",
+        # Not a flight number: only the API knows its pattern, and names the field.
+        "Arrival flight": "lh 1491",
+        "Airport (IATA)": "FRA",
+        "Scheduled arrival (clinic time)": "2027-02-01T14:35",
+        "Clinic name": "Kerckhoff-Klinik",
+        "Clinic address": "Benekestr. 2-8, 61231 Bad Nauheim",
+        "Admission": "2027-02-02",
+        "Planned discharge": "2027-02-12",
+    }.items():
+        page.get_by_label(label, exact=True).fill(value)
+    page.get_by_label("Payer", exact=True).select_option("relative")
+    page.get_by_label("Book an airport transfer").check()
+    page.get_by_role("button", name="Confirm with travel plan").click()
+
+    expect(page.locator("[data-refusal=form_refused]")).to_be_visible()
+    expect(page.locator("[data-problem=flight_number]")).to_be_visible()
+    expect(page.get_by_label("Arrival flight", exact=True)).to_have_attribute(
+        "aria-invalid", "true"
+    )
+    # What was entered is kept: text, choices and ticks.
+    expect(page.get_by_label("Payment reference", exact=True)).to_have_value("SEPA-2026-11-0042")
+    expect(page.get_by_label("Payer", exact=True)).to_have_value("relative")
+    expect(page.get_by_label("Book an airport transfer")).to_be_checked()
+    steps.shot("confirmation-refused-by-field")
+    assert violations(page, axe_source) == []
+    case = inquiries.get(f"{CASES}/{case_id}", headers=coordinator).json()
+    assert case["status"] == "accepted"
+
+    page.get_by_label("Arrival flight", exact=True).fill("LH1491")
+    page.get_by_role("button", name="Confirm with travel plan").click()
+    expect(page.locator("[data-status]")).to_have_text("confirmed")

@@ -57,10 +57,11 @@ async def case_context(apis: Apis, token: str, case_id: str) -> dict[str, Any]:
     }
 
 
-def _field(api_field: str) -> str:
+def _field(api_field: str, fields: Mapping[str, str]) -> str:
     """An API field path ("programmes[0].total", "plan.arrival.airport") as the form's field:
-    its last name, which is what the form calls it where the two agree."""
-    return api_field.replace("]", "").replace("[", ".").rsplit(".", 1)[-1]
+    its last name where the form has a field of that name, the whole path otherwise."""
+    last = api_field.replace("]", "").replace("[", ".").rsplit(".", 1)[-1]
+    return last if last in fields else api_field
 
 
 async def form_refused(
@@ -97,7 +98,7 @@ async def guarded(
                 ) from None
         named = exc.context.get("problems") or []
         if isinstance(named, list) and named:
-            problems = {_field(p["field"]): p["message"] for p in named}
+            problems = {_field(p["field"], fields): p["message"] for p in named}
             raise await form_refused(apis, current, case_id, fields, problems) from None
         raise
 
