@@ -16,6 +16,7 @@ from litestar.template.config import TemplateConfig
 
 from services.console.api.admin_pages import AdministrationPages
 from services.console.api.context import Wiring, refusal
+from services.console.api.coordination_pages import CoordinationPages
 from services.console.api.editor_pages import EditorPages, ReviewPages
 from services.console.api.health import HealthController
 from services.console.api.pages import AdminPages, CoordinatorPages, SessionPages
@@ -106,6 +107,7 @@ def create_app(settings: ConsoleSettings) -> Litestar:
             AdminPages,
             SupportPages,
             AdministrationPages,
+            CoordinationPages,
             HealthController,
             create_static_files_router(path="/static", directories=[HERE / "static"]),
         ],

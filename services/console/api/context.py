@@ -112,10 +112,22 @@ def refusal(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     with the status the API gave."""
     if not isinstance(exc, ConsoleError):
         raise exc
+    # A partial update (htmx) would follow a redirect and swap a fragment of the sign-in page,
+    # or drop an error page: it is told to navigate, or to show the refusal in place of <main>.
+    partial = request.headers.get("hx-request") == "true"
     if isinstance(exc, SignInNeeded):
-        redirect = Redirect("/sign-in?expired=1", status_code=303)
+        redirect: Response[Any] = Redirect("/sign-in?expired=1", status_code=303)
+        if partial:
+            redirect = Response(b"", headers={"HX-Redirect": "/sign-in?expired=1"})
         clear_session_cookie(redirect, request)
         return redirect
     current: Opened | None = request.scope.get("state", {}).get("opened")
     back = request.headers.get("referer", "")
-    return page("error.html", current, exc.status, key=exc.key, detail=exc.detail, back=back)
+    shown = page(
+        exc.template, current, exc.status, key=exc.key, detail=exc.detail, back=back, **exc.context
+    )
+    if partial:
+        shown.headers.update(
+            {"HX-Retarget": "main", "HX-Reselect": "main", "HX-Reswap": "outerHTML"}
+        )
+    return shown

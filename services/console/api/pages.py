@@ -21,10 +21,12 @@ from services.console.api.context import (
 )
 from services.console.api.context import remember as _remember
 from services.console.api.context import whole as _int
+from services.console.api.coordination_pages import case_context, form_refused, guarded
+from services.console.domain import coordination as views
 from services.console.domain import forms
 from services.console.domain import roles as role_probes
 from services.console.domain.labels import LANGUAGES
-from services.console.usecases import casework
+from services.console.usecases import casework, coordination
 from services.console.usecases.apis import ForgedForm, Refused
 
 
@@ -92,44 +94,63 @@ class CoordinatorPages(Controller):
         status: FromQuery[str] = "",
         queue: FromQuery[str] = "",
         cursor: FromQuery[str] = "",
+        view: FromQuery[str] = "",
+        before: FromQuery[str] = "",
     ) -> Template:
+        """The free filters (queue and status), or one of the named views (`view`)."""
         current = await opened(request)
         _remember(request, current)
-        found = await casework.inbox(
-            wiring(request).apis,
-            current.token,
+        if view:
+            chosen = views.inbox_view(view, datetime.now(UTC), before)
+            if chosen is None:
+                raise Refused(f"no inbox view {view!r}")
+            before = chosen.params.get("offer_expires_before", "")
+            found = await coordination.cases_in_view(
+                wiring(request).apis, current.token, chosen, cursor
+            )
+        else:
+            found = await casework.inbox(
+                wiring(request).apis,
+                current.token,
+                status=status,
+                unassigned=queue == "unassigned",
+                cursor=cursor,
+            )
+        return page(
+            "inbox.html",
+            current,
+            cases=found,
             status=status,
-            unassigned=queue == "unassigned",
-            cursor=cursor,
+            queue=queue,
+            view=view,
+            before=before,
+            views=views.VIEWS,
         )
-        return page("inbox.html", current, cases=found, status=status, queue=queue)
 
     @get("/cases/{case_id:uuid}")
     async def case(self, request: Request[Any, Any, Any], case_id: FromPath[Any]) -> Template:
         current = await opened(request)
         _remember(request, current)
-        found, bookings = await casework.case_page(
-            wiring(request).apis, current.token, str(case_id)
-        )
-        return page(
-            "case.html",
-            current,
-            case=found,
-            bookings=bookings,
-            plain_transitions=casework.PLAIN_TRANSITIONS,
-        )
+        context = await case_context(wiring(request).apis, current.token, str(case_id))
+        return page("case.html", current, **context)
 
     @post("/cases/{case_id:uuid}/assign")
     async def assign(self, request: Request[Any, Any, Any], case_id: FromPath[Any]) -> Redirect:
         current = await opened(request)
         _remember(request, current)
         fields = await checked_form(request, current)
-        await casework.assign(
-            wiring(request).apis,
-            current.token,
+        await guarded(
+            request,
+            current,
             str(case_id),
-            _int(fields, "version"),
-            fields.get("coordinator", "").strip(),
+            fields,
+            casework.assign(
+                wiring(request).apis,
+                current.token,
+                str(case_id),
+                _int(fields, "version"),
+                fields.get("coordinator", "").strip(),
+            ),
         )
         return Redirect(f"/cases/{case_id}", status_code=303)
 
@@ -138,13 +159,19 @@ class CoordinatorPages(Controller):
         current = await opened(request)
         _remember(request, current)
         fields = await checked_form(request, current)
-        await casework.transition(
-            wiring(request).apis,
-            current.token,
+        await guarded(
+            request,
+            current,
             str(case_id),
-            _int(fields, "version"),
-            fields.get("to", ""),
-            fields.get("reason", "").strip(),
+            fields,
+            casework.transition(
+                wiring(request).apis,
+                current.token,
+                str(case_id),
+                _int(fields, "version"),
+                fields.get("to", ""),
+                fields.get("reason", "").strip(),
+            ),
         )
         return Redirect(f"/cases/{case_id}", status_code=303)
 
@@ -153,12 +180,18 @@ class CoordinatorPages(Controller):
         current = await opened(request)
         _remember(request, current)
         fields = await checked_form(request, current)
-        await casework.accept_offer(
-            wiring(request).apis,
-            current.token,
+        await guarded(
+            request,
+            current,
             str(case_id),
-            _int(fields, "version"),
-            _int(fields, "offer_version"),
+            fields,
+            casework.accept_offer(
+                wiring(request).apis,
+                current.token,
+                str(case_id),
+                _int(fields, "version"),
+                _int(fields, "offer_version"),
+            ),
         )
         return Redirect(f"/cases/{case_id}", status_code=303)
 
@@ -212,12 +245,20 @@ class CoordinatorPages(Controller):
         build = _STEPS.get(step)
         if build is None:
             raise Refused(f"no such step: {step}")
+        apis = wiring(request).apis
         try:
             body = build(fields)
         except forms.FormProblem as exc:
-            raise Refused(str(exc)) from None
-        await casework.send(
-            wiring(request).apis, current.token, str(case_id), _int(fields, "version"), step, body
+            # Nothing is sent: the form again, the values kept, the mistake by its field.
+            raise await form_refused(
+                apis, current, str(case_id), fields, {exc.field: str(exc)}
+            ) from None
+        await guarded(
+            request,
+            current,
+            str(case_id),
+            fields,
+            casework.send(apis, current.token, str(case_id), _int(fields, "version"), step, body),
         )
         return Redirect(f"/cases/{case_id}", status_code=303)
 

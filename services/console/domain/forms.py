@@ -18,6 +18,11 @@ CLINIC_TIME = ZoneInfo("Europe/Berlin")
 class FormProblem(ValueError):
     """A field the person must correct; the message names it."""
 
+    @property
+    def field(self) -> str:
+        """The field the message names (its first word), to show the message beside it."""
+        return str(self).split(maxsplit=1)[0].rstrip(":") if str(self) else ""
+
 
 def _text(fields: Mapping[str, str], name: str) -> str:
     value = fields.get(name, "").strip()

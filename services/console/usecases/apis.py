@@ -20,10 +20,13 @@ class ConsoleError(Exception):
 
     status = 400
     key = "refused"
+    # The page that shows the refusal, and what it needs beyond the key and detail.
+    template = "error.html"
 
-    def __init__(self, detail: str = "") -> None:
+    def __init__(self, detail: str = "", **context: object) -> None:
         super().__init__(detail)
         self.detail = detail
+        self.context = context
 
 
 class SignInNeeded(ConsoleError):
@@ -54,9 +57,9 @@ class Refused(ConsoleError):
     """Any other 4xx: the API's own detail is shown."""
 
 
-class Conflicted(Refused):
-    """409: the thing is not in a state that allows the request (the API's detail says why);
-    a use case may tell it as a concurrent change."""
+class Conflict(Refused):
+    """409 from the API: the step does not fit the case as it now is (another may have moved
+    it meanwhile)."""
 
     status = 409
 
@@ -100,15 +103,29 @@ class Apis:
         if response.status_code == 412:
             raise Changed(_detail(response))
         if response.status_code == 409:
-            raise Conflicted(_detail(response))
+            raise Conflict(_detail(response))
         if response.status_code >= 400:
-            raise Refused(_detail(response))
+            raise Refused(_detail(response), problems=_problems(response))
         payload = response.json() if response.content else None
         return ApiAnswer(status=response.status_code, body=payload)
 
 
 def _auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+
+def _problems(response: httpx.Response) -> list[dict[str, str]]:
+    """The API's problems by field (`errors` of its problem document), when it names any."""
+    try:
+        problem = response.json()
+    except ValueError:
+        return []
+    found = problem.get("errors") if isinstance(problem, dict) else None
+    return [
+        {"field": str(e.get("field", "")), "message": str(e.get("message", ""))}
+        for e in (found if isinstance(found, list) else [])
+        if isinstance(e, dict)
+    ]
 
 
 def _detail(response: httpx.Response) -> str:

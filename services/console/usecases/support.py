@@ -8,7 +8,7 @@ import asyncio
 from typing import Any
 
 from services.console.domain import support
-from services.console.usecases.apis import Apis, Changed, Conflicted
+from services.console.usecases.apis import Apis, Changed, Conflict
 
 DESK = "/v1/support/desk/cases"
 # The desk lists open cases urgent first up to this many, with no cursor: the console asks for
@@ -52,7 +52,7 @@ async def act(apis: Apis, token: str, case_id: str, action: str, shown: str) -> 
     await _unchanged(apis, token, case_id, shown)
     try:
         await apis.call(token, "support", "POST", f"{DESK}/{case_id}/{action}")
-    except Conflicted as exc:
+    except Conflict as exc:
         raise CaseMoved(exc.detail) from None
 
 

@@ -34,6 +34,7 @@ from services.inquiries.domain.views import CasePage, CaseView, ConsentEntry, No
 from services.inquiries.usecases import casework
 from services.inquiries.usecases.privacy import consent
 from services.runtime.access import audit
+from services.runtime.core.errors import BadRequest, FieldProblem
 from services.runtime.service.running import KeysDependency, RuntimeDependency
 
 
@@ -48,7 +49,10 @@ class CoordinatorController(Controller):
         description=(
             f"Filters: status, condition_slug, submitted_from and submitted_to (dates, "
             f"inclusive, UTC), coordinator, unassigned (true: only the queue of cases no one "
-            f"has claimed). limit is 1 to {casework.MAX_PAGE} (50 by default). A bad filter, "
+            f"has claimed), mine (true: only the cases assigned to the caller; with a "
+            f"coordinator naming someone else a 400), offer_expires_before (a time with its "
+            f"offset: only cases whose open offer lapses before it). "
+            f"limit is 1 to {casework.MAX_PAGE} (50 by default). A bad filter, "
             "limit or cursor is a 400 naming it. A coordinator sees the cases assigned to them "
             "and the unassigned ones; a lead_coordinator or an admin sees every case."
         ),
@@ -64,9 +68,18 @@ class CoordinatorController(Controller):
         submitted_to: FromQuery[date | None] = None,
         coordinator: FromQuery[str | None] = None,
         unassigned: FromQuery[bool] = False,
+        mine: FromQuery[bool] = False,
+        offer_expires_before: FromQuery[datetime | None] = None,
         cursor: FromQuery[str | None] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=casework.MAX_PAGE)] = 50,
     ) -> Response[CasePage]:
+        if mine:
+            me = request.state.principal.person
+            if coordinator is not None and coordinator != me:
+                raise BadRequest(
+                    [FieldProblem(field="coordinator", message="names someone else with mine")]
+                )
+            coordinator = me
         query = casework.CaseQuery(
             status=status,
             condition_slug=condition_slug,
@@ -74,6 +87,7 @@ class CoordinatorController(Controller):
             submitted_to=submitted_to,
             coordinator=coordinator,
             unassigned=unassigned,
+            offer_expires_before=offer_expires_before,
             cursor=cursor,
             limit=limit,
         )

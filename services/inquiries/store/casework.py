@@ -21,6 +21,8 @@ class CaseFilter(msgspec.Struct, frozen=True, kw_only=True):
     # A coordinator's view: their cases and the unassigned ones (None: every case).
     viewer: str | None = None
     unassigned: bool = False
+    # Only cases whose open offer lapses before this moment (the offers expiring soon).
+    offer_expires_before: datetime | None = None
 
 
 async def list_cases(
@@ -42,6 +44,9 @@ async def list_cases(
               AND ($6::timestamptz IS NULL OR (submitted_at, id) < ($6, $7::uuid))
               AND ($9::text IS NULL OR coordinator IS NULL OR coordinator = $9)
               AND (NOT $10::boolean OR coordinator IS NULL)
+              AND ($11::timestamptz IS NULL OR EXISTS (
+                    SELECT 1 FROM offers o WHERE o.inquiry_id = inquiries.id
+                      AND o.state = 'open' AND o.valid_until < $11))
             ORDER BY submitted_at DESC, id DESC LIMIT $8""",
         where.status,
         where.condition_slug,
@@ -53,6 +58,7 @@ async def list_cases(
         limit,
         where.viewer,
         where.unassigned,
+        where.offer_expires_before,
     )
     return [case_row(r) for r in rows]
 

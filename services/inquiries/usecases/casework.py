@@ -252,6 +252,7 @@ class CaseQuery(msgspec.Struct, frozen=True, kw_only=True):
     submitted_to: date | None = None
     coordinator: str | None = None
     unassigned: bool = False
+    offer_expires_before: datetime | None = None
     cursor: str | None = None
     limit: int = 50
 
@@ -293,6 +294,10 @@ def _filter(query: CaseQuery) -> tuple[store.CaseFilter, tuple[datetime, uuid.UU
         problems.append(FieldProblem(field="limit", message=f"must be from 1 to {MAX_PAGE}"))
     if query.submitted_from and query.submitted_to and query.submitted_to < query.submitted_from:
         problems.append(FieldProblem(field="submitted_to", message="is before submitted_from"))
+    if query.offer_expires_before is not None and query.offer_expires_before.utcoffset() is None:
+        problems.append(
+            FieldProblem(field="offer_expires_before", message="needs a time zone offset")
+        )
     after = None
     if query.cursor is not None:
         try:
@@ -311,6 +316,7 @@ def _filter(query: CaseQuery) -> tuple[store.CaseFilter, tuple[datetime, uuid.UU
         ),
         coordinator=query.coordinator,
         unassigned=query.unassigned,
+        offer_expires_before=query.offer_expires_before,
     )
     return where, after
 

@@ -4,13 +4,15 @@ and commands alike. Each staff read of a case is in the audit log."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 import asyncpg
 import pytest
 
 from services.runtime.access import staff
-from tests.integration.inquiries.casefile import CASES, Client, case, step, submit
+from tests.integration.inquiries.casefile import CASES, Client, case, move, offer, step, submit
 
 
 async def bearer(db: asyncpg.Connection, person: str, role: staff.Role) -> dict[str, str]:
@@ -105,6 +107,42 @@ async def test_a_coordinator_claims_from_the_queue_but_only_a_lead_assigns_other
     given = await step(client, lead, three["queue"], "coordinator", {"coordinator": "Dmytro"})
     assert given["coordinator"] == "Dmytro"
     assert (await client.get(f"{CASES}/{three['queue']}", headers=carla)).status_code == 404
+
+
+async def test_mine_lists_only_the_callers_own_cases(
+    client: Client, casedb: asyncpg.Connection, lead: dict[str, str], three: dict[str, str]
+) -> None:
+    carla = await bearer(casedb, "Carla", "coordinator")
+    assert await listed(client, carla, "mine=true") == {three["carla"]}
+    assert await listed(client, carla, "mine=true&coordinator=Carla") == {three["carla"]}
+    # The lead sees every case, but "mine" is still only the lead's own: none here.
+    assert await listed(client, lead, "mine=true") == set()
+    refused = await client.get(f"{CASES}?mine=true&coordinator=Dmytro", headers=carla)
+    assert refused.status_code == 400
+    assert "coordinator" in refused.text
+
+
+async def test_offers_expiring_lists_cases_whose_open_offer_lapses_before_the_time(
+    client: Client, lead: dict[str, str], three: dict[str, str]
+) -> None:
+    now = datetime.now(UTC)
+    soon, later = three["carla"], three["dmytro"]
+    for inquiry_id, days in ((soon, 2), (later, 30)):
+        await move(client, lead, inquiry_id, "in_review")
+        await step(client, lead, inquiry_id, "offers", offer(now + timedelta(days=days)))
+
+    def before(days: int) -> str:
+        return "offer_expires_before=" + quote((now + timedelta(days=days)).isoformat())
+
+    assert await listed(client, lead, before(7)) == {soon}
+    assert await listed(client, lead, before(60)) == {soon, later}
+    assert await listed(client, lead, before(1)) == set()
+    # Once accepted, the offer is no longer open: it expires no more.
+    await step(client, lead, soon, "offers/1/accept")
+    assert await listed(client, lead, before(7)) == set()
+    naive = await client.get(f"{CASES}?offer_expires_before=2027-01-01T00:00:00", headers=lead)
+    assert naive.status_code == 400
+    assert "offer_expires_before" in naive.text
 
 
 async def test_a_bad_queue_filter_is_a_400(
