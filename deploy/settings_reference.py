@@ -139,6 +139,9 @@ DESCRIPTIONS: dict[str, str] = {
     "incidents, messages that failed",
     "NOTIFICATIONS_STATUS_URL": "the patient's status page, `{inquiry_id}` replaced; never "
     "carries the access token",
+    "NOTIFICATIONS_SUPPORT_URL": "where the patient reads a support case with their token, "
+    "`{inquiry_id}` and `{case_id}` replaced (the link of a support reply); never carries the "
+    "access token",
     "NOTIFICATIONS_STAFF_LANGUAGE": "language of the staff alerts",
     "NOTIFICATIONS_SMTP_HOST": "the SMTP server messages are sent through",
     "NOTIFICATIONS_SMTP_PORT": "its port (465 with `tls`, 587 with `starttls`)",

@@ -23,7 +23,7 @@ from services.notifications.api.deliveries import NotificationController
 from services.notifications.delivery.email import EmailSender, SmtpConfig
 from services.notifications.delivery.sms import ProviderSms, SmsApiConfig, SmsSink
 from services.notifications.domain.decisions import LANGUAGES
-from services.notifications.rendering import Templates
+from services.notifications.rendering import SUPPORT_URL, Templates
 from services.notifications.usecases import Notifying, Retries, Send
 from services.runtime.core.settings import Port, PositiveFloat, PositiveInt
 from services.runtime.messaging.request_reply import ask
@@ -36,6 +36,9 @@ Email = Annotated[str, msgspec.Meta(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_l
 # "Name <address>" or a bare address.
 Mailbox = Annotated[str, msgspec.Meta(pattern=r"^([^<>\r\n]*<)?[^@\s<>]+@[^@\s<>]+>?$")]
 StatusUrl = Annotated[str, msgspec.Meta(pattern=r"^https?://\S*\{inquiry_id\}\S*$")]
+SupportUrl = Annotated[
+    str, msgspec.Meta(pattern=r"^https?://(?=\S*\{inquiry_id\})(?=\S*\{case_id\})\S*$")
+]
 
 
 class NotificationsSettings(SealingSettings, frozen=True, kw_only=True, rename="upper"):
@@ -45,6 +48,9 @@ class NotificationsSettings(SealingSettings, frozen=True, kw_only=True, rename="
     notifications_oncall_email: Email
     # The patient's status page; `{inquiry_id}` is replaced. Never carries the access token.
     notifications_status_url: StatusUrl = "http://127.0.0.1:3000/status?inquiry={inquiry_id}"
+    # Where the patient reads a support case (its thread) with their access token;
+    # `{inquiry_id}` and `{case_id}` are replaced. Never carries the token.
+    notifications_support_url: SupportUrl = SUPPORT_URL
     notifications_staff_language: Literal["en", "de", "uk", "ru", "ar"] = "en"
     # The SMTP server: "tls" (implicit, usually 465), "starttls" (usually 587) or "none" (a
     # local catcher only).
@@ -150,7 +156,10 @@ DEFINITION = ServiceDefinition(
 
 def create_app(settings: NotificationsSettings) -> Litestar:
     keys = settings.key_ring()
-    templates = Templates(status_url=settings.notifications_status_url)
+    templates = Templates(
+        status_url=settings.notifications_status_url,
+        support_url=settings.notifications_support_url,
+    )
     email = EmailSender(settings.smtp())
 
     def senders(sms: ProviderSms | SmsSink | None) -> dict[ContactChannel, Send]:
