@@ -146,6 +146,9 @@ DESCRIPTIONS: dict[str, str] = {
     "NOTIFICATIONS_SMTP_HOST": "the SMTP server messages are sent through",
     "NOTIFICATIONS_SMTP_PORT": "its port (465 with `tls`, 587 with `starttls`)",
     "NOTIFICATIONS_SMTP_SECURITY": "`tls` (implicit), `starttls`, or `none` (a local catcher only)",
+    "NOTIFICATIONS_SMTP_CA_FILE": "PEM CA certificates that sign the SMTP server's certificate "
+    "(a private CA), trusted instead of the system's (empty: the system's); the host name is "
+    "verified either way",
     "NOTIFICATIONS_SMTP_USERNAME": "login at the SMTP server (empty: none)",
     "NOTIFICATIONS_SMTP_PASSWORD": "its password; never logged",
     "NOTIFICATIONS_SMTP_TIMEOUT": "seconds an SMTP exchange may take",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
@@ -57,6 +58,9 @@ class NotificationsSettings(SealingSettings, frozen=True, kw_only=True, rename="
     notifications_smtp_host: str = "127.0.0.1"
     notifications_smtp_port: Port = 587
     notifications_smtp_security: Literal["none", "starttls", "tls"] = "starttls"
+    # PEM CA certificates that sign the SMTP server's certificate (a private CA), trusted
+    # instead of the system's; empty: the system's. The host name is verified either way.
+    notifications_smtp_ca_file: str = ""
     notifications_smtp_username: str = ""
     # Never logged.
     notifications_smtp_password: str = ""
@@ -93,6 +97,11 @@ class NotificationsSettings(SealingSettings, frozen=True, kw_only=True, rename="
             raise ValueError(
                 "NOTIFICATIONS_LEASE is invalid: it must be longer than NOTIFICATIONS_SMTP_TIMEOUT"
             )
+        if self.notifications_smtp_ca_file and not os.path.isfile(self.notifications_smtp_ca_file):
+            raise ValueError(
+                f"NOTIFICATIONS_SMTP_CA_FILE is invalid: {self.notifications_smtp_ca_file} is not "
+                "a file"
+            )
         if self.notifications_sms == "api":
             for name in ("url", "account", "key", "sender"):
                 if not getattr(self, f"notifications_sms_{name}"):
@@ -124,6 +133,7 @@ class NotificationsSettings(SealingSettings, frozen=True, kw_only=True, rename="
             host=self.notifications_smtp_host,
             port=self.notifications_smtp_port,
             security=self.notifications_smtp_security,
+            ca_file=self.notifications_smtp_ca_file,
             username=self.notifications_smtp_username,
             password=self.notifications_smtp_password,
             sender=self.notifications_sender,

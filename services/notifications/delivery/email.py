@@ -27,6 +27,8 @@ class SmtpConfig(msgspec.Struct, frozen=True, kw_only=True):
     host: str
     port: int
     security: Security
+    # PEM CA certificates to trust for the server's certificate; empty: the system's.
+    ca_file: str = ""
     username: str = ""
     password: str = ""
     sender: str
@@ -101,6 +103,7 @@ class EmailSender:
                 password=config.password or None,
                 use_tls=config.security == "tls",
                 start_tls=config.security == "starttls",
+                cert_bundle=config.ca_file or None,
                 timeout=config.timeout,
             )
         except aiosmtplib.SMTPRecipientsRefused as exc:
