@@ -149,6 +149,12 @@ DESCRIPTIONS: dict[str, str] = {
     "NOTIFICATIONS_SMTP_CA_FILE": "PEM CA certificates that sign the SMTP server's certificate "
     "(a private CA), trusted instead of the system's (empty: the system's); the host name is "
     "verified either way",
+    "NOTIFICATIONS_BOUNCE_ADDRESS": "the return path's base, `bounces@domain`: each message goes "
+    "out with `bounces+<notification id>@domain` (VERP) so a later bounce names it (empty: the "
+    "sender's address, no bounce tracking)",
+    "NOTIFICATIONS_BOUNCE_HOST": "address the bounce listener binds",
+    "NOTIFICATIONS_BOUNCE_PORT": "port of the SMTP listener that takes delivery-status reports "
+    "(RFC 3464) the MX relays for the bounce address (0: off)",
     "NOTIFICATIONS_SMTP_USERNAME": "login at the SMTP server (empty: none)",
     "NOTIFICATIONS_SMTP_PASSWORD": "its password; never logged",
     "NOTIFICATIONS_SMTP_TIMEOUT": "seconds an SMTP exchange may take",
