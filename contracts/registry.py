@@ -49,6 +49,7 @@ from contracts.partners import (
 )
 from contracts.support import (
     CaseEscalated,
+    CaseReplied,
     InterpreterRequested,
     TokenChecked,
     TokenCheckFailed,
@@ -316,6 +317,16 @@ SUPPORT_INTERPRETER_REQUESTED = Channel(
         "Nobody on call speaks a case's language: an interpreter is asked to join by phone."
     ),
 )
+SUPPORT_CASE_REPLIED = Channel(
+    address="support.case.replied.v1",
+    stream="SUPPORT",
+    messages=(CaseReplied,),
+    description=(
+        "An agent replied in a case the patient follows (opened by them, or for them by a "
+        "coordinator, and linked to their inquiry): notifications tells the patient to read it "
+        "with their access token. Never the reply's text."
+    ),
+)
 
 NOTIFICATION_FAILED = Channel(
     address="notifications.notification.failed.v1",
@@ -441,6 +452,7 @@ CHANNELS: tuple[Channel, ...] = (
     PARTNER_SUPPORT_REQUESTED,
     SUPPORT_CASE_ESCALATED,
     SUPPORT_INTERPRETER_REQUESTED,
+    SUPPORT_CASE_REPLIED,
     NOTIFICATION_FAILED,
     *DEAD_LETTERS_RECORDED.values(),
     PARTNER_OFFERS,

@@ -84,5 +84,16 @@ class InterpreterRequested(Event, frozen=True, kw_only=True, tag="interpreter_re
     requested_at: AwareDatetime
 
 
-SupportEvent = CaseEscalated | InterpreterRequested
+class CaseReplied(Event, frozen=True, kw_only=True, tag="case_replied"):
+    """An agent replied in a case the patient follows with their access token (one they opened,
+    or one a coordinator opened for them): notifications tells the patient, in the case's
+    language, to read the reply where their token opens it. Ids and the language only: the
+    reply itself never leaves the support service (email and SMS are not confidential)."""
+
+    case_id: CaseId
+    inquiry_id: InquiryId
+    language: Annotated[str, msgspec.Meta(pattern=r"^[a-z]{2,3}$")]
+
+
+SupportEvent = CaseEscalated | InterpreterRequested | CaseReplied
 support_event_decoder = msgspec.json.Decoder(SupportEvent)

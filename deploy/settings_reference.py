@@ -139,10 +139,22 @@ DESCRIPTIONS: dict[str, str] = {
     "incidents, messages that failed",
     "NOTIFICATIONS_STATUS_URL": "the patient's status page, `{inquiry_id}` replaced; never "
     "carries the access token",
+    "NOTIFICATIONS_SUPPORT_URL": "where the patient reads a support case with their token, "
+    "`{inquiry_id}` and `{case_id}` replaced (the link of a support reply); never carries the "
+    "access token",
     "NOTIFICATIONS_STAFF_LANGUAGE": "language of the staff alerts",
     "NOTIFICATIONS_SMTP_HOST": "the SMTP server messages are sent through",
     "NOTIFICATIONS_SMTP_PORT": "its port (465 with `tls`, 587 with `starttls`)",
     "NOTIFICATIONS_SMTP_SECURITY": "`tls` (implicit), `starttls`, or `none` (a local catcher only)",
+    "NOTIFICATIONS_SMTP_CA_FILE": "PEM CA certificates that sign the SMTP server's certificate "
+    "(a private CA), trusted instead of the system's (empty: the system's); the host name is "
+    "verified either way",
+    "NOTIFICATIONS_BOUNCE_ADDRESS": "the return path's base, `bounces@domain`: each message goes "
+    "out with `bounces+<notification id>@domain` (VERP) so a later bounce names it (empty: the "
+    "sender's address, no bounce tracking)",
+    "NOTIFICATIONS_BOUNCE_HOST": "address the bounce listener binds",
+    "NOTIFICATIONS_BOUNCE_PORT": "port of the SMTP listener that takes delivery-status reports "
+    "(RFC 3464) the MX relays for the bounce address (0: off)",
     "NOTIFICATIONS_SMTP_USERNAME": "login at the SMTP server (empty: none)",
     "NOTIFICATIONS_SMTP_PASSWORD": "its password; never logged",
     "NOTIFICATIONS_SMTP_TIMEOUT": "seconds an SMTP exchange may take",

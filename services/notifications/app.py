@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
@@ -19,23 +20,29 @@ from contracts.notifications import (
 )
 from contracts.registry import CONTACT
 from services.notifications import consumers
+from services.notifications.api import bounces
 from services.notifications.api.deliveries import NotificationController
 from services.notifications.delivery.email import EmailSender, SmtpConfig
 from services.notifications.delivery.sms import ProviderSms, SmsApiConfig, SmsSink
 from services.notifications.domain.decisions import LANGUAGES
-from services.notifications.rendering import Templates
+from services.notifications.rendering import SUPPORT_URL, Templates
 from services.notifications.usecases import Notifying, Retries, Send
 from services.runtime.core.settings import Port, PositiveFloat, PositiveInt
 from services.runtime.messaging.request_reply import ask
 from services.runtime.privacy.sealing import SealingSettings, sealing_fields
 from services.runtime.service.definition import ServiceDefinition
-from services.runtime.service.factory import create_service_app
+from services.runtime.service.factory import BackgroundLoop, create_service_app
 from services.runtime.service.running import Runtime
 
 Email = Annotated[str, msgspec.Meta(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
 # "Name <address>" or a bare address.
 Mailbox = Annotated[str, msgspec.Meta(pattern=r"^([^<>\r\n]*<)?[^@\s<>]+@[^@\s<>]+>?$")]
 StatusUrl = Annotated[str, msgspec.Meta(pattern=r"^https?://\S*\{inquiry_id\}\S*$")]
+# A bare address whose local part holds no "+" (the message id follows one), or empty.
+BounceAddress = Annotated[str, msgspec.Meta(pattern=r"^([^@\s+<>]+@[^@\s<>]+\.[^@\s<>]+)?$")]
+SupportUrl = Annotated[
+    str, msgspec.Meta(pattern=r"^https?://(?=\S*\{inquiry_id\})(?=\S*\{case_id\})\S*$")
+]
 
 
 class NotificationsSettings(SealingSettings, frozen=True, kw_only=True, rename="upper"):
@@ -45,18 +52,30 @@ class NotificationsSettings(SealingSettings, frozen=True, kw_only=True, rename="
     notifications_oncall_email: Email
     # The patient's status page; `{inquiry_id}` is replaced. Never carries the access token.
     notifications_status_url: StatusUrl = "http://127.0.0.1:3000/status?inquiry={inquiry_id}"
+    # Where the patient reads a support case (its thread) with their access token;
+    # `{inquiry_id}` and `{case_id}` are replaced. Never carries the token.
+    notifications_support_url: SupportUrl = SUPPORT_URL
     notifications_staff_language: Literal["en", "de", "uk", "ru", "ar"] = "en"
     # The SMTP server: "tls" (implicit, usually 465), "starttls" (usually 587) or "none" (a
     # local catcher only).
     notifications_smtp_host: str = "127.0.0.1"
     notifications_smtp_port: Port = 587
     notifications_smtp_security: Literal["none", "starttls", "tls"] = "starttls"
+    # PEM CA certificates that sign the SMTP server's certificate (a private CA), trusted
+    # instead of the system's; empty: the system's. The host name is verified either way.
+    notifications_smtp_ca_file: str = ""
     notifications_smtp_username: str = ""
     # Never logged.
     notifications_smtp_password: str = ""
     notifications_smtp_timeout: PositiveFloat = 30.0
     notifications_sender: Mailbox = "Carebridge <noreply@carebridge.example>"
     notifications_reply_to: str = ""
+    # Bounces after acceptance: messages go out with the return path
+    # `<local>+<notification id>@<domain>` of this address (VERP), and, when the port is set, an
+    # SMTP listener takes the delivery-status reports the operator's MX relays for it.
+    notifications_bounce_address: BounceAddress = ""
+    notifications_bounce_host: str = "127.0.0.1"
+    notifications_bounce_port: Annotated[int, msgspec.Meta(ge=0, le=65535)] = 0
     # The sender loop: how often it looks for due messages, how many it takes at once.
     notifications_send_interval: PositiveFloat = 1.0
     notifications_send_batch: PositiveInt = 20
@@ -86,6 +105,15 @@ class NotificationsSettings(SealingSettings, frozen=True, kw_only=True, rename="
         if self.notifications_lease <= self.notifications_smtp_timeout:
             raise ValueError(
                 "NOTIFICATIONS_LEASE is invalid: it must be longer than NOTIFICATIONS_SMTP_TIMEOUT"
+            )
+        if self.notifications_smtp_ca_file and not os.path.isfile(self.notifications_smtp_ca_file):
+            raise ValueError(
+                f"NOTIFICATIONS_SMTP_CA_FILE is invalid: {self.notifications_smtp_ca_file} is not "
+                "a file"
+            )
+        if self.notifications_bounce_port and not self.notifications_bounce_address:
+            raise ValueError(
+                "NOTIFICATIONS_BOUNCE_ADDRESS is required when NOTIFICATIONS_BOUNCE_PORT is set"
             )
         if self.notifications_sms == "api":
             for name in ("url", "account", "key", "sender"):
@@ -118,11 +146,13 @@ class NotificationsSettings(SealingSettings, frozen=True, kw_only=True, rename="
             host=self.notifications_smtp_host,
             port=self.notifications_smtp_port,
             security=self.notifications_smtp_security,
+            ca_file=self.notifications_smtp_ca_file,
             username=self.notifications_smtp_username,
             password=self.notifications_smtp_password,
             sender=self.notifications_sender,
             reply_to=self.notifications_reply_to,
             timeout=self.notifications_smtp_timeout,
+            bounce_address=self.notifications_bounce_address,
         )
 
     def retries(self) -> Retries:
@@ -150,7 +180,10 @@ DEFINITION = ServiceDefinition(
 
 def create_app(settings: NotificationsSettings) -> Litestar:
     keys = settings.key_ring()
-    templates = Templates(status_url=settings.notifications_status_url)
+    templates = Templates(
+        status_url=settings.notifications_status_url,
+        support_url=settings.notifications_support_url,
+    )
     email = EmailSender(settings.smtp())
 
     def senders(sms: ProviderSms | SmsSink | None) -> dict[ContactChannel, Send]:
@@ -195,10 +228,22 @@ def create_app(settings: NotificationsSettings) -> Litestar:
             if sms is not None:
                 await sms.close()
 
+    async def bounce_listener(runtime: Runtime, stop: asyncio.Event) -> None:
+        await bounces.serve(
+            notifying(runtime, None),
+            bounce_address=settings.notifications_bounce_address,
+            host=settings.notifications_bounce_host,
+            port=settings.notifications_bounce_port,
+            stop=stop,
+        )
+
     definition = dataclasses.replace(
         DEFINITION, subscriptions=lambda _: consumers.subscriptions(keys)
     )
-    return create_service_app(definition, settings, background=(("sender", sender),))
+    background: tuple[tuple[str, BackgroundLoop], ...] = (("sender", sender),)
+    if settings.notifications_bounce_port:
+        background += (("bounces", bounce_listener),)
+    return create_service_app(definition, settings, background=background)
 
 
 def app_from_env() -> Litestar:

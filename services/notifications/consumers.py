@@ -27,6 +27,7 @@ from contracts.registry import (
     INQUIRY_TOKEN_REISSUED,
     OPERATOR_ALERT,
     SUPPORT_CASE_ESCALATED,
+    SUPPORT_CASE_REPLIED,
 )
 from contracts.support import SupportEvent, support_event_decoder
 from services.notifications import usecases
@@ -82,7 +83,7 @@ def subscriptions(keys: KeyRing) -> tuple[Subscription[Any], ...]:
         ),
         Subscription(
             name="notifications-support",
-            channels=(SUPPORT_CASE_ESCALATED,),
+            channels=(SUPPORT_CASE_ESCALATED, SUPPORT_CASE_REPLIED),
             decoder=support_event_decoder,
             handler=support_fact,
         ),

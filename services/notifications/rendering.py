@@ -20,6 +20,9 @@ from services.notifications.domain.decisions import LANGUAGES, RIGHT_TO_LEFT, la
 from services.notifications.domain.model import KINDS, PATIENT_KINDS, Composed, Kind, Param
 
 TEMPLATES = Path(__file__).parent / "templates"
+# Where a patient reads a support case with their token: `{inquiry_id}` and `{case_id}`
+# replaced (NOTIFICATIONS_SUPPORT_URL).
+SUPPORT_URL = "http://127.0.0.1:3000/support?inquiry={inquiry_id}&case={case_id}"
 
 
 class Action(msgspec.Struct, frozen=True, kw_only=True):
@@ -47,8 +50,11 @@ class _Blank(dict[str, str]):
 class Templates:
     """The templates and the per-language texts, loaded once when the service starts."""
 
-    def __init__(self, *, status_url: str, folder: Path = TEMPLATES) -> None:
+    def __init__(
+        self, *, status_url: str, support_url: str = SUPPORT_URL, folder: Path = TEMPLATES
+    ) -> None:
         self.status_url = status_url
+        self.support_url = support_url
         loader = jinja2.FileSystemLoader(folder)
         self._html = jinja2.Environment(
             loader=loader, autoescape=True, undefined=jinja2.StrictUndefined
@@ -82,11 +88,7 @@ class Templates:
         patient = kind in PATIENT_KINDS
         # A header holds one line: a value with a line break must not start a header of its own.
         subject = " ".join(entry["subject"].format_map(values).split())
-        action = (
-            Action(label=texts["status_link"], url=self.status_url.format(inquiry_id=inquiry_id))
-            if patient and inquiry_id
-            else None
-        )
+        action = self._action(kind, texts, params, inquiry_id) if patient else None
         context = {
             "subject": subject,
             "greeting": texts["greeting_patient" if patient else "greeting_staff"],
@@ -105,6 +107,21 @@ class Templates:
             direction=context["direction"],
             short=" ".join(short.split())[:SMS_LIMIT],
         )
+
+    def _action(
+        self, kind: Kind, texts: dict[str, Any], params: dict[str, Param], inquiry_id: str | None
+    ) -> Action | None:
+        """The patient's link: the case's support page for a support reply, the status page
+        for everything else. Neither carries the access token."""
+        if not inquiry_id:
+            return None
+        case_id = params.get("case_id")
+        if kind == "support_replied" and isinstance(case_id, str):
+            return Action(
+                label=texts["support_link"],
+                url=self.support_url.format(inquiry_id=inquiry_id, case_id=case_id),
+            )
+        return Action(label=texts["status_link"], url=self.status_url.format(inquiry_id=inquiry_id))
 
     def every_template(self) -> list[tuple[Kind, str, Rendered]]:
         """Every kind in every language, rendered with sample values: the preview and its
@@ -177,4 +194,5 @@ SAMPLE_PARAMS: dict[str, Param] = {
     "missed_deadline": "2026-04-28T03:15:00+00:00",
     "acknowledge_by": "2026-04-28T03:30:00+00:00",
     "staff_email": "dana@carebridge.example",
+    "case_language": "uk",
 }

@@ -17,6 +17,7 @@ import aiosmtplib
 import msgspec
 
 from services.notifications.delivery.failure import DeliveryFailed
+from services.notifications.domain.bounces import return_path
 from services.notifications.domain.model import Composed
 from services.notifications.rendering import Rendered
 
@@ -27,11 +28,16 @@ class SmtpConfig(msgspec.Struct, frozen=True, kw_only=True):
     host: str
     port: int
     security: Security
+    # PEM CA certificates to trust for the server's certificate; empty: the system's.
+    ca_file: str = ""
     username: str = ""
     password: str = ""
     sender: str
     reply_to: str = ""
     timeout: float = 30.0
+    # The envelope sender's base (`bounces@domain`): each message returns to
+    # `bounces+<notification id>@domain` (VERP); empty: the sender's address.
+    bounce_address: str = ""
 
 
 class _WordSafeSubject(EmailPolicy):
@@ -93,7 +99,11 @@ class EmailSender:
             await aiosmtplib.send(
                 # Flattened here: aiosmtplib would flatten with the stock SMTP policy.
                 build(config, message, rendered).as_bytes(policy=WIRE),
-                sender=parseaddr(config.sender)[1],
+                sender=(
+                    return_path(config.bounce_address, message.notification_id)
+                    if config.bounce_address
+                    else parseaddr(config.sender)[1]
+                ),
                 recipients=[message.to],
                 hostname=config.host,
                 port=config.port,
@@ -101,6 +111,7 @@ class EmailSender:
                 password=config.password or None,
                 use_tls=config.security == "tls",
                 start_tls=config.security == "starttls",
+                cert_bundle=config.ca_file or None,
                 timeout=config.timeout,
             )
         except aiosmtplib.SMTPRecipientsRefused as exc:

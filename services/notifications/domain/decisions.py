@@ -31,7 +31,7 @@ from contracts.logistics import (
 )
 from contracts.notifications import ContactChannel
 from contracts.operations import DeadLetterRecorded
-from contracts.support import CaseEscalated, InterpreterRequested, SupportEvent
+from contracts.support import CaseEscalated, CaseReplied, InterpreterRequested, SupportEvent
 from services.notifications.domain.model import (
     Composed,
     Decision,
@@ -168,9 +168,26 @@ def decide_logistics_event(event: LogisticsEvent, now: datetime) -> Decision:
 STAFF_EMAIL_PARAM = "staff_email"
 
 
+# The param naming the language a support case is written in: its reply is announced in it.
+CASE_LANGUAGE_PARAM = "case_language"
+
+
 def decide_support_event(event: SupportEvent, now: datetime) -> Decision:
-    """An escalated support case mails the person it now waits on, at their work address."""
+    """An escalated support case mails the person it now waits on, at their work address; an
+    agent's reply in a case the patient follows tells the patient to read it (ids only)."""
     match event:
+        case CaseReplied():
+            return Decision(
+                planned=(
+                    Planned(
+                        kind="support_replied",
+                        audience="patient",
+                        inquiry_id=event.inquiry_id,
+                        params={"case_id": event.case_id, CASE_LANGUAGE_PARAM: event.language},
+                        send_after=now,
+                    ),
+                )
+            )
         case CaseEscalated():
             return Decision(
                 planned=(
@@ -325,6 +342,15 @@ def language_for(preferred: str | None) -> str:
     return preferred if preferred in LANGUAGES else FALLBACK_LANGUAGE
 
 
+def message_language(message: Pending, recipient: Recipient) -> str:
+    """A support reply speaks the case's language (the one the patient wrote in) when a
+    template does; every other message, and a case in another language, the patient's."""
+    case_language = message.params.get(CASE_LANGUAGE_PARAM)
+    if isinstance(case_language, str) and case_language in LANGUAGES:
+        return case_language
+    return language_for(recipient.language)
+
+
 # Messages that go by email only: the access token is a secret an SMS (often shown on a locked
 # screen) must not carry; staff are reached at the on-call address.
 EMAIL_ONLY: frozenset[str] = frozenset({TOKEN_KIND})
@@ -352,7 +378,7 @@ def compose(
             kind=message.kind,
             channel=channel,
             to=to,
-            language=language_for(recipient.language),
+            language=message_language(message, recipient),
             inquiry_id=message.inquiry_id,
             params=params,
         )

@@ -23,6 +23,7 @@ PatientKind = Literal[
     "transfer_arranged",
     "interpreter_arranged",
     "shipment_dispatched",
+    "support_replied",
 ]
 # to staff (the on-call address)
 StaffKind = Literal[

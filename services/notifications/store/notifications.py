@@ -144,6 +144,17 @@ async def lock_pending(conn: Connection, notification_id: str) -> Pending | None
     return None if row is None else _pending(row)
 
 
+async def lock_sent(conn: Connection, notification_id: str) -> Pending | None:
+    """The message, if it went out (a bounce can only be about one that did)."""
+    row = await conn.fetchrow(
+        """SELECT id, kind, audience, inquiry_id, booking_id, params, attempts, sealed_details,
+                  channel
+           FROM notifications WHERE id = $1 AND status = 'sent' FOR UPDATE""",
+        uuid.UUID(notification_id),
+    )
+    return None if row is None else _pending(row)
+
+
 def reply_aad(notification_id: str) -> bytes:
     return f"notification:{notification_id}:reply".encode()
 

@@ -1,6 +1,7 @@
 """Notifications commands: facts turned into messages (in the inbox's transaction), the sender
 that delivers them, the staff's view of their delivery."""
 
+from services.notifications.usecases.bounces import record_bounce
 from services.notifications.usecases.collaborators import ContactLookup, Notifying, Retries, Send
 from services.notifications.usecases.facts import (
     apply_dead_letter,
@@ -21,6 +22,7 @@ __all__ = [
     "apply_logistics_event",
     "apply_support_event",
     "notifications_listed",
+    "record_bounce",
     "send_due",
     "send_one",
 ]

@@ -26,6 +26,7 @@ from services.notifications.domain import decisions
 from services.notifications.domain.model import Param, Pending, Recipient, Status
 from services.notifications.store import notifications as store
 from services.notifications.usecases.collaborators import Notifying
+from services.runtime.core.db import Connection
 from services.runtime.messaging.request_reply import NoAnswer
 from services.runtime.privacy.crypto import from_column, to_column
 
@@ -148,33 +149,51 @@ async def _failed_attempt(
     async with d.pool.acquire() as conn, conn.transaction():
         if await store.lock_pending(conn, message.id) is None:
             return  # cancelled meanwhile (an erasure): nothing to alert about
-        await store.settle(
-            conn,
-            message.id,
-            status="failed",
-            now=now,
-            error=reason,
-            reply=_sealed(d, message, failure.reply),
+        await record_failure(
+            conn, d, message, reason=reason, reply=failure.reply, channel=channel, now=now
         )
-        await d.outbox.emit(
-            conn,
-            NOTIFICATION_FAILED.address,
-            NotificationFailed(
-                notification_id=message.id,
-                kind=message.kind,
-                audience=message.audience,
-                channel=channel,
-                inquiry_id=message.inquiry_id,
-                booking_id=message.booking_id,
-                attempts=message.attempts,
-                reason=reason,
-                failed_at=now,
-            ),
-        )
-        alert = decisions.failure_alert(message, reason, now)
-        if alert is not None:
-            await store.insert(conn, alert, now)
     log.error("notification failed", notification_id=message.id, error=reason)
+
+
+async def record_failure(
+    conn: Connection,
+    d: Notifying,
+    message: Pending,
+    *,
+    reason: str,
+    reply: str,
+    channel: ContactChannel,
+    now: datetime,
+) -> None:
+    """In the caller's transaction, the message locked: failed for good, announced, and on-call
+    told (unless it was itself such an alert)."""
+    await store.settle(
+        conn,
+        message.id,
+        status="failed",
+        now=now,
+        error=reason,
+        reply=_sealed(d, message, reply),
+        any_status=True,
+    )
+    await d.outbox.emit(
+        conn,
+        NOTIFICATION_FAILED.address,
+        NotificationFailed(
+            notification_id=message.id,
+            kind=message.kind,
+            audience=message.audience,
+            channel=channel,
+            inquiry_id=message.inquiry_id,
+            booking_id=message.booking_id,
+            attempts=message.attempts,
+            reason=reason,
+            failed_at=now,
+        ),
+    )
+    alert = decisions.failure_alert(message, reason, now)
+    if alert is not None:
+        await store.insert(conn, alert, now)
 
 
 async def _settle(

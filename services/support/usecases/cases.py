@@ -6,12 +6,12 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from contracts.registry import SUPPORT_INTERPRETER_REQUESTED
+from contracts.registry import SUPPORT_CASE_REPLIED, SUPPORT_INTERPRETER_REQUESTED
 from contracts.support import InterpreterRequested
 from services.runtime.core.db import Connection
 from services.runtime.core.errors import Conflict, NotFound
 from services.runtime.privacy.crypto import from_column, to_column
-from services.support.domain import routing
+from services.support.domain import replies, routing
 from services.support.domain.model import Author, Case, CaseView, Message, NewCase, TimelineEntry
 from services.support.store import cases, rota
 from services.support.usecases.collaborators import Desk
@@ -187,6 +187,8 @@ async def write(
             case_id,
             TimelineEntry(at=now, kind="message", person=author_name, detail=author),
         )
+        if (told := replies.patient_told(case, author)) is not None:
+            await d.outbox.emit(conn, SUPPORT_CASE_REPLIED.address, told)
 
 
 async def acknowledge(d: Desk, case_id: uuid.UUID, person: str) -> Case:

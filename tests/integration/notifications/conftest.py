@@ -46,6 +46,8 @@ class Mailbox:
         # Recipients refused at RCPT, with the answer.
         self.refused: dict[str, str] = {}
         self.refusals = 0
+        # The envelope sender (return path) of each accepted message, in order.
+        self.return_paths: list[str] = []
 
     async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name
         self, _server: Any, _session: Any, envelope: Any, address: str, _options: Any
@@ -65,6 +67,7 @@ class Mailbox:
             message = email.message_from_bytes(envelope.content, policy=email.policy.default)
             assert isinstance(message, EmailMessage)
             self.accepted.append(message)
+            self.return_paths.append(envelope.mail_from)
         return "250 Message accepted"
 
     def to(self, address: str) -> list[EmailMessage]:

@@ -24,6 +24,7 @@ from tests.integration.notifications.conftest import (  # noqa: F401 - fixtures,
     Client,
     inquiries,
     mailbox,
+    ndb,
     notifications,
     start,
 )

@@ -17,7 +17,7 @@ from contracts.inquiries import (
     PersonalDataErased,
 )
 from contracts.logistics import Arrangement, BookingStatusChanged, OperatorAlert
-from contracts.support import CaseEscalated, InterpreterRequested
+from contracts.support import CaseEscalated, CaseReplied, InterpreterRequested
 from services.notifications.domain import decisions
 from services.notifications.domain.model import Pending, Recipient
 
@@ -317,3 +317,35 @@ def test_an_escalated_support_case_mails_the_person_it_now_waits_on_ids_only() -
     # An interpreter asked for is logistics' to act on, not a message.
     asked = InterpreterRequested(case_id=case_id, language="ar", requested_at=NOW)
     assert decisions.decide_support_event(asked, NOW).planned == ()
+
+
+def test_an_agents_reply_tells_the_patient_in_the_cases_language_on_every_agreed_channel() -> None:
+    case_id = str(uuid.uuid4())
+    replied = CaseReplied(case_id=case_id, inquiry_id=CASE, language="ru")
+    [planned] = decisions.decide_support_event(replied, NOW).planned
+    assert (planned.kind, planned.audience, planned.inquiry_id, planned.send_after) == (
+        "support_replied",
+        "patient",
+        CASE,
+        NOW,
+    )
+    assert planned.params == {"case_id": case_id, decisions.CASE_LANGUAGE_PARAM: "ru"}
+    message = Pending(
+        id=str(uuid.uuid4()),
+        kind=planned.kind,
+        audience=planned.audience,
+        inquiry_id=CASE,
+        booking_id=None,
+        params=planned.params,
+        attempts=0,
+    )
+    both = Recipient(
+        address="a@b.c", phone="+380501234567", language="uk", channels=("email", "sms")
+    )
+    composed = decisions.compose(message, both)
+    assert [(c.channel, c.language) for c in composed] == [("email", "ru"), ("sms", "ru")]
+    # A case in a language no template speaks: the patient's own.
+    other = msgspec.structs.replace(
+        message, params={"case_id": case_id, decisions.CASE_LANGUAGE_PARAM: "pl"}
+    )
+    assert decisions.compose(other, both)[0].language == "uk"

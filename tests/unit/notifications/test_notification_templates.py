@@ -14,11 +14,12 @@ from services.notifications.rendering import Templates
 from tests.inquiry_samples import SUBMISSION
 
 STATUS_URL = "https://care.example/status?inquiry={inquiry_id}"
+SUPPORT_URL = "https://care.example/support?inquiry={inquiry_id}&case={case_id}"
 
 
 @pytest.fixture(scope="module")
 def templates() -> Templates:
-    return Templates(status_url=STATUS_URL)
+    return Templates(status_url=STATUS_URL, support_url=SUPPORT_URL)
 
 
 def test_every_kind_renders_in_every_language_with_its_own_text(templates: Templates) -> None:
@@ -51,6 +52,28 @@ def test_patient_messages_link_the_status_page_and_staff_ones_do_not(templates: 
     assert STATUS_URL.format(inquiry_id=case) in patient.text
     staff = templates.render_kind("booking_unassigned", "en", {}, inquiry_id=case)
     assert "status?inquiry" not in staff.text
+
+
+def test_a_support_reply_links_the_case_on_the_support_page_and_says_nothing_of_the_reply(
+    templates: Templates,
+) -> None:
+    case, support_case = str(uuid.uuid4()), str(uuid.uuid4())
+    for language in LANGUAGES:
+        rendered = templates.render_kind(
+            "support_replied",
+            language,
+            {"case_id": support_case, "case_language": language},
+            inquiry_id=case,
+        )
+        link = SUPPORT_URL.format(inquiry_id=case, case_id=support_case)
+        assert link in rendered.text, language
+        assert f'href="{link.replace("&", "&amp;")}"' in rendered.html, language
+        assert link in rendered.short, language
+        assert "status?inquiry" not in rendered.text, language
+    arabic = templates.render_kind(
+        "support_replied", "ar", {"case_id": support_case}, inquiry_id=case
+    )
+    assert 'dir="rtl"' in arabic.html
 
 
 def test_values_are_escaped_in_html_and_cannot_break_the_subject(templates: Templates) -> None:
