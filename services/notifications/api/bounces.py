@@ -1,14 +1,15 @@
 """The bounce door: an SMTP listener (aiosmtpd, in the service's own event loop) that the
 operator's inbound MX relays `bounces+*@domain` to. It takes delivery-status reports (RFC 3464)
 addressed to a message's return path and records each permanent failure on its message; it
-refuses mail for any other address. Off unless NOTIFICATIONS_BOUNCE_PORT is set; needs aiosmtpd
-installed (`carebridge[stack]`)."""
+refuses mail for any other address. Off unless NOTIFICATIONS_BOUNCE_PORT is set."""
 
 from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
 from typing import Any
+
+from aiosmtpd.smtp import SMTP
 
 from services.notifications import usecases
 from services.notifications.domain import bounces
@@ -43,10 +44,6 @@ async def serve(
     d: usecases.Notifying, *, bounce_address: str, host: str, port: int, stop: asyncio.Event
 ) -> None:
     """Listen until `stop`."""
-    # Imported here: aiosmtpd is in the `stack` extra (the local catcher), not a dependency
-    # of the service; only a deployment that turns the listener on needs it installed.
-    from aiosmtpd.smtp import SMTP  # noqa: PLC0415
-
     handler = BounceHandler(d, bounce_address)
     loop = asyncio.get_running_loop()
     server = await loop.create_server(
