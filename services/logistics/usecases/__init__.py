@@ -18,6 +18,7 @@ from services.logistics.usecases.dispatch import (
 from services.logistics.usecases.erasure import erase_inquiry
 from services.logistics.usecases.export import export_case
 from services.logistics.usecases.incidents import incident, incidents_reported, record_incident
+from services.logistics.usecases.interpreter_requests import book_interpreter_for_case
 from services.logistics.usecases.partner_webhooks import open_offers
 from services.logistics.usecases.registry import (
     booking_with_history,
@@ -37,6 +38,7 @@ __all__ = [
     "answer_over_http",
     "answer_partner",
     "apply_reply",
+    "book_interpreter_for_case",
     "booking_with_history",
     "bookings_listed",
     "cancel_booking",
