@@ -77,7 +77,8 @@ def test_a_request_books_a_phone_session_offered_with_only_the_allowed_fields() 
     sent = offer.details
     assert isinstance(sent, InterpreterDetails)
     assert sent.patient.full_name == "Carebridge support desk"
-    assert sent.patient.language is None and sent.patient.phone is None  # withheld
+    assert sent.patient.language is None
+    assert sent.patient.phone is None
     assert sent.sessions[0].place.startswith("By phone")
     assert answers(change) == []  # nothing to tell the desk until a partner answers
 
@@ -109,7 +110,8 @@ def test_without_an_inquiry_or_consent_nothing_is_booked_and_the_refusal_says_wh
 
 def test_acceptance_answers_booked_with_partner_and_session_time() -> None:
     change = booked(interpreter("lingua"))
-    assert isinstance(change, domain.Change) and change.opened is not None
+    assert isinstance(change, domain.Change)
+    assert change.opened is not None
     state = domain.BookingState(
         booking=change.booking,
         offers=(change.opened,),
