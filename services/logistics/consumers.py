@@ -15,6 +15,7 @@ from contracts.envelope import Metadata
 from contracts.exports import CaseExportFailed, case_export_request_decoder
 from contracts.inquiries import (
     BookingsReleased,
+    ConsentWithdrawn,
     InquiryCancelled,
     InquiryConfirmed,
     InquiryDischarged,
@@ -28,6 +29,7 @@ from contracts.registry import (
     INQUIRY_BOOKINGS_RELEASED,
     INQUIRY_CANCELLED,
     INQUIRY_CONFIRMED,
+    INQUIRY_CONSENT_WITHDRAWN,
     INQUIRY_DISCHARGED,
     INQUIRY_ERASED,
     PARTNER_REPLIES,
@@ -95,6 +97,11 @@ def subscriptions(
                 await usecases.cancel_inquiry(
                     conn, d, event.inquiry_id, reason=event.reason or "inquiry cancelled", now=now
                 )
+            case ConsentWithdrawn():
+                if event.purpose == "partner_sharing":
+                    await usecases.withdraw_sharing_consent(
+                        conn, event.inquiry_id, event.withdrawn_at
+                    )
             case PersonalDataErased():
                 await usecases.erase_inquiry(conn, d, event.inquiry_id, now=now)
                 await usecases.erase_copies(conn, d.outbox, event.inquiry_id)
@@ -124,6 +131,7 @@ def subscriptions(
                 INQUIRY_DISCHARGED,
                 INQUIRY_BOOKINGS_RELEASED,
                 INQUIRY_CANCELLED,
+                INQUIRY_CONSENT_WITHDRAWN,
                 INQUIRY_ERASED,
             ),
             decoder=inquiry_event_decoder,

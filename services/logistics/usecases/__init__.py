@@ -14,6 +14,7 @@ from services.logistics.usecases.dispatch import (
     expire_due_offers,
     remember_sharing_consent,
     request_booking,
+    withdraw_sharing_consent,
 )
 from services.logistics.usecases.erasure import erase_inquiry
 from services.logistics.usecases.export import export_case
@@ -63,4 +64,5 @@ __all__ = [
     "request_booking",
     "rotate_credentials",
     "set_partner_active",
+    "withdraw_sharing_consent",
 ]

@@ -22,7 +22,7 @@ async def book_interpreter_for_case(
     """The booking's id; None when nothing was booked (refused, or booked before)."""
     decided = domain.book_for_case(
         request,
-        consent=await consents.consent_of(conn, request.inquiry_id),
+        consent=await consents.consent_in_force(conn, request.inquiry_id),
         booking_id=uuid.uuid4(),
         offering=await offering(conn, c, "interpreter"),
         now=now,

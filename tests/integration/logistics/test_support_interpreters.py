@@ -12,10 +12,10 @@ import asyncpg
 import msgspec
 
 from contracts.envelope import Metadata, event_type
-from contracts.inquiries import ConsentBasis, InquiryConfirmed
+from contracts.inquiries import ConsentBasis, ConsentWithdrawn, InquiryConfirmed
 from contracts.logistics import InterpreterDetails, InterpreterRequestAnswered, Traveller
 from contracts.partners import Offer
-from contracts.registry import SUPPORT_INTERPRETER_REQUESTED
+from contracts.registry import INQUIRY_CONSENT_WITHDRAWN, SUPPORT_INTERPRETER_REQUESTED
 from contracts.support import InterpreterRequested
 from services.runtime.messaging.bus import Bus
 from tests.integration.logistics.conftest import (
@@ -123,6 +123,36 @@ async def test_without_consent_nothing_reaches_a_partner_and_the_case_is_told_wh
         "no_consent",
     )
     assert answers[partners_case.case_id].reason == "no_inquiry"
+    assert await db.fetchval("SELECT count(*) FROM bookings") == 0
+    assert await offers.read() == []
+
+
+async def test_after_the_patient_withdrew_consent_to_partner_sharing_nothing_is_booked(
+    client: Client, register: Register, bus: Bus, offers: Tap, events: Tap, db: asyncpg.Connection
+) -> None:
+    await register("lingua-ar", "interpreter", languages=["ar", "de"])
+    inquiry = str(uuid.uuid4())
+    await confirm(bus, consented(inquiry))
+    await publish(
+        bus,
+        INQUIRY_CONSENT_WITHDRAWN.subject(),
+        ConsentWithdrawn(
+            inquiry_id=inquiry, purpose="partner_sharing", withdrawn_at=datetime.now(UTC)
+        ),
+        source="/carebridge/inquiries",
+    )
+    await eventually(lambda: applied(db, "logistics-inquiry-lifecycle", 2), timeout=10)
+    wanted = asked(inquiry)
+
+    await request(bus, wanted)
+
+    seen = await events.until(lambda s: len(of_type(s, InterpreterRequestAnswered)) == 1)
+    (answer,) = of_type(seen, InterpreterRequestAnswered)
+    assert (answer.case_id, answer.outcome, answer.reason) == (
+        wanted.case_id,
+        "refused",
+        "no_consent",
+    )
     assert await db.fetchval("SELECT count(*) FROM bookings") == 0
     assert await offers.read() == []
 
