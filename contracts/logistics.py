@@ -195,5 +195,37 @@ class PartnerSupportRequested(Event, frozen=True, kw_only=True, tag="partner_sup
     requested_at: AwareDatetime
 
 
-LogisticsEvent = BookingCreated | BookingStatusChanged | OperatorAlert | PartnerSupportRequested
+class InterpreterRequestAnswered(
+    Event, frozen=True, kw_only=True, tag="interpreter_request_answered"
+):
+    """Logistics' answer to the support desk's request for an interpreter by phone
+    (`support.interpreter.requested.v1`), for the case's timeline:
+
+    - `booked`: an interpreter partner took the phone session (`partner_id`, `partner_name`,
+      `session_at`);
+    - `unavailable`: no suitable interpreter partner is left (operators are alerted as for any
+      unassigned booking; a later dispatch that succeeds answers `booked`);
+    - `refused`: nothing was booked, and `reason` says why: the case has no inquiry (a partner's
+      case), or the patient has not consented to sharing with partners.
+
+    Ids, a partner's company name and a time only: no personal data."""
+
+    case_id: Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f-]{36}$")]
+    inquiry_id: str | None = None
+    outcome: Literal["booked", "unavailable", "refused"]
+    reason: Literal["no_inquiry", "no_consent"] | None = None
+    booking_id: BookingId | None = None
+    partner_id: PartnerId | None = None
+    partner_name: str | None = None
+    session_at: AwareDatetime | None = None
+    answered_at: AwareDatetime
+
+
+LogisticsEvent = (
+    BookingCreated
+    | BookingStatusChanged
+    | OperatorAlert
+    | PartnerSupportRequested
+    | InterpreterRequestAnswered
+)
 logistics_event_decoder = msgspec.json.Decoder(LogisticsEvent)

@@ -26,6 +26,7 @@ from contracts.inquiries import (
 from contracts.logistics import (
     BookingCreated,
     BookingStatusChanged,
+    InterpreterRequestAnswered,
     OperatorAlert,
     PartnerSupportRequested,
 )
@@ -299,6 +300,17 @@ PARTNER_SUPPORT_REQUESTED = Channel(
         "`support_request` reply): support opens a case linked to the booking."
     ),
 )
+INTERPRETER_REQUEST_ANSWERED = Channel(
+    address="logistics.interpreter_request.answered.v1",
+    stream="LOGISTICS",
+    messages=(InterpreterRequestAnswered,),
+    description=(
+        "Logistics' answer to a support case's request for an interpreter by phone: booked "
+        "(the partner and the session's time), unavailable (no interpreter partner left), or "
+        "refused (no inquiry, or no consent to sharing with partners): support puts it on the "
+        "case's timeline."
+    ),
+)
 
 SUPPORT_CASE_ESCALATED = Channel(
     address="support.case.escalated.v1",
@@ -450,6 +462,7 @@ CHANNELS: tuple[Channel, ...] = (
     BOOKING_STATUS_CHANGED,
     OPERATOR_ALERT,
     PARTNER_SUPPORT_REQUESTED,
+    INTERPRETER_REQUEST_ANSWERED,
     SUPPORT_CASE_ESCALATED,
     SUPPORT_INTERPRETER_REQUESTED,
     SUPPORT_CASE_REPLIED,

@@ -1,7 +1,7 @@
-"""The doors that are not HTTP: the inquiry lifecycle (bookings to make, cancel or erase) and
-the partners' replies, each decoded, handed to one use case, and left to the inbox to settle;
-the deadline loop that withdraws unanswered offers; and inquiries' requests for a case's
-export, answered over request/reply."""
+"""The doors that are not HTTP: the inquiry lifecycle (bookings to make, cancel or erase), the
+support desk's requests for an interpreter by phone, and the partners' replies, each decoded,
+handed to one use case, and left to the inbox to settle; the deadline loop that withdraws
+unanswered offers; and inquiries' requests for a case's export, answered over request/reply."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from contracts.envelope import Metadata
 from contracts.exports import CaseExportFailed, case_export_request_decoder
 from contracts.inquiries import (
     BookingsReleased,
+    ConsentWithdrawn,
     InquiryCancelled,
     InquiryConfirmed,
     InquiryDischarged,
@@ -28,10 +29,13 @@ from contracts.registry import (
     INQUIRY_BOOKINGS_RELEASED,
     INQUIRY_CANCELLED,
     INQUIRY_CONFIRMED,
+    INQUIRY_CONSENT_WITHDRAWN,
     INQUIRY_DISCHARGED,
     INQUIRY_ERASED,
     PARTNER_REPLIES,
+    SUPPORT_INTERPRETER_REQUESTED,
 )
+from contracts.support import InterpreterRequested, SupportEvent, support_event_decoder
 from services.logistics import usecases
 from services.logistics.usecases import BookingCollaborators
 from services.runtime.access.rate_limit import RateLimiter
@@ -93,6 +97,11 @@ def subscriptions(
                 await usecases.cancel_inquiry(
                     conn, d, event.inquiry_id, reason=event.reason or "inquiry cancelled", now=now
                 )
+            case ConsentWithdrawn():
+                if event.purpose == "partner_sharing":
+                    await usecases.withdraw_sharing_consent(
+                        conn, event.inquiry_id, event.withdrawn_at
+                    )
             case PersonalDataErased():
                 await usecases.erase_inquiry(conn, d, event.inquiry_id, now=now)
                 await usecases.erase_copies(conn, d.outbox, event.inquiry_id)
@@ -100,6 +109,13 @@ def subscriptions(
                 # Only the channels above are read; another inquiry event would be a new
                 # channel added to this subscription without a case here.
                 raise Invalid.single("type", f"{type(event).__name__} is not handled here")
+
+    async def apply_support_event(conn: Connection, event: SupportEvent, _: Metadata) -> None:
+        if not isinstance(event, InterpreterRequested):
+            # Only the interpreter channel is read: another support fact would be a channel
+            # added to this subscription without a case here.
+            raise Invalid.single("type", f"{type(event).__name__} is not handled here")
+        await usecases.book_interpreter_for_case(conn, d, event, now=datetime.now(UTC))
 
     async def apply_partner_reply(conn: Connection, reply: PartnerReply, meta: Metadata) -> None:
         sender, now = sender_of(meta), datetime.now(UTC)
@@ -115,10 +131,17 @@ def subscriptions(
                 INQUIRY_DISCHARGED,
                 INQUIRY_BOOKINGS_RELEASED,
                 INQUIRY_CANCELLED,
+                INQUIRY_CONSENT_WITHDRAWN,
                 INQUIRY_ERASED,
             ),
             decoder=inquiry_event_decoder,
             handler=apply_inquiry_event,
+        ),
+        Subscription(
+            name="logistics-support-interpreters",
+            channels=(SUPPORT_INTERPRETER_REQUESTED,),
+            decoder=support_event_decoder,
+            handler=apply_support_event,
         ),
         Subscription(
             name="logistics-partner-replies",

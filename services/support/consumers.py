@@ -1,5 +1,6 @@
 """The doors that are not HTTP: facts that open cases (a partner's support request forwarded
-by logistics, an unassigned booking, a patient we could not reach) or erase their threads, each
+by logistics, an unassigned booking, a patient we could not reach), logistics' answers to a
+case's request for an interpreter (written on its timeline), and erasures of threads, each
 decoded, handed to one use case and left to the inbox to settle; the escalation loop; and the
 figures for /metrics."""
 
@@ -18,6 +19,7 @@ from contracts.logistics import LogisticsEvent, logistics_event_decoder
 from contracts.notifications import NotificationFailed, notification_event_decoder
 from contracts.registry import (
     INQUIRY_ERASED,
+    INTERPRETER_REQUEST_ANSWERED,
     NOTIFICATION_FAILED,
     OPERATOR_ALERT,
     PARTNER_SUPPORT_REQUESTED,
@@ -49,7 +51,7 @@ def subscriptions(d: Desk) -> tuple[Subscription[Any], ...]:
     return (
         Subscription(
             name="support-logistics",
-            channels=(PARTNER_SUPPORT_REQUESTED, OPERATOR_ALERT),
+            channels=(PARTNER_SUPPORT_REQUESTED, OPERATOR_ALERT, INTERPRETER_REQUEST_ANSWERED),
             decoder=logistics_event_decoder,
             handler=logistics_fact,
         ),

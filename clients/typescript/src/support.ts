@@ -151,7 +151,7 @@ export interface components {
             /** @default  */
             detail: string;
             /** @enum {string} */
-            kind: "opened" | "assigned" | "auto_answered" | "interpreter_requested" | "escalated" | "unescalated" | "acknowledged" | "message" | "resolved" | "erased";
+            kind: "opened" | "assigned" | "auto_answered" | "interpreter_requested" | "interpreter_booked" | "interpreter_unavailable" | "interpreter_not_booked" | "escalated" | "unescalated" | "acknowledged" | "message" | "resolved" | "erased";
             person?: string | null;
         };
     };

@@ -3,12 +3,13 @@ framework, no clock (a decision is given `now`). `rules` answers questions (whic
 follow which, which partner is next), `decisions` decides a command's change, `model` holds
 what they work on."""
 
-from services.logistics.domain import incidents
+from services.logistics.domain import incidents, interpreter_requests
 from services.logistics.domain.decisions import (
     CANCELLED,
     Offering,
     accept,
     awaits_acceptance,
+    book_for_case,
     cancel,
     cancel_with_inquiry,
     create,
@@ -86,6 +87,7 @@ __all__ = [
     "WebhookChannel",
     "accept",
     "awaits_acceptance",
+    "book_for_case",
     "cancel",
     "cancel_with_inquiry",
     "check_cancellable",
@@ -98,6 +100,7 @@ __all__ = [
     "erased",
     "expire",
     "incidents",
+    "interpreter_requests",
     "kind_of",
     "next_partner",
     "offer_message",

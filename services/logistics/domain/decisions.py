@@ -13,6 +13,7 @@ from typing import Any
 import msgspec
 
 from contracts.envelope import Event
+from contracts.inquiries import ConsentBasis
 from contracts.logistics import (
     Arrangement,
     BookingCreated,
@@ -34,7 +35,9 @@ from contracts.registry import (
     OPERATOR_ALERT,
     PARTNER_OFFERS,
 )
+from contracts.support import InterpreterRequested
 from services.logistics import need_to_know
+from services.logistics.domain import interpreter_requests
 from services.logistics.domain.model import (
     Booking,
     BookingState,
@@ -82,6 +85,7 @@ def create(
     inquiry_id: str | None,
     offering: Offering,
     now: datetime,
+    support_case_id: str | None = None,
 ) -> Change:
     """A new booking, announced, and offered at once to the best suitable partner (or
     `unassigned`, with an operator alert, when there is none)."""
@@ -98,6 +102,7 @@ def create(
         created_at=now,
         updated_at=now,
         erased_at=None,
+        support_case_id=support_case_id,
     )
     draft = _Draft(BookingState(booking=booking), now, new=True)
     draft.note("created")
@@ -109,6 +114,31 @@ def create(
     )
     draft.offer_to_next_partner(offering)
     return draft.change()
+
+
+def book_for_case(
+    request: InterpreterRequested,
+    *,
+    consent: ConsentBasis | None,
+    booking_id: uuid.UUID,
+    offering: Offering,
+    now: datetime,
+) -> Change | Message:
+    """The support desk's request for an interpreter by phone: a booking for the case, offered
+    at once like any other, or the refusal to announce when there is no inquiry to book it for
+    (a partner's case) or no consent to share it with a partner."""
+    if request.inquiry_id is None:
+        return interpreter_requests.refusal(request, "no_inquiry", now)
+    if consent is None or consent.purpose != "partner_sharing":
+        return interpreter_requests.refusal(request, "no_consent", now)
+    return create(
+        booking_id,
+        interpreter_requests.phone_session(request.language, now),
+        inquiry_id=request.inquiry_id,
+        offering=offering,
+        now=now,
+        support_case_id=request.case_id,
+    )
 
 
 def dispatch_again(state: BookingState, offering: Offering, *, now: datetime) -> Change:
@@ -419,6 +449,12 @@ class _Draft:
                 arrangement=moved.arrangement,
             ),
         )
+        # A support case's booking: the desk hears how its dispatch ended.
+        answered = interpreter_requests.answer(
+            moved, self.state.partner_names.get(holder) if holder else None, self.now
+        )
+        if answered is not None:
+            self.messages.append(answered)
 
     def close(self, offer: OfferRow, state: str, reason: str | None) -> None:
         self.closed.append(

@@ -32,6 +32,8 @@ class Booking(msgspec.Struct, frozen=True, kw_only=True):
     erased_at: datetime | None
     # What the partner reported for the patient (driver, interpreter, tracking); sealed at rest.
     arrangement: Arrangement | None = None
+    # The support case it was booked for (an interpreter by phone): told how dispatch ended.
+    support_case_id: str | None = None
 
 
 class TimelineEntry(msgspec.Struct, frozen=True, kw_only=True):

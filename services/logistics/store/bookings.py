@@ -16,7 +16,7 @@ from services.runtime.core.db import Connection
 from services.runtime.privacy.crypto import KeyRing, from_column, to_column
 
 _BOOKING = """id, inquiry_id, kind, status, version, sealed_details, partner_id, progress,
-              created_at, updated_at, erased_at, sealed_arrangement"""
+              created_at, updated_at, erased_at, sealed_arrangement, support_case_id"""
 _details_decoder = msgspec.json.Decoder(BookingDetails)
 _arrangement_decoder = msgspec.json.Decoder(Arrangement)
 
@@ -66,8 +66,8 @@ async def insert_booking(
     inserted = await conn.fetchval(
         """INSERT INTO bookings (id, inquiry_id, origin, position, kind, status, version,
                                  partner_id, progress, sealed_details, key_id, created_at,
-                                 updated_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+                                 updated_at, support_case_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
            ON CONFLICT (inquiry_id, origin, position) DO NOTHING RETURNING true""",
         booking.id,
         booking.inquiry_id,
@@ -82,6 +82,7 @@ async def insert_booking(
         key_id,
         booking.created_at,
         booking.updated_at,
+        booking.support_case_id,
     )
     return bool(inserted)
 

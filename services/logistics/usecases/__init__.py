@@ -14,10 +14,12 @@ from services.logistics.usecases.dispatch import (
     expire_due_offers,
     remember_sharing_consent,
     request_booking,
+    withdraw_sharing_consent,
 )
 from services.logistics.usecases.erasure import erase_inquiry
 from services.logistics.usecases.export import export_case
 from services.logistics.usecases.incidents import incident, incidents_reported, record_incident
+from services.logistics.usecases.interpreter_requests import book_interpreter_for_case
 from services.logistics.usecases.partner_webhooks import open_offers
 from services.logistics.usecases.registry import (
     booking_with_history,
@@ -37,6 +39,7 @@ __all__ = [
     "answer_over_http",
     "answer_partner",
     "apply_reply",
+    "book_interpreter_for_case",
     "booking_with_history",
     "bookings_listed",
     "cancel_booking",
@@ -61,4 +64,5 @@ __all__ = [
     "request_booking",
     "rotate_credentials",
     "set_partner_active",
+    "withdraw_sharing_consent",
 ]

@@ -50,6 +50,12 @@ async def remember_sharing_consent(
         await consents.remember_consent(conn, inquiry_id, basis)
 
 
+async def withdraw_sharing_consent(conn: Connection, inquiry_id: str, at: datetime) -> None:
+    """The patient withdrew their consent to partner sharing: requests that book on it (a
+    support case's interpreter) are refused from now on (in the caller's transaction)."""
+    await consents.withdraw_consent(conn, inquiry_id, at)
+
+
 async def request_booking(
     c: BookingCollaborators,
     details: BookingDetails,

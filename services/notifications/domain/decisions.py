@@ -25,6 +25,7 @@ from contracts.logistics import (
     Arrangement,
     BookingCreated,
     BookingStatusChanged,
+    InterpreterRequestAnswered,
     LogisticsEvent,
     OperatorAlert,
     PartnerSupportRequested,
@@ -160,6 +161,8 @@ def decide_logistics_event(event: LogisticsEvent, now: datetime) -> Decision:
             return Decision(planned=(_staff_alert(event, now),))
         case PartnerSupportRequested():
             return Decision()  # support opens a case; its escalations are what staff hear of
+        case InterpreterRequestAnswered():
+            return Decision()  # the support case's timeline says it; its agent reads it there
         case _:
             assert_never(event)
 

@@ -19,6 +19,10 @@ TimelineKind = Literal[
     "assigned",
     "auto_answered",
     "interpreter_requested",
+    # Logistics' answer to that request.
+    "interpreter_booked",
+    "interpreter_unavailable",
+    "interpreter_not_booked",
     "escalated",
     "unescalated",
     "acknowledged",

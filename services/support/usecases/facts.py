@@ -1,5 +1,5 @@
-"""Facts from other services that open cases or erase them, applied in the inbox's
-transaction: a case exists exactly when its fact was applied."""
+"""Facts from other services that open cases, add to their timeline or erase them, applied in
+the inbox's transaction: a case exists exactly when its fact was applied."""
 
 from __future__ import annotations
 
@@ -7,11 +7,19 @@ import uuid
 from datetime import datetime
 
 from contracts.inquiries import PersonalDataErased
-from contracts.logistics import LogisticsEvent, OperatorAlert, PartnerSupportRequested
+from contracts.logistics import (
+    InterpreterRequestAnswered,
+    LogisticsEvent,
+    OperatorAlert,
+    PartnerSupportRequested,
+)
 from contracts.notifications import NotificationFailed
 from contracts.support import Category
 from services.runtime.core.db import Connection
+from services.runtime.core.errors import Invalid
+from services.support.domain import interpreters
 from services.support.domain.model import NewCase
+from services.support.store import cases
 from services.support.usecases.cases import erase_inquiry, open_case_in
 from services.support.usecases.collaborators import Desk
 
@@ -67,6 +75,12 @@ async def apply_logistics_event(
                 ),
                 now,
             )
+        case InterpreterRequestAnswered():
+            # The answer to the case's request for an interpreter, on its timeline.
+            case_id = uuid.UUID(event.case_id)
+            if await cases.get_case(conn, case_id) is None:
+                raise Invalid.single("case_id", f"no support case {event.case_id}")
+            await cases.insert_timeline(conn, case_id, interpreters.answered(event))
         case _:
             return  # other logistics facts open nothing
 
