@@ -744,15 +744,16 @@ class CarebridgeSupport extends CarebridgeElement {
     const lang = this.lang_;
     const id = this.id_;
     const when = new Intl.DateTimeFormat(lang, { dateStyle: "medium", timeStyle: "short" });
-    const who = (m) => (m.author === "agent" && m.author_name ? `${word(lang, "agent")}: ${m.author_name}` : word(lang, m.author));
+    // Names and messages keep their own direction inside a right-to-left page.
+    const who = (m) => esc(word(lang, m.author)) + (m.author === "agent" && m.author_name ? `: <bdi>${esc(m.author_name)}</bdi>` : "");
     const messages = [...view.messages].sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
     const out = this.$(".case");
     out.innerHTML = `
       <h3 tabindex="-1">${esc(t("case_n", view.id.slice(0, 8)))}</h3>
       <p>${esc(t("status"))}: <strong data-case-status="${esc(view.status)}">${esc(word(lang, view.status))}</strong>,
         ${esc(word(lang, view.category))}, ${esc(word(lang, view.priority))}</p>
-      <ol class="thread">${messages.map((m) => `<li data-author="${esc(m.author)}"><p class="who">${esc(who(m))},
-        <time datetime="${esc(m.at)}">${esc(when.format(new Date(m.at)))}</time></p><p class="body">${esc(m.body)}</p></li>`).join("")}</ol>
+      <ol class="thread">${messages.map((m) => `<li data-author="${esc(m.author)}"><p class="who">${who(m)},
+        <time datetime="${esc(m.at)}">${esc(when.format(new Date(m.at)))}</time></p><p class="body" dir="auto">${esc(m.body)}</p></li>`).join("")}</ol>
       ${view.status === "resolved" ? "" : `<form class="reply"><div class="field"><label for="${id}-reply">${esc(t("reply"))}</label>
         <textarea id="${id}-reply" name="message" required maxlength="4000"></textarea></div>
         <button type="submit">${esc(t("send_reply"))}</button></form>`}
