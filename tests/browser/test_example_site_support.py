@@ -209,3 +209,42 @@ def test_the_support_page_reads_right_to_left_in_arabic(
     status = sign_in_to(page, f"{status_link}&lang=ar", token, "عرض طلبي")
     expect(status.locator("[data-status]")).to_have_text("تم استلام الطلب")
     steps.shot("status-arabic")
+
+
+def test_a_busy_desk_and_a_lost_connection_are_told_plainly(
+    site_stack: dict[str, Any], steps: Steps
+) -> None:
+    """The desk's answers a patient rarely meets, put in the browser's way (Playwright's
+    routing): too many tries (429 with Retry-After), and no connection at all. In German."""
+    cases = f"{site_stack['services']['support']}/v1/support/cases/**"
+    page = steps.page
+    page.route(
+        cases,
+        lambda route: route.fulfill(
+            status=429,
+            headers={
+                "Access-Control-Allow-Origin": "*",
+                "Access-Control-Expose-Headers": "retry-after",
+                "Retry-After": "42",
+            },
+            content_type="application/problem+json",
+            body='{"status": 429, "detail": "too many requests; retry after the time given"}',
+        ),
+    )
+    some = "7c0e4d0e-2f55-4c43-9d3e-0a4f2b3c1d10"
+    widget = sign_in_to(
+        page,
+        f"{site_stack['site']}/support?inquiry={some}&case={some}&lang=de",
+        "cbp_" + "a" * 43,
+        "Meinen Support anzeigen",
+    )
+    alert = widget.locator("[role=alert]")
+    expect(alert).to_have_text("Zu viele Versuche. Bitte 42 Sekunden warten und erneut versuchen.")
+    steps.shot("too-many-tries")
+    page.unroute(cases)
+    page.route(cases, lambda route: route.abort("internetdisconnected"))
+    widget.get_by_role("button", name="Meinen Support anzeigen").click()
+    expect(alert).to_have_text(
+        "Der Support war nicht erreichbar. Bitte Verbindung prüfen und erneut versuchen."
+    )
+    steps.shot("offline")
