@@ -37,7 +37,7 @@ from deploy.stack.partners import (
 )
 from deploy.stack.seed import LOCAL_SITE, SERVICE_ENV, SeedContext, seed
 from deploy.stack.services import ChildProcess, ServiceProcess, wait_until_ready
-from deploy.stack.site import SiteServer, site_config, site_origin
+from deploy.stack.site import SiteServer, patient_links, site_config, site_origin
 from services.content.app import DEFINITION as CONTENT
 from services.inquiries.app import DEFINITION as INQUIRIES
 from services.logistics.app import DEFINITION as LOGISTICS
@@ -173,6 +173,8 @@ class Stack:
             # The local HTTP partner and sites' webhooks listen on 127.0.0.1.
             "PARTNER_WEBHOOK_ALLOW_PRIVATE": "true",
             "SITE_WEBHOOK_ALLOW_PRIVATE": "true",
+            # The links in patients' emails open the example site's pages.
+            **patient_links(self.config.site_port),
             **service_env,
         }
         resources.push_async_callback(self._stop_services)

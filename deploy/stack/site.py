@@ -28,11 +28,22 @@ def site_origin(port: int) -> str:
     return f"http://127.0.0.1:{port}"
 
 
+def patient_links(port: int) -> dict[str, str]:
+    """Where the emails to patients point: this site's status and support pages, on the port
+    it listens on (a developer's own NOTIFICATIONS_* settings win)."""
+    origin = site_origin(port)
+    return {
+        "NOTIFICATIONS_STATUS_URL": f"{origin}/status?inquiry={{inquiry_id}}",
+        "NOTIFICATIONS_SUPPORT_URL": f"{origin}/support?inquiry={{inquiry_id}}&case={{case_id}}",
+    }
+
+
 def site_config(services: Mapping[str, str], publishable_key: str) -> dict[str, Any]:
     """What the pages need to call the APIs: where they are and the key a browser may hold."""
     return {
         "content": services["content"],
         "inquiries": services["inquiries"],
+        "support": services["support"],
         "publishable_key": publishable_key,
         "locales": ["en", "de", "uk", "ru", "ar"],
     }
@@ -45,9 +56,16 @@ class _SiteFiles(SimpleHTTPRequestHandler):
     config_file: Path
 
     def do_GET(self) -> None:
-        if self.path.split("?", 1)[0] == CONFIG_PATH:
+        path, mark, query = self.path.partition("?")
+        if path == CONFIG_PATH:
             self._send_config()
             return
+        # Clean URLs, as static hosts serve them: /status is status.html. The links patients
+        # get by email (NOTIFICATIONS_STATUS_URL, NOTIFICATIONS_SUPPORT_URL) are such URLs.
+        if path not in ("", "/") and "." not in path.rsplit("/", 1)[-1]:
+            page = Path(self.directory) / f"{path.strip('/')}.html"
+            if page.resolve().parent == Path(self.directory).resolve() and page.is_file():
+                self.path = f"{path.rstrip('/')}.html{mark}{query}"
         super().do_GET()
 
     def _send_config(self) -> None:

@@ -15,6 +15,7 @@
  * @typedef {object} SiteConfig what config.json beside the pages says
  * @property {string} content the content service's URL
  * @property {string} inquiries the inquiries service's URL
+ * @property {string} [support] the support service's URL (the patient's support page)
  * @property {string | null} publishable_key the site's publishable key (bound to its origins)
  * @property {string[]} locales the languages the site offers
  */
@@ -34,6 +35,7 @@ const WORDS = {
     written: "Written by {0}.", overdue: "This page is due for its next medical review.",
     unreviewed: "Sample content: no medical reviewer has signed this page off.", sources: "Sources", hits: "{0} pages found for “{1}”.",
     none: "Nothing found for “{0}”.", failed: "The page could not be loaded ({0}).", ask_for: "Ask for treatment of this condition",
+    status_title: "Your inquiry", support_title: "Support", need_help: "Questions or a problem? Write to our support desk.",
   },
   de: {
     conditions: "Erkrankungen", ask: "Behandlung anfragen", search: "Suchen", search_label: "Medizinische Seiten durchsuchen",
@@ -45,24 +47,28 @@ const WORDS = {
     written: "Verfasst von {0}.", overdue: "Diese Seite ist zur nächsten medizinischen Prüfung fällig.",
     unreviewed: "Beispielinhalt: Keine medizinische Gutachterin, kein Gutachter hat diese Seite freigegeben.", sources: "Quellen", hits: "{0} Seiten gefunden für „{1}“.",
     none: "Nichts gefunden für „{0}“.", failed: "Die Seite konnte nicht geladen werden ({0}).", ask_for: "Behandlung dieser Erkrankung anfragen",
+    status_title: "Ihre Anfrage", support_title: "Support", need_help: "Fragen oder ein Problem? Schreiben Sie unserem Support.",
   },
   uk: {
     conditions: "Захворювання", ask: "Запит на лікування", search: "Пошук", search_label: "Пошук медичних сторінок",
     language: "Мова", results: "Результати пошуку", site_nav: "Сайт", read: "Докладніше", symptoms: "Симптоми",
     faqs: "Часті запитання", treatments: "Лікування", services: "Послуги навколо лікування", sources: "Джерела",
     ask_for: "Запит на лікування цього захворювання",
+    status_title: "Ваш запит", support_title: "Підтримка", need_help: "Питання чи проблема? Напишіть нашій підтримці.",
   },
   ru: {
     conditions: "Заболевания", ask: "Запрос на лечение", search: "Поиск", search_label: "Поиск по медицинским страницам",
     language: "Язык", results: "Результаты поиска", site_nav: "Сайт", read: "Подробнее", symptoms: "Симптомы",
     faqs: "Частые вопросы", treatments: "Лечение", services: "Услуги вокруг лечения", sources: "Источники",
     ask_for: "Запрос на лечение этого заболевания",
+    status_title: "Ваш запрос", support_title: "Поддержка", need_help: "Вопрос или проблема? Напишите в нашу поддержку.",
   },
   ar: {
     conditions: "الحالات المرضية", ask: "طلب علاج", search: "بحث", search_label: "البحث في الصفحات الطبية",
     language: "اللغة", results: "نتائج البحث", site_nav: "الموقع", read: "اقرأ المزيد", symptoms: "الأعراض",
     faqs: "أسئلة شائعة", treatments: "العلاجات", services: "خدمات حول علاجك", sources: "المصادر",
     ask_for: "طلب علاج لهذه الحالة",
+    status_title: "طلبك", support_title: "الدعم", need_help: "أسئلة أو مشكلة؟ اكتب إلى فريق الدعم.",
   },
 };
 
@@ -251,10 +257,7 @@ async function searchPage(config) {
 
 /** The widget, loaded from the inquiries service as any site would embed it. @param {SiteConfig} config */
 async function inquiryPage(config) {
-  const script = document.createElement("script");
-  script.type = "module";
-  script.src = `${config.inquiries}/widget/carebridge.js`;
-  document.head.append(script);
+  loadWidget(config);
   const key = esc(config.publishable_key ?? "");
   const condition = esc(params.get("condition") ?? "");
   $("#widgets").innerHTML = `
@@ -263,8 +266,44 @@ async function inquiryPage(config) {
     <carebridge-status key="${key}" lang="${lang}" api="${esc(config.inquiries)}"></carebridge-status>`;
 }
 
+/** The widget's module, from the inquiries service as any site would load it. @param {SiteConfig} config */
+function loadWidget(config) {
+  const script = document.createElement("script");
+  script.type = "module";
+  script.src = `${config.inquiries}/widget/carebridge.js`;
+  document.head.append(script);
+}
+
+/** The page the status emails link to (/status?inquiry=…): the number filled in, the patient
+ * types only their token, which never goes in a URL. @param {SiteConfig} config */
+async function statusPage(config) {
+  loadWidget(config);
+  const inquiry = params.get("inquiry") ?? "";
+  $("#widgets").innerHTML = `
+    <carebridge-status key="${esc(config.publishable_key ?? "")}" lang="${lang}" api="${esc(config.inquiries)}"
+      inquiry="${esc(inquiry)}"></carebridge-status>
+    <p><a href="${esc(here("support.html", inquiry ? { inquiry } : {}))}">${esc(say("need_help"))}</a></p>`;
+}
+
+/** The page the support emails link to (/support?inquiry=…&case=…). @param {SiteConfig} config */
+async function supportPage(config) {
+  if (!config.support) throw new Error("config.json names no support service");
+  loadWidget(config);
+  $("#widgets").innerHTML = `
+    <carebridge-support key="${esc(config.publishable_key ?? "")}" lang="${lang}" api="${esc(config.support)}"
+      inquiry="${esc(params.get("inquiry") ?? "")}" case="${esc(params.get("case") ?? "")}"></carebridge-support>`;
+  // A case opened here gets its number in the URL, so a reload shows it again.
+  $("#widgets").addEventListener("carebridge-case-opened", (event) => {
+    const next = new URLSearchParams(location.search);
+    next.set("case", /** @type {CustomEvent<{id: string}>} */ (event).detail.id);
+    history.replaceState(null, "", `?${next}`);
+  });
+}
+
 /** @type {Record<string, (config: SiteConfig) => Promise<void>>} */
-const PAGES = { home, condition: conditionPage, search: searchPage, inquiry: inquiryPage };
+const PAGES = {
+  home, condition: conditionPage, search: searchPage, inquiry: inquiryPage, status: statusPage, support: supportPage,
+};
 
 setUpChrome();
 try {

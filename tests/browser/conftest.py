@@ -51,19 +51,30 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 
 
 @pytest.fixture(scope="package")
-def site_stack(
-    tmp_path_factory: pytest.TempPathFactory, browser: Browser
-) -> Iterator[dict[str, Any]]:
-    """The local stack with its example site, shared by the browser tests: stack.json. Stopped
-    after the package's last test, so it never runs beside another suite's stack on the same
-    worker. After the browser: without one, nothing is started only to be skipped."""
+def stacks(tmp_path_factory: pytest.TempPathFactory, browser: Browser) -> Iterator[Stacks]:
+    """The runner of the browser tests' stack and its data folder. Stopped after the package's
+    last test, so it never runs beside another suite's stack on the same worker. After the
+    browser: without one, nothing is started only to be skipped."""
     del browser
     stacks = Stacks(tmp_path_factory.mktemp("browser-stack"))
     try:
-        manifest, _ = stacks.wait_ready(stacks.start())
-        yield manifest
+        yield stacks
     finally:
         stacks.cleanup()
+
+
+@pytest.fixture(scope="package")
+def site_stack(stacks: Stacks) -> dict[str, Any]:
+    """The local stack with its example site, shared by the browser tests: stack.json."""
+    manifest, _ = stacks.wait_ready(stacks.start())
+    return manifest
+
+
+@pytest.fixture(scope="package")
+def stack_mail(stacks: Stacks, site_stack: dict[str, Any]) -> Path:
+    """The folder where the stack's SMTP catcher leaves each message (.eml): stack.json's
+    `mail.dir`, in this stack's data folder."""
+    return stacks.data_dir / Path(site_stack["mail"]["dir"]).name
 
 
 class Steps:

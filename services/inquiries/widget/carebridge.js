@@ -1,15 +1,19 @@
-// Carebridge widget: <carebridge-inquiry> (a patient's inquiry) and <carebridge-status> (the
-// patient's timeline). One ES module, plain JavaScript, no framework, nothing loaded from a CDN.
-// Served by the inquiries service at /widget/carebridge.js; embedding: docs/sites.md.
+// Carebridge widget: <carebridge-inquiry> (a patient's inquiry), <carebridge-status> (the
+// patient's timeline) and <carebridge-support> (the patient's support cases). One ES module,
+// plain JavaScript, no framework, nothing loaded from a CDN. Served by the inquiries service at
+// /widget/carebridge.js; embedding: docs/sites.md.
 //
 //   <script type="module" src="https://inquiries.example/widget/carebridge.js"></script>
 //   <carebridge-inquiry key="cbp_…" content-api="https://content.example" lang="de"></carebridge-inquiry>
-//   <carebridge-status key="cbp_…" lang="de"></carebridge-status>
+//   <carebridge-status key="cbp_…" lang="de" inquiry="…"></carebridge-status>
+//   <carebridge-support key="cbp_…" lang="de" api="https://support.example" inquiry="…" case="…"></carebridge-support>
 //
-// Attributes: key (the site's publishable key), lang (en, de, uk, ru, ar), api (the inquiries
-// service; by default where this file came from), content-api (the content service, for the
-// list of conditions), condition (a slug to preselect), source (how the inquiry is labelled;
-// by default the page's host), novalidate (leave every check to the API).
+// Attributes: key (the site's publishable key), lang (en, de, uk, ru, ar), api (the service the
+// element calls: by default where this file came from, the inquiries service; the support
+// service's URL for <carebridge-support>), content-api (the content service, for the list of
+// conditions), condition (a slug to preselect), source (how the inquiry is labelled; by default
+// the page's host), novalidate (leave every check to the API), inquiry (the inquiry number to
+// fill in), case (the support case to open). The access token is typed, never an attribute.
 
 const ORIGIN = new URL(import.meta.url).origin;
 const RTL = new Set(["ar"]);
@@ -49,6 +53,11 @@ const T = {
     copy: "Copy number and token", copied: "Copied.",
     status_title: "Follow your inquiry", show: "Show my inquiry", status: "Status", timeline: "What happened",
     not_found: "No inquiry matches this number and token.", loading: "Loading…",
+    sup_title: "Your support cases", sup_show: "Show my support", new_case: "Ask us for help", category: "What it is about",
+    priority: "How urgent", message: "Your message", reply: "Your reply", send_reply: "Send reply", open_case: "Open case",
+    case_n: "Support case {0}", no_case: "No case matches this inquiry number and token.",
+    wait: "Too many tries. Please wait {0} seconds and try again.", net: "The support desk could not be reached. Please check your connection and try again.",
+    sup_failed: "That did not work: {0}", sent: "Your message was sent.", closed: "This case is closed; please open a new one below.",
   },
   de: {
     title: "Behandlung anfragen", more: "Was das bedeutet", condition: "Erkrankung", choose: "Bitte wählen",
@@ -74,6 +83,11 @@ const T = {
     copy: "Nummer und Schlüssel kopieren", copied: "Kopiert.",
     status_title: "Ihre Anfrage verfolgen", show: "Meine Anfrage anzeigen", status: "Stand", timeline: "Was geschah",
     not_found: "Keine Anfrage passt zu dieser Nummer und diesem Schlüssel.", loading: "Wird geladen…",
+    sup_title: "Ihre Supportfälle", sup_show: "Meinen Support anzeigen", new_case: "Um Hilfe bitten", category: "Worum es geht",
+    priority: "Wie dringend", message: "Ihre Nachricht", reply: "Ihre Antwort", send_reply: "Antwort senden", open_case: "Fall eröffnen",
+    case_n: "Supportfall {0}", no_case: "Kein Fall passt zu dieser Anfragenummer und diesem Schlüssel.",
+    wait: "Zu viele Versuche. Bitte {0} Sekunden warten und erneut versuchen.", net: "Der Support war nicht erreichbar. Bitte Verbindung prüfen und erneut versuchen.",
+    sup_failed: "Das hat nicht geklappt: {0}", sent: "Ihre Nachricht wurde gesendet.", closed: "Dieser Fall ist geschlossen; bitte unten einen neuen eröffnen.",
   },
   uk: {
     title: "Запит на лікування", more: "Що це означає", condition: "Захворювання", choose: "Оберіть",
@@ -99,6 +113,11 @@ const T = {
     copy: "Копіювати номер і ключ", copied: "Скопійовано.",
     status_title: "Стежити за запитом", show: "Показати мій запит", status: "Стан", timeline: "Що відбулося",
     not_found: "Немає запиту з таким номером і ключем.", loading: "Завантаження…",
+    sup_title: "Ваші звернення до підтримки", sup_show: "Показати мою підтримку", new_case: "Попросити допомоги", category: "Чого це стосується",
+    priority: "Наскільки терміново", message: "Ваше повідомлення", reply: "Ваша відповідь", send_reply: "Надіслати відповідь", open_case: "Створити звернення",
+    case_n: "Звернення {0}", no_case: "Немає звернення з таким номером запиту і ключем.",
+    wait: "Забагато спроб. Зачекайте {0} с і спробуйте ще раз.", net: "Не вдалося зв'язатися з підтримкою. Перевірте з'єднання і спробуйте ще раз.",
+    sup_failed: "Не вдалося: {0}", sent: "Ваше повідомлення надіслано.", closed: "Це звернення закрито; створіть нове нижче.",
   },
   ru: {
     title: "Запрос на лечение", more: "Что это значит", condition: "Заболевание", choose: "Выберите",
@@ -124,6 +143,11 @@ const T = {
     copy: "Копировать номер и ключ", copied: "Скопировано.",
     status_title: "Следить за запросом", show: "Показать мой запрос", status: "Состояние", timeline: "Что произошло",
     not_found: "Нет запроса с таким номером и ключом.", loading: "Загрузка…",
+    sup_title: "Ваши обращения в поддержку", sup_show: "Показать мою поддержку", new_case: "Попросить помощи", category: "О чём речь",
+    priority: "Насколько срочно", message: "Ваше сообщение", reply: "Ваш ответ", send_reply: "Отправить ответ", open_case: "Создать обращение",
+    case_n: "Обращение {0}", no_case: "Нет обращения с таким номером запроса и ключом.",
+    wait: "Слишком много попыток. Подождите {0} с и попробуйте снова.", net: "Не удалось связаться с поддержкой. Проверьте соединение и попробуйте снова.",
+    sup_failed: "Не получилось: {0}", sent: "Ваше сообщение отправлено.", closed: "Это обращение закрыто; создайте новое ниже.",
   },
   ar: {
     title: "طلب علاج", more: "ما يعنيه ذلك", condition: "الحالة المرضية", choose: "يرجى الاختيار",
@@ -149,6 +173,11 @@ const T = {
     copy: "نسخ الرقم والرمز", copied: "تم النسخ.",
     status_title: "متابعة طلبك", show: "عرض طلبي", status: "الحالة", timeline: "ما حدث",
     not_found: "لا يوجد طلب بهذا الرقم والرمز.", loading: "جارٍ التحميل…",
+    sup_title: "طلبات الدعم الخاصة بك", sup_show: "عرض الدعم الخاص بي", new_case: "اطلب المساعدة", category: "الموضوع",
+    priority: "مدى الاستعجال", message: "رسالتك", reply: "ردك", send_reply: "إرسال الرد", open_case: "فتح طلب",
+    case_n: "طلب الدعم {0}", no_case: "لا يوجد طلب دعم بهذا الرقم والرمز.",
+    wait: "محاولات كثيرة. يرجى الانتظار {0} ثانية والمحاولة مرة أخرى.", net: "تعذر الوصول إلى فريق الدعم. يرجى التحقق من الاتصال والمحاولة مرة أخرى.",
+    sup_failed: "لم ينجح ذلك: {0}", sent: "تم إرسال رسالتك.", closed: "هذا الطلب مغلق؛ يرجى فتح طلب جديد أدناه.",
   },
 };
 
@@ -172,6 +201,21 @@ const WORDS = {
   assigned: ["Coordinator assigned", "Koordinator zugewiesen", "Призначено координатора", "Назначен координатор", "عُيّن منسق"],
   booking: ["Booking updated", "Buchung aktualisiert", "Бронювання оновлено", "Бронирование обновлено", "تم تحديث الحجز"],
   access_token_reissued: ["New access token issued", "Neuer Zugangsschlüssel ausgestellt", "Видано новий ключ", "Выдан новый ключ", "صدر رمز وصول جديد"],
+  open: ["Open", "Offen", "Відкрито", "Открыто", "مفتوح"],
+  acknowledged: ["Being handled", "In Bearbeitung", "Опрацьовується", "В работе", "قيد المعالجة"],
+  resolved: ["Resolved", "Gelöst", "Вирішено", "Решено", "تم الحل"],
+  transfer: ["Transfer", "Transfer", "Трансфер", "Трансфер", "النقل"],
+  interpreter: ["Interpreter", "Dolmetscher", "Перекладач", "Переводчик", "مترجم"],
+  medicine: ["Medicine", "Medikamente", "Ліки", "Лекарства", "الأدوية"],
+  medical: ["Medical question or emergency", "Medizinische Frage oder Notfall", "Медичне питання або невідкладний випадок", "Медицинский вопрос или экстренный случай", "سؤال طبي أو حالة طارئة"],
+  billing: ["Billing", "Rechnung", "Рахунок", "Счёт", "الفواتير"],
+  other: ["Something else", "Etwas anderes", "Інше", "Другое", "أمر آخر"],
+  normal: ["Normal", "Normal", "Звичайно", "Обычно", "عادي"],
+  urgent: ["Urgent", "Dringend", "Терміново", "Срочно", "عاجل"],
+  patient: ["You", "Sie", "Ви", "Вы", "أنت"],
+  agent: ["Support", "Support", "Підтримка", "Поддержка", "الدعم"],
+  partner: ["Partner", "Partner", "Партнер", "Партнёр", "الشريك"],
+  system: ["Automatic message", "Automatische Nachricht", "Автоматичне повідомлення", "Автоматическое сообщение", "رسالة تلقائية"],
 };
 const WORD_INDEX = { en: 0, de: 1, uk: 2, ru: 3, ar: 4 };
 
@@ -195,6 +239,11 @@ button:disabled { opacity: .6; cursor: progress; }
 .note { background: #fff7e0; border-inline-start: 4px solid #f5a623; padding: .5rem .8rem; }
 details { font-weight: 400; }
 ol { padding-inline-start: 1.2rem; }
+.thread { list-style: none; padding: 0; display: grid; gap: .6rem; }
+.thread li { border: 1px solid #c4c4c4; border-radius: .4rem; padding: .5rem .8rem; }
+.thread [data-author=patient] { background: #eef4fb; }
+.who { font-weight: 600; margin: 0; }
+.body { white-space: pre-wrap; margin: .3rem 0 0; }
 .sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 `;
 
@@ -251,6 +300,15 @@ async function solveChallenge(challenge) {
     }
   }
   throw new Error("the challenge has no solution");
+}
+
+/** The inquiry number (filled in from the `inquiry` attribute) and the access token, typed. */
+function accessFields(el) {
+  const id = el.id_;
+  return `<div class="field"><label for="${id}-id">${esc(el.t("number"))}</label>
+      <input id="${id}-id" name="id" required autocomplete="off" spellcheck="false" dir="ltr" value="${esc(el.getAttribute("inquiry") ?? "")}"></div>
+    <div class="field"><label for="${id}-token">${esc(el.t("token"))}</label>
+      <input id="${id}-token" name="token" type="password" required autocomplete="off" dir="ltr"></div>`;
 }
 
 class CarebridgeElement extends HTMLElement {
@@ -558,10 +616,7 @@ class CarebridgeStatus extends CarebridgeElement {
     this.view.innerHTML = `
       <form aria-labelledby="${id}-title">
         <h2 id="${id}-title">${esc(t("status_title"))}</h2>
-        <div class="field"><label for="${id}-id">${esc(t("number"))}</label>
-          <input id="${id}-id" name="id" required autocomplete="off" spellcheck="false" dir="ltr"></div>
-        <div class="field"><label for="${id}-token">${esc(t("token"))}</label>
-          <input id="${id}-token" name="token" type="password" required autocomplete="off" dir="ltr"></div>
+        ${accessFields(this)}
         <button type="submit">${esc(t("show"))}</button>
         <p class="error" role="alert"></p>
       </form>
@@ -608,5 +663,131 @@ class CarebridgeStatus extends CarebridgeElement {
   }
 }
 
+/** A patient's support cases: with the inquiry number and the access token, the case named by
+ * `case` (its thread, its status, a reply), and a form to open a new one. */
+class CarebridgeSupport extends CarebridgeElement {
+  render() {
+    const t = this.t;
+    const id = this.id_;
+    const choice = (name, values) => `<div class="field"><label for="${id}-${name}">${esc(t(name))}</label>
+      <select id="${id}-${name}" name="${name}">${values.map((v) => `<option value="${v}">${esc(word(this.lang_, v))}</option>`).join("")}</select></div>`;
+    this.view.innerHTML = `
+      <form class="access" aria-labelledby="${id}-title">
+        <h2 id="${id}-title">${esc(t("sup_title"))}</h2>
+        ${accessFields(this)}
+        <button type="submit">${esc(t("sup_show"))}</button>
+      </form>
+      <p class="error" role="alert"></p>
+      <section class="case" aria-live="polite"></section>
+      <form class="new" aria-labelledby="${id}-new" hidden>
+        <h3 id="${id}-new">${esc(t("new_case"))}</h3>
+        ${choice("category", ["transfer", "interpreter", "medicine", "medical", "billing", "other"])}
+        ${choice("priority", ["normal", "urgent"])}
+        <div class="field"><label for="${id}-message">${esc(t("message"))}</label>
+          <textarea id="${id}-message" name="message" required maxlength="4000"></textarea></div>
+        <button type="submit">${esc(t("open_case"))}</button>
+      </form>`;
+    this.caseId = this.getAttribute("case");
+    this.$(".access").addEventListener("submit", (event) => {
+      event.preventDefault();
+      const form = event.target.elements;
+      this.inquiry = form.id.value.trim();
+      this.token = form.token.value.trim();
+      this.$(".new").hidden = false;
+      if (this.caseId) this.load();
+    });
+    this.$(".new").addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.open(event.target);
+    });
+  }
+
+  /** A call with the patient's token; null after saying plainly what went wrong. */
+  async call(path, body, missing = "no_case", key) {
+    const t = this.t;
+    const alert = this.$("[role=alert]");
+    alert.textContent = "";
+    const headers = this.headers({ Authorization: `Bearer ${this.token}` });
+    if (body) headers["Content-Type"] = "application/json";
+    if (key) headers["Idempotency-Key"] = key;
+    let response;
+    try {
+      response = await fetch(`${this.api}/v1/support/cases${path}`, body ? { method: "POST", headers, body: JSON.stringify(body) } : { headers });
+    } catch {
+      alert.textContent = t("net");
+      return null;
+    }
+    if (response.ok) return response;
+    const problem = await problemOf(response);
+    const status = response.status;
+    const unknown = [401, 404].includes(status) || (problem.errors ?? []).some((e) => e.field === "inquiry_id");
+    alert.textContent = unknown ? t(missing)
+      : status === 429 ? t("wait", response.headers.get("Retry-After") ?? 60)
+      : status === 409 ? t("closed")
+      : t("sup_failed", [problem.detail ?? status, ...(problem.errors ?? []).map((e) => e.message)].join(" "));
+    return null;
+  }
+
+  async load(announce = "") {
+    const out = this.$(".case");
+    out.textContent = this.t("loading");
+    const response = await this.call(`/${encodeURIComponent(this.caseId)}`);
+    if (!response) {
+      out.textContent = "";
+      return;
+    }
+    this.show(await response.json(), announce);
+  }
+
+  show(view, announce) {
+    const t = this.t;
+    const lang = this.lang_;
+    const id = this.id_;
+    const when = new Intl.DateTimeFormat(lang, { dateStyle: "medium", timeStyle: "short" });
+    // Names and messages keep their own direction inside a right-to-left page.
+    const who = (m) => esc(word(lang, m.author)) + (m.author === "agent" && m.author_name ? `: <bdi>${esc(m.author_name)}</bdi>` : "");
+    const messages = [...view.messages].sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+    const out = this.$(".case");
+    out.innerHTML = `
+      <h3 tabindex="-1">${esc(t("case_n", view.id.slice(0, 8)))}</h3>
+      <p>${esc(t("status"))}: <strong data-case-status="${esc(view.status)}">${esc(word(lang, view.status))}</strong>,
+        ${esc(word(lang, view.category))}, ${esc(word(lang, view.priority))}</p>
+      <ol class="thread">${messages.map((m) => `<li data-author="${esc(m.author)}"><p class="who">${who(m)},
+        <time datetime="${esc(m.at)}">${esc(when.format(new Date(m.at)))}</time></p><p class="body" dir="auto">${esc(m.body)}</p></li>`).join("")}</ol>
+      ${view.status === "resolved" ? "" : `<form class="reply"><div class="field"><label for="${id}-reply">${esc(t("reply"))}</label>
+        <textarea id="${id}-reply" name="message" required maxlength="4000"></textarea></div>
+        <button type="submit">${esc(t("send_reply"))}</button></form>`}
+      <p class="sr">${esc(announce)}</p>`;
+    out.querySelector(".reply")?.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const button = event.target.querySelector("button");
+      button.disabled = true;
+      const sent = await this.call(`/${view.id}/messages`, { message: event.target.elements.message.value.trim() });
+      button.disabled = false;
+      if (sent) this.load(t("sent"));
+    });
+  }
+
+  async open(form) {
+    const f = form.elements;
+    const button = form.querySelector("button");
+    button.disabled = true;
+    // One key per filled-in form: a retry after a lost answer is the same case.
+    this.attempt ??= crypto.randomUUID();
+    const body = { inquiry_id: this.inquiry, category: f.category.value, priority: f.priority.value, language: this.lang_, message: f.message.value.trim() };
+    const response = await this.call("", body, "not_found", this.attempt);
+    button.disabled = false;
+    if (!response) return;
+    this.attempt = null;
+    form.reset();
+    this.caseId = (await response.json()).id;
+    // The page learns the case's number (to put it in its URL), never the token.
+    this.dispatchEvent(new CustomEvent("carebridge-case-opened", { bubbles: true, composed: true, detail: { id: this.caseId } }));
+    await this.load(this.t("sent"));
+    this.$(".case h3").focus();
+  }
+}
+
 customElements.get("carebridge-inquiry") || customElements.define("carebridge-inquiry", CarebridgeInquiry);
 customElements.get("carebridge-status") || customElements.define("carebridge-status", CarebridgeStatus);
+customElements.get("carebridge-support") || customElements.define("carebridge-support", CarebridgeSupport);
