@@ -15,6 +15,12 @@ from services.support.domain.emergency import emergency_answer
 from services.support.domain.model import Agent, Case, NewCase, OnCall, Policy, TimelineEntry
 
 Level = Literal["agent", "lead"]
+# The cases in which a person speaks to the desk in their language: the patient, or a
+# coordinator with the patient on the phone. A system case (an unassigned booking, an
+# unreachable patient) or a partner's has no one to interpret for, and asking logistics for an
+# interpreter there would feed back: an interpreter booking nobody takes is itself an
+# unassigned booking, which opens a system case.
+SPOKEN: frozenset[str] = frozenset({"patient", "coordinator"})
 
 
 class Opened(msgspec.Struct, frozen=True, kw_only=True):
@@ -63,7 +69,8 @@ def open_case(
     priority = priority_of(new.category, new.priority)
     agents = in_order(on_call, new.language)
     assignee = agents[0] if agents else None
-    interpreter = assignee is not None and new.language not in assignee.languages
+    unspoken = assignee is None or new.language not in assignee.languages
+    interpreter = new.origin in SPOKEN and unspoken
     timeline = [TimelineEntry(at=now, kind="opened", detail=f"{new.origin}: {new.category}")]
     auto_answer = None
     if new.category == "medical":
@@ -77,7 +84,7 @@ def open_case(
         timeline.append(TimelineEntry(at=now, kind="assigned", person=assignee.person))
     else:
         timeline.append(TimelineEntry(at=now, kind="assigned", detail="nobody on call"))
-    if interpreter or assignee is None:
+    if interpreter:
         timeline.append(
             TimelineEntry(
                 at=now,
@@ -92,7 +99,7 @@ def open_case(
         resolve_by=now + timedelta(seconds=policy.resolve_within_seconds),
         timeline=tuple(timeline),
         auto_answer=auto_answer,
-        interpreter=interpreter or assignee is None,
+        interpreter=interpreter,
     )
 
 

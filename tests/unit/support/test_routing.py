@@ -91,6 +91,20 @@ def test_nobody_on_call_still_opens_the_case_with_its_deadline() -> None:
     decided = opened(new())
     assert decided.assignee is None
     assert decided.escalate_at is not None
+    assert decided.interpreter
+
+
+@pytest.mark.parametrize("origin", ["system", "partner"])
+def test_a_case_nobody_speaks_in_asks_for_no_interpreter(origin: str) -> None:
+    # An unassigned interpreter booking opens a system case: asking for another interpreter
+    # there would book, fail and open cases without end.
+    for decided in (opened(new(origin=origin, language="ar"), DANA), opened(new(origin=origin))):
+        assert not decided.interpreter
+        assert "interpreter_requested" not in [e.kind for e in decided.timeline]
+
+
+def test_a_coordinator_on_the_phone_gets_an_interpreter_like_the_patient() -> None:
+    assert opened(new(origin="coordinator", language="ar"), DANA).interpreter
 
 
 def test_a_medical_case_is_urgent_and_answered_at_once() -> None:
