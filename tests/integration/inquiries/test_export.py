@@ -10,6 +10,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -466,11 +467,33 @@ async def test_the_patients_export_lists_who_of_staff_read_their_data_and_when(
 THREAD = "Ich brauche einen Rollstuhl am Flughafen"
 
 
+async def on_call(support: Client, casedb: asyncpg.Connection) -> None:
+    """An agent who speaks German is on call, so her case needs no interpreter from logistics."""
+    coordinator = await bearer(casedb, "coordinator")
+    agent = await support.put(
+        "/v1/support/agents/Ada support_agent",
+        json={"email": "ada@carebridge.example", "languages": ["de", "en"]},
+        headers=coordinator,
+    )
+    assert agent.status_code == 200, agent.text
+    now = datetime.now(UTC)
+    period = {
+        "starts_at": (now - timedelta(hours=1)).isoformat(),
+        "ends_at": (now + timedelta(hours=8)).isoformat(),
+    }
+    shift = period | {"person": "Ada support_agent", "position": 0}
+    rota = await support.put(
+        "/v1/support/rota", json=period | {"shifts": [shift]}, headers=coordinator
+    )
+    assert rota.status_code == 200, rota.text
+
+
 async def supported(
     client: Client, support: Client, submitted: dict[str, Any], casedb: asyncpg.Connection
 ) -> str:
     """The patient opened a support case with her token, and an agent read its thread; the
     notifications service has mailed her that her inquiry arrived. The case's id."""
+    await on_call(support, casedb)
     opened = await support.post(
         "/v1/support/cases",
         json={
