@@ -10,7 +10,13 @@ import msgspec
 
 from contracts.content import ContentPublished, ContentUnpublished
 from contracts.envelope import Event
-from contracts.exports import CaseExport, CaseExportFailed, CaseExportRequest
+from contracts.exports import (
+    CaseExport,
+    CaseExportFailed,
+    CaseExportRequest,
+    NotificationsCaseExport,
+    SupportCaseExport,
+)
 from contracts.inquiries import (
     AccessTokenReissued,
     BookingsReleased,
@@ -530,7 +536,39 @@ TOKEN_CHECK = RequestChannel(
     ),
 )
 
-REQUEST_CHANNELS: tuple[RequestChannel, ...] = (CASE_EXPORT, CONTACT, TOKEN_CHECK)
+SUPPORT_CASE_EXPORT = RequestChannel(
+    address="rpc.support.case_export.v1",
+    request=CaseExportRequest,
+    replies=(SupportCaseExport, CaseExportFailed),
+    responder="support",
+    requesters=("inquiries",),
+    description=(
+        "Inquiries asks support for its part of a case's access and portability export: the "
+        "inquiry's support cases with their threads opened and timelines, and the staff reads "
+        "of them from support's audit log."
+    ),
+)
+
+NOTIFICATIONS_CASE_EXPORT = RequestChannel(
+    address="rpc.notifications.case_export.v1",
+    request=CaseExportRequest,
+    replies=(NotificationsCaseExport, CaseExportFailed),
+    responder="notifications",
+    requesters=("inquiries",),
+    description=(
+        "Inquiries asks notifications for its part of a case's access and portability export: "
+        "every message written to the patient about the case (kind, channels, delivery, what "
+        "it said), with its sealed parts opened."
+    ),
+)
+
+REQUEST_CHANNELS: tuple[RequestChannel, ...] = (
+    CASE_EXPORT,
+    SUPPORT_CASE_EXPORT,
+    NOTIFICATIONS_CASE_EXPORT,
+    CONTACT,
+    TOKEN_CHECK,
+)
 
 
 def stream_named(name: str) -> StreamSpec:

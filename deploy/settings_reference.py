@@ -121,7 +121,8 @@ DESCRIPTIONS: dict[str, str] = {
     "INQUIRIES_RETENTION_INTERVAL": "seconds between retention runs, shared by the replicas "
     "(the schedule is in PostgreSQL)",
     "OFFER_EXPIRY_INTERVAL": "seconds between checks for treatment offers past their validity",
-    "LOGISTICS_EXPORT_TIMEOUT": "seconds an export waits for logistics' part before answering 503",
+    "LOGISTICS_EXPORT_TIMEOUT": "seconds an export waits for logistics', support's and "
+    "notifications' parts (asked at once) before answering 503",
     # logistics
     "LOGISTICS_ENCRYPTION_KEYS": "named AES-256 keys, logistics' own, that seal and open "
     "travellers' booking details (`make run` generates one)",

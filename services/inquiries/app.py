@@ -48,7 +48,8 @@ class InquiriesSettings(SealingSettings, frozen=True, kw_only=True, rename="uppe
     inquiries_retention_interval: PositiveFloat = 3600.0
     # How often the scheduler looks for offers past their validity.
     offer_expiry_interval: PositiveFloat = 30.0
-    # Seconds the export waits for logistics' part before answering 503.
+    # Seconds the export waits for each other service's part (logistics, support,
+    # notifications; asked at once) before answering 503. Named when logistics was the only one.
     logistics_export_timeout: PositiveFloat = 5.0
     # Signs the proof-of-work challenges of browser submissions (ALTCHA); replicas must share
     # one. Empty: random per process.

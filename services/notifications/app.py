@@ -240,7 +240,14 @@ def create_app(settings: NotificationsSettings) -> Litestar:
     definition = dataclasses.replace(
         DEFINITION, subscriptions=lambda _: consumers.subscriptions(keys)
     )
-    background: tuple[tuple[str, BackgroundLoop], ...] = (("sender", sender),)
+
+    async def case_exports(runtime: Runtime, stop: asyncio.Event) -> None:
+        await consumers.case_exports(runtime.pool, keys, runtime.bus)(stop)
+
+    background: tuple[tuple[str, BackgroundLoop], ...] = (
+        ("sender", sender),
+        ("case-exports", case_exports),
+    )
     if settings.notifications_bounce_port:
         background += (("bounces", bounce_listener),)
     return create_service_app(definition, settings, background=background)

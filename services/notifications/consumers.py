@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from contracts.envelope import Metadata
+from contracts.exports import CaseExportFailed, case_export_request_decoder
 from contracts.inquiries import InquiryEvent, inquiry_event_decoder
 from contracts.logistics import LogisticsEvent, logistics_event_decoder
 from contracts.operations import DeadLetterRecorded, operations_event_decoder
@@ -25,6 +26,7 @@ from contracts.registry import (
     INQUIRY_STATUS_CHANGED,
     INQUIRY_SUBMITTED,
     INQUIRY_TOKEN_REISSUED,
+    NOTIFICATIONS_CASE_EXPORT,
     OPERATOR_ALERT,
     SUPPORT_CASE_ESCALATED,
     SUPPORT_CASE_REPLIED,
@@ -33,9 +35,12 @@ from contracts.support import SupportEvent, support_event_decoder
 from services.notifications import usecases
 from services.notifications.domain.decisions import DEAD_LETTER_CONSUMER_PREFIX
 from services.notifications.usecases import Notifying
-from services.runtime.core.db import Connection
+from services.notifications.usecases.export import export_case
+from services.runtime.core.db import Connection, Pool
 from services.runtime.core.pacing import wait_any
+from services.runtime.messaging.bus import Bus
 from services.runtime.messaging.inbox import Subscription
+from services.runtime.messaging.request_reply import answer
 from services.runtime.privacy.crypto import KeyRing
 
 Loop = Callable[[asyncio.Event], Awaitable[None]]
@@ -112,5 +117,21 @@ def sender(d: Notifying, *, interval: float, batch: int) -> Loop:
             taken = await usecases.send_due(d, now=datetime.now(UTC), limit=batch)
             if taken < batch:
                 await wait_any(stop, timeout=interval)
+
+    return run
+
+
+def case_exports(pool: Pool, keys: KeyRing, bus: Bus) -> Loop:
+    """Notifications' part of a case's export, asked for by inquiries."""
+
+    async def run(stop: asyncio.Event) -> None:
+        await answer(
+            bus,
+            NOTIFICATIONS_CASE_EXPORT,
+            case_export_request_decoder,
+            lambda request: export_case(pool, keys, request),
+            lambda reason: CaseExportFailed(reason=reason),
+            stop,
+        )
 
     return run

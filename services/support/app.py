@@ -120,6 +120,9 @@ def create_app(settings: SupportSettings) -> Litestar:
         )
         await run(stop)
 
+    async def case_exports(runtime: Runtime, stop: asyncio.Event) -> None:
+        await consumers.case_exports(desk_of(runtime), runtime.bus)(stop)
+
     def desk_dependency(runtime: RuntimeDependency) -> Desk:
         return desk_of(runtime)
 
@@ -131,7 +134,11 @@ def create_app(settings: SupportSettings) -> Litestar:
         settings,
         dependencies={"desk": Provide(desk_dependency, sync_to_thread=False)},
         security_schemes=SECURITY_SCHEMES,
-        background=(("escalations", escalations), ("figures", figures)),
+        background=(
+            ("escalations", escalations),
+            ("figures", figures),
+            ("case-exports", case_exports),
+        ),
     )
     # On the app's own registry, made with it: the loop above only sets them.
     shown.append(consumers.Figures(app.state.metrics.registry))

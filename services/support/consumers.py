@@ -14,6 +14,7 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Gauge
 
 from contracts.envelope import Metadata
+from contracts.exports import CaseExportFailed, case_export_request_decoder
 from contracts.inquiries import InquiryEvent, PersonalDataErased, inquiry_event_decoder
 from contracts.logistics import LogisticsEvent, logistics_event_decoder
 from contracts.notifications import NotificationFailed, notification_event_decoder
@@ -23,13 +24,17 @@ from contracts.registry import (
     NOTIFICATION_FAILED,
     OPERATOR_ALERT,
     PARTNER_SUPPORT_REQUESTED,
+    SUPPORT_CASE_EXPORT,
 )
 from services.runtime.core.db import Connection
 from services.runtime.core.errors import Invalid
 from services.runtime.core.pacing import wait_any
+from services.runtime.messaging.bus import Bus
 from services.runtime.messaging.inbox import Subscription
+from services.runtime.messaging.request_reply import answer
 from services.support import usecases
 from services.support.usecases import Desk
+from services.support.usecases.export import export_case
 
 Loop = Callable[[asyncio.Event], Awaitable[None]]
 # Seconds the escalation loop waits at least between scans that found nothing to take.
@@ -87,6 +92,22 @@ def escalations(d: Desk, *, interval: float, batch: int) -> Loop:
                 # Not below MIN_WAIT: a due case another replica holds must not spin this loop.
                 wait = min(interval, max(MIN_WAIT, ahead))
             await wait_any(stop, timeout=wait)
+
+    return run
+
+
+def case_exports(d: Desk, bus: Bus) -> Loop:
+    """Support's part of a case's export, asked for by inquiries."""
+
+    async def run(stop: asyncio.Event) -> None:
+        await answer(
+            bus,
+            SUPPORT_CASE_EXPORT,
+            case_export_request_decoder,
+            lambda request: export_case(d.pool, d.keys, request),
+            lambda reason: CaseExportFailed(reason=reason),
+            stop,
+        )
 
     return run
 

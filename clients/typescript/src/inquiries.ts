@@ -131,7 +131,7 @@ export interface paths {
         };
         /**
          * Export all personal data of a case (the patient's token, or an admin)
-         * @description One JSON document with everything every service keeps about the case: the inquiry with its personal data decrypted (patient, description, diagnoses, consents, timeline, offers, notes, confirmation, discharge), logistics' bookings (details decrypted, timeline), and each service's disclosure log: every time the data left a service, to whom, which fields, when and on what legal basis. The export itself is recorded there as a disclosure to its recipient. 503 when logistics does not answer in time: nothing is exported or recorded, try again. Authorization: Bearer <access_token>, or an admin's staff token.
+         * @description One JSON document with everything every service keeps about the case: the inquiry with its personal data decrypted (patient, description, diagnoses, consents, timeline, offers, notes, confirmation, discharge), logistics' bookings (details decrypted, timeline), support's cases (thread decrypted, timeline), the messages notifications wrote to the patient (kind, channels, delivery, what they said), who of staff read the data in each service and when, and each service's disclosure log: every time the data left a service, to whom, which fields, when and on what legal basis. The export itself is recorded there as a disclosure to its recipient. 503 when logistics, support or notifications does not answer in time: nothing is exported or recorded, try again. Authorization: Bearer <access_token>, or an admin's staff token.
          */
         get: operations["exportInquiry"];
         put?: never;
@@ -263,7 +263,9 @@ export interface components {
             /** Format: uuid */
             inquiry_id: string;
             logistics: components["schemas"]["LogisticsPart"];
+            notifications: components["schemas"]["NotificationsPart"];
             recipient: components["schemas"]["Recipient"];
+            support: components["schemas"]["SupportPart"];
         };
         /** CaseView */
         CaseView: {
@@ -405,6 +407,67 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
         };
+        /** ExportedNotification */
+        ExportedNotification: {
+            attempts: number;
+            booking_id: string | null;
+            channels: ("email" | "sms")[];
+            /** Format: date-time */
+            created_at: string;
+            details: {
+                [key: string]: string | number | null;
+            } | null;
+            kind: string;
+            last_error: string | null;
+            notification_id: string;
+            params: {
+                [key: string]: string | number | null;
+            };
+            provider_answer: string | null;
+            sent_at: string | null;
+            /** @enum {string} */
+            status: "pending" | "sent" | "failed" | "cancelled";
+        };
+        /** ExportedSupportCase */
+        ExportedSupportCase: {
+            acknowledged_at: string | null;
+            assignee: string | null;
+            booking_id: string | null;
+            case_id: string;
+            /** @enum {string} */
+            category: "transfer" | "interpreter" | "medicine" | "medical" | "billing" | "other";
+            erased_at: string | null;
+            language: string;
+            /** Format: date-time */
+            opened_at: string;
+            /** @enum {string} */
+            origin: "patient" | "coordinator" | "partner" | "system";
+            partner_id: string | null;
+            /** @enum {string} */
+            priority: "urgent" | "normal";
+            resolved_at: string | null;
+            /** @enum {string} */
+            status: "open" | "acknowledged" | "resolved";
+            thread: components["schemas"]["ExportedSupportMessage"][];
+            timeline: components["schemas"]["ExportedSupportTimelineEntry"][];
+        };
+        /** ExportedSupportMessage */
+        ExportedSupportMessage: {
+            /** Format: date-time */
+            at: string;
+            /** @enum {string} */
+            author: "patient" | "agent" | "partner" | "system";
+            author_name: string | null;
+            body: string;
+        };
+        /** ExportedSupportTimelineEntry */
+        ExportedSupportTimelineEntry: {
+            /** Format: date-time */
+            at: string;
+            detail: string;
+            kind: string;
+            person: string | null;
+        };
         /** ExportedTimelineEntry */
         ExportedTimelineEntry: {
             /** Format: date-time */
@@ -506,6 +569,10 @@ export interface components {
             retention: string;
             text: string;
             title: string;
+        };
+        /** NotificationsPart */
+        NotificationsPart: {
+            notifications: components["schemas"]["ExportedNotification"][];
         };
         /** OfferView */
         OfferView: {
@@ -702,6 +769,11 @@ export interface components {
             /** @enum {string} */
             status: "submitted" | "in_review" | "records_requested" | "offer_sent" | "accepted" | "confirmed" | "in_treatment" | "discharged" | "completed" | "declined" | "cancelled" | "expired";
             status_url: string;
+        };
+        /** SupportPart */
+        SupportPart: {
+            cases: components["schemas"]["ExportedSupportCase"][];
+            staff_reads?: components["schemas"]["StaffRead"][];
         };
         /** TimelineEntry */
         TimelineEntry: {
@@ -1371,7 +1443,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Logistics did not answer in time: nothing exported, try again */
+            /** @description Logistics, support or notifications did not answer in time: nothing exported, try again */
             503: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];

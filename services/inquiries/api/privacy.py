@@ -166,16 +166,22 @@ class ExportController(Controller):
             "One JSON document with everything every service keeps about the case: the "
             "inquiry with its personal data decrypted (patient, description, diagnoses, "
             "consents, timeline, offers, notes, confirmation, discharge), logistics' bookings "
-            "(details decrypted, timeline), and each service's disclosure log: every time the "
-            "data left a service, to whom, which fields, when and on what legal basis. The "
-            "export itself is recorded there as a disclosure to its recipient. 503 when "
-            "logistics does not answer in time: nothing is exported or recorded, try again. "
+            "(details decrypted, timeline), support's cases (thread decrypted, timeline), the "
+            "messages notifications wrote to the patient (kind, channels, delivery, what they "
+            "said), who of staff read the data in each service and when, and each service's "
+            "disclosure log: every time the data left a service, to whom, which fields, when "
+            "and on what legal basis. The export itself is recorded there as a disclosure to "
+            "its recipient. 503 when logistics, support or notifications does not answer in "
+            "time: nothing is exported or recorded, try again. "
             "Authorization: Bearer <access_token>, or an admin's staff token."
         ),
         responses={
             503: ResponseSpec(
                 data_container=Problem,
-                description="Logistics did not answer in time: nothing exported, try again",
+                description=(
+                    "Logistics, support or notifications did not answer in time: nothing "
+                    "exported, try again"
+                ),
                 media_type=MEDIA_TYPE,
                 generate_examples=False,
             )

@@ -95,6 +95,36 @@ async def erase_case(conn: Connection, inquiry_id: str, now: datetime) -> None:
     )
 
 
+class PatientMessage(msgspec.Struct, frozen=True, kw_only=True):
+    """A message to the patient as the table keeps it, its sealed parts still sealed."""
+
+    id: uuid.UUID
+    kind: str
+    booking_id: uuid.UUID | None
+    status: Status
+    channel: str | None
+    attempts: int
+    last_error: str | None
+    params: str
+    sealed_details: bytes | None
+    sealed_reply: bytes | None
+    created_at: datetime
+    sent_at: datetime | None
+
+
+async def patient_messages_of_case(conn: Connection, inquiry_id: str) -> list[PatientMessage]:
+    """Every message to the patient about the case, oldest first (its export)."""
+    rows = await conn.fetch(
+        """SELECT id, kind, booking_id, status, channel, attempts, last_error, params::text,
+                  sealed_details, sealed_reply, created_at, sent_at
+           FROM notifications
+           WHERE inquiry_id = $1 AND audience = 'patient'
+           ORDER BY created_at, id""",
+        uuid.UUID(inquiry_id),
+    )
+    return [msgspec.convert(dict(r.items()), PatientMessage) for r in rows]
+
+
 async def claim_due(
     conn: Connection, now: datetime, lease_until: datetime, limit: int
 ) -> list[Pending]:

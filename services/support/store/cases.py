@@ -225,6 +225,15 @@ async def cases_of_inquiry(conn: Connection, inquiry_id: str) -> list[uuid.UUID]
     return [r["id"] for r in rows]
 
 
+async def every_case_of_inquiry(conn: Connection, inquiry_id: str) -> list[Case]:
+    """The inquiry's cases, erased ones too, oldest first (its export)."""
+    rows = await conn.fetch(
+        f"SELECT {_CASE_COLUMNS} FROM cases WHERE inquiry_id = $1 ORDER BY opened_at, id",
+        uuid.UUID(inquiry_id),
+    )
+    return [_case(r) for r in rows]
+
+
 async def erase_thread(conn: Connection, case_id: uuid.UUID, now: datetime) -> int:
     """The thread goes; the case's ids, kinds and times stay for the desk's figures."""
     deleted = await conn.execute("DELETE FROM case_messages WHERE case_id = $1", case_id)

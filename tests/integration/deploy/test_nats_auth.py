@@ -23,14 +23,25 @@ from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.api import ConsumerConfig
 from nats.js.errors import ServerError
 
+from contracts.envelope import Event
 from contracts.exports import (
     CaseExport,
     CaseExportFailed,
     CaseExportRequest,
+    NotificationsCaseExport,
+    SupportCaseExport,
     case_export_reply_decoder,
     case_export_request_decoder,
+    notifications_case_export_reply_decoder,
+    support_case_export_reply_decoder,
 )
-from contracts.registry import CASE_EXPORT, STREAMS
+from contracts.registry import (
+    CASE_EXPORT,
+    NOTIFICATIONS_CASE_EXPORT,
+    STREAMS,
+    SUPPORT_CASE_EXPORT,
+    RequestChannel,
+)
 from deploy.embedded import free_port, start_nats
 from deploy.nats_auth import (
     ADMIN,
@@ -422,3 +433,69 @@ async def test_inquiries_asks_logistics_for_a_case_export_and_others_may_not(
         await content.close()
 
     assert reply == CaseExport(inquiry_id=request.inquiry_id, bookings=(), disclosures=())
+
+
+@pytest.mark.parametrize(
+    ("channel", "part", "decoder"),
+    [
+        (
+            SUPPORT_CASE_EXPORT,
+            SupportCaseExport(inquiry_id="", cases=()),
+            support_case_export_reply_decoder,
+        ),
+        (
+            NOTIFICATIONS_CASE_EXPORT,
+            NotificationsCaseExport(inquiry_id="", notifications=()),
+            notifications_case_export_reply_decoder,
+        ),
+    ],
+    ids=lambda v: v.responder if isinstance(v, RequestChannel) else "",
+)
+async def test_inquiries_asks_support_and_notifications_for_their_parts_and_others_may_not(
+    server: Server,
+    admin: Bus,  # provisions the streams
+    channel: RequestChannel,
+    part: Event,
+    decoder: msgspec.json.Decoder[Any],
+) -> None:
+    responder_bus = await Bus.connect(
+        server.url(channel.responder), name=channel.responder, namespace=NAMESPACE
+    )
+
+    async def handle(request: CaseExportRequest) -> Event:
+        return msgspec.structs.replace(part, inquiry_id=request.inquiry_id)
+
+    stop = asyncio.Event()
+    responder = asyncio.create_task(
+        answer(
+            responder_bus,
+            channel,
+            case_export_request_decoder,
+            handle,
+            lambda reason: CaseExportFailed(reason=reason),
+            stop,
+        )
+    )
+    inquiries = await Bus.connect(server.url("inquiries"), name="inquiries", namespace=NAMESPACE)
+    content = await Bus.connect(server.url("content"), name="content", namespace=NAMESPACE)
+    request = CaseExportRequest(inquiry_id=str(uuid.uuid4()))
+    try:
+
+        async def answered() -> object:
+            try:
+                return await ask(inquiries, channel, request, decoder, timeout=1)
+            except NoAnswer as exc:  # until the responder's subscription is in place
+                raise AssertionError(str(exc)) from None
+
+        reply = await eventually(answered)
+        # The server drops a request from a service not allowed to ask: it times out.
+        with pytest.raises(NoAnswer, match="did not answer"):
+            await ask(content, channel, request, decoder, timeout=1)
+    finally:
+        stop.set()
+        await responder
+        await inquiries.close()
+        await content.close()
+        await responder_bus.close()
+
+    assert reply == msgspec.structs.replace(part, inquiry_id=request.inquiry_id)

@@ -22,6 +22,16 @@ from tests.integration.inquiries.casefile import (  # noqa: F401
     submitted,
 )
 
+# The services beside inquiries that hold a part of a case (its export asks each): support, and
+# notifications sending to a real SMTP server.
+from tests.integration.notifications.conftest import (  # noqa: F401
+    mailbox,
+    ndb,
+    notifications,
+    start,
+)
+from tests.integration.support.conftest import sdb, start_support, support  # noqa: F401
+
 
 @pytest.fixture
 def inquiries_settings(settings: ServiceSettings) -> InquiriesSettings:

@@ -1,13 +1,16 @@
 """The access and portability export: the patient (with their token) or an admin gets one JSON
-document with the case from inquiries, the bookings from logistics (asked for over NATS, both
-services running) and both disclosure logs; without logistics' answer, a 503 and nothing
-recorded."""
+document with the case from inquiries, the bookings from logistics, the support cases from
+support and the messages notifications sent her (each asked for over NATS, every service
+running), the disclosure logs and the staff reads; without any one service's answer, a 503 and
+nothing recorded."""
 
 from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -17,7 +20,12 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from nats.aio.msg import Msg
 
-from contracts.registry import CASE_EXPORT
+from contracts.registry import (
+    CASE_EXPORT,
+    NOTIFICATIONS_CASE_EXPORT,
+    SUPPORT_CASE_EXPORT,
+    RequestChannel,
+)
 from services.inquiries.app import InquiriesSettings, create_app
 from services.logistics import app as logistics_app
 from services.runtime.access import staff
@@ -36,6 +44,8 @@ from tests.integration.inquiries.casefile import (
     submit,
     to_accepted,
 )
+from tests.integration.notifications.conftest import Start
+from tests.integration.support.conftest import StartSupport
 from tests.logistics_samples import partner
 from tests.support import eventually
 
@@ -45,12 +55,24 @@ ROUTE = "/v1/inquiries/{inquiry_id}/export"
 SECRETS = ("Olena", "Kovalenko", "olena@example.org", "380501234567", "regurgitation", "1961")
 
 
+StartLogistics = Callable[[], AbstractAsyncContextManager[Client]]
+
+
 @pytest.fixture
-async def logistics(settings: ServiceSettings) -> AsyncIterator[Client]:
+def start_logistics(settings: ServiceSettings) -> StartLogistics:
     env = as_environ(settings)
     env |= {"LOGISTICS_ENCRYPTION_KEYS": KeyRing.generate_setting("t1"), "OFFER_TIMEOUT": "60"}
-    app = logistics_app.create_app(load_settings(logistics_app.LogisticsSettings, environ=env))
-    async with AsyncTestClient(app, raise_server_exceptions=False) as running:
+
+    def started() -> AbstractAsyncContextManager[Client]:
+        app = logistics_app.create_app(load_settings(logistics_app.LogisticsSettings, environ=env))
+        return AsyncTestClient(app, raise_server_exceptions=False)
+
+    return started
+
+
+@pytest.fixture
+async def logistics(start_logistics: StartLogistics) -> AsyncIterator[Client]:
+    async with start_logistics() as running:
         yield running
 
 
@@ -113,6 +135,8 @@ async def booked(
 async def test_the_patient_exports_the_whole_case_from_every_service(
     client: Client,
     logistics: Client,
+    support: Client,
+    notifications: Client,
     coordinator: dict[str, str],
     casedb: asyncpg.Connection,
     submitted: dict[str, Any],
@@ -174,6 +198,8 @@ async def test_the_patient_exports_the_whole_case_from_every_service(
 async def test_an_admin_exports_a_case_and_is_recorded_as_its_recipient(
     client: Client,
     logistics: Client,
+    support: Client,
+    notifications: Client,
     casedb: asyncpg.Connection,
     admin: dict[str, str],
     submitted: dict[str, Any],
@@ -184,6 +210,7 @@ async def test_an_admin_exports_a_case_and_is_recorded_as_its_recipient(
     document = response.json()
     assert document["inquiries"]["case"]["patient"]["email"] == SUBMISSION["patient"]["email"]
     assert document["logistics"] == {"bookings": [], "disclosures": [], "staff_reads": []}
+    assert document["support"] == {"cases": [], "staff_reads": []}
     [exported] = document["inquiries"]["disclosures"]
     assert document["recipient"] == {"type": "staff", "name": "Ada admin"}
     assert (exported["recipient_type"], exported["recipient"]) == ("staff", "Ada admin")
@@ -245,54 +272,80 @@ async def test_without_logistics_the_export_is_a_503_and_nothing_is_recorded(
     assert await exports_logged(casedb) == 0
 
 
-async def test_a_logistics_that_does_not_answer_in_time_is_a_503_and_nothing_is_recorded(
+@pytest.mark.parametrize(
+    "silent",
+    [CASE_EXPORT, SUPPORT_CASE_EXPORT, NOTIFICATIONS_CASE_EXPORT],
+    ids=lambda channel: channel.responder,
+)
+async def test_a_service_that_does_not_answer_in_time_is_a_503_and_nothing_is_recorded(
+    silent: RequestChannel,
     inquiries_settings: InquiriesSettings,
     site_key: str,
     bus: Bus,
     casedb: asyncpg.Connection,
+    start_logistics: StartLogistics,
+    start_support: StartSupport,
+    start: Start,
 ) -> None:
-    async def silent(msg: Msg) -> None:
-        del msg  # takes the request, never answers: as a logistics stuck on its database
+    async def stuck(msg: Msg) -> None:
+        del msg  # takes the request, never answers: as a service stuck on its database
 
-    subscription = await bus.nc.subscribe(bus.subject(CASE_EXPORT.address), cb=silent)
+    subscription = await bus.nc.subscribe(bus.subject(silent.address), cb=stuck)
     await bus.nc.flush()
     impatient = msgspec.structs.replace(inquiries_settings, logistics_export_timeout=0.5)
+    others = {"logistics": start_logistics, "support": start_support, "notifications": start}
     try:
-        async with AsyncTestClient(create_app(impatient), raise_server_exceptions=False) as running:
-            client = as_site(running, site_key)
+        async with AsyncExitStack() as running:
+            # The other two answer: the export waits for all three, at once.
+            for name, started in others.items():
+                if name != silent.responder:
+                    await running.enter_async_context(started())
+            inquiries = await running.enter_async_context(
+                AsyncTestClient(create_app(impatient), raise_server_exceptions=False)
+            )
+            client = as_site(inquiries, site_key)
             submitted = await submit(client)
             response = await client.get(export_url(submitted["id"]), headers=patient(submitted))
     finally:
         await subscription.unsubscribe()
 
     assert response.status_code == 503, response.text
+    assert response.headers["retry-after"]
     assert response.json()["detail"] == (
-        "logistics did not answer within 0.5 s; nothing was exported, try again"
+        f"{silent.responder} did not answer within 0.5 s; nothing was exported, try again"
     )
+    assert NAME not in response.text
     assert await exports_logged(casedb) == 0
 
 
 async def test_after_erasure_the_export_holds_no_personal_data(
     client: Client,
     logistics: Client,
+    support: Client,
+    notifications: Client,
     coordinator: dict[str, str],
     casedb: asyncpg.Connection,
     admin: dict[str, str],
     submitted: dict[str, Any],
 ) -> None:
+    case_id = await supported(client, support, submitted, casedb)
     inquiry_id = await booked(client, logistics, coordinator, casedb, submitted)
     await move(client, coordinator, inquiry_id, "cancelled")
     erased = await client.post(f"/v1/inquiries/{inquiry_id}/erasure", headers=admin)
     assert erased.status_code == 200, erased.text
 
-    async def wiped_in_logistics() -> bool:
+    async def wiped_everywhere() -> bool:
         left = await casedb.fetchval(
             "SELECT count(*) FROM logistics.bookings WHERE inquiry_id = $1 AND erased_at IS NULL",
             inquiry_id,
         )
-        return bool(left == 0)
+        threads = await casedb.fetchval(
+            "SELECT count(*) FROM support.cases WHERE inquiry_id = $1 AND erased_at IS NULL",
+            uuid.UUID(inquiry_id),
+        )
+        return bool(left == 0 and threads == 0)
 
-    await eventually(wiped_in_logistics)
+    await eventually(wiped_everywhere)
     assert (await client.get(export_url(inquiry_id), headers=patient(submitted))).status_code == 404
 
     response = await client.get(export_url(inquiry_id), headers=admin)
@@ -307,6 +360,17 @@ async def test_after_erasure_the_export_holds_no_personal_data(
     kinds = [d["kind"] for d in document["inquiries"]["disclosures"]]
     assert kinds == ["booking_request", "access_export"]
     assert len(document["logistics"]["disclosures"]) == 2
+    # Support keeps the case's ids, kinds and times, and who read it; its thread is gone.
+    assert THREAD not in response.text
+    [case] = document["support"]["cases"]
+    assert (case["case_id"], case["thread"]) == (case_id, [])
+    assert case["erased_at"]
+    assert case["timeline"][-1]["kind"] == "erased"
+    assert [r["person"] for r in document["support"]["staff_reads"]] == ["Ada support_agent"]
+    # Notifications keeps that it wrote to her, and when: nothing of what it said.
+    sent = document["notifications"]["notifications"]
+    assert "inquiry_received" in [n["kind"] for n in sent]
+    assert all(n["params"] == {} and n["details"] is None for n in sent)
 
 
 async def published_with_headers(bus: Bus) -> list[tuple[str, dict[str, str], dict[str, Any]]]:
@@ -364,6 +428,8 @@ async def test_booking_requests_to_logistics_are_logged_with_the_fields_they_car
 async def test_the_patients_export_lists_who_of_staff_read_their_data_and_when(
     client: Client,
     logistics: Client,
+    support: Client,
+    notifications: Client,
     coordinator: dict[str, str],
     casedb: asyncpg.Connection,
     submitted: dict[str, Any],
@@ -378,6 +444,8 @@ async def test_the_patients_export_lists_who_of_staff_read_their_data_and_when(
     # A read of another case is not this patient's business.
     other = await submit(client)
     assert (await client.get(f"/v1/coordinator/inquiries/{other['id']}", headers=reader)).is_success
+    # Nor is an agent's read of another patient's support case.
+    await supported(client, support, other, casedb)
 
     response = await client.get(export_url(inquiry_id), headers=patient(submitted))
 
@@ -393,3 +461,129 @@ async def test_the_patients_export_lists_who_of_staff_read_their_data_and_when(
         ("Ada coordinator", "/v1/bookings"),
         ("Ada coordinator", "/v1/bookings/{booking_id}"),
     ]
+    assert document["support"] == {"cases": [], "staff_reads": []}
+
+
+THREAD = "Ich brauche einen Rollstuhl am Flughafen"
+
+
+async def on_call(support: Client, casedb: asyncpg.Connection) -> None:
+    """An agent who speaks German is on call, so her case needs no interpreter from logistics."""
+    coordinator = await bearer(casedb, "coordinator")
+    agent = await support.put(
+        "/v1/support/agents/Ada support_agent",
+        json={"email": "ada@carebridge.example", "languages": ["de", "en"]},
+        headers=coordinator,
+    )
+    assert agent.status_code == 200, agent.text
+    now = datetime.now(UTC)
+    period = {
+        "starts_at": (now - timedelta(hours=1)).isoformat(),
+        "ends_at": (now + timedelta(hours=8)).isoformat(),
+    }
+    shift = period | {"person": "Ada support_agent", "position": 0}
+    rota = await support.put(
+        "/v1/support/rota", json=period | {"shifts": [shift]}, headers=coordinator
+    )
+    assert rota.status_code == 200, rota.text
+
+
+async def supported(
+    client: Client, support: Client, submitted: dict[str, Any], casedb: asyncpg.Connection
+) -> str:
+    """The patient opened a support case with her token, and an agent read its thread; the
+    notifications service has mailed her that her inquiry arrived. The case's id."""
+    await on_call(support, casedb)
+    opened = await support.post(
+        "/v1/support/cases",
+        json={
+            "inquiry_id": submitted["id"],
+            "category": "transfer",
+            "language": "de",
+            "message": THREAD,
+        },
+        headers=patient(submitted),
+    )
+    assert opened.status_code == 201, opened.text
+    case_id: str = opened.json()["id"]
+    agent = await bearer(casedb, "support_agent")
+    read = await support.get(f"/v1/support/desk/cases/{case_id}", headers=agent)
+    assert read.status_code == 200, read.text
+
+    async def mailed() -> bool:
+        sent = await casedb.fetchval(
+            "SELECT count(*) FROM notifications.notifications"
+            " WHERE inquiry_id = $1 AND status = 'sent'",
+            uuid.UUID(submitted["id"]),
+        )
+        return bool(sent)
+
+    await eventually(mailed)
+    return case_id
+
+
+async def test_the_export_holds_her_support_case_with_its_thread_and_reader_and_what_was_sent(
+    client: Client,
+    logistics: Client,
+    support: Client,
+    notifications: Client,
+    casedb: asyncpg.Connection,
+    submitted: dict[str, Any],
+) -> None:
+    case_id = await supported(client, support, submitted, casedb)
+
+    response = await client.get(export_url(submitted["id"]), headers=patient(submitted))
+
+    assert response.status_code == 200, response.text
+    document = response.json()
+    [case] = document["support"]["cases"]
+    assert (case["case_id"], case["category"], case["origin"]) == (case_id, "transfer", "patient")
+    assert case["erased_at"] is None
+    assert (case["thread"][0]["author"], case["thread"][0]["body"]) == ("patient", THREAD)
+    assert "opened" in [e["kind"] for e in case["timeline"]]
+    # Who of support's staff read her thread, and when (support's audit log).
+    [read] = document["support"]["staff_reads"]
+    assert (read["person"], read["route"]) == (
+        "Ada support_agent",
+        "/v1/support/desk/cases/{case_id}",
+    )
+    assert read["read_at"]
+    # What notifications wrote to her: its kind, channel and delivery, not more than it keeps.
+    [received] = [
+        n for n in document["notifications"]["notifications"] if n["kind"] == "inquiry_received"
+    ]
+    assert (received["status"], received["channels"]) == ("sent", ["email"])
+    assert received["sent_at"]
+    # Notifications asks inquiries for her address and language at each send and keeps neither.
+    assert "olena@example.org" not in json.dumps(document["notifications"])
+    # Her export names what it carried from support and notifications in its disclosure record.
+    exported = document["inquiries"]["disclosures"][-1]
+    assert exported["kind"] == "access_export"
+    assert {
+        "support.cases[].thread[].body",
+        "notifications.notifications[].kind",
+    } <= set(exported["fields"])
+
+
+async def test_a_strangers_token_cannot_export_her_case_and_her_support_case_is_not_in_theirs(
+    client: Client,
+    logistics: Client,
+    support: Client,
+    notifications: Client,
+    casedb: asyncpg.Connection,
+    submitted: dict[str, Any],
+) -> None:
+    await supported(client, support, submitted, casedb)
+    stranger = await submit(client)
+
+    refused = await client.get(export_url(submitted["id"]), headers=patient(stranger))
+    own = await client.get(export_url(stranger["id"]), headers=patient(stranger))
+
+    assert refused.status_code == 404, refused.text
+    assert THREAD not in refused.text
+    assert own.status_code == 200, own.text
+    assert THREAD not in own.text
+    assert own.json()["support"] == {"cases": [], "staff_reads": []}
+    assert {n["kind"] for n in own.json()["notifications"]["notifications"]} <= {"inquiry_received"}
+    # Only the stranger's export of their own case was recorded.
+    assert await exports_logged(casedb) == 1

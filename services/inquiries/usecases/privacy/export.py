@@ -2,29 +2,46 @@
 every personal datum every service keeps about it, every disclosure of it, and every staff read
 of it (who and when, from each service's audit log).
 
-Inquiries holds the case; logistics' bookings are asked for over `rpc.logistics.case_export.v1`
-(inquiries never reads logistics' tables). Either the whole document or none: when logistics
-does not answer, the export fails with a 503 and is not recorded as disclosed, because a partial
-export would tell the patient, wrongly, that logistics holds nothing about them."""
+Inquiries holds the case; the other services' parts are asked for at once, in parallel, over
+`rpc.<service>.case_export.v1`: logistics' bookings, support's cases with their threads, and the
+messages notifications wrote to the patient (inquiries never reads their tables). Either the
+whole document or none: when any of them does not answer, the export fails with a 503 and is not
+recorded as disclosed, because a partial export would tell the patient, wrongly, that the
+silent service holds nothing about them."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 import msgspec
 
+from contracts.envelope import Event
 from contracts.exports import (
     CaseExport,
+    CaseExportFailed,
     CaseExportRequest,
     Disclosure,
     ExportedBooking,
+    ExportedNotification,
+    ExportedSupportCase,
+    NotificationsCaseExport,
     RecipientType,
     StaffRead,
+    SupportCaseExport,
     case_export_reply_decoder,
+    notifications_case_export_reply_decoder,
+    support_case_export_reply_decoder,
 )
-from contracts.registry import CASE_EXPORT
+from contracts.registry import (
+    CASE_EXPORT,
+    NOTIFICATIONS_CASE_EXPORT,
+    SUPPORT_CASE_EXPORT,
+    RequestChannel,
+)
 from services.inquiries.domain.views import CaseView
 from services.inquiries.usecases import casework
 from services.runtime.access import audit
@@ -35,13 +52,16 @@ from services.runtime.messaging.request_reply import NoAnswer, ask
 from services.runtime.privacy import disclosures
 from services.runtime.privacy.crypto import KeyRing
 
-# Seconds a client is told to wait before trying again when logistics did not answer.
+P = TypeVar("P", bound=Event)
+
+# Seconds a client is told to wait before trying again when a service did not answer.
 RETRY_AFTER = 10
 
 
 @dataclass(frozen=True)
 class Exporter:
-    """What an export needs beyond the runtime: the key ring, and how long logistics may take."""
+    """What an export needs beyond the runtime: the key ring, and how long each other service
+    may take to answer for its part."""
 
     keys: KeyRing
     timeout: float
@@ -68,6 +88,18 @@ class LogisticsPart(msgspec.Struct, frozen=True, kw_only=True):
     staff_reads: list[StaffRead] = []
 
 
+class SupportPart(msgspec.Struct, frozen=True, kw_only=True):
+    # The inquiry's support cases: timeline and thread (what the patient and the desk wrote).
+    cases: list[ExportedSupportCase]
+    # Who of support's staff read those cases, and when.
+    staff_reads: list[StaffRead] = []
+
+
+class NotificationsPart(msgspec.Struct, frozen=True, kw_only=True):
+    # Every message written to the patient about the case, and how its delivery ended.
+    notifications: list[ExportedNotification]
+
+
 class CaseDocument(msgspec.Struct, frozen=True, kw_only=True):
     """Everything Carebridge keeps about one case, by service; each disclosure log ends with
     what was sent before this export (inquiries' includes this export itself)."""
@@ -77,6 +109,8 @@ class CaseDocument(msgspec.Struct, frozen=True, kw_only=True):
     recipient: Recipient
     inquiries: InquiriesPart
     logistics: LogisticsPart
+    support: SupportPart
+    notifications: NotificationsPart
 
 
 async def export_case(
@@ -91,13 +125,15 @@ async def export_case(
 ) -> CaseDocument:
     """`reference` ties the disclosure to the request that made it (its request id)."""
     case = await casework.case_view(pool, exporter.keys, inquiry_id)
-    logistics = await _logistics_part(bus, exporter.timeout, inquiry_id)
+    logistics, support, notifications = await _other_parts(bus, exporter.timeout, inquiry_id)
     document = CaseDocument(
         inquiry_id=inquiry_id,
         exported_at=now,
         recipient=recipient,
         inquiries=InquiriesPart(case=case, disclosures=[]),
         logistics=LogisticsPart(bookings=list(logistics.bookings), disclosures=[]),
+        support=SupportPart(cases=list(support.cases), staff_reads=list(support.staff_reads)),
+        notifications=NotificationsPart(notifications=list(notifications.notifications)),
     )
     # The fields are those of the document while its disclosure logs are still empty: the
     # personal data it carries, not the record of where that data went.
@@ -126,19 +162,47 @@ async def export_case(
     )
 
 
-async def _logistics_part(bus: Bus, timeout: float, inquiry_id: uuid.UUID) -> CaseExport:
-    try:
-        reply = await ask(
+async def _other_parts(
+    bus: Bus, timeout: float, inquiry_id: uuid.UUID
+) -> tuple[CaseExport, SupportCaseExport, NotificationsCaseExport]:
+    """Every other service's part, asked at once: the export waits for the slowest, never for
+    their sum. Any part missing fails the whole export, naming every service that failed."""
+    request = CaseExportRequest(inquiry_id=str(inquiry_id))
+    logistics, support, notifications = await asyncio.gather(
+        _ask(bus, CASE_EXPORT, request, case_export_reply_decoder, timeout),
+        _ask(bus, SUPPORT_CASE_EXPORT, request, support_case_export_reply_decoder, timeout),
+        _ask(
             bus,
-            CASE_EXPORT,
-            CaseExportRequest(inquiry_id=str(inquiry_id)),
-            case_export_reply_decoder,
-            timeout=timeout,
-        )
+            NOTIFICATIONS_CASE_EXPORT,
+            request,
+            notifications_case_export_reply_decoder,
+            timeout,
+        ),
+    )
+    if (
+        isinstance(logistics, CaseExport)
+        and isinstance(support, SupportCaseExport)
+        and isinstance(notifications, NotificationsCaseExport)
+    ):
+        return logistics, support, notifications
+    failures = [p for p in (logistics, support, notifications) if isinstance(p, str)]
+    raise _unavailable("; ".join(failures))
+
+
+async def _ask(
+    bus: Bus,
+    channel: RequestChannel,
+    request: CaseExportRequest,
+    decoder: msgspec.json.Decoder[P | CaseExportFailed],
+    timeout: float,
+) -> P | str:
+    """The service's part, or why it is missing."""
+    try:
+        reply = await ask(bus, channel, request, decoder, timeout=timeout)
     except NoAnswer as exc:
-        raise _unavailable(str(exc)) from None
-    if not isinstance(reply, CaseExport):
-        raise _unavailable(f"logistics could not export its part: {reply.reason}")
+        return str(exc)
+    if isinstance(reply, CaseExportFailed):
+        return f"{channel.responder} could not export its part: {reply.reason}"
     return reply
 
 
