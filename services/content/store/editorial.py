@@ -248,11 +248,13 @@ async def replace_search_entries(
     await conn.execute("DELETE FROM search_entries WHERE document_id = $1", document_id)
     await conn.executemany(
         """INSERT INTO search_entries
-               (document_id, locale, kind, slug, title, summary, body, config, document)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8::regconfig,
-                   setweight(to_tsvector($8::regconfig, $5), 'A')
-                   || setweight(to_tsvector($8::regconfig, $6), 'B')
-                   || setweight(to_tsvector($8::regconfig, $7), 'C'))""",
+               (document_id, locale, kind, slug, title, summary, body, config, document, ranking,
+                title_folded)
+           SELECT $1, $2, $3, $4, $5, $6, $7, $8::regconfig,
+                  v.ranking || setweight(to_tsvector($8::regconfig, $7), 'C'), v.ranking,
+                  unaccented($5)
+           FROM (SELECT setweight(to_tsvector($8::regconfig, $5), 'A')
+                        || setweight(to_tsvector($8::regconfig, $6), 'B') AS ranking) v""",
         [(document_id, *entry) for entry in entries],
     )
 
