@@ -128,6 +128,14 @@ async def published_by_ids(conn: Connection, ids: list[uuid.UUID]) -> list[Publi
 
 # Candidates ranked exactly, of those the cheap score puts first (see `search`).
 CANDIDATES = 200
+# The hits of a search, scored on the small vector. (SELECT query FROM q): computed once, and an
+# index condition. With more than one locale, per document the entry in the most preferred.
+_MATCHED = """SELECT e.document_id, e.locale, e.slug,
+           ts_rank(e.ranking, (SELECT query FROM q)) AS quick
+    FROM search_entries e
+    WHERE e.locale = ANY($3::text[]) AND e.document @@ (SELECT query FROM q)"""
+_MATCHED_PREFERRED = f"""SELECT DISTINCT ON (document_id) * FROM ({_MATCHED}) m
+    ORDER BY document_id, array_position($3::text[], locale)"""
 
 
 async def search(
@@ -148,14 +156,8 @@ async def search(
     similarity through the trigram index, accents folded) are the hits, so a typo still finds
     the page; in the same statement."""
     rows = await conn.fetch(
-        """WITH q AS MATERIALIZED (SELECT websearch_to_tsquery($2::regconfig, $1) AS query),
-           matched AS (
-               -- (SELECT query FROM q): computed once, and an index condition.
-               SELECT DISTINCT ON (e.document_id) e.document_id, e.locale, e.slug,
-                      ts_rank(e.ranking, (SELECT query FROM q)) AS quick
-               FROM search_entries e
-               WHERE e.locale = ANY($3::text[]) AND e.document @@ (SELECT query FROM q)
-               ORDER BY e.document_id, array_position($3::text[], e.locale)),
+        f"""WITH q AS MATERIALIZED (SELECT websearch_to_tsquery($2::regconfig, $1) AS query),
+           matched AS ({_MATCHED if len(locales) == 1 else _MATCHED_PREFERRED}),
            candidates AS (SELECT * FROM matched ORDER BY quick DESC, slug LIMIT $5),
            page AS (
                SELECT c.document_id, c.locale, c.slug,
