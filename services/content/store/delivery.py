@@ -152,9 +152,21 @@ async def search(
     exact. The snippet (`ts_headline`, which re-parses its text) is made for the returned page
     only, from the summary when the title or summary match, else from the body.
 
-    When the words match nothing, titles close to the query by trigrams (`title_hits`: word
-    similarity through the trigram index, accents folded) are the hits, so a typo still finds
-    the page; in the same statement."""
+    When the words match nothing, each word of the query that no title holds is replaced by
+    the closest word that titles hold (`corrected`: trigram similarity through the trigram
+    index on the title words) and the corrected query is searched, so a typo still finds the
+    page; ranked as any search."""
+    hits = await _search(conn, query, locales, config, limit)
+    if not hits:
+        fixed = await conn.fetchval("SELECT corrected($1)", query)
+        if fixed and fixed != query.lower():
+            hits = await _search(conn, fixed, locales, config, limit)
+    return hits
+
+
+async def _search(
+    conn: Connection, query: str, locales: tuple[str, ...], config: str, limit: int
+) -> list[SearchHit]:
     rows = await conn.fetch(
         f"""WITH q AS MATERIALIZED (SELECT websearch_to_tsquery($2::regconfig, $1) AS query),
            matched AS ({_MATCHED if len(locales) == 1 else _MATCHED_PREFERRED}),
@@ -171,9 +183,7 @@ async def search(
                               'StartSel=<mark>, StopSel=</mark>, MaxWords=30, MinWords=12')
                       AS snippet
            FROM page p JOIN search_entries e USING (document_id, locale), q
-           UNION ALL
-           SELECT * FROM title_hits($1, $3::text[], $4::integer) WHERE NOT EXISTS (SELECT FROM page)
-           ORDER BY rank DESC, slug""",
+           ORDER BY p.rank DESC, e.slug""",
         query,
         config,
         list(locales),
