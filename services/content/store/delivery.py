@@ -147,10 +147,10 @@ async def search(
     Ranking is in two steps, so a common word does not read every hit's whole vector: every
     hit is scored on its small title (A) and summary (B) vector kept in the row; the best
     `CANDIDATES` of them are then ordered by that score plus at most 0.1 for the body (cover
-    density over the whole document). Title matches come first, then summary matches, then
-    the body alone; when fewer documents than `CANDIDATES` match (a rare word) the order is
-    exact. The snippet (`ts_headline`, which re-parses its text) is made for the returned page
-    only, from the summary when the title or summary match, else from the body.
+    density over the whole document). The title weighs most, then the summary, and a match in
+    either outranks the body alone; when fewer documents than `CANDIDATES` match (a rare word)
+    the order is exact. The snippet (`ts_headline`, which re-parses its text) is made for the
+    returned page only, from the summary when the title or summary match, else from the body.
 
     When the words match nothing, each word of the query that no title holds is replaced by
     the closest word that titles hold (`corrected`: trigram similarity through the trigram
