@@ -16,8 +16,9 @@ from services.content.domain.documents import (
 )
 from services.runtime.core.markdown import to_html, to_text
 
-# PostgreSQL text-search configuration per language: stemming for German, English.
-SEARCH_CONFIG = {"en": "english", "de": "german"}
+# PostgreSQL text-search configuration per language: stemming for German, English, accents
+# folded (content migration 0005).
+SEARCH_CONFIG = {"en": "english_unaccent", "de": "german_unaccent"}
 
 DISCLAIMER = {
     "en": (

@@ -1,7 +1,8 @@
 """Content read benchmark: one condition served by the content service (one granian worker,
 from its in-process cache) as identity and br, a 304 revalidation, the first list page and a
-search page (cached too), and the same identity bytes from a bare ASGI app (the ceiling), all
-measured by wrk in the same run."""
+search page (cached too), the same identity bytes from a bare ASGI app (the ceiling) and the
+same br bytes from nginx (one worker, `brotli_static`, when nginx and its brotli_static
+module are installed), all measured by wrk in the same run."""
 
 from __future__ import annotations
 
@@ -43,6 +44,8 @@ DOCUMENTS = 0
 # Uncached reads are measured as the issue states its targets: 16 connections.
 UNCACHED_CONNECTIONS = 16
 PUBLISHES = 50
+# nginx's brotli_static module (Debian: libnginx-mod-http-brotli-static, with nginx-light).
+NGINX_BROTLI = Path("/usr/lib/nginx/modules/ngx_http_brotli_static_module.so")
 
 
 def wrk(
@@ -144,7 +147,8 @@ async def run(servers: Servers) -> None:
         "NATS_NAMESPACE": "benchcontent",
     }
     service = serve([sys.executable, "-m", "services.content"], env, port)
-    ceiling = None
+    ceiling = nginx = None
+    tmp_dir = Path(tempfile.mkdtemp(prefix="carebridge-content-bench-"))
     try:
         url = f"http://127.0.0.1:{port}{URL_PATH}"
         first = httpx.get(url, headers=consumer)
@@ -173,6 +177,7 @@ async def run(servers: Servers) -> None:
             f"br: {len(compressed.content):,} bytes decoded from "
             f"{compressed.headers['content-length']} on the wire"
         )
+        nginx = _nginx(tmp_dir, first.content, _raw(url, brotli))
         # (label, url, headers): each read once first, so it is cached before it is measured.
         rows = {
             "ok": ("content service, cached condition (200)", url, consumer),
@@ -184,6 +189,8 @@ async def run(servers: Servers) -> None:
         for _, path, headers in rows.values():
             httpx.get(path if path.startswith("http") else base + path, headers=headers)
         runs: dict[str, list[tuple[float, ...]]] = {"ceiling": [], **{name: [] for name in rows}}
+        if nginx is not None:
+            runs["nginx"] = []
         # Interleaved rounds and medians: on a shared machine the speed drifts within a minute,
         # and a ratio of two runs far apart in time measures the drift.
         for _ in range(ROUNDS):
@@ -191,31 +198,49 @@ async def run(servers: Servers) -> None:
             # not what they are sent.
             ceiling_url = f"http://127.0.0.1:{ceiling_port}/"
             runs["ceiling"].append(measured(ceiling, ceiling_url, consumer))
+            if nginx is not None:
+                nginx_process, nginx_url = nginx
+                runs["nginx"].append(measured(nginx_process, nginx_url, brotli))
             for name, (_, path, headers) in rows.items():
                 target = path if path.startswith("http") else base + path
                 runs[name].append(measured(service, target, headers))
-        top = _median(runs["ceiling"])
-        print(
-            f"{'':<48} {'req/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'of ceiling':>11}"
-            f" {'CPU us/req':>11} {'of ceiling':>11}"
-        )
-        table = [("ceiling: bare ASGI app, same bytes (200)", top)]
-        table += [(label, _median(runs[name])) for name, (label, _, _) in rows.items()]
-        for label, (rate, p50, p99, cpu) in table:
-            print(
-                f"{label:<48} {rate:>9,.0f} {p50:>7.2f} {p99:>7.2f} {rate / top[0]:>10.2f}x"
-                f" {cpu:>11.1f} {top[3] / cpu:>10.2f}x"
-            )
-        for name in rows:
-            ratios = [r[0] / c[0] for r, c in zip(runs[name], runs["ceiling"], strict=True)]
-            print(f"  {name} of ceiling per round: " + ", ".join(f"{x:.2f}x" for x in ratios))
+        _report(runs, {name: label for name, (label, _, _) in rows.items()})
         if DOCUMENTS:
             await _catalogue(servers, env, service, base, consumer)
     finally:
-        for process in (service, ceiling):
+        for process in (service, ceiling, None if nginx is None else nginx[0]):
             if process is not None:
                 process.terminate()
                 process.wait(10)
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+
+
+def _report(runs: dict[str, list[tuple[float, ...]]], labels: dict[str, str]) -> None:
+    """The medians of the interleaved rounds, beside the ceiling (and nginx, when measured)."""
+    top = _median(runs["ceiling"])
+    print(
+        f"{'':<48} {'req/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'of ceiling':>11}"
+        f" {'CPU us/req':>11} {'of ceiling':>11}"
+    )
+    table = [("ceiling: bare ASGI app, same bytes (200)", top)]
+    if "nginx" in runs:
+        table.append(("nginx: same br bytes (brotli_static, 1 worker)", _median(runs["nginx"])))
+    table += [(label, _median(runs[name])) for name, label in labels.items()]
+    for label, (rate, p50, p99, cpu) in table:
+        print(
+            f"{label:<48} {rate:>9,.0f} {p50:>7.2f} {p99:>7.2f} {rate / top[0]:>10.2f}x"
+            f" {cpu:>11.1f} {top[3] / cpu:>10.2f}x"
+        )
+    for name in labels:
+        ratios = [r[0] / c[0] for r, c in zip(runs[name], runs["ceiling"], strict=True)]
+        print(f"  {name} of ceiling per round: " + ", ".join(f"{x:.2f}x" for x in ratios))
+    if "nginx" in runs:
+        ratios = [r[0] / n[0] for r, n in zip(runs["br"], runs["nginx"], strict=True)]
+        print(
+            "  br of nginx (same br bytes) per round: "
+            + ", ".join(f"{x:.2f}x" for x in ratios)
+            + f"; median {statistics.median(ratios):.2f}x"
+        )
 
 
 async def _catalogue(
@@ -309,6 +334,74 @@ async def _publish_to_visible(
                 revision = (await client.get(url)).json()["revision"]
             latencies.append((time.perf_counter() - started) * 1000)
     return latencies
+
+
+def _raw(url: str, headers: dict[str, str]) -> bytes:
+    """The body as sent on the wire (still in its content coding)."""
+    with httpx.stream("GET", url, headers=headers) as response:
+        response.raise_for_status()
+        return b"".join(response.iter_raw())
+
+
+def _nginx(
+    folder: Path, identity: bytes, brotli: bytes
+) -> tuple[subprocess.Popen[bytes], str] | None:
+    """nginx serving the page's identity bytes and, beside them, the very br bytes the service
+    sends (`brotli_static`: the .br file, no compression per request). One worker, as the
+    service has; None (with a message) when nginx or its brotli_static module is missing."""
+    if shutil.which("nginx") is None or not NGINX_BROTLI.exists():
+        print(
+            "nginx row skipped: nginx with brotli_static is not installed "
+            "(Debian: apt-get install nginx-light libnginx-mod-http-brotli-static)"
+        )
+        return None
+    (folder / "page.json").write_bytes(identity)
+    (folder / "page.json.br").write_bytes(brotli)
+    # nginx's worker runs as an unprivileged user: the folder (mkdtemp's, 0700) must be open.
+    folder.chmod(0o755)
+    for name in ("page.json", "page.json.br"):
+        (folder / name).chmod(0o644)
+    port = free_port()
+    config = folder / "nginx.conf"
+    config.write_text(
+        f"""load_module {NGINX_BROTLI};
+daemon off;
+worker_processes 1;
+pid {folder}/nginx.pid;
+error_log {folder}/nginx-error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    client_body_temp_path {folder}/body;
+    proxy_temp_path {folder}/proxy;
+    fastcgi_temp_path {folder}/fastcgi;
+    uwsgi_temp_path {folder}/uwsgi;
+    scgi_temp_path {folder}/scgi;
+    types {{ application/json json; }}
+    server {{
+        listen 127.0.0.1:{port};
+        root {folder};
+        brotli_static on;
+        location / {{ }}
+    }}
+}}
+"""
+    )
+    process = subprocess.Popen(
+        ["nginx", "-c", str(config), "-p", str(folder)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}/page.json"
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            if _raw(url, {"Accept-Encoding": "br"}) == brotli:
+                return process, url
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("nginx did not serve the br bytes")
 
 
 def _p99(values: list[float]) -> float:

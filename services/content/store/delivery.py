@@ -126,28 +126,60 @@ async def published_by_ids(conn: Connection, ids: list[uuid.UUID]) -> list[Publi
     return [published_row(r) for r in rows]
 
 
+# Candidates ranked exactly, of those the cheap score puts first (see `search`).
+CANDIDATES = 200
+# The hits of a search, scored on the small vector. (SELECT query FROM q): computed once, and an
+# index condition. With more than one locale, per document the entry in the most preferred.
+_MATCHED = """SELECT e.document_id, e.locale, e.slug,
+           ts_rank(e.ranking, (SELECT query FROM q)) AS quick
+    FROM search_entries e
+    WHERE e.locale = ANY($3::text[]) AND e.document @@ (SELECT query FROM q)"""
+_MATCHED_PREFERRED = f"""SELECT DISTINCT ON (document_id) * FROM ({_MATCHED}) m
+    ORDER BY document_id, array_position($3::text[], locale)"""
+
+
 async def search(
     conn: Connection, *, query: str, locales: tuple[str, ...], config: str, limit: int
 ) -> list[SearchHit]:
-    """Full text in the reader's language (stemmed, weighted: title, summary, body), through the
-    GIN index on the stored tsvector; per document the entry in the most preferred locale. The
-    snippet (`ts_headline`, which re-parses the text) is made for the returned page only. When
-    the words match nothing, titles close to the query by trigrams (`<%`, word similarity,
-    through the trigram index) are the hits, so a typo still finds the page."""
+    """Full text in the reader's language (stemmed, accents folded), through the GIN index on
+    each entry's stored tsvector; per document the entry in the most preferred locale.
+
+    Ranking is in two steps, so a common word does not read every hit's whole vector: every
+    hit is scored on its small title (A) and summary (B) vector kept in the row; the best
+    `CANDIDATES` of them are then ordered by that score plus at most 0.1 for the body (cover
+    density over the whole document). The title weighs most, then the summary, and a match in
+    either outranks the body alone; when fewer documents than `CANDIDATES` match (a rare word)
+    the order is exact. The snippet (`ts_headline`, which re-parses its text) is made for the
+    returned page only, from the summary when the title or summary match, else from the body.
+
+    When the words match nothing, each word of the query that no title holds is replaced by
+    the closest word that titles hold (`corrected`: trigram similarity through the trigram
+    index on the title words) and the corrected query is searched, so a typo still finds the
+    page; ranked as any search."""
+    hits = await _search(conn, query, locales, config, limit)
+    if not hits:
+        fixed = await conn.fetchval("SELECT corrected($1)", query)
+        if fixed and fixed != query.lower():
+            hits = await _search(conn, fixed, locales, config, limit)
+    return hits
+
+
+async def _search(
+    conn: Connection, query: str, locales: tuple[str, ...], config: str, limit: int
+) -> list[SearchHit]:
     rows = await conn.fetch(
-        """WITH q AS (SELECT websearch_to_tsquery($2::regconfig, $1) AS query),
-           matched AS (
-               SELECT DISTINCT ON (e.document_id) e.document_id, e.locale,
-                      ts_rank_cd(e.document, q.query) AS rank
-               FROM search_entries e, q
-               WHERE e.locale = ANY($3::text[]) AND e.document @@ q.query
-               ORDER BY e.document_id, array_position($3::text[], e.locale)),
+        f"""WITH q AS MATERIALIZED (SELECT websearch_to_tsquery($2::regconfig, $1) AS query),
+           matched AS ({_MATCHED if len(locales) == 1 else _MATCHED_PREFERRED}),
+           candidates AS (SELECT * FROM matched ORDER BY quick DESC, slug LIMIT $5),
            page AS (
-               SELECT m.*, e.slug FROM matched m
-               JOIN search_entries e USING (document_id, locale)
-               ORDER BY m.rank DESC, e.slug LIMIT $4)
-           SELECT e.kind, e.slug, e.locale, e.title, p.rank,
-                  ts_headline($2::regconfig, e.summary || ' ' || e.body, q.query,
+               SELECT c.document_id, c.locale, c.slug,
+                      c.quick + 0.1 * ts_rank_cd(e.document, (SELECT query FROM q), 32) AS rank
+               FROM candidates c JOIN search_entries e USING (document_id, locale)
+               ORDER BY rank DESC, c.slug LIMIT $4)
+           SELECT e.kind, e.slug, e.locale, e.title, p.rank::float8 AS rank,
+                  ts_headline($2::regconfig,
+                              CASE WHEN e.ranking @@ q.query THEN e.summary ELSE e.body END,
+                              q.query,
                               'StartSel=<mark>, StopSel=</mark>, MaxWords=30, MinWords=12')
                       AS snippet
            FROM page p JOIN search_entries e USING (document_id, locale), q
@@ -156,27 +188,8 @@ async def search(
         config,
         list(locales),
         limit,
+        CANDIDATES,
     )
-    if not rows:
-        async with conn.transaction():
-            # Word similarity: the query against the closest run of words in a title, so a
-            # short query is not diluted by a long title. Local to this transaction.
-            await conn.execute(
-                "SELECT set_config('pg_trgm.word_similarity_threshold', '0.5', true)"
-            )
-            rows = await conn.fetch(
-                """WITH matched AS (
-                       SELECT DISTINCT ON (document_id) kind, slug, locale, title,
-                              left(summary, 200) AS snippet,
-                              public.word_similarity($1, title)::float8 AS rank
-                       FROM search_entries
-                       WHERE locale = ANY($2::text[]) AND $1 OPERATOR(public.<%) title
-                       ORDER BY document_id, array_position($2::text[], locale))
-                   SELECT * FROM matched ORDER BY rank DESC, slug LIMIT $3""",
-                query,
-                list(locales),
-                limit,
-            )
     return [
         SearchHit(
             kind=r["kind"],

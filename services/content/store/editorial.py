@@ -248,12 +248,23 @@ async def replace_search_entries(
     await conn.execute("DELETE FROM search_entries WHERE document_id = $1", document_id)
     await conn.executemany(
         """INSERT INTO search_entries
-               (document_id, locale, kind, slug, title, summary, body, config, document)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8::regconfig,
-                   setweight(to_tsvector($8::regconfig, $5), 'A')
-                   || setweight(to_tsvector($8::regconfig, $6), 'B')
-                   || setweight(to_tsvector($8::regconfig, $7), 'C'))""",
+               (document_id, locale, kind, slug, title, summary, body, config, document, ranking)
+           SELECT $1, $2, $3, $4, $5, $6, $7, $8::regconfig,
+                  v.ranking || setweight(to_tsvector($8::regconfig, $7), 'C'), v.ranking
+           FROM (SELECT setweight(to_tsvector($8::regconfig, $5), 'A')
+                        || setweight(to_tsvector($8::regconfig, $6), 'B') AS ranking) v""",
         [(document_id, *entry) for entry in entries],
+    )
+    # The typo fallback's words (content migration 0006): those no title had yet. No unique
+    # key, so publishes that share a new word do not wait for each other.
+    await conn.execute(
+        """INSERT INTO title_words
+           SELECT DISTINCT w
+           FROM unnest($1::text[]) AS t,
+                regexp_split_to_table(lower(unaccented(t)), '[^[:alpha:]]+') AS w
+           WHERE length(w) >= 3
+             AND NOT EXISTS (SELECT FROM title_words v WHERE v.word = w)""",
+        [entry[3] for entry in entries],
     )
 
 

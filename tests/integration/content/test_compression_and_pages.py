@@ -11,6 +11,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from services.content.consumers import INVALIDATION_LISTENER
+from services.content.store import delivery as delivery_store
 from services.runtime.messaging.bus import Bus
 from tests.content_samples import condition, create_and_publish, treatment
 from tests.support import eventually
@@ -180,6 +181,78 @@ async def test_search_finds_rare_and_common_words_and_typos_in_english_and_germa
     assert (await slugs("mitral insuficiency", "en"))[0] == "mitral-valve-insufficiency"
     assert (await slugs("Mitralklapeninsufizienz", "de"))[0] == "mitral-valve-insufficiency"
     assert await slugs("zzqxw", "en") == []
+
+
+def _about(slug: str, title: str, summary: str, body: str) -> dict[str, Any]:
+    doc = condition(slug)
+    english = doc["translations"]["en"]
+    english |= {"title": title, "summary": summary, "seo": {"title": title, "description": title}}
+    english["sections"][0]["body"] = body
+    return doc
+
+
+async def test_a_common_word_ranks_title_matches_first_then_summary_then_body(
+    client: Client, editor: dict[str, str]
+) -> None:
+    # The body that says "murmur" most often ranks last: a document about it names it in its
+    # title, or at least its summary. Ranking the whole document's vector ranked it first.
+    documents = [
+        _about("loud-valves", "Loud valves", "Sounds a stethoscope hears.", "murmur " * 12),
+        _about("murmur", "Heart murmur", "What a doctor hears.", "A sound between beats."),
+        _about("noises", "Noises", "A murmur is a sound of the blood.", "Harmless or not."),
+    ]
+    for doc in documents:
+        await create_and_publish(client, editor, doc)
+
+    page = (await client.get("/v1/search?q=murmur&locale=en")).json()["items"]
+
+    assert [h["slug"] for h in page] == ["murmur", "noises", "loud-valves"]
+    assert page[0]["rank"] > page[1]["rank"] > page[2]["rank"] > 0
+    # Snippets: from the summary when the title or summary match, else the body's match.
+    assert page[1]["snippet"].startswith("A <mark>murmur</mark> is a sound")
+    assert "<mark>murmur</mark>" in page[2]["snippet"]
+
+
+async def test_a_common_word_beyond_the_candidates_still_puts_title_matches_first(
+    client: Client, editor: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Only the best candidates by title and summary are ranked on the whole document.
+    monkeypatch.setattr(delivery_store, "CANDIDATES", 2)
+    for n in range(3):
+        await create_and_publish(
+            client, editor, _about(f"body-{n}", f"Other {n}", "Nothing.", "tricuspid " * 5)
+        )
+    await create_and_publish(
+        client, editor, _about("tricuspid", "Tricuspid valve", "Nothing.", "A valve.")
+    )
+
+    page = (await client.get("/v1/search?q=tricuspid&locale=en&limit=3")).json()["items"]
+
+    assert page[0]["slug"] == "tricuspid"
+    assert len(page) == 2
+
+
+async def test_accents_are_folded_for_words_and_for_typos_in_titles(
+    client: Client, editor: dict[str, str]
+) -> None:
+    doc = _about(
+        "menieres-disease",
+        "Ménière's disease",
+        "Attacks of vertigo with ringing in the ear.",
+        "Named after Prosper Ménière, who described it.",
+    )
+    doc["translations"]["de"]["title"] = "Morbus Ménière"
+    await create_and_publish(client, editor, doc)
+
+    async def slugs(query: str, locale: str) -> list[str]:
+        page = (await client.get(f"/v1/search?q={query}&locale={locale}")).json()
+        return [hit["slug"] for hit in page["items"]]
+
+    assert await slugs("Meniere", "en") == ["menieres-disease"]
+    assert await slugs("Ménière", "en") == ["menieres-disease"]
+    assert await slugs("Meniere", "de") == ["menieres-disease"]
+    # Misspelt and unaccented: the typo fallback compares folded titles.
+    assert await slugs("Menierre", "de") == ["menieres-disease"]
 
 
 async def test_a_message_that_is_no_content_event_is_kept_as_a_dead_letter_and_flushes_nothing(
