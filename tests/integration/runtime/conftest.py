@@ -11,6 +11,9 @@ from contracts.registry import STREAMS
 from services.runtime.core.db import Pool, create_pool
 from services.runtime.messaging.bus import Bus
 
+# The staff-access tests' service (`client`, `db`); a module defining its own keeps it.
+from tests.integration.runtime.staff_service import client, db  # noqa: F401 - fixtures
+
 
 @pytest.fixture
 async def pool(request: pytest.FixtureRequest, database_url: str) -> AsyncIterator[Pool]:

@@ -5,51 +5,13 @@ issues nothing; other roles are refused; every change is in the audit log."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import asyncpg
-import pytest
-from litestar import Litestar, get
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from services.runtime.access import staff
-from services.runtime.core.settings import ServiceSettings
-from services.runtime.service.definition import ServiceDefinition
-from services.runtime.service.factory import create_service_app
-
-
-@get("/v1/desk", **staff.staff_only("editor"))
-async def desk() -> dict[str, str]:
-    return {"desk": "ok"}
-
-
-DEFINITION = ServiceDefinition(
-    name="content",
-    title="test service",
-    description="access administration under test",
-    migrations=Path("/nonexistent"),
-    default_port=0,
-    route_handlers=(desk,),
-)
-
-
-@pytest.fixture
-async def client(settings: ServiceSettings) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    app = create_service_app(DEFINITION, settings)
-    async with AsyncTestClient(app, raise_server_exceptions=False) as c:
-        yield c
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[asyncpg.Connection]:
-    conn = await asyncpg.connect(database_url)
-    yield conn
-    await conn.close()
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
+from tests.integration.runtime.staff_service import bearer
 
 
 async def test_an_admin_issues_lists_and_revokes_a_staff_token(
