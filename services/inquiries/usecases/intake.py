@@ -16,7 +16,7 @@ from services.inquiries.domain.model import PATIENT, aad
 from services.inquiries.domain.views import PatientCase
 from services.inquiries.store import cases, traces
 from services.inquiries.store import intake as store
-from services.inquiries.store.privacy import insert_consent
+from services.inquiries.store.privacy import insert_consents
 from services.inquiries.usecases.bookings import booking_views
 from services.inquiries.usecases.cases import save
 from services.inquiries.usecases.offers import offer_views
@@ -105,16 +105,14 @@ async def _submit_once(
         )
         # What the patient answered, one row per purpose; one left out has no row and counts
         # as not given.
-        for purpose, granted in request.consent.answers().items():
-            await insert_consent(
-                conn,
-                inquiry_id=inquiry_id,
-                purpose=purpose,
-                granted=granted,
-                version=request.consent.version,
-                given_by=PATIENT,
-                now=now,
-            )
+        await insert_consents(
+            conn,
+            inquiry_id=inquiry_id,
+            answers=list(request.consent.answers().items()),
+            version=request.consent.version,
+            given_by=PATIENT,
+            now=now,
+        )
         # The case's trace and correlation: its later events, whoever causes them, join them.
         await traces.remember(
             conn, inquiry_id, current_correlation_id() or str(inquiry_id), tracing.current()
