@@ -3,14 +3,13 @@ live session of a request, changing its language, sign-out."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import secrets
 from datetime import datetime
 
 import msgspec
 
-from services.console.domain import roles as role_probes
+from services.console.domain import roles
 from services.console.domain.sessions import Session, Timeouts, is_live
 from services.console.store import sessions as store
 from services.console.usecases.apis import Apis, SignInNeeded
@@ -41,18 +40,13 @@ class Sessions:
         token = token.strip()
         if not token:
             return None
-        statuses = await asyncio.gather(
-            *(self.apis.status_of(token, p.service, p.path, p.method) for p in role_probes.PROBES)
-        )
-        held = role_probes.roles_from(
-            {p.role: s for p, s in zip(role_probes.PROBES, statuses, strict=True)}
-        )
+        held = await self.apis.roles_of(token)
         if held is None:
             return None
         session_id = secrets.token_urlsafe(32)
         session = Session(
             id_hash=hash_id(session_id),
-            roles=held,
+            roles=roles.with_implied(held),
             locale=locale,
             csrf=secrets.token_urlsafe(32),
             created_at=now,

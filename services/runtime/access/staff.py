@@ -223,8 +223,9 @@ async def revoke_token(conn: Connection, token_id: uuid.UUID) -> bool:
     return status == "UPDATE 1"
 
 
-def requires(role: Role) -> Guard:
-    """A guard admitting staff holding `role` (or admin); 401 without a valid token, else 403."""
+def requires(role: Role | None) -> Guard:
+    """A guard admitting staff holding `role` (or admin), or any valid staff token when `role`
+    is None; 401 without a valid token, else 403."""
 
     async def guard(
         connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
@@ -245,7 +246,7 @@ def requires(role: Role) -> Guard:
             raise NotAuthorizedException(_expired(principal), headers=_EXPIRED_CHALLENGE)
         # Kept before the role check, so the audit log records refused attempts too.
         connection.state.principal = principal
-        if not principal.may(role):
+        if role is not None and not principal.may(role):
             raise PermissionDeniedException(f"this action needs the {role} role")
 
     return guard
@@ -264,13 +265,13 @@ def _expired(token: ExpiredToken) -> str:
     return f"the bearer token expired at {when}: ask an admin for a new one"
 
 
-def staff_only(role: Role) -> dict[str, Any]:
+def staff_only(role: Role | None) -> dict[str, Any]:
     """Route options for a staff-only handler: the guard plus its OpenAPI security entry, which
     names the role (OpenAPI 3.1 lists roles for non-OAuth schemes), so clients and the access
-    tests read from the document which role a route needs."""
+    tests read from the document which role a route needs; None: any staff token."""
     return {
         "guards": [requires(role)],
-        "security": [{SECURITY_SCHEME: [role]}],
+        "security": [{SECURITY_SCHEME: [] if role is None else [role]}],
         # Staff answers are for one person: never stored by a cache, never read cross-origin.
         "opt": personal_data("none"),
     }

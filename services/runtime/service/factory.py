@@ -60,7 +60,7 @@ from services.runtime.service.operations import (
 )
 from services.runtime.service.running import Runtime
 from services.runtime.service.serve import DRAIN_SIGNAL
-from services.runtime.service.staff_tokens import StaffTokenController
+from services.runtime.service.staff_tokens import StaffMeController, StaffTokenController
 
 log = structlog.get_logger(__name__)
 
@@ -229,6 +229,7 @@ def create_service_app(
             DeadLetterController,
             AuditController,
             StaffTokenController,
+            StaffMeController,
             ApiKeyController,
             get_docs_asset,
             *definition.route_handlers,

@@ -1,5 +1,6 @@
 """The admins' door to staff tokens, served by every service (staff tokens are shared, like an
-identity provider's): list them (never a secret), issue one, rotate one, revoke one. A new
+identity provider's): list them (never a secret), issue one, rotate one, revoke one; and every
+token holder's `GET /staff/me` (its person and roles). A new
 secret is answered once and never stored; every change is in the service's audit log (a staff
 request that is not a read), the secret never."""
 
@@ -7,10 +8,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Response, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, JSONBody
 
 from services.runtime.access import staff
@@ -46,6 +47,29 @@ class IssuedToken(msgspec.Struct, frozen=True, kw_only=True):
     person: str
     roles: tuple[staff.Role, ...]
     expires_at: datetime
+
+
+class Me(msgspec.Struct, frozen=True, kw_only=True):
+    person: str
+    roles: tuple[staff.Role, ...]
+
+
+class StaffMeController(Controller):
+    path = "/staff/me"
+    tags = ("operations",)
+
+    @get(
+        "/",
+        summary="Who the staff token is: its person and roles",
+        description=(
+            "For a client acting with a person's token (the console) to learn what they may do "
+            "in one read; 401 for a token unknown, revoked or expired. Each route still decides."
+        ),
+        **staff_only(None),
+    )
+    async def who_am_i(self, request: Request[Any, Any, Any]) -> Me:
+        principal: staff.Principal = request.state.principal
+        return Me(person=principal.person, roles=principal.roles)
 
 
 class StaffTokenController(Controller):

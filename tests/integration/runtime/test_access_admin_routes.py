@@ -163,3 +163,18 @@ async def test_bad_api_keys_are_refused_naming_the_field_and_nothing_is_issued(
     unknown = await client.post(f"/admin/api-keys/{uuid.uuid4()}/revoke", headers=bearer(admin))
     assert unknown.status_code == 404
     assert await db.fetchval("SELECT count(*) FROM staff.api_keys") == before
+
+
+async def test_any_staff_token_reads_who_it_is_and_nothing_else_does(
+    client: AsyncTestClient[Litestar], db: asyncpg.Connection
+) -> None:
+    _, lead = await staff.create_token(db, person="Lea Lead", roles=("lead_coordinator",))
+    revoked_id, revoked = await staff.create_token(db, person="Rex", roles=("editor",))
+    await staff.revoke_token(db, revoked_id)
+
+    me = await client.get("/staff/me", headers=bearer(lead))
+    assert me.status_code == 200, me.text
+    assert me.json() == {"person": "Lea Lead", "roles": ["lead_coordinator"]}
+    assert "no-store" in me.headers["cache-control"]
+    for headers in (bearer(revoked), bearer("cbs_not-a-token"), {}):
+        assert (await client.get("/staff/me", headers=headers)).status_code == 401

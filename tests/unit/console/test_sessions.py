@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from services.console.domain.labels import LABELS
-from services.console.domain.roles import home, roles_from
+from services.console.domain.roles import home, with_implied
 from services.console.domain.sessions import Session, Timeouts, csrf_matches, holds, is_live
 
 NOW = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
@@ -46,11 +46,10 @@ def test_only_the_sessions_own_csrf_token_matches() -> None:
     assert not csrf_matches(live, None)
 
 
-def test_roles_are_those_whose_probe_answered_200_and_a_401_refuses_the_token() -> None:
-    assert roles_from({"coordinator": 200, "editor": 403, "admin": 403}) == ("coordinator",)
-    assert roles_from({"coordinator": 401, "editor": 401, "admin": 401}) is None
-    # The reviewer's probe is a sign-off without a body: past the guard, the API calls it invalid.
-    assert roles_from({"editor": 403, "medical_reviewer": 400}) == ("medical_reviewer",)
+def test_a_sessions_roles_are_those_held_and_those_they_imply() -> None:
+    assert with_implied(["editor", "medical_reviewer"]) == ("editor", "medical_reviewer")
+    assert with_implied(["lead_coordinator"]) == ("lead_coordinator", "coordinator")
+    assert with_implied(["coordinator", "lead_coordinator"]) == ("coordinator", "lead_coordinator")
 
 
 def test_an_admin_holds_every_role_for_the_consoles_navigation() -> None:
