@@ -21,10 +21,10 @@ from typing import Any, TypeVar
 import httpx
 import nats
 import pytest
-from nats.js.errors import NotFoundError
 
 from tests.e2e.local_stack import Stacks
 from tests.inquiry_samples import DISCHARGE, SUBMISSION
+from tests.support import stored_messages
 
 pytestmark = pytest.mark.e2e
 
@@ -350,23 +350,16 @@ PERSONAL = (
 
 async def messages_naming(nats_url: str, needles: tuple[str, ...]) -> list[str]:
     """Where any of `needles` is in a stored message (subject or body), in every stream."""
-    found = []
     nc = await nats.connect(nats_url)
     try:
-        js = nc.jetstream()
-        for info in await js.streams_info():
-            stream = info.config.name or ""
-            for seq in range(max(info.state.first_seq, 1), info.state.last_seq + 1):
-                try:
-                    msg = await js.get_msg(stream, seq)
-                except NotFoundError:
-                    continue  # deleted
-                text = (msg.subject or "").encode() + b" " + (msg.data or b"")
-                if any(n.encode() in text for n in needles):
-                    found.append(f"{stream}#{seq} {msg.subject}")
+        stored = await stored_messages(nc.jetstream())
     finally:
         await nc.close()
-    return found
+    return [
+        f"{stream}#{seq} {m.subject}"
+        for stream, seq, m in stored
+        if any(n.encode() in m.subject.encode() + b" " + m.body for n in needles)
+    ]
 
 
 # Received, offer, confirmed, discharged; each of the four bookings confirmed and its details.

@@ -4,7 +4,7 @@ The helpers most tests use are importable from here, so `from tests.support impo
 reads the same wherever the helper lives."""
 
 from tests.support.metrics import metrics_page, own_metrics_port
-from tests.support.stored import StoredMessage, every_message, every_value
+from tests.support.stored import StoredMessage, every_message, every_value, stored_messages
 from tests.support.waiting import eventually
 
 __all__ = [
@@ -14,4 +14,5 @@ __all__ = [
     "every_value",
     "metrics_page",
     "own_metrics_port",
+    "stored_messages",
 ]

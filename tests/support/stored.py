@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncpg
 import msgspec
+from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
 from services.runtime.messaging.bus import Bus
@@ -37,19 +38,29 @@ class StoredMessage(msgspec.Struct, frozen=True):
         return f"{self.headers} {self.body.decode()}"
 
 
-async def every_message(bus: Bus, namespace: str) -> list[StoredMessage]:
-    """Every message still stored in every stream of the test's namespace, headers and body."""
+async def stored_messages(
+    js: JetStreamContext, stream_prefix: str = ""
+) -> list[tuple[str, int, StoredMessage]]:
+    """(stream, sequence, message) of every message still stored in the streams whose names
+    begin with `stream_prefix`; subjects as stored."""
     messages = []
-    for info in await bus.js.streams_info():
+    for info in await js.streams_info():
         stream = info.config.name or ""
-        if not stream.startswith(f"{namespace}_"):
+        if not stream.startswith(stream_prefix):
             continue
         for seq in range(max(info.state.first_seq, 1), info.state.last_seq + 1):
             try:
-                msg = await bus.js.get_msg(stream, seq)
+                msg = await js.get_msg(stream, seq)
             except NotFoundError:
                 continue  # deleted
-            messages.append(
-                StoredMessage(bus.unprefix(msg.subject or ""), msg.headers or {}, msg.data or b"")
-            )
+            stored = StoredMessage(msg.subject or "", msg.headers or {}, msg.data or b"")
+            messages.append((stream, seq, stored))
     return messages
+
+
+async def every_message(bus: Bus, namespace: str) -> list[StoredMessage]:
+    """Every message still stored in every stream of the test's namespace, headers and body."""
+    return [
+        StoredMessage(bus.unprefix(m.subject), m.headers, m.body)
+        for _, _, m in await stored_messages(bus.js, f"{namespace}_")
+    ]
