@@ -39,6 +39,7 @@ from typing import Any
 
 import asyncpg
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import ServiceUnavailableError
 
 from contracts.registry import (
     PARTNER_OFFERS,
@@ -545,6 +546,8 @@ def write_helm_values(
 
 # Between the two reloads of `reload_server`.
 _RELOAD_PAUSE = 1.0
+# Seconds the JetStream API may take to answer again after a reload.
+_JETSTREAM_WAIT = 10.0
 
 
 def reload_server(pid_file: Path) -> None:
@@ -563,7 +566,17 @@ async def _create_consumers(url: str, namespace: str, partners: Sequence[str]) -
     needs PARTNERS, and a deployment's partners may be set up before any service started."""
     bus = await Bus.connect(url, name="nats-auth", namespace=namespace)
     try:
-        await bus.provision(STREAMS)
+        # Right after a reload the server may not answer the JetStream API yet (no
+        # responders): wait for it, a few seconds at most, rather than fail the setup.
+        deadline = time.monotonic() + _JETSTREAM_WAIT
+        while True:
+            try:
+                await bus.provision(STREAMS)
+                break
+            except ServiceUnavailableError:
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(0.2)
         await ensure_partner_consumers(bus, partners)
     finally:
         await bus.close()
