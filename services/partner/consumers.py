@@ -46,7 +46,7 @@ from contracts.partners import (
 from contracts.registry import PARTNER_OFFERS, PARTNER_REPLIES
 from services.partner import domain
 from services.runtime.core.log import event_loop_name
-from services.runtime.core.pacing import Backoff, wait_any
+from services.runtime.core.pacing import Backoff, unless_stopped, wait_any
 from services.runtime.messaging.bus import Bus, fetch_ready
 from services.runtime.messaging.inbox import ack_timeout_backoff
 
@@ -172,10 +172,12 @@ class ReferencePartner:
             await wait_any(self.slot_freed, self.stop, timeout=1.0)
             return
         try:
-            msgs = await fetch_ready(psub, min(free, self.settings.batch_size), timeout=1.0)
+            msgs = await unless_stopped(
+                fetch_ready(psub, min(free, self.settings.batch_size), timeout=1.0), self.stop
+            )
         except (NatsTimeoutError, TimeoutError):
             return
-        for msg in msgs:
+        for msg in msgs or []:
             await self._receive(msg)
 
     async def _receive(self, msg: Msg) -> None:

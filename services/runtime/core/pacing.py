@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Awaitable
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 class Backoff:
@@ -32,3 +37,25 @@ async def wait_any(*events: asyncio.Event, timeout: float) -> None:
     finally:
         for w in waiters:
             w.cancel()
+
+
+async def unless_stopped(awaitable: Awaitable[T], stop: asyncio.Event) -> T | None:
+    """The awaitable's result, or None when `stop` is set first; the awaitable is then
+    cancelled. A consumer's long poll (a second on a quiet stream) would otherwise hold every
+    shutdown, and every test's app teardown, for as long. What the poll had in hand when
+    cancelled is never acknowledged, so JetStream delivers it again (to another replica)."""
+    if stop.is_set():
+        return None
+    work = asyncio.ensure_future(awaitable)
+    stopped = asyncio.ensure_future(stop.wait())
+    try:
+        done, _ = await asyncio.wait({work, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopped.cancel()
+        if not work.done():
+            work.cancel()
+    if work in done:  # done with both: what came is handled, the stop seen next
+        return work.result()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await work
+    return None

@@ -34,7 +34,7 @@ from services.runtime.core import tracing
 from services.runtime.core.db import Connection, Pool
 from services.runtime.core.errors import Conflict, DomainError, NotFound, NotYet
 from services.runtime.core.outages import TRANSIENT
-from services.runtime.core.pacing import Backoff, redelivery_delay, wait_any
+from services.runtime.core.pacing import Backoff, redelivery_delay, unless_stopped, wait_any
 from services.runtime.core.tracing import TraceContext
 from services.runtime.http.request_context import safe_id
 from services.runtime.messaging import dead_letters
@@ -295,10 +295,13 @@ class Consumer:
                             self.durable, stream=self.bus.stream(self.sub.stream)
                         )
                     try:
-                        msgs = await fetch_ready(psub, self.batch_size, timeout=1.0)
+                        fetched = await unless_stopped(
+                            fetch_ready(psub, self.batch_size, timeout=1.0), stop
+                        )
                     except (NatsTimeoutError, TimeoutError):
                         backoff.reset()
                         continue
+                    msgs = fetched or []
                     for msg in msgs:
                         await self.handle(msg)
                     backoff.reset()

@@ -150,6 +150,38 @@ async def test_an_event_is_applied_once_and_acked(
     assert await open_dead_letters(pool) == []
 
 
+async def test_a_stop_ends_a_waiting_poll_at_once_and_loses_nothing(
+    pool: Pool, provisioned: Bus, catalogue: Catalogue
+) -> None:
+    """A consumer on a quiet stream waits in a poll of a second; a shutdown does not wait it
+    out, and an event published meanwhile reaches the consumer's next run."""
+    first = Consumer(
+        pool, provisioned, subscription(catalogue), batch_size=8, max_deliver=3, ack_wait=2
+    )
+    await first.ensure()
+    run = Running(first)
+
+    async def polling() -> bool:
+        info = await provisioned.js.consumer_info(provisioned.stream("CONTENT"), first.durable)
+        return (info.num_waiting or 0) > 0
+
+    await eventually(polling)
+    run.stop.set()
+    # Half the poll's second: the stop cancelled the poll rather than waiting for it.
+    await asyncio.wait_for(run.task, 0.5)
+
+    await publish(provisioned, BODY, metadata().headers())
+    again = Running(
+        Consumer(
+            pool, provisioned, subscription(catalogue), batch_size=8, max_deliver=3, ack_wait=2
+        )
+    )
+    try:
+        await eventually(lambda: applied_rows_are(pool, 1))
+    finally:
+        await again.close()
+
+
 async def test_a_redelivered_event_is_applied_only_once(
     pool: Pool, provisioned: Bus, running: Running, catalogue: Catalogue
 ) -> None:

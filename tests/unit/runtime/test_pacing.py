@@ -1,0 +1,85 @@
+"""`unless_stopped`: a consumer's long poll gives way to a shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+
+from services.runtime.core.pacing import unless_stopped
+
+
+async def test_the_result_comes_back_when_the_work_ends_first() -> None:
+    stop = asyncio.Event()
+
+    async def work() -> str:
+        return "messages"
+
+    assert await unless_stopped(work(), stop) == "messages"
+
+
+async def test_a_stop_cancels_the_work_and_answers_none() -> None:
+    stop = asyncio.Event()
+    started, cancelled = asyncio.Event(), asyncio.Event()
+
+    async def poll() -> str:
+        started.set()
+        try:
+            await asyncio.Event().wait()  # a poll that would outlast any test
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+        return "never"
+
+    waiting = asyncio.create_task(unless_stopped(poll(), stop))
+    await started.wait()
+    stop.set()
+    assert await waiting is None
+    assert cancelled.is_set()
+
+
+async def test_once_stopped_the_work_is_not_started() -> None:
+    stop = asyncio.Event()
+    stop.set()
+    ran = False
+
+    async def work() -> None:
+        nonlocal ran
+        ran = True
+
+    pending = work()
+    assert await unless_stopped(pending, stop) is None
+    pending.close()  # never awaited: closed here, not warned about
+    assert ran is False
+
+
+async def test_an_error_of_the_work_reaches_the_caller() -> None:
+    stop = asyncio.Event()
+
+    async def work() -> None:
+        raise TimeoutError
+
+    try:
+        await unless_stopped(work(), stop)
+    except TimeoutError:
+        pass
+    else:
+        raise AssertionError("the work's TimeoutError was swallowed")
+
+
+async def test_cancelling_the_caller_cancels_the_work() -> None:
+    stop = asyncio.Event()
+    started, cancelled = asyncio.Event(), asyncio.Event()
+
+    async def poll() -> None:
+        started.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    waiting = asyncio.create_task(unless_stopped(poll(), stop))
+    await started.wait()
+    waiting.cancel()
+    await asyncio.gather(waiting, return_exceptions=True)
+    await asyncio.sleep(0)  # the work's own cancellation runs on the next turn
+    assert cancelled.is_set()
