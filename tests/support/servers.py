@@ -167,7 +167,16 @@ def template_database(pytestconfig: pytest.Config) -> str:
 async def own_database_url(postgres_admin_url: str, template_database: str) -> AsyncIterator[str]:
     """A database of the test's own, cloned from the template; dropped afterwards."""
     name = f"cb_test_{uuid.uuid4().hex[:12]}"
-    await _on_server(postgres_admin_url, f"CREATE DATABASE {name} TEMPLATE {template_database}")
+    admin = await asyncpg.connect(postgres_admin_url)
+    try:
+        # FILE_COPY copies the template's files instead of writing every page through the WAL
+        # (the default since PostgreSQL 15, which knows both): 33 ms instead of 55 ms a test
+        # here, its checkpoint cheap on a test server without fsync.
+        version = int(await admin.fetchval("SHOW server_version_num"))
+        strategy = " STRATEGY FILE_COPY" if version >= 150000 else ""
+        await admin.execute(f"CREATE DATABASE {name} TEMPLATE {template_database}{strategy}")
+    finally:
+        await admin.close()
     yield database_url(postgres_admin_url, name)
     await drop_database(postgres_admin_url, name)
 
