@@ -151,8 +151,11 @@ class ReferencePartner:
                     await wait_any(stop, timeout=backoff.next())
         finally:
             self.stop.set()
-            await asyncio.gather(*self.tasks, return_exceptions=True)
+            # Unsubscribed first: JetStream then drops the pull a stop cut short (it checks a
+            # pull's interest before delivering), so the offers handed back below wait for
+            # the next start instead of going to that pull's inbox until their ack_wait.
             await _unsubscribe(psub)
+            await asyncio.gather(*self.tasks, return_exceptions=True)
             watcher.cancel()
 
     async def _follow(self, stop: asyncio.Event) -> None:

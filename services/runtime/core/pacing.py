@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 from collections.abc import Awaitable
 from typing import TypeVar
 
@@ -43,8 +44,13 @@ async def unless_stopped(awaitable: Awaitable[T], stop: asyncio.Event) -> T | No
     """The awaitable's result, or None when `stop` is set first; the awaitable is then
     cancelled. A consumer's long poll (a second on a quiet stream) would otherwise hold every
     shutdown, and every test's app teardown, for as long. What the poll had in hand when
-    cancelled is never acknowledged, so JetStream delivers it again (to another replica)."""
+    cancelled is never acknowledged, so JetStream delivers it again (to another replica).
+    The caller unsubscribes the poll's subscription next: JetStream drops a pull whose inbox
+    has no interest, while a pull left subscribed would take the next message for its
+    remaining time and hold it until its ack_wait."""
     if stop.is_set():
+        if inspect.iscoroutine(awaitable):
+            awaitable.close()  # never started: closed, not left to be warned about
         return None
     work = asyncio.ensure_future(awaitable)
     stopped = asyncio.ensure_future(stop.wait())

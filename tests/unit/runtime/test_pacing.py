@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from services.runtime.core.pacing import unless_stopped
 
 
@@ -41,14 +43,17 @@ async def test_once_stopped_the_work_is_not_started() -> None:
     stop.set()
     ran = False
 
-    async def work() -> None:
+    async def work() -> str:
         nonlocal ran
         ran = True
+        return "messages"
 
     pending = work()
     assert await unless_stopped(pending, stop) is None
-    pending.close()  # never awaited: closed here, not warned about
     assert ran is False
+    # Closed, so no "coroutine was never awaited" warning: awaiting it now is refused.
+    with pytest.raises(RuntimeError, match="cannot reuse already awaited coroutine"):
+        await pending
 
 
 async def test_an_error_of_the_work_reaches_the_caller() -> None:
