@@ -32,7 +32,6 @@ from deploy.embedded import free_port
 from services.inquiries.app import DEFINITION
 from services.inquiries.domain.intake import SubmitInquiry
 from services.inquiries.domain.model import PersonalData
-from services.inquiries.store import intake as store
 from services.inquiries.usecases import intake as usecases
 from services.runtime.access import api_keys
 from services.runtime.core.db import Pool, create_pool
@@ -167,18 +166,22 @@ async def run(servers: Servers) -> None:
         before = await pool.fetchval("SELECT count(*) FROM inquiries")
 
         async def bare_insert() -> None:
+            # The row alone, as SQL of its own: the store writes it with its consents and trace.
             async with pool.acquire() as conn:
-                await store.insert_inquiry(
-                    conn,
-                    id=uuid.uuid4(),
-                    condition_slug=SLUG,
-                    preferred_country="DE",
-                    services=list(request.services),
-                    source=request.source,
-                    personal=sealed,
-                    key_id=keys.active,
-                    access_token_hash=secrets.token_bytes(32),
-                    now=datetime.now(UTC),
+                await conn.execute(
+                    """INSERT INTO inquiries (id, status, version, condition_slug,
+                                              preferred_country, services, source, personal,
+                                              key_id, access_token_hash, submitted_at,
+                                              updated_at)
+                       VALUES ($1, 'submitted', 1, $2, 'DE', $3, $4, $5, $6, $7, $8, $8)""",
+                    uuid.uuid4(),
+                    SLUG,
+                    list(request.services),
+                    request.source,
+                    sealed,
+                    keys.active,
+                    secrets.token_bytes(32),
+                    datetime.now(UTC),
                 )
 
         async def use_case() -> None:

@@ -4,10 +4,12 @@ an inquiry may name (learned from content events). One function per statement, c
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
 import msgspec
 
+from services.inquiries.store.traces import CaseTrace
 from services.runtime.core.db import Connection
 
 
@@ -32,13 +34,31 @@ async def insert_inquiry(
     personal: bytes,
     key_id: str,
     access_token_hash: bytes,
+    consents: Sequence[tuple[str, bool]],
+    consent_version: str,
+    given_by: str,
+    trace: CaseTrace,
     now: datetime,
 ) -> None:
+    """The inquiry as submitted, in one statement: its row, the patient's consent answers (one
+    row per purpose answered; one left out has no row and counts as not given) and the trace
+    its later events join. A submission is the busiest write; a round trip each was a third
+    of its transaction's statements. (The consents' and the trace's foreign keys are checked
+    at the statement's end, when the inquiry's row is there.)"""
     await conn.execute(
-        """INSERT INTO inquiries (id, status, version, condition_slug, preferred_country,
-                                  services, source, personal, key_id, access_token_hash,
-                                  submitted_at, updated_at)
-           VALUES ($1, 'submitted', 1, $2, $3, $4, $5, $6, $7, $8, $9, $9)""",
+        """WITH inquiry AS (
+               INSERT INTO inquiries (id, status, version, condition_slug, preferred_country,
+                                      services, source, personal, key_id, access_token_hash,
+                                      submitted_at, updated_at)
+               VALUES ($1, 'submitted', 1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
+               RETURNING id
+           ), consent AS (
+               INSERT INTO consents (inquiry_id, purpose, granted, version, given_by, at)
+               SELECT inquiry.id, answer.purpose, answer.granted, $12, $13, $9
+               FROM inquiry, unnest($10::text[], $11::boolean[]) AS answer (purpose, granted)
+           )
+           INSERT INTO case_traces (inquiry_id, correlation_id, traceparent, tracestate)
+           SELECT inquiry.id, $14, $15, $16 FROM inquiry""",
         id,
         condition_slug,
         preferred_country,
@@ -48,6 +68,13 @@ async def insert_inquiry(
         key_id,
         access_token_hash,
         now,
+        [purpose for purpose, _ in consents],
+        [granted for _, granted in consents],
+        consent_version,
+        given_by,
+        trace.correlation_id,
+        trace.trace.traceparent,
+        trace.trace.tracestate,
     )
 
 

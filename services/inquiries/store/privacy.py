@@ -4,7 +4,6 @@ per statement, connection first."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from datetime import datetime
 
 import msgspec
@@ -139,30 +138,6 @@ async def insert_consent(
         inquiry_id,
         purpose,
         granted,
-        version,
-        given_by,
-        now,
-    )
-
-
-async def insert_consents(
-    conn: Connection,
-    *,
-    inquiry_id: uuid.UUID,
-    answers: Sequence[tuple[str, bool]],
-    version: str,
-    given_by: str,
-    now: datetime,
-) -> None:
-    """One row per purpose answered, in one statement: a submission records them all, and a
-    round trip each was a fifth of its transaction's statements."""
-    await conn.execute(
-        """INSERT INTO consents (inquiry_id, purpose, granted, version, given_by, at)
-           SELECT $1, answer.purpose, answer.granted, $4, $5, $6
-           FROM unnest($2::text[], $3::boolean[]) AS answer (purpose, granted)""",
-        inquiry_id,
-        [purpose for purpose, _ in answers],
-        [granted for _, granted in answers],
         version,
         given_by,
         now,

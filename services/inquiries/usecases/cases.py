@@ -154,16 +154,18 @@ async def announce(conn: Connection, outbox: Outbox, inquiry_id: uuid.UUID, chan
         return
     case = await traces.of_case(conn, inquiry_id)
     with tracing.joined(NO_TRACE if case is None else case.trace, "inquiries case change"):
-        await _emit(conn, outbox, inquiry_id, change, case)
+        await announce_under(conn, outbox, inquiry_id, change, case)
 
 
-async def _emit(
+async def announce_under(
     conn: Connection,
     outbox: Outbox,
     inquiry_id: uuid.UUID,
     change: Change,
     case: traces.CaseTrace | None,
 ) -> None:
+    """`announce`, for a caller that holds the case's trace already (the submission, which
+    has just written it, within that trace): no read of it back."""
     for announcement in change.announcements:
         event_id = await outbox.emit(
             conn,

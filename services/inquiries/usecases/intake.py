@@ -16,9 +16,8 @@ from services.inquiries.domain.model import PATIENT, aad
 from services.inquiries.domain.views import PatientCase
 from services.inquiries.store import cases, traces
 from services.inquiries.store import intake as store
-from services.inquiries.store.privacy import insert_consents
 from services.inquiries.usecases.bookings import booking_views
-from services.inquiries.usecases.cases import save
+from services.inquiries.usecases.cases import announce_under, record
 from services.inquiries.usecases.offers import offer_views
 from services.runtime.core import tracing
 from services.runtime.core.db import Connection, Pool, transaction
@@ -91,6 +90,10 @@ async def _submit_once(
         )
         token = new_access_token()
         sealed = keys.encrypt_json(personal, aad=aad(inquiry_id, "personal"))
+        # The case's trace and correlation: its later events, whoever causes them, join them.
+        trace = traces.CaseTrace(
+            correlation_id=current_correlation_id() or str(inquiry_id), trace=tracing.current()
+        )
         await store.insert_inquiry(
             conn,
             id=inquiry_id,
@@ -101,23 +104,14 @@ async def _submit_once(
             personal=to_column(sealed),
             key_id=sealed.key_id,
             access_token_hash=hash_token(token),
-            now=now,
-        )
-        # What the patient answered, one row per purpose; one left out has no row and counts
-        # as not given.
-        await insert_consents(
-            conn,
-            inquiry_id=inquiry_id,
-            answers=list(request.consent.answers().items()),
-            version=request.consent.version,
+            consents=list(request.consent.answers().items()),
+            consent_version=request.consent.version,
             given_by=PATIENT,
+            trace=trace,
             now=now,
         )
-        # The case's trace and correlation: its later events, whoever causes them, join them.
-        await traces.remember(
-            conn, inquiry_id, current_correlation_id() or str(inquiry_id), tracing.current()
-        )
-        await save(conn, outbox, inquiry_id, change)
+        await record(conn, inquiry_id, change)
+        await announce_under(conn, outbox, inquiry_id, change, trace)
         answer = Submitted(
             id=inquiry_id,
             status="submitted",
