@@ -46,7 +46,7 @@ from contracts.partners import (
 from contracts.registry import PARTNER_OFFERS, PARTNER_REPLIES
 from services.partner import domain
 from services.runtime.core.log import event_loop_name
-from services.runtime.core.pacing import Backoff, unless_stopped, wait_any
+from services.runtime.core.pacing import Backoff, wait_any
 from services.runtime.messaging.bus import Bus, fetch_ready
 from services.runtime.messaging.inbox import ack_timeout_backoff
 
@@ -151,11 +151,8 @@ class ReferencePartner:
                     await wait_any(stop, timeout=backoff.next())
         finally:
             self.stop.set()
-            # Unsubscribed first: JetStream then drops the pull a stop cut short (it checks a
-            # pull's interest before delivering), so the offers handed back below wait for
-            # the next start instead of going to that pull's inbox until their ack_wait.
-            await _unsubscribe(psub)
             await asyncio.gather(*self.tasks, return_exceptions=True)
+            await _unsubscribe(psub)
             watcher.cancel()
 
     async def _follow(self, stop: asyncio.Event) -> None:
@@ -175,12 +172,10 @@ class ReferencePartner:
             await wait_any(self.slot_freed, self.stop, timeout=1.0)
             return
         try:
-            msgs = await unless_stopped(
-                fetch_ready(psub, min(free, self.settings.batch_size), timeout=1.0), self.stop
-            )
+            msgs = await fetch_ready(psub, min(free, self.settings.batch_size), timeout=1.0)
         except (NatsTimeoutError, TimeoutError):
             return
-        for msg in msgs or []:
+        for msg in msgs:
             await self._receive(msg)
 
     async def _receive(self, msg: Msg) -> None:
