@@ -1,4 +1,5 @@
-"""The trace and correlation a case was submitted under (migration 0008)."""
+"""The trace and correlation a case was submitted under (migration 0008); written with the
+inquiry (`intake.insert_inquiry`)."""
 
 from __future__ import annotations
 
@@ -13,19 +14,6 @@ from services.runtime.core.tracing import TraceContext
 class CaseTrace(msgspec.Struct, frozen=True, kw_only=True):
     correlation_id: str
     trace: TraceContext
-
-
-async def remember(
-    conn: Connection, inquiry_id: uuid.UUID, correlation_id: str, trace: TraceContext
-) -> None:
-    await conn.execute(
-        """INSERT INTO case_traces (inquiry_id, correlation_id, traceparent, tracestate)
-           VALUES ($1, $2, $3, $4) ON CONFLICT (inquiry_id) DO NOTHING""",
-        inquiry_id,
-        correlation_id,
-        trace.traceparent,
-        trace.tracestate,
-    )
 
 
 async def of_case(conn: Connection, inquiry_id: uuid.UUID) -> CaseTrace | None:

@@ -295,13 +295,15 @@ class Consumer:
                             self.durable, stream=self.bus.stream(self.sub.stream)
                         )
                     try:
-                        fetched = await unless_stopped(
-                            fetch_ready(psub, self.batch_size, timeout=1.0), stop
+                        msgs = (
+                            await unless_stopped(
+                                fetch_ready(psub, self.batch_size, timeout=1.0), stop
+                            )
+                            or []
                         )
                     except (NatsTimeoutError, TimeoutError):
                         backoff.reset()
                         continue
-                    msgs = fetched or []
                     for msg in msgs:
                         await self.handle(msg)
                     backoff.reset()

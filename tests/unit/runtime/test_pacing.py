@@ -9,6 +9,22 @@ import pytest
 from services.runtime.core.pacing import unless_stopped
 
 
+class EndlessPoll:
+    """A poll that would outlast any test, telling when it started and when it was cancelled."""
+
+    def __init__(self) -> None:
+        self.started, self.cancelled = asyncio.Event(), asyncio.Event()
+
+    async def run(self) -> str:
+        self.started.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            self.cancelled.set()
+            raise
+        return "never"
+
+
 async def test_the_result_comes_back_when_the_work_ends_first() -> None:
     stop = asyncio.Event()
 
@@ -20,22 +36,13 @@ async def test_the_result_comes_back_when_the_work_ends_first() -> None:
 
 async def test_a_stop_cancels_the_work_and_answers_none() -> None:
     stop = asyncio.Event()
-    started, cancelled = asyncio.Event(), asyncio.Event()
+    poll = EndlessPoll()
 
-    async def poll() -> str:
-        started.set()
-        try:
-            await asyncio.Event().wait()  # a poll that would outlast any test
-        except asyncio.CancelledError:
-            cancelled.set()
-            raise
-        return "never"
-
-    waiting = asyncio.create_task(unless_stopped(poll(), stop))
-    await started.wait()
+    waiting = asyncio.create_task(unless_stopped(poll.run(), stop))
+    await poll.started.wait()
     stop.set()
     assert await waiting is None
-    assert cancelled.is_set()
+    assert poll.cancelled.is_set()
 
 
 async def test_once_stopped_the_work_is_not_started() -> None:
@@ -62,29 +69,17 @@ async def test_an_error_of_the_work_reaches_the_caller() -> None:
     async def work() -> None:
         raise TimeoutError
 
-    try:
+    with pytest.raises(TimeoutError):
         await unless_stopped(work(), stop)
-    except TimeoutError:
-        pass
-    else:
-        raise AssertionError("the work's TimeoutError was swallowed")
 
 
 async def test_cancelling_the_caller_cancels_the_work() -> None:
     stop = asyncio.Event()
-    started, cancelled = asyncio.Event(), asyncio.Event()
+    poll = EndlessPoll()
 
-    async def poll() -> None:
-        started.set()
-        try:
-            await asyncio.Event().wait()
-        except asyncio.CancelledError:
-            cancelled.set()
-            raise
-
-    waiting = asyncio.create_task(unless_stopped(poll(), stop))
-    await started.wait()
+    waiting = asyncio.create_task(unless_stopped(poll.run(), stop))
+    await poll.started.wait()
     waiting.cancel()
     await asyncio.gather(waiting, return_exceptions=True)
     await asyncio.sleep(0)  # the work's own cancellation runs on the next turn
-    assert cancelled.is_set()
+    assert poll.cancelled.is_set()
