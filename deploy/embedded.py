@@ -45,12 +45,29 @@ def free_port() -> int:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             return int(s.getsockname()[1])
+    low, high = _share(_LOWEST, ceiling)
     for _ in range(1000):
-        port = random.randrange(_LOWEST, ceiling)  # noqa: S311 - spreading ports, not a secret
+        port = random.randrange(low, high)  # noqa: S311 - spreading ports, not a secret
         if port not in _HANDED_OUT and port_is_free(port):
             _HANDED_OUT.add(port)
             return port
     raise ServerError(f"no free port between {_LOWEST} and {ceiling}")
+
+
+def _share(low: int, high: int) -> tuple[int, int]:
+    """The part of [low, high) this process picks from. Under pytest-xdist each worker (and the
+    processes it starts, which inherit its environment) has a slice of its own: a port one
+    worker picked is free until its server binds it, and another worker's pick of the same
+    port in between made a metrics listener fail to start (seen twice in full runs)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    count = os.environ.get("PYTEST_XDIST_WORKER_COUNT", "")
+    if not (worker.startswith("gw") and worker[2:].isdigit() and count.isdigit()):
+        return low, high
+    index, slices = int(worker[2:]), int(count)
+    if not 0 <= index < slices:
+        return low, high
+    width = (high - low) // slices
+    return low + index * width, low + (index + 1) * width
 
 
 def _ephemeral_range() -> tuple[int, int]:
