@@ -47,7 +47,7 @@ export interface paths {
         };
         /**
          * Mirror the published content: a full snapshot, then only what changed
-         * @description Without `token`: every published document and a token. With the token from the previous answer: the documents published or changed since, the ones removed, and a new token.
+         * @description Without `token`: every published document and a token. With the token from the previous answer: the documents published or changed since, the ones removed, and a new token. Either comes in pages of at most `limit` documents: while `more` is true, ask again with the page's token at once; the last page's token is the one to keep for the next sync. Only the first page of a full pass has `full`: the mirror starts over there.
          */
         get: operations["syncContent"];
         put?: never;
@@ -340,6 +340,7 @@ export interface components {
         /** SyncPage */
         SyncPage: {
             full: boolean;
+            more: boolean;
             published: components["schemas"]["SyncedDocument"][];
             removed: components["schemas"]["Removed"][];
             token: string;
@@ -571,6 +572,7 @@ export interface operations {
         parameters: {
             query?: {
                 token?: string | null;
+                limit?: number;
             };
             header?: never;
             path?: never;

@@ -73,12 +73,15 @@ class Removed(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class SyncPage(msgspec.Struct, frozen=True, kw_only=True):
-    """Apply `published` (replace by id) and `removed` (delete by id); keep `token`."""
+    """When `full`, drop the mirror's copy first; then apply `published` (replace by id) and
+    `removed` (delete by id), and keep `token`. When `more`, ask again with it at once: the
+    pass goes on."""
 
     full: bool
     published: list[SyncedDocument]
     removed: list[Removed]
     token: str
+    more: bool
 
 
 class SearchResult(msgspec.Struct, frozen=True, kw_only=True):
@@ -201,7 +204,10 @@ class DeliveryController(Controller):
         description=(
             "Without `token`: every published document and a token. With the token from the "
             "previous answer: the documents published or changed since, the ones removed, and a "
-            "new token."
+            "new token. Either comes in pages of at most `limit` documents: while `more` is "
+            "true, ask again with the page's token at once; the last page's token is the one to "
+            "keep for the next sync. Only the first page of a full pass has `full`: the mirror "
+            "starts over there."
         ),
         cache_control=None,
         responses={
@@ -216,9 +222,10 @@ class DeliveryController(Controller):
         cache: CacheDependency,
         clock: ClockDependency,
         token: FromQuery[str | None] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=delivery.MAX_SYNC_PAGE)] = delivery.SYNC_PAGE,
     ) -> Response[bytes]:
         async def build() -> tuple[Encoded, float | None]:
-            synced = await delivery.sync(runtime.pool, token)
+            synced = await delivery.sync(runtime.pool, token, limit=limit)
             now = clock.now()
             page = SyncPage(
                 full=synced.full,
@@ -227,6 +234,7 @@ class DeliveryController(Controller):
                     Removed(id=c.document_id, kind=c.kind, slug=c.slug) for c in synced.removed
                 ],
                 token=synced.token,
+                more=synced.more,
             )
             encoded = _page(request, cache, page, SYNC_CACHE, SYNC_VARY)
             return encoded, expires_at(synced.published, now)

@@ -114,8 +114,18 @@ async def published_by_slugs(conn: Connection, kind: str, slugs: list[str]) -> l
     return [published_row(r) for r in rows]
 
 
-async def all_published(conn: Connection) -> list[Published]:
-    rows = await conn.fetch(f"SELECT {_COLUMNS} FROM published ORDER BY kind, slug")
+# Below every document id: where a full pass starts.
+FIRST = uuid.UUID(int=0)
+
+
+async def published_after(conn: Connection, *, after: uuid.UUID, limit: int) -> list[Published]:
+    """A page of a full sync pass: published documents in id order, after `after` (the
+    primary key's index: each page costs its own rows, whatever the catalogue's size)."""
+    rows = await conn.fetch(
+        f"SELECT {_COLUMNS} FROM published WHERE document_id > $1 ORDER BY document_id LIMIT $2",
+        after,
+        limit,
+    )
     return [published_row(r) for r in rows]
 
 
@@ -210,26 +220,42 @@ async def sync_snapshot(conn: Connection) -> str:
 
 
 async def changes_unseen(
-    conn: Connection, *, seen: str | None, since_seq: int = 0
+    conn: Connection,
+    *,
+    seen: str | None,
+    since_seq: int = 0,
+    upto: str | None = None,
+    after: uuid.UUID = FIRST,
+    limit: int,
 ) -> list[ChangeRow]:
-    """The changes this transaction sees that snapshot `seen` did not: every one committed
-    since, whatever its place in the log, so none is skipped and none comes twice. Without a
-    snapshot (a token issued before sync went by snapshot), the changes after seq `since_seq`."""
+    """The documents changed in what this transaction sees and snapshot `seen` did not, the
+    latest change of each, in id order after `after`: every change committed since, whatever
+    its place in the log, so none is skipped and none comes twice. Without a snapshot (a token
+    issued before sync went by snapshot), the changes after seq `since_seq`. `upto`, the
+    snapshot a paged delta reads toward: only what it saw (later changes are the next
+    delta's)."""
+    params: list[Any] = []
     if seen is None:
-        rows = await conn.fetch(
-            "SELECT seq, kind, slug, action, revision, at, document_id FROM changes "
-            "WHERE seq > $1 ORDER BY seq",
-            since_seq,
-        )
+        params.append(since_seq)
+        conditions = ["seq > $1"]
     else:
         # Below the snapshot's xmin every committed transaction was seen: the index narrows
         # the scan to the transactions it may not have seen.
-        rows = await conn.fetch(
-            "SELECT seq, kind, slug, action, revision, at, document_id FROM changes "
-            "WHERE xid >= pg_snapshot_xmin($1::text::pg_snapshot) "
-            "AND NOT pg_visible_in_snapshot(xid, $1::text::pg_snapshot) ORDER BY seq",
-            seen,
-        )
+        params.append(seen)
+        conditions = [
+            "xid >= pg_snapshot_xmin($1::text::pg_snapshot)",
+            "NOT pg_visible_in_snapshot(xid, $1::text::pg_snapshot)",
+        ]
+    if upto is not None:
+        params.append(upto)
+        conditions.append(f"pg_visible_in_snapshot(xid, ${len(params)}::text::pg_snapshot)")
+    params.extend((after, limit))
+    rows = await conn.fetch(
+        f"""SELECT DISTINCT ON (document_id) seq, kind, slug, action, revision, at, document_id
+            FROM changes WHERE {" AND ".join(conditions)} AND document_id > ${len(params) - 1}
+            ORDER BY document_id, seq DESC LIMIT ${len(params)}""",
+        *params,
+    )
     return [
         ChangeRow(
             seq=r["seq"], kind=r["kind"], slug=r["slug"], action=r["action"],

@@ -88,11 +88,27 @@ class Sync(msgspec.Struct, frozen=True, kw_only=True):
     published: list[Published]
     removed: list[ChangeRow]
     token: str
+    # More pages of this pass follow: ask again with `token` at once.
+    more: bool = False
 
 
-# Where a sync token says a mirror stands: ("snapshot", "xmin:xmax:xip,…") every change that
-# snapshot saw; ("seq", "n") a token issued before sync went by snapshot: the changes up to n.
-SyncFrom = tuple[Literal["snapshot", "seq"], str]
+# A page size that keeps a page a few megabytes (documents are tens of kilobytes of JSON).
+SYNC_PAGE = 200
+MAX_SYNC_PAGE = 1000
+
+
+class SyncFrom(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """Where a sync token says a mirror stands. `seen`: the snapshot ("xmin:xmax:xip,…") whose
+    every change the mirror holds; `seq`: for a token issued before sync went by snapshot, the
+    changes up to that seq; neither: in a full pass. A pass of several pages also names the
+    snapshot it reads toward (`upto`, its first page's) and the last document id it sent."""
+
+    seen: str | None = None
+    seq: int | None = None
+    upto: str | None = None
+    after: uuid.UUID | None = None
+
+
 # A pg_snapshot as PostgreSQL writes it; checked here, so a forged one is a 400, not a 500.
 # ASCII digits only: `\d` would take "٣", which int() reads and PostgreSQL refuses.
 _SNAPSHOT = re.compile(r"^([0-9]{1,19}):([0-9]{1,19}):((?:[0-9]{1,19})(?:,[0-9]{1,19}){0,999})?$")
@@ -228,36 +244,57 @@ async def list_documents(
     )
 
 
-async def sync(pool: Pool, token: str | None) -> Sync:
-    """Without a token, every published document; with one, what changed since it. Exact: the
-    token is the snapshot a page was read in, and the next page holds every change this
-    snapshot sees and that one did not. A change committed late by a transaction that took an
-    early place in the log is not skipped (the earlier snapshot did not see it), and no change
-    comes twice (the snapshot that saw it is the token)."""
-    since = decode_sync_token(token) if token is not None else None
+async def sync(pool: Pool, token: str | None, *, limit: int = SYNC_PAGE) -> Sync:
+    """Without a token, every published document; with one, what changed since it; either in
+    pages of at most `limit` documents (`more`: the next page's token follows at once). Exact:
+    a pass reads toward the snapshot its first page was read in, and its last page's token is
+    that snapshot, so the next pass holds every change it did not see. A change committed late
+    by a transaction that took an early place in the log is not skipped (the earlier snapshot
+    did not see it), and no change comes twice (the snapshot that saw it is the token).
+
+    The pages of a full pass after the first read the documents as they are then, in id order:
+    a document published or changed meanwhile may come twice (once in the pass, once in the
+    next delta), one removed meanwhile is named in the next delta; a mirror that applies
+    pages in order ends equal to the catalogue."""
+    position = decode_sync_token(token) if token is not None else SyncFrom()
+    full_pass = position.seen is None and position.seq is None
+    after = position.after or store.FIRST
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
-        # One snapshot for the rows and the token.
-        snapshot = await store.sync_snapshot(conn)
-        if since is None:
-            return Sync(
-                full=True,
-                published=await store.all_published(conn),
-                removed=[],
-                token=encode_sync_token(snapshot),
-            )
-        kind, position = since
-        if kind == "snapshot":
-            changes = await store.changes_unseen(conn, seen=position)
+        # One snapshot for the rows and, on a pass's first page, the token.
+        upto = position.upto or await store.sync_snapshot(conn)
+        if full_pass:
+            published = await store.published_after(conn, after=after, limit=limit + 1)
+            more = len(published) > limit
+            published = published[:limit]
+            removed: list[ChangeRow] = []
+            last = published[-1].document_id if published else after
         else:
-            changes = await store.changes_unseen(conn, seen=None, since_seq=int(position))
-        latest = {c.document_id: c for c in changes}
-        current = {r.document_id: r for r in await store.published_by_ids(conn, list(latest))}
-        return Sync(
-            full=False,
-            published=[current[i] for i in latest if i in current],
-            removed=[c for i, c in latest.items() if i not in current],
-            token=encode_sync_token(snapshot),
-        )
+            changes = await store.changes_unseen(
+                conn,
+                seen=position.seen,
+                since_seq=position.seq or 0,
+                upto=position.upto,
+                after=after,
+                limit=limit + 1,
+            )
+            more = len(changes) > limit
+            changes = changes[:limit]
+            ids = [c.document_id for c in changes]
+            current = {r.document_id: r for r in await store.published_by_ids(conn, ids)}
+            published = [current[i] for i in ids if i in current]
+            removed = [c for c in changes if c.document_id not in current]
+            last = ids[-1] if ids else after
+    return Sync(
+        full=full_pass and position.after is None,
+        published=published,
+        removed=removed,
+        token=(
+            encode_position(msgspec.structs.replace(position, upto=upto, after=last))
+            if more
+            else encode_sync_token(upto)
+        ),
+        more=more,
+    )
 
 
 async def search(pool: Pool, *, query: str, locale: str, limit: int) -> list[SearchHit]:
@@ -316,7 +353,16 @@ def after_cursor(cursor: str, sort: str) -> tuple[Any, uuid.UUID]:
 
 
 def encode_sync_token(snapshot: str) -> str:
-    return base64.urlsafe_b64encode(f"snap:{snapshot}".encode()).decode().rstrip("=")
+    """The token of a mirror that holds every change `snapshot` saw."""
+    return encode_position(SyncFrom(seen=snapshot))
+
+
+def encode_position(position: SyncFrom) -> str:
+    if position.upto is None:  # caught up: the short form every earlier token had
+        text = f"snap:{position.seen}"
+    else:
+        text = "page:" + msgspec.json.encode(position).decode()
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
 def decode_sync_token(token: str) -> SyncFrom:
@@ -329,14 +375,29 @@ def decode_sync_token(token: str) -> SyncFrom:
         raise refused from None
     prefix, _, rest = text.partition(":")
     if prefix == "snap" and _valid_snapshot(rest):
-        return "snapshot", rest
-    position = parse_bigint(rest) if prefix in ("xid", "sync") else None
-    if position is None or (prefix == "xid" and position < 1):
+        return SyncFrom(seen=rest)
+    if prefix == "page":
+        try:
+            position = msgspec.json.decode(rest, type=SyncFrom)
+        except msgspec.DecodeError:  # malformed JSON, and well-formed JSON of the wrong shape
+            raise refused from None
+        snapshots = [s for s in (position.seen, position.upto) if s is not None]
+        if (
+            position.upto is None
+            or position.after is None
+            or (position.seen is not None and position.seq is not None)
+            or (position.seq is not None and not 0 <= position.seq < 2**63)
+            or not all(_valid_snapshot(s) for s in snapshots)
+        ):
+            raise refused
+        return position
+    position_number = parse_bigint(rest) if prefix in ("xid", "sync") else None
+    if position_number is None or (prefix == "xid" and position_number < 1):
         raise refused
     if prefix == "xid":
         # Issued while tokens were horizons: every transaction below it had ended.
-        return "snapshot", f"{position}:{position}:"
-    return "seq", str(position)
+        return SyncFrom(seen=f"{position_number}:{position_number}:")
+    return SyncFrom(seq=position_number)
 
 
 def _valid_snapshot(text: str) -> bool:

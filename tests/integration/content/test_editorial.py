@@ -309,6 +309,27 @@ async def test_sync_returns_a_snapshot_then_only_changes(
     assert [r["slug"] for r in delta["removed"]] == ["angina"]
     assert delta["token"] != snapshot["token"]
     assert bad.status_code == 400
+    assert snapshot["more"] is False
+
+
+async def test_sync_pages_a_pass_by_limit_and_refuses_a_limit_out_of_range(
+    client: Client, editor: dict[str, str]
+) -> None:
+    slugs = ["angina", "endocarditis", "mitral-valve-insufficiency"]
+    for slug in slugs:
+        await create_and_publish(client, editor, condition(slug))
+
+    pages = [(await client.get("/v1/sync?limit=2")).json()]
+    while pages[-1]["more"]:
+        pages.append((await client.get(f"/v1/sync?limit=2&token={pages[-1]['token']}")).json())
+    refused = [(await client.get(f"/v1/sync?limit={n}")).status_code for n in (0, 1001, "x")]
+
+    assert [(p["full"], len(p["published"]), p["more"]) for p in pages] == [
+        (True, 2, True),
+        (False, 1, False),
+    ]
+    assert sorted(d["slug"] for p in pages for d in p["published"]) == slugs
+    assert refused == [400, 400, 400]
 
 
 async def test_search_ranks_by_language_with_german_stemming_and_tolerates_typos(

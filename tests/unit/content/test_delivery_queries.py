@@ -13,9 +13,11 @@ from services.content.domain.editorial import Published
 from services.content.usecases.delivery import (
     FIELDS,
     INCLUDES,
+    SyncFrom,
     after_cursor,
     cursor_after,
     decode_sync_token,
+    encode_position,
     encode_sync_token,
     pick,
     select,
@@ -103,22 +105,43 @@ def test_a_bad_cursor_is_a_400_naming_cursor(cursor: str, sort: str) -> None:
 
 
 def test_a_sync_token_gives_back_its_snapshot() -> None:
-    assert decode_sync_token(encode_sync_token("17:20:17,19")) == ("snapshot", "17:20:17,19")
-    assert decode_sync_token(encode_sync_token("5:5:")) == ("snapshot", "5:5:")
+    assert decode_sync_token(encode_sync_token("17:20:17,19")) == SyncFrom(seen="17:20:17,19")
+    assert decode_sync_token(encode_sync_token("5:5:")) == SyncFrom(seen="5:5:")
+
+
+@pytest.mark.parametrize(
+    "position",
+    [
+        SyncFrom(upto="17:20:17,19", after=uuid.UUID(int=7)),  # in a full pass
+        SyncFrom(seen="5:5:", upto="9:12:10", after=uuid.UUID(int=8)),  # in a paged delta
+        SyncFrom(seq=42, upto="9:9:", after=uuid.UUID(int=9)),  # a delta from an old token
+    ],
+)
+def test_the_token_of_a_page_with_more_to_come_gives_back_where_the_pass_stands(
+    position: SyncFrom,
+) -> None:
+    assert decode_sync_token(encode_position(position)) == position
 
 
 def test_a_token_issued_while_tokens_were_horizons_reads_as_a_snapshot_at_it() -> None:
     horizon = base64.urlsafe_b64encode(b"xid:40").decode().rstrip("=")
-    assert decode_sync_token(horizon) == ("snapshot", "40:40:")
+    assert decode_sync_token(horizon) == SyncFrom(seen="40:40:")
 
 
 def test_a_token_issued_before_sync_went_by_transaction_still_names_its_seq() -> None:
     legacy = base64.urlsafe_b64encode(b"sync:42").decode().rstrip("=")
-    assert decode_sync_token(legacy) == ("seq", "42")
+    assert decode_sync_token(legacy) == SyncFrom(seq=42)
 
 
 def _snap(text: str) -> str:
     return base64.urlsafe_b64encode(f"snap:{text}".encode()).decode().rstrip("=")
+
+
+def _page(text: str) -> str:
+    return base64.urlsafe_b64encode(f"page:{text}".encode()).decode().rstrip("=")
+
+
+_AFTER = str(uuid.UUID(int=1))
 
 
 @pytest.mark.parametrize(
@@ -136,6 +159,18 @@ def _snap(text: str) -> str:
         _snap("17:20:x"),
         _snap("99999999999999999999:99999999999999999999:"),
         _snap("1:" + "9" * 19 + ":"),  # past int8
+        # A page token that is not one: no target, no place, both kinds of start, bad parts.
+        _page("{}"),
+        _page("[1]"),
+        _page("not json"),
+        _page(f'{{"after":"{_AFTER}"}}'),
+        _page('{"upto":"9:9:"}'),
+        _page(f'{{"seen":"5:5:","seq":3,"upto":"9:9:","after":"{_AFTER}"}}'),
+        _page(f'{{"seq":-1,"upto":"9:9:","after":"{_AFTER}"}}'),
+        _page(f'{{"upto":"20:17:","after":"{_AFTER}"}}'),
+        _page(f'{{"seen":"0:5:","upto":"9:9:","after":"{_AFTER}"}}'),
+        _page('{"upto":"9:9:","after":"not-a-uuid"}'),
+        _page(f'{{"upto":9,"after":"{_AFTER}"}}'),
     ],
 )
 def test_a_token_this_api_did_not_issue_is_a_400_naming_token(token: str) -> None:
