@@ -54,3 +54,55 @@ def test_malformed_or_incomplete_bodies_are_refused(body: bytes, field: str) -> 
         decode_all_problems(body, Form)
 
     assert refused.value.problems[0].field == field
+
+
+class Lenient(msgspec.Struct):
+    """Drops unknown fields when decoded on its own."""
+
+    email: str
+
+
+class Profile(msgspec.Struct, forbid_unknown_fields=True):
+    contact: Lenient
+    previous: list[Lenient] = []
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (b'{"contact": {"email": "a@b.c", "fax": 1}}', "contact.fax"),
+        (b'{"contact": {"email": "a@b.c"}, "x": 1}', "x"),
+    ],
+)
+def test_an_unknown_field_is_named_even_where_its_struct_would_drop_it(
+    body: bytes, field: str
+) -> None:
+    # One pass over the body would drop `fax`: a body holding a lenient Struct is taken apart.
+    with pytest.raises(BadRequest) as refused:
+        decode_all_problems(body, Profile)
+
+    assert [(p.field, p.message) for p in refused.value.problems] == [
+        (field, "is not a known field")
+    ]
+
+
+def test_a_valid_body_holding_lenient_structs_decodes() -> None:
+    body = b'{"contact": {"email": "a@b.c"}, "previous": [{"email": "d@e.f"}]}'
+
+    assert decode_all_problems(body, Profile) == Profile(
+        contact=Lenient(email="a@b.c"), previous=[Lenient(email="d@e.f")]
+    )
+
+
+class Node(msgspec.Struct, forbid_unknown_fields=True):
+    name: str
+    children: list[Node] = []
+
+
+def test_a_struct_that_holds_itself_decodes_and_is_checked() -> None:
+    assert decode_all_problems(b'{"name": "a", "children": [{"name": "b"}]}', Node) == Node(
+        name="a", children=[Node(name="b")]
+    )
+    with pytest.raises(BadRequest) as refused:
+        decode_all_problems(b'{"name": "a", "children": [{"name": 1}]}', Node)
+    assert refused.value.problems[0].field == "children[0].name"
