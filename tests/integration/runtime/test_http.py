@@ -381,6 +381,12 @@ async def test_openapi_document_and_ui_are_served(client: AsyncTestClient[Litest
     paths = document.json()["paths"]
     assert "/health/ready" in paths
     assert paths["/admin/dead-letters"]["get"]["security"] == [{"staffToken": ["admin"]}]
+    # Completed on its first read (the app is made without building it): every error answer
+    # is a problem document.
+    assert "Problem" in document.json()["components"]["schemas"]
+    assert paths["/admin/dead-letters"]["get"]["responses"]["401"]["content"] == {
+        "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+    }
     assert ui.status_code == 200
     assert "text/html" in ui.headers["content-type"]
     assert "cdn" not in ui.text.lower()
