@@ -10,7 +10,7 @@ from typing import Any
 
 import msgspec
 from litestar import Litestar
-from litestar.openapi.spec import OpenAPIMediaType, Reference, RequestBody
+from litestar.openapi.spec import OpenAPI, OpenAPIMediaType, Reference, RequestBody
 from litestar.routes import HTTPRoute
 
 BODY = "json_body"
@@ -22,9 +22,9 @@ def json_body_of(body_type: type[msgspec.Struct]) -> dict[str, Any]:
     return {BODY: body_type}
 
 
-def document_bodies(app: Litestar) -> None:
-    """Declare the body of every route that names one (`json_body_of`)."""
-    document = app.openapi_schema
+def document_bodies(app: Litestar, document: OpenAPI) -> None:
+    """Declare in `document`, the app's, the body of every route that names one
+    (`json_body_of`)."""
     if document.paths is None:
         return
     for route in app.routes:

@@ -16,7 +16,7 @@ from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.spec import Components, SecurityScheme
+from litestar.openapi.spec import Components, OpenAPI, SecurityScheme
 
 from contracts.operations import DeadLetterRecorded
 from contracts.registry import DEAD_LETTERS_RECORDED, STREAMS
@@ -278,8 +278,8 @@ def create_service_app(
         # Every `data:` body is checked (JSON type, depth, repeated keys) before it is decoded.
         request_class=JSONRequest,
         plugins=tracing_plugins() if settings.otel_exporter_otlp_endpoint else [],
+        complete_document=_complete_document,
     )
-    _complete_document(app)
     # Around routing, not inside it (as Litestar's route middleware is), so unmatched paths and
     # methods get request ids and are counted too.
     app.asgi_handler = request_context_middleware(
@@ -320,11 +320,11 @@ def _stopped() -> None:
     tracing.shutdown()
 
 
-def _complete_document(app: ServiceApp) -> None:
+def _complete_document(app: Litestar, document: OpenAPI) -> None:
     """What the framework leaves out of the OpenAPI document: the problems every route may
     answer, and the bodies of routes that read their own."""
-    document_problems(app.openapi_schema, staff.SECURITY_SCHEME, consumer_access.SECURITY_SCHEME)
-    document_bodies(app)
+    document_problems(document, staff.SECURITY_SCHEME, consumer_access.SECURITY_SCHEME)
+    document_bodies(app, document)
 
 
 async def _metrics_listener(runtime: Runtime) -> asyncio.Server | None:
