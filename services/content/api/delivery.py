@@ -295,6 +295,7 @@ def _synced(row: Published, now: datetime) -> SyncedDocument:
         updated_at=row.updated_at,
         locales=row.locales,
         shared=shared_facts(row, now),
+        # The stored JSON as it is (msgspec.Raw, store/delivery.py), of the declared shape.
         translations=row.rendered["translations"],
     )
 

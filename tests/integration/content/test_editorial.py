@@ -11,10 +11,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
+import msgspec
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from services.content.api.delivery import SyncPage
 from services.content.api.preview_tokens import PreviewSigner
 from services.content.app import ContentSettings, create_app
 from services.content.usecases.editorial import publish_due
@@ -330,6 +332,10 @@ async def test_sync_pages_a_pass_by_limit_and_refuses_a_limit_out_of_range(
     ]
     assert sorted(d["slug"] for p in pages for d in p["published"]) == slugs
     assert refused == [400, 400, 400]
+    # The texts go out as stored (raw JSON): still the declared shape, the document's own.
+    first = msgspec.json.decode((await client.get("/v1/sync?limit=2")).content, type=SyncPage)
+    read = (await client.get(f"/v1/conditions/{first.published[0].slug}?locale=de")).json()
+    assert first.published[0].translations["de"].title == read["title"]
 
 
 async def test_search_ranks_by_language_with_german_stemming_and_tolerates_typos(

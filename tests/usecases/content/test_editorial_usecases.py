@@ -63,7 +63,7 @@ async def test_publishing_stores_the_document_its_change_and_its_event_together(
 
     async with pool.acquire() as conn:
         served = await delivery_store.find_published(conn, "condition", SLUG)
-        changes = await delivery_store.changes_unseen(conn, seen=None)
+        changes = await delivery_store.changes_unseen(conn, seen=None, limit=10)
     assert (record.published_revision, record.published_at) == (1, NOW)
     assert served is not None
     assert served.revision == 1
