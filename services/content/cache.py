@@ -26,6 +26,11 @@ Tag = tuple[str, ...]
 SEARCH: Tag = ("search",)
 SYNC: Tag = ("sync",)
 DEFAULT_BYTES = 256 * 1024 * 1024
+# The largest answer kept. A document is tens of kilobytes, a list or search page less than a
+# hundred; past a megabyte it is a bulk answer (a page of a full sync pass, megabytes) read once
+# by one mirror, and keeping it would push out hundreds of documents every reader asks for
+# (a 20,000-document pass through a 256 MiB cache took 24 s and left the replica at 742 MB).
+LARGEST = 1024 * 1024
 
 
 def document_tag(kind: str, slug: str) -> Tag:
@@ -41,9 +46,13 @@ class DocumentCache:
     per variant): past it, the entries read longest ago go first."""
 
     def __init__(
-        self, max_bytes: int = DEFAULT_BYTES, clock: Callable[[], float] = time.time
+        self,
+        max_bytes: int = DEFAULT_BYTES,
+        clock: Callable[[], float] = time.time,
+        largest: int = LARGEST,
     ) -> None:
         self.max_bytes = max_bytes
+        self.largest = min(largest, max_bytes)
         self.bytes = 0
         # Unix time, for the entries that expire; tests pass their own.
         self._clock = clock
@@ -54,9 +63,9 @@ class DocumentCache:
         self._cleared = 0
 
     def admits(self, body_bytes: int) -> bool:
-        """Whether an answer of this size could be stored at all (compressed or not): one that
-        cannot is compressed only in the coding it is sent in."""
-        return body_bytes + OVERHEAD <= self.max_bytes
+        """Whether an answer of this size is kept at all (compressed or not): one that is not
+        is compressed only in the coding it is sent in."""
+        return body_bytes + OVERHEAD <= self.largest
 
     def get(self, key: Key) -> Encoded | None:
         found = self._entries.get(key)
@@ -82,8 +91,13 @@ class DocumentCache:
         expires: float | None = None,
     ) -> None:
         """Store `entry` unless `tag` was invalidated since `generation` was read, or the entry
-        alone is larger than the bound; until `expires` (Unix time) if given."""
-        if self.generation(tag) != generation or entry.size > self.max_bytes:
+        alone is larger than the bound or its body than `largest`; until `expires` (Unix
+        time) if given."""
+        if (
+            self.generation(tag) != generation
+            or entry.size > self.max_bytes
+            or not self.admits(len(entry.body))
+        ):
             return
         self._drop(key)
         self._entries[key] = (entry, tag, expires)

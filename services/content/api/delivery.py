@@ -23,7 +23,7 @@ from services.content.api.shapes import (
     WithJsonLd,
 )
 from services.content.cache import SEARCH, SYNC, DocumentCache, Key, collection_tag
-from services.content.compression import CODINGS, accepted
+from services.content.compression import CODINGS, ON_THE_FLY, PREFERENCE, accepted
 from services.content.domain.editorial import Published
 from services.content.representation import (
     COLLECTION,
@@ -332,8 +332,8 @@ def _page(
     vary: str,
     locale: str | None = None,
 ) -> Encoded:
-    """The page encoded in every coding if the cache can keep it; otherwise only in the one
-    it is sent in now."""
+    """The page encoded in every coding if the cache keeps it; otherwise only in the one it
+    is sent in now, the cheapest to make of those the reader likes best."""
     body = msgspec.json.encode(page)
     return represent(
         body,
@@ -341,13 +341,15 @@ def _page(
         cache_control=cache_control,
         vary=vary,
         content_language=locale,
-        codings=CODINGS if cache.admits(len(body)) else _codings(request)[:1],
+        codings=CODINGS if cache.admits(len(body)) else _codings(request, ON_THE_FLY)[:1],
     )
 
 
-def _codings(request: Request[Any, Any, Any]) -> tuple[str, ...]:
+def _codings(
+    request: Request[Any, Any, Any], preference: tuple[str, ...] = PREFERENCE
+) -> tuple[str, ...]:
     raw = request.headers.get("accept-encoding")
-    codings = accepted(None if raw is None else raw.encode("latin-1"))
+    codings = accepted(None if raw is None else raw.encode("latin-1"), preference)
     if not codings:
         raise HTTPException(
             status_code=406,

@@ -6,10 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 import asyncpg
+import msgspec
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from services.content.app import ContentSettings, create_app
 from services.content.consumers import INVALIDATION_LISTENER
 from services.content.store import delivery as delivery_store
 from services.runtime.messaging.bus import Bus
@@ -281,3 +283,29 @@ async def test_a_message_that_is_no_content_event_is_kept_as_a_dead_letter_and_f
         again = await client.get(path)
         assert "x-correlation-id" not in again.headers, path
         assert again.content == before.content
+
+
+async def test_an_answer_too_large_to_keep_is_made_in_the_cheapest_coding_the_reader_likes_best(
+    content_settings: ContentSettings, editor: dict[str, str]
+) -> None:
+    # A cache of 1 kB keeps no answer: each page is made for its reader, compressed in one
+    # coding only.
+    small = msgspec.structs.replace(content_settings, content_cache_bytes=1024)
+    async with AsyncTestClient(create_app(small), raise_server_exceptions=False) as client:
+        await create_and_publish(client, editor, condition())
+        answers = {
+            header: await client.get("/v1/sync", headers={"Accept-Encoding": header})
+            for header in ("gzip, br, zstd", "br, zstd;q=0.5", "gzip", "identity")
+        }
+
+    codings = {h: a.headers.get("content-encoding", "identity") for h, a in answers.items()}
+    assert codings == {
+        "gzip, br, zstd": "zstd",  # equal q-values: the cheapest to make
+        "br, zstd;q=0.5": "br",  # the reader's q-values first
+        "gzip": "gzip",
+        "identity": "identity",
+    }
+    bodies = [a.json() for a in answers.values()]
+    assert all(b["published"] == bodies[0]["published"] for b in bodies)
+    # Made again for each reader (the framework answered: it adds the correlation id).
+    assert all("x-correlation-id" in a.headers for a in answers.values())

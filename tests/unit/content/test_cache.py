@@ -114,6 +114,17 @@ def test_the_cache_says_which_answers_it_could_keep_at_all() -> None:
     assert not cache.admits(10_000)
 
 
+def test_a_bulk_answer_is_not_kept_and_pushes_out_nothing() -> None:
+    cache = DocumentCache(max_bytes=1_000_000, largest=20_000)
+    put(cache, key("a"), entry(b"a" * 5_000))
+    put(cache, key("bulk"), entry(b"x" * 30_000))
+
+    assert not cache.admits(30_000)
+    assert cache.get(key("bulk")) is None
+    assert cache.get(key("a")) is not None
+    assert cache.bytes == entry(b"a" * 5_000).size
+
+
 def test_an_entry_that_falls_due_is_dropped_when_read_at_or_after_that_moment() -> None:
     now = [1_000.0]
     cache = DocumentCache(clock=lambda: now[0])

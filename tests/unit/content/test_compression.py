@@ -9,7 +9,7 @@ import brotli
 import pytest
 import zstandard
 
-from services.content.compression import MIN_SIZE, accepted
+from services.content.compression import MIN_SIZE, ON_THE_FLY, accepted
 from services.content.representation import represent
 
 DECODERS = {
@@ -44,6 +44,23 @@ def test_accept_encoding_is_read_with_its_q_values(
     header: bytes | None, codings: tuple[str, ...]
 ) -> None:
     assert accepted(header) == codings
+
+
+@pytest.mark.parametrize(
+    ("header", "codings"),
+    [
+        # Equal q-values: the cheapest to make first, for an answer made for one reader.
+        (b"gzip, deflate, br, zstd", ("zstd", "br", "gzip", "identity")),
+        # The reader's q-values still come first.
+        (b"br, zstd;q=0.5", ("br", "zstd", "identity")),
+        (b"gzip, br", ("br", "gzip", "identity")),
+        (b"identity;q=0", ()),
+    ],
+)
+def test_an_answer_made_for_one_reader_prefers_the_cheapest_coding_among_equals(
+    header: bytes, codings: tuple[str, ...]
+) -> None:
+    assert accepted(header, ON_THE_FLY) == codings
 
 
 def test_every_coding_decodes_to_the_identity_bytes_under_its_own_strong_etag() -> None:
