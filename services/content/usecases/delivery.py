@@ -130,9 +130,10 @@ async def read_document(
 ) -> Encoded | Moved:
     """One published document, encoded; the plain case (no field selection, no embedding) is
     cached, in every content coding, until a `content.*` event names the document or its
-    review turns overdue. Otherwise it is compressed only in `codings` (the ones the reader
-    accepts). With the caller's `site_url_template` (its API key's), `url` and links name the
-    site's pages, and the entry is cached under the template too."""
+    review turns overdue. Otherwise it is compressed only in the first of `codings` (the ones
+    the reader accepts, best first), the one it is sent in. With the caller's
+    `site_url_template` (its API key's), `url` and links name the site's pages, and the entry
+    is cached under the template too."""
     selected = select(fields, FIELDS[kind], "fields")
     embeds = select(include, set(INCLUDES[kind]), "include")
     cacheable = not (selected or embeds)
@@ -162,7 +163,8 @@ async def read_document(
             payload = pick(document(row, locale, now, url_of=url_of), selected)
             await embed(conn, payload, row, embeds, locale, now)
     media_type = JSON_LD if representation == "ld" else JSON
-    entry = encode(row, payload, locale, media_type, CODINGS if cacheable else codings)
+    # Not kept: compressed only in the coding it is sent in.
+    entry = encode(row, payload, locale, media_type, CODINGS if cacheable else codings[:1])
     if cacheable:
         cache.put(key, entry, tag, generation, expires_at([row], now))
     return entry

@@ -107,3 +107,20 @@ async def test_a_read_is_cached_until_invalidated_and_an_old_slug_is_moved(
 
     assert cached is entry
     assert moved == Moved(slug="stable-angina")
+
+
+async def test_a_read_that_is_not_kept_is_compressed_only_in_the_coding_it_is_sent_in(
+    pool: Pool, outbox: Outbox
+) -> None:
+    long_read = condition("long-read")
+    long_read["translations"]["en"]["summary"] = "The valve leaks back. " * 100
+    await create_and_publish(pool, outbox, long_read)
+    cache = DocumentCache()
+    read = {"kind": "condition", "slug": "long-read", "locale": "en", "representation": "json",
+            "include": None, "now": NOW, "codings": ("zstd", "br", "gzip", "identity")}  # fmt: skip
+
+    selected = await delivery.read_document(pool, cache, fields="title,summary", **read)  # type: ignore[arg-type]
+    kept = await delivery.read_document(pool, cache, fields=None, **read)  # type: ignore[arg-type]
+
+    assert set(selected.variants) == {"identity", "zstd"}  # type: ignore[union-attr]
+    assert set(kept.variants) == {"identity", "br", "zstd", "gzip"}  # type: ignore[union-attr]
