@@ -165,10 +165,36 @@ _MATCHED = """SELECT e.document_id, e.locale, e.slug,
     WHERE e.locale = ANY($3::text[]) AND e.document @@ (SELECT query FROM q)"""
 _MATCHED_PREFERRED = f"""SELECT DISTINCT ON (document_id) * FROM ({_MATCHED}) m
     ORDER BY document_id, array_position($3::text[], locale)"""
+# A one-word search's candidates from `search_top` (content migration 0007): the entries that
+# hold the word in their title or summary, best score first, in index order, each with the
+# score `_MATCHED` would give it; with more than one locale, not an entry whose document has a
+# matching entry in a more preferred locale (the one `_MATCHED_PREFERRED` keeps). Every entry
+# holding the word in its title or summary is there, and one that holds it only in its body
+# scores ts_rank's floor (1e-20), below all of them: so when `CANDIDATES` come from here, they
+# are the candidates the full query would pick, without scoring every hit.
+# (The word as a scalar subquery, not a join with q: a value fixed for the statement, so the
+# index hands back the entries in score order and the scan stops at the limit.)
+_TOP = """SELECT t.document_id, t.locale, t.slug, t.quick
+    FROM search_top t
+    WHERE (SELECT numnode(query) FROM q) = 1 AND t.term = (SELECT query::text FROM q)
+      AND t.locale = ANY($3::text[])
+      AND (cardinality($3::text[]) = 1 OR NOT EXISTS (
+          SELECT FROM search_entries p
+          WHERE p.document_id = t.document_id
+            -- The locales before t's, in the index condition: none for the first.
+            AND p.locale = ANY(($3::text[])[:array_position($3::text[], t.locale) - 1])
+            AND p.document @@ (SELECT query FROM q)))
+    ORDER BY t.quick DESC, t.slug LIMIT $5"""
 
 
 async def search(
-    conn: Connection, *, query: str, locales: tuple[str, ...], config: str, limit: int
+    conn: Connection,
+    *,
+    query: str,
+    locales: tuple[str, ...],
+    config: str,
+    limit: int,
+    use_top: bool = True,
 ) -> list[SearchHit]:
     """Full text in the reader's language (stemmed, accents folded), through the GIN index on
     each entry's stored tsvector; per document the entry in the most preferred locale.
@@ -176,7 +202,9 @@ async def search(
     Ranking is in two steps, so a common word does not read every hit's whole vector: every
     hit is scored on its small title (A) and summary (B) vector kept in the row; the best
     `CANDIDATES` of them are then ordered by that score plus at most 0.1 for the body (cover
-    density over the whole document). The title weighs most, then the summary, and a match in
+    density over the whole document). A one-word search whose word is in at least
+    `CANDIDATES` titles or summaries reads them from `search_top` in that order instead of
+    scoring every hit (`_TOP`). The title weighs most, then the summary, and a match in
     either outranks the body alone; when fewer documents than `CANDIDATES` match (a rare word)
     the order is exact. The snippet (`ts_headline`, which re-parses its text) is made for the
     returned page only, from the summary when the title or summary match, else from the body.
@@ -185,21 +213,36 @@ async def search(
     the closest word that titles hold (`corrected`: trigram similarity through the trigram
     index on the title words) and the corrected query is searched, so a typo still finds the
     page; ranked as any search."""
-    hits = await _search(conn, query, locales, config, limit)
+    hits = await _search(conn, query, locales, config, limit, use_top=use_top)
     if not hits:
         fixed = await conn.fetchval("SELECT corrected($1)", query)
         if fixed and fixed != query.lower():
-            hits = await _search(conn, fixed, locales, config, limit)
+            hits = await _search(conn, fixed, locales, config, limit, use_top=use_top)
     return hits
 
 
+# No candidates from `search_top`: every hit scored (for tests comparing the two ways).
+_TOP_NONE = "SELECT document_id, locale, slug, quick FROM search_top WHERE false"
+
+
 async def _search(
-    conn: Connection, query: str, locales: tuple[str, ...], config: str, limit: int
+    conn: Connection,
+    query: str,
+    locales: tuple[str, ...],
+    config: str,
+    limit: int,
+    *,
+    use_top: bool = True,
 ) -> list[SearchHit]:
     rows = await conn.fetch(
         f"""WITH q AS MATERIALIZED (SELECT websearch_to_tsquery($2::regconfig, $1) AS query),
+           top AS MATERIALIZED ({_TOP if use_top else _TOP_NONE}),
            matched AS ({_MATCHED if len(locales) == 1 else _MATCHED_PREFERRED}),
-           candidates AS (SELECT * FROM matched ORDER BY quick DESC, slug LIMIT $5),
+           candidates AS (
+               SELECT * FROM top WHERE (SELECT count(*) FROM top) >= $5
+               UNION ALL
+               (SELECT * FROM matched WHERE (SELECT count(*) FROM top) < $5
+                ORDER BY quick DESC, slug LIMIT $5)),
            page AS (
                SELECT c.document_id, c.locale, c.slug,
                       c.quick + 0.1 * ts_rank_cd(e.document, (SELECT query FROM q), 32) AS rank

@@ -239,6 +239,13 @@ async def old_slugs(conn: Connection, document_id: uuid.UUID) -> list[str]:
     return [r["old_slug"] for r in rows]
 
 
+# The rows of `search_top` for the entries `e` of search_entries (migration 0007 writes the same).
+TOP_TERMS = """t.term, ts_rank(e.ranking, t.term::tsquery), e.slug, e.locale, e.document_id
+    FROM search_entries e,
+         LATERAL (SELECT quote_literal(w)::tsquery::text AS term
+                  FROM unnest(tsvector_to_array(e.ranking)) AS w) t"""
+
+
 async def replace_search_entries(
     conn: Connection,
     document_id: uuid.UUID,
@@ -254,6 +261,13 @@ async def replace_search_entries(
            FROM (SELECT setweight(to_tsvector($8::regconfig, $5), 'A')
                         || setweight(to_tsvector($8::regconfig, $6), 'B') AS ranking) v""",
         [(document_id, *entry) for entry in entries],
+    )
+    # Each title and summary word's score, for one-word searches (content migration 0007); the
+    # old entries' rows went with them (ON DELETE CASCADE).
+    await conn.execute(
+        f"""INSERT INTO search_top (term, quick, slug, locale, document_id)
+            SELECT {TOP_TERMS} WHERE e.document_id = $1""",
+        document_id,
     )
     # The typo fallback's words (content migration 0006): those no title had yet. No unique
     # key, so publishes that share a new word do not wait for each other.
