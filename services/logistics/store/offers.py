@@ -96,14 +96,23 @@ async def claim_due_offers(
     return [(r["id"], r["booking_id"]) for r in rows]
 
 
-async def partner_names_of(conn: Connection, booking_id: uuid.UUID) -> dict[str, str]:
-    """The names of the partners offered the booking: the one that holds it is among them."""
+async def offers_and_partner_names(
+    conn: Connection, booking_id: uuid.UUID
+) -> tuple[list[OfferRow], dict[str, str]]:
+    """The booking's offers (oldest first) and the names of the partners they were made to
+    (the one that holds the booking is among them), in one statement: read with every
+    decision about a booking, under its lock."""
     rows = await conn.fetch(
-        """SELECT DISTINCT p.id, p.name FROM offers o JOIN partners p ON p.id = o.partner_id
-           WHERE o.booking_id = $1""",
+        f"""SELECT {", ".join(f"o.{c}" for c in _OFFER.split(", "))}, p.name AS partner_name
+            FROM offers o LEFT JOIN partners p ON p.id = o.partner_id
+            WHERE o.booking_id = $1 ORDER BY o.sent_at, o.id""",
         booking_id,
     )
-    return {r["id"]: r["name"] for r in rows}
+    found = [
+        msgspec.convert({k: v for k, v in r.items() if k != "partner_name"}, OfferRow) for r in rows
+    ]
+    names = {r["partner_id"]: r["partner_name"] for r in rows if r["partner_name"] is not None}
+    return found, names
 
 
 async def open_offers_of(conn: Connection, partner_id: str, now: datetime) -> list[OfferRow]:

@@ -26,11 +26,8 @@ async def lock(
 
 async def with_offers(conn: Connection, booking: domain.Booking) -> domain.BookingState:
     """The state of a booking already read (and locked) by the caller."""
-    return domain.BookingState(
-        booking=booking,
-        offers=tuple(await offers.offers_of(conn, booking.id)),
-        partner_names=await offers.partner_names_of(conn, booking.id),
-    )
+    made, partner_names = await offers.offers_and_partner_names(conn, booking.id)
+    return domain.BookingState(booking=booking, offers=tuple(made), partner_names=partner_names)
 
 
 async def offering(
