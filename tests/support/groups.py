@@ -1,8 +1,10 @@
 """Where the heavy tests run under pytest-xdist (`make test`: `--dist loadgroup`). The suites that
-start a whole local stack (tests/e2e, tests/faults, tests/browser) run one after another on one
-worker, so two stacks never compete for the cores and the fault suite's deadlines hold; the
-cluster tests share one worker and with it the one 3-node cluster their session fixture
-starts. The rest spread freely, one test at a time.
+start a whole local stack run one after another on a worker of their own: the e2e and browser
+suites on one (never two of their stacks at once), the fault suite on another. The fault suite
+had shared that worker too, but it and the browser suite were each three to four minutes, the
+longest stretch of the run (9 min 5 s with both on one worker, 8 min 15 s apart, same machine);
+its deadlines held beside them. The cluster tests share one worker and with it the one 3-node
+cluster their session fixture starts. The rest spread freely, one test at a time.
 
 The groups are told by folder, in the controller, rather than by `xdist_group` marks: with
 pytest 9.2 xdist's loadgroup no longer sees the marks (it renames node ids, which pytest now
@@ -15,7 +17,7 @@ from xdist.scheduler import LoadGroupScheduling
 
 GROUPS = {
     "tests/e2e/": "whole-stack",
-    "tests/faults/": "whole-stack",
+    "tests/faults/": "faults",
     "tests/browser/": "whole-stack",
     "tests/integration/cluster/": "nats-cluster",
 }
