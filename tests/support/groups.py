@@ -4,8 +4,9 @@ suites on one (never two of their stacks at once), the fault suite on another. T
 had shared that worker too, but it and the browser suite were each three to four minutes, the
 longest stretch of the run (with both on one worker and 3 workers 9 min 16 s, apart with 4
 workers 8 min 0 s, same machine, 2026-12-06); its deadlines held beside them. Four workers
-became safe once each worker picked ports from a slice of its own (deploy/embedded.free_port). The cluster tests share one worker and with it the one 3-node
-cluster their session fixture starts. The rest spread freely, one test at a time.
+became safe once each worker picked ports from a slice of its own (deploy/embedded.free_port).
+The cluster tests share one worker and with it the one 3-node cluster their session fixture
+starts. The rest spread freely, one test at a time.
 
 The groups are told by folder, in the controller, rather than by `xdist_group` marks: with
 pytest 9.2 xdist's loadgroup no longer sees the marks (it renames node ids, which pytest now
