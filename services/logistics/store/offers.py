@@ -11,6 +11,8 @@ from services.logistics.domain.model import OfferRow, OfferState
 from services.runtime.core.db import Connection
 
 _OFFER = "id, booking_id, partner_id, sent_at, respond_by, state, answered_at, reason"
+# The same columns of offers aliased `o`, for statements that join them.
+_OFFER_O = ", ".join(f"o.{column}" for column in _OFFER.split(", "))
 
 
 async def insert_offer(
@@ -103,7 +105,7 @@ async def offers_and_partner_names(
     (the one that holds the booking is among them), in one statement: read with every
     decision about a booking, under its lock."""
     rows = await conn.fetch(
-        f"""SELECT {", ".join(f"o.{c}" for c in _OFFER.split(", "))}, p.name AS partner_name
+        f"""SELECT {_OFFER_O}, p.name AS partner_name
             FROM offers o LEFT JOIN partners p ON p.id = o.partner_id
             WHERE o.booking_id = $1 ORDER BY o.sent_at, o.id""",
         booking_id,
