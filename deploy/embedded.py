@@ -16,7 +16,7 @@ import sys
 import sysconfig
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -52,6 +52,13 @@ def free_port() -> int:
             _HANDED_OUT.add(port)
             return port
     raise ServerError(f"no free port between {_LOWEST} and {ceiling}")
+
+
+def reserve(ports: Iterable[int]) -> None:
+    """Ports this process will have bound by others, never to be handed out here: the stack's
+    services listen on ports chosen by whoever started it (SUPPORT_PORT=…), which are free until
+    those services bind them, and the mail catcher picked one of them once in a full run."""
+    _HANDED_OUT.update(ports)
 
 
 def _share(low: int, high: int) -> tuple[int, int]:

@@ -70,6 +70,20 @@ class StackConfig:
             console_port=_port(env, "CONSOLE_PORT", 8000),
         )
 
+    def named_ports(self) -> set[int]:
+        """Every port this configuration names, the services' metrics listeners among them
+        (the API port + 1000 unless METRICS_PORT says otherwise, as ServiceSettings reads it):
+        the runner must not pick any of them for what it starts itself."""
+        services = set(self.service_ports.values())
+        return {
+            *services,
+            *(port + 1000 for port in services),
+            self.site_port,
+            self.console_port,
+            self.postgres_port,
+            self.nats_port,
+        }
+
     def check_service_ports(self) -> None:
         """Fail before starting anything: a service that cannot bind would only fail later."""
         seen: dict[int, str] = {}

@@ -17,6 +17,7 @@ from deploy.embedded import (
     ManagedProcess,
     ServerError,
     free_port,
+    reserve,
     start_nats,
     start_postgres,
 )
@@ -90,6 +91,7 @@ async def run_stack(paths: StackPaths, console: Console, env: Mapping[str, str])
     started = time.monotonic()
     config = infra.StackConfig.from_env(env, DEFINITIONS)
     config.check_service_ports()
+    reserve(config.named_ports())
     stack = Stack(paths, console, config, env)
     shutdown = Shutdown(console)
     shutdown.install()

@@ -7,6 +7,7 @@ import socket
 
 import pytest
 
+from deploy import embedded
 from deploy.embedded import _ephemeral_range, free_port
 
 
@@ -32,3 +33,15 @@ def test_each_xdist_worker_picks_from_a_slice_of_its_own(monkeypatch: pytest.Mon
     for n, worker in enumerate(("gw0", "gw1", "gw2")):
         start = 10_000 + n * width
         assert all(start <= p < start + width for p in picked[worker]), worker
+
+
+def test_a_reserved_port_is_never_handed_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A range of four ports, three of them named by whoever started this process.
+    monkeypatch.setattr(embedded, "_HANDED_OUT", set())
+    monkeypatch.setattr(embedded, "_share", lambda *_: (40_000, 40_004))
+    monkeypatch.setattr(embedded, "port_is_free", lambda _: True)
+    embedded.reserve([40_000, 40_001, 40_003])
+
+    assert free_port() == 40_002
+    with pytest.raises(embedded.ServerError, match="no free port"):
+        free_port()

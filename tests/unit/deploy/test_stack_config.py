@@ -22,3 +22,19 @@ def test_a_bad_replica_count_names_the_variable(value: str) -> None:
         StackConfig.from_env({"NATS_STREAM_REPLICAS": value}, DEFINITIONS)
 
     assert str(error.value) == (f"NATS_STREAM_REPLICAS must be a number from 1 to 5, got {value!r}")
+
+
+def test_the_ports_it_names_hold_every_listener_the_stack_will_start() -> None:
+    env = {
+        "CONTENT_PORT": "20100",
+        "SUPPORT_PORT": "20200",
+        "SITE_PORT": "20300",
+        "CONSOLE_PORT": "20400",
+        "STACK_POSTGRES_PORT": "20500",
+        "STACK_NATS_PORT": "20600",
+    }
+    named = StackConfig.from_env(env, DEFINITIONS).named_ports()
+
+    # The services' API ports and their metrics listeners (API port + 1000).
+    assert {20100, 21100, 20200, 21200, 20300, 20400, 20500, 20600} <= named
+    assert len(named) == 2 * len(DEFINITIONS) + 4
