@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from pathlib import Path
 
 import asyncpg
@@ -25,6 +25,7 @@ from services.runtime.core.db import create_pool
 from services.runtime.messaging.bus import Bus
 from services.runtime.service.definition import ServiceDefinition
 from services.runtime.service.factory import prepare_database
+from tests.support.databases import DatabasePool, drop_database
 
 # Every service the stack runs: the template holds each one's schema, migrated once.
 DEFINITIONS: tuple[ServiceDefinition, ...] = STACK_SERVICES
@@ -80,6 +81,9 @@ class RunServers:
 
 
 SERVERS = pytest.StashKey[RunServers]()
+# How many databases the run cloned from the template and how many tests got a used one back,
+# summed over the workers (each sends its own when it ends: `workeroutput`).
+DATABASES = pytest.StashKey[list[int]]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -116,17 +120,12 @@ def _run_temp(config: pytest.Config) -> pytest.TempPathFactory:
     return factory
 
 
-async def _on_server(admin_url: str, statement: str) -> None:
-    """One statement on a connection of its own (CREATE and DROP DATABASE take no transaction)."""
+async def _create_template(admin_url: str, name: str) -> None:
     admin = await asyncpg.connect(admin_url)
     try:
-        await admin.execute(statement)
+        await admin.execute(f"CREATE DATABASE {name}")
     finally:
         await admin.close()
-
-
-async def _create_template(admin_url: str, name: str) -> None:
-    await _on_server(admin_url, f"CREATE DATABASE {name}")
     for definition in DEFINITIONS:
         pool = await create_pool(
             database_url(admin_url, name), schema=definition.schema, min_size=1, max_size=1
@@ -135,10 +134,6 @@ async def _create_template(admin_url: str, name: str) -> None:
             await prepare_database(pool, definition)
         finally:
             await pool.close()
-
-
-async def drop_database(admin_url: str, name: str) -> None:
-    await _on_server(admin_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def database_url(admin_url: str, database: str) -> str:
@@ -163,22 +158,49 @@ def template_database(pytestconfig: pytest.Config) -> str:
     return pytestconfig.stash[SERVERS].template_database()
 
 
+@pytest.fixture(scope="session")
+def database_pool(
+    pytestconfig: pytest.Config, postgres_admin_url: str, template_database: str
+) -> Iterator[DatabasePool]:
+    """The worker's databases, each a test's own while it runs (tests/support/databases.py)."""
+    pool = DatabasePool(postgres_admin_url, template_database)
+    yield pool
+    asyncio.run(pool.close())
+    counts = pytestconfig.stash.setdefault(DATABASES, [0, 0])
+    counts[0] += pool.created
+    counts[1] += pool.reused
+    worker: dict[str, object] | None = getattr(pytestconfig, "workeroutput", None)
+    if worker is not None:
+        worker["databases"] = counts
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: object, error: object) -> None:
+    """xdist: add up what an ending worker reports of its databases."""
+    del error
+    config: pytest.Config = node.config  # type: ignore[attr-defined]
+    created, reused = getattr(node, "workeroutput", {}).get("databases", (0, 0))
+    counts = config.stash.setdefault(DATABASES, [0, 0])
+    counts[0] += created
+    counts[1] += reused
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    created, reused = terminalreporter.config.stash.get(DATABASES, [0, 0])
+    if created or reused:
+        terminalreporter.write_line(
+            f"test databases: {created} cloned from the template, "
+            f"{reused} used again once put back as the template has them"
+        )
+
+
 @pytest.fixture(name="database_url")
-async def own_database_url(postgres_admin_url: str, template_database: str) -> AsyncIterator[str]:
-    """A database of the test's own, cloned from the template; dropped afterwards."""
-    name = f"cb_test_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(postgres_admin_url)
-    try:
-        # FILE_COPY copies the template's files instead of writing every page through the WAL
-        # (the default since PostgreSQL 15, which knows both): 33 ms instead of 55 ms a test
-        # here, its checkpoint cheap on a test server without fsync.
-        version = int(await admin.fetchval("SHOW server_version_num"))
-        strategy = " STRATEGY FILE_COPY" if version >= 150000 else ""
-        await admin.execute(f"CREATE DATABASE {name} TEMPLATE {template_database}{strategy}")
-    finally:
-        await admin.close()
-    yield database_url(postgres_admin_url, name)
-    await drop_database(postgres_admin_url, name)
+async def own_database_url(database_pool: DatabasePool) -> AsyncIterator[str]:
+    """A database of the test's own, as the template has it: a clone, or one an earlier test
+    of this worker used and that was put back as the template has it."""
+    name = await database_pool.take()
+    yield database_pool.url(name)
+    await database_pool.give_back(name)
 
 
 @pytest.fixture
