@@ -187,6 +187,10 @@ _TOP = """SELECT t.document_id, t.locale, t.slug, t.quick
     ORDER BY t.quick DESC, t.slug LIMIT $5"""
 
 
+# No candidates from `search_top`: every hit scored (for tests comparing the two ways).
+_TOP_NONE = "SELECT document_id, locale, slug, quick FROM search_top WHERE false"
+
+
 async def search(
     conn: Connection,
     *,
@@ -213,29 +217,10 @@ async def search(
     the closest word that titles hold (`corrected`: trigram similarity through the trigram
     index on the title words) and the corrected query is searched, so a typo still finds the
     page; ranked as any search."""
-    hits = await _search(conn, query, locales, config, limit, use_top=use_top)
-    if not hits:
-        fixed = await conn.fetchval("SELECT corrected($1)", query)
-        if fixed and fixed != query.lower():
-            hits = await _search(conn, fixed, locales, config, limit, use_top=use_top)
-    return hits
-
-
-# No candidates from `search_top`: every hit scored (for tests comparing the two ways).
-_TOP_NONE = "SELECT document_id, locale, slug, quick FROM search_top WHERE false"
-
-
-async def _search(
-    conn: Connection,
-    query: str,
-    locales: tuple[str, ...],
-    config: str,
-    limit: int,
-    *,
-    use_top: bool = True,
-) -> list[SearchHit]:
-    rows = await conn.fetch(
-        f"""WITH q AS MATERIALIZED (SELECT websearch_to_tsquery($2::regconfig, $1) AS query),
+    # One statement, one round trip, typo or not: the page for the words as asked (`found`),
+    # and only when that is empty (a gating one-time filter: the second arm is never executed
+    # otherwise) the page for the corrected words. Each arm is the same query over its own `q`.
+    page = f"""
            top AS MATERIALIZED ({_TOP if use_top else _TOP_NONE}),
            matched AS ({_MATCHED if len(locales) == 1 else _MATCHED_PREFERRED}),
            candidates AS (
@@ -255,7 +240,17 @@ async def _search(
                               'StartSel=<mark>, StopSel=</mark>, MaxWords=30, MinWords=12')
                       AS snippet
            FROM page p JOIN search_entries e USING (document_id, locale), q
-           ORDER BY p.rank DESC, e.slug""",
+           ORDER BY p.rank DESC, e.slug"""
+    rows = await conn.fetch(
+        f"""WITH asked AS MATERIALIZED (SELECT websearch_to_tsquery($2::regconfig, $1) AS query),
+           found AS MATERIALIZED (WITH q AS MATERIALIZED (SELECT query FROM asked), {page}),
+           fixed AS MATERIALIZED (
+               SELECT websearch_to_tsquery($2::regconfig, nullif(corrected($1), '')) AS query),
+           refound AS (WITH q AS MATERIALIZED (SELECT query FROM fixed), {page})
+           SELECT * FROM found
+           UNION ALL
+           SELECT * FROM refound WHERE NOT EXISTS (SELECT FROM found)
+           ORDER BY rank DESC, slug""",
         query,
         config,
         list(locales),
