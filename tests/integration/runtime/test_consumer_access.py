@@ -4,6 +4,8 @@ limited per address, CORS answered per key, body size limits; each refusal is pr
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -109,7 +111,9 @@ async def test_a_key_has_its_own_limit_and_gets_429_with_retry_after_past_it(
 ) -> None:
     first, second = await new_key(db, "site-a"), await new_key(db, "site-b")
 
+    started = time.monotonic()
     answers = [await client.get("/v1/things", headers={"X-API-Key": first}) for _ in range(3)]
+    took = time.monotonic() - started
 
     assert [a.status_code for a in answers] == [200, 200, 429]
     assert answers[0].headers["ratelimit-policy"] == '"default";q=2;w=60'
@@ -117,7 +121,9 @@ async def test_a_key_has_its_own_limit_and_gets_429_with_retry_after_past_it(
     refused = answers[2]
     assert refused.headers["content-type"].startswith(PROBLEM)
     assert refused.json()["status"] == 429
-    assert int(refused.headers["retry-after"]) == 30
+    # The next token comes 30 s after the first was taken (2 a minute), less the time the
+    # three requests took (1.6 s once on a loaded machine: exactly 30 does not hold then).
+    assert math.ceil(30 - took) <= int(refused.headers["retry-after"]) <= 30
     # Another consumer is not held back by the first.
     assert (await client.get("/v1/things", headers={"X-API-Key": second})).status_code == 200
 
