@@ -178,10 +178,15 @@ class DatabasePool:
             await drop_database(self.admin_url, self.free.pop())
 
 
-async def drop_database(admin_url: str, name: str) -> None:
-    """CREATE and DROP DATABASE take no transaction: a connection of their own."""
+async def on_server(admin_url: str, statement: str) -> None:
+    """One statement on a connection of its own (CREATE and DROP DATABASE take no
+    transaction)."""
     admin = await asyncpg.connect(admin_url)
     try:
-        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        await admin.execute(statement)
     finally:
         await admin.close()
+
+
+async def drop_database(admin_url: str, name: str) -> None:
+    await on_server(admin_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

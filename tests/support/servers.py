@@ -16,7 +16,6 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from pathlib import Path
 
-import asyncpg
 import pytest
 
 from deploy.embedded import free_port, start_nats, start_postgres
@@ -25,7 +24,7 @@ from services.runtime.core.db import create_pool
 from services.runtime.messaging.bus import Bus
 from services.runtime.service.definition import ServiceDefinition
 from services.runtime.service.factory import prepare_database
-from tests.support.databases import DatabasePool, drop_database
+from tests.support.databases import DatabasePool, drop_database, on_server
 
 # Every service the stack runs: the template holds each one's schema, migrated once.
 DEFINITIONS: tuple[ServiceDefinition, ...] = STACK_SERVICES
@@ -121,11 +120,7 @@ def _run_temp(config: pytest.Config) -> pytest.TempPathFactory:
 
 
 async def _create_template(admin_url: str, name: str) -> None:
-    admin = await asyncpg.connect(admin_url)
-    try:
-        await admin.execute(f"CREATE DATABASE {name}")
-    finally:
-        await admin.close()
+    await on_server(admin_url, f"CREATE DATABASE {name}")
     for definition in DEFINITIONS:
         pool = await create_pool(
             database_url(admin_url, name), schema=definition.schema, min_size=1, max_size=1
