@@ -117,8 +117,7 @@ class DatabasePool:
     reused: int = 0
 
     def url(self, name: str) -> str:
-        base, _, _ = self.admin_url.rpartition("/")
-        return f"{base}/{name}"
+        return database_url(self.admin_url, name)
 
     async def take(self) -> str:
         if self.free:
@@ -176,6 +175,12 @@ class DatabasePool:
     async def close(self) -> None:
         while self.free:
             await drop_database(self.admin_url, self.free.pop())
+
+
+def database_url(admin_url: str, database: str) -> str:
+    """The URL of `database` on the server of `admin_url`."""
+    base, _, _ = admin_url.rpartition("/")
+    return f"{base}/{database}"
 
 
 async def on_server(admin_url: str, statement: str) -> None:

@@ -24,7 +24,7 @@ from services.runtime.core.db import create_pool
 from services.runtime.messaging.bus import Bus
 from services.runtime.service.definition import ServiceDefinition
 from services.runtime.service.factory import prepare_database
-from tests.support.databases import DatabasePool, drop_database, on_server
+from tests.support.databases import DatabasePool, database_url, drop_database, on_server
 
 # Every service the stack runs: the template holds each one's schema, migrated once.
 DEFINITIONS: tuple[ServiceDefinition, ...] = STACK_SERVICES
@@ -129,12 +129,6 @@ async def _create_template(admin_url: str, name: str) -> None:
             await prepare_database(pool, definition)
         finally:
             await pool.close()
-
-
-def database_url(admin_url: str, database: str) -> str:
-    """The URL of `database` on the server of `admin_url`."""
-    base, _, _ = admin_url.rpartition("/")
-    return f"{base}/{database}"
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@ change log that mirrors sync from."""
 
 from __future__ import annotations
 
+import functools
 import uuid
 from datetime import datetime
 from typing import Any, Literal
@@ -191,6 +192,45 @@ _TOP = """SELECT t.document_id, t.locale, t.slug, t.quick
 _TOP_NONE = "SELECT document_id, locale, slug, quick FROM search_top WHERE false"
 
 
+@functools.cache
+def _search_statement(use_top: bool, preferred: bool) -> str:
+    """The search's one statement, typo or not: the page for the words as asked (`found`), and
+    only when that is empty (a gating one-time filter: the second arm is never executed
+    otherwise) the page for the corrected words. Each arm is the same query over its own `q`.
+    Built once per variant: it is kilobytes of text, and asyncpg keys its prepared statements
+    by it."""
+    page = f"""
+           top AS MATERIALIZED ({_TOP if use_top else _TOP_NONE}),
+           matched AS ({_MATCHED_PREFERRED if preferred else _MATCHED}),
+           candidates AS (
+               SELECT * FROM top WHERE (SELECT count(*) FROM top) >= $5
+               UNION ALL
+               (SELECT * FROM matched WHERE (SELECT count(*) FROM top) < $5
+                ORDER BY quick DESC, slug LIMIT $5)),
+           page AS (
+               SELECT c.document_id, c.locale, c.slug,
+                      c.quick + 0.1 * ts_rank_cd(e.document, (SELECT query FROM q), 32) AS rank
+               FROM candidates c JOIN search_entries e USING (document_id, locale)
+               ORDER BY rank DESC, c.slug LIMIT $4)
+           SELECT e.kind, e.slug, e.locale, e.title, p.rank::float8 AS rank,
+                  ts_headline($2::regconfig,
+                              CASE WHEN e.ranking @@ q.query THEN e.summary ELSE e.body END,
+                              q.query,
+                              'StartSel=<mark>, StopSel=</mark>, MaxWords=30, MinWords=12')
+                      AS snippet
+           FROM page p JOIN search_entries e USING (document_id, locale), q
+           ORDER BY p.rank DESC, e.slug"""
+    return f"""WITH asked AS MATERIALIZED (SELECT websearch_to_tsquery($2::regconfig, $1) AS query),
+           found AS MATERIALIZED (WITH q AS MATERIALIZED (SELECT query FROM asked), {page}),
+           fixed AS MATERIALIZED (
+               SELECT websearch_to_tsquery($2::regconfig, nullif(corrected($1), '')) AS query),
+           refound AS (WITH q AS MATERIALIZED (SELECT query FROM fixed), {page})
+           SELECT * FROM found
+           UNION ALL
+           SELECT * FROM refound WHERE NOT EXISTS (SELECT FROM found)
+           ORDER BY rank DESC, slug"""
+
+
 async def search(
     conn: Connection,
     *,
@@ -217,40 +257,8 @@ async def search(
     the closest word that titles hold (`corrected`: trigram similarity through the trigram
     index on the title words) and the corrected query is searched, so a typo still finds the
     page; ranked as any search."""
-    # One statement, one round trip, typo or not: the page for the words as asked (`found`),
-    # and only when that is empty (a gating one-time filter: the second arm is never executed
-    # otherwise) the page for the corrected words. Each arm is the same query over its own `q`.
-    page = f"""
-           top AS MATERIALIZED ({_TOP if use_top else _TOP_NONE}),
-           matched AS ({_MATCHED if len(locales) == 1 else _MATCHED_PREFERRED}),
-           candidates AS (
-               SELECT * FROM top WHERE (SELECT count(*) FROM top) >= $5
-               UNION ALL
-               (SELECT * FROM matched WHERE (SELECT count(*) FROM top) < $5
-                ORDER BY quick DESC, slug LIMIT $5)),
-           page AS (
-               SELECT c.document_id, c.locale, c.slug,
-                      c.quick + 0.1 * ts_rank_cd(e.document, (SELECT query FROM q), 32) AS rank
-               FROM candidates c JOIN search_entries e USING (document_id, locale)
-               ORDER BY rank DESC, c.slug LIMIT $4)
-           SELECT e.kind, e.slug, e.locale, e.title, p.rank::float8 AS rank,
-                  ts_headline($2::regconfig,
-                              CASE WHEN e.ranking @@ q.query THEN e.summary ELSE e.body END,
-                              q.query,
-                              'StartSel=<mark>, StopSel=</mark>, MaxWords=30, MinWords=12')
-                      AS snippet
-           FROM page p JOIN search_entries e USING (document_id, locale), q
-           ORDER BY p.rank DESC, e.slug"""
     rows = await conn.fetch(
-        f"""WITH asked AS MATERIALIZED (SELECT websearch_to_tsquery($2::regconfig, $1) AS query),
-           found AS MATERIALIZED (WITH q AS MATERIALIZED (SELECT query FROM asked), {page}),
-           fixed AS MATERIALIZED (
-               SELECT websearch_to_tsquery($2::regconfig, nullif(corrected($1), '')) AS query),
-           refound AS (WITH q AS MATERIALIZED (SELECT query FROM fixed), {page})
-           SELECT * FROM found
-           UNION ALL
-           SELECT * FROM refound WHERE NOT EXISTS (SELECT FROM found)
-           ORDER BY rank DESC, slug""",
+        _search_statement(use_top, preferred=len(locales) > 1),
         query,
         config,
         list(locales),
