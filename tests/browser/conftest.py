@@ -20,7 +20,15 @@ from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwrig
 
 from tests.e2e.local_stack import Stacks
 
-CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+# Debian's headless shell first: the same Chromium without the browser's UI layers, it spends
+# 76 s of CPU where the full browser in headless mode spends 139 s over tests/browser, and the
+# suite takes 115 s instead of 139 s (2 cores, 2026-12-06). The full browser serves where the
+# shell is not installed; CHROMIUM names another one.
+BROWSERS = (Path("/usr/bin/chromium-headless-shell"), Path("/usr/bin/chromium"))
+CHROMIUM = Path(
+    os.environ.get("CHROMIUM")
+    or next((str(path) for path in BROWSERS if path.exists()), str(BROWSERS[-1]))
+)
 AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
 # Where a step waits for the page (the stack's first reads fill its caches).
 STEP_TIMEOUT_MS = 15_000
@@ -38,7 +46,7 @@ def _missing(what: str, fix: str) -> None:
 @pytest.fixture(scope="package")
 def playwright() -> Iterator[Playwright]:
     if not CHROMIUM.exists() and shutil.which(str(CHROMIUM)) is None:
-        _missing(f"Debian's chromium ({CHROMIUM})", "apt-get install -y chromium")
+        _missing(f"Debian's chromium ({CHROMIUM})", "apt-get install -y chromium-headless-shell")
     with sync_playwright() as driver:
         yield driver
 
