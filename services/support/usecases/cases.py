@@ -135,7 +135,12 @@ async def check_patient(d: Desk, inquiry_id: uuid.UUID, token: str) -> None:
 
 
 async def case_view(d: Desk, case_id: uuid.UUID) -> CaseView:
-    async with d.pool.acquire() as conn:
+    # One snapshot for the case, its timeline and its thread: read one by one, an escalation
+    # committed in between showed its timeline entry beside the assignee it replaced.
+    async with (
+        d.pool.acquire() as conn,
+        conn.transaction(isolation="repeatable_read", readonly=True),
+    ):
         case = await cases.get_case(conn, case_id)
         if case is None:
             raise NotFound(f"support case {case_id} does not exist")
