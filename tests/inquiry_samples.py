@@ -3,6 +3,7 @@ inquiries tests and the end-to-end walkthrough."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 SUBMISSION: dict[str, Any] = {
@@ -74,3 +75,17 @@ DISCHARGE: dict[str, Any] = {
         "country": "UA",
     },
 }
+
+
+# What of SUBMISSION an erasure must leave nowhere: the birth year too, not only the date.
+ERASED = ("Olena", "Kovalenko", "olena@example.org", "380501234567", "regurgitation", "1961")
+
+
+def erased_left_in(text: str) -> list[str]:
+    """Which of ERASED `text` still holds, each as a word of its own: as a bare substring,
+    "1961" turns up by chance in ids and timestamps (seen: an export failed on one)."""
+    return [
+        secret
+        for secret in ERASED
+        if re.search(rf"(?<![0-9A-Za-z]){re.escape(secret)}(?![0-9A-Za-z])", text)
+    ]
