@@ -8,9 +8,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from deploy.embedded import free_port
-from services.runtime.core.settings import ServiceSettings, load_settings
+from services.runtime.core.settings import ServiceSettings
 from services.runtime.messaging.bus import Bus
+from tests.support.service_env import service_settings
 
 pytest_plugins = ["tests.support.servers", "tests.support.groups"]
 
@@ -18,21 +18,7 @@ pytest_plugins = ["tests.support.servers", "tests.support.groups"]
 @pytest.fixture
 def settings(database_url: str, nats_url: str, namespace: str) -> ServiceSettings:
     """Settings as a service would read them, tuned so background loops react quickly."""
-    return load_settings(
-        ServiceSettings,
-        environ={
-            "DATABASE_URL": database_url,
-            "NATS_URL": nats_url,
-            "NATS_NAMESPACE": namespace,
-            "RELAY_POLL_INTERVAL": "0.2",
-            "CONSUMER_MAX_DELIVER": "3",
-            "DB_POOL_MIN": "1",
-            # No metrics listener: tests start several services from these settings. A test
-            # that reads metrics gives its service a port of its own (own_metrics_port).
-            "METRICS_PORT": "0",
-        },
-        port=free_port(),
-    )
+    return service_settings(database_url, nats_url, namespace)
 
 
 @pytest.fixture

@@ -13,7 +13,9 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
@@ -31,9 +33,11 @@ from deploy.embedded import free_port
 from services.content.usecases.seeding import seed_content
 from services.runtime.access import api_keys, staff
 from services.runtime.core.db import create_pool
-from services.runtime.core.settings import ServiceSettings, as_environ
+from services.runtime.core.settings import as_environ
 from services.runtime.messaging.outbox import Outbox
-from tests.support.service_env import every_service_environ
+from tests.support.databases import DatabasePool
+from tests.support.servers import delete_streams
+from tests.support.service_env import every_service_environ, service_settings
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "6"))
@@ -72,35 +76,59 @@ def _load_catalogue(database_url: str) -> int:
     return asyncio.run(load())
 
 
-@pytest.fixture(params=[d.name for d in SERVICES])
-def service_url(
-    request: pytest.FixtureRequest, settings: ServiceSettings, tmp_path: Path
-) -> Iterator[str]:
-    if request.param == "content":
-        assert _load_catalogue(settings.database_url) > 5
-    port = free_port()
-    env = as_environ(settings)
-    env |= {
-        "PORT": str(port),
-        "LOG_FORMAT": "json",
-        **every_service_environ("f1"),
-    }
-    log = tmp_path / f"{request.param}.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", f"services.{request.param}"],
-            cwd=REPO,
-            env={**os.environ, **env},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
+@dataclass(frozen=True)
+class Served:
+    """A service running as its own process, on a database and a namespace of its own."""
+
+    url: str
+    # An admin's token and an API key, issued before the service started (it reads the keys
+    # once, then every API_KEY_REFRESH).
+    headers: dict[str, str]
+
+
+@pytest.fixture(scope="module", params=[d.name for d in SERVICES])
+def served(
+    request: pytest.FixtureRequest,
+    database_pool: DatabasePool,
+    nats_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Served]:
+    """One process per service for all of its tests here (a start is about 1.5 s of CPU):
+    tests/support/groups.py keeps a service's tests on one worker, and the read-only tests
+    come before the generated requests, which may change what they find."""
+    name = asyncio.run(database_pool.take())
+    namespace = f"t{uuid.uuid4().hex[:10]}"
+    settings = service_settings(database_pool.url(name), nats_url, namespace)
     try:
-        _wait_ready(url, process, log)
-        yield url
+        if request.param == "content":
+            assert _load_catalogue(settings.database_url) > 5
+        headers = _credentials(settings.database_url)
+        port = free_port()
+        env = as_environ(settings)
+        env |= {
+            "PORT": str(port),
+            "LOG_FORMAT": "json",
+            **every_service_environ("f1"),
+        }
+        log = tmp_path_factory.mktemp(f"fuzz-{request.param}") / f"{request.param}.log"
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                [sys.executable, "-m", f"services.{request.param}"],
+                cwd=REPO,
+                env={**os.environ, **env},
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            _wait_ready(url, process, log)
+            yield Served(url, headers)
+        finally:
+            process.terminate()
+            process.wait(15)
     finally:
-        process.terminate()
-        process.wait(15)
+        asyncio.run(delete_streams(nats_url, namespace))
+        asyncio.run(database_pool.give_back(name))
 
 
 def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
@@ -115,38 +143,6 @@ def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
             pass
         time.sleep(0.1)
     pytest.fail(f"the service was not ready in {READY_DEADLINE}s:\n{log.read_text()}")
-
-
-def test_generated_requests_get_no_5xx_and_answers_match_the_document(
-    service_url: str, database_url: str
-) -> None:
-    document: dict[str, Any] = httpx.get(f"{service_url}/schema/openapi.json").json()
-    schema = schemathesis.openapi.from_dict(document)
-    headers = _credentials(database_url)
-    failures: list[str] = []
-    operations = 0
-    for result in schema.get_all_operations():
-        operation = result.ok()
-        operations += 1
-
-        @settings(
-            max_examples=EXAMPLES,
-            deadline=None,
-            database=None,
-            derandomize=True,
-            phases=[Phase.explicit, Phase.generate],
-            suppress_health_check=list(HealthCheck),
-        )
-        @given(case=operation.as_strategy())
-        def exercise(case: schemathesis.Case) -> None:
-            case.call_and_validate(base_url=service_url, headers=headers, checks=CHECKS, timeout=10)
-
-        try:
-            exercise()
-        except Exception as exc:  # noqa: BLE001 - every failing operation is reported at once
-            failures.append(f"{operation.label}: {exc}")
-    assert operations > 3
-    assert not failures, "\n\n".join(failures)
 
 
 # Reads of the loaded catalogue that must answer 200, each body checked against the document.
@@ -184,13 +180,13 @@ CATALOGUE_READS = (
 )
 
 
-@pytest.mark.parametrize("service_url", ["content"], indirect=True)
+@pytest.mark.parametrize("served", ["content"], indirect=True)
 def test_the_catalogues_reads_answer_200_with_bodies_that_match_the_document(
-    service_url: str, database_url: str
+    served: Served,
 ) -> None:
+    service_url, headers = served.url, served.headers
     document: dict[str, Any] = httpx.get(f"{service_url}/schema/openapi.json").json()
     schema = schemathesis.openapi.from_dict(document)
-    headers = _credentials(database_url)
     for path, path_parameters, query, expected in CATALOGUE_READS:
         operation = schema[path]["GET"]
         case = operation.Case(path_parameters=path_parameters, query=query)
@@ -200,8 +196,9 @@ def test_the_catalogues_reads_answer_200_with_bodies_that_match_the_document(
         case.validate_response(response, checks=CHECKS)
 
 
-@pytest.mark.parametrize("service_url", ["content"], indirect=True)
-def test_a_json_ld_read_and_a_revalidation_match_the_document(service_url: str) -> None:
+@pytest.mark.parametrize("served", ["content"], indirect=True)
+def test_a_json_ld_read_and_a_revalidation_match_the_document(served: Served) -> None:
+    service_url = served.url
     document: dict[str, Any] = httpx.get(f"{service_url}/schema/openapi.json").json()
     operation = schemathesis.openapi.from_dict(document)["/v1/{collection}/{slug}"]["GET"]
     mitral = {"collection": "conditions", "slug": "mitral-valve-insufficiency"}
@@ -220,9 +217,10 @@ def test_a_json_ld_read_and_a_revalidation_match_the_document(service_url: str) 
 
 
 def test_the_docs_page_loads_every_script_stylesheet_and_icon_from_the_service_itself(
-    service_url: str,
+    served: Served,
 ) -> None:
     """No CDN: on a network without one the page must still work."""
+    service_url = served.url
     page = httpx.get(f"{service_url}/schema", timeout=10)
     loaded = _loaded_urls(page.text)
     answers = {url: httpx.get(f"{service_url}{url}", timeout=10) for url in loaded}
@@ -248,11 +246,11 @@ def _loaded_urls(html: str) -> list[str]:
 
 
 def test_hostile_requests_over_the_served_port_get_a_4xx_and_head_no_body(
-    service_url: str, database_url: str, request: pytest.FixtureRequest
+    served: Served,
 ) -> None:
     """The cases of tests/integration/test_hostile_input.py through the real server (granian),
     which answers HEAD and reads bodies on its own."""
-    headers = _credentials(database_url)
+    service_url, headers = served.url, served.headers
     deep = b"[" * 1000 + b"]" * 1000
     replay = httpx.post(
         f"{service_url}/admin/dead-letters/{2**63}/replay", headers=headers, timeout=10
@@ -297,3 +295,34 @@ def test_hostile_requests_over_the_served_port_get_a_4xx_and_head_no_body(
     assert head.status_code == 200
     assert head.content == b""
     assert head.headers["content-length"] == got.headers["content-length"]
+
+
+# Last: its requests may change the data the tests above read (tests share the process).
+def test_generated_requests_get_no_5xx_and_answers_match_the_document(served: Served) -> None:
+    service_url, headers = served.url, served.headers
+    document: dict[str, Any] = httpx.get(f"{service_url}/schema/openapi.json").json()
+    schema = schemathesis.openapi.from_dict(document)
+    failures: list[str] = []
+    operations = 0
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        operations += 1
+
+        @settings(
+            max_examples=EXAMPLES,
+            deadline=None,
+            database=None,
+            derandomize=True,
+            phases=[Phase.explicit, Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
+        @given(case=operation.as_strategy())
+        def exercise(case: schemathesis.Case) -> None:
+            case.call_and_validate(base_url=service_url, headers=headers, checks=CHECKS, timeout=10)
+
+        try:
+            exercise()
+        except Exception as exc:  # noqa: BLE001 - every failing operation is reported at once
+            failures.append(f"{operation.label}: {exc}")
+    assert operations > 3
+    assert not failures, "\n\n".join(failures)

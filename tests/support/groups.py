@@ -6,7 +6,8 @@ longest stretch of the run (with both on one worker and 3 workers 9 min 16 s, ap
 workers 8 min 0 s, same machine, 2026-12-06); its deadlines held beside them. Four workers
 became safe once each worker picked ports from a slice of its own (deploy/embedded.free_port).
 The cluster tests share one worker and with it the one 3-node cluster their session fixture
-starts. The rest spread freely, one test at a time.
+starts; the API fuzz tests of one service share a worker and the service's process. The rest
+spread freely, one test at a time.
 
 The groups are told by folder, in the controller, rather than by `xdist_group` marks: with
 pytest 9.2 xdist's loadgroup no longer sees the marks (it renames node ids, which pytest now
@@ -24,6 +25,9 @@ GROUPS = {
     "tests/integration/cluster/": "nats-cluster",
 }
 
+# Its tests share one process per service (a module-scoped fixture): one worker each.
+FUZZ = "tests/integration/test_api_fuzz.py"
+
 
 class FolderGroups(LoadGroupScheduling):
     """xdist's loadgroup scheduling, with the groups above added to those marked."""
@@ -32,6 +36,8 @@ class FolderGroups(LoadGroupScheduling):
         for folder, group in GROUPS.items():
             if nodeid.startswith(folder):
                 return group
+        if nodeid.startswith(f"{FUZZ}::") and nodeid.endswith("]"):
+            return f"fuzz-{nodeid.rsplit('[', 1)[1][:-1]}"
         return super()._split_scope(nodeid)
 
 

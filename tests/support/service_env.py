@@ -4,7 +4,9 @@ service is added here once rather than in every test that starts all of them."""
 
 from __future__ import annotations
 
+from deploy.embedded import free_port
 from deploy.stack.runner import DEFINITIONS
+from services.runtime.core.settings import ServiceSettings, load_settings
 from services.runtime.privacy.crypto import KeyRing
 from services.runtime.privacy.sealing import SealingSettings
 
@@ -26,3 +28,23 @@ def every_service_environ(key_id: str = "t1") -> dict[str, str]:
         if issubclass(definition.settings_type, SealingSettings):
             env[definition.settings_type.keys_variable()] = KeyRing.generate_setting(key_id)
     return env
+
+
+def service_settings(database_url: str, nats_url: str, namespace: str) -> ServiceSettings:
+    """Settings as a service would read them, tuned so background loops react quickly: the
+    `settings` fixture's, and a wider-scoped fixture's."""
+    return load_settings(
+        ServiceSettings,
+        environ={
+            "DATABASE_URL": database_url,
+            "NATS_URL": nats_url,
+            "NATS_NAMESPACE": namespace,
+            "RELAY_POLL_INTERVAL": "0.2",
+            "CONSUMER_MAX_DELIVER": "3",
+            "DB_POOL_MIN": "1",
+            # No metrics listener: tests start several services from these settings. A test
+            # that reads metrics gives its service a port of its own (own_metrics_port).
+            "METRICS_PORT": "0",
+        },
+        port=free_port(),
+    )
