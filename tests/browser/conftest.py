@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
-from tests.e2e.local_stack import Stacks
+from tests.e2e.local_stack import QUICK_PARTNERS, Stacks
 
 # Debian's headless shell first: the same Chromium without the browser's UI layers, it spends
 # 76 s of CPU where the full browser in headless mode spends 139 s over tests/browser, and the
@@ -64,7 +64,7 @@ def stacks(tmp_path_factory: pytest.TempPathFactory, browser: Browser) -> Iterat
     last test, so it never runs beside another suite's stack on the same worker. After the
     browser: without one, nothing is started only to be skipped."""
     del browser
-    stacks = Stacks(tmp_path_factory.mktemp("browser-stack"))
+    stacks = Stacks(tmp_path_factory.mktemp("browser-stack"), env=QUICK_PARTNERS)
     try:
         yield stacks
     finally:

@@ -21,6 +21,9 @@ from deploy.embedded import free_port
 REPO = Path(__file__).resolve().parents[2]
 READY_DEADLINE = 90.0
 STOP_DEADLINE = 30.0
+# The reference partners answering and moving a booking on within a fraction of a second rather
+# than make run's watchable 1 s and 2 s a step: a flow to completed bookings in a test's time.
+QUICK_PARTNERS = {"REPLY_DELAY": "0.2", "STEP_DELAY": "0.3"}
 
 
 @dataclass

@@ -18,7 +18,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 
-from tests.e2e.local_stack import Stacks
+from tests.e2e.local_stack import QUICK_PARTNERS, Stacks
 from tests.e2e.test_walkthrough import CONFIRMATION, OFFER, Walk, until
 
 pytestmark = pytest.mark.e2e
@@ -101,8 +101,7 @@ def stack(tmp_path: Path, collector: Collector) -> Iterator[dict[str, Any]]:
         "OTEL_EXPORTER_OTLP_ENDPOINT": collector.url,
         # Spans leave each process within 0.2 s rather than 5 s.
         "OTEL_BSP_SCHEDULE_DELAY": "200",
-        "REPLY_DELAY": "0.2",
-        "STEP_DELAY": "0.3",
+        **QUICK_PARTNERS,
     }
     stacks = Stacks(tmp_path, env=env)
     try:

@@ -22,7 +22,7 @@ import httpx
 import nats
 import pytest
 
-from tests.e2e.local_stack import Stacks
+from tests.e2e.local_stack import QUICK_PARTNERS, Stacks
 from tests.inquiry_samples import DISCHARGE, SUBMISSION
 from tests.support import stored_messages
 
@@ -104,7 +104,7 @@ PARTNER_OF = {
 @pytest.fixture
 def stack(tmp_path: Path) -> Iterator[dict[str, Any]]:
     """A running stack whose partners answer and progress quickly; `root` is its data folder."""
-    stacks = Stacks(tmp_path, env={"REPLY_DELAY": "0.2", "STEP_DELAY": "0.3"})
+    stacks = Stacks(tmp_path, env=QUICK_PARTNERS)
     try:
         manifest, _ = stacks.wait_ready(stacks.start())
         yield manifest | {"root": stacks.data_dir}

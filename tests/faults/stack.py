@@ -25,13 +25,13 @@ from deploy.stack.files import StackPaths, read_json
 from deploy.stack.runner import DEFINITIONS, SOURCES, Stack
 from deploy.stack.services import ChildProcess, ServiceProcess, wait_until_ready
 from services.runtime.messaging.bus import Bus
+from tests.e2e.local_stack import QUICK_PARTNERS
 
 SCHEMAS = tuple(d.schema for d in DEFINITIONS)
 # Quick partners and short acknowledgement deadlines: a message whose holder was killed comes
 # back within seconds instead of the production 30 s, so a run settles in a test's time.
 FAST = {
-    "REPLY_DELAY": "0.2",
-    "STEP_DELAY": "0.3",
+    **QUICK_PARTNERS,
     "ACK_WAIT": "5",
     "CONSUMER_ACK_WAIT": "5",
     "RELAY_POLL_INTERVAL": "0.5",
