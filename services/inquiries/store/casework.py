@@ -124,9 +124,14 @@ async def case_record(conn: Connection, inquiry_id: uuid.UUID, kind: str) -> byt
     return None if raw is None else bytes(raw)
 
 
-async def inquiry_exists(conn: Connection, inquiry_id: uuid.UUID) -> bool:
-    return bool(
-        await conn.fetchval("SELECT EXISTS (SELECT 1 FROM inquiries WHERE id = $1)", inquiry_id)
+async def hold_inquiry(conn: Connection, inquiry_id: uuid.UUID) -> bool:
+    """Whether the inquiry exists, held for the transaction (FOR KEY SHARE) before anything of
+    it is written: an erasure holding it (FOR UPDATE) goes first. Without it, a booking's
+    progress locked its booking row, then waited on the inquiry for its timeline entry, while
+    the erasure held the inquiry and waited on that booking row: a deadlock."""
+    return (
+        await conn.fetchval("SELECT 1 FROM inquiries WHERE id = $1 FOR KEY SHARE", inquiry_id)
+        is not None
     )
 
 

@@ -334,7 +334,7 @@ async def record_booking_progress(
     if event.inquiry_id is None:
         return
     inquiry_id = _inquiry_id(event.inquiry_id)
-    if not await store.inquiry_exists(conn, inquiry_id):
+    if not await store.hold_inquiry(conn, inquiry_id):
         # Bookings are made for inquiries this service announced: an unknown id is a fault
         # an operator must see (a dead letter), not something to skip quietly.
         raise NotFound(f"booking {event.booking_id} names unknown inquiry {event.inquiry_id}")
