@@ -1,6 +1,7 @@
-"""What every service needs beyond the shared settings to start at all: its own key ring (each
-sealing service reads its own variable) and its own required settings. One place, so a new
-service is added here once rather than in every test that starts all of them."""
+"""What every service needs to start in a test: the shared settings, tuned so background loops
+react quickly (`service_settings`), and beyond them its own key ring (each sealing service reads
+its own variable) and its own required settings. One place, so a new service is added here once
+rather than in every test that starts all of them."""
 
 from __future__ import annotations
 
