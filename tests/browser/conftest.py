@@ -25,9 +25,10 @@ from tests.e2e.local_stack import QUICK_PARTNERS, Stacks
 # suite takes 115 s instead of 139 s (2 cores, 2026-12-06). The full browser serves where the
 # shell is not installed; CHROMIUM names another one.
 BROWSERS = (Path("/usr/bin/chromium-headless-shell"), Path("/usr/bin/chromium"))
-CHROMIUM = Path(
-    os.environ.get("CHROMIUM")
-    or next((str(path) for path in BROWSERS if path.exists()), str(BROWSERS[-1]))
+CHROMIUM = (
+    Path(os.environ["CHROMIUM"])
+    if os.environ.get("CHROMIUM")
+    else next((path for path in BROWSERS if path.exists()), BROWSERS[-1])
 )
 AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
 # Where a step waits for the page (the stack's first reads fill its caches).

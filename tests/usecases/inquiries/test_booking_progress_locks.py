@@ -17,7 +17,7 @@ from services.inquiries.usecases import casework
 from services.runtime.core.db import Pool
 from services.runtime.messaging.outbox import Outbox
 from services.runtime.privacy.crypto import KeyRing
-from tests.usecases.inquiries.test_inquiries_usecases import submit
+from tests.usecases.inquiries.submissions import submit
 
 pytestmark = pytest.mark.timeout(30)
 

@@ -4,7 +4,7 @@ with its events in one transaction; a refused command leaves every table as it w
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
 
 import msgspec
 import pytest
@@ -17,7 +17,7 @@ from services.inquiries.domain.commands import (
     Transition,
 )
 from services.inquiries.domain.consent import CURRENT_VERSION
-from services.inquiries.domain.intake import Patient, SubmissionConsent, SubmitInquiry
+from services.inquiries.domain.intake import SubmissionConsent
 from services.inquiries.usecases import casework, intake, offers
 from services.inquiries.usecases.cases import Stamp
 from services.inquiries.usecases.privacy import consent
@@ -26,60 +26,14 @@ from services.runtime.core.errors import Invalid, PreconditionFailed
 from services.runtime.messaging.outbox import Outbox
 from services.runtime.privacy.crypto import KeyRing
 from tests import inquiry_commands
-from tests.usecases.inquiries.conftest import CONDITION
+from tests.usecases.inquiries.submissions import EVERY_PURPOSE, NOW, submission, submit
 
-NOW = datetime(2026, 12, 1, 9, tzinfo=UTC)
 # Every table a command of this service may write to, counted before and after a refusal.
 TABLES = ("inquiries", "timeline", "consents", "offers", "case_records", "outbox")
 
 
-# What the patient ticked: every purpose of the current notice.
-EVERY_PURPOSE = SubmissionConsent(
-    version=CURRENT_VERSION,
-    health_data_processing=True,
-    review_by_staff=True,
-    forwarding_to_clinics=True,
-    partner_sharing=True,
-)
-
-
-def submission(
-    condition: str = CONDITION, consent: SubmissionConsent = EVERY_PURPOSE
-) -> SubmitInquiry:
-    return SubmitInquiry(
-        patient=Patient(
-            full_name="Olena Kovalenko",
-            date_of_birth=date(1970, 5, 1),
-            sex="female",
-            country="UA",
-            language="uk",
-            email="olena@example.org",
-        ),
-        condition_slug=condition,
-        description="Mitral valve regurgitation",
-        consent=consent,
-        source="heart-clinic-finder",
-    )
-
-
 def confirmation() -> Confirmation:
     return inquiry_commands.confirmation(NOW, ServicesPlan(transfer=TransferPlan()))
-
-
-async def submit(
-    pool: Pool, outbox: Outbox, keys: KeyRing, consent: SubmissionConsent = EVERY_PURPOSE
-) -> uuid.UUID:
-    answer = await intake.submit(
-        pool,
-        outbox,
-        keys,
-        submission(consent=consent),
-        body=b"{}",
-        consumer_id=uuid.uuid4(),
-        idempotency_key=None,
-        now=NOW,
-    )
-    return answer.id
 
 
 async def offer_sent(
