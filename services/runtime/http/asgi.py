@@ -11,8 +11,9 @@ from typing import Any
 from litestar import Litestar
 from litestar._openapi.plugin import OpenAPIPlugin
 from litestar.openapi.spec import OpenAPI
-from litestar.types import ASGIApp, Message, Send
+from litestar.types import ASGIApp, ControllerRouterHandler, Message, Send
 
+from services.runtime.http.dependencies import resolve_in_request_task
 from services.runtime.http.request_context import HTTP
 
 # What the framework leaves out of the app's OpenAPI document, added to it in place.
@@ -37,6 +38,11 @@ class ServiceApp(Litestar):
         # The framework's plugin, made in Litestar.__init__, given the one step it lacks (same
         # slots: only the class changes).
         self.plugins.get(OpenAPIPlugin).__class__ = _CompletedDocument
+
+    def register(self, value: ControllerRouterHandler) -> None:  # type: ignore[override]  # as Litestar's
+        super().register(value)
+        # Litestar's __init__ registers the app's handlers through here too.
+        resolve_in_request_task(self.routes)
 
     @property
     def framework(self) -> ASGIApp:
