@@ -3,7 +3,6 @@ change log that mirrors sync from."""
 
 from __future__ import annotations
 
-import functools
 import uuid
 from datetime import datetime
 from typing import Any, Literal
@@ -158,77 +157,6 @@ async def published_by_ids(conn: Connection, ids: list[uuid.UUID]) -> list[Publi
 
 # Candidates ranked exactly, of those the cheap score puts first (see `search`).
 CANDIDATES = 200
-# The hits of a search, scored on the small vector. (SELECT query FROM q): computed once, and an
-# index condition. With more than one locale, per document the entry in the most preferred.
-_MATCHED = """SELECT e.document_id, e.locale, e.slug,
-           ts_rank(e.ranking, (SELECT query FROM q)) AS quick
-    FROM search_entries e
-    WHERE e.locale = ANY($3::text[]) AND e.document @@ (SELECT query FROM q)"""
-_MATCHED_PREFERRED = f"""SELECT DISTINCT ON (document_id) * FROM ({_MATCHED}) m
-    ORDER BY document_id, array_position($3::text[], locale)"""
-# A one-word search's candidates from `search_top` (content migration 0007): the entries that
-# hold the word in their title or summary, best score first, in index order, each with the
-# score `_MATCHED` would give it; with more than one locale, not an entry whose document has a
-# matching entry in a more preferred locale (the one `_MATCHED_PREFERRED` keeps). Every entry
-# holding the word in its title or summary is there, and one that holds it only in its body
-# scores ts_rank's floor (1e-20), below all of them: so when `CANDIDATES` come from here, they
-# are the candidates the full query would pick, without scoring every hit.
-# (The word as a scalar subquery, not a join with q: a value fixed for the statement, so the
-# index hands back the entries in score order and the scan stops at the limit.)
-_TOP = """SELECT t.document_id, t.locale, t.slug, t.quick
-    FROM search_top t
-    WHERE (SELECT numnode(query) FROM q) = 1 AND t.term = (SELECT query::text FROM q)
-      AND t.locale = ANY($3::text[])
-      AND (cardinality($3::text[]) = 1 OR NOT EXISTS (
-          SELECT FROM search_entries p
-          WHERE p.document_id = t.document_id
-            -- The locales before t's, in the index condition: none for the first.
-            AND p.locale = ANY(($3::text[])[:array_position($3::text[], t.locale) - 1])
-            AND p.document @@ (SELECT query FROM q)))
-    ORDER BY t.quick DESC, t.slug LIMIT $5"""
-
-
-# No candidates from `search_top`: every hit scored (for tests comparing the two ways).
-_TOP_NONE = "SELECT document_id, locale, slug, quick FROM search_top WHERE false"
-
-
-@functools.cache
-def _search_statement(use_top: bool, preferred: bool) -> str:
-    """The search's one statement, typo or not: the page for the words as asked (`found`), and
-    only when that is empty (a gating one-time filter: the second arm is never executed
-    otherwise) the page for the corrected words. Each arm is the same query over its own `q`.
-    Built once per variant: it is kilobytes of text, and asyncpg keys its prepared statements
-    by it."""
-    page = f"""
-           top AS MATERIALIZED ({_TOP if use_top else _TOP_NONE}),
-           matched AS ({_MATCHED_PREFERRED if preferred else _MATCHED}),
-           candidates AS (
-               SELECT * FROM top WHERE (SELECT count(*) FROM top) >= $5
-               UNION ALL
-               (SELECT * FROM matched WHERE (SELECT count(*) FROM top) < $5
-                ORDER BY quick DESC, slug LIMIT $5)),
-           page AS (
-               SELECT c.document_id, c.locale, c.slug,
-                      c.quick + 0.1 * ts_rank_cd(e.document, (SELECT query FROM q), 32) AS rank
-               FROM candidates c JOIN search_entries e USING (document_id, locale)
-               ORDER BY rank DESC, c.slug LIMIT $4)
-           SELECT e.kind, e.slug, e.locale, e.title, p.rank::float8 AS rank,
-                  ts_headline($2::regconfig,
-                              CASE WHEN e.ranking @@ q.query THEN e.summary ELSE e.body END,
-                              q.query,
-                              'StartSel=<mark>, StopSel=</mark>, MaxWords=30, MinWords=12')
-                      AS snippet
-           FROM page p JOIN search_entries e USING (document_id, locale), q
-           ORDER BY p.rank DESC, e.slug"""
-    return f"""WITH asked AS MATERIALIZED (SELECT websearch_to_tsquery($2::regconfig, $1) AS query),
-           found AS MATERIALIZED (WITH q AS MATERIALIZED (SELECT query FROM asked), {page}),
-           fixed AS MATERIALIZED (
-               SELECT websearch_to_tsquery($2::regconfig, nullif(corrected($1), '')) AS query),
-           refound AS (WITH q AS MATERIALIZED (SELECT query FROM fixed), {page})
-           SELECT * FROM found
-           UNION ALL
-           SELECT * FROM refound WHERE NOT EXISTS (SELECT FROM found)
-           ORDER BY rank DESC, slug"""
 
 
 async def search(
@@ -247,23 +175,28 @@ async def search(
     hit is scored on its small title (A) and summary (B) vector kept in the row; the best
     `CANDIDATES` of them are then ordered by that score plus at most 0.1 for the body (cover
     density over the whole document). A one-word search whose word is in at least
-    `CANDIDATES` titles or summaries reads them from `search_top` in that order instead of
-    scoring every hit (`_TOP`). The title weighs most, then the summary, and a match in
-    either outranks the body alone; when fewer documents than `CANDIDATES` match (a rare word)
-    the order is exact. The snippet (`ts_headline`, which re-parses its text) is made for the
-    returned page only, from the summary when the title or summary match, else from the body.
+    `CANDIDATES` titles or summaries reads them from `search_top` (content migration 0007) in
+    that order instead of scoring every hit. The title weighs most, then the summary, and a
+    match in either outranks the body alone; when fewer documents than `CANDIDATES` match (a
+    rare word) the order is exact. The snippet (`ts_headline`, which re-parses its text) is
+    made for the returned page only, from the summary when the title or summary match, else
+    from the body.
 
     When the words match nothing, each word of the query that no title holds is replaced by
     the closest word that titles hold (`corrected`: trigram similarity through the trigram
     index on the title words) and the corrected query is searched, so a typo still finds the
-    page; ranked as any search."""
+    page; ranked as any search.
+
+    All in one function (`search_page`, content migration 0008), whose statement the database
+    plans once per connection: planned for every search, it cost more than it took to run."""
     rows = await conn.fetch(
-        _search_statement(use_top, preferred=len(locales) > 1),
+        "SELECT * FROM search_page($1, $2::regconfig, $3::text[], $4, $5, $6)",
         query,
         config,
         list(locales),
         limit,
         CANDIDATES,
+        use_top,
     )
     return [
         SearchHit(
