@@ -239,8 +239,10 @@ async def old_slugs(conn: Connection, document_id: uuid.UUID) -> list[str]:
     return [r["old_slug"] for r in rows]
 
 
-# The rows of `search_top` for the entries `e` of search_entries (migration 0007 writes the same).
-TOP_TERMS = """t.term, ts_rank(e.ranking, t.term::tsquery), e.slug, e.locale, e.document_id
+# The rows of `search_top` for the entries `e` of search_entries (as content migrations 0007 and
+# 0009 wrote them).
+TOP_TERMS = """t.term, ts_rank(e.ranking, t.term::tsquery), e.slug, e.locale, e.document_id,
+           ts_rank_cd(e.document, t.term::tsquery, 32)
     FROM search_entries e,
          LATERAL (SELECT quote_literal(w)::tsquery::text AS term
                   FROM unnest(tsvector_to_array(e.ranking)) AS w) t"""
@@ -265,7 +267,7 @@ async def replace_search_entries(
     # Each title and summary word's score, for one-word searches (content migration 0007); the
     # old entries' rows went with them (ON DELETE CASCADE).
     await conn.execute(
-        f"""INSERT INTO search_top (term, quick, slug, locale, document_id)
+        f"""INSERT INTO search_top (term, quick, slug, locale, document_id, body)
             SELECT {TOP_TERMS} WHERE e.document_id = $1""",
         document_id,
     )
