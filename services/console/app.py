@@ -29,6 +29,7 @@ from services.runtime.core.log import configure_logging
 from services.runtime.core.migrate import load_migrations, migrate
 from services.runtime.core.settings import PositiveFloat, load_settings_or_exit
 from services.runtime.privacy.sealing import SealingSettings, sealing_fields
+from services.runtime.service.heap import set_aside_after_startup
 
 HERE = Path(__file__).parent
 SCHEMA = "console"
@@ -120,4 +121,4 @@ def create_app(settings: ConsoleSettings) -> Litestar:
 
 def app_from_env() -> Litestar:
     """The factory granian calls in each worker."""
-    return create_app(load_settings())
+    return set_aside_after_startup(create_app(load_settings()))

@@ -26,6 +26,7 @@ from services.runtime.messaging.webhooks import Sender, SenderSettings
 from services.runtime.privacy.crypto import KeyRing, key_ring_setting
 from services.runtime.service.definition import ServiceDefinition
 from services.runtime.service.factory import create_service_app
+from services.runtime.service.heap import set_aside_after_startup
 from services.runtime.service.running import Runtime
 
 
@@ -128,4 +129,4 @@ def app_from_env() -> Litestar:
     settings = DEFINITION.load_settings()
     if not isinstance(settings, ContentSettings):  # settings_type above makes this impossible
         raise TypeError(type(settings))
-    return create_app(settings)
+    return set_aside_after_startup(create_app(settings))

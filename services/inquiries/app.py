@@ -31,6 +31,7 @@ from services.runtime.core.settings import PositiveFloat, PositiveInt
 from services.runtime.privacy.sealing import SealingSettings, sealing_fields
 from services.runtime.service.definition import ServiceDefinition
 from services.runtime.service.factory import create_service_app
+from services.runtime.service.heap import set_aside_after_startup
 from services.runtime.service.running import RuntimeDependency
 
 
@@ -146,4 +147,4 @@ def app_from_env() -> Litestar:
     settings = DEFINITION.load_settings()
     if not isinstance(settings, InquiriesSettings):  # settings_type above makes this impossible
         raise TypeError(type(settings))
-    return create_app(settings)
+    return set_aside_after_startup(create_app(settings))

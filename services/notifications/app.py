@@ -32,6 +32,7 @@ from services.runtime.messaging.request_reply import ask
 from services.runtime.privacy.sealing import SealingSettings, sealing_fields
 from services.runtime.service.definition import ServiceDefinition
 from services.runtime.service.factory import BackgroundLoop, create_service_app
+from services.runtime.service.heap import set_aside_after_startup
 from services.runtime.service.running import Runtime
 
 Email = Annotated[str, msgspec.Meta(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
@@ -258,4 +259,4 @@ def app_from_env() -> Litestar:
     settings = DEFINITION.load_settings()
     if not isinstance(settings, NotificationsSettings):  # settings_type above makes this impossible
         raise TypeError(type(settings))
-    return create_app(settings)
+    return set_aside_after_startup(create_app(settings))

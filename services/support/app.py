@@ -23,6 +23,7 @@ from services.runtime.messaging.request_reply import NoAnswer, ask
 from services.runtime.privacy.sealing import SealingSettings, sealing_fields
 from services.runtime.service.definition import ServiceDefinition
 from services.runtime.service.factory import create_service_app
+from services.runtime.service.heap import set_aside_after_startup
 from services.runtime.service.running import Runtime, RuntimeDependency
 from services.support import consumers
 from services.support.api.desk import DeskController, RotaController
@@ -150,4 +151,4 @@ def app_from_env() -> Litestar:
     settings = DEFINITION.load_settings()
     if not isinstance(settings, SupportSettings):  # settings_type above makes this impossible
         raise TypeError(type(settings))
-    return create_app(settings)
+    return set_aside_after_startup(create_app(settings))
