@@ -51,7 +51,10 @@ DESCRIPTIONS: dict[str, str] = {
     "NATS_TLS_CA_FILE": "the CA that signed the NATS servers' certificates, when not a public "
     "one (`tls://` URLs); a missing file stops the start",
     "DB_POOL_MIN": "connections the asyncpg pool keeps open",
-    "DB_POOL_MAX": "connections the asyncpg pool opens at most (at least `DB_POOL_MIN`)",
+    "DB_POOL_MAX": (
+        "connections the asyncpg pool opens at most (at least `DB_POOL_MIN`); more than the "
+        "database's cores only queue in its scheduler instead of the pool"
+    ),
     "RELAY_BATCH_SIZE": "outbox rows published per transaction",
     "RELAY_POLL_INTERVAL": "seconds between outbox polls when no NOTIFY arrives",
     "CONSUMER_BATCH_SIZE": "messages fetched per pull",
@@ -269,7 +272,7 @@ def render() -> str:
         "",
         "## Every service",
         "",
-        *_table(ServiceSettings, common, {"PORT": ports}),
+        *_table(ServiceSettings, common, {"PORT": ports, **_own_defaults(definitions, common)}),
     ]
     for definition in definitions:
         settings = definition.settings_type
@@ -305,6 +308,25 @@ def render() -> str:
 def _definitions() -> list[ServiceDefinition]:
     """Each service's definition: its settings class and default port, as the service runs."""
     return [importlib.import_module(f"services.{name}.app").DEFINITION for name in SERVICES]
+
+
+def _own_defaults(definitions: list[ServiceDefinition], common: set[str]) -> dict[str, str]:
+    """The settings of every service whose default some service sets otherwise: each default,
+    with the services that have it."""
+    base = {f.encode_name: f for f in inspect.type_info(ServiceSettings).fields}  # type: ignore[attr-defined]
+    differing: dict[str, str] = {}
+    for name in sorted(common - {"PORT"}):
+        others = {
+            d.name: _default(f)
+            for d in definitions
+            for f in inspect.type_info(d.settings_type).fields  # type: ignore[attr-defined]
+            if f.encode_name == name and _default(f) != _default(base[name])
+        }
+        if others:
+            differing[name] = ", ".join(
+                [f"{_default(base[name])}", *(f"{v} ({k})" for k, v in others.items())]
+            )
+    return differing
 
 
 def _variables(settings: type[msgspec.Struct]) -> set[str]:
