@@ -9,12 +9,14 @@ from collections.abc import Iterator
 import pytest
 from litestar import get
 from litestar.di import NamedDependency, Provide
+from litestar.routes import HTTPRoute
 from litestar.testing import AsyncTestClient
 
 from deploy.api_documents import offline_app
 from deploy.stack.runner import DEFINITIONS
 from services.runtime.http.asgi import ServiceApp
-from services.runtime.http.dependencies import InRequestTask
+from services.runtime.http.dependencies import InRequestTask, never_waits
+from services.runtime.service.definition import ServiceDefinition
 
 # Every dependency here hands over a task name.
 Named = NamedDependency[str]
@@ -103,15 +105,20 @@ async def test_routes_registered_after_the_app_are_resolved_the_same_way() -> No
 
 
 @pytest.mark.parametrize("definition", DEFINITIONS, ids=lambda d: d.name)
-def test_every_service_handler_with_plain_dependencies_skips_the_task_group(definition) -> None:  # type: ignore[no-untyped-def]
+def test_every_service_handler_with_plain_dependencies_skips_the_task_group(
+    definition: ServiceDefinition,
+) -> None:
     app = offline_app(definition)
     models = [
         model
         for route in app.routes
-        for _, model in getattr(route, "route_handler_map", {}).values()
-        if len(model.dependency_batches) and sum(map(len, model.dependency_batches)) > 1
+        if isinstance(route, HTTPRoute)
+        for _, model in route.route_handler_map.values()
+        if sum(map(len, model.dependency_batches)) > 1
     ]
-    assert all(isinstance(model, InRequestTask) for model in models)
+    for model in models:
+        plain = all(never_waits(d) for batch in model.dependency_batches for d in batch)
+        assert isinstance(model, InRequestTask) == plain
 
 
 def test_the_content_search_skips_the_task_group() -> None:
