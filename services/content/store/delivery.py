@@ -15,14 +15,11 @@ from services.runtime.core.db import Connection
 
 Sort = Literal["slug", "-slug", "updated_at", "-updated_at"]
 _COLUMNS = "document_id, kind, slug, revision, rendered, locales, updated_at, review"
-# A list item's texts only (title and summary per locale): a whole rendered document is tens of
-# kilobytes of JSON to send and decode, for two fields of it.
+# A list item's texts only (title and summary per locale, kept in `summaries`: content
+# migration 0010): a whole rendered document is tens of kilobytes of JSON to read, send and
+# decode, for two fields of it.
 _SUMMARY_COLUMNS = """document_id, kind, slug, revision, locales, updated_at, review,
-    jsonb_build_object(
-        'shared', '{}'::jsonb,
-        'translations', (SELECT jsonb_object_agg(t.key, jsonb_build_object(
-                             'title', t.value -> 'title', 'summary', t.value -> 'summary'))
-                         FROM jsonb_each(rendered -> 'translations') AS t)) AS rendered"""
+    jsonb_build_object('shared', '{}'::jsonb, 'translations', summaries) AS rendered"""
 
 
 class ChangeRow(msgspec.Struct, frozen=True, kw_only=True):

@@ -124,3 +124,42 @@ async def test_a_read_that_is_not_kept_is_compressed_only_in_the_coding_it_is_se
 
     assert set(selected.variants) == {"identity", "zstd"}  # type: ignore[union-attr]
     assert set(kept.variants) == {"identity", "br", "zstd", "gzip"}  # type: ignore[union-attr]
+
+
+async def test_a_list_item_has_the_title_and_summary_of_the_readers_locale_as_published(
+    pool: Pool, outbox: Outbox
+) -> None:
+    """The texts of a list item come from `summaries` (content migration 0010), which the
+    database keeps from the rendered document: after a new revision, the new texts."""
+    doc = condition("angina")
+    doc["translations"]["de"]["title"] = "Angina pectoris"
+    doc["translations"]["de"]["summary"] = "Brustenge bei Belastung."
+    await create_and_publish(pool, outbox, doc)
+
+    async def listed(locale: str) -> dict[str, object]:
+        listing = await delivery.list_documents(
+            pool, kind="condition", locale=locale, limit=10, cursor=None, sort="slug",
+            specialty=None, tag=None, updated_since=None, fields=None, include=None, now=NOW,
+        )  # fmt: skip
+        (item,) = listing.items
+        return {k: item[k] for k in ("title", "summary", "locale")}
+
+    english = doc["translations"]["en"]
+    assert await listed("en") == {
+        "title": english["title"], "summary": english["summary"], "locale": "en"
+    }  # fmt: skip
+    assert await listed("de") == {
+        "title": "Angina pectoris", "summary": "Brustenge bei Belastung.", "locale": "de"
+    }  # fmt: skip
+
+    doc["translations"]["de"]["summary"] = "Enge in der Brust."
+    await editorial.save_draft(
+        pool, "condition", "angina", decode_document(doc), author="Eva",
+        expected_version=1, now=NOW,
+    )  # fmt: skip
+    await editorial.publish(
+        pool, outbox, "condition", "angina", at=None, expected_version=2,
+        review_required=False, now=NOW,
+    )  # fmt: skip
+
+    assert (await listed("de"))["summary"] == "Enge in der Brust."
