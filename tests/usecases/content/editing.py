@@ -25,3 +25,15 @@ async def create_and_publish(pool: Pool, outbox: Outbox, doc: dict[str, Any]) ->
         review_required=False,
         now=NOW,
     )
+
+
+async def publish_revision(pool: Pool, outbox: Outbox, doc: dict[str, Any], version: int) -> None:
+    """`doc` saved over draft `version` of a published document, and published."""
+    await editorial.save_draft(
+        pool, doc["kind"], doc["slug"], decode_document(doc), author="Eva",
+        expected_version=version, now=NOW,
+    )  # fmt: skip
+    await editorial.publish(
+        pool, outbox, doc["kind"], doc["slug"], at=None, expected_version=version + 1,
+        review_required=False, now=NOW,
+    )  # fmt: skip

@@ -13,7 +13,7 @@ from services.runtime.core.db import Pool
 from services.runtime.core.errors import BadRequest
 from services.runtime.messaging.outbox import Outbox
 from tests.content_samples import condition
-from tests.usecases.content.editing import NOW, create_and_publish
+from tests.usecases.content.editing import NOW, create_and_publish, publish_revision
 
 SLUGS = ("angina", "endocarditis", "mitral-valve-insufficiency")
 
@@ -153,13 +153,6 @@ async def test_a_list_item_has_the_title_and_summary_of_the_readers_locale_as_pu
     }  # fmt: skip
 
     doc["translations"]["de"]["summary"] = "Enge in der Brust."
-    await editorial.save_draft(
-        pool, "condition", "angina", decode_document(doc), author="Eva",
-        expected_version=1, now=NOW,
-    )  # fmt: skip
-    await editorial.publish(
-        pool, outbox, "condition", "angina", at=None, expected_version=2,
-        review_required=False, now=NOW,
-    )  # fmt: skip
+    await publish_revision(pool, outbox, doc, version=1)
 
     assert (await listed("de"))["summary"] == "Enge in der Brust."

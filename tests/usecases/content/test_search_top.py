@@ -17,7 +17,7 @@ from services.content.usecases import editorial
 from services.runtime.core.db import Pool
 from services.runtime.messaging.outbox import Outbox
 from tests.content_samples import condition
-from tests.usecases.content.editing import NOW, create_and_publish
+from tests.usecases.content.editing import NOW, create_and_publish, publish_revision
 
 WORDS = ["valve", "murmur", "pressure", "rhythm", "stenosis", "leak"]
 GERMAN = ["Klappe", "Geräusch", "Druck", "Rhythmus", "Stenose", "Leck"]
@@ -113,14 +113,7 @@ async def test_the_lists_follow_each_publish_and_unpublish(pool: Pool, outbox: O
     first = await pool.fetchval(terms)
 
     doc["translations"]["en"]["title"] = "Pulmonary valve"
-    await editorial.save_draft(
-        pool, "condition", "only-one", editorial.decode_document(doc), author="Eva",
-        expected_version=1, now=NOW,
-    )  # fmt: skip
-    await editorial.publish(
-        pool, outbox, "condition", "only-one", at=None, expected_version=2,
-        review_required=False, now=NOW,
-    )  # fmt: skip
+    await publish_revision(pool, outbox, doc, version=1)
     second = await pool.fetchval(terms)
     await editorial.unpublish(pool, outbox, "condition", "only-one", now=NOW)
 
