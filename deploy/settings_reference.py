@@ -313,20 +313,25 @@ def _definitions() -> list[ServiceDefinition]:
 def _own_defaults(definitions: list[ServiceDefinition], common: set[str]) -> dict[str, str]:
     """The settings of every service whose default some service sets otherwise: each default,
     with the services that have it."""
-    base = {f.encode_name: f for f in inspect.type_info(ServiceSettings).fields}  # type: ignore[attr-defined]
+    base = _defaults(ServiceSettings)
+    services = {d.name: _defaults(d.settings_type) for d in definitions}
     differing: dict[str, str] = {}
     for name in sorted(common - {"PORT"}):
-        others = {
-            d.name: _default(f)
-            for d in definitions
-            for f in inspect.type_info(d.settings_type).fields  # type: ignore[attr-defined]
-            if f.encode_name == name and _default(f) != _default(base[name])
-        }
+        others = [f"{own[name]} ({service})" for service, own in services.items()
+                  if own[name] != base[name]]  # fmt: skip
         if others:
-            differing[name] = ", ".join(
-                [f"{_default(base[name])}", *(f"{v} ({k})" for k, v in others.items())]
-            )
+            differing[name] = ", ".join([base[name], *others])
     return differing
+
+
+def _defaults(settings: type[msgspec.Struct]) -> dict[str, str]:
+    return {field.encode_name: _default(field) for field in _fields(settings)}
+
+
+def _fields(settings: type[msgspec.Struct]) -> tuple[inspect.Field, ...]:
+    info = inspect.type_info(settings)
+    assert isinstance(info, inspect.StructType)  # noqa: S101 (a settings class is a Struct)
+    return info.fields
 
 
 def _variables(settings: type[msgspec.Struct]) -> set[str]:
@@ -336,11 +341,9 @@ def _variables(settings: type[msgspec.Struct]) -> set[str]:
 def _table(
     settings: type[msgspec.Struct], names: Iterable[str], defaults: dict[str, str]
 ) -> list[str]:
-    info = inspect.type_info(settings)
-    assert isinstance(info, inspect.StructType)  # noqa: S101 (a settings class is a Struct)
     wanted = set(names)
     rows = ["| variable | default | accepts | what it is for |", "| --- | --- | --- | --- |"]
-    for field in info.fields:
+    for field in _fields(settings):
         if field.encode_name not in wanted:
             continue
         default = defaults.get(field.encode_name) or _default(field)

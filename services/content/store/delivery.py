@@ -184,8 +184,13 @@ async def search(
     index on the title words) and the corrected query is searched, so a typo still finds the
     page; ranked as any search.
 
-    All in one function (`search_page`, content migration 0008), whose statement the database
-    plans once per connection: planned for every search, it cost more than it took to run."""
+    All in one function (`search_page`, content migrations 0008 and 0009), whose statement the
+    database plans once per connection: planned for every search, it cost more than it took to
+    run. Candidates from `search_top` are those scoring every hit would pick: every entry
+    holding the word in its title or summary has a row there, and one holding it only in its
+    body scores ts_rank's floor (1e-20), below all of them. The word is compared as a scalar
+    subquery, a value fixed for the statement, so the index hands the rows back in score order
+    and the scan stops at `CANDIDATES`."""
     rows = await conn.fetch(
         "SELECT * FROM search_page($1, $2::regconfig, $3::text[], $4, $5, $6)",
         query,
